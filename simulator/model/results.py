@@ -1,0 +1,114 @@
+"""What a run of the sizing model produces: plain data for the reporting layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class LinkStats:
+    """One link (or, for `access`, the class of all per-camera access links)."""
+
+    name: str
+    kind: str  # "access" | "uplink" | "backup" | "core"
+    capacity_mbps: float
+    count: int  # links this row stands for (n cameras for "access")
+    mean_util: float  # per-second utilisation over the whole run, 0..1+
+    p99_util: float
+    max_util: float
+    loss_fraction: float  # bytes lost / bytes offered, per-second fluid model, whole run
+    window_loss_fraction: float  # bytes lost / offered in the frame-level window
+    mean_delay_ms: float  # queueing delay (wait before transmission), frame-level window
+    p99_delay_ms: float
+    max_delay_ms: float
+    down_hours: float  # time the link was failed
+
+
+@dataclass
+class ServerStats:
+    """One recording server."""
+
+    name: str
+    cameras: int
+    ingest_limit_mbps: float
+    max_streams: int
+    ingest_mean_mbps: float
+    ingest_p99_mbps: float
+    ingest_max_mbps: float
+    write_iops_mean: float
+    write_iops_p99: float
+    iops_capacity: float
+    write_capacity_mbps: float
+    usable_tb: float
+    storage_needed_tb: float  # at steady state of the retention window
+    down_hours: float
+
+
+@dataclass
+class RecordingStats:
+    """Recording availability: what was meant to be recorded and what was."""
+
+    expected_hours: float  # camera-hours that should have been recorded
+    recorded_hours: float
+    lost_hours: dict[str, float]  # by cause: camera, link, server, overload, unassigned
+
+    @property
+    def availability(self) -> float:
+        return self.recorded_hours / self.expected_hours if self.expected_hours else 1.0
+
+
+@dataclass
+class Sizing:
+    """Recording servers needed, by constraint, against those configured."""
+
+    servers_configured: int
+    servers_needed: int
+    binding: str  # the constraint that sets servers_needed
+    by_constraint: dict[str, int]
+    storage_needed_tb: float
+    storage_usable_tb: float
+    daily_write_tb: float
+
+
+@dataclass
+class Series:
+    """Time series for plots and CSV: one row per `step_s` seconds of simulated time."""
+
+    step_s: int
+    link_names: list[str]
+    link_mean_util: np.ndarray  # (links, steps)
+    link_max_util: np.ndarray  # (links, steps)
+    server_names: list[str]
+    server_ingest_mbps: np.ndarray  # (servers, steps) mean over the step
+    storage_days: np.ndarray  # (points,) days since the first recording
+    storage_fill_tb: np.ndarray  # (servers, points) occupied storage
+    camera_mean_mbps: np.ndarray  # (cameras,) main+sub stream mean over the run
+
+
+@dataclass
+class Window:
+    """The frame-level window: where it was and what it saw."""
+
+    start_s: float
+    length_s: float
+    frames: int
+    end_to_end_p99_ms: float  # camera → centre, for frames that arrived
+
+
+@dataclass
+class Results:
+    """Everything one sizing run computed."""
+
+    scenario: str
+    seed: int
+    cameras: int
+    days: float
+    links: list[LinkStats]
+    servers: list[ServerStats]
+    recording: RecordingStats
+    sizing: Sizing
+    window: Window
+    series: Series
+    warnings: list[str] = field(default_factory=list)

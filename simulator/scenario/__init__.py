@@ -1,0 +1,13 @@
+"""Scenario files: schema, loading, validation and overrides."""
+
+from simulator.scenario.loader import ScenarioError, apply_override, load_scenario, validate
+from simulator.scenario.schema import Scenario, parse_resolution
+
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "apply_override",
+    "load_scenario",
+    "parse_resolution",
+    "validate",
+]

@@ -1,0 +1,127 @@
+"""Reading scenario files, applying `--set path=value` overrides, and one-line errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from simulator.scenario.schema import Scenario
+
+
+class ScenarioError(ValueError):
+    """A user mistake in a scenario: the message is one line naming file, field and what is allowed."""
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Read, override and validate a scenario file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory, expected a YAML scenario file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"{path}: YAML syntax error{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a mapping of scenario sections at the top level")
+    for item in overrides:
+        apply_override(data, item, path)
+    return validate(data, path)
+
+
+def validate(data: dict[str, Any], path: str | Path = "<scenario>") -> Scenario:
+    """Validate a parsed scenario mapping; raise ScenarioError with the first problem."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(f"{path}: {_describe(exc, data)}") from None
+
+
+def apply_override(data: dict[str, Any], item: str, path: str | Path = "<scenario>") -> None:
+    """Set `a.b.0.c=value` in a parsed scenario; value is parsed as YAML (`5`, `true`, `[1,2]`)."""
+    if "=" not in item:
+        raise ScenarioError(f"{path}: --set {item!r}: expected path=value, e.g. simulation.days=2")
+    key, raw = item.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ScenarioError(f"{path}: --set {item!r}: empty field path")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError(
+                    f"{path}: --set {key}: {where}: index must be 0..{len(node) - 1}"
+                )
+            idx = int(part)
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ScenarioError(f"{path}: --set {key}: {where}: parent is not a section")
+
+
+def _describe(exc: ValidationError, data: Any) -> str:
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent_loc, name = err["loc"][:-1], err["loc"][-1]
+        allowed = ", ".join(_fields_at(parent_loc, data))
+        return f"{loc}: unknown key {name!r} (allowed: {allowed})"
+    if kind == "missing":
+        return f"{loc}: required field is missing"
+    msg = err["msg"].removeprefix("Value error, ")
+    if kind == "value_error" and msg.split(":", 1)[0].count(".") >= 1 and not loc:
+        return msg  # model-level checks already name their field
+    got = err.get("input")
+    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    return f"{loc or 'scenario'}: {msg}{shown}"
+
+
+def _fields_at(loc: tuple[Any, ...], data: Any) -> list[str]:
+    """Allowed keys of the schema section at `loc`."""
+    model: type[BaseModel] = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        model = _model_of(field.annotation)
+        if model is None:
+            return []
+    return sorted(model.model_fields)
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None

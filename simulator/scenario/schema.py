@@ -1,0 +1,258 @@
+"""The scenario schema: what a city's camera network, network and recording look like.
+
+Every default names its source in docs/defaults.md (a line of REFERENCE.md) or is marked
+there as an assumption.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+RESOLUTIONS: dict[str, tuple[int, int]] = {
+    "360p": (640, 360),
+    "480p": (854, 480),
+    "d1": (704, 576),
+    "720p": (1280, 720),
+    "1080p": (1920, 1080),
+    "4mp": (2560, 1440),
+    "5mp": (2592, 1944),
+    "4k": (3840, 2160),
+}
+
+#: Countries whose law caps retention (days). France: CSI art. L252-5, at most one month.
+RETENTION_LIMITS_DAYS: dict[str, int] = {"FR": 30}
+
+
+class Strict(BaseModel):
+    """Base for every schema section: unknown keys are errors, values are checked on set."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def parse_resolution(value: str) -> tuple[int, int]:
+    """`1080p`, `4k` or `WIDTHxHEIGHT` → (width, height)."""
+    key = value.strip().lower()
+    if key in RESOLUTIONS:
+        return RESOLUTIONS[key]
+    m = re.fullmatch(r"(\d{2,5})x(\d{2,5})", key)
+    if not m:
+        raise ValueError(f"expected one of {', '.join(RESOLUTIONS)} or WIDTHxHEIGHT, got {value!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _resolution(value: str) -> str:
+    parse_resolution(value)
+    return value
+
+
+Resolution = Annotated[str, AfterValidator(_resolution)]
+
+
+class Reliability(Strict):
+    """Exponential time to failure and to repair."""
+
+    mtbf_h: Positive = 43_800.0
+    mttr_h: Positive = 48.0
+
+
+class Bitrate(Strict):
+    """Main-stream rate control. Without `target_mbps` the resolution ladder sets it."""
+
+    mode: Literal["cbr", "vbr"] = "vbr"
+    target_mbps: Positive | None = None
+    cap_factor: Annotated[float, Field(ge=1)] = 1.5
+
+
+class SubStream(Strict):
+    """Low-resolution live-view stream. Without `bitrate_mbps` it is 1/10 of the main stream."""
+
+    enabled: bool = True
+    resolution: Resolution = "360p"
+    fps: Annotated[float, Field(gt=0, le=120)] = 7
+    bitrate_mbps: Positive | None = None
+
+
+class Night(Strict):
+    """Night-time behaviour: the factor multiplies the VBR bitrate between dusk and dawn."""
+
+    bitrate_factor: Positive = 1.3
+
+
+class Recording(Strict):
+    """What a recorder keeps of this camera's main stream."""
+
+    mode: Literal["continuous", "motion", "off"] = "continuous"
+    pre_s: NonNegative = 5.0
+    post_s: NonNegative = 10.0
+    motion_episodes_per_h: NonNegative = 6.0
+    motion_mean_s: Positive = 30.0
+
+
+class CameraGroup(Strict):
+    """A set of identical cameras in one district."""
+
+    name: str
+    count: Annotated[int, Field(ge=1, le=100_000)]
+    district: str
+    resolution: Resolution = "1080p"
+    fps: Annotated[float, Field(gt=0, le=120)] = 25
+    codec: Literal["h264", "h265", "mjpeg"] = "h264"
+    gop: Annotated[int, Field(ge=1, le=1000)] = 50
+    bitrate: Bitrate = Bitrate()
+    scene: Literal["simple", "normal", "complex"] = "normal"
+    activity: Literal["low", "medium", "high"] = "medium"
+    night: Night = Night()
+    sub_stream: SubStream = SubStream()
+    recording: Recording = Recording()
+    reliability: Reliability = Reliability()
+
+
+class Link(Strict):
+    """A network link: capacity, one-way propagation latency, switch buffer."""
+
+    capacity_mbps: Positive
+    latency_ms: NonNegative = 0.1
+    buffer_kb: Positive = 1024
+    reliability: Reliability | None = None
+
+
+class District(Strict):
+    """A district aggregation switch and its uplink to the core; `backup` is a redundant path."""
+
+    name: str
+    uplink: Link
+    backup: Link | None = None
+
+
+class Network(Strict):
+    """camera → access link → district uplink → core link → supervision centre."""
+
+    access: Link = Link(capacity_mbps=100, latency_ms=0.05, buffer_kb=512)
+    districts: list[District] = Field(min_length=1)
+    core: Link
+
+    @field_validator("districts")
+    @classmethod
+    def _unique(cls, v: list[District]) -> list[District]:
+        names = [d.name for d in v]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"district names must be unique, repeated: {', '.join(sorted(dup))}")
+        return v
+
+
+class Disks(Strict):
+    """A recording server's disk array."""
+
+    count: Annotated[int, Field(ge=1, le=1000)] = 12
+    size_tb: Positive = 16.0
+    raid: Literal["raid0", "raid1", "raid5", "raid6", "raid10"] = "raid6"
+    write_mbps_per_disk: Positive = 180.0
+    iops_per_disk: Positive = 150.0
+
+    @model_validator(mode="after")
+    def _enough_disks(self) -> Disks:
+        need = {"raid1": 2, "raid5": 3, "raid6": 4, "raid10": 4}.get(self.raid, 1)
+        if self.count < need:
+            raise ValueError(f"{self.raid} needs at least {need} disks, got {self.count}")
+        return self
+
+
+class ServerGroup(Strict):
+    """Identical recording servers."""
+
+    name: str
+    count: Annotated[int, Field(ge=1, le=10_000)] = 1
+    ingest_limit_mbps: Positive = 600.0
+    max_streams: Annotated[int, Field(ge=1)] = 175
+    disks: Disks = Disks()
+    districts: list[str] | None = None
+    reliability: Reliability = Reliability(mtbf_h=26_280.0, mttr_h=4.0)
+
+
+class RecordingPlan(Strict):
+    """Recording servers, how cameras are spread over them, and how long video is kept."""
+
+    retention_days: Positive = 30
+    assignment: Literal["by_district", "round_robin"] = "by_district"
+    free_space_reserve_gb: NonNegative = 5.0
+    servers: list[ServerGroup] = Field(min_length=1)
+
+
+class Location(Strict):
+    """Where the city is: sets sunrise and sunset."""
+
+    latitude: Annotated[float, Field(ge=-66, le=66)] = 48.58
+    longitude: Annotated[float, Field(ge=-180, le=180)] = 7.75
+    utc_offset_h: Annotated[float, Field(ge=-12, le=14)] = 1.0
+
+
+class Simulation(Strict):
+    """How long, how fine and from which seed."""
+
+    start: dt.datetime = dt.datetime(2026, 6, 19)
+    days: Annotated[float, Field(gt=0, le=366)] = 1.0
+    resolution_s: Literal[1, 2, 5, 10, 30, 60] = 1
+    frame_window_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    seed: Annotated[int, Field(ge=0)] = 2023
+
+
+class Activity(Strict):
+    """Street activity by hour of day, 0..1 (24 values)."""
+
+    hourly: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: [
+            0.15, 0.1, 0.08, 0.06, 0.06, 0.1, 0.25, 0.5, 0.7, 0.65, 0.65, 0.75,
+            0.85, 0.8, 0.7, 0.7, 0.8, 0.95, 1.0, 0.9, 0.75, 0.6, 0.45, 0.3,
+        ],
+        min_length=24,
+        max_length=24,
+    )  # fmt: skip
+
+
+class Scenario(Strict):
+    """A whole city: cameras, network, recording, and how to simulate it."""
+
+    name: str
+    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] = "FR"
+    location: Location = Location()
+    simulation: Simulation = Simulation()
+    activity: Activity = Activity()
+    cameras: list[CameraGroup] = Field(min_length=1)
+    network: Network
+    recording: RecordingPlan
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        limit = RETENTION_LIMITS_DAYS.get(self.country.upper())
+        if limit is not None and self.recording.retention_days > limit:
+            raise ValueError(
+                f"recording.retention_days: {self.recording.retention_days:g} days is unlawful "
+                f"in {self.country.upper()} (at most {limit} days, CSI art. L252-5)"
+            )
+        districts = {d.name for d in self.network.districts}
+        for i, group in enumerate(self.cameras):
+            if group.district not in districts:
+                raise ValueError(
+                    f"cameras.{i}.district: {group.district!r} is not a network district "
+                    f"(one of {', '.join(sorted(districts))})"
+                )
+        for i, server in enumerate(self.recording.servers):
+            for name in server.districts or []:
+                if name not in districts:
+                    raise ValueError(
+                        f"recording.servers.{i}.districts: {name!r} is not a network district "
+                        f"(one of {', '.join(sorted(districts))})"
+                    )
+        return self
+
+    @property
+    def camera_count(self) -> int:
+        return sum(g.count for g in self.cameras)
