@@ -89,9 +89,7 @@ def camera_table(scenario: Scenario) -> CameraTable:
 
     main = [group_target_mbps(g) for g in groups]
     sub = [
-        0.0
-        if not g.sub_stream.enabled
-        else (g.sub_stream.bitrate_mbps or SUB_STREAM_SHARE * m)
+        0.0 if not g.sub_stream.enabled else (g.sub_stream.bitrate_mbps or SUB_STREAM_SHARE * m)
         for g, m in zip(groups, main, strict=True)
     ]
     cbr = [g.bitrate.mode == "cbr" for g in groups]

@@ -205,7 +205,15 @@ class Simulation(Strict):
 
 
 class Activity(Strict):
-    """Street activity by hour of day, 0..1 (24 values)."""
+    """Street activity by hour of day, 0..1 (24 values), and district activity episodes.
+
+    Episodes (a market, a match, a demonstration) multiply a district's activity by `factor`
+    for an exponentially distributed time; all three figures are assumptions.
+    """
+
+    episodes_per_district_day: NonNegative = 0.5
+    episode_factor: Annotated[float, Field(ge=1, le=10)] = 1.5
+    episode_mean_h: Positive = 2.0
 
     hourly: list[Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=lambda: [
