@@ -13,19 +13,11 @@ import simpy
 
 from simulator.model.cameras import CameraTable, camera_table
 from simulator.model.daylight import night_intervals
+from simulator.model.recorders import recorders
 from simulator.scenario.schema import Reliability, Scenario
 from simulator.timeline import Event
 
 HOUR = 3600.0
-
-
-def server_names(scenario: Scenario) -> list[str]:
-    """Recording servers, one name each: group name, numbered when the group has several."""
-    return [
-        g.name if g.count == 1 else f"{g.name}-{k + 1}"
-        for g in scenario.recording.servers
-        for k in range(g.count)
-    ]
 
 
 def discrete_events(
@@ -73,12 +65,10 @@ def discrete_events(
                 )
     if net.core.reliability is not None:
         env.process(alternate(net.core.reliability, "link_down", "link_up", target="core"))
-    names = iter(server_names(scenario))
-    for group in scenario.recording.servers:
-        for _ in range(group.count):
-            env.process(
-                alternate(group.reliability, "server_down", "server_up", target=next(names))
-            )
+    for server in recorders(scenario):
+        env.process(
+            alternate(server.spec.reliability, "server_down", "server_up", target=server.name)
+        )
 
     act = scenario.activity
     if act.episodes_per_district_day > 0:

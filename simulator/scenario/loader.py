@@ -13,7 +13,7 @@ from simulator.scenario.schema import Scenario
 
 
 class ScenarioError(ValueError):
-    """A user mistake in a scenario: the message is one line naming file, field and what is allowed."""
+    """A user mistake in a scenario: one line naming the file, the field and what is allowed."""
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:

@@ -154,7 +154,7 @@ class Disks(Strict):
     count: Annotated[int, Field(ge=1, le=1000)] = 12
     size_tb: Positive = 16.0
     raid: Literal["raid0", "raid1", "raid5", "raid6", "raid10"] = "raid6"
-    write_mbps_per_disk: Positive = 180.0
+    write_mbyte_s_per_disk: Positive = 180.0  # sequential MB/s of one disk
     iops_per_disk: Positive = 150.0
 
     @model_validator(mode="after")

@@ -1,0 +1,327 @@
+"""Measures: what a run observes, collected chunk by chunk and turned into Results."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from simulator.model.cameras import CameraTable
+from simulator.model.links import NetworkLink
+from simulator.model.recorders import (
+    Recorder,
+    iops_capacity,
+    storage_fill,
+    usable_tb,
+    write_capacity_mbps,
+    write_iops,
+)
+from simulator.model.results import (
+    LinkStats,
+    RecordingStats,
+    Results,
+    Series,
+    ServerStats,
+    Sizing,
+    Window,
+)
+from simulator.model.states import States
+from simulator.model.window import WindowResult
+from simulator.scenario.schema import Scenario
+
+UTIL_BINS = 1000  # access-link utilisation histogram: 0.1 % bins up to 200 %
+PLANNING_UTIL = 0.8
+TB = 1e12
+
+
+class Measures:
+    """Accumulates link, recorder and recording figures over the run's chunks."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        states: States,
+        links: list[NetworkLink],
+        servers: list[Recorder],
+        server_of: np.ndarray,
+    ) -> None:
+        self.scenario, self.states, self.links, self.servers = scenario, states, links, servers
+        self.server_of = server_of
+        table: CameraTable = states.table
+        ticks, self.tick = states.ticks, states.tick
+        n_cam, n_srv = len(table), len(servers)
+        self.access_cap = scenario.network.access.capacity_mbps * 1e6
+        self.access_hist = np.zeros(2 * UTIL_BINS + 1, dtype=np.int64)
+        self.access_series = np.zeros((2, ticks), dtype=np.float32)  # mean, max over cameras
+        self.access_offered = self.access_lost = 0.0
+        self.util = np.zeros((len(links), ticks), dtype=np.float32)
+        self.offered = np.zeros(len(links))
+        self.lost = np.zeros(len(links))
+        self.server_matrix = np.zeros((n_srv, n_cam), dtype=np.float32)
+        on = server_of >= 0
+        self.server_matrix[server_of[on], np.flatnonzero(on)] = 1.0
+        self.ingest = np.zeros((n_srv, ticks), dtype=np.float32)  # Mbps offered to each server
+        self.streams = np.zeros((n_srv, ticks), dtype=np.float32)  # cameras being recorded
+        self.demand = np.zeros((2, ticks), dtype=np.float32)  # Mbps, cameras meant to record
+        hours = math.ceil(ticks * self.tick / 3600)
+        self.written = np.zeros((n_srv, hours))
+        self.demand_written = np.zeros((1, hours))
+        self.camera_bits = np.zeros(n_cam)
+        self.camera_ticks = np.zeros(n_cam)
+        self.cam_ticks = {"expected": 0.0, "recorded": 0.0}
+        self.lost_ticks = dict.fromkeys(
+            ("camera", "link", "server", "unassigned", "overload", "congestion"), 0.0
+        )
+
+    def access(self, sent: np.ndarray) -> None:
+        """Per-camera access links: utilisation histogram and fluid overflow."""
+        util = sent / self.access_cap
+        bins = np.minimum((util * UTIL_BINS).astype(np.int64), 2 * UTIL_BINS)
+        self.access_hist += np.bincount(bins.ravel(), minlength=2 * UTIL_BINS + 1)
+        self.camera_bits += sent.sum(axis=1)
+        self.camera_ticks += (sent > 0).sum(axis=1)
+        self.access_offered += float(sent.sum()) * self.tick / 8
+        self.access_lost += float(np.maximum(sent - self.access_cap, 0).sum()) * self.tick / 8
+        self._access_span = (util.mean(axis=0), util.max(axis=0))
+
+    def network(self, a: int, b: int, offered: np.ndarray, lost: np.ndarray) -> None:
+        """Shared links: bytes offered and lost per tick."""
+        caps = np.array([lk.capacity_Bps * self.tick for lk in self.links])[:, None]
+        self.util[:, a:b] = offered / caps
+        self.offered += offered.sum(axis=1)
+        self.lost += lost.sum(axis=1)
+        self.access_series[0, a:b], self.access_series[1, a:b] = self._access_span
+
+    def recording(
+        self, a: int, b: int, main: np.ndarray, intended: np.ndarray, reach: np.ndarray
+    ) -> None:
+        """What reaches the recorders and what they keep; lost time by its first cause."""
+        st, srv, n = self.states, self.server_of, b - a
+        cam_up = st.camera_up(a, b)
+        link_ok = st.camera_up(a, b, st.access_down) & (reach > 0)
+        assigned = (srv >= 0)[:, None]
+        srv_up = np.ones((len(srv), n), dtype=bool)
+        srv_up[srv >= 0] = st.server_up[srv[srv >= 0], a:b]
+        causes = {
+            "camera": ~cam_up,
+            "link": ~link_ok,
+            "unassigned": ~assigned,
+            "server": ~srv_up,
+        }
+        alive = intended.copy()
+        for cause, broken in causes.items():
+            self.lost_ticks[cause] += float(np.count_nonzero(alive & broken))
+            alive &= ~broken
+        kept = alive * reach.astype(np.float32)
+        self.lost_ticks["congestion"] += float(alive.sum() - kept.sum())
+        ingest = self.server_matrix @ (main * kept) / 1e6
+        streams = self.server_matrix @ alive.astype(np.float32)
+        limit = np.array([s.spec.ingest_limit_mbps for s in self.servers])[:, None]
+        share = np.minimum(
+            1.0, np.divide(limit, ingest, out=np.ones_like(ingest), where=ingest > 0)
+        )
+        overload = float((streams * (1 - share)).sum())
+        self.lost_ticks["overload"] += overload
+        self.cam_ticks["expected"] += float(intended.sum())
+        self.cam_ticks["recorded"] += float(kept.sum()) - overload
+        self.ingest[:, a:b], self.streams[:, a:b] = ingest, streams
+        self.demand[0, a:b] = (main * intended).sum(axis=0) / 1e6
+        self.demand[1, a:b] = intended.sum(axis=0)
+        hour = (np.arange(a, b) * self.tick) // 3600
+        for s in range(len(self.servers)):
+            written = ingest[s] * share[s] * 1e6 * self.tick / 8
+            self.written[s] += np.bincount(hour, weights=written, minlength=self.written.shape[1])
+        demand_bytes = self.demand[0, a:b].astype(np.float64) * 1e6 * self.tick / 8
+        self.demand_written[0] += np.bincount(
+            hour, weights=demand_bytes, minlength=self.written.shape[1]
+        )
+
+    def busiest_window(self, length_s: float) -> tuple[int, int]:
+        """[first, last) tick of the window where the core link is busiest."""
+        n = min(self.states.ticks, max(1, math.ceil(length_s / self.tick)))
+        load = np.concatenate([[0.0], np.cumsum(self.util[-1], dtype=np.float64)])
+        first = int(np.argmax(load[n:] - load[:-n]))
+        return first, first + n
+
+    def results(self, window: WindowResult, start_s: float, length_s: float) -> Results:
+        """Turn the accumulated figures into Results."""
+        sc, tick = self.scenario, self.tick
+        warnings: list[str] = []
+        links = [self._access_stats(window)] + [
+            self._link_stats(i, lk, window) for i, lk in enumerate(self.links)
+        ]
+        retention = sc.recording.retention_days
+        days_axis, fill = storage_fill(self.written, retention, sc.simulation.days)
+        reserve_tb = sc.recording.free_space_reserve_gb / 1000
+        servers = []
+        for s, rec in enumerate(self.servers):
+            iops = write_iops(self.ingest[s].astype(np.float64), self.streams[s])
+            ing = self.ingest[s]
+            servers.append(
+                ServerStats(
+                    name=rec.name,
+                    cameras=int((self.server_of == s).sum()),
+                    ingest_limit_mbps=rec.spec.ingest_limit_mbps,
+                    max_streams=rec.spec.max_streams,
+                    ingest_mean_mbps=float(ing.mean()),
+                    ingest_p99_mbps=float(np.percentile(ing, 99)),
+                    ingest_max_mbps=float(ing.max()),
+                    write_iops_mean=float(iops.mean()),
+                    write_iops_p99=float(np.percentile(iops, 99)),
+                    iops_capacity=iops_capacity(rec.spec.disks),
+                    write_capacity_mbps=write_capacity_mbps(rec.spec.disks),
+                    usable_tb=usable_tb(rec.spec.disks),
+                    storage_needed_tb=float(fill[s].max()) / TB + reserve_tb,
+                    down_hours=float((~self.states.server_up[s]).sum()) * tick / 3600,
+                )
+            )
+        sizing = self._sizing(retention, servers)
+        recording = RecordingStats(
+            expected_hours=self.cam_ticks["expected"] * tick / 3600,
+            recorded_hours=self.cam_ticks["recorded"] * tick / 3600,
+            lost_hours={k: v * tick / 3600 for k, v in self.lost_ticks.items()},
+        )
+        unassigned = int(((self.server_of < 0) & (self.states.table.recording > 0)).sum())
+        if unassigned:
+            warnings.append(f"{unassigned} cameras have no recording server with room for them")
+        if sizing.servers_needed > sizing.servers_configured:
+            warnings.append(
+                f"{sizing.servers_needed} recording servers needed ({sizing.binding}), "
+                f"{sizing.servers_configured} configured"
+            )
+        for lk in links:
+            if lk.p99_util > PLANNING_UTIL:
+                warnings.append(f"link {lk.name}: p99 utilisation {lk.p99_util:.0%} > 80 %")
+            if lk.loss_fraction > 0 or lk.window_loss_fraction > 0:
+                warnings.append(f"link {lk.name}: loses traffic (buffer overflow)")
+        for srv in servers:
+            if srv.storage_needed_tb > srv.usable_tb:
+                warnings.append(
+                    f"server {srv.name}: needs {srv.storage_needed_tb:.0f} TB, "
+                    f"has {srv.usable_tb:.0f} TB usable"
+                )
+            if srv.ingest_p99_mbps > srv.ingest_limit_mbps:
+                warnings.append(f"server {srv.name}: ingest p99 over its limit")
+        e2e = window.end_to_end_s
+        return Results(
+            scenario=sc.name,
+            seed=sc.simulation.seed,
+            cameras=len(self.states.table),
+            days=sc.simulation.days,
+            links=links,
+            servers=servers,
+            recording=recording,
+            sizing=sizing,
+            window=Window(
+                start_s=start_s,
+                length_s=length_s,
+                frames=window.frames,
+                end_to_end_p99_ms=float(np.percentile(e2e, 99) * 1e3) if e2e.size else 0.0,
+            ),
+            series=self._series(days_axis, fill),
+            warnings=warnings,
+        )
+
+    def _access_stats(self, window: WindowResult) -> LinkStats:
+        hist = self.access_hist
+        total = hist.sum()
+        centers = (np.arange(hist.size) + 0.5) / UTIL_BINS
+        p99 = float(centers[np.searchsorted(np.cumsum(hist), 0.99 * total)]) if total else 0.0
+        access = self.scenario.network.access
+        down = sum(e - s for v in self.states.access_down.values() for s, e in v)
+        return LinkStats(
+            name="access",
+            kind="access",
+            capacity_mbps=access.capacity_mbps,
+            count=len(self.states.table),
+            mean_util=float((hist * centers).sum() / total) if total else 0.0,
+            p99_util=p99,
+            max_util=float(self.access_series[1].max()),
+            loss_fraction=self.access_lost / self.access_offered if self.access_offered else 0.0,
+            **_window_stats(window, "access"),
+            down_hours=down * self.tick / 3600,
+        )
+
+    def _link_stats(self, i: int, link: NetworkLink, window: WindowResult) -> LinkStats:
+        util = self.util[i]
+        return LinkStats(
+            name=link.name,
+            kind=link.kind,
+            capacity_mbps=link.spec.capacity_mbps,
+            count=1,
+            mean_util=float(util.mean()),
+            p99_util=float(np.percentile(util, 99)),
+            max_util=float(util.max()),
+            loss_fraction=float(self.lost[i] / self.offered[i]) if self.offered[i] else 0.0,
+            **_window_stats(window, link.name),
+            down_hours=self.states.link_down_hours.get(link.name, 0.0),
+        )
+
+    def _sizing(self, retention: float, servers: list[ServerStats]) -> Sizing:
+        spec = self.servers[0].spec
+        demand_mbps, demand_cams = self.demand
+        p99_mbps = float(np.percentile(demand_mbps, 99))
+        iops = write_iops(demand_mbps.astype(np.float64), demand_cams)
+        _, fill = storage_fill(self.demand_written, retention, self.scenario.simulation.days)
+        needed_tb = float(fill.max()) / TB
+        recorded = int((self.states.table.recording > 0).sum())
+        by = {
+            "ingest": math.ceil(p99_mbps / spec.ingest_limit_mbps),
+            "streams": math.ceil(recorded / spec.max_streams),
+            "storage": math.ceil(needed_tb / usable_tb(spec.disks)),
+            "write_iops": math.ceil(float(np.percentile(iops, 99)) / iops_capacity(spec.disks)),
+            "write_throughput": math.ceil(p99_mbps / write_capacity_mbps(spec.disks)),
+        }
+        binding = max(by, key=lambda k: by[k])
+        return Sizing(
+            servers_configured=len(self.servers),
+            servers_needed=max(1, by[binding]),
+            binding=binding,
+            by_constraint=by,
+            storage_needed_tb=sum(s.storage_needed_tb for s in servers),
+            storage_usable_tb=sum(s.usable_tb for s in servers),
+            daily_write_tb=float(self.demand_written.sum()) / TB / self.scenario.simulation.days,
+        )
+
+    def _series(self, days_axis: np.ndarray, fill: np.ndarray) -> Series:
+        ticks = self.states.ticks
+        per = max(1, math.ceil(ticks / 1440))
+        steps = ticks // per
+
+        def fold(x: np.ndarray, how: str) -> np.ndarray:
+            x = x[..., : steps * per].reshape(*x.shape[:-1], steps, per)
+            return x.max(axis=-1) if how == "max" else x.mean(axis=-1)
+
+        util_mean = np.vstack([fold(self.access_series[0], "mean"), fold(self.util, "mean")])
+        util_max = np.vstack([fold(self.access_series[1], "max"), fold(self.util, "max")])
+        stride = max(1, math.ceil(days_axis.size / 1000))
+        return Series(
+            step_s=per * self.tick,
+            link_names=["access"] + [lk.name for lk in self.links],
+            link_mean_util=util_mean,
+            link_max_util=util_max,
+            server_names=[s.name for s in self.servers],
+            server_ingest_mbps=fold(self.ingest, "mean"),
+            storage_days=days_axis[::stride],
+            storage_fill_tb=fill[:, ::stride] / TB,
+            camera_mean_mbps=np.divide(
+                self.camera_bits,
+                self.camera_ticks,
+                out=np.zeros_like(self.camera_bits),
+                where=self.camera_ticks > 0,
+            )
+            / 1e6,
+        )
+
+
+def _window_stats(window: WindowResult, name: str) -> dict[str, float]:
+    seen = window.links.get(name)
+    if seen is None or seen.waits_s.size == 0:
+        return dict(window_loss_fraction=0.0, mean_delay_ms=0.0, p99_delay_ms=0.0, max_delay_ms=0.0)
+    ms = seen.waits_s * 1e3
+    return dict(
+        window_loss_fraction=seen.lost_bytes / seen.offered_bytes if seen.offered_bytes else 0.0,
+        mean_delay_ms=float(ms.mean()),
+        p99_delay_ms=float(np.percentile(ms, 99)),
+        max_delay_ms=float(ms.max()),
+    )

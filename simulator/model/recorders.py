@@ -1,0 +1,136 @@
+"""Recorders: recording servers, which cameras each records, their disks and storage.
+
+Write IOPS follow AxxonSoft's rule (0.065 × Mbps for cameras above ~3.6 Mbps, else 0.29 per
+camera); a RAID array's random-write IOPS are its disks' IOPS over the RAID write penalty.
+Storage holds `retention_days` of video plus the free-space reserve (Milestone: 5 GB).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.model.cameras import CameraTable
+from simulator.scenario.schema import Disks, Scenario, ServerGroup
+
+DATA_DISKS = {
+    "raid0": lambda n: n,
+    "raid1": lambda n: n / 2,
+    "raid5": lambda n: n - 1,
+    "raid6": lambda n: n - 2,
+    "raid10": lambda n: n / 2,
+}
+WRITE_PENALTY = {"raid0": 1, "raid1": 2, "raid5": 4, "raid6": 6, "raid10": 2}
+IOPS_PER_MBPS = 0.065
+IOPS_PER_SMALL_CAMERA = 0.29
+SMALL_CAMERA_MBPS = 3.6
+
+
+def usable_tb(disks: Disks) -> float:
+    """Usable capacity of a RAID array, TB."""
+    return DATA_DISKS[disks.raid](disks.count) * disks.size_tb
+
+
+def iops_capacity(disks: Disks) -> float:
+    """Random-write IOPS an array sustains."""
+    return disks.count * disks.iops_per_disk / WRITE_PENALTY[disks.raid]
+
+
+def write_capacity_mbps(disks: Disks) -> float:
+    """Sequential write throughput of an array, Mbit/s."""
+    return DATA_DISKS[disks.raid](disks.count) * disks.write_mbyte_s_per_disk * 8
+
+
+def write_iops(total_mbps: np.ndarray, cameras: np.ndarray) -> np.ndarray:
+    """Write IOPS of a recorder given its ingest (Mbps) and recording cameras, per step."""
+    per_cam = np.divide(total_mbps, cameras, out=np.zeros_like(total_mbps), where=cameras > 0)
+    return np.where(
+        per_cam > SMALL_CAMERA_MBPS, IOPS_PER_MBPS * total_mbps, IOPS_PER_SMALL_CAMERA * cameras
+    )
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """One recording server."""
+
+    name: str
+    spec: ServerGroup
+
+
+def recorders(scenario: Scenario) -> list[Recorder]:
+    """Every recording server, groups expanded, numbered when a group has several."""
+    return [
+        Recorder(g.name if g.count == 1 else f"{g.name}-{k + 1}", g)
+        for g in scenario.recording.servers
+        for k in range(g.count)
+    ]
+
+
+def assign(scenario: Scenario, table: CameraTable, servers: list[Recorder]) -> np.ndarray:
+    """Server index of each recording camera (-1: not recorded or no room on any server).
+
+    `by_district` keeps a district on as few servers as possible: districts, busiest first,
+    go to the least-loaded eligible server and spill to the next when it is full (its
+    `max_streams`, or its ingest limit counted at the cameras' mean bitrates).
+    `round_robin` deals cameras out in turn. A server group that lists `districts` only
+    takes those districts' cameras.
+    """
+    names = [d.name for d in scenario.network.districts]
+    load = np.zeros(len(servers))
+    room = np.array([s.spec.max_streams for s in servers])
+    limit = np.array([s.spec.ingest_limit_mbps for s in servers])
+    out = np.full(len(table), -1)
+    recorded = np.flatnonzero(table.recording > 0)
+
+    def eligible(district: int) -> np.ndarray:
+        return np.array(
+            [s.spec.districts is None or names[district] in s.spec.districts for s in servers]
+        )
+
+    if scenario.recording.assignment == "round_robin":
+        turn = 0
+        for cam in recorded:
+            ok = np.flatnonzero(eligible(table.district[cam]) & (room > 0))
+            if ok.size:
+                server = ok[turn % ok.size]
+                turn += 1
+                out[cam], room[server] = server, room[server] - 1
+        return out
+    demand = np.bincount(table.district[recorded], weights=table.main_mbps[recorded])
+    for district in np.argsort(-demand, kind="stable"):
+        ok = eligible(district)
+        server = -1
+        for cam in recorded[table.district[recorded] == district]:
+            mbps = table.main_mbps[cam]
+            if server < 0 or room[server] == 0 or load[server] + mbps > limit[server]:
+                candidates = np.flatnonzero(ok & (room > 0) & (load + mbps <= limit))
+                if not candidates.size:  # every server is at its ingest limit: least loaded
+                    candidates = np.flatnonzero(ok & (room > 0))
+                if not candidates.size:
+                    break
+                server = candidates[np.argmin(load[candidates])]
+            out[cam] = server
+            load[server] += mbps
+            room[server] -= 1
+    return out
+
+
+def storage_fill(
+    written_per_hour: np.ndarray, retention_days: float, days: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Occupied storage over time, per server, with deletion after the retention period.
+
+    written_per_hour: (servers, hours) bytes. When the run is shorter than the retention
+    period, the simulated days repeat until the store is full. Returns (days axis,
+    occupied bytes (servers, points)).
+    """
+    servers, hours = written_per_hour.shape
+    keep = int(round(retention_days * 24))
+    horizon = max(hours, keep + 24)
+    reps = -(-horizon // hours)
+    series = np.tile(written_per_hour, (1, reps))[:, :horizon]
+    total = np.concatenate([np.zeros((servers, 1)), np.cumsum(series, axis=1)], axis=1)
+    older = np.concatenate([np.zeros((servers, keep)), total[:, :-keep]], axis=1)[:, : horizon + 1]
+    occupied = total - older
+    return np.arange(horizon + 1) / 24, occupied

@@ -1,0 +1,179 @@
+"""States: the discrete timeline turned into per-tick masks and factors the volume model reads.
+
+Who is up, which path each district takes, whether it is night, how busy each street is, and
+when motion-recording cameras see motion.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.model.cameras import CameraTable
+from simulator.model.links import NetworkLink
+from simulator.model.recorders import recorders
+from simulator.scenario.schema import Scenario
+from simulator.timeline import Event
+
+MAX_ACTIVITY = 1.5  # activity is clipped here; 1.0 is the city's busiest hour
+
+
+def _intervals(events: list[Event], down: str, up: str, key: str, tick: float, ticks: int):  # noqa: ANN202
+    """{who: [(first tick down, first tick up), ...]} from down/up event pairs."""
+    open_at: dict[str, int] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for e in events:
+        who = getattr(e, key)
+        if e.kind == down:
+            open_at[who] = int(e.t // tick)
+        elif e.kind == up and who in open_at:
+            spans.setdefault(who, []).append((open_at.pop(who), int(np.ceil(e.t / tick))))
+    for who, start in open_at.items():
+        spans.setdefault(who, []).append((start, ticks))
+    return spans
+
+
+def _mask(spans: list[tuple[int, int]], ticks: int) -> np.ndarray:
+    up = np.ones(ticks, dtype=bool)
+    for s, e in spans:
+        up[s:e] = False
+    return up
+
+
+class States:
+    """Per-tick state of the city, built once from the discrete events."""
+
+    def __init__(
+        self, scenario: Scenario, table: CameraTable, events: list[Event], tick: int, ticks: int
+    ) -> None:
+        self.scenario, self.table, self.tick, self.ticks = scenario, table, tick, ticks
+        names = [d.name for d in scenario.network.districts]
+        self.district_matrix = np.zeros((len(names), len(table)), dtype=np.float32)
+        self.district_matrix[table.district, np.arange(len(table))] = 1.0
+
+        t = (np.arange(ticks) + 0.5) * tick
+        start = scenario.simulation.start
+        hour = (start.hour + start.minute / 60 + start.second / 3600 + t / 3600) % 24
+        self.hourly = np.interp(
+            hour, np.arange(24) + 0.5, scenario.activity.hourly, period=24
+        ).astype(np.float32)
+        self.night = np.zeros(ticks, dtype=bool)
+        night_open = None
+        for e in events:
+            if e.kind == "night":
+                night_open = int(e.t // tick)
+            elif e.kind == "day" and night_open is not None:
+                self.night[night_open : int(e.t // tick)] = True
+                night_open = None
+        if night_open is not None:
+            self.night[night_open:] = True
+
+        self.episode_factor = np.ones((len(names), ticks), dtype=np.float32)
+        for e in events:
+            if e.kind == "activity":
+                s = int(e.t // tick)
+                end = int((e.t + e.params["duration_s"]) // tick) + 1
+                self.episode_factor[names.index(e.district), s:end] *= e.params["factor"]
+
+        self.camera_down = _intervals(events, "camera_down", "camera_up", "camera", tick, ticks)
+        links = _intervals(events, "link_down", "link_up", "target", tick, ticks)
+        self.access_down = {
+            k.split(":", 1)[1]: v for k, v in links.items() if k.startswith("access:")
+        }
+        self.link_down_hours = {k: sum(e - s for s, e in v) * tick / 3600 for k, v in links.items()}
+        self.uplink_up = np.stack([_mask(links.get(f"uplink:{n}", []), ticks) for n in names])
+        self.backup_up = np.stack(
+            [
+                _mask(links.get(f"backup:{d.name}", []), ticks)
+                if d.backup is not None
+                else np.zeros(ticks, dtype=bool)
+                for d in scenario.network.districts
+            ]
+        )
+        self.core_up = _mask(links.get("core", []), ticks)
+        servers = _intervals(events, "server_down", "server_up", "target", tick, ticks)
+        self.server_up = np.stack(
+            [_mask(servers.get(r.name, []), ticks) for r in recorders(scenario)]
+        )
+        self._index = {cid: i for i, cid in enumerate(table.ids)}
+
+    def activity(self, a: int, b: int) -> np.ndarray:
+        """(cameras, ticks) street activity seen by each camera."""
+        t = self.table
+        act = self.hourly[None, a:b] * t.activity_scale.astype(np.float32)[:, None]
+        act *= self.episode_factor[t.district, a:b]
+        return np.minimum(act, MAX_ACTIVITY, out=act)
+
+    def camera_up(self, a: int, b: int, down: dict[str, list[tuple[int, int]]] | None = None):  # noqa: ANN201
+        """(cameras, ticks) bool: not failed (cameras, or access links with `down`)."""
+        up = np.ones((len(self.table), b - a), dtype=bool)
+        for cid, spans in (self.camera_down if down is None else down).items():
+            row = self._index[cid]
+            for s, e in spans:
+                if s < b and e > a:
+                    up[row, max(s, a) - a : min(e, b) - a] = False
+        return up
+
+    def sending(self, a: int, b: int) -> np.ndarray:
+        """(cameras, ticks) 1.0 where the camera and its access link are up, else 0."""
+        return (self.camera_up(a, b) & self.camera_up(a, b, self.access_down)).astype(np.float32)
+
+    def carries(self, link: NetworkLink, a: int, b: int) -> np.ndarray:
+        """(ticks,) whether this district link carries its district's traffic."""
+        up = self.uplink_up[link.district, a:b]
+        if link.kind == "uplink":
+            return up
+        return ~up & self.backup_up[link.district, a:b]
+
+    def path_at(self, tick: int, links: list[NetworkLink]) -> dict[int, NetworkLink | None]:
+        """Each district's active link at a tick (None: cut off)."""
+        path: dict[int, NetworkLink | None] = {}
+        for link in links[:-1]:
+            if link.kind != "core" and self.carries(link, tick, tick + 1)[0]:
+                path[link.district] = link
+            else:
+                path.setdefault(link.district, None)
+        return path
+
+    def intended(
+        self,
+        a: int,
+        b: int,
+        activity: np.ndarray,
+        carry: np.ndarray,
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(cameras, ticks) bool: should be recorded; and the motion carry-over to the next chunk.
+
+        Motion episodes start as a Poisson process whose rate follows activity (at activity
+        0.5 the camera's `motion_episodes_per_h`), last an exponential time, and are recorded
+        with their pre- and post-buffers. `carry` is the absolute tick each camera's last
+        recorded episode runs to.
+        """
+        t = self.table
+        n = b - a
+        out = np.broadcast_to((t.recording == 1)[:, None], (len(t), n)).copy()
+        motion = np.flatnonzero(t.recording == 2)
+        if motion.size == 0:
+            return out, carry
+        rate_max = t.motion_per_h[motion] / 3600 * 2 * MAX_ACTIVITY * self.tick
+        count = rng.poisson(rate_max * n)
+        row = np.repeat(np.arange(motion.size), count)
+        at = rng.random(row.size) * n
+        col = at.astype(np.int64)
+        accept = rng.random(row.size) * MAX_ACTIVITY < activity[motion[row], col]
+        length = rng.exponential(t.motion_mean_s[motion[row]]) / self.tick
+        row, at, length = row[accept], at[accept], length[accept]
+        first = np.maximum(at - t.pre_s[motion[row]] / self.tick, 0).astype(np.int64)
+        last = np.ceil(at + length + t.post_s[motion[row]] / self.tick).astype(np.int64)
+        diff = np.zeros((motion.size, n + 1), dtype=np.int32)
+        np.add.at(diff, (row, first), 1)
+        np.add.at(diff, (row, np.minimum(last, n)), -1)
+        carried = np.clip(carry[motion] - a, 0, n)
+        np.add.at(diff, (np.arange(motion.size), 0), (carried > 0).astype(np.int32))
+        np.add.at(diff, (np.arange(motion.size), carried), -(carried > 0).astype(np.int32))
+        out[motion] = np.cumsum(diff, axis=1)[:, :n] > 0
+        carry = carry.copy()
+        ends = np.full(motion.size, 0, dtype=np.int64)
+        np.maximum.at(ends, row, a + last)
+        carry[motion] = np.maximum(carry[motion], ends)
+        return out, carry

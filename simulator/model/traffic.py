@@ -1,0 +1,85 @@
+"""Traffic: what the cameras send, per second over days and per frame over a window.
+
+Per second, a VBR camera sends target × activity factor × night factor × a lognormal factor
+whose logarithm is AR(1) (slowly varying scene content: GoP-level CoV 0.12 and strong
+long-range correlation in the ASU parking-lot trace), capped at its VBR peak. A CBR camera
+sends its target. Within a second, frames follow the GOP: an I-frame `I_TO_P` times a
+P-frame, each frame Gamma-distributed around its share (Koumaras 2005).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import lfilter
+
+from simulator.model.cameras import CameraTable, activity_bitrate_factor
+
+GOP_COV = 0.12  # ASU parking-lot trace, GoP size CoV
+AR_PHI = 0.98  # per-second autocorrelation of scene content (assumption: ~50 s memory)
+I_TO_P = 5.0  # I-frame size / P-frame size (assumption, fits ASU frame peak/mean ≈ 3.5)
+FRAME_COV = 0.25  # P-frame size CoV around its GOP share (assumption)
+SUB_GOP_S = 2.0  # sub-stream GOP length in seconds (assumption)
+
+
+class Traffic:
+    """Generates per-second main and sub stream rates, one time chunk after another."""
+
+    def __init__(self, table: CameraTable, rng: np.random.Generator) -> None:
+        self.table = table
+        self._sigma = np.sqrt(np.log1p(GOP_COV**2))
+        self._state = rng.standard_normal(len(table)) * self._sigma
+        self._vbr = ~table.cbr
+
+    def state(self) -> np.ndarray:
+        """The AR(1) state at the end of the last chunk (for regenerating from here)."""
+        return self._state.copy()
+
+    def rates(
+        self, activity: np.ndarray, night: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Main and sub stream bits/s, shape (cameras, seconds), for the next chunk.
+
+        activity: (cameras, seconds) 0..1.5; night: (seconds,) bool.
+        """
+        t = self.table
+        n = activity.shape[1]
+        innov = rng.standard_normal((len(t), n), dtype=np.float32)
+        innov *= self._sigma * np.sqrt(1 - AR_PHI**2)
+        x, _ = lfilter([1.0], [1.0, -AR_PHI], innov, axis=1, zi=(AR_PHI * self._state)[:, None])
+        self._state = x[:, -1].astype(np.float64)
+        factor = np.exp(x - self._sigma**2 / 2, dtype=np.float32)
+        factor *= activity_bitrate_factor(activity).astype(np.float32, copy=False)
+        factor *= np.where(night[None, :], t.night_factor[:, None], 1.0).astype(np.float32)
+        scale = (t.main_mbps * 1e6).astype(np.float32)[:, None]
+        main = np.minimum(factor * scale, (t.cap_mbps * 1e6).astype(np.float32)[:, None])
+        main[~self._vbr] = scale[~self._vbr]
+        ratio = (t.sub_mbps / t.main_mbps).astype(np.float32)[:, None]
+        sub = main * ratio
+        return main, sub
+
+
+def frame_schedule(
+    rate_bps: np.ndarray, fps: np.ndarray, gop: np.ndarray, t0: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frames of one stream per camera over `rate_bps.shape[1]` seconds from t0.
+
+    Each camera starts at a random phase within its frame interval and GOP. Returns
+    (camera index, send time s, size bytes) for every frame, grouped by camera.
+    """
+    cams, secs = rate_bps.shape
+    per_cam = np.floor(fps * secs).astype(np.int64)
+    cam = np.repeat(np.arange(cams), per_cam)
+    starts = np.concatenate([[0], np.cumsum(per_cam)[:-1]])
+    k = np.arange(per_cam.sum()) - np.repeat(starts, per_cam)  # frame number within camera
+    phase = rng.random(cams)
+    time = t0 + (k + phase[cam]) / fps[cam]
+    second = np.minimum((time - t0).astype(np.int64), secs - 1)
+    gop_phase = rng.integers(0, np.maximum(gop, 1))
+    is_i = (k + gop_phase[cam]) % gop[cam] == 0
+    # Share of one second's bytes for an I-frame and a P-frame, GOP-averaged to 1.
+    mean_share = (I_TO_P + gop - 1) / gop
+    share = np.where(is_i, I_TO_P, 1.0) / mean_share[cam]
+    shape = 1 / FRAME_COV**2
+    noise = rng.gamma(shape, 1 / shape, size=cam.size)
+    size = rate_bps[cam, second] / 8 / fps[cam] * share * noise
+    return cam, time, size

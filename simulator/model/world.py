@@ -1,0 +1,158 @@
+"""The world: one sizing run, from scenario to Results.
+
+SimPy (faults.discrete_events) decides *when* things change; this module turns that into
+per-tick states and streams the time axis through numpy in chunks, so memory stays bounded
+by cameras × chunk length, never cameras × run length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.model.cameras import camera_table
+from simulator.model.faults import discrete_events
+from simulator.model.links import fluid_queue, network_links
+from simulator.model.measures import Measures
+from simulator.model.recorders import assign, recorders
+from simulator.model.results import Results
+from simulator.model.states import States
+from simulator.model.traffic import Traffic
+from simulator.model.window import simulate_window
+from simulator.scenario.schema import Scenario
+
+Progress = Callable[[float], None]
+CHUNK_CELLS = 2_000_000  # cameras × ticks held at once
+
+
+@dataclass
+class Chunk:
+    """The volume of one time chunk: who sends what, and what should be recorded."""
+
+    main: np.ndarray  # (cameras, ticks) bits/s, zero when not sending
+    sub: np.ndarray
+    intended: np.ndarray  # (cameras, ticks) bool: the camera should be recorded
+
+
+def simulate(
+    scenario: Scenario, rng: np.random.Generator | None = None, progress: Progress | None = None
+) -> Results:
+    """Run the sizing model. Same scenario and seed → identical Results."""
+    rng = rng if rng is not None else np.random.default_rng(scenario.simulation.seed)
+    table = camera_table(scenario)
+    events = discrete_events(scenario, rng, table)
+    tick = scenario.simulation.resolution_s
+    ticks = max(1, int(round(scenario.simulation.days * 86400 / tick)))
+    states = States(scenario, table, events, tick, ticks)
+    servers = recorders(scenario)
+    server_of = assign(scenario, table, servers)
+    links = network_links(scenario)
+    acc = Measures(scenario, states, links, servers, server_of)
+
+    size = max(1, min(ticks, CHUNK_CELLS // max(1, len(table))))
+    bounds = [(a, min(a + size, ticks)) for a in range(0, ticks, size)]
+    seeds = rng.integers(0, 2**63, size=len(bounds) + 1)
+    traffic = Traffic(table, rng)
+    motion_carry = np.zeros(len(table), dtype=np.int64)
+    starts: list[tuple[np.ndarray, np.ndarray]] = []
+    backlog = np.zeros(len(links))
+    for k, (a, b) in enumerate(bounds):
+        starts.append((traffic.state(), motion_carry.copy()))
+        chunk, motion_carry = _chunk(
+            states, traffic, a, b, motion_carry, np.random.default_rng(seeds[k])
+        )
+        backlog = _network_and_recording(acc, states, chunk, a, b, links, backlog)
+        if progress is not None:
+            progress(b / ticks)
+
+    w0, w1 = acc.busiest_window(scenario.simulation.frame_window_s)
+    k = next(i for i, (a, b) in enumerate(bounds) if a <= w0 < b)
+    main, sub = _window_rates(states, table, bounds, starts, seeds, k, w0, w1)
+    window = simulate_window(
+        table, main, sub, w0 * tick, scenario.network.access,
+        states.path_at(w0, links), links[-1] if states.core_up[w0] else None,
+        np.random.default_rng(seeds[-1]),
+    )  # fmt: skip
+    return acc.results(window, w0 * tick, (w1 - w0) * tick)
+
+
+def _chunk(
+    states: States,
+    traffic: Traffic,
+    a: int,
+    b: int,
+    motion_carry: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[Chunk, np.ndarray]:
+    activity = states.activity(a, b)
+    main, sub = traffic.rates(activity, states.night[a:b], rng)
+    sending = states.sending(a, b)
+    main *= sending
+    sub *= sending
+    intended, carry = states.intended(a, b, activity, motion_carry, rng)
+    return Chunk(main, sub, intended), carry
+
+
+def _window_rates(states, table, bounds, starts, seeds, k, w0, w1):  # noqa: ANN001, ANN202
+    """Regenerate the chunks that hold the window, exactly as the main pass drew them."""
+    parts_main, parts_sub = [], []
+    traffic = Traffic(table, np.random.default_rng(0))
+    for i in range(k, len(bounds)):
+        a, b = bounds[i]
+        if a >= w1:
+            break
+        traffic._state = starts[i][0].copy()
+        chunk, _ = _chunk(
+            states, traffic, a, b, starts[i][1].copy(), np.random.default_rng(seeds[i])
+        )
+        lo, hi = max(a, w0) - a, min(b, w1) - a
+        parts_main.append(chunk.main[:, lo:hi])
+        parts_sub.append(chunk.sub[:, lo:hi])
+    main = np.concatenate(parts_main, axis=1).astype(np.float64)
+    sub = np.concatenate(parts_sub, axis=1).astype(np.float64)
+    tick = states.tick
+    return np.repeat(main, tick, axis=1), np.repeat(sub, tick, axis=1)
+
+
+def _network_and_recording(
+    acc: Measures,
+    states: States,
+    chunk: Chunk,
+    a: int,
+    b: int,
+    links: list,
+    backlog: np.ndarray,
+) -> np.ndarray:
+    """Carry one chunk through the access links, district links, core and recorders."""
+    tick = states.tick
+    table = states.table
+    sent = chunk.main + chunk.sub
+    acc.access(sent)
+    by_district = states.district_matrix @ sent  # (districts, ticks) bits/s
+    delivered = np.zeros_like(by_district, dtype=np.float64)
+    offered_all = np.zeros((len(links), b - a))
+    lost_all = np.zeros((len(links), b - a))
+    new_backlog = backlog.copy()
+    for i, link in enumerate(links[:-1]):
+        carries = states.carries(link, a, b)
+        offered = by_district[link.district] * carries * tick / 8
+        w, lost = fluid_queue(offered, link.capacity_Bps * tick, link.buffer_B, backlog[i])
+        new_backlog[i] = w[-1]
+        offered_all[i], lost_all[i] = offered, lost
+        delivered[link.district] += offered - lost
+    core = links[-1]
+    offered = delivered.sum(axis=0) * states.core_up[a:b]
+    w, lost = fluid_queue(offered, core.capacity_Bps * tick, core.buffer_B, backlog[-1])
+    new_backlog[-1] = w[-1]
+    offered_all[-1], lost_all[-1] = offered, lost
+    acc.network(a, b, offered_all, lost_all)
+
+    # Fraction of each district's bytes that reach the centre, per tick.
+    offered_d = by_district * tick / 8
+    through = np.divide(delivered, offered_d, out=np.zeros_like(delivered), where=offered_d > 0)
+    core_through = np.divide(offered - lost, offered, out=np.zeros_like(offered), where=offered > 0)
+    reach = through * core_through  # (districts, ticks)
+    acc.recording(a, b, chunk.main, chunk.intended, reach[table.district])
+    return new_backlog
