@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -51,3 +52,80 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
         f"{len(s.network.districts)} districts, {servers} recording servers, "
         f"{s.recording.retention_days:g}-day retention"
     )
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory for report.json, CSVs and report.html [default: out/<scenario name>].",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the seed.")
+@click.option(
+    "--days", type=click.FloatRange(min=0, min_open=True), default=None, help="Simulated days."
+)
+@set_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def run(
+    scenario: str,
+    out_dir: Path | None,
+    seed: int | None,
+    days: float | None,
+    overrides: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Simulate SCENARIO and report storage, servers, link loads and recording availability."""
+    from simulator.model.world import simulate
+    from simulator.report import summary_text, write_report
+
+    extra = [*overrides]
+    if seed is not None:
+        extra.append(f"simulation.seed={seed}")
+    if days is not None:
+        extra.append(f"simulation.days={days}")
+    s = _load(scenario, tuple(extra))
+    out = out_dir if out_dir is not None else Path("out") / Path(scenario).stem
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out}: exists and is not a directory")
+    started = time.perf_counter()
+    with _progress(quiet, f"simulating {s.camera_count} cameras × {s.simulation.days:g} d") as bar:
+        results = simulate(s, progress=bar)
+    elapsed = time.perf_counter() - started
+    click.echo(summary_text(results))
+    try:
+        paths = write_report(results, out)
+    except OSError as exc:
+        fail(f"--out {out}: cannot write the report: {exc.strerror or exc}")
+    click.echo(f"simulated in {elapsed:.1f} s; wrote {', '.join(p.name for p in paths)} to {out}/")
+
+
+class _progress:
+    """A tqdm bar fed fractions 0..1; shows only once a run has taken a second or so."""
+
+    def __init__(self, quiet: bool, label: str) -> None:
+        self.quiet, self.label, self.bar = quiet, label, None
+
+    def __enter__(self) -> _progress:
+        return self
+
+    def __call__(self, fraction: float) -> None:
+        if self.quiet or not sys.stderr.isatty() and not _force_progress():
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=1000, desc=self.label, unit="‰", delay=1.0, leave=False)
+        self.bar.update(int(fraction * 1000) - self.bar.n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _force_progress() -> bool:
+    import os
+
+    return os.environ.get("CAMSIM_PROGRESS") == "1"
