@@ -1,0 +1,100 @@
+"""report.html: one self-contained page with the summary tables and embedded PNG plots."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from pathlib import Path
+
+from simulator.model.results import Results
+from simulator.report._atomic import atomic_write_text
+from simulator.report.checks import PLANNING_UTIL
+from simulator.report.jsonreport import SCHEMA
+from simulator.report.tables import FLAG, Table, all_tables, headline
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1100px; padding: 0 1em; color: #222; line-height: 1.4; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; }
+h2 { font-size: 1.15em; margin-top: 1.8em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }
+.headline span { margin-right: 1.5em; }
+.headline b { font-weight: 600; }
+table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.92em; }
+th, td { padding: 0.25em 0.7em; border-bottom: 1px solid #eee; }
+th { background: #f4f4f4; text-align: left; font-weight: 600; }
+td.r { text-align: right; font-variant-numeric: tabular-nums; }
+tr.flag td { background: #fff1f0; }
+td.mark { color: #c0392b; font-weight: 700; width: 1em; }
+ul.warnings li { color: #8a4b00; }
+figure { margin: 1em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.9em; color: #555; }
+footer { margin-top: 3em; font-size: 0.85em; color: #777; }
+"""
+
+
+def table_html(table: Table) -> str:
+    """One summary table as HTML; flagged rows carry class "flag" and the flag marker."""
+    align = table.alignment()
+    head = "".join(f"<th>{escape(c)}</th>" for c in table.columns)
+    rows = []
+    for cells, flagged in zip(table.rows, table.flagged, strict=True):
+        tds = "".join(
+            f'<td class="{"r" if a == "r" else "l"}">{escape(c)}</td>'
+            for c, a in zip(cells, align, strict=True)
+        )
+        mark = FLAG if flagged else ""
+        cls = ' class="flag"' if flagged else ""
+        rows.append(f'<tr{cls}><td class="mark">{mark}</td>{tds}</tr>')
+    return (
+        f"<h2>{escape(table.title)}</h2>\n<table>\n<thead><tr><th></th>{head}</tr></thead>\n"
+        f"<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
+    )
+
+
+def render_html(results: Results) -> str:
+    """The whole page as a string (plots rendered now, embedded as base64 PNG)."""
+    from simulator.report.plots import PLOTS
+
+    head = "".join(f"<span>{escape(k)}: <b>{escape(v)}</b></span>" for k, v in headline(results))
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>camsim report: {escape(results.scenario)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>camsim sizing report: {escape(results.scenario)}</h1>",
+        f'<p class="headline">{head}</p>',
+        f"<p>Rows marked <b>{FLAG}</b> are over a limit: link p99 utilisation above "
+        f"{PLANNING_UTIL:.0%}, any loss, ingest, streams, write IOPS or storage above what the "
+        "server has.</p>",
+    ]
+    if results.warnings:
+        items = "".join(f"<li>{escape(w)}</li>" for w in results.warnings)
+        parts.append(f'<h2>Warnings</h2>\n<ul class="warnings">{items}</ul>')
+    tables = all_tables(results)
+    parts += [table_html(t) for t in tables[:2]]
+    parts.append("<h2>Plots</h2>")
+    for plot_id, (caption, draw) in PLOTS.items():
+        data = base64.b64encode(draw(results)).decode("ascii")
+        parts.append(
+            f'<figure id="{plot_id}"><img alt="{escape(caption)}" '
+            f'src="data:image/png;base64,{data}">'
+            f"<figcaption>{escape(caption)}</figcaption></figure>"
+        )
+    parts += [table_html(t) for t in tables[2:]]
+    parts += [
+        f"<footer>Figures as in report.json (schema {SCHEMA}); time series in links.csv, "
+        "servers.csv, storage.csv, cameras.csv.</footer>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def write_html(results: Results, path: str | Path) -> Path:
+    """Write report.html atomically; returns the path written."""
+    return atomic_write_text(Path(path), render_html(results))

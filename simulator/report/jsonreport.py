@@ -1,0 +1,159 @@
+"""report.json: the run's figures in a versioned, deterministic schema (see docs/report-schema.md).
+
+Deterministic means byte-identical for equal Results: keys sorted, floats rounded to
+SIGNIFICANT_DIGITS significant digits, non-finite floats written as null, and nothing
+from the machine (no wall-clock times, hostnames or paths).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulator.model.results import LinkStats, Results, ServerStats
+from simulator.report._atomic import atomic_write_text
+from simulator.report.checks import PLANNING_UTIL, flags
+
+SCHEMA = "camsim.report/1"
+"""Schema identifier; bump the number on any incompatible change."""
+
+SIGNIFICANT_DIGITS = 6
+"""Significant digits kept for every float in report.json."""
+
+
+def round_sig(x: float, digits: int = SIGNIFICANT_DIGITS) -> float | None:
+    """A float rounded to `digits` significant digits; None when not finite; -0.0 becomes 0.0."""
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    r = float(f"{x:.{digits}g}")
+    return r + 0.0  # normalises -0.0
+
+
+def clean(value: Any) -> Any:
+    """A JSON-ready copy: numpy and Python numbers normalised, floats rounded, tuples to lists."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return round_sig(float(value))
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return [clean(v) for v in value.tolist()]
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if value is None:
+        return None
+    raise TypeError(f"report.json cannot hold a {type(value).__name__}")
+
+
+def _link(link: LinkStats) -> dict[str, Any]:
+    return {
+        "name": link.name,
+        "kind": link.kind,
+        "count": link.count,
+        "capacity_mbps": link.capacity_mbps,
+        "mean_util": link.mean_util,
+        "p99_util": link.p99_util,
+        "max_util": link.max_util,
+        "loss_fraction": link.loss_fraction,
+        "window_loss_fraction": link.window_loss_fraction,
+        "mean_delay_ms": link.mean_delay_ms,
+        "p99_delay_ms": link.p99_delay_ms,
+        "max_delay_ms": link.max_delay_ms,
+        "down_hours": link.down_hours,
+    }
+
+
+def _server(s: ServerStats) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "cameras": s.cameras,
+        "max_streams": s.max_streams,
+        "ingest_limit_mbps": s.ingest_limit_mbps,
+        "ingest_mean_mbps": s.ingest_mean_mbps,
+        "ingest_p99_mbps": s.ingest_p99_mbps,
+        "ingest_max_mbps": s.ingest_max_mbps,
+        "write_iops_mean": s.write_iops_mean,
+        "write_iops_p99": s.write_iops_p99,
+        "iops_capacity": s.iops_capacity,
+        "write_capacity_mbps": s.write_capacity_mbps,
+        "usable_tb": s.usable_tb,
+        "storage_needed_tb": s.storage_needed_tb,
+        "down_hours": s.down_hours,
+    }
+
+
+def to_json_dict(results: Results) -> dict[str, Any]:
+    """The report as plain JSON data (schema camsim.report/1), floats already rounded."""
+    r = results.recording
+    z = results.sizing
+    w = results.window
+    se = results.series
+    report = {
+        "schema": SCHEMA,
+        "run": {
+            "scenario": results.scenario,
+            "seed": results.seed,
+            "cameras": results.cameras,
+            "days": results.days,
+        },
+        "sizing": {
+            "servers_configured": z.servers_configured,
+            "servers_needed": z.servers_needed,
+            "binding": z.binding,
+            "by_constraint": dict(z.by_constraint),
+            "storage_needed_tb": z.storage_needed_tb,
+            "storage_usable_tb": z.storage_usable_tb,
+            "daily_write_tb": z.daily_write_tb,
+        },
+        "links": [_link(link) for link in results.links],
+        "servers": [_server(s) for s in results.servers],
+        "recording": {
+            "expected_hours": r.expected_hours,
+            "recorded_hours": r.recorded_hours,
+            "availability": r.availability,
+            "lost_hours": dict(r.lost_hours),
+        },
+        "window": {
+            "start_s": w.start_s,
+            "length_s": w.length_s,
+            "frames": w.frames,
+            "end_to_end_p99_ms": w.end_to_end_p99_ms,
+        },
+        "series": {
+            "step_s": se.step_s,
+            "steps": int(se.link_mean_util.shape[-1]) if se.link_mean_util.ndim else 0,
+            "link_names": list(se.link_names),
+            "server_names": list(se.server_names),
+            "storage_points": int(np.size(se.storage_days)),
+        },
+        "checks": {
+            "planning_util": PLANNING_UTIL,
+            "flags": [
+                {"subject": f.subject, "name": f.name, "check": f.check} for f in flags(results)
+            ],
+        },
+        "warnings": list(results.warnings),
+    }
+    return clean(report)
+
+
+def dumps(results: Results) -> str:
+    """report.json's exact text: sorted keys, two-space indent, trailing newline."""
+    data = to_json_dict(results)
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_json(results: Results, path: str | Path) -> Path:
+    """Write report.json atomically; returns the path written."""
+    return atomic_write_text(Path(path), dumps(results))

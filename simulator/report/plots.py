@@ -1,0 +1,199 @@
+"""The report's plots as PNG bytes (matplotlib Agg, imported lazily, no pyplot global state)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simulator.model.results import Results
+from simulator.report.checks import PLANNING_UTIL, link_checks
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+MAX_POINTS = 2000
+"""Time series longer than this are block-averaged for drawing (the CSV keeps every step)."""
+
+STYLE: dict[str, Any] = {
+    "svg.hashsalt": "camsim",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+}
+
+
+@contextmanager
+def _figure(width: float = 10.0, height: float = 4.0) -> Iterator[tuple[Figure, Axes]]:
+    """A fresh Agg figure and axes under the report's fixed style."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        FigureCanvasAgg(fig)
+        yield fig, fig.add_subplot()
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _thin(t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Block-average (rows, steps) to at most MAX_POINTS steps for drawing."""
+    steps = y.shape[-1]
+    k = -(-steps // MAX_POINTS)
+    if k <= 1:
+        return t, y
+    n = steps // k * k
+    yb = y[..., :n].reshape(*y.shape[:-1], -1, k).mean(axis=-1)
+    return t[:n:k], yb
+
+
+def _hours_axis(ax: Axes, total_h: float) -> None:
+    ax.set_xlim(0, total_h)
+    step = 3 if total_h <= 48 else 24
+    ax.set_xticks(np.arange(0, total_h + 1e-9, step))
+    ax.set_xlabel("simulated time (h)")
+
+
+def _legend(ax: Axes, n: int) -> None:
+    if n > 8:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    else:
+        ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
+
+
+def _colours(n: int) -> list[Any]:
+    """n distinct colours; beyond 10, tab20's dark shades first, then its light ones."""
+    from matplotlib import colormaps
+
+    if n <= 10:
+        cmap = colormaps["tab10"]
+        return [cmap(i) for i in range(n)]
+    cmap = colormaps["tab20"]
+    order = [*range(0, 20, 2), *range(1, 20, 2)]
+    return [cmap(order[i % 20]) for i in range(n)]
+
+
+def _limit_lines(
+    ax: Axes, limits: dict[str, float], colours: dict[str, Any], what: str, unit: str
+) -> None:
+    """Horizontal limit lines: one black line when every server shares it, else one per server."""
+    values = {v for v in limits.values() if np.isfinite(v)}
+    if len(values) == 1:
+        v = values.pop()
+        ax.axhline(v, color="black", lw=1.2, ls="--", label=f"{what} ({v:g} {unit}, each server)")
+        return
+    for name, v in limits.items():
+        if np.isfinite(v):
+            ax.axhline(v, color=colours[name], lw=1.0, ls="--", label=f"{name} {what}")
+
+
+def link_utilisation_png(results: Results) -> bytes:
+    """Mean utilisation per step for every link, with 100 % capacity and the 80 % planning line."""
+    s = results.series
+    util = np.asarray(s.link_mean_util, dtype=float).reshape(len(s.link_names), -1) * 100
+    t_h = np.arange(util.shape[1]) * s.step_s / 3600
+    t_plot, u_plot = _thin(t_h, util)
+    hot = {link.name for link in results.links if link_checks(link)}
+    with _figure() as (fig, ax):
+        for name, y, c in zip(s.link_names, u_plot, _colours(len(s.link_names)), strict=True):
+            flagged = name in hot
+            ax.plot(
+                t_plot, y, lw=2.0 if flagged else 0.9, color=c, zorder=3 if flagged else 2,
+                label=f"{name} (!)" if flagged else name,
+            )  # fmt: skip
+        ax.axhline(100, color="black", lw=1.2, label="capacity (100 %)")
+        ax.axhline(
+            PLANNING_UTIL * 100, color="crimson", lw=1.0, ls="--",
+            label=f"planning line ({PLANNING_UTIL:.0%})",
+        )  # fmt: skip
+        top = max(110.0, float(np.nanmax(u_plot)) * 1.05 if u_plot.size else 110.0)
+        ax.set_ylim(0, top)
+        ax.set_ylabel("utilisation, mean per step (%)")
+        ax.set_title(f"Link utilisation ({s.step_s} s steps)")
+        _hours_axis(ax, float(t_h[-1] + s.step_s / 3600) if t_h.size else 24.0)
+        _legend(ax, len(s.link_names) + 2)
+        return _png(fig)
+
+
+def storage_fill_png(results: Results) -> bytes:
+    """Occupied storage per server over the retention window, with each usable capacity."""
+    s = results.series
+    days = np.asarray(s.storage_days, dtype=float)
+    fill = np.asarray(s.storage_fill_tb, dtype=float).reshape(len(s.server_names), -1)
+    usable = {srv.name: srv.usable_tb for srv in results.servers if srv.name in s.server_names}
+    colours = dict(zip(s.server_names, _colours(len(s.server_names)), strict=True))
+    with _figure() as (fig, ax):
+        for name, y in zip(s.server_names, fill, strict=True):
+            ax.plot(days, y, lw=1.5, color=colours[name], label=name)
+        _limit_lines(ax, usable, colours, "usable", "TB")
+        ax.set_xlabel("days since first recording")
+        ax.set_ylabel("occupied storage (TB)")
+        ax.set_ylim(bottom=0)
+        if days.size:
+            ax.set_xlim(float(days.min()), float(days.max()))
+        ax.set_title("Storage fill per recording server (dashed: usable capacity)")
+        _legend(ax, len(s.server_names) + len(set(usable.values())))
+        return _png(fig)
+
+
+def server_ingest_png(results: Results) -> bytes:
+    """Ingest per recording server per step, with each server's ingest limit."""
+    s = results.series
+    ingest = np.asarray(s.server_ingest_mbps, dtype=float).reshape(len(s.server_names), -1)
+    t_h = np.arange(ingest.shape[1]) * s.step_s / 3600
+    t_plot, i_plot = _thin(t_h, ingest)
+    limit = {
+        srv.name: srv.ingest_limit_mbps for srv in results.servers if srv.name in s.server_names
+    }
+    colours = dict(zip(s.server_names, _colours(len(s.server_names)), strict=True))
+    with _figure() as (fig, ax):
+        for name, y in zip(s.server_names, i_plot, strict=True):
+            ax.plot(t_plot, y, lw=1.0, color=colours[name], label=name)
+        _limit_lines(ax, limit, colours, "ingest limit", "Mbps")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("ingest (Mbps, mean per step)")
+        ax.set_title("Recording-server ingest (dashed: ingest limit)")
+        _hours_axis(ax, float(t_h[-1] + s.step_s / 3600) if t_h.size else 24.0)
+        _legend(ax, len(s.server_names) + len(set(limit.values())))
+        return _png(fig)
+
+
+def bitrate_histogram_png(results: Results) -> bytes:
+    """Distribution of camera mean bitrates (main + sub stream)."""
+    mbps = np.asarray(results.series.camera_mean_mbps, dtype=float)
+    mbps = mbps[np.isfinite(mbps)]
+    with _figure(7.0, 3.5) as (fig, ax):
+        if mbps.size:
+            bins = int(np.clip(np.sqrt(mbps.size) * 2, 10, 60))
+            ax.hist(mbps, bins=bins, color="steelblue", edgecolor="white", lw=0.5)
+            mean = float(mbps.mean())
+            ax.axvline(mean, color="black", lw=1.0, ls="--", label=f"mean {mean:.2f} Mbps")
+            ax.legend(loc="upper right", fontsize=8)
+        ax.set_xlabel("camera mean bitrate, main + sub (Mbps)")
+        ax.set_ylabel("cameras")
+        ax.set_title(f"Bitrate distribution ({mbps.size} cameras)")
+        return _png(fig)
+
+
+PLOTS: dict[str, tuple[str, Callable[[Results], bytes]]] = {
+    "link-utilisation": ("Link utilisation over the run", link_utilisation_png),
+    "storage-fill": ("Storage fill over the retention window", storage_fill_png),
+    "server-ingest": ("Recording-server ingest", server_ingest_png),
+    "bitrate-distribution": ("Camera bitrate distribution", bitrate_histogram_png),
+}
+"""Every plot: id → (caption, function returning PNG bytes)."""

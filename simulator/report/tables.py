@@ -1,0 +1,231 @@
+"""The summary as tables of strings, shared by the terminal summary and the HTML report."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from simulator.model.results import LinkStats, Results
+from simulator.report.checks import link_checks, server_checks
+
+FLAG = "!"
+"""Marker for a row over a limit."""
+
+SIZING_CAUSES = ("congestion", "overload", "unassigned")
+"""Lost-recording causes that mean the network or recorders are undersized or misconfigured."""
+
+
+@dataclass
+class Table:
+    """A titled table: header, rows of already formatted cells, and which rows are flagged."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    flagged: list[bool] = field(default_factory=list)
+    align: str = ""  # one of "l"/"r" per column; default: first left, rest right
+
+    def add(self, cells: list[str], flagged: bool = False) -> None:
+        """Append one row."""
+        self.rows.append(cells)
+        self.flagged.append(flagged)
+
+    def alignment(self) -> str:
+        """Alignment string, one letter per column."""
+        return self.align or "l" + "r" * (len(self.columns) - 1)
+
+
+def num(x: float, digits: int = 1) -> str:
+    """A fixed-point number, or "-" when not finite."""
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"{x:,.{digits}f}"
+
+
+def pct(fraction: float, digits: int = 1) -> str:
+    """A fraction as a percentage; tiny non-zero values stay visible."""
+    if fraction is None or not math.isfinite(fraction):
+        return "-"
+    p = fraction * 100
+    if p == 0:
+        return "0"
+    if abs(p) < 10 ** (-digits):
+        return f"{p:.1e}"
+    return f"{p:.{digits}f}"
+
+
+def clock(seconds: float) -> str:
+    """Simulated time as HH:MM, prefixed with the day number after the first day."""
+    if not math.isfinite(seconds):
+        return "-"
+    total_min = int(seconds // 60)
+    day, minute_of_day = divmod(total_min, 24 * 60)
+    hhmm = f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}"
+    return hhmm if day == 0 else f"day {day + 1} {hhmm}"
+
+
+def duration(seconds: float) -> str:
+    """A length of time in the largest sensible unit."""
+    if not math.isfinite(seconds):
+        return "-"
+    if seconds < 120:
+        return f"{seconds:g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:g} min"
+    return f"{seconds / 3600:g} h"
+
+
+def link_label(link: LinkStats) -> str:
+    """A link's row name: the access class reads "access (N links)"."""
+    if link.kind == "access" or link.count > 1:
+        return f"{link.name} ({link.count} links)"
+    return link.name
+
+
+def headline(results: Results) -> list[tuple[str, str]]:
+    """Label/value pairs for the top of the report."""
+    return [
+        ("scenario", results.scenario),
+        ("cameras", str(results.cameras)),
+        ("days", f"{results.days:g}"),
+        ("seed", str(results.seed)),
+    ]
+
+
+def sizing_table(results: Results) -> Table:
+    """Storage and server sizing against what is configured."""
+    s = results.sizing
+    t = Table("Sizing", ["item", "needed", "configured", "note"], align="lrrl")
+    over_storage = s.storage_needed_tb > s.storage_usable_tb
+    t.add(
+        [
+            "storage (TB)",
+            num(s.storage_needed_tb, 1),
+            num(s.storage_usable_tb, 1),
+            f"usable; daily write {num(s.daily_write_tb, 2)} TB",
+        ],
+        over_storage,
+    )
+    t.add(
+        [
+            "recording servers",
+            str(s.servers_needed),
+            str(s.servers_configured),
+            f"binding: {s.binding}",
+        ],
+        s.servers_needed > s.servers_configured,
+    )
+    for name in sorted(s.by_constraint):
+        n = s.by_constraint[name]
+        t.add(
+            [f"  by {name}", str(n), "", "binding" if name == s.binding else ""],
+            n > s.servers_configured,
+        )
+    return t
+
+
+def links_table(results: Results) -> Table:
+    """Per-link utilisation, loss and queueing delay."""
+    t = Table(
+        "Links",
+        [
+            "link",
+            "kind",
+            "cap Mbps",
+            "mean%",
+            "p99%",
+            "max%",
+            "loss%",
+            "win loss%",
+            "p99 wait ms",
+            "down h",
+        ],
+        align="llrrrrrrrr",
+    )
+    for link in results.links:
+        t.add(
+            [
+                link_label(link),
+                link.kind,
+                num(link.capacity_mbps, 0),
+                pct(link.mean_util),
+                pct(link.p99_util),
+                pct(link.max_util),
+                pct(link.loss_fraction, 2),
+                pct(link.window_loss_fraction, 2),
+                num(link.p99_delay_ms, 2),
+                num(link.down_hours, 1),
+            ],
+            bool(link_checks(link)),
+        )
+    return t
+
+
+def recording_table(results: Results) -> Table:
+    """Recording availability and lost camera-hours by cause."""
+    r = results.recording
+    t = Table("Recording", ["item", "value"], align="lr")
+    t.add(["availability %", pct(r.availability, 3)])
+    t.add(["expected camera-hours", num(r.expected_hours, 1)])
+    t.add(["recorded camera-hours", num(r.recorded_hours, 1)])
+    for cause in sorted(r.lost_hours):
+        lost = r.lost_hours[cause]
+        t.add([f"lost hours: {cause}", num(lost, 1)], cause in SIZING_CAUSES and lost > 0)
+    return t
+
+
+def servers_table(results: Results) -> Table:
+    """Per recording server: cameras, ingest, write IOPS and storage against limits."""
+    t = Table(
+        "Recording servers",
+        [
+            "server",
+            "cams",
+            "ingest mean/p99/max Mbps",
+            "limit",
+            "IOPS p99",
+            "IOPS cap",
+            "need TB",
+            "usable TB",
+            "down h",
+        ],
+    )
+    for s in results.servers:
+        ingest = "/".join(
+            num(v, 0) for v in (s.ingest_mean_mbps, s.ingest_p99_mbps, s.ingest_max_mbps)
+        )
+        t.add(
+            [
+                s.name,
+                f"{s.cameras}/{s.max_streams}",
+                ingest,
+                num(s.ingest_limit_mbps, 0),
+                num(s.write_iops_p99, 0),
+                num(s.iops_capacity, 0),
+                num(s.storage_needed_tb, 1),
+                num(s.usable_tb, 1),
+                num(s.down_hours, 1),
+            ],
+            bool(server_checks(s)),
+        )
+    return t
+
+
+def window_table(results: Results) -> Table:
+    """The frame-level window."""
+    w = results.window
+    t = Table("Frame-level window", ["start", "length", "frames", "end-to-end p99 ms"])
+    t.align = "rrrr"
+    t.add([clock(w.start_s), duration(w.length_s), f"{w.frames:,}", num(w.end_to_end_p99_ms, 2)])
+    return t
+
+
+def all_tables(results: Results) -> list[Table]:
+    """Every summary table, in report order."""
+    return [
+        sizing_table(results),
+        links_table(results),
+        recording_table(results),
+        servers_table(results),
+        window_table(results),
+    ]

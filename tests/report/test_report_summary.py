@@ -1,0 +1,96 @@
+"""The terminal summary: key figures present, limits flagged, lines fit the terminal."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from simulator.report.summary import WIDTH, summary_text
+from simulator.report.tables import clock
+
+
+def _row(text: str, start: str) -> str:
+    """The one line whose content (after the 2-char marker column) starts with `start`."""
+    hits = [line for line in text.splitlines() if line[2:].startswith(start)]
+    assert len(hits) == 1, (start, hits)
+    return hits[0]
+
+
+def _cells(text: str, start: str) -> list[str]:
+    """That line's whitespace-separated cells, without the marker column."""
+    return _row(text, start)[2:].split()
+
+
+def test_headline_and_key_figures(results):
+    text = summary_text(results)
+    assert "scenario: Test town" in text
+    assert "cameras: 40" in text and "seed: 7" in text and "days: 1" in text
+    storage = _row(text, "storage (TB)")
+    assert "221.2" in storage and "250.0" in storage and "7.37" in storage
+    servers = _row(text, "recording servers")
+    assert servers.split()[-5:] == ["servers", "3", "2", "binding:", "storage"]
+    for name, n in results.sizing.by_constraint.items():
+        assert _cells(text, f"  by {name}")[2] == str(n)
+    assert "99.089" in _row(text, "availability %")
+    assert _cells(text, "lost hours: camera")[-1] == "6.5"
+    assert _cells(text, "lost hours: server")[-1] == "2.2"
+
+
+def test_links_table(results):
+    text = summary_text(results)
+    assert _cells(text, "access (40 links)")[4:8] == ["100", "4.1", "7.1", "20.0"]
+    # cap, mean, p99, max %, loss %, window loss %, p99 wait ms
+    assert _cells(text, "centre ")[2:9] == [
+        "1,000",
+        "68.8",
+        "91.2",
+        "104.0",
+        "0.01",
+        "0.31",
+        "6.43",
+    ]
+    assert "centre-backup" in text and _cells(text, "core ")[2] == "10,000"
+
+
+def test_servers_and_window(results):
+    text = summary_text(results)
+    rec1 = _row(text, "rec-1 ")
+    assert "22/175" in rec1 and "101/142/152" in rec1 and "600" in rec1 and "1,800" in rec1
+    assert "18:30" in text and "60 min" in text and "2,160,000" in text and "8.75" in text
+    for w in results.warnings:
+        assert w in text
+
+
+def test_flags_mark_rows_over_limits(results):
+    text = summary_text(results)
+    assert _row(text, "centre ").startswith("!")  # p99 91 % > 80 %, loss > 0
+    assert _row(text, "rec-2 ").startswith("!")  # ingest over 100 Mbps limit, storage over usable
+    assert _row(text, "recording servers").startswith("!")  # 3 needed, 2 configured
+    for ok in ("access (40 links)", "centre-backup", "core ", "rec-1 ", "storage (TB)"):
+        assert not _row(text, ok).startswith("!"), ok
+
+
+def test_flag_follows_the_data(results):
+    calm = dataclasses.replace(
+        results.links[1], p99_util=0.5, loss_fraction=0.0, window_loss_fraction=0.0
+    )
+    results.links[1] = calm
+    assert not _row(summary_text(results), "centre ").startswith("!")
+    results.links[2] = dataclasses.replace(results.links[2], loss_fraction=1e-9)
+    assert _row(summary_text(results), "centre-backup").startswith("!")
+
+
+def test_lines_fit_width_even_with_long_warnings(results):
+    results.warnings.append("a very long warning " * 20)
+    text = summary_text(results)
+    assert max(len(line) for line in text.splitlines()) <= WIDTH
+
+
+def test_nan_shown_as_dash(results):
+    results.links[0] = dataclasses.replace(results.links[0], p99_delay_ms=float("nan"))
+    assert _cells(summary_text(results), "access (40 links)")[-2] == "-"
+
+
+def test_clock():
+    assert clock(0) == "00:00"
+    assert clock(66600) == "18:30"
+    assert clock(86400 + 3600 * 9 + 59) == "day 2 09:00"
