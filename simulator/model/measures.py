@@ -227,6 +227,7 @@ class Measures:
         total = hist.sum()
         centers = (np.arange(hist.size) + 0.5) / UTIL_BINS
         p99 = float(centers[np.searchsorted(np.cumsum(hist), 0.99 * total)]) if total else 0.0
+        p99 = min(p99, float(self.access_series[1].max()))  # a bin centre can pass the max
         access = self.scenario.network.access
         down = sum(e - s for v in self.states.access_down.values() for s, e in v)
         return LinkStats(
@@ -295,6 +296,8 @@ class Measures:
         util_mean = np.vstack([fold(self.access_series[0], "mean"), fold(self.util, "mean")])
         util_max = np.vstack([fold(self.access_series[1], "max"), fold(self.util, "max")])
         stride = max(1, math.ceil(days_axis.size / 1000))
+        table = self.states.table
+        districts = [d.name for d in self.scenario.network.districts]
         return Series(
             step_s=per * self.tick,
             link_names=["access"] + [lk.name for lk in self.links],
@@ -311,6 +314,9 @@ class Measures:
                 where=self.camera_ticks > 0,
             )
             / 1e6,
+            camera_ids=list(table.ids),
+            camera_districts=[districts[d] for d in table.district],
+            camera_servers=[self.servers[s].name if s >= 0 else "" for s in self.server_of],
         )
 
 

@@ -25,6 +25,7 @@ WRITE_PENALTY = {"raid0": 1, "raid1": 2, "raid5": 4, "raid6": 6, "raid10": 2}
 IOPS_PER_MBPS = 0.065
 IOPS_PER_SMALL_CAMERA = 0.29
 SMALL_CAMERA_MBPS = 3.6
+PLANNING_LOAD = 0.8  # fill recorders to this share of their ingest limit, at mean rates
 
 
 def usable_tb(disks: Disks) -> float:
@@ -67,19 +68,22 @@ def recorders(scenario: Scenario) -> list[Recorder]:
     ]
 
 
-def assign(scenario: Scenario, table: CameraTable, servers: list[Recorder]) -> np.ndarray:
+def assign(
+    scenario: Scenario, table: CameraTable, servers: list[Recorder], mean_mbps: np.ndarray
+) -> np.ndarray:
     """Server index of each recording camera (-1: not recorded or no room on any server).
 
     `by_district` keeps a district on as few servers as possible: districts, busiest first,
     go to the least-loaded eligible server and spill to the next when it is full (its
-    `max_streams`, or its ingest limit counted at the cameras' mean bitrates).
+    `max_streams`, or 80 % of its ingest limit counted at the cameras' `mean_mbps`, which
+    leaves room for the busy hours' peaks).
     `round_robin` deals cameras out in turn. A server group that lists `districts` only
     takes those districts' cameras.
     """
     names = [d.name for d in scenario.network.districts]
     load = np.zeros(len(servers))
     room = np.array([s.spec.max_streams for s in servers])
-    limit = np.array([s.spec.ingest_limit_mbps for s in servers])
+    limit = PLANNING_LOAD * np.array([s.spec.ingest_limit_mbps for s in servers])
     out = np.full(len(table), -1)
     recorded = np.flatnonzero(table.recording > 0)
 
@@ -97,12 +101,12 @@ def assign(scenario: Scenario, table: CameraTable, servers: list[Recorder]) -> n
                 turn += 1
                 out[cam], room[server] = server, room[server] - 1
         return out
-    demand = np.bincount(table.district[recorded], weights=table.main_mbps[recorded])
+    demand = np.bincount(table.district[recorded], weights=mean_mbps[recorded])
     for district in np.argsort(-demand, kind="stable"):
         ok = eligible(district)
         server = -1
         for cam in recorded[table.district[recorded] == district]:
-            mbps = table.main_mbps[cam]
+            mbps = mean_mbps[cam]
             if server < 0 or room[server] == 0 or load[server] + mbps > limit[server]:
                 candidates = np.flatnonzero(ok & (room > 0) & (load + mbps <= limit))
                 if not candidates.size:  # every server is at its ingest limit: least loaded

@@ -52,7 +52,8 @@ class RecordingStats:
 
     expected_hours: float  # camera-hours that should have been recorded
     recorded_hours: float
-    lost_hours: dict[str, float]  # by cause: camera, link, server, overload, unassigned
+    # by first cause: camera, link, unassigned, server, congestion (link loss), overload
+    lost_hours: dict[str, float]
 
     @property
     def availability(self) -> float:
@@ -85,6 +86,9 @@ class Series:
     storage_days: np.ndarray  # (points,) days since the first recording
     storage_fill_tb: np.ndarray  # (servers, points) occupied storage
     camera_mean_mbps: np.ndarray  # (cameras,) main+sub stream mean over the run
+    camera_ids: list[str] = field(default_factory=list)  # (cameras,) scenario order
+    camera_districts: list[str] = field(default_factory=list)
+    camera_servers: list[str] = field(default_factory=list)  # "" when not recorded
 
 
 @dataclass

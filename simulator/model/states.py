@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.model.cameras import CameraTable
+from simulator.model.cameras import CameraTable, activity_bitrate_factor
 from simulator.model.links import NetworkLink
 from simulator.model.recorders import recorders
 from simulator.scenario.schema import Scenario
@@ -95,6 +95,15 @@ class States:
             [_mask(servers.get(r.name, []), ticks) for r in recorders(scenario)]
         )
         self._index = {cid: i for i, cid in enumerate(table.ids)}
+
+    def mean_main_mbps(self) -> np.ndarray:
+        """Each camera's expected main-stream rate over the run (hourly activity and nights)."""
+        t = self.table
+        hourly = np.asarray(self.scenario.activity.hourly)
+        act = np.minimum(hourly[None, :] * t.activity_scale[:, None], MAX_ACTIVITY)
+        factor = activity_bitrate_factor(act).mean(axis=1)
+        factor *= 1 + self.night.mean() * (t.night_factor - 1)
+        return np.where(t.cbr, t.main_mbps, np.minimum(t.main_mbps * factor, t.cap_mbps))
 
     def activity(self, a: int, b: int) -> np.ndarray:
         """(cameras, ticks) street activity seen by each camera."""

@@ -47,7 +47,7 @@ def simulate(
     ticks = max(1, int(round(scenario.simulation.days * 86400 / tick)))
     states = States(scenario, table, events, tick, ticks)
     servers = recorders(scenario)
-    server_of = assign(scenario, table, servers)
+    server_of = assign(scenario, table, servers, states.mean_main_mbps())
     links = network_links(scenario)
     acc = Measures(scenario, states, links, servers, server_of)
 

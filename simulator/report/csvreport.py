@@ -76,9 +76,14 @@ def storage_csv(results: Results) -> str:
 
 
 def cameras_csv(results: Results) -> str:
-    """camera (0-based index in scenario order), mean_mbps (main + sub stream, whole run)."""
-    mbps = np.asarray(results.series.camera_mean_mbps, dtype=float)
-    return _text(["camera", "mean_mbps"], ([i, v] for i, v in enumerate(mbps.tolist())))
+    """camera id, district, recording server ("" if none), mean_mbps (main + sub, whole run)."""
+    sr = results.series
+    mbps = np.asarray(sr.camera_mean_mbps, dtype=float).tolist()
+    ids = sr.camera_ids or [str(i) for i in range(len(mbps))]
+    districts = sr.camera_districts or [""] * len(mbps)
+    servers = sr.camera_servers or [""] * len(mbps)
+    rows = zip(ids, districts, servers, mbps, strict=True)
+    return _text(["camera", "district", "server", "mean_mbps"], ([*r] for r in rows))
 
 
 def csv_texts(results: Results) -> dict[str, str]:

@@ -63,6 +63,9 @@ def build_results(seed: int = 7) -> Results:
         storage_days=storage_days,
         storage_fill_tb=fill,
         camera_mean_mbps=rng.lognormal(np.log(4.0), 0.35, N_CAMERAS),
+        camera_ids=[f"cam-{i + 1:03d}" for i in range(N_CAMERAS)],
+        camera_districts=["centre" if i < N_CAMERAS // 2 else "gare" for i in range(N_CAMERAS)],
+        camera_servers=["rec-1" if i % 2 else "" for i in range(N_CAMERAS)],
     )
     return Results(
         scenario="Test town",

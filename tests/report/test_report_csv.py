@@ -49,9 +49,10 @@ def test_storage_csv(written, results):
 
 def test_cameras_csv(written, results):
     header, rows = _read(written / "cameras.csv")
-    assert header == ["camera", "mean_mbps"]
-    assert [int(r[0]) for r in rows] == list(range(40))
-    assert float(rows[5][1]) == pytest.approx(results.series.camera_mean_mbps[5], rel=1e-5)
+    assert header == ["camera", "district", "server", "mean_mbps"]
+    assert [r[0] for r in rows] == results.series.camera_ids
+    assert [r[2] for r in rows] == results.series.camera_servers
+    assert float(rows[5][3]) == pytest.approx(results.series.camera_mean_mbps[5], rel=1e-5)
 
 
 def test_deterministic_and_nan_empty(results, make_results):

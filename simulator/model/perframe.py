@@ -1,0 +1,273 @@
+"""A straightforward per-frame discrete-event implementation, for validation and as the
+benchmark's baseline.
+
+Same network as `window.simulate_window` (each camera's access link → its district's active
+link → the core), modelled the obvious way with SimPy: every frame is cut into packets of at
+most `MTU` bytes; every link is a process serving a FIFO of packets one at a time at its
+capacity, behind a drop-tail buffer counted in bytes (a packet is dropped if the bytes queued
+or in transmission plus its own would exceed the buffer). Frames are store-and-forward units:
+a frame leaves a hop when its last surviving packet has been sent, plus the link's latency,
+and carries only its surviving packets onward. A frame with no surviving packet goes no
+further.
+
+It is slow by design (one SimPy event per packet per hop); it is the reference the vectorised
+fluid model is checked against, not a sizing tool.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from simulator.model.cameras import CameraTable, camera_table
+from simulator.model.links import NetworkLink, network_links
+from simulator.model.traffic import SUB_GOP_S, frame_schedule
+from simulator.model.window import LinkWindow, WindowResult
+from simulator.scenario.schema import Link, Scenario
+
+MTU = 1500.0  # bytes per packet at most
+
+
+@dataclass
+class Frames:
+    """The frames offered to the network: one entry per frame, any order."""
+
+    cam: np.ndarray  # int, camera index
+    send: np.ndarray  # send time at the camera, s
+    size: np.ndarray  # bytes
+
+
+@dataclass
+class _Frame:
+    """One frame's copy travelling through one hop."""
+
+    id: int
+    arrival: float  # when it reached this hop
+    packets: list[float]  # packet sizes, bytes, in sending order
+    accepted: int = 0  # packets admitted to the buffer
+    sent: int = 0  # accepted packets whose transmission has finished
+    waited: bool = False  # its first accepted packet has started transmission
+
+
+@dataclass
+class _Stats:
+    """What one link (or the pooled access links) observed."""
+
+    offered: float = 0.0
+    lost: float = 0.0
+    waits: list[float] = field(default_factory=list)
+
+
+class PacketLink:
+    """A link: a drop-tail byte buffer in front of a FIFO served at `capacity_Bps`."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        capacity_Bps: float,  # noqa: N803
+        buffer_B: float,  # noqa: N803
+        latency_s: float,
+        stats: _Stats,
+        forward: PacketLink | None,
+        on_done: object,
+    ) -> None:
+        self.env = env
+        self.capacity = capacity_Bps
+        self.buffer = buffer_B
+        self.latency = latency_s
+        self.stats = stats
+        self.forward = forward  # next hop, or None: `on_done(frame_id, time, bytes)` is called
+        self.on_done = on_done
+        self.occupancy = 0.0  # bytes of packets queued or being transmitted
+        self.queue: deque[tuple[_Frame, float]] = deque()
+        self._wake: simpy.Event | None = None
+        env.process(self._serve())
+
+    def offer(self, frame_id: int, packets: list[float]) -> None:
+        """A whole frame arrives now: admit each packet that fits, drop the others."""
+        frame = _Frame(frame_id, self.env.now, packets)
+        self.stats.offered += sum(packets)
+        for p in packets:
+            if self.occupancy + p <= self.buffer:
+                self.occupancy += p
+                frame.accepted += 1
+                self.queue.append((frame, p))
+            else:
+                self.stats.lost += p
+        if frame.accepted and self._wake is not None and not self._wake.triggered:
+            self._wake.succeed()
+
+    def _serve(self):  # noqa: ANN202 - SimPy process
+        """Send queued packets one after another; forward each frame after its last packet."""
+        survivors: dict[int, list[float]] = {}
+        while True:
+            if not self.queue:
+                self._wake = self.env.event()
+                yield self._wake
+                continue
+            frame, p = self.queue.popleft()
+            if not frame.waited:
+                frame.waited = True
+                self.stats.waits.append(self.env.now - frame.arrival)
+            yield self.env.timeout(p / self.capacity)
+            self.occupancy -= p
+            frame.sent += 1
+            survivors.setdefault(frame.id, []).append(p)
+            if frame.sent == frame.accepted:
+                kept = survivors.pop(frame.id)
+                self.env.process(self._deliver(frame.id, kept))
+
+    def _deliver(self, frame_id: int, packets: list[float]):  # noqa: ANN202 - SimPy process
+        """The frame's last bit crosses the link's propagation latency, then arrives."""
+        yield self.env.timeout(self.latency)
+        if self.forward is not None:
+            self.forward.offer(frame_id, packets)
+        else:
+            self.on_done(frame_id, self.env.now, sum(packets))
+
+
+def packetize(size: float) -> list[float]:
+    """A frame of `size` bytes as packets of MTU bytes and one remainder."""
+    full, rest = divmod(size, MTU)
+    return [MTU] * int(full) + ([rest] if rest > 0 else [])
+
+
+def simulate_perframe(
+    table: CameraTable,
+    frames: Frames,
+    access: Link,
+    path: dict[int, NetworkLink | None],
+    core: NetworkLink | None,
+) -> WindowResult:
+    """Run the frames through the network packet by packet; same contract as simulate_window.
+
+    path: each district's active link (None: unreachable); core: None when down.
+    """
+    keep = frames.size > 0
+    cam, send, size = frames.cam[keep], frames.send[keep], frames.size[keep]
+    env = simpy.Environment(initial_time=float(send.min()) if send.size else 0.0)
+    done_time: dict[int, float] = {}
+    done_bytes: dict[int, float] = {}
+
+    def arrived(frame_id: int, time: float, nbytes: float) -> None:
+        done_time[frame_id], done_bytes[frame_id] = time, nbytes
+
+    stats: dict[str, _Stats] = {"access": _Stats()}
+    core_link = None
+    if core is not None:
+        stats[core.name] = _Stats()
+        core_link = PacketLink(
+            env,
+            core.capacity_Bps,
+            core.buffer_B,
+            core.spec.latency_ms / 1e3,
+            stats[core.name],
+            None,
+            arrived,
+        )
+    district_link: dict[int, PacketLink] = {}
+    for d, lk in path.items():
+        if lk is None:
+            continue
+        stats[lk.name] = _Stats()
+        district_link[d] = PacketLink(
+            env,
+            lk.capacity_Bps,
+            lk.buffer_B,
+            lk.spec.latency_ms / 1e3,
+            stats[lk.name],
+            core_link,
+            lambda *_: None,  # core down: frames reach the core switch and stop there
+        )
+        if core_link is None:
+            district_link[d].forward = None
+
+    def camera(c: int, ids: np.ndarray):  # noqa: ANN202 - SimPy process
+        """A camera with its own access link, emitting its frames at their send times."""
+        nxt = district_link.get(int(table.district[c]))
+        link = PacketLink(
+            env,
+            access.capacity_mbps * 1e6 / 8,
+            access.buffer_kb * 1024,
+            access.latency_ms / 1e3,
+            stats["access"],
+            nxt,
+            lambda *_: None,  # district unreachable: frames stop at the access switch
+        )
+        for i in ids:
+            yield env.timeout(send[i] - env.now)
+            link.offer(int(i), packetize(float(size[i])))
+
+    order = np.lexsort((send, cam))
+    for c, ids in _groups(cam[order], order):
+        env.process(camera(c, ids))
+    env.run()
+
+    links = {
+        name: LinkWindow(s.offered, s.lost, np.asarray(s.waits, dtype=np.float64))
+        for name, s in stats.items()
+    }
+    whole = [
+        i for i in sorted(done_time) if np.isclose(done_bytes[i], size[i], rtol=1e-9, atol=1e-6)
+    ]
+    e2e = np.array([done_time[i] - send[i] for i in whole], dtype=np.float64)
+    return WindowResult(links, int(cam.size), e2e)
+
+
+def _groups(keys: np.ndarray, values: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Split `values` into runs of equal `keys` (keys already grouped)."""
+    if keys.size == 0:
+        return []
+    cut = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return [(int(k[0]), v) for k, v in zip(np.split(keys, cut), np.split(values, cut), strict=True)]
+
+
+def window_frames(
+    table: CameraTable,
+    main_bps: np.ndarray,
+    sub_bps: np.ndarray,
+    t0: float,
+    rng: np.random.Generator,
+) -> Frames:
+    """The frames `simulate_window` draws from the same arguments and an identically seeded rng.
+
+    Mirrors its first lines (main stream, then sub-stream, zero-size frames kept here and
+    dropped by both models), so both models can be fed identical frames.
+    """
+    cam_m, t_m, s_m = frame_schedule(main_bps, table.fps, table.gop, t0, rng)
+    sub_gop = np.maximum(np.round(table.sub_fps * SUB_GOP_S), 1).astype(np.int64)
+    cam_s, t_s, s_s = frame_schedule(sub_bps, table.sub_fps, sub_gop, t0, rng)
+    return Frames(np.concatenate([cam_m, cam_s]), np.concatenate([t_m, t_s]),
+                  np.concatenate([s_m, s_s]))  # fmt: skip
+
+
+@dataclass
+class City:
+    """A whole city set up for a short frame-level run: who sends what over which links."""
+
+    table: CameraTable
+    main_bps: np.ndarray  # (cameras, seconds)
+    sub_bps: np.ndarray
+    access: Link
+    path: dict[int, NetworkLink | None]
+    core: NetworkLink | None
+
+
+def city(scenario: Scenario, seconds: int) -> City:
+    """Every camera sending its target main and sub rates for `seconds`, all links up."""
+    table = camera_table(scenario)
+    links = network_links(scenario)
+    path: dict[int, NetworkLink | None] = {lk.district: lk for lk in links if lk.kind == "uplink"}
+    main = np.repeat((table.main_mbps * 1e6)[:, None], seconds, axis=1)
+    sub = np.repeat((table.sub_mbps * 1e6)[:, None], seconds, axis=1)
+    return City(table, main, sub, scenario.network.access, path, links[-1])
+
+
+def simulate_city(scenario: Scenario, seconds: int, seed: int = 0) -> WindowResult:
+    """The per-frame model over a whole city for `seconds` at constant target rates."""
+    c = city(scenario, seconds)
+    frames = window_frames(c.table, c.main_bps, c.sub_bps, 0.0, np.random.default_rng(seed))
+    return simulate_perframe(c.table, frames, c.access, c.path, c.core)
