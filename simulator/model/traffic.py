@@ -43,19 +43,28 @@ class Traffic:
         """
         t = self.table
         n = activity.shape[1]
-        innov = rng.standard_normal((len(t), n), dtype=np.float32)
-        innov *= self._sigma * np.sqrt(1 - AR_PHI**2)
-        x, _ = lfilter([1.0], [1.0, -AR_PHI], innov, axis=1, zi=(AR_PHI * self._state)[:, None])
+        f32 = np.float32
+        innov = rng.standard_normal((len(t), n), dtype=f32)
+        innov *= f32(self._sigma * np.sqrt(1 - AR_PHI**2))
+        zi = (AR_PHI * self._state).astype(f32)[:, None]
+        x, _ = lfilter(np.array([1], f32), np.array([1, -AR_PHI], f32), innov, axis=1, zi=zi)
         self._state = x[:, -1].astype(np.float64)
-        factor = np.exp(x - self._sigma**2 / 2, dtype=np.float32)
-        factor *= activity_bitrate_factor(activity).astype(np.float32, copy=False)
-        factor *= np.where(night[None, :], t.night_factor[:, None], 1.0).astype(np.float32)
-        scale = (t.main_mbps * 1e6).astype(np.float32)[:, None]
-        main = np.minimum(factor * scale, (t.cap_mbps * 1e6).astype(np.float32)[:, None])
+        x -= f32(self._sigma**2 / 2)
+        factor = np.exp(x, out=x)
+        factor *= activity_bitrate_factor(activity)
+        for a, b in _runs(night):
+            factor[:, a:b] *= t.night_factor.astype(f32)[:, None]
+        scale = (t.main_mbps * 1e6).astype(f32)[:, None]
+        main = np.minimum(factor * scale, (t.cap_mbps * 1e6).astype(f32)[:, None], out=factor)
         main[~self._vbr] = scale[~self._vbr]
-        ratio = (t.sub_mbps / t.main_mbps).astype(np.float32)[:, None]
-        sub = main * ratio
+        sub = main * (t.sub_mbps / t.main_mbps).astype(f32)[:, None]
         return main, sub
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of each run of True in a 1-D bool array."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.view(np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def frame_schedule(
