@@ -182,8 +182,6 @@ def simulate_perframe(
             core_link,
             lambda *_: None,  # core down: frames reach the core switch and stop there
         )
-        if core_link is None:
-            district_link[d].forward = None
 
     def camera(c: int, ids: np.ndarray):  # noqa: ANN202 - SimPy process
         """A camera with its own access link, emitting its frames at their send times."""
