@@ -1,0 +1,194 @@
+"""Encoding a scene once into a GOP-aligned loop: H.264/H.265 with PyAV, MJPEG with OpenCV.
+
+A loop holds a whole, even number of closed GOPs without B-frames and starts with an IDR
+picture, so replaying it back to back decodes without errors at the seam. Parameter sets are
+repeated before every IDR, so a client can join at any keyframe.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from simulator.streams.scenes import SceneSpec, render
+
+_START_CODE = re.compile(b"\x00\x00\x01")
+#: NAL unit types dropped from loops: encoder-information SEI (H.264 6, H.265 39/40).
+_DROP = {"h264": {6}, "h265": {39, 40}}
+
+
+@dataclass(frozen=True)
+class EncodeSpec:
+    """A loop to build: the scene, the codec, its GOP and the target mean bitrate."""
+
+    scene: SceneSpec
+    codec: str  # h264 | h265 | mjpeg
+    gop: int
+    target_bps: float
+    cap_factor: float = 1.5
+
+
+@dataclass
+class Clip:
+    """An encoded loop: per frame, its NAL units (no start codes) or one JPEG image."""
+
+    codec: str
+    width: int
+    height: int
+    fps: float
+    gop: int
+    frames: list[list[bytes]]
+    keyframes: list[bool]
+    params: dict[str, bytes] = field(default_factory=dict)  # vps/sps/pps
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.frames) / self.fps
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(u) for f in self.frames for u in f)
+
+    @property
+    def bitrate_bps(self) -> float:
+        """Achieved mean bitrate of the loop (payload bytes, without RTP overhead)."""
+        return self.nbytes * 8 / self.duration_s
+
+
+def loop_frames(fps: float, gop: int, seconds: float) -> int:
+    """Frames in a loop of about `seconds`: an even number (≥ 2) of whole GOPs."""
+    gops = max(2, math.ceil(seconds * fps / gop))
+    return (gops + gops % 2) * gop
+
+
+def split_annexb(data: bytes) -> list[bytes]:
+    """Split an Annex B byte stream into NAL units without start codes."""
+    out = []
+    for chunk in _START_CODE.split(data):
+        chunk = chunk.rstrip(b"\x00")
+        if chunk:
+            out.append(chunk)
+    return out
+
+
+def nal_type(codec: str, nal: bytes) -> int:
+    """The NAL unit type of an H.264 or H.265 NAL unit."""
+    return nal[0] & 0x1F if codec == "h264" else (nal[0] >> 1) & 0x3F
+
+
+def encode(spec: EncodeSpec, progress: Callable[[int], None] | None = None) -> Clip:
+    """Render and encode the loop described by `spec`."""
+    frames = render(spec.scene)
+    if spec.codec == "mjpeg":
+        return _encode_mjpeg(spec, frames, progress)
+    return _encode_h26x(spec, frames, progress)
+
+
+def _encode_h26x(
+    spec: EncodeSpec, frames: Iterable[np.ndarray], progress: Callable[[int], None] | None
+) -> Clip:
+    import av
+
+    s = spec.scene
+    kbps = max(16, int(spec.target_bps / 1000))
+    ctx = av.CodecContext.create("libx264" if spec.codec == "h264" else "libx265", "w")
+    ctx.width, ctx.height, ctx.pix_fmt = s.width, s.height, "yuv420p"
+    rate = Fraction(s.fps).limit_denominator(1001)
+    ctx.framerate = rate
+    ctx.time_base = 1 / rate
+    ctx.bit_rate = kbps * 1000
+    ctx.gop_size = spec.gop
+    ctx.max_b_frames = 0
+    common = (
+        f"keyint={spec.gop}:min-keyint={spec.gop}:scenecut=0:bframes=0:open-gop=0:"
+        f"repeat-headers=1:vbv-maxrate={int(kbps * spec.cap_factor)}:vbv-bufsize={kbps}"
+    )
+    if spec.codec == "h264":
+        ctx.options = {"preset": "veryfast", "x264-params": common + ":threads=1"}
+    else:
+        ctx.options = {
+            "preset": "ultrafast",
+            "x265-params": common + ":log-level=error:pools=1:frame-threads=1",
+        }
+    out: list[list[bytes]] = []
+    keys: list[bool] = []
+    params: dict[str, bytes] = {}
+
+    def take(packets: Iterable) -> None:
+        for packet in packets:
+            nals = [
+                n
+                for n in split_annexb(bytes(packet))
+                if nal_type(spec.codec, n) not in _DROP[spec.codec]
+            ]
+            _collect_params(spec.codec, nals, params)
+            out.append(nals)
+            keys.append(bool(packet.is_keyframe))
+
+    for i, img in enumerate(frames):
+        frame = av.VideoFrame.from_ndarray(img, format="bgr24").reformat(format="yuv420p")
+        frame.pts = i
+        take(ctx.encode(frame))
+        if progress:
+            progress(1)
+    take(ctx.encode(None))
+    if (
+        len(out) != s.frames
+        or not keys[0]
+        or any(keys[i] != (i % spec.gop == 0) for i in range(len(keys)))
+    ):
+        raise RuntimeError(f"{spec.codec} encoder did not produce a GOP-aligned loop")
+    return Clip(spec.codec, s.width, s.height, s.fps, spec.gop, out, keys, params)
+
+
+def _collect_params(codec: str, nals: list[bytes], params: dict[str, bytes]) -> None:
+    names = {7: "sps", 8: "pps"} if codec == "h264" else {32: "vps", 33: "sps", 34: "pps"}
+    for nal in nals:
+        name = names.get(nal_type(codec, nal))
+        if name and name not in params:
+            params[name] = nal
+
+
+def _encode_mjpeg(
+    spec: EncodeSpec, frames: Iterable[np.ndarray], progress: Callable[[int], None] | None
+) -> Clip:
+    import cv2
+
+    s = spec.scene
+    if s.width > 2040 or s.height > 2040 or s.width % 8 or s.height % 8:
+        raise ValueError(
+            f"RTP/JPEG (RFC 2435) needs sizes that are multiples of 8 up to 2040, got {s.width}x{s.height}"
+        )
+    target_bytes = spec.target_bps / 8 / s.fps
+    quality = None
+    out: list[list[bytes]] = []
+    for img in frames:
+        if quality is None:
+            quality = _quality_for(img, target_bytes)
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        if not ok:
+            raise RuntimeError("OpenCV could not encode a JPEG image")
+        out.append([buf.tobytes()])
+        if progress:
+            progress(1)
+    return Clip("mjpeg", s.width, s.height, s.fps, 1, out, [True] * len(out))
+
+
+def _quality_for(img: np.ndarray, target_bytes: float) -> int:
+    """The JPEG quality whose image size is closest to the target (bisection)."""
+    import cv2
+
+    lo, hi = 5, 95
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        size = len(cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, mid])[1])
+        if size <= target_bytes:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo

@@ -1,0 +1,62 @@
+"""Measurements of the wire: counters per camera stream and a histogram of send lateness."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+#: Upper bounds (seconds) of the send-lateness histogram buckets.
+LATENESS_BUCKETS = (
+    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+)  # fmt: skip
+
+
+@dataclass
+class Histogram:
+    """A cumulative-bucket histogram as Prometheus exposes it."""
+
+    bounds: tuple[float, ...] = LATENESS_BUCKETS
+    counts: list[int] = field(default_factory=list)
+    total: float = 0.0
+    n: int = 0
+
+    def __post_init__(self) -> None:
+        self.counts = [0] * (len(self.bounds) + 1)
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect.bisect_left(self.bounds, value)] += 1
+        self.total += value
+        self.n += 1
+
+    def quantile(self, q: float) -> float:
+        """Upper bound of the bucket holding quantile q (inf beyond the last bucket)."""
+        rank, seen = q * self.n, 0
+        for bound, count in zip((*self.bounds, float("inf")), self.counts, strict=True):
+            seen += count
+            if seen >= rank and self.n:
+                return bound
+        return 0.0
+
+    def lines(self, name: str, labels: str = "") -> list[str]:
+        sep = "," if labels else ""
+        out, seen = [], 0
+        for bound, count in zip(self.bounds, self.counts, strict=False):
+            seen += count
+            out.append(f'{name}_bucket{{{labels}{sep}le="{bound:g}"}} {seen}')
+        out.append(f'{name}_bucket{{{labels}{sep}le="+Inf"}} {self.n}')
+        out.append(f"{name}_sum{{{labels}}} {self.total:.6f}")
+        out.append(f"{name}_count{{{labels}}} {self.n}")
+        return out
+
+
+@dataclass
+class StreamCounters:
+    """What one camera stream has sent and dropped."""
+
+    frames_sent: int = 0  # frames that left for at least one client
+    bytes_sent: int = 0  # bytes written to clients, all clients together
+    packets: int = 0  # RTP packets emitted (for RTCP SR)
+    octets: int = 0  # RTP payload octets emitted (for RTCP SR)
+    client_drops: int = 0  # frames not sent to a client because it was too slow
+    fault_drops: int = 0  # frames withheld by a fault (freeze, frame drops, outage)
+    late_resyncs: int = 0  # times the stream fell too far behind and skipped ahead

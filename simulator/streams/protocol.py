@@ -1,0 +1,172 @@
+"""RTSP 1.0 messages (RFC 2326): an incremental, bounded request parser and response text.
+
+The parser takes bytes as they arrive on a connection and returns whole requests and
+interleaved binary packets (`$`, channel, length: RTCP receiver reports over TCP). Anything
+malformed or oversized raises BadRequest with the status to answer before closing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+MAX_HEAD = 8192  # request line and headers
+MAX_URL = 2048
+MAX_HEADERS = 64
+MAX_BODY = 4096
+
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Request Entity Too Large",
+    414: "Request-URI Too Large",
+    453: "Not Enough Bandwidth",
+    454: "Session Not Found",
+    455: "Method Not Valid in This State",
+    459: "Aggregate Operation Not Allowed",
+    461: "Unsupported Transport",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+    505: "RTSP Version Not Supported",
+}
+
+_TOKEN = re.compile(rb"[A-Za-z_][A-Za-z0-9_\-]{0,31}")
+_REQUEST_LINE = re.compile(rb"[A-Za-z_][A-Za-z0-9_\-]{0,31} [^ ]+ [^ ]+\r?")
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+class BadRequest(Exception):
+    """A request that cannot be served: answer `status`, then close the connection."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+@dataclass
+class Request:
+    """One RTSP request; header names are lower-case."""
+
+    method: str
+    url: str
+    version: str
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    @property
+    def cseq(self) -> str:
+        return self.headers.get("cseq", "0")
+
+
+@dataclass(frozen=True)
+class Interleaved:
+    """A binary packet the client sent on an interleaved channel."""
+
+    channel: int
+    data: bytes
+
+
+class RequestParser:
+    """Turns a connection's bytes into Requests and Interleaved packets."""
+
+    def __init__(self, max_head: int = MAX_HEAD, max_body: int = MAX_BODY) -> None:
+        self.buf = bytearray()
+        self.max_head = max_head
+        self.max_body = max_body
+
+    def feed(self, data: bytes) -> list[Request | Interleaved]:
+        """Add bytes; return every message now complete (raises BadRequest)."""
+        self.buf += data
+        out: list[Request | Interleaved] = []
+        while self.buf:
+            if self.buf[0] == 0x24:  # '$'
+                if len(self.buf) < 4:
+                    break
+                size = int.from_bytes(self.buf[2:4], "big")
+                if len(self.buf) < 4 + size:
+                    break
+                out.append(Interleaved(self.buf[1], bytes(self.buf[4 : 4 + size])))
+                del self.buf[: 4 + size]
+                continue
+            if self.buf[0] in (0x0D, 0x0A):  # blank lines between requests
+                del self.buf[:1]
+                continue
+            end = self.buf.find(b"\r\n\r\n", 0, self.max_head + 4)
+            if end < 0:
+                if len(self.buf) > self.max_head:
+                    raise BadRequest(400, "request head too large")
+                line, newline, _ = bytes(self.buf).partition(b"\n")
+                if not line[:1].isalpha() or (newline and not _REQUEST_LINE.fullmatch(line)):
+                    raise BadRequest(400, "malformed request line")
+                break
+            request = parse_head(bytes(self.buf[:end]))
+            length = _content_length(request)
+            if length > self.max_body:
+                raise BadRequest(413, "request body too large")
+            if len(self.buf) < end + 4 + length:
+                break
+            request.body = bytes(self.buf[end + 4 : end + 4 + length])
+            del self.buf[: end + 4 + length]
+            out.append(request)
+        return out
+
+
+def parse_head(head: bytes) -> Request:
+    """Parse a request line and headers (without the blank line)."""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest(400, "request is not UTF-8") from None
+    lines = text.split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not _TOKEN.fullmatch(parts[0].encode()) or not parts[1]:
+        raise BadRequest(400, "malformed request line")
+    method, url, version = parts
+    if len(url) > MAX_URL:
+        raise BadRequest(414, "request URL too long")
+    if not version.startswith("RTSP/"):
+        raise BadRequest(400, "not an RTSP request")
+    if version != "RTSP/1.0":
+        raise BadRequest(505, f"unsupported version {version}")
+    if len(lines) - 1 > MAX_HEADERS:
+        raise BadRequest(400, "too many headers")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if (
+            not sep
+            or not _HEADER_NAME.fullmatch(name)
+            or any(ord(ch) < 32 and ch != "\t" for ch in value)
+        ):
+            raise BadRequest(400, "malformed header line")
+        headers[name.lower()] = value.strip()
+    cseq = headers.get("cseq")
+    if cseq is None or not cseq.isdigit() or len(cseq) > 10:
+        raise BadRequest(400, "missing or malformed CSeq")
+    return Request(method, url, version, headers)
+
+
+def _content_length(request: Request) -> int:
+    raw = request.headers.get("content-length", "0")
+    if not raw.isdigit() or len(raw) > 9:
+        raise BadRequest(400, "malformed Content-Length")
+    return int(raw)
+
+
+def response(
+    status: int, cseq: str | None, headers: list[tuple[str, str]] = (), body: bytes = b""
+) -> bytes:  # type: ignore[assignment]
+    """The bytes of an RTSP response."""
+    lines = [f"RTSP/1.0 {status} {REASONS.get(status, 'Error')}"]
+    if cseq is not None:
+        lines.append(f"CSeq: {cseq}")
+    lines.append("Server: camsim")
+    lines += [f"{k}: {v}" for k, v in headers]
+    if body:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body

@@ -1,0 +1,377 @@
+"""The RTSP 1.0 server (RFC 2326) on asyncio: connections, sessions, methods, limits.
+
+Paths are `/{camera}/main` and `/{camera}/sub` (track `trackID=0`). Sessions belong to the
+connection that set them up: when it closes, they end; they also end after `timeout_s`
+without a request, an interleaved packet or an RTCP report from the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import socket
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from simulator.streams.auth import Authenticator
+from simulator.streams.protocol import BadRequest, Interleaved, Request, RequestParser, response
+from simulator.streams.sdp import TRACK, describe
+from simulator.streams.source import Client, Pacer, Stream
+
+METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
+
+
+@dataclass
+class Limits:
+    """How much the server accepts before it answers 453 or closes connections."""
+
+    max_sessions: int = 10_000
+    max_clients_per_stream: int = 32
+    max_connections: int = 20_000
+    timeout_s: float = 60.0
+    max_pending_bytes: int = 8_000_000  # unread answers + media queued for one connection
+
+
+@dataclass(eq=False)
+class Session:
+    """An RTSP session: one stream delivered to one client."""
+
+    id: str
+    stream: Stream
+    client: Client
+    conn: RtspConnection
+    last_seen: float
+
+
+@dataclass(frozen=True)
+class Transport:
+    """A client's chosen transport from its SETUP request."""
+
+    tcp: bool
+    channels: tuple[int, int] = (0, 1)
+    ports: tuple[int, int] = (0, 0)
+
+
+def parse_transport(value: str) -> Transport | None:
+    """The first unicast RTP/AVP transport we support in a Transport header, or None."""
+    for spec in value.split(","):
+        fields = [f.strip() for f in spec.split(";") if f.strip()]
+        if not fields:
+            continue
+        proto = fields[0].upper()
+        params = {k.lower(): v for k, _, v in (f.partition("=") for f in fields[1:])}
+        if (
+            "multicast" in params
+            or "mode" in params
+            and params["mode"].strip('"').upper() not in ("PLAY",)
+        ):
+            continue
+        pair = _pair(params.get("interleaved" if proto == "RTP/AVP/TCP" else "client_port", ""))
+        if proto == "RTP/AVP/TCP":
+            pair = pair if "interleaved" in params else (0, 1)
+            if pair and max(pair) <= 255:
+                return Transport(True, channels=pair)
+        elif proto in ("RTP/AVP", "RTP/AVP/UDP") and pair and min(pair) > 0 and max(pair) < 65536:
+            return Transport(False, ports=pair)
+    return None
+
+
+def _pair(text: str) -> tuple[int, int] | None:
+    a, _, b = text.partition("-")
+    if not a.isdigit() or len(a) > 5 or (b and (not b.isdigit() or len(b) > 5)):
+        return None
+    return int(a), int(b) if b else int(a) + 1
+
+
+class RtspConnection(asyncio.Protocol):
+    """One client connection: parses requests, answers them, carries interleaved media."""
+
+    def __init__(self, server: RtspServer) -> None:
+        self.server = server
+        self.parser = RequestParser()
+        self.transport: asyncio.Transport | None = None
+        self.sessions: dict[str, Session] = {}
+        self.peer = ("", 0)
+        self.last_seen = server.loop.time()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.peer = transport.get_extra_info("peername")[:2]
+        if len(self.server.connections) >= self.server.limits.max_connections:
+            transport.abort()
+            return
+        self.server.connections.add(self)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.server.connections.discard(self)
+        for session in list(self.sessions.values()):
+            self.server.end_session(session)
+
+    def touch(self) -> None:
+        self.last_seen = now = self.server.loop.time()
+        for s in self.sessions.values():
+            s.last_seen = now
+
+    def data_received(self, data: bytes) -> None:
+        assert self.transport is not None
+        if self.transport.is_closing():
+            return
+        self.touch()
+        try:
+            messages = self.parser.feed(data)
+        except BadRequest as exc:
+            self.transport.write(response(exc.status, None, [("Connection", "close")]))
+            self.transport.close()
+            return
+        for msg in messages:
+            if isinstance(msg, Interleaved):
+                continue  # RTCP receiver reports: they only keep the session alive
+            try:
+                status, headers, body = self.server.handle(self, msg)
+            except BadRequest as exc:
+                self.transport.write(response(exc.status, msg.cseq, [("Connection", "close")]))
+                self.transport.close()
+                return
+            self.transport.write(response(status, msg.cseq, headers, body))
+        if self.transport.get_write_buffer_size() > self.server.limits.max_pending_bytes:
+            self.transport.abort()  # a client that sends but never reads
+
+
+@dataclass
+class RtspServer:
+    """Camera streams by path, their sessions, and the connections carrying them."""
+
+    streams: dict[str, Stream]  # "camera/main" → stream
+    pacer: Pacer
+    auth: Authenticator | None = None
+    limits: Limits = field(default_factory=Limits)
+    udp_ports: tuple[int, int] = (0, 0)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    connections: set[RtspConnection] = field(default_factory=set)
+    rtcp_peers: dict[tuple[str, int], Session] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._server: asyncio.AbstractServer | None = None
+        self._reaper: asyncio.Task | None = None
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen; returns the port (useful with port 0)."""
+        self._server = await self.loop.create_server(
+            lambda: RtspConnection(self), host, port, reuse_address=True, backlog=1024
+        )
+        self._reaper = self.loop.create_task(self._reap())
+        if self.pacer.udp is not None:
+            self.loop.add_reader(self.pacer.udp.rtcp.fileno(), self._on_rtcp)
+        return self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._reaper:
+            self._reaper.cancel()
+        if self.pacer.udp is not None:
+            self.loop.remove_reader(self.pacer.udp.rtcp.fileno())
+        if self._server:
+            self._server.close()
+        for conn in list(self.connections):
+            if conn.transport:
+                conn.transport.abort()
+        if self._server:
+            await self._server.wait_closed()
+
+    # -- sessions --------------------------------------------------------------------------
+
+    def end_session(self, session: Session) -> None:
+        """Free everything a session holds."""
+        self.sessions.pop(session.id, None)
+        session.conn.sessions.pop(session.id, None)
+        if session.client in session.stream.clients:
+            session.stream.clients.remove(session.client)
+        if session.client.rtcp_addr is not None:
+            self.rtcp_peers.pop(session.client.rtcp_addr, None)
+            if session.client.playing:
+                self.pacer.goodbye(session.stream, session.client)
+        session.client.playing = False
+
+    def cut(self, camera: str) -> None:
+        """Close every connection with a session of this camera (it went away)."""
+        for session in list(self.sessions.values()):
+            if session.stream.camera == camera:
+                self.end_session(session)
+                if session.conn.transport:
+                    session.conn.transport.abort()
+
+    def clients_of(self, stream: Stream) -> int:
+        return sum(1 for c in stream.clients if c.playing)
+
+    async def _reap(self) -> None:
+        while True:
+            await asyncio.sleep(min(1.0, self.limits.timeout_s / 4))
+            now = self.loop.time()
+            for s in list(self.sessions.values()):
+                if now - s.last_seen > self.limits.timeout_s:
+                    self.end_session(s)
+                    if s.client.tcp is not None and s.conn.transport:
+                        s.conn.transport.close()
+            for conn in list(self.connections):
+                if (
+                    not conn.sessions
+                    and now - conn.last_seen > self.limits.timeout_s
+                    and conn.transport
+                ):
+                    conn.transport.close()
+
+    def _on_rtcp(self) -> None:
+        assert self.pacer.udp is not None
+        sock = self.pacer.udp.rtcp
+        for _ in range(64):
+            try:
+                _, addr = sock.recvfrom(2048)
+            except OSError:
+                return
+            session = self.rtcp_peers.get(addr[:2])
+            if session is not None:
+                session.last_seen = self.loop.time()
+
+    # -- requests --------------------------------------------------------------------------
+
+    def handle(
+        self, conn: RtspConnection, req: Request
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Answer one request: (status, headers, body)."""
+        method = req.method
+        if method == "OPTIONS":
+            return 200, [("Public", METHODS)], b""
+        if method not in METHODS.split(", "):
+            return (
+                (405 if method in ("ANNOUNCE", "RECORD", "REDIRECT") else 501),
+                [("Allow", METHODS)],
+                b"",
+            )
+        if self.auth is not None and not self.auth.check(method, req.headers.get("authorization")):
+            return 401, [("WWW-Authenticate", c) for c in self.auth.challenges()], b""
+        if method == "DESCRIBE":
+            return self._describe(req)
+        if method == "SETUP":
+            return self._setup(conn, req)
+        session = self._session(conn, req)
+        if isinstance(session, tuple):
+            return session
+        if session is None:  # GET/SET_PARAMETER without a session: a keep-alive ping
+            return 200, [], b""
+        session.last_seen = self.loop.time()
+        sh = [("Session", f"{session.id};timeout={int(self.limits.timeout_s)}")]
+        if method == "PLAY":
+            if session.stream.faults.offline:
+                return 503, sh, b""
+            seq, ts = session.stream.next_key()
+            session.client.playing = True
+            session.client.waiting_key = True
+            self.pacer.start(session.stream)
+            url = req.url.rstrip("/")
+            track = url if url.endswith(TRACK) else f"{url}/{TRACK}"
+            return (
+                200,
+                [*sh, ("Range", "npt=now-"), ("RTP-Info", f"url={track};seq={seq};rtptime={ts}")],
+                b"",
+            )
+        if method == "PAUSE":
+            session.client.playing = False
+            return 200, sh, b""
+        if method == "TEARDOWN":
+            self.end_session(session)
+            return 200, [], b""
+        return 200, sh, b""  # GET_PARAMETER / SET_PARAMETER keep-alive
+
+    def _session(self, conn: RtspConnection, req: Request) -> Session | None | tuple:
+        sid = req.headers.get("session", "").split(";")[0].strip()
+        if not sid:
+            if req.method in ("GET_PARAMETER", "SET_PARAMETER"):
+                return None
+            return 454, [], b""
+        session = self.sessions.get(sid)
+        if session is None or session.conn is not conn and session.client.tcp is not None:
+            return 454, [], b""
+        return session
+
+    def _stream(self, url: str) -> tuple[Stream, bool]:
+        """The stream a URL names, and whether it names the track (not the aggregate)."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("rtsp", "rtspt", ""):
+            raise BadRequest(400, "not an rtsp URL")
+        path = [p for p in parts.path.split("/") if p]
+        track = bool(path) and path[-1] == TRACK
+        if track:
+            path = path[:-1]
+        if len(path) == 1:
+            path.append("main")
+        stream = self.streams.get("/".join(path)) if len(path) == 2 else None
+        if stream is None:
+            raise _NotFound
+        return stream, track
+
+    def _describe(self, req: Request) -> tuple[int, list[tuple[str, str]], bytes]:
+        try:
+            stream, _ = self._stream(req.url)
+        except _NotFound:
+            return 404, [], b""
+        if stream.faults.offline:
+            return 503, [], b""
+        host = urlsplit(req.url).hostname or "0.0.0.0"
+        body = describe(
+            stream.clip, host, f"camsim {stream.camera} {stream.name}", stream.ssrc
+        ).encode()
+        base = req.url.rstrip("/") + "/"
+        return 200, [("Content-Base", base), ("Content-Type", "application/sdp")], body
+
+    def _setup(
+        self, conn: RtspConnection, req: Request
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        try:
+            stream, _ = self._stream(req.url)
+        except _NotFound:
+            return 404, [], b""
+        if stream.faults.offline:
+            return 503, [], b""
+        if "session" in req.headers:
+            return 459, [], b""  # one track per stream: nothing to add to a session
+        tp = parse_transport(req.headers.get("transport", ""))
+        if tp is None or (not tp.tcp and self.pacer.udp is None):
+            return 461, [], b""
+        if (
+            len(self.sessions) >= self.limits.max_sessions
+            or len(stream.clients) >= self.limits.max_clients_per_stream
+        ):
+            return 453, [], b""
+        sid = secrets.token_hex(8)
+        if tp.tcp:
+            client = Client(sid, tcp=conn.transport, channel=tp.channels[0])
+            tr = f"RTP/AVP/TCP;unicast;interleaved={tp.channels[0]}-{tp.channels[1]}"
+        else:
+            ip = conn.peer[0]
+            client = Client(sid, rtp_addr=(ip, tp.ports[0]), rtcp_addr=(ip, tp.ports[1]))
+            a, b = self.udp_ports
+            tr = f"RTP/AVP;unicast;client_port={tp.ports[0]}-{tp.ports[1]};server_port={a}-{b}"
+        session = Session(sid, stream, client, conn, self.loop.time())
+        self.sessions[sid] = session
+        conn.sessions[sid] = session
+        stream.clients.append(client)
+        if client.rtcp_addr is not None:
+            self.rtcp_peers[client.rtcp_addr] = session
+        return (
+            200,
+            [
+                ("Transport", f"{tr};ssrc={stream.ssrc:08X}"),
+                ("Session", f"{sid};timeout={int(self.limits.timeout_s)}"),
+            ],
+            b"",
+        )
+
+
+class _NotFound(Exception):
+    """No stream at this URL."""

@@ -1,0 +1,211 @@
+"""Wiring: the scenario's cameras → clips → streams → RTSP server, fault replay and control API.
+
+The wire layer knows the scenario only through the camera table (ids, districts, rates,
+codecs) and each group's resolution, scene, activity and sub-stream settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simulator.model.cameras import camera_table
+from simulator.scenario.schema import Scenario, parse_resolution
+from simulator.streams.auth import Authenticator
+from simulator.streams.clipcache import ClipCache, default_cache_dir
+from simulator.streams.encoder import EncodeSpec, loop_frames
+from simulator.streams.faults import FaultApplier, FaultState
+from simulator.streams.rtsp import Limits, RtspServer
+from simulator.streams.scenes import SceneSpec
+from simulator.streams.source import Loop, Pacer, Stream, UdpOut
+
+
+@dataclass
+class ServeOptions:
+    """How to serve: addresses, limits, clip building, credentials."""
+
+    host: str = "127.0.0.1"
+    rtsp_port: int = 8554
+    udp_port: int = 0  # RTP port of the shared UDP pair (RTCP is the next one); 0: any free
+    loop_seconds: float = 4.0
+    overlay: str = "auto"  # camera: one clip per camera named in its overlay; group: shared
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    progress: bool = True
+    limits: Limits = field(default_factory=Limits)
+    client_buffer_bytes: int = 2_000_000
+    user: str | None = None
+    password: str | None = None
+    auth_scheme: str = "digest"
+    udp: bool = True
+    gso: bool = True
+
+
+@dataclass(frozen=True)
+class CameraPlan:
+    """One served camera: where it is and the loops of its streams (day and night)."""
+
+    id: str
+    index: int
+    district: str
+    streams: dict[str, tuple[EncodeSpec, EncodeSpec]]  # main/sub → (day, night)
+
+
+def select_cameras(
+    ids: Sequence[str], cameras: str | None = None, shard: str | None = None
+) -> list[int]:
+    """Indexes of the cameras to serve: `cameras` is a count N or comma-separated ids;
+    `shard` is `i/n` (1-based): every n-th camera starting with the i-th."""
+    chosen = list(range(len(ids)))
+    if shard:
+        i, _, n = shard.partition("/")
+        if not (i.isdigit() and n.isdigit() and 1 <= int(i) <= int(n)):
+            raise ValueError(f"--shard: expected i/n with 1 <= i <= n, got {shard!r}")
+        chosen = chosen[int(i) - 1 :: int(n)]
+    if cameras:
+        if cameras.isdigit():
+            chosen = chosen[: int(cameras)]
+        else:
+            wanted = [c.strip() for c in cameras.split(",") if c.strip()]
+            index = {cid: k for k, cid in enumerate(ids)}
+            unknown = [c for c in wanted if c not in index]
+            if unknown:
+                raise ValueError(f"--cameras: unknown camera id(s): {', '.join(unknown[:5])}")
+            keep = set(chosen)
+            chosen = [index[c] for c in wanted if index[c] in keep]
+    if not chosen:
+        raise ValueError("no cameras selected")
+    return chosen
+
+
+def plan_cameras(
+    scenario: Scenario, indexes: Sequence[int], opts: ServeOptions
+) -> list[CameraPlan]:
+    """The loops every selected camera needs."""
+    table = camera_table(scenario)
+    per_camera = opts.overlay == "camera" or (opts.overlay == "auto" and len(indexes) <= 8)
+    plans = []
+    for i in indexes:
+        g = scenario.cameras[int(table.group[i])]
+        label = table.ids[i] if per_camera else f"{g.name} {g.resolution}"
+        seed = zlib.crc32(g.name.encode())
+        specs = {}
+        variants = [("main", g.resolution, g.fps, g.gop, table.main_mbps[i])]
+        if g.sub_stream.enabled:
+            sub_gop = max(1, round(g.gop * g.sub_stream.fps / g.fps))
+            variants.append(
+                ("sub", g.sub_stream.resolution, g.sub_stream.fps, sub_gop, table.sub_mbps[i])
+            )
+        for name, res, fps, gop, mbps in variants:
+            w, h = parse_resolution(res)
+            frames = loop_frames(fps, gop, opts.loop_seconds)
+            pair = []
+            for night in (False, True):
+                scene = SceneSpec(
+                    w, h, float(fps), frames, g.scene, g.activity, night, f"{label} {name}", seed
+                )
+                rate = float(mbps) * 1e6 * (float(table.night_factor[i]) if night else 1.0)
+                pair.append(EncodeSpec(scene, g.codec, int(gop), rate, g.bitrate.cap_factor))
+            specs[name] = (pair[0], pair[1])
+        district = scenario.network.districts[int(table.district[i])].name
+        plans.append(CameraPlan(table.ids[i], i, district, specs))
+    return plans
+
+
+def _udp_pair(host: str, port: int) -> tuple[socket.socket, socket.socket]:
+    """Bind the RTP and RTCP sockets on consecutive ports (any free pair if port is 0)."""
+    for _ in range(50):
+        rtp = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        rtp.bind((host, port))
+        p = rtp.getsockname()[1]
+        rtcp = socket.socket(rtp.family, socket.SOCK_DGRAM)
+        try:
+            rtcp.bind((host, p + 1))
+        except OSError:
+            rtp.close()
+            rtcp.close()
+            if port:
+                raise
+            continue
+        for s in (rtp, rtcp):
+            s.setblocking(False)
+            with contextlib.suppress(OSError):
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)
+        return rtp, rtcp
+    raise OSError("no free UDP port pair")
+
+
+class CameraServer:
+    """Serves a scenario's (selected) cameras over RTSP, with faults."""
+
+    def __init__(self, scenario: Scenario, indexes: Sequence[int], opts: ServeOptions) -> None:
+        self.scenario = scenario
+        self.opts = opts
+        self.plans = plan_cameras(scenario, indexes, opts)
+        self.states = {p.id: FaultState() for p in self.plans}
+        self.streams: dict[str, Stream] = {}
+        self.started = time.time()
+        self.rtsp_port = opts.rtsp_port
+        self.udp_ports = (0, 0)
+        self.clip_stats: list[tuple[EncodeSpec, float]] = []
+
+    def build_clips(self) -> float:
+        """Load or encode every loop; returns seconds taken."""
+        t0 = time.perf_counter()
+        specs = [spec for p in self.plans for pair in p.streams.values() for spec in pair]
+        clips = ClipCache(self.opts.cache_dir, self.opts.progress).get_many(specs)
+        loops = {spec: Loop.of(clip) for spec, clip in clips.items()}
+        self.clip_stats = [(spec, clips[spec].bitrate_bps) for spec in clips]
+        for p in self.plans:
+            for name, (day, night) in p.streams.items():
+                seed = zlib.crc32(f"{p.id}/{name}".encode())
+                frames = len(loops[day].frames)
+                self.streams[f"{p.id}/{name}"] = Stream(
+                    camera=p.id,
+                    name=name,
+                    day=loops[day],
+                    night=loops[night],
+                    faults=self.states[p.id],
+                    ssrc=seed,
+                    phase=(p.index * 0.618034) % 1.0,
+                    offset=seed % frames,
+                    seed=seed,
+                )
+        return time.perf_counter() - t0
+
+    async def start(self) -> None:
+        """Open the UDP pair and the RTSP listener (build_clips first)."""
+        udp = None
+        if self.opts.udp:
+            rtp, rtcp = _udp_pair(self.opts.host, self.opts.udp_port)
+            udp = UdpOut(rtp, rtcp, gso=self.opts.gso)
+            self.udp_ports = (rtp.getsockname()[1], rtcp.getsockname()[1])
+        self.pacer = Pacer(udp, self.opts.client_buffer_bytes)
+        auth = None
+        if self.opts.user is not None:
+            auth = Authenticator(self.opts.user, self.opts.password or "", self.opts.auth_scheme)
+        self.rtsp = RtspServer(self.streams, self.pacer, auth, self.opts.limits, self.udp_ports)
+        self.rtsp_port = await self.rtsp.start(self.opts.host, self.opts.rtsp_port)
+        district_of = {p.id: p.district for p in self.plans}
+        backups = {d.name for d in self.scenario.network.districts if d.backup is not None}
+        self.faults = FaultApplier(self.states, district_of, backups, self.rtsp.cut)
+
+    async def stop(self) -> None:
+        await self.rtsp.stop()
+        if self.pacer.udp is not None:
+            self.pacer.udp.rtp.close()
+            self.pacer.udp.rtcp.close()
+
+    def url(self, camera: str, stream: str = "main") -> str:
+        host = f"[{self.opts.host}]" if ":" in self.opts.host else self.opts.host
+        return f"rtsp://{host}:{self.rtsp_port}/{camera}/{stream}"
+
+    def inject(self, event, loop_time: float | None = None) -> None:  # noqa: ANN001
+        """Apply one fault event now (durations in wall-clock seconds)."""
+        now = asyncio.get_running_loop().time() if loop_time is None else loop_time
+        self.faults.apply(event, now, 1.0)

@@ -1,0 +1,357 @@
+"""Camera streams: one paced source per camera stream, shared by all of its clients.
+
+A stream replays its loop frame by frame on the event loop's clock. Frame slot n is due at
+`epoch + (n + phase) / fps` and carries RTP timestamp `(n + phase) * 90000 / fps`, so time
+stamps stay monotonic across loop seams and pauses. Each frame is stamped once (sequence
+numbers, timestamp, SSRC) and written to every client; a client whose socket buffer is full
+misses frames until the next keyframe instead of delaying the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+import socket
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from simulator.streams.encoder import Clip
+from simulator.streams.faults import FaultState
+from simulator.streams.metrics import Histogram, StreamCounters
+from simulator.streams.rtp import (
+    PAYLOAD_TYPES,
+    WireFrame,
+    filler_h264,
+    filler_h265,
+    interleave,
+    packetize,
+    sender_report,
+    set_channel,
+    stamp,
+    wire_frame,
+)
+
+CLOCK = 90_000  # RTP clock rate of every video payload format used here
+SR_INTERVAL_S = 5.0
+RESYNC_AFTER_S = 0.5  # a stream later than this skips ahead to the current slot
+UDP_SEGMENT = 103  # Linux socket option (SOL_UDP) for UDP generic segmentation offload
+
+
+@dataclass
+class Loop:
+    """A clip packetised for the wire, shared by every stream that replays it."""
+
+    clip: Clip
+    frames: list[WireFrame]
+    spiked: dict[float, list[WireFrame]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, clip: Clip) -> Loop:
+        pt = PAYLOAD_TYPES[clip.codec]
+        frames = [
+            wire_frame(packetize(clip.codec, units), pt, key)
+            for units, key in zip(clip.frames, clip.keyframes, strict=True)
+        ]
+        return cls(clip, frames)
+
+    def with_filler(self, factor: float) -> list[WireFrame]:
+        """The loop with filler NAL units making it `factor` times bigger (JPEG: unchanged)."""
+        factor = round(factor, 1)
+        if factor not in self.spiked:
+            c = self.clip
+            filler = {"h264": filler_h264, "h265": filler_h265}.get(c.codec)
+            if filler is None or factor <= 1:
+                self.spiked[factor] = self.frames
+            else:
+                pt = PAYLOAD_TYPES[c.codec]
+                self.spiked[factor] = [
+                    wire_frame(
+                        packetize(
+                            c.codec, [*units, filler(int(sum(map(len, units)) * (factor - 1)))]
+                        ),
+                        pt,
+                        key,
+                    )
+                    for units, key in zip(c.frames, c.keyframes, strict=True)
+                ]
+        return self.spiked[factor]
+
+
+@dataclass(eq=False)
+class Client:
+    """One session's delivery of a stream: over its RTSP connection or to UDP ports."""
+
+    session_id: str
+    tcp: asyncio.Transport | None = None  # interleaved over the RTSP connection
+    channel: int = 0
+    rtp_addr: tuple[str, int] | None = None  # UDP destination
+    rtcp_addr: tuple[str, int] | None = None
+    playing: bool = False
+    waiting_key: bool = True
+    frames: int = 0
+    bytes: int = 0
+    drops: int = 0
+
+
+@dataclass
+class UdpOut:
+    """The server's RTP and RTCP sockets (one pair shared by all UDP sessions)."""
+
+    rtp: socket.socket
+    rtcp: socket.socket
+    gso: bool = True
+
+    def send_frame(
+        self, buf: bytearray, wf: WireFrame, addr: tuple[str, int], keep: list[bool] | None
+    ) -> int:
+        """Send one stamped frame; returns bytes sent (raises BlockingIOError when full)."""
+        mv = memoryview(buf)
+        if self.gso and keep is None:
+            try:
+                for start, end, seg in wf.gso:
+                    if end - start > seg:
+                        self.rtp.sendmsg(
+                            [mv[start:end]],
+                            [(socket.SOL_UDP, UDP_SEGMENT, struct.pack("=H", seg))],
+                            0,
+                            addr,
+                        )
+                    else:
+                        self.rtp.sendto(mv[start:end], addr)
+                return len(buf)
+            except BlockingIOError:
+                raise
+            except OSError:
+                self.gso = False  # no GSO here: fall back to one datagram per packet
+        sent = 0
+        for i, (off, size) in enumerate(zip(wf.udp_offsets, wf.udp_sizes, strict=True)):
+            if keep is None or keep[i]:
+                self.rtp.sendto(mv[off : off + size], addr)
+                sent += size
+        return sent
+
+
+@dataclass(eq=False)
+class Stream:
+    """A camera's main or sub stream: its loop(s), RTP state and clients."""
+
+    camera: str
+    name: str  # main | sub
+    day: Loop
+    night: Loop
+    faults: FaultState
+    ssrc: int
+    phase: float  # fraction of a frame interval, spreads cameras over time
+    offset: int  # loop position of slot 0
+    seed: int
+    clients: list[Client] = field(default_factory=list)
+    seq: int = 0
+    n: int = 0  # next frame slot
+    loop: Loop | None = None
+    need_key: bool = True
+    running: bool = False
+    last_sr: float = 0.0
+    last_send: float = 0.0
+    counters: StreamCounters = field(default_factory=StreamCounters)
+
+    def __post_init__(self) -> None:
+        self.loop = self.day
+        self.seq = self.seed & 0xFFFF
+        self.rng = random.Random(self.seed)
+
+    @property
+    def clip(self) -> Clip:
+        return self.day.clip
+
+    def rtp_ts(self, n: int) -> int:
+        return int(round((n + self.phase) * CLOCK / self.clip.fps) + self.ssrc) & 0xFFFFFFFF
+
+    def next_key(self) -> tuple[int, int]:
+        """(sequence number, RTP timestamp) of the next keyframe a new client will get."""
+        loop = self.loop or self.day
+        frames = loop.frames
+        count = len(frames)
+        n, seq = self.n, self.seq
+        for _ in range(count):
+            wf = frames[(n + self.offset) % count]
+            if wf.key:
+                return seq & 0xFFFF, self.rtp_ts(n)
+            if not self.need_key:
+                seq += wf.packets
+            n += 1
+        return seq & 0xFFFF, self.rtp_ts(n)
+
+
+@dataclass
+class Pacer:
+    """Sends every running stream's frames on time, on one asyncio event loop."""
+
+    udp: UdpOut | None
+    client_buffer_bytes: int = 2_000_000
+    lateness: Histogram = field(default_factory=Histogram)
+    on_stalled: Callable[[Client], None] | None = None
+    epoch: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.epoch = self.epoch or self.loop.time()
+
+    def due(self, s: Stream, n: int) -> float:
+        return self.epoch + (n + s.phase) / s.clip.fps
+
+    def start(self, s: Stream) -> None:
+        """Start pacing a stream (no-op if it is running)."""
+        if s.running:
+            return
+        s.running = True
+        now = self.loop.time()
+        s.n = max(s.n, math.ceil((now - self.epoch) * s.clip.fps - s.phase))
+        s.need_key = True
+        s.last_send = 0.0
+        self.loop.call_at(self.due(s, s.n), self._tick, s, self.due(s, s.n))
+
+    def _tick(self, s: Stream, due: float) -> None:
+        if not any(c.playing for c in s.clients):
+            s.running = False
+            return
+        now = self.loop.time()
+        if now - due > RESYNC_AFTER_S:  # far behind: skip to the present
+            s.n = math.ceil((now - self.epoch) * s.clip.fps - s.phase)
+            s.need_key = True
+            s.counters.late_resyncs += 1
+        else:
+            self._send(s, now)
+            self.lateness.observe(self.loop.time() - due)
+            s.n += 1
+        if now - s.last_sr >= SR_INTERVAL_S:
+            self._sender_report(s)
+        nxt = self.due(s, s.n)
+        f = s.faults
+        if f.jitter_until > nxt and f.jitter_s > 0:
+            nxt = max(nxt + s.rng.uniform(0, f.jitter_s), s.last_send)
+        s.last_send = nxt
+        self.loop.call_at(nxt, self._tick, s, nxt)
+
+    def _send(self, s: Stream, now: float) -> None:
+        f = s.faults
+        assert s.loop is not None
+        count = len(s.loop.frames)
+        pos = (s.n + s.offset) % count
+        if pos == 0:  # day/night switch at the loop seam (a keyframe)
+            s.loop = s.night if f.night else s.day
+        loop = s.loop
+        frames = loop.with_filler(f.spike_factor) if f.spike_until > now else loop.frames
+        wf = frames[pos]
+        if (
+            f.offline
+            or f.freeze_until > now
+            or (f.drops_until > now and s.rng.random() < f.drop_rate)
+        ):
+            s.need_key = True
+            s.counters.fault_drops += 1
+            return
+        if s.need_key and not wf.key:
+            s.counters.fault_drops += 1
+            return
+        s.need_key = False
+        keep = None
+        if f.loss_until > now and f.loss_rate > 0:
+            keep = [s.rng.random() >= f.loss_rate for _ in range(wf.packets)]
+        ts = s.rtp_ts(s.n)
+        tcp_bufs: dict[int, bytes] = {}
+        udp_buf: bytearray | None = None
+        sent_any = False
+        for c in s.clients:
+            if not c.playing or (c.waiting_key and not wf.key):
+                continue
+            if c.tcp is not None:
+                if c.tcp.is_closing():
+                    continue
+                if c.tcp.get_write_buffer_size() > self.client_buffer_bytes:
+                    c.drops += 1
+                    c.waiting_key = True
+                    s.counters.client_drops += 1
+                    continue
+                data = tcp_bufs.get(c.channel)
+                if data is None:
+                    buf = stamp(wf.tcp, wf.tcp_offsets, s.seq, ts, s.ssrc)
+                    if c.channel:
+                        set_channel(buf, wf.tcp_offsets, c.channel)
+                    if keep is not None:
+                        buf = _keep_tcp(buf, wf, keep)
+                    data = tcp_bufs[c.channel] = bytes(buf)
+                c.tcp.write(data)
+                size = len(data)
+            elif c.rtp_addr is not None and self.udp is not None:
+                if udp_buf is None:
+                    udp_buf = stamp(wf.udp, wf.udp_offsets, s.seq, ts, s.ssrc)
+                try:
+                    size = self.udp.send_frame(udp_buf, wf, c.rtp_addr, keep)
+                except BlockingIOError:
+                    c.drops += 1
+                    c.waiting_key = True
+                    s.counters.client_drops += 1
+                    continue
+                except OSError:
+                    continue
+            else:
+                continue
+            c.waiting_key = False
+            c.frames += 1
+            c.bytes += size
+            s.counters.bytes_sent += size
+            sent_any = True
+        s.seq = (s.seq + wf.packets) & 0xFFFF
+        s.counters.packets += wf.packets
+        s.counters.octets += len(wf.udp) - 12 * wf.packets
+        if sent_any:
+            s.counters.frames_sent += 1
+
+    def _sender_report(self, s: Stream, bye: bool = False) -> None:
+        s.last_sr = self.loop.time()
+        if s.counters.packets == 0 and not bye:
+            return
+        wall = time.time() + s.faults.clock_offset_s
+        ts = s.rtp_ts(s.n) - int((self.due(s, s.n) - s.last_sr) * CLOCK)
+        pkt = sender_report(
+            s.ssrc, wall, ts, s.counters.packets, s.counters.octets, f"{s.camera}@camsim", bye
+        )
+        for c in s.clients:
+            if not c.playing:
+                continue
+            if c.tcp is not None and not c.tcp.is_closing():
+                if c.tcp.get_write_buffer_size() <= self.client_buffer_bytes:
+                    c.tcp.write(interleave(pkt, c.channel + 1))
+            elif c.rtcp_addr is not None and self.udp is not None:
+                with contextlib.suppress(OSError):
+                    self.udp.rtcp.sendto(pkt, c.rtcp_addr)
+
+    def goodbye(self, s: Stream, client: Client) -> None:
+        """Send an RTCP BYE to a UDP client whose session ends."""
+        if client.rtcp_addr is None or self.udp is None:
+            return
+        wall = time.time() + s.faults.clock_offset_s
+        pkt = sender_report(
+            s.ssrc,
+            wall,
+            s.rtp_ts(s.n),
+            s.counters.packets,
+            s.counters.octets,
+            f"{s.camera}@camsim",
+            True,
+        )
+        with contextlib.suppress(OSError):
+            self.udp.rtcp.sendto(pkt, client.rtcp_addr)
+
+
+def _keep_tcp(buf: bytearray, wf: WireFrame, keep: list[bool]) -> bytearray:
+    """The interleaved frame without the packets a loss fault drops."""
+    out = bytearray()
+    for off, size, k in zip(wf.tcp_offsets, wf.udp_sizes, keep, strict=True):
+        if k:
+            out += buf[off - 4 : off + size]
+    return out
