@@ -23,6 +23,13 @@ KINDS = {
     "night": "dusk: cameras switch to night behaviour",
     "day": "dawn: cameras switch to day behaviour",
     "activity": "a district's activity episode starts (params: factor, duration_s)",
+    "stream_freeze": "a camera's stream stops sending frames (params: duration_s)",
+    "frame_drops": "a camera drops frames (params: rate 0..1, duration_s)",
+    "packet_loss": "a camera's RTP packets are lost (params: percent, duration_s)",
+    "jitter": "a camera's frames are delayed at random (params: ms, duration_s)",
+    "bitrate_spike": "a camera's bitrate is multiplied (params: factor, duration_s)",
+    "reconnect_storm": "every camera of a district drops its client connections at once",
+    "clock_jump": "a camera's wall clock jumps (params: offset_s)",
 }
 
 

@@ -225,6 +225,34 @@ class Activity(Strict):
     )  # fmt: skip
 
 
+class StreamFaults(Strict):
+    """Stream-level faults that synthetic cameras show on the wire, as Poisson rates.
+
+    Rates are per camera-day (reconnect storms: per district-day); durations are exponential
+    with the given mean. No public source gives these figures for city cameras: every default
+    is an assumption, chosen so that a one-day run of 450 cameras shows each kind a few
+    times. Set a rate to 0 to switch a kind off.
+    """
+
+    freeze_per_camera_day: NonNegative = 0.05
+    freeze_mean_s: Positive = 20.0
+    frame_drops_per_camera_day: NonNegative = 0.1
+    frame_drop_rate: Annotated[float, Field(ge=0, le=1)] = 0.05
+    frame_drops_mean_s: Positive = 60.0
+    packet_loss_per_camera_day: NonNegative = 0.1
+    packet_loss_percent: Annotated[float, Field(ge=0, le=100)] = 1.0
+    packet_loss_mean_s: Positive = 120.0
+    jitter_per_camera_day: NonNegative = 0.1
+    jitter_ms: Annotated[float, Field(ge=0, le=5000)] = 30.0
+    jitter_mean_s: Positive = 120.0
+    bitrate_spike_per_camera_day: NonNegative = 0.05
+    bitrate_spike_factor: Annotated[float, Field(ge=1, le=20)] = 2.0
+    bitrate_spike_mean_s: Positive = 60.0
+    reconnect_storms_per_district_day: NonNegative = 0.02
+    clock_jumps_per_camera_day: NonNegative = 0.005
+    clock_jump_s: float = 3600.0
+
+
 class Scenario(Strict):
     """A whole city: cameras, network, recording, and how to simulate it."""
 
@@ -236,6 +264,7 @@ class Scenario(Strict):
     cameras: list[CameraGroup] = Field(min_length=1)
     network: Network
     recording: RecordingPlan
+    faults: StreamFaults = StreamFaults()
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
