@@ -129,3 +129,9 @@ def _force_progress() -> bool:
     import os
 
     return os.environ.get("CAMSIM_PROGRESS") == "1"
+
+
+from simulator.streams.cli import serve, timeline  # noqa: E402  (needs the helpers above)
+
+main.add_command(serve)
+main.add_command(timeline)

@@ -162,7 +162,8 @@ def _encode_mjpeg(
     s = spec.scene
     if s.width > 2040 or s.height > 2040 or s.width % 8 or s.height % 8:
         raise ValueError(
-            f"RTP/JPEG (RFC 2435) needs sizes that are multiples of 8 up to 2040, got {s.width}x{s.height}"
+            "RTP/JPEG (RFC 2435) needs sizes that are multiples of 8 up to 2040, "
+            f"got {s.width}x{s.height}"
         )
     target_bytes = spec.target_bps / 8 / s.fps
     quality = None

@@ -44,8 +44,9 @@ class Histogram:
             seen += count
             out.append(f'{name}_bucket{{{labels}{sep}le="{bound:g}"}} {seen}')
         out.append(f'{name}_bucket{{{labels}{sep}le="+Inf"}} {self.n}')
-        out.append(f"{name}_sum{{{labels}}} {self.total:.6f}")
-        out.append(f"{name}_count{{{labels}}} {self.n}")
+        tail = f"{{{labels}}}" if labels else ""
+        out.append(f"{name}_sum{tail} {self.total:.6f}")
+        out.append(f"{name}_count{tail} {self.n}")
         return out
 
 

@@ -1,0 +1,190 @@
+"""The HTTP control and measurement API, on the same event loop as the cameras.
+
+GET /api/cameras                  cameras, stream URLs, state, clients, active faults
+POST /api/cameras/{id}/faults     inject a fault now: {"kind": "stream_freeze", "duration_s": 5}
+GET /metrics                      Prometheus text: per camera and total clients, frames and
+                                  bytes sent, drops, faults active, send lateness
+One request per connection; requests are bounded like the RTSP ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from simulator.streams.faults import fault_event
+
+if TYPE_CHECKING:
+    from simulator.streams.server import CameraServer
+
+MAX_HEAD = 8192
+MAX_BODY = 65536
+
+
+def cameras_json(server: CameraServer) -> list[dict[str, Any]]:
+    """What GET /api/cameras returns."""
+    now = asyncio.get_running_loop().time()
+    out = []
+    for p in server.plans:
+        state = server.states[p.id]
+        streams = {}
+        for name in p.streams:
+            s = server.streams[f"{p.id}/{name}"]
+            streams[name] = {
+                "url": server.url(p.id, name),
+                "codec": s.clip.codec,
+                "width": s.clip.width,
+                "height": s.clip.height,
+                "fps": s.clip.fps,
+                "clients": sum(1 for c in s.clients if c.playing),
+                "frames_sent": s.counters.frames_sent,
+                "bytes_sent": s.counters.bytes_sent,
+            }
+        out.append(
+            {
+                "id": p.id,
+                "district": p.district,
+                "state": "offline" if state.offline else "online",
+                "night": state.night,
+                "faults": state.active(now),
+                "streams": streams,
+            }
+        )
+    return out
+
+
+def metrics_text(server: CameraServer) -> str:
+    """What GET /metrics returns (Prometheus text format 0.0.4)."""
+    now = asyncio.get_running_loop().time()
+    lines = []
+    ctr = "counter"
+    per = [
+        ("camsim_stream_clients", "gauge", "playing clients",
+         lambda s: sum(c.playing for c in s.clients)),
+        ("camsim_stream_frames_sent_total", ctr, "frames sent", lambda s: s.counters.frames_sent),
+        ("camsim_stream_bytes_sent_total", ctr, "bytes sent, all clients",
+         lambda s: s.counters.bytes_sent),
+        ("camsim_stream_client_drops_total", ctr, "frames a slow client missed",
+         lambda s: s.counters.client_drops),
+        ("camsim_stream_fault_drops_total", ctr, "frames withheld by faults",
+         lambda s: s.counters.fault_drops),
+    ]  # fmt: skip
+    for name, kind, text, fn in per:
+        lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
+        total = 0
+        for s in server.streams.values():
+            v = fn(s)
+            total += v
+            lines.append(f'{name}{{camera="{s.camera}",stream="{s.name}"}} {v}')
+        lines.append(f'{name}{{camera="all",stream="all"}} {total}')
+    lines += [
+        "# HELP camsim_camera_faults_active faults in effect",
+        "# TYPE camsim_camera_faults_active gauge",
+    ]
+    for cid, st in server.states.items():
+        lines.append(f'camsim_camera_faults_active{{camera="{cid}"}} {len(st.active(now))}')
+    lines += [
+        "# HELP camsim_timeline_events_total events applied",
+        "# TYPE camsim_timeline_events_total counter",
+    ]
+    for kind, n in sorted(server.faults.counts.items()):
+        lines.append(f'camsim_timeline_events_total{{kind="{kind}"}} {n}')
+    lines += [
+        "# HELP camsim_sessions RTSP sessions",
+        "# TYPE camsim_sessions gauge",
+        f"camsim_sessions {len(server.rtsp.sessions)}",
+        "# HELP camsim_frame_send_lateness_seconds frame send time after its due time",
+        "# TYPE camsim_frame_send_lateness_seconds histogram",
+        *server.pacer.lateness.lines("camsim_frame_send_lateness_seconds"),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+class _Http(asyncio.Protocol):
+    def __init__(self, server: CameraServer) -> None:
+        self.server = server
+        self.buf = bytearray()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.buf) > MAX_HEAD:
+                self._reply(431, {"error": "request head too large"})
+            return
+        try:
+            head = bytes(self.buf[:end]).decode("ascii").split("\r\n")
+            method, path, _ = head[0].split(" ")
+            headers = {
+                k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:])
+            }
+            length = int(headers.get("content-length", "0"))
+        except (UnicodeDecodeError, ValueError):
+            self._reply(400, {"error": "malformed request"})
+            return
+        if length > MAX_BODY or length < 0:
+            self._reply(413, {"error": "body too large"})
+            return
+        if len(self.buf) < end + 4 + length:
+            return
+        body = bytes(self.buf[end + 4 : end + 4 + length])
+        status, payload = self.route(method, path.split("?")[0], body)
+        self._reply(status, payload)
+
+    def route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+        parts = [p for p in path.split("/") if p]
+        if parts == ["metrics"] and method == "GET":
+            return 200, metrics_text(self.server)
+        if parts == ["api", "cameras"] and method == "GET":
+            return 200, cameras_json(self.server)
+        if len(parts) == 4 and parts[:2] == ["api", "cameras"] and parts[3] == "faults":
+            if method != "POST":
+                return 405, {"error": "use POST"}
+            cam = parts[2]
+            if cam not in self.server.states:
+                return 404, {"error": f"no camera {cam!r} here"}
+            try:
+                data = json.loads(body or b"{}")
+                if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+                    raise ValueError('expected a JSON object with a "kind"')
+                event = fault_event(data["kind"], cam, data)
+            except ValueError as exc:
+                return 400, {"error": str(exc)}
+            self.server.inject(event)
+            return 202, {"camera": cam, "kind": event.kind, "params": event.params}
+        return 404, {"error": "not found"}
+
+    def _reply(self, status: int, payload: Any) -> None:
+        assert self.transport is not None
+        if isinstance(payload, str):
+            body, ctype = payload.encode(), "text/plain; version=0.0.4"
+        else:
+            body, ctype = json.dumps(payload, indent=1).encode(), "application/json"
+        reason = {
+            200: "OK",
+            202: "Accepted",
+            400: "Bad Request",
+            404: "Not Found",
+            405: "Method Not Allowed",
+        }
+        head = (
+            f"HTTP/1.1 {status} {reason.get(status, 'Error')}\r\nContent-Type: {ctype}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        self.transport.write(head.encode() + body)
+        self.transport.close()
+
+
+async def start_api(
+    server: CameraServer, host: str, port: int
+) -> tuple[asyncio.AbstractServer, int]:
+    """Listen for the control API; returns the server and its port."""
+    loop = asyncio.get_running_loop()
+    srv = await loop.create_server(lambda: _Http(server), host, port, reuse_address=True)
+    return srv, srv.sockets[0].getsockname()[1]

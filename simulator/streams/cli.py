@@ -1,0 +1,189 @@
+"""`camsim serve` (synthetic RTSP cameras) and `camsim timeline` (the events they replay)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from simulator.cli import _load, fail, set_option
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=str), help="Write here (default: stdout)."
+)
+@click.option("--seed", type=int, help="Random seed (default: the scenario's simulation.seed).")
+@set_option
+def timeline(scenario: str, out: str | None, seed: int | None, overrides: tuple[str, ...]) -> None:
+    """Write the scenario's timeline (camera, link, server, daylight, activity and stream
+    faults) as JSON Lines, sorted by time in seconds since the simulation start."""
+    from simulator.model.stream_faults import timeline_events
+    from simulator.timeline import write_jsonl
+
+    s = _load(scenario, overrides)
+    events = timeline_events(s, seed)
+    if out is None:
+        write_jsonl(events, sys.stdout)
+        return
+    try:
+        with open(out, "w", encoding="utf-8") as f:
+            n = write_jsonl(events, f)
+    except OSError as exc:
+        fail(f"{out}: cannot write: {exc.strerror}")
+    click.echo(f"{out}: {n} events over {s.simulation.days:g} day(s)", err=True)
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
+@set_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--rtsp-port", default=8554, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--api-port", default=8081, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--udp-port", default=0, type=click.IntRange(0, 65534), help="RTP port (RTCP: +1); 0: any."
+)
+@click.option("--cameras", help="Serve only the first N cameras, or these comma-separated ids.")
+@click.option("--shard", help="Serve every n-th camera starting with the i-th: i/n (1-based).")
+@click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(min=1e-3, max=1e6),
+              help="Timeline seconds per wall-clock second.")  # fmt: skip
+@click.option(
+    "--start-at", default=0.0, type=click.FloatRange(min=0), help="Timeline second to start at."
+)
+@click.option("--timeline", "timeline_file", type=click.Path(dir_okay=False, path_type=str),
+              help="Replay this JSON Lines timeline instead of the scenario's.")  # fmt: skip
+@click.option("--no-faults", is_flag=True, help="Do not replay any timeline.")
+@click.option("--seed", type=int, help="Seed of the scenario's timeline.")
+@click.option("--user", help="Require this user name (and --password).")
+@click.option(
+    "--password", envvar="CAMSIM_RTSP_PASSWORD", help="Password (or $CAMSIM_RTSP_PASSWORD)."
+)
+@click.option(
+    "--auth",
+    "auth_scheme",
+    type=click.Choice(["digest", "basic"]),
+    default="digest",
+    show_default=True,
+)
+@click.option("--max-sessions", default=10_000, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--max-clients", default=32, show_default=True, type=click.IntRange(1), help="Per stream."
+)
+@click.option("--session-timeout", default=60.0, show_default=True, type=click.FloatRange(min=1))
+@click.option(
+    "--cache", type=click.Path(file_okay=False, path_type=Path), help="Clip cache directory."
+)
+@click.option(
+    "--loop-seconds", default=4.0, show_default=True, type=click.FloatRange(min=0.1, max=600)
+)
+@click.option("--overlay", type=click.Choice(["auto", "camera", "group"]), default="auto",
+              show_default=True, help="Name each camera in its picture (one clip per camera; "
+              "auto: when at most 8 cameras) or each group (shared clips).")  # fmt: skip
+@click.option("--no-udp", is_flag=True, help="Offer RTP over TCP only.")
+@click.option("--no-gso", is_flag=True, help="Send one UDP datagram per RTP packet.")
+@click.option("--duration", type=click.FloatRange(min=0), help="Stop after this many seconds.")
+@click.option("--quiet", is_flag=True, help="Do not list the stream URLs.")
+def serve(scenario: str, overrides: tuple[str, ...], **kw: object) -> None:
+    """Serve the scenario's cameras as RTSP cameras, replaying its timeline's faults."""
+    from simulator.model.cameras import camera_table
+    from simulator.streams.rtsp import Limits
+    from simulator.streams.server import ServeOptions, select_cameras
+
+    t0 = time.perf_counter()
+    s = _load(scenario, overrides)
+    if kw["user"] is not None and not kw["password"]:
+        fail("--user needs --password (or $CAMSIM_RTSP_PASSWORD)")
+    try:
+        indexes = select_cameras(camera_table(s).ids, kw["cameras"], kw["shard"])  # type: ignore[arg-type]
+    except ValueError as exc:
+        fail(str(exc))
+    events = []
+    if kw["timeline_file"]:
+        from simulator.timeline import read_jsonl
+
+        try:
+            events = list(read_jsonl(kw["timeline_file"]))  # type: ignore[arg-type]
+        except (OSError, ValueError, TypeError) as exc:
+            fail(f"{kw['timeline_file']}: cannot read timeline: {exc}")
+    elif not kw["no_faults"]:
+        from simulator.model.stream_faults import timeline_events
+
+        events = timeline_events(s, kw["seed"])  # type: ignore[arg-type]
+    opts = ServeOptions(
+        host=kw["host"],  # type: ignore[arg-type]
+        rtsp_port=kw["rtsp_port"],  # type: ignore[arg-type]
+        udp_port=kw["udp_port"],  # type: ignore[arg-type]
+        loop_seconds=kw["loop_seconds"],  # type: ignore[arg-type]
+        overlay=kw["overlay"],  # type: ignore[arg-type]
+        limits=Limits(
+            max_sessions=kw["max_sessions"],  # type: ignore[arg-type]
+            max_clients_per_stream=kw["max_clients"],  # type: ignore[arg-type]
+            timeout_s=kw["session_timeout"],  # type: ignore[arg-type]
+        ),
+        user=kw["user"],  # type: ignore[arg-type]
+        password=kw["password"],  # type: ignore[arg-type]
+        auth_scheme=kw["auth_scheme"],  # type: ignore[arg-type]
+        udp=not kw["no_udp"],
+        gso=not kw["no_gso"],
+        progress=sys.stderr.isatty(),
+    )
+    if kw["cache"] is not None:
+        opts.cache_dir = kw["cache"]  # type: ignore[assignment]
+    try:
+        asyncio.run(_serve(s, indexes, opts, events, kw, t0))
+    except OSError as exc:
+        fail(f"cannot serve: {exc}")
+
+
+async def _serve(scenario, indexes, opts, events, kw, t0) -> None:  # noqa: ANN001
+    from simulator.streams.api import start_api
+    from simulator.streams.faults import replay
+    from simulator.streams.server import CameraServer
+
+    server = CameraServer(scenario, indexes, opts)
+    loop = asyncio.get_running_loop()
+    built = await loop.run_in_executor(None, server.build_clips)
+    for spec, bps in server.clip_stats:
+        sc = spec.scene
+        click.echo(
+            f"clip {spec.codec} {sc.width}x{sc.height}@{sc.fps:g} {'night' if sc.night else 'day'} "
+            f"{sc.label!r}: target {spec.target_bps / 1e6:.2f} Mbps, achieved {bps / 1e6:.2f} Mbps",
+            err=True,
+        )
+    await server.start()
+    api, api_port = await start_api(server, opts.host, kw["api_port"])
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    if not kw["quiet"]:
+        for p in server.plans:
+            click.echo("  ".join(server.url(p.id, name) for name in p.streams))
+    host = f"[{opts.host}]" if ":" in opts.host else opts.host
+    click.echo(
+        f"camsim serve: {len(server.plans)} cameras, {len(server.streams)} streams on "
+        f"rtsp://{host}:{server.rtsp_port}/ (UDP {server.udp_ports[0]}-{server.udp_ports[1]}), "
+        f"API http://{host}:{api_port}/, clips ready in {built:.1f} s, "
+        f"started in {time.perf_counter() - t0:.1f} s, "
+        f"{len(events)} timeline events at speed {kw['speed']:g}",
+        err=True,
+    )
+    sys.stderr.flush()
+    replayer = loop.create_task(replay(events, server.faults, kw["speed"], kw["start_at"]))
+    try:
+        if kw["duration"] is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), kw["duration"])
+        else:
+            await stop.wait()
+    finally:
+        replayer.cancel()
+        api.close()
+        await server.stop()
+        click.echo("camsim serve: stopped", err=True)
