@@ -1,0 +1,136 @@
+"""Real clients (ffprobe, ffmpeg, PyAV, OpenCV) open every kind of stream over TCP and UDP.
+
+Loops of the tiny cameras last 2 s, so decoding 4 s crosses at least one loop seam.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+# (path, codec as ffprobe names it, width, height, fps)
+STREAMS = [
+    ("h264cam-001/main", "h264", 320, 180, 10),
+    ("h264cam-001/sub", "h264", 160, 96, 5),
+    ("h265cam-001/main", "hevc", 320, 180, 10),
+    ("mjpegcam-001/main", "mjpeg", 320, 184, 5),
+]
+TRANSPORTS = ["tcp", "udp"]
+
+
+def ffprobe(url: str, transport: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-rtsp_transport",
+            transport,
+            "-show_streams",
+            "-of",
+            "json",
+            url,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def ffmpeg_decode(url: str, transport: str, seconds: float) -> subprocess.Popen:
+    """Decode `seconds` of a stream; errors (and only errors) go to stderr."""
+    return subprocess.Popen(
+        ["ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport", transport, "-i", url,
+         "-t", str(seconds), "-f", "null", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def test_ffprobe_reports_codec_size_and_rate(served) -> None:  # noqa: ANN001
+    procs = {
+        (path, t): ffprobe(f"rtsp://127.0.0.1:{served.port}/{path}", t)
+        for path, *_ in STREAMS
+        for t in TRANSPORTS
+    }
+    for (path, transport), proc in procs.items():
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, (path, transport, err.decode())
+        (stream,) = json.loads(out)["streams"]
+        want = next(s for s in STREAMS if s[0] == path)
+        got = (
+            path,
+            stream["codec_name"],
+            stream["width"],
+            stream["height"],
+            stream["r_frame_rate"],
+        )
+        assert got == (*want[:4], f"{want[4]}/1"), transport
+
+
+def test_ffmpeg_decodes_across_the_loop_seam_without_errors(served) -> None:  # noqa: ANN001
+    procs = {
+        (path, t): ffmpeg_decode(f"rtsp://127.0.0.1:{served.port}/{path}", t, 4.5)
+        for path, *_ in STREAMS
+        for t in TRANSPORTS
+    }
+    for key, proc in procs.items():
+        _, err = proc.communicate(timeout=90)
+        assert proc.returncode == 0, (key, err.decode())
+        assert err.decode().strip() == "", key
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_pyav_opens_and_decodes(served, transport: str) -> None:  # noqa: ANN001
+    import av
+
+    url = served.url("h264cam-002")
+    with av.open(url, options={"rtsp_transport": transport}, timeout=15) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        assert (stream.codec_context.width, stream.codec_context.height) == (320, 180)
+        assert stream.average_rate == 10 or stream.guessed_rate == 10
+        pts, frames = [], 0
+        for frame in container.decode(stream):
+            assert frame.width == 320
+            pts.append(frame.pts)
+            frames += 1
+            if frames == 35:  # 3.5 s: across a seam of the 2 s loop
+                break
+    assert frames == 35
+    # ffmpeg's RTP demuxer leaves the very first frame without a timestamp.
+    known = pts[1:]
+    assert None not in known
+    assert all(b - a == 9000 for a, b in zip(known, known[1:], strict=False)), "10 fps, 90 kHz"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_opencv_videocapture_reads_frames(served, transport: str) -> None:  # noqa: ANN001
+    import cv2
+
+    os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"] = f"rtsp_transport;{transport}"
+    try:
+        cap = cv2.VideoCapture(served.url("h265cam-001"), cv2.CAP_FFMPEG)
+        assert cap.isOpened()
+        assert cap.get(cv2.CAP_PROP_FRAME_WIDTH) == 320
+        assert cap.get(cv2.CAP_PROP_FRAME_HEIGHT) == 180
+        assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(10)
+        for _ in range(30):
+            ok, img = cap.read()
+            assert ok and img.shape == (180, 320, 3)
+        cap.release()
+    finally:
+        del os.environ["OPENCV_FFMPEG_CAPTURE_OPTIONS"]
+
+
+def test_several_clients_share_one_source(served) -> None:  # noqa: ANN001
+    url = served.url("h264cam-003")
+    procs = [ffmpeg_decode(url, t, 3) for t in ("tcp", "udp", "tcp", "udp")]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0 and err.decode().strip() == ""
+    stream = served.server.streams["h264cam-003/main"]
+    # One stamping per frame for all four clients: frames sent counts frames, not clients.
+    assert stream.counters.frames_sent <= 10 * 8
