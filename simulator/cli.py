@@ -41,7 +41,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("scenario", type=click.Path(path_type=str))
 @set_option
 def validate(scenario: str, overrides: tuple[str, ...]) -> None:
     """Check a scenario file and print what it describes."""
@@ -55,11 +55,11 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("scenario", type=click.Path(path_type=str))
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
     help="Directory for report.json, CSVs and report.html [default: out/<scenario name>].",
 )

@@ -116,12 +116,6 @@ def test_run_with_out_pointing_at_a_file_writes_nothing(data_dir, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT (simulator/cli.py): --out is click.Path(file_okay=False), so click prints its "
-    "4-line usage error before run's own one-line check (`exists and is not a directory`, "
-    "now dead code) can run; drop file_okay=False",
-)
 def test_run_with_out_pointing_at_a_file_says_so_in_one_line(data_dir, tmp_path):
     target = tmp_path / "report.json"
     target.write_text("keep me")

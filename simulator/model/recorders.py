@@ -125,15 +125,22 @@ def storage_fill(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Occupied storage over time, per server, with deletion after the retention period.
 
-    written_per_hour: (servers, hours) bytes. When the run is shorter than the retention
-    period, the simulated days repeat until the store is full. Returns (days axis,
+    written_per_hour: (servers, hours) bytes, the last hour possibly only partly simulated
+    (`days` says how much). When the run is shorter than the retention period, the simulated
+    hours repeat, each at its own rate, until the store is full. Returns (days axis,
     occupied bytes (servers, points)).
     """
     servers, hours = written_per_hour.shape
+    last = days * 24 - (hours - 1)  # length of the last hour bin, in hours
+    rate = written_per_hour.astype(np.float64).copy()
+    if 0 < last < 1:
+        rate[:, -1] /= last
     keep = int(round(retention_days * 24))
     horizon = max(hours, keep + 24)
     reps = -(-horizon // hours)
-    series = np.tile(written_per_hour, (1, reps))[:, :horizon]
+    series = np.tile(rate, (1, reps))[:, :horizon]
+    if hours >= horizon and 0 < last < 1:
+        series[:, -1] *= last
     total = np.concatenate([np.zeros((servers, 1)), np.cumsum(series, axis=1)], axis=1)
     older = np.concatenate([np.zeros((servers, keep)), total[:, :-keep]], axis=1)[:, : horizon + 1]
     occupied = total - older

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,23 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from simulator.scenario.schema import Scenario
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false, so `mode: off` and `country: NO` stay strings."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _parse(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
 
 
 class ScenarioError(ValueError):
@@ -28,7 +46,7 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = _parse(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -58,7 +76,7 @@ def apply_override(data: dict[str, Any], item: str, path: str | Path = "<scenari
     if not parts:
         raise ScenarioError(f"{path}: --set {item!r}: empty field path")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = _parse(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
     node: Any = data
@@ -94,11 +112,12 @@ def _describe(exc: ValidationError, data: Any) -> str:
         return f"{loc}: unknown key {name!r} (allowed: {allowed})"
     if kind == "missing":
         return f"{loc}: required field is missing"
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = re.sub(r" or instance of \w+", "", err["msg"].removeprefix("Value error, "))
     if kind == "value_error" and msg.split(":", 1)[0].count(".") >= 1 and not loc:
         return msg  # model-level checks already name their field
     got = err.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    plain = isinstance(got, dict | list) or got is None or repr(got) in msg
+    shown = "" if plain else f" (got {got!r})"
     return f"{loc or 'scenario'}: {msg}{shown}"
 
 

@@ -84,12 +84,6 @@ def test_retention_shorter_than_run_keeps_only_retention_days(load):
 
 
 @pytest.mark.parametrize("days", [0.1, 0.3, 2.5 / 24])
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT: storage_fill tiles ceil(run hours) hourly bins, the last one only partly "
-    "simulated, so a run that is not a whole number of hours under-states storage_needed_tb "
-    "(days=0.1: -20 %, days=0.3: -10 %); daily_write_tb is right",
-)
 def test_cbr_storage_for_runs_not_a_whole_number_of_hours(load, days):
     s = load("cbr_city", f"simulation.days={days}")
     r = simulate(s)

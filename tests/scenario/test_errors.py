@@ -200,12 +200,6 @@ def test_directory_at_the_loader(tmp_path):
         load_scenario(tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT (simulator/cli.py): click.Path(dir_okay=False) on the SCENARIO argument of "
-    "validate and run makes click print its 4-line usage error for a directory instead of "
-    "the loader's one-line message; drop dir_okay=False",
-)
 def test_directory_on_the_command_line(tmp_path):
     assert_one_line_error(validate(tmp_path), tmp_path, "is a directory")
 
@@ -216,12 +210,6 @@ def test_not_utf8(tmp_path):
     assert_one_line_error(validate(path), path, "cannot read")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT (scenario loader): YAML 1.1 reads the documented value `off` (and `NO` as a "
-    "country code) as a boolean, so `recording: {mode: off}` is rejected with "
-    "\"should be 'continuous', 'motion' or 'off' (got False)\"",
-)
 def test_recording_mode_off_unquoted_is_accepted(base, tmp_path):
     path = tmp_path / "off.yaml"
     text = yaml.safe_dump(base, sort_keys=False)
