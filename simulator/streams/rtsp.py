@@ -31,6 +31,7 @@ class Limits:
     max_connections: int = 20_000
     timeout_s: float = 60.0
     max_pending_bytes: int = 8_000_000  # unread answers + media queued for one connection
+    sndbuf_bytes: int | None = None  # kernel send buffer per connection (None: autotuned)
 
 
 @dataclass(eq=False)
@@ -107,6 +108,10 @@ class RtspConnection(asyncio.Protocol):
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if self.server.limits.sndbuf_bytes:
+                    sock.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_SNDBUF, self.server.limits.sndbuf_bytes
+                    )
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)

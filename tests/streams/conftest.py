@@ -128,8 +128,17 @@ def served(loop_thread: LoopThread, tiny_scenario: Any, clip_dir: Path) -> Itera
 
 @pytest.fixture(scope="session")
 def strict(loop_thread: LoopThread, tiny_scenario: Any, clip_dir: Path) -> Iterator[Served]:
-    """Short session timeout, two clients per stream, small per-client buffers."""
+    """Short session timeout, two clients per stream."""
     limits = Limits(max_clients_per_stream=2, timeout_s=2.0, max_sessions=50)
+    s = _serve(loop_thread, tiny_scenario, clip_dir, limits=limits)
+    yield s
+    loop_thread.run(s.server.stop())
+
+
+@pytest.fixture(scope="session")
+def tight(loop_thread: LoopThread, tiny_scenario: Any, clip_dir: Path) -> Iterator[Served]:
+    """Small socket and per-client buffers, so a client that does not read falls behind fast."""
+    limits = Limits(sndbuf_bytes=8192)
     s = _serve(loop_thread, tiny_scenario, clip_dir, limits=limits, client_buffer_bytes=32_000)
     yield s
     loop_thread.run(s.server.stop())

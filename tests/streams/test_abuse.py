@@ -1,0 +1,199 @@
+"""Bad input and abuse: 400-class answers and closed connections, 404, 453, 454, 461, idle
+timeouts, vanishing clients, slow clients, authentication."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import subprocess
+import time
+from base64 import b64encode
+
+import pytest
+from rtspclient import RawClient, frames_in
+
+from simulator.streams.auth import parse_digest
+
+
+def _wait(pred, timeout: float = 20.0) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _status_then_closed(port: int, payload: bytes) -> int:
+    c = RawClient(port)
+    c.send_raw(payload)
+    answer = c.read_answer()
+    assert c.closed_by_server(), "the connection must be closed after a 400-class answer"
+    c.close()
+    return answer.status
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(40), 400),  # a TLS hello
+        (b"GARBAGE\r\n\r\n", 400),
+        (b"OPTIONS rtsp://x/ RTSP/1.0\r\nCSeq: x\r\n\r\n", 400),
+        (b"OPTIONS rtsp://x/ RTSP/1.0\r\nno colon here\r\nCSeq: 1\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"OPTIONS rtsp://x/ RTSP/2.0\r\nCSeq: 1\r\n\r\n", 505),
+        (b"OPTIONS rtsp://x/ RTSP/1.0\r\nCSeq: 1\r\nX: " + b"a" * 9000 + b"\r\n\r\n", 400),
+        (b"OPTIONS rtsp://x/" + b"a" * 3000 + b" RTSP/1.0\r\nCSeq: 1\r\n\r\n", 414),
+        (b"SET_PARAMETER rtsp://x/ RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 100000\r\n\r\n", 413),
+        (b"DESCRIBE rtsp://x/ RTSP/1.0\r\nCSeq: 1\r\nContent-Length: -5\r\n\r\n", 400),
+    ],
+)
+def test_malformed_requests_get_400_class_and_close(served, payload: bytes, status: int) -> None:  # noqa: ANN001
+    assert _status_then_closed(served.port, payload) == status
+
+
+def test_abuse_does_not_disturb_other_clients(served) -> None:  # noqa: ANN001
+    watcher = RawClient(served.port)
+    watcher.play_tcp(served.url("h265cam-001"))
+    for _ in range(20):
+        _status_then_closed(served.port, b"\x00\xff" * 10 + b"\r\n\r\n")
+    flood = RawClient(served.port)
+    flood.send_raw(b"X" * 20000)  # no request line end: too large
+    assert flood.closed_by_server()
+    assert frames_in(watcher.packets(1.5)) >= 5
+    watcher.close()
+    flood.close()
+
+
+def test_unknown_paths_get_404(served) -> None:  # noqa: ANN001
+    c = RawClient(served.port)
+    assert c.request("DESCRIBE", f"rtsp://127.0.0.1:{served.port}/nope/main").status == 404
+    assert c.request("DESCRIBE", f"rtsp://127.0.0.1:{served.port}/h264cam-001/third").status == 404
+    setup = c.request(
+        "SETUP", f"rtsp://127.0.0.1:{served.port}/x/y/z/trackID=0", {"Transport": "RTP/AVP/TCP"}
+    )
+    assert setup.status == 404
+    assert c.request("PLAY", served.url("h264cam-001"), {"Session": "deadbeef"}).status == 454
+    assert c.request("RECORD", served.url("h264cam-001")).status == 405
+    assert c.request("FROB", served.url("h264cam-001")).status == 501
+    multicast = c.request(
+        "SETUP", served.url("h264cam-001") + "/trackID=0", {"Transport": "RTP/AVP;multicast"}
+    )
+    assert multicast.status == 461
+    c.close()
+
+
+def test_too_many_clients_get_453(strict) -> None:  # noqa: ANN001
+    url = strict.url("h264cam-001", "sub")
+    clients = [RawClient(strict.port) for _ in range(3)]
+    clients[0].play_tcp(url)
+    clients[1].play_tcp(url)
+    answer = clients[2].request(
+        "SETUP", f"{url}/trackID=0", {"Transport": "RTP/AVP/TCP;interleaved=0-1"}
+    )
+    assert answer.status == 453
+    for c in clients:
+        c.close()
+
+
+def test_idle_sessions_time_out(strict) -> None:  # noqa: ANN001
+    c = RawClient(strict.port)
+    url = strict.url("h264cam-002", "sub")
+    answer = c.request(
+        "SETUP", f"{url}/trackID=0", {"Transport": "RTP/AVP;unicast;client_port=40000-40001"}
+    )
+    assert answer.status == 200
+    session = answer.headers["session"].split(";")[0]
+    assert answer.headers["session"].endswith("timeout=2")
+    sid = session
+
+    def gone() -> bool:
+        return strict.thread.call(lambda: sid not in strict.server.rtsp.sessions)
+
+    assert _wait(gone), "a session without keep-alives ends after its timeout"
+    assert c.closed_by_server(), "an idle connection is closed too"
+    c.close()
+
+
+def test_keepalives_keep_a_session(strict) -> None:  # noqa: ANN001
+    c = RawClient(strict.port)
+    url = strict.url("h264cam-003", "sub")
+    answer = c.request(
+        "SETUP", f"{url}/trackID=0", {"Transport": "RTP/AVP;unicast;client_port=40002-40003"}
+    )
+    session = answer.headers["session"].split(";")[0]
+    for _ in range(6):
+        time.sleep(0.5)
+        assert c.request("GET_PARAMETER", url, {"Session": session}).status == 200
+    assert c.request("TEARDOWN", url, {"Session": session}).status == 200
+    assert c.request("GET_PARAMETER", url, {"Session": session}).status == 454
+    c.close()
+
+
+def test_vanishing_clients_free_everything(served) -> None:  # noqa: ANN001
+    stream = served.server.streams["mjpegcam-001/main"]
+    before = served.sessions()
+    clients = [RawClient(served.port) for _ in range(4)]
+    for c in clients:
+        c.play_tcp(served.url("mjpegcam-001"))
+    assert served.sessions() == before + 4
+    for c in clients:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        c.close()  # reset, no TEARDOWN
+    assert _wait(lambda: served.sessions() == before)
+    assert _wait(lambda: served.thread.call(lambda: not stream.clients and not stream.running))
+
+
+def test_a_slow_client_does_not_delay_others(tight) -> None:  # noqa: ANN001
+    url = tight.url("h265cam-001")
+    slow = RawClient(tight.port, rcvbuf=4096)
+    slow.play_tcp(url)  # then never reads
+    fast = RawClient(tight.port)
+    fast.play_tcp(url)
+    fast.packets(1.5)  # joins at a keyframe
+    got = frames_in(fast.packets(4.0))
+    stream = tight.server.streams["h265cam-001/main"]
+    drops = tight.thread.call(lambda: stream.counters.client_drops)
+    slow.close()
+    fast.close()
+    assert drops > 0, "the slow client misses frames"
+    assert got >= 30, f"the fast client got {got} of about 40 frames in 4 s"
+
+
+def test_authentication(guarded) -> None:  # noqa: ANN001
+    scheme = guarded.extra["scheme"]
+    good = guarded.url("h264cam-001", "sub", auth="admin:s3cret@")
+    bad = guarded.url("h264cam-001", "sub", auth="admin:wrong@")
+    ok = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", good], capture_output=True, timeout=30
+    )
+    assert ok.returncode == 0, ok.stderr
+    no = subprocess.run(["ffprobe", "-v", "error", bad], capture_output=True, timeout=30)
+    assert no.returncode != 0 and b"401" in no.stderr
+
+    c = RawClient(guarded.port)
+    url = guarded.url("h264cam-001", "sub")
+    assert c.request("OPTIONS", url).status == 200
+    answer = c.request("DESCRIBE", url)
+    assert answer.status == 401
+    challenge = answer.headers["www-authenticate"]
+    assert challenge.lower().startswith(scheme)
+    if scheme == "basic":
+        right = "Basic " + b64encode(b"admin:s3cret").decode()
+        wrong = "Basic " + b64encode(b"admin:s3cre").decode()
+    else:
+        p = parse_digest(challenge.split(" ", 1)[1])
+
+        def digest(password: str) -> str:
+            ha1 = hashlib.md5(f"admin:{p['realm']}:{password}".encode()).hexdigest()
+            ha2 = hashlib.md5(f"DESCRIBE:{url}".encode()).hexdigest()
+            r = hashlib.md5(f"{ha1}:{p['nonce']}:00000001:abc:auth:{ha2}".encode()).hexdigest()
+            return (
+                f'Digest username="admin", realm="{p["realm"]}", nonce="{p["nonce"]}", '
+                f'uri="{url}", qop=auth, nc=00000001, cnonce="abc", response="{r}"'
+            )
+
+        right, wrong = digest("s3cret"), digest("s3cre")
+    assert c.request("DESCRIBE", url, {"Authorization": wrong}).status == 401
+    assert c.request("DESCRIBE", url, {"Authorization": right}).status == 200
+    c.close()
