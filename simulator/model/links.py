@@ -7,6 +7,10 @@ of compositions (log2 n vectorised passes). Without overflow, the familiar Lindl
 (cumulative sum minus its running minimum) gives the same answer in one pass, so it runs
 first and the scan only where a buffer overflowed. Losses are fluid: the part of a burst
 that does not fit is dropped, as packet-level drop-tail does to within one packet.
+
+Frames reach a camera's own link as bursts (`frame_queue`); further links receive them spread
+out at the previous link's rate, packet after packet (`spread_queue`), as store-and-forward
+switches pass them on.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.scenario.schema import Link, Scenario
+
+MTU = 1500.0  # bytes: a switch forwards a packet once it has received all of it
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,7 @@ class FrameQueue:
 
     wait_s: np.ndarray  # queueing delay before the frame's first byte is sent
     accepted: np.ndarray  # bytes that fitted in the buffer
-    done_s: np.ndarray  # time its last accepted byte has left (store-and-forward)
+    done_s: np.ndarray  # time its last accepted byte has left
 
 
 def frame_queue(
@@ -131,3 +137,57 @@ def frame_queue(
     accepted = np.clip(buffer_B - before, 0.0, size)
     wait = before / capacity_Bps
     return FrameQueue(wait, accepted, time + wait + accepted / capacity_Bps)
+
+
+def spread_queue(
+    start: np.ndarray,
+    size: np.ndarray,
+    rate: np.ndarray,
+    capacity_Bps: np.ndarray,  # noqa: N803
+    buffer_B: np.ndarray,  # noqa: N803
+    segment: np.ndarray | None = None,
+) -> FrameQueue:
+    """A drop-tail fluid FIFO fed frames whose bytes arrive at `rate` from `start` on.
+
+    Exact for fluid input: the input rate is piecewise constant between the frames' first and
+    last bytes, so the backlog is a clamp scan over those 2n events. What overflows while
+    several frames arrive is taken from each in proportion to its rate. `segment` marks
+    independent queues, as in frame_queue; capacity and buffer are per frame.
+    """
+    n = start.size
+    if n == 0:
+        empty = np.zeros(0)
+        return FrameQueue(empty, empty, empty)
+    seg = np.zeros(n, dtype=np.int64) if segment is None else segment
+    t = np.concatenate([start, start + size / rate])
+    order = np.lexsort((t, np.concatenate([seg, seg])))
+    t = t[order]
+    delta = np.concatenate([rate, -rate])[order]
+    cap = np.concatenate([capacity_Bps, capacity_Bps])[order]
+    buf = np.concatenate([buffer_B, buffer_B])[order]
+    seg2 = np.concatenate([seg, seg])[order]
+    inflow = np.maximum(np.cumsum(delta), 0.0)  # input rate after each event
+    dt = np.diff(t, append=t[-1])
+    end = np.append(seg2[1:] != seg2[:-1], True)
+    dt[end] = 0.0
+    x = (inflow - cap) * dt
+    # A segment's last event empties its queue for the next: drain more than it ever held.
+    x[end] = -(np.bincount(seg, weights=size)[seg2[end]] + buf[end] + 1.0)
+    hi = np.where(end, 0.0, buf)
+    w = lindley(x)
+    before = np.concatenate([[0.0], w[:-1]])
+    if np.any(before + x > buf):
+        w = clamp_scan(x, 0.0, hi)
+        before = np.concatenate([[0.0], w[:-1]])
+    lost = np.maximum(before + x - hi, 0.0)
+    lost[end] = 0.0
+    per_rate = np.divide(lost, inflow, out=np.zeros_like(lost), where=inflow > 0)
+    cum = np.concatenate([[0.0], np.cumsum(per_rate)])
+    where = np.empty(2 * n, dtype=np.int64)
+    where[order] = np.arange(2 * n)
+    first, last = where[:n], where[n:]
+    accepted = np.clip(size - rate * (cum[last] - cum[first]), 0.0, size)
+    # FIFO: a byte leaves once the backlog it found has gone, so the last byte leaves at
+    # end + backlog(end) / capacity.
+    wait = before[first] / capacity_Bps
+    return FrameQueue(wait, accepted, t[last] + before[last] / capacity_Bps)

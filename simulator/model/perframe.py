@@ -5,10 +5,9 @@ Same network as `window.simulate_window` (each camera's access link → its dist
 link → the core), modelled the obvious way with SimPy: every frame is cut into packets of at
 most `MTU` bytes; every link is a process serving a FIFO of packets one at a time at its
 capacity, behind a drop-tail buffer counted in bytes (a packet is dropped if the bytes queued
-or in transmission plus its own would exceed the buffer). Frames are store-and-forward units:
-a frame leaves a hop when its last surviving packet has been sent, plus the link's latency,
-and carries only its surviving packets onward. A frame with no surviving packet goes no
-further.
+or in transmission plus its own would exceed the buffer). Switches store and forward packets:
+each packet reaches the next link once it has been sent, plus the link's latency. A camera
+hands a whole frame to its own link at once. A frame with no surviving packet goes no further.
 
 It is slow by design (one SimPy event per packet per hop); it is the reference the vectorised
 fluid model is checked against, not a sizing tool.
@@ -42,13 +41,14 @@ class Frames:
 
 @dataclass
 class _Frame:
-    """One frame's copy travelling through one hop."""
+    """One frame at one hop."""
 
     id: int
-    arrival: float  # when it reached this hop
-    packets: list[float]  # packet sizes, bytes, in sending order
+    arrival: float  # when its first packet reached this hop
     accepted: int = 0  # packets admitted to the buffer
     sent: int = 0  # accepted packets whose transmission has finished
+    sent_bytes: float = 0.0
+    closed: bool = False  # its last packet has reached this hop
     waited: bool = False  # its first accepted packet has started transmission
 
 
@@ -83,26 +83,39 @@ class PacketLink:
         self.on_done = on_done
         self.occupancy = 0.0  # bytes of packets queued or being transmitted
         self.queue: deque[tuple[_Frame, float]] = deque()
+        self.frames: dict[int, _Frame] = {}  # frames with packets still to come or to send
         self._wake: simpy.Event | None = None
         env.process(self._serve())
 
     def offer(self, frame_id: int, packets: list[float]) -> None:
-        """A whole frame arrives now: admit each packet that fits, drop the others."""
-        frame = _Frame(frame_id, self.env.now, packets)
-        self.stats.offered += sum(packets)
-        for p in packets:
-            if self.occupancy + p <= self.buffer:
-                self.occupancy += p
+        """A whole frame arrives at once (from the camera)."""
+        for i, p in enumerate(packets):
+            self.arrive(frame_id, p, i == len(packets) - 1)
+
+    def arrive(self, frame_id: int, size: float, last: bool) -> None:
+        """A packet arrives (size 0: only the news that the frame has ended upstream)."""
+        frame = self.frames.get(frame_id)
+        if frame is None:
+            frame = self.frames[frame_id] = _Frame(frame_id, self.env.now)
+        if size > 0:
+            self.stats.offered += size
+            if self.occupancy + size <= self.buffer:
+                self.occupancy += size
                 frame.accepted += 1
-                self.queue.append((frame, p))
+                self.queue.append((frame, size))
+                if self._wake is not None and not self._wake.triggered:
+                    self._wake.succeed()
             else:
-                self.stats.lost += p
-        if frame.accepted and self._wake is not None and not self._wake.triggered:
-            self._wake.succeed()
+                self.stats.lost += size
+        if last:
+            frame.closed = True
+            if frame.sent == frame.accepted:  # nothing of it left to send here
+                del self.frames[frame_id]
+                if frame.accepted:
+                    self.env.process(self._deliver(frame, 0.0, True))
 
     def _serve(self):  # noqa: ANN202 - SimPy process
-        """Send queued packets one after another; forward each frame after its last packet."""
-        survivors: dict[int, list[float]] = {}
+        """Send queued packets one after another; each goes on to the next hop when sent."""
         while True:
             if not self.queue:
                 self._wake = self.env.event()
@@ -115,18 +128,19 @@ class PacketLink:
             yield self.env.timeout(p / self.capacity)
             self.occupancy -= p
             frame.sent += 1
-            survivors.setdefault(frame.id, []).append(p)
-            if frame.sent == frame.accepted:
-                kept = survivors.pop(frame.id)
-                self.env.process(self._deliver(frame.id, kept))
+            frame.sent_bytes += p
+            last = frame.closed and frame.sent == frame.accepted
+            if last:
+                del self.frames[frame.id]
+            self.env.process(self._deliver(frame, p, last))
 
-    def _deliver(self, frame_id: int, packets: list[float]):  # noqa: ANN202 - SimPy process
-        """The frame's last bit crosses the link's propagation latency, then arrives."""
+    def _deliver(self, frame: _Frame, size: float, last: bool):  # noqa: ANN202 - SimPy process
+        """A packet crosses the link's propagation latency, then arrives at the next hop."""
         yield self.env.timeout(self.latency)
         if self.forward is not None:
-            self.forward.offer(frame_id, packets)
-        else:
-            self.on_done(frame_id, self.env.now, sum(packets))
+            self.forward.arrive(frame.id, size, last)
+        elif last:
+            self.on_done(frame.id, self.env.now, frame.sent_bytes)
 
 
 def packetize(size: float, mtu: float = MTU) -> list[float]:

@@ -1,8 +1,10 @@
 """The frame-level window: every frame of every camera through access, district and core links.
 
-Frames are store-and-forward units: a frame reaches the next switch when its last accepted
-byte has crossed the link, plus the link's propagation latency. Each link is a drop-tail FIFO
-(links.frame_queue); what a full buffer drops does not travel further.
+A camera hands each frame to its own link at once (a burst); switches forward packets as they
+arrive, so a frame reaches the next link one packet after its first byte left the previous
+one, plus that link's latency, and its bytes arrive at the previous link's rate. Each link is
+a drop-tail FIFO (links.frame_queue, links.spread_queue); what a full buffer drops does not
+travel further. Districts are independent up to the core, so they are computed one at a time.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.model.cameras import CameraTable
-from simulator.model.links import NetworkLink, frame_queue
+from simulator.model.links import MTU, FrameQueue, NetworkLink, frame_queue, spread_queue
 from simulator.model.traffic import SUB_GOP_S, frame_schedule
 from simulator.scenario.schema import Link
 
@@ -56,86 +58,65 @@ def simulate_window(
     cam = np.concatenate([cam_m, cam_s])
     send = np.concatenate([t_m, t_s])
     size0 = np.concatenate([s_m, s_s])
+    del cam_m, t_m, s_m, cam_s, t_s, s_s
     keep = size0 > 0
     cam, send, size0 = cam[keep], send[keep], size0[keep]
+    district = table.district[cam]
 
     links: dict[str, LinkWindow] = {}
-    # Hop 1: each camera's own access link.
-    idx = np.lexsort((send, cam))
-    time, size = _hop(
-        links,
-        "access",
-        idx,
-        send[idx],
-        size0[idx],
-        cam[idx],
-        np.full(idx.size, access.capacity_mbps * 1e6 / 8),
-        np.full(idx.size, access.buffer_kb * 1024),
-        np.full(idx.size, access.latency_ms / 1e3),
-    )
-    # Hop 2: the active link of each district; frames of unreachable districts go no further.
-    district = table.district[cam[idx]]
-    active = {d: lk for d, lk in path.items() if lk is not None}
-    reach = np.isin(district, list(active))
-    idx, time, size, district = idx[reach], time[reach], size[reach], district[reach]
-    order = np.lexsort((time, district))
-    idx, time, size, district = idx[order], time[order], size[order], district[order]
-    spec = np.zeros((max(active, default=-1) + 1, 3))
-    for d, lk in active.items():
-        spec[d] = lk.capacity_Bps, lk.buffer_B, lk.spec.latency_ms / 1e3
-    names = {d: lk.name for d, lk in active.items()}
-    time, size = _hop(
-        links,
-        names,
-        idx,
-        time,
-        size,
-        district,
-        spec[district, 0],
-        spec[district, 1],
-        spec[district, 2],
-    )
+    acc_rate = access.capacity_mbps * 1e6 / 8
+    acc_hop = _Hop(acc_rate, access.buffer_kb * 1024, access.latency_ms / 1e3)
+    access_seen: list[tuple[float, float, np.ndarray]] = []
+    to_core: list[tuple[np.ndarray, ...]] = []
+    for d in np.unique(district):
+        sel = np.flatnonzero(district == d)
+        idx = sel[np.lexsort((send[sel], cam[sel]))]
+        q = frame_queue(send[idx], size0[idx], acc_rate, acc_hop.buffer, cam[idx])
+        access_seen.append((float(size0[idx].sum()), float(q.accepted.sum()), q.wait_s))
+        idx, start, size, rate = acc_hop.forward(idx, send[idx], q)
+        link = path.get(int(d))
+        if link is None:
+            continue
+        hop = _Hop(link.capacity_Bps, link.buffer_B, link.spec.latency_ms / 1e3)
+        q = spread_queue(start, size, rate, *hop.arrays(idx.size))
+        links[link.name] = LinkWindow(float(size.sum()), float((size - q.accepted).sum()), q.wait_s)
+        to_core.append(hop.forward(idx, start, q))
+    offered = sum(o for o, _, _ in access_seen)
+    accepted = sum(a for _, a, _ in access_seen)
+    waits = np.concatenate([w for _, _, w in access_seen]) if access_seen else np.zeros(0)
+    links["access"] = LinkWindow(offered, offered - accepted, waits)
     if core is None:
         return WindowResult(links, int(cam.size), np.zeros(0))
-    # Hop 3: the core link, all districts merged.
-    order = np.argsort(time, kind="stable")
-    idx, time, size = idx[order], time[order], size[order]
-    n = idx.size
-    time, size = _hop(
-        links,
-        core.name,
-        idx,
-        time,
-        size,
-        None,
-        np.full(n, core.capacity_Bps),
-        np.full(n, core.buffer_B),
-        np.full(n, core.spec.latency_ms / 1e3),
-    )
-    whole = np.isclose(size, size0[idx], rtol=1e-9, atol=1e-6)
-    return WindowResult(links, int(cam.size), time[whole] - send[idx][whole])
+
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0))
+    idx, start, size, rate = (np.concatenate(p) for p in zip(empty, *to_core, strict=True))
+    hop = _Hop(core.capacity_Bps, core.buffer_B, core.spec.latency_ms / 1e3)
+    q = spread_queue(start, size, rate, *hop.arrays(idx.size))
+    links[core.name] = LinkWindow(float(size.sum()), float((size - q.accepted).sum()), q.wait_s)
+    arrival = q.done_s + hop.latency
+    whole = np.isclose(q.accepted, size0[idx], rtol=1e-9, atol=1e-6)
+    return WindowResult(links, int(cam.size), arrival[whole] - send[idx][whole])
 
 
-def _hop(
-    links: dict[str, LinkWindow],
-    name: str | dict[int, str],
-    idx: np.ndarray,
-    time: np.ndarray,
-    size: np.ndarray,
-    segment: np.ndarray | None,
-    capacity: np.ndarray,
-    buffer: np.ndarray,
-    latency: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pass frames through one queue per segment; record each link's window; forward."""
-    q = frame_queue(time, size, capacity, buffer, segment)
-    lost = size - q.accepted
-    if isinstance(name, str):
-        links[name] = LinkWindow(float(size.sum()), float(lost.sum()), q.wait_s)
-    else:
-        for seg, link_name in name.items():
-            on = segment == seg
-            links[link_name] = LinkWindow(
-                float(size[on].sum()), float(lost[on].sum()), q.wait_s[on]
-            )
-    return q.done_s + latency, q.accepted
+@dataclass(frozen=True)
+class _Hop:
+    """A link's figures, and how a frame leaves it for the next switch."""
+
+    capacity: float  # bytes/s
+    buffer: float  # bytes
+    latency: float  # s
+
+    def arrays(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.full(n, self.capacity), np.full(n, self.buffer)
+
+    def forward(
+        self, idx: np.ndarray, arrival: np.ndarray, q: FrameQueue
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Frames with bytes left: when their first packet reaches the next switch, their
+        size, and the rate their bytes arrive at there (spread as they left this link)."""
+        kept = q.accepted > 0
+        size = q.accepted[kept]
+        first = arrival[kept] + q.wait_s[kept] + np.minimum(size, MTU) / self.capacity
+        last = np.maximum(q.done_s[kept], first)
+        rate = size / np.maximum(last - first, size / 1e15)  # one packet: a burst
+        return idx[kept], first + self.latency, size, rate

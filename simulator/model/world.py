@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.model.cameras import camera_table
+from simulator.model.cameras import CameraTable, camera_table
 from simulator.model.faults import discrete_events
 from simulator.model.links import fluid_queue, network_links
 from simulator.model.measures import Measures
@@ -25,6 +25,7 @@ from simulator.scenario.schema import Scenario
 
 Progress = Callable[[float], None]
 CHUNK_CELLS = 2_000_000  # cameras × ticks held at once
+MAX_WINDOW_FRAMES = 4_000_000  # frames in the frame-level window (memory: ~100 bytes each)
 
 
 @dataclass
@@ -67,7 +68,8 @@ def simulate(
         if progress is not None:
             progress(b / ticks)
 
-    w0, w1 = acc.busiest_window(scenario.simulation.frame_window_s)
+    window_s, note = _window_length(scenario, table)
+    w0, w1 = acc.busiest_window(window_s)
     k = next(i for i, (a, b) in enumerate(bounds) if a <= w0 < b)
     main, sub = _window_rates(states, table, bounds, starts, seeds, k, w0, w1)
     window = simulate_window(
@@ -75,7 +77,23 @@ def simulate(
         states.path_at(w0, links), links[-1] if states.core_up[w0] else None,
         np.random.default_rng(seeds[-1]),
     )  # fmt: skip
-    return acc.results(window, w0 * tick, (w1 - w0) * tick)
+    results = acc.results(window, w0 * tick, (w1 - w0) * tick)
+    if note:
+        results.warnings.append(note)
+    return results
+
+
+def _window_length(scenario: Scenario, table: CameraTable) -> tuple[float, str]:
+    """The frame-level window's length, shortened so it holds at most MAX_WINDOW_FRAMES."""
+    wanted = scenario.simulation.frame_window_s
+    per_second = float((table.fps + np.where(table.sub_mbps > 0, table.sub_fps, 0)).sum())
+    fits = max(1.0, float(np.floor(MAX_WINDOW_FRAMES / per_second)))
+    if wanted <= fits:
+        return wanted, ""
+    return fits, (
+        f"frame-level window shortened from {wanted:g} s to {fits:g} s "
+        f"to hold at most {MAX_WINDOW_FRAMES:,} frames"
+    )
 
 
 def _chunk(

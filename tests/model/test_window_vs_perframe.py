@@ -3,17 +3,19 @@
 Both models are fed identical frames (`window_frames` draws what `simulate_window` draws from
 an identically seeded rng). Tolerances, and why:
 
-* No buffer overflows: the fluid FIFO and the packet FIFO are the same queue (a frame's
-  first byte waits for exactly the bytes ahead of it; packets of a frame go back to back),
-  so waits, losses and end-to-end delays agree to floating-point rounding (rtol 1e-9).
-* A buffer overflows: the packet buffer admits a frame's packets while they fit, counting the
-  packet in transmission whole, so at each overflow it holds between one and two packets less
-  than the fluid buffer would (one for the partly sent packet, one for packet granularity).
-  Hence the per-packet link must lie between the fluid link with buffer B - 2 MTU and with
-  buffer B: loss fraction, mean and p99 wait sandwiched (small-buffer cases make this a tight
-  check, the bracket being a few % wide); and waits differ by at most 2 MTU / capacity.
-  Links downstream of the overflow see slightly different traffic, so they get the same
-  2 MTU / capacity allowance. Everything upstream is still exact.
+* A camera's own link: both models see the same bursts (a whole frame handed over at once) in
+  the same FIFO, so waits, losses and delays agree to floating-point rounding (rtol 1e-9).
+* Further links: the packet model forwards 1500-byte packets as they are received; the fluid
+  model lets a frame's bytes arrive at the rate they left the previous link, starting one
+  packet after its first byte left. The two queues then differ by packet granularity only:
+  waits by at most one packet's transmission time at that link (p99 and mean), end-to-end
+  delays by at most one packet time at the slowest shared link.
+* A buffer overflows: the packet buffer admits a packet only if it fits whole and counts the
+  packet in transmission whole, so it holds between one and two packets less than the fluid
+  buffer. The per-packet loss fraction and mean wait must lie between the fluid model with
+  buffer B - 2 MTU and with buffer B (checked on 5 cases from sustained overload to a
+  5-packet buffer, the bracket a few % wide); the p99 wait within that bracket widened by one
+  packet time.
 """
 
 from __future__ import annotations
@@ -95,20 +97,33 @@ def assert_exact(a: WindowResult, b: WindowResult, name: str) -> None:
     assert np.sort(la.waits_s) == pytest.approx(np.sort(lb.waits_s), rel=EXACT, abs=1e-12)
 
 
-def test_no_overflow_agrees_exactly() -> None:
+def assert_within(a: WindowResult, b: WindowResult, name: str, packet_s: float) -> None:
+    """Same bytes, no loss, mean and p99 wait within one packet time."""
+    la, lb = a.links[name], b.links[name]
+    assert la.offered_bytes == pytest.approx(lb.offered_bytes, rel=EXACT)
+    assert la.lost_bytes == lb.lost_bytes == 0
+    assert la.waits_s.size == lb.waits_s.size
+    assert abs(la.waits_s.mean() - lb.waits_s.mean()) <= packet_s
+    assert abs(np.percentile(la.waits_s, 99) - np.percentile(lb.waits_s, 99)) <= packet_s
+
+
+def test_no_overflow_agrees() -> None:
     c = small_city(cameras=5, uplink_mbps=100, buffer_kb=4096, seconds=20)
     a, b = fluid(c, seed=1), packets(c, seed=1)
     assert_same_frames(a, b)
     assert set(a.links) == set(b.links) == {"access", "uplink:d", "core"}
-    for name in a.links:
-        assert_exact(a, b, name)
-        assert a.links[name].lost_bytes == 0
+    assert_exact(a, b, "access")
+    uplink_packet_s = MTU / (100e6 / 8)
+    assert_within(a, b, "uplink:d", uplink_packet_s)
+    assert_within(a, b, "core", MTU / (1000e6 / 8))
     assert a.links["uplink:d"].waits_s.max() > 1e-3  # the case does queue (I-frame bursts)
     assert a.end_to_end_s.size == b.end_to_end_s.size == a.frames
-    assert np.sort(a.end_to_end_s) == pytest.approx(np.sort(b.end_to_end_s), rel=EXACT)
+    for q in (50, 99):
+        e2e_a, e2e_b = np.percentile(a.end_to_end_s, q), np.percentile(b.end_to_end_s, q)
+        assert abs(e2e_a - e2e_b) <= uplink_packet_s
 
 
-def test_unreachable_district_and_core_down_agree_exactly() -> None:
+def test_unreachable_district_and_core_down_agree() -> None:
     c = small_city(cameras=3, uplink_mbps=1000, buffer_kb=4096, seconds=10)
     rng = np.random.default_rng(2)
     a = simulate_window(c.table, c.main_bps, c.sub_bps, 0.0, c.access, c.path, None, rng)
@@ -116,8 +131,8 @@ def test_unreachable_district_and_core_down_agree_exactly() -> None:
     assert_same_frames(a, b)
     assert set(a.links) == set(b.links) == {"access", "uplink:d"}
     assert a.end_to_end_s.size == b.end_to_end_s.size == 0
-    for name in a.links:
-        assert_exact(a, b, name)
+    assert_exact(a, b, "access")
+    assert_within(a, b, "uplink:d", MTU / (1000e6 / 8))
 
     rng = np.random.default_rng(2)
     a = simulate_window(c.table, c.main_bps, c.sub_bps, 0.0, c.access, {0: None}, c.core, rng)
@@ -133,9 +148,10 @@ def test_unreachable_district_and_core_down_agree_exactly() -> None:
         (8, 30, 256, 0),  # sustained overload (~35 Mbps offered): the buffer stays full
         (8, 37, 32, 1),  # intermittent overflow of a small buffer: I-frame bursts
         (6, 30, 8, 2),  # tiny buffer (5 packets): packet granularity matters most
+        (20, 100, 64, 3),  # many cameras, mild loss
     ],
 )
-def test_overflowing_uplink_agrees_within_two_packets(
+def test_overflowing_uplink_agrees_within_packet_granularity(
     cameras: int, uplink_mbps: float, buffer_kb: float, seed: int
 ) -> None:
     c = small_city(cameras, uplink_mbps, buffer_kb, seconds=30)
@@ -150,20 +166,18 @@ def test_overflowing_uplink_agrees_within_two_packets(
     loss_small, mean_small, p99_small = summary(small, name)
     loss, mean, p99 = summary(pkt, name)
     assert loss_big > 0.01  # the case does overflow
+    one_packet_s = MTU / (uplink_mbps * 1e6 / 8)
     slack = 1e-9
     assert loss_big - slack <= loss <= loss_small + slack
     assert mean_small - slack <= mean <= mean_big + slack
-    assert p99_small - slack <= p99 <= p99_big + slack
-    one_packet_s = MTU / (uplink_mbps * 1e6 / 8)
-    assert abs(mean - mean_big) <= 2 * one_packet_s
-    assert abs(p99 - p99_big) <= 2 * one_packet_s
+    assert p99_small - one_packet_s <= p99 <= p99_big + one_packet_s
 
     core_packet_s = MTU / (1000e6 / 8)
     loss_core, mean_core, p99_core = summary(pkt, "core")
     assert loss_core == summary(big, "core")[0] == 0
-    assert abs(mean_core - summary(big, "core")[1]) <= 2 * core_packet_s
-    assert abs(p99_core - summary(big, "core")[2]) <= 2 * core_packet_s
+    assert abs(mean_core - summary(big, "core")[1]) <= core_packet_s
+    assert abs(p99_core - summary(big, "core")[2]) <= core_packet_s
     for q in (50, 99):
         e2e_pkt = np.percentile(pkt.end_to_end_s, q)
         e2e_big = np.percentile(big.end_to_end_s, q)
-        assert abs(e2e_pkt - e2e_big) <= 2 * one_packet_s + 2 * core_packet_s
+        assert abs(e2e_pkt - e2e_big) <= one_packet_s
