@@ -24,14 +24,19 @@ SUB_GOP_S = 2.0  # sub-stream GOP length in seconds (assumption)
 class Traffic:
     """Generates per-second main and sub stream rates, one time chunk after another."""
 
-    def __init__(self, table: CameraTable, rng: np.random.Generator) -> None:
+    def __init__(
+        self, table: CameraTable, rng: np.random.Generator, state: np.ndarray | None = None
+    ) -> None:
+        """Start from a stationary draw, or resume from a `state()` taken earlier."""
         self.table = table
         self._sigma = np.sqrt(np.log1p(GOP_COV**2))
-        self._state = rng.standard_normal(len(table)) * self._sigma
+        if state is None:
+            state = rng.standard_normal(len(table)) * self._sigma
+        self._state = state.copy()
         self._vbr = ~table.cbr
 
     def state(self) -> np.ndarray:
-        """The AR(1) state at the end of the last chunk (for regenerating from here)."""
+        """The AR(1) state at the end of the last chunk (to resume from here)."""
         return self._state.copy()
 
     def rates(

@@ -70,8 +70,7 @@ def simulate(
 
     window_s, note = _window_length(scenario, table)
     w0, w1 = acc.busiest_window(window_s)
-    k = next(i for i, (a, b) in enumerate(bounds) if a <= w0 < b)
-    main, sub = _window_rates(states, table, bounds, starts, seeds, k, w0, w1)
+    main, sub = _window_rates(states, bounds, starts, seeds, w0, w1)
     window = simulate_window(
         table, main, sub, w0 * tick, scenario.network.access,
         states.path_at(w0, links), links[-1] if states.core_up[w0] else None,
@@ -113,25 +112,29 @@ def _chunk(
     return Chunk(main, sub, intended), carry
 
 
-def _window_rates(states, table, bounds, starts, seeds, k, w0, w1):  # noqa: ANN001, ANN202
-    """Regenerate the chunks that hold the window, exactly as the main pass drew them."""
+def _window_rates(
+    states: States,
+    bounds: list[tuple[int, int]],
+    starts: list[tuple[np.ndarray, np.ndarray]],
+    seeds: np.ndarray,
+    w0: int,
+    w1: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Main and sub rates (cameras, seconds) over [w0, w1), regenerated exactly as the main
+    pass drew them from each chunk's saved state and seed."""
     parts_main, parts_sub = [], []
-    traffic = Traffic(table, np.random.default_rng(0))
-    for i in range(k, len(bounds)):
-        a, b = bounds[i]
-        if a >= w1:
-            break
-        traffic._state = starts[i][0].copy()
-        chunk, _ = _chunk(
-            states, traffic, a, b, starts[i][1].copy(), np.random.default_rng(seeds[i])
-        )
+    for i, (a, b) in enumerate(bounds):
+        if b <= w0 or a >= w1:
+            continue
+        traffic = Traffic(states.table, np.random.default_rng(0), state=starts[i][0])
+        rng = np.random.default_rng(seeds[i])
+        chunk, _ = _chunk(states, traffic, a, b, starts[i][1], rng)
         lo, hi = max(a, w0) - a, min(b, w1) - a
         parts_main.append(chunk.main[:, lo:hi])
         parts_sub.append(chunk.sub[:, lo:hi])
     main = np.concatenate(parts_main, axis=1).astype(np.float64)
     sub = np.concatenate(parts_sub, axis=1).astype(np.float64)
-    tick = states.tick
-    return np.repeat(main, tick, axis=1), np.repeat(sub, tick, axis=1)
+    return np.repeat(main, states.tick, axis=1), np.repeat(sub, states.tick, axis=1)
 
 
 def _network_and_recording(
