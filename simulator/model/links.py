@@ -160,7 +160,10 @@ def spread_queue(
         return FrameQueue(empty, empty, empty)
     seg = np.zeros(n, dtype=np.int64) if segment is None else segment
     t = np.concatenate([start, start + size / rate])
-    order = np.lexsort((t, np.concatenate([seg, seg])))
+    if segment is None:
+        order = np.argsort(t, kind="stable")
+    else:
+        order = np.lexsort((t, np.concatenate([seg, seg])))
     t = t[order]
     delta = np.concatenate([rate, -rate])[order]
     cap = np.concatenate([capacity_Bps, capacity_Bps])[order]
