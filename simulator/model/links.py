@@ -143,8 +143,8 @@ def spread_queue(
     start: np.ndarray,
     size: np.ndarray,
     rate: np.ndarray,
-    capacity_Bps: np.ndarray,  # noqa: N803
-    buffer_B: np.ndarray,  # noqa: N803
+    capacity_Bps: float | np.ndarray,  # noqa: N803
+    buffer_B: float | np.ndarray,  # noqa: N803
     segment: np.ndarray | None = None,
 ) -> FrameQueue:
     """A drop-tail fluid FIFO fed frames whose bytes arrive at `rate` from `start` on.
@@ -152,45 +152,63 @@ def spread_queue(
     Exact for fluid input: the input rate is piecewise constant between the frames' first and
     last bytes, so the backlog is a clamp scan over those 2n events. What overflows while
     several frames arrive is taken from each in proportion to its rate. `segment` marks
-    independent queues, as in frame_queue; capacity and buffer are per frame.
+    independent queues, as in frame_queue; capacity and buffer are scalars or per frame.
     """
     n = start.size
     if n == 0:
         empty = np.zeros(0)
         return FrameQueue(empty, empty, empty)
-    seg = np.zeros(n, dtype=np.int64) if segment is None else segment
+
     t = np.concatenate([start, start + size / rate])
     if segment is None:
         order = np.argsort(t, kind="stable")
     else:
-        order = np.lexsort((t, np.concatenate([seg, seg])))
+        order = np.lexsort((t, np.concatenate([segment, segment])))
+
     t = t[order]
-    delta = np.concatenate([rate, -rate])[order]
-    cap = np.concatenate([capacity_Bps, capacity_Bps])[order]
-    buf = np.concatenate([buffer_B, buffer_B])[order]
-    seg2 = np.concatenate([seg, seg])[order]
-    inflow = np.maximum(np.cumsum(delta), 0.0)  # input rate after each event
-    dt = np.diff(t, append=t[-1])
-    end = np.append(seg2[1:] != seg2[:-1], True)
-    dt[end] = 0.0
-    x = (inflow - cap) * dt
-    # A segment's last event empties its queue for the next: drain more than it ever held.
-    x[end] = -(np.bincount(seg, weights=size)[seg2[end]] + buf[end] + 1.0)
+    inflow = np.cumsum(np.concatenate([rate, -rate])[order])  # input rate after each event
+    np.maximum(inflow, 0.0, out=inflow)
+    cap, buf = _by_event(capacity_Bps, order), _by_event(buffer_B, order)
+    x = np.diff(t, append=t[-1])
+    x *= inflow - cap
+    end = np.zeros(2 * n, dtype=bool)
+    end[-1] = True
+    if segment is not None:
+        seg = _by_event(segment, order)
+        end[:-1] = seg[1:] != seg[:-1]
+        # A segment's last event empties its queue for the next: drain more than it held.
+        x[end] = -(
+            np.bincount(segment, weights=size)[seg[end]] + np.broadcast_to(buf, t.shape)[end] + 1
+        )
+        del seg
     hi = np.where(end, 0.0, buf)
     w = lindley(x)
     before = np.concatenate([[0.0], w[:-1]])
     if np.any(before + x > buf):
         w = clamp_scan(x, 0.0, hi)
         before = np.concatenate([[0.0], w[:-1]])
+    del w
     lost = np.maximum(before + x - hi, 0.0)
+    del x, hi
     lost[end] = 0.0
-    per_rate = np.divide(lost, inflow, out=np.zeros_like(lost), where=inflow > 0)
+    per_rate = np.divide(lost, inflow, out=lost, where=inflow > 0)
+    per_rate[inflow <= 0] = 0.0
+    del inflow
     cum = np.concatenate([[0.0], np.cumsum(per_rate)])
+    del per_rate
     where = np.empty(2 * n, dtype=np.int64)
     where[order] = np.arange(2 * n)
+    del order
     first, last = where[:n], where[n:]
     accepted = np.clip(size - rate * (cum[last] - cum[first]), 0.0, size)
     # FIFO: a byte leaves once the backlog it found has gone, so the last byte leaves at
     # end + backlog(end) / capacity.
     wait = before[first] / capacity_Bps
     return FrameQueue(wait, accepted, t[last] + before[last] / capacity_Bps)
+
+
+def _by_event(per_frame: float | np.ndarray, order: np.ndarray) -> float | np.ndarray:
+    """A per-frame figure at each of the 2n events, in event order (scalars stay scalars)."""
+    if np.ndim(per_frame) == 0:
+        return float(per_frame)
+    return np.concatenate([per_frame, per_frame])[order]

@@ -78,7 +78,7 @@ def simulate_window(
         if link is None:
             continue
         hop = _Hop(link.capacity_Bps, link.buffer_B, link.spec.latency_ms / 1e3)
-        q = spread_queue(start, size, rate, *hop.arrays(idx.size))
+        q = spread_queue(start, size, rate, hop.capacity, hop.buffer)
         links[link.name] = LinkWindow(float(size.sum()), float((size - q.accepted).sum()), q.wait_s)
         to_core.append(hop.forward(idx, start, q))
     offered = sum(o for o, _, _ in access_seen)
@@ -91,7 +91,7 @@ def simulate_window(
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0))
     idx, start, size, rate = (np.concatenate(p) for p in zip(empty, *to_core, strict=True))
     hop = _Hop(core.capacity_Bps, core.buffer_B, core.spec.latency_ms / 1e3)
-    q = spread_queue(start, size, rate, *hop.arrays(idx.size))
+    q = spread_queue(start, size, rate, hop.capacity, hop.buffer)
     links[core.name] = LinkWindow(float(size.sum()), float((size - q.accepted).sum()), q.wait_s)
     arrival = q.done_s + hop.latency
     whole = np.isclose(q.accepted, size0[idx], rtol=1e-9, atol=1e-6)
@@ -105,9 +105,6 @@ class _Hop:
     capacity: float  # bytes/s
     buffer: float  # bytes
     latency: float  # s
-
-    def arrays(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        return np.full(n, self.capacity), np.full(n, self.buffer)
 
     def forward(
         self, idx: np.ndarray, arrival: np.ndarray, q: FrameQueue

@@ -25,7 +25,7 @@ from simulator.scenario.schema import Scenario
 
 Progress = Callable[[float], None]
 CHUNK_CELLS = 2_000_000  # cameras × ticks held at once
-MAX_WINDOW_FRAMES = 4_000_000  # frames in the frame-level window (memory: ~100 bytes each)
+MAX_WINDOW_FRAMES = 3_000_000  # frames in the frame-level window (~250 bytes each at peak)
 
 
 @dataclass
