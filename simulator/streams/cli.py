@@ -87,6 +87,9 @@ def timeline(scenario: str, out: str | None, seed: int | None, overrides: tuple[
               "auto: when at most 8 cameras) or each group (shared clips).")  # fmt: skip
 @click.option("--no-udp", is_flag=True, help="Offer RTP over TCP only.")
 @click.option("--no-gso", is_flag=True, help="Send one UDP datagram per RTP packet.")
+@click.option("--batch-ms", default=2.0, show_default=True, type=click.FloatRange(0, 20),
+              help="Send frames due within this window together (fewer wake-ups, up to this "
+              "much early).")  # fmt: skip
 @click.option("--duration", type=click.FloatRange(min=0), help="Stop after this many seconds.")
 @click.option("--quiet", is_flag=True, help="Do not list the stream URLs.")
 def serve(scenario: str, overrides: tuple[str, ...], **kw: object) -> None:
@@ -132,6 +135,7 @@ def serve(scenario: str, overrides: tuple[str, ...], **kw: object) -> None:
         udp=not kw["no_udp"],
         gso=not kw["no_gso"],
         progress=sys.stderr.isatty(),
+        batch_s=kw["batch_ms"] / 1000,  # type: ignore[operator]
     )
     if kw["cache"] is not None:
         opts.cache_dir = kw["cache"]  # type: ignore[assignment]

@@ -39,6 +39,7 @@ class ServeOptions:
     progress: bool = True
     limits: Limits = field(default_factory=Limits)
     client_buffer_bytes: int = 2_000_000
+    batch_s: float = 0.002  # frames due within this window are sent in one pass
     user: str | None = None
     password: str | None = None
     auth_scheme: str = "digest"
@@ -185,7 +186,7 @@ class CameraServer:
             rtp, rtcp = _udp_pair(self.opts.host, self.opts.udp_port)
             udp = UdpOut(rtp, rtcp, gso=self.opts.gso)
             self.udp_ports = (rtp.getsockname()[1], rtcp.getsockname()[1])
-        self.pacer = Pacer(udp, self.opts.client_buffer_bytes)
+        self.pacer = Pacer(udp, self.opts.client_buffer_bytes, self.opts.batch_s)
         auth = None
         if self.opts.user is not None:
             auth = Authenticator(self.opts.user, self.opts.password or "", self.opts.auth_scheme)

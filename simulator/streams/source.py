@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import math
 import random
 import socket
@@ -37,6 +38,7 @@ from simulator.streams.rtp import (
 
 CLOCK = 90_000  # RTP clock rate of every video payload format used here
 SR_INTERVAL_S = 5.0
+MAX_PASS_S = 0.05  # longest stretch of sending before other work gets a turn
 RESYNC_AFTER_S = 0.5  # a stream later than this skips ahead to the current slot
 UDP_SEGMENT = 103  # Linux socket option (SOL_UDP) for UDP generic segmentation offload
 
@@ -192,6 +194,7 @@ class Pacer:
 
     udp: UdpOut | None
     client_buffer_bytes: int = 2_000_000
+    batch_s: float = 0.002  # frames due this soon are sent in the same pass (one timer each)
     lateness: Histogram = field(default_factory=Histogram)
     on_stalled: Callable[[Client], None] | None = None
     epoch: float = 0.0
@@ -199,6 +202,10 @@ class Pacer:
     def __post_init__(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.epoch = self.epoch or self.loop.time()
+        self._heap: list[tuple[float, int, Stream]] = []
+        self._count = 0
+        self._wake: asyncio.TimerHandle | None = None
+        self._wake_at = 0.0
 
     def due(self, s: Stream, n: int) -> float:
         return self.epoch + (n + s.phase) / s.clip.fps
@@ -212,20 +219,48 @@ class Pacer:
         s.n = max(s.n, math.ceil((now - self.epoch) * s.clip.fps - s.phase))
         s.need_key = True
         s.last_send = 0.0
-        self.loop.call_at(self.due(s, s.n), self._tick, s, self.due(s, s.n))
+        self._push(self.due(s, s.n), s)
 
-    def _tick(self, s: Stream, due: float) -> None:
+    def _push(self, due: float, s: Stream) -> None:
+        self._count += 1
+        heapq.heappush(self._heap, (due, self._count, s))
+        if self._wake is None or due < self._wake_at:
+            if self._wake is not None:
+                self._wake.cancel()
+            self._wake_at = due
+            self._wake = self.loop.call_at(due, self._drain)
+
+    def _drain(self) -> None:
+        """Send every frame due now (or within `batch_s`), then sleep until the next one.
+
+        After MAX_PASS_S of sending it yields, so RTSP requests and the API are answered
+        even when the process cannot keep up (streams then resynchronise, see _tick)."""
+        self._wake = None
+        heap = self._heap
+        start = now = self.loop.time()
+        while heap and heap[0][0] <= now + self.batch_s:
+            due, _, s = heapq.heappop(heap)
+            self._tick(s, due, now)
+            now = self.loop.time()
+            if now - start > MAX_PASS_S:
+                self._wake_at = now
+                self._wake = self.loop.call_soon(self._drain)  # type: ignore[assignment]
+                return
+        if heap:
+            self._wake_at = heap[0][0]
+            self._wake = self.loop.call_at(self._wake_at, self._drain)
+
+    def _tick(self, s: Stream, due: float, now: float) -> None:
         if not any(c.playing for c in s.clients):
             s.running = False
             return
-        now = self.loop.time()
         if now - due > RESYNC_AFTER_S:  # far behind: skip to the present
             s.n = math.ceil((now - self.epoch) * s.clip.fps - s.phase)
             s.need_key = True
             s.counters.late_resyncs += 1
         else:
             self._send(s, now)
-            self.lateness.observe(self.loop.time() - due)
+            self.lateness.observe(max(0.0, self.loop.time() - due))
             s.n += 1
         if now - s.last_sr >= SR_INTERVAL_S:
             self._sender_report(s)
@@ -234,7 +269,8 @@ class Pacer:
         if f.jitter_until > nxt and f.jitter_s > 0:
             nxt = max(nxt + s.rng.uniform(0, f.jitter_s), s.last_send)
         s.last_send = nxt
-        self.loop.call_at(nxt, self._tick, s, nxt)
+        self._count += 1
+        heapq.heappush(self._heap, (nxt, self._count, s))
 
     def _send(self, s: Stream, now: float) -> None:
         f = s.faults
