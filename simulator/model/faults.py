@@ -14,7 +14,7 @@ import simpy
 from simulator.model.cameras import CameraTable, camera_table
 from simulator.model.daylight import night_intervals
 from simulator.model.recorders import recorders
-from simulator.scenario.schema import Reliability, Scenario
+from simulator.scenario.schema import Activity, Reliability, Scenario
 from simulator.timeline import Event
 
 HOUR = 3600.0
@@ -80,7 +80,14 @@ def discrete_events(
     return events
 
 
-def _episodes(env, rng, per_day, act, district, events) -> Generator:  # noqa: ANN001
+def _episodes(
+    env: simpy.Environment,
+    rng: np.random.Generator,
+    per_day: float,
+    act: Activity,
+    district: str,
+    events: list[Event],
+) -> Generator:
     while True:
         yield env.timeout(rng.exponential(86400 / per_day))
         length = rng.exponential(act.episode_mean_h * HOUR)
@@ -94,7 +101,9 @@ def _episodes(env, rng, per_day, act, district, events) -> Generator:  # noqa: A
         )
 
 
-def _daylight(env, scenario: Scenario, duration: float, events: list[Event]) -> Generator:  # noqa: ANN001
+def _daylight(
+    env: simpy.Environment, scenario: Scenario, duration: float, events: list[Event]
+) -> Generator:
     for dusk, dawn in night_intervals(scenario.simulation.start, duration, scenario.location):
         yield env.timeout(dusk - env.now)
         events.append(Event(env.now, "night"))

@@ -17,7 +17,10 @@ from simulator.timeline import Event
 MAX_ACTIVITY = 1.5  # activity is clipped here; 1.0 is the city's busiest hour
 
 
-def _intervals(events: list[Event], down: str, up: str, key: str, tick: float, ticks: int):  # noqa: ANN202
+Spans = dict[str, list[tuple[int, int]]]  # who → [(first tick down, first tick up), ...]
+
+
+def _intervals(events: list[Event], down: str, up: str, key: str, tick: float, ticks: int) -> Spans:
     """{who: [(first tick down, first tick up), ...]} from down/up event pairs."""
     open_at: dict[str, int] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
@@ -112,7 +115,7 @@ class States:
         act *= self.episode_factor[t.district, a:b]
         return np.minimum(act, MAX_ACTIVITY, out=act)
 
-    def camera_up(self, a: int, b: int, down: dict[str, list[tuple[int, int]]] | None = None):  # noqa: ANN201
+    def camera_up(self, a: int, b: int, down: Spans | None = None) -> np.ndarray:
         """(cameras, ticks) bool: not failed (cameras, or access links with `down`)."""
         up = np.ones((len(self.table), b - a), dtype=bool)
         for cid, spans in (self.camera_down if down is None else down).items():
