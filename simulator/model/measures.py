@@ -73,7 +73,7 @@ class Measures:
             ("camera", "link", "server", "unassigned", "overload", "congestion"), 0.0
         )
 
-    def access(self, sent: np.ndarray) -> None:
+    def access(self, a: int, b: int, sent: np.ndarray) -> None:
         """Per-camera access links: utilisation histogram and fluid overflow."""
         util = sent / self.access_cap
         bins = np.minimum((util * UTIL_BINS).astype(np.int64), 2 * UTIL_BINS)
@@ -82,7 +82,8 @@ class Measures:
         self.camera_ticks += (sent > 0).sum(axis=1)
         self.access_offered += float(sent.sum()) * self.tick / 8
         self.access_lost += float(np.maximum(sent - self.access_cap, 0).sum()) * self.tick / 8
-        self._access_span = (util.mean(axis=0), util.max(axis=0))
+        self.access_series[0, a:b] = util.mean(axis=0)
+        self.access_series[1, a:b] = util.max(axis=0)
 
     def network(self, a: int, b: int, offered: np.ndarray, lost: np.ndarray) -> None:
         """Shared links: bytes offered and lost per tick."""
@@ -90,7 +91,6 @@ class Measures:
         self.util[:, a:b] = offered / caps
         self.offered += offered.sum(axis=1)
         self.lost += lost.sum(axis=1)
-        self.access_series[0, a:b], self.access_series[1, a:b] = self._access_span
 
     def recording(
         self, a: int, b: int, main: np.ndarray, intended: np.ndarray, reach: np.ndarray

@@ -150,7 +150,7 @@ def _network_and_recording(
     tick = states.tick
     table = states.table
     sent = chunk.main + chunk.sub
-    acc.access(sent)
+    acc.access(a, b, sent)
     by_district = states.district_matrix @ sent  # (districts, ticks) bits/s
     delivered = np.zeros_like(by_district, dtype=np.float64)
     offered_all = np.zeros((len(links), b - a))
