@@ -15,6 +15,7 @@ import struct
 import sys
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from simulator.streams.encoder import Clip, EncodeSpec, encode
@@ -86,6 +87,7 @@ class ClipCache:
 
     root: Path = dataclasses.field(default_factory=default_cache_dir)
     progress: bool = True
+    workers: int = 0  # encoding processes; 0: one per CPU
 
     def path(self, spec: EncodeSpec) -> Path:
         return self.root / f"{clip_key(spec)}.clip"
@@ -111,8 +113,25 @@ class ClipCache:
                 disable=not self.progress,
                 file=sys.stderr,
             ) as bar:
-                for spec in missing:
-                    clip = encode(spec, bar.update)
-                    save_clip(clip, self.path(spec))
-                    clips[spec] = clip
+                workers = min(self.workers or os.cpu_count() or 1, len(missing))
+                if workers <= 1:
+                    for spec in missing:
+                        clip = encode(spec, bar.update)
+                        save_clip(clip, self.path(spec))
+                        clips[spec] = clip
+                else:  # one clip per process: x264/x265 run single-threaded here
+                    with ProcessPoolExecutor(workers) as pool:
+                        jobs = {
+                            pool.submit(_build, spec, self.path(spec)): spec for spec in missing
+                        }
+                        for job in as_completed(jobs):
+                            spec = jobs[job]
+                            job.result()
+                            clips[spec] = load_clip(self.path(spec))
+                            bar.update(spec.scene.frames)
         return clips
+
+
+def _build(spec: EncodeSpec, path: Path) -> None:
+    """Encode one clip into the cache (run in a worker process)."""
+    save_clip(encode(spec), path)

@@ -93,8 +93,10 @@ def plan_cameras(
     plans = []
     for i in indexes:
         g = scenario.cameras[int(table.group[i])]
-        label = table.ids[i] if per_camera else f"{g.name} {g.resolution}"
-        seed = zlib.crc32(g.name.encode())
+        # Shared clips are per street profile, so groups that differ only by name share them.
+        profile = f"{g.scene}/{g.activity}"
+        label = table.ids[i] if per_camera else f"camsim {profile}"
+        seed = zlib.crc32(profile.encode())
         specs = {}
         variants = [("main", g.resolution, g.fps, g.gop, table.main_mbps[i])]
         if g.sub_stream.enabled:
