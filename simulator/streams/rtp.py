@@ -180,10 +180,13 @@ class WireFrame:
     udp_sizes: tuple[int, ...]
     gso: tuple[tuple[int, int, int], ...]  # (start, end, segment size): runs of equal packets
     key: bool
+    packets: int = 0
 
-    @property
-    def packets(self) -> int:
-        return len(self.udp_offsets)
+    def stamped(self, tcp: bool, seq: int, ts: int, ssrc: int) -> bytearray:
+        """A copy of the TCP or UDP layout with consecutive sequence numbers from `seq`."""
+        if tcp:
+            return stamp(self.tcp, self.tcp_offsets, seq, ts, ssrc)
+        return stamp(self.udp, self.udp_offsets, seq, ts, ssrc)
 
 
 def wire_frame(payloads: list[bytes], payload_type: int, key: bool) -> WireFrame:
@@ -210,8 +213,9 @@ def wire_frame(payloads: list[bytes], payload_type: int, key: bool) -> WireFrame
         gso.append((udp_off[i], udp_off[j - 1] + sizes[j - 1], sizes[i]))
         i = j
     return WireFrame(
-        bytes(tcp), tuple(tcp_off), bytes(udp), tuple(udp_off), tuple(sizes), tuple(gso), key
-    )
+        bytes(tcp), tuple(tcp_off), bytes(udp), tuple(udp_off), tuple(sizes), tuple(gso), key,
+        len(payloads),
+    )  # fmt: skip
 
 
 def stamp(template: bytes, offsets: tuple[int, ...], seq: int, ts: int, ssrc: int) -> bytearray:

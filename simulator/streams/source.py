@@ -32,7 +32,6 @@ from simulator.streams.rtp import (
     packetize,
     sender_report,
     set_channel,
-    stamp,
     wire_frame,
 )
 
@@ -241,7 +240,7 @@ class Pacer:
         while heap and heap[0][0] <= now + self.batch_s:
             due, _, s = heapq.heappop(heap)
             self._tick(s, due, now)
-            now = self.loop.time()
+            now = time.monotonic()  # the event loop's clock
             if now - start > MAX_PASS_S:
                 self._wake_at = now
                 self._wake = self.loop.call_soon(self._drain)  # type: ignore[assignment]
@@ -251,7 +250,10 @@ class Pacer:
             self._wake = self.loop.call_at(self._wake_at, self._drain)
 
     def _tick(self, s: Stream, due: float, now: float) -> None:
-        if not any(c.playing for c in s.clients):
+        for c in s.clients:
+            if c.playing:
+                break
+        else:
             s.running = False
             return
         if now - due > RESYNC_AFTER_S:  # far behind: skip to the present
@@ -260,11 +262,11 @@ class Pacer:
             s.counters.late_resyncs += 1
         else:
             self._send(s, now)
-            self.lateness.observe(max(0.0, self.loop.time() - due))
+            self.lateness.observe(max(0.0, time.monotonic() - due))
             s.n += 1
         if now - s.last_sr >= SR_INTERVAL_S:
             self._sender_report(s)
-        nxt = self.due(s, s.n)
+        nxt = self.epoch + (s.n + s.phase) / s.clip.fps
         f = s.faults
         if f.jitter_until > nxt and f.jitter_s > 0:
             nxt = max(nxt + s.rng.uniform(0, f.jitter_s), s.last_send)
@@ -298,7 +300,7 @@ class Pacer:
         if f.loss_until > now and f.loss_rate > 0:
             keep = [s.rng.random() >= f.loss_rate for _ in range(wf.packets)]
         ts = s.rtp_ts(s.n)
-        tcp_bufs: dict[int, bytes] = {}
+        tcp_bufs: dict[int, bytearray] = {}
         udp_buf: bytearray | None = None
         sent_any = False
         for c in s.clients:
@@ -314,17 +316,17 @@ class Pacer:
                     continue
                 data = tcp_bufs.get(c.channel)
                 if data is None:
-                    buf = stamp(wf.tcp, wf.tcp_offsets, s.seq, ts, s.ssrc)
+                    buf = wf.stamped(True, s.seq, ts, s.ssrc)
                     if c.channel:
                         set_channel(buf, wf.tcp_offsets, c.channel)
                     if keep is not None:
                         buf = _keep_tcp(buf, wf, keep)
-                    data = tcp_bufs[c.channel] = bytes(buf)
+                    data = tcp_bufs[c.channel] = buf  # never changed after this: shared
                 c.tcp.write(data)
                 size = len(data)
             elif c.rtp_addr is not None and self.udp is not None:
                 if udp_buf is None:
-                    udp_buf = stamp(wf.udp, wf.udp_offsets, s.seq, ts, s.ssrc)
+                    udp_buf = wf.stamped(False, s.seq, ts, s.ssrc)
                 try:
                     size = self.udp.send_frame(udp_buf, wf, c.rtp_addr, keep)
                 except BlockingIOError:
