@@ -102,6 +102,32 @@ def run(
     click.echo(f"simulated in {elapsed:.1f} s; wrote {', '.join(p.name for p in paths)} to {out}/")
 
 
+@main.command()
+@click.argument("base", type=click.Path(path_type=str))
+@click.argument("other", type=click.Path(path_type=str))
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for both runs.")
+@click.option(
+    "--days", type=click.FloatRange(min=0, min_open=True), default=None, help="Simulated days."
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def compare(base: str, other: str, seed: int | None, days: float | None, quiet: bool) -> None:
+    """Simulate BASE and OTHER (e.g. an expansion) with the same seed and compare them."""
+    from simulator.model.world import simulate
+    from simulator.report.compare import compare_text
+
+    extra = [f"simulation.seed={seed}"] if seed is not None else []
+    extra += [f"simulation.days={days}"] if days is not None else []
+    first = _load(base, tuple(extra))
+    if seed is None:  # both runs draw from the base scenario's seed
+        extra.append(f"simulation.seed={first.simulation.seed}")
+    second = _load(other, tuple(extra))
+    results = []
+    for s in (first, second):
+        with _progress(quiet, f"simulating {s.name}") as bar:
+            results.append(simulate(s, progress=bar))
+    click.echo(compare_text(*results))
+
+
 class _progress:
     """A tqdm bar fed fractions 0..1; shows only once a run has taken a second or so."""
 

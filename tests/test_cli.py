@@ -206,3 +206,34 @@ def test_process_validate_ok_and_unknown_key(data_dir):
         f"camsim: error: {data_dir / 'cbr_city.yaml'}: simulation.speed: unknown key 'speed' "
         "(allowed: days, frame_window_s, resolution_s, seed, start)"
     ]
+
+
+def test_compare_shows_what_more_cameras_cost(tmp_path: Path) -> None:
+    """Doubling every camera group doubles the CBR city's storage; nothing is lost in either."""
+    import yaml
+
+    base = ROOT / "tests" / "data" / "cbr_city.yaml"
+    data = yaml.safe_load(base.read_text())
+    for group in data["cameras"]:
+        group["count"] *= 2
+    other = tmp_path / "double.yaml"
+    other.write_text(yaml.safe_dump(data))
+    result = camsim("compare", base, other, "--days", "0.05", "-q")
+    assert result.exit_code == 0, result.output
+    rows = {}
+    for line in result.output.strip().splitlines()[3:]:
+        label, *cells = line[2:].rsplit(None, 3)
+        rows[label] = [float(c.replace(",", "")) for c in cells]
+    assert rows["cameras"] == [5, 10, 5]
+    base_tb, other_tb, change = rows["storage needed (TB)"]  # one decimal: 2 % tolerance
+    assert other_tb == pytest.approx(2 * base_tb, rel=0.02)
+    assert change == pytest.approx(base_tb, rel=0.02)
+    assert rows["recording availability %"][:2] == [100, 100]
+
+
+def test_compare_rejects_a_bad_second_scenario(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ncameras: [\n")
+    assert_one_line_error(
+        camsim("compare", BUNDLED / "strasbourg.yaml", bad, "-q"), str(bad), "YAML syntax"
+    )

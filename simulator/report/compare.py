@@ -1,0 +1,59 @@
+"""Two runs side by side: what a change to the city (more cameras, a codec) costs."""
+
+from __future__ import annotations
+
+from simulator.model.results import Results
+from simulator.report.summary import render_table
+from simulator.report.tables import Table, link_label, num, pct
+
+
+def compare_table(base: Results, other: Results) -> Table:
+    """Key sizing figures of two runs and their difference."""
+    t = Table(
+        f"Comparison: {base.scenario}  →  {other.scenario}",
+        ["figure", "base", "other", "change"],
+    )
+
+    def row(name: str, a: float, b: float, digits: int = 1, flag: bool = False) -> None:
+        t.add([name, num(a, digits), num(b, digits), f"{b - a:+,.{digits}f}"], flag)
+
+    row("cameras", base.cameras, other.cameras, 0)
+    row("storage needed (TB)", base.sizing.storage_needed_tb, other.sizing.storage_needed_tb)
+    row(
+        "storage usable (TB)",
+        base.sizing.storage_usable_tb,
+        other.sizing.storage_usable_tb,
+        flag=other.sizing.storage_needed_tb > other.sizing.storage_usable_tb,
+    )
+    row("daily write (TB)", base.sizing.daily_write_tb, other.sizing.daily_write_tb, 2)
+    row(
+        "recording servers needed",
+        base.sizing.servers_needed,
+        other.sizing.servers_needed,
+        0,
+        flag=other.sizing.servers_needed > other.sizing.servers_configured,
+    )
+    row("recording servers configured", base.sizing.servers_configured,
+        other.sizing.servers_configured, 0)  # fmt: skip
+    a, b = base.recording.availability, other.recording.availability
+    t.add(["recording availability %", pct(a, 3), pct(b, 3), f"{(b - a) * 100:+.3f}"], b < a)
+    by_name = {lk.name: lk for lk in base.links}
+    for lk in other.links:
+        old = by_name.get(lk.name)
+        if old is None:
+            continue
+        t.add(
+            [
+                f"{link_label(lk)} p99 util %",
+                pct(old.p99_util),
+                pct(lk.p99_util),
+                f"{(lk.p99_util - old.p99_util) * 100:+.1f}",
+            ],
+            lk.p99_util > 0.8 or lk.loss_fraction > 0,
+        )
+    return t
+
+
+def compare_text(base: Results, other: Results) -> str:
+    """The comparison as text for the terminal."""
+    return "\n".join(render_table(compare_table(base, other))) + "\n"
