@@ -13,7 +13,11 @@ from dataclasses import dataclass
 
 PAYLOAD_MAX = 1400  # RTP payload bytes: 1400 + 12 + 8 + 20 fits a 1500-byte Ethernet MTU
 PAYLOAD_TYPES = {"h264": 96, "h265": 96, "mjpeg": 26}
-NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900-01-01 to 1970-01-01
+NTP_EPOCH_OFFSET = 2_208_988_800
+GSO_MAX_SEGMENTS = 64  # Linux UDP_MAX_SEGMENTS
+GSO_MAX_BYTES = (
+    65_000  # one UDP send carries at most 65,507 bytes  # seconds from 1900-01-01 to 1970-01-01
+)
 
 _STAMP = struct.Struct(">HII")
 _SIZE = struct.Struct(">H")
@@ -204,11 +208,12 @@ def wire_frame(payloads: list[bytes], payload_type: int, key: bool) -> WireFrame
         udp += pkt
     gso: list[tuple[int, int, int]] = []
     i = 0
-    while i < len(sizes):  # a GSO run: equal sizes, the last one may be shorter
+    while i < len(sizes):  # a GSO run: equal sizes, the last one may be shorter, < 64 KB
+        most = min(GSO_MAX_SEGMENTS, GSO_MAX_BYTES // sizes[i])
         j = i + 1
-        while j < len(sizes) and sizes[j] == sizes[i] and j - i < 60:
+        while j < len(sizes) and sizes[j] == sizes[i] and j - i < most:
             j += 1
-        if j < len(sizes) and sizes[j] < sizes[i] and j - i < 60:
+        if j < len(sizes) and sizes[j] < sizes[i] and j - i < most:
             j += 1
         gso.append((udp_off[i], udp_off[j - 1] + sizes[j - 1], sizes[i]))
         i = j

@@ -153,3 +153,10 @@ def test_sender_report_layout() -> None:
     assert pkt[0] == 0x80 and pkt[1] == 200 and struct.unpack_from(">H", pkt, 2)[0] == 6
     assert struct.unpack_from(">I", pkt, 8)[0] == 1_700_000_000 + 2_208_988_800
     assert len(pkt) % 4 == 0 and pkt[28 + 1] == 202 and pkt[-7] == 203
+
+
+def test_gso_runs_fit_one_udp_send() -> None:
+    wf = wire_frame([bytes(1400)] * 100 + [bytes(10)], 96, key=True)
+    assert all(end - start <= 65_507 and (end - start) // seg <= 64 for start, end, seg in wf.gso)
+    assert wf.gso[0][0] == 0 and wf.gso[-1][1] == len(wf.udp)
+    assert all(a[1] == b[0] for a, b in zip(wf.gso, wf.gso[1:], strict=False))
