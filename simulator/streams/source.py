@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import heapq
 import math
 import random
@@ -126,8 +127,10 @@ class UdpOut:
                 return len(buf)
             except BlockingIOError:
                 raise
-            except OSError:
-                self.gso = False  # no GSO here: fall back to one datagram per packet
+            except OSError as exc:
+                if exc.errno in (errno.EIO, errno.EINVAL, errno.ENOPROTOOPT, errno.EOPNOTSUPP):
+                    self.gso = False  # no GSO here: one datagram per packet from now on
+                # otherwise: this frame one datagram per packet (what was sent is sent again)
         sent = 0
         for i, (off, size) in enumerate(zip(wf.udp_offsets, wf.udp_sizes, strict=True)):
             if keep is None or keep[i]:
