@@ -211,9 +211,6 @@ class RtspServer:
                 if session.conn.transport:
                     session.conn.transport.abort()
 
-    def clients_of(self, stream: Stream) -> int:
-        return sum(1 for c in stream.clients if c.playing)
-
     async def _reap(self) -> None:
         while True:
             await asyncio.sleep(min(1.0, self.limits.timeout_s / 4))

@@ -24,6 +24,7 @@ from simulator.streams.faults import FaultApplier, FaultState
 from simulator.streams.rtsp import Limits, RtspServer
 from simulator.streams.scenes import SceneSpec
 from simulator.streams.source import Loop, Pacer, Stream, UdpOut
+from simulator.timeline import Event
 
 
 @dataclass
@@ -208,7 +209,7 @@ class CameraServer:
         host = f"[{self.opts.host}]" if ":" in self.opts.host else self.opts.host
         return f"rtsp://{host}:{self.rtsp_port}/{camera}/{stream}"
 
-    def inject(self, event, loop_time: float | None = None) -> None:  # noqa: ANN001
+    def inject(self, event: Event, loop_time: float | None = None) -> None:
         """Apply one fault event now (durations in wall-clock seconds)."""
         now = asyncio.get_running_loop().time() if loop_time is None else loop_time
         self.faults.apply(event, now, 1.0)

@@ -18,7 +18,6 @@ import random
 import socket
 import struct
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simulator.streams.encoder import Clip
@@ -198,7 +197,6 @@ class Pacer:
     client_buffer_bytes: int = 2_000_000
     batch_s: float = 0.002  # frames due this soon are sent in the same pass (one timer each)
     lateness: Histogram = field(default_factory=Histogram)
-    on_stalled: Callable[[Client], None] | None = None
     epoch: float = 0.0
 
     def __post_init__(self) -> None:
