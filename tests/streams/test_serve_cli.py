@@ -1,0 +1,71 @@
+"""`camsim serve` as a user runs it: URLs on stdout, a real client, Ctrl-C, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TINY = Path(__file__).with_name("tiny.yaml")
+CAMSIM = [sys.executable, "-c", "from simulator.cli import main; main()"]
+
+
+def test_serve_lists_urls_serves_and_stops_on_ctrl_c(clip_dir: Path) -> None:
+    cmd = [*CAMSIM, "serve", str(TINY), "--rtsp-port", "0", "--api-port", "0",
+           "--cache", str(clip_dir), "--loop-seconds", "2",
+           "--cameras", "h264cam-002,h265cam-001", "--speed", "100"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None and proc.stdout is not None
+        for line in proc.stderr:
+            if line.startswith("camsim serve:"):
+                break
+        assert "2 cameras, 3 streams" in line and "127.0.0.1" in line
+        urls = [proc.stdout.readline().split() for _ in range(2)]
+        assert [len(u) for u in urls] == [2, 1]  # h264cam-002 has a sub stream
+        probe = subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=codec_name",
+                "-of",
+                "csv=p=0",
+                urls[1][0],
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert probe.stdout.strip() == "hevc", probe.stderr
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and "camsim serve: stopped" in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--shard", "3/2"], "--shard"),
+        (["--cameras", "nope-001"], "unknown camera"),
+        (["--user", "admin"], "--password"),
+        (["--set", "cameras.0.fps=0"], "cameras.0.fps"),
+        (["--timeline", "/nonexistent/t.jsonl"], "cannot read timeline"),
+    ],
+)
+def test_serve_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CAMSIM_RTSP_PASSWORD"}
+    run = subprocess.run(
+        [*CAMSIM, "serve", str(TINY), *args], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert run.returncode == 2
+    assert run.stderr.startswith("camsim: error:") and message in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
