@@ -56,8 +56,10 @@ class StreamCounters:
 
     frames_sent: int = 0  # frames that left for at least one client
     bytes_sent: int = 0  # bytes written to clients, all clients together
-    packets: int = 0  # RTP packets emitted (for RTCP SR)
-    octets: int = 0  # RTP payload octets emitted (for RTCP SR)
+    packets: int = 0  # RTP packets emitted in the UDP layout (for RTCP SR)
+    octets: int = 0  # RTP payload octets emitted in the UDP layout (for RTCP SR)
+    tcp_packets: int = 0  # the same in the TCP layout
+    tcp_octets: int = 0
     client_drops: int = 0  # frames not sent to a client because it was too slow
     fault_drops: int = 0  # frames withheld by a fault (freeze, frame drops, outage)
     late_resyncs: int = 0  # times the stream fell too far behind and skipped ahead

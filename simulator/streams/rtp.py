@@ -12,6 +12,9 @@ import struct
 from dataclasses import dataclass
 
 PAYLOAD_MAX = 1400  # RTP payload bytes: 1400 + 12 + 8 + 20 fits a 1500-byte Ethernet MTU
+#: RTP payload bytes over RTSP/TCP: no MTU there, and ffmpeg-based clients drop interleaved
+#: packets above 8192 bytes. Fewer, larger packets cost less to send.
+TCP_PAYLOAD_MAX = 8000
 PAYLOAD_TYPES = {"h264": 96, "h265": 96, "mjpeg": 26}
 NTP_EPOCH_OFFSET = 2_208_988_800
 GSO_MAX_SEGMENTS = 64  # Linux UDP_MAX_SEGMENTS
@@ -184,7 +187,9 @@ class WireFrame:
     udp_sizes: tuple[int, ...]
     gso: tuple[tuple[int, int, int], ...]  # (start, end, segment size): runs of equal packets
     key: bool
-    packets: int = 0
+    packets: int = 0  # UDP layout
+    tcp_packets: int = 0
+    tcp_sizes: tuple[int, ...] = ()
 
     def stamped(self, tcp: bool, seq: int, ts: int, ssrc: int) -> bytearray:
         """A copy of the TCP or UDP layout with consecutive sequence numbers from `seq`."""
@@ -193,16 +198,25 @@ class WireFrame:
         return stamp(self.udp, self.udp_offsets, seq, ts, ssrc)
 
 
-def wire_frame(payloads: list[bytes], payload_type: int, key: bool) -> WireFrame:
-    """Lay out one frame's payloads as RTP packets (marker bit on the last one)."""
+def wire_frame(
+    payloads: list[bytes], payload_type: int, key: bool, tcp_payloads: list[bytes] | None = None
+) -> WireFrame:
+    """Lay out one frame's payloads as RTP packets (marker bit on the last one); TCP may use
+    its own, larger payloads."""
+
+    def packets(parts: list[bytes]) -> list[bytes]:
+        last = len(parts) - 1
+        return [bytes([0x80, (0x80 if i == last else 0) | payload_type]) + bytes(10) + p
+                for i, p in enumerate(parts)]  # fmt: skip
+
     tcp, udp = bytearray(), bytearray()
-    tcp_off, udp_off, sizes = [], [], []
-    for i, p in enumerate(payloads):
-        marker = 0x80 if i == len(payloads) - 1 else 0
-        pkt = bytes([0x80, marker | payload_type]) + bytes(10) + p
+    tcp_off, tcp_sizes, udp_off, sizes = [], [], [], []
+    for pkt in packets(payloads if tcp_payloads is None else tcp_payloads):
         tcp += b"$\x00" + _SIZE.pack(len(pkt))
         tcp_off.append(len(tcp))
+        tcp_sizes.append(len(pkt))
         tcp += pkt
+    for pkt in packets(payloads):
         udp_off.append(len(udp))
         sizes.append(len(pkt))
         udp += pkt
@@ -219,7 +233,7 @@ def wire_frame(payloads: list[bytes], payload_type: int, key: bool) -> WireFrame
         i = j
     return WireFrame(
         bytes(tcp), tuple(tcp_off), bytes(udp), tuple(udp_off), tuple(sizes), tuple(gso), key,
-        len(payloads),
+        len(payloads), len(tcp_off), tuple(tcp_sizes),
     )  # fmt: skip
 
 

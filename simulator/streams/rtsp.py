@@ -271,7 +271,7 @@ class RtspServer:
         if method == "PLAY":
             if session.stream.faults.offline:
                 return 503, sh, b""
-            seq, ts = session.stream.next_key()
+            seq, ts = session.stream.next_key(session.client.tcp is not None)
             session.client.playing = True
             session.client.waiting_key = True
             self.pacer.start(session.stream)

@@ -25,6 +25,7 @@ from simulator.streams.faults import FaultState
 from simulator.streams.metrics import Histogram, StreamCounters
 from simulator.streams.rtp import (
     PAYLOAD_TYPES,
+    TCP_PAYLOAD_MAX,
     WireFrame,
     filler_h264,
     filler_h265,
@@ -52,12 +53,10 @@ class Loop:
 
     @classmethod
     def of(cls, clip: Clip) -> Loop:
-        pt = PAYLOAD_TYPES[clip.codec]
-        frames = [
-            wire_frame(packetize(clip.codec, units), pt, key)
-            for units, key in zip(clip.frames, clip.keyframes, strict=True)
-        ]
-        return cls(clip, frames)
+        return cls(
+            clip,
+            [_frame(clip.codec, u, k) for u, k in zip(clip.frames, clip.keyframes, strict=True)],
+        )
 
     def with_filler(self, factor: float) -> list[WireFrame]:
         """The loop with filler NAL units making it `factor` times bigger (JPEG: unchanged)."""
@@ -68,18 +67,16 @@ class Loop:
             if filler is None or factor <= 1:
                 self.spiked[factor] = self.frames
             else:
-                pt = PAYLOAD_TYPES[c.codec]
                 self.spiked[factor] = [
-                    wire_frame(
-                        packetize(
-                            c.codec, [*units, filler(int(sum(map(len, units)) * (factor - 1)))]
-                        ),
-                        pt,
-                        key,
-                    )
+                    _frame(c.codec, [*units, filler(int(sum(map(len, units)) * (factor - 1)))], key)
                     for units, key in zip(c.frames, c.keyframes, strict=True)
                 ]
         return self.spiked[factor]
+
+
+def _frame(codec: str, units: list[bytes], key: bool) -> WireFrame:
+    pt = PAYLOAD_TYPES[codec]
+    return wire_frame(packetize(codec, units), pt, key, packetize(codec, units, TCP_PAYLOAD_MAX))
 
 
 @dataclass(eq=False)
@@ -152,7 +149,8 @@ class Stream:
     offset: int  # loop position of slot 0
     seed: int
     clients: list[Client] = field(default_factory=list)
-    seq: int = 0
+    seq: int = 0  # next sequence number, UDP layout
+    seq_tcp: int = 0  # next sequence number, TCP layout (larger packets)
     n: int = 0  # next frame slot
     loop: Loop | None = None
     need_key: bool = True
@@ -164,6 +162,7 @@ class Stream:
     def __post_init__(self) -> None:
         self.loop = self.day
         self.seq = self.seed & 0xFFFF
+        self.seq_tcp = (self.seed >> 16) & 0xFFFF
         self.rng = random.Random(self.seed)
 
     @property
@@ -173,18 +172,18 @@ class Stream:
     def rtp_ts(self, n: int) -> int:
         return int(round((n + self.phase) * CLOCK / self.clip.fps) + self.ssrc) & 0xFFFFFFFF
 
-    def next_key(self) -> tuple[int, int]:
+    def next_key(self, tcp: bool) -> tuple[int, int]:
         """(sequence number, RTP timestamp) of the next keyframe a new client will get."""
         loop = self.loop or self.day
         frames = loop.frames
         count = len(frames)
-        n, seq = self.n, self.seq
+        n, seq = self.n, self.seq_tcp if tcp else self.seq
         for _ in range(count):
             wf = frames[(n + self.offset) % count]
             if wf.key:
                 return seq & 0xFFFF, self.rtp_ts(n)
             if not self.need_key:
-                seq += wf.packets
+                seq += wf.tcp_packets if tcp else wf.packets
             n += 1
         return seq & 0xFFFF, self.rtp_ts(n)
 
@@ -297,9 +296,10 @@ class Pacer:
             s.counters.fault_drops += 1
             return
         s.need_key = False
-        keep = None
+        keep = keep_tcp = None
         if f.loss_until > now and f.loss_rate > 0:
             keep = [s.rng.random() >= f.loss_rate for _ in range(wf.packets)]
+            keep_tcp = [s.rng.random() >= f.loss_rate for _ in range(wf.tcp_packets)]
         ts = s.rtp_ts(s.n)
         tcp_bufs: dict[int, bytearray] = {}
         udp_buf: bytearray | None = None
@@ -317,11 +317,11 @@ class Pacer:
                     continue
                 data = tcp_bufs.get(c.channel)
                 if data is None:
-                    buf = wf.stamped(True, s.seq, ts, s.ssrc)
+                    buf = wf.stamped(True, s.seq_tcp, ts, s.ssrc)
                     if c.channel:
                         set_channel(buf, wf.tcp_offsets, c.channel)
-                    if keep is not None:
-                        buf = _keep_tcp(buf, wf, keep)
+                    if keep_tcp is not None:
+                        buf = _keep_tcp(buf, wf, keep_tcp)
                     data = tcp_bufs[c.channel] = buf  # never changed after this: shared
                 c.tcp.write(data)
                 size = len(data)
@@ -345,8 +345,12 @@ class Pacer:
             s.counters.bytes_sent += size
             sent_any = True
         s.seq = (s.seq + wf.packets) & 0xFFFF
-        s.counters.packets += wf.packets
-        s.counters.octets += len(wf.udp) - 12 * wf.packets
+        s.seq_tcp = (s.seq_tcp + wf.tcp_packets) & 0xFFFF
+        counters = s.counters
+        counters.packets += wf.packets
+        counters.octets += len(wf.udp) - 12 * wf.packets
+        counters.tcp_packets += wf.tcp_packets
+        counters.tcp_octets += len(wf.tcp) - 16 * wf.tcp_packets
         if sent_any:
             s.counters.frames_sent += 1
 
@@ -356,15 +360,16 @@ class Pacer:
             return
         wall = time.time() + s.faults.clock_offset_s
         ts = s.rtp_ts(s.n) - int((self.due(s, s.n) - s.last_sr) * CLOCK)
-        pkt = sender_report(
-            s.ssrc, wall, ts, s.counters.packets, s.counters.octets, f"{s.camera}@camsim", bye
-        )
+        k = s.counters
+        name = f"{s.camera}@camsim"
+        pkt = sender_report(s.ssrc, wall, ts, k.packets, k.octets, name, bye)
+        tcp_pkt = sender_report(s.ssrc, wall, ts, k.tcp_packets, k.tcp_octets, name, bye)
         for c in s.clients:
             if not c.playing:
                 continue
             if c.tcp is not None and not c.tcp.is_closing():
                 if c.tcp.get_write_buffer_size() <= self.client_buffer_bytes:
-                    c.tcp.write(interleave(pkt, c.channel + 1))
+                    c.tcp.write(interleave(tcp_pkt, c.channel + 1))
             elif c.rtcp_addr is not None and self.udp is not None:
                 with contextlib.suppress(OSError):
                     self.udp.rtcp.sendto(pkt, c.rtcp_addr)
@@ -390,7 +395,7 @@ class Pacer:
 def _keep_tcp(buf: bytearray, wf: WireFrame, keep: list[bool]) -> bytearray:
     """The interleaved frame without the packets a loss fault drops."""
     out = bytearray()
-    for off, size, k in zip(wf.tcp_offsets, wf.udp_sizes, keep, strict=True):
+    for off, size, k in zip(wf.tcp_offsets, wf.tcp_sizes, keep, strict=True):
         if k:
             out += buf[off - 4 : off + size]
     return out
