@@ -30,7 +30,6 @@ from simulator.model.window import WindowResult
 from simulator.scenario.schema import Scenario
 
 UTIL_BINS = 1000  # access-link utilisation histogram: 0.1 % bins up to 200 %
-PLANNING_UTIL = 0.8
 TB = 1e12
 
 
@@ -184,24 +183,6 @@ class Measures:
         unassigned = int(((self.server_of < 0) & (self.states.table.recording > 0)).sum())
         if unassigned:
             warnings.append(f"{unassigned} cameras have no recording server with room for them")
-        if sizing.servers_needed > sizing.servers_configured:
-            warnings.append(
-                f"{sizing.servers_needed} recording servers needed ({sizing.binding}), "
-                f"{sizing.servers_configured} configured"
-            )
-        for lk in links:
-            if lk.p99_util > PLANNING_UTIL:
-                warnings.append(f"link {lk.name}: p99 utilisation {lk.p99_util:.0%} > 80 %")
-            if lk.loss_fraction > 0 or lk.window_loss_fraction > 0:
-                warnings.append(f"link {lk.name}: loses traffic (buffer overflow)")
-        for srv in servers:
-            if srv.storage_needed_tb > srv.usable_tb:
-                warnings.append(
-                    f"server {srv.name}: needs {srv.storage_needed_tb:.0f} TB, "
-                    f"has {srv.usable_tb:.0f} TB usable"
-                )
-            if srv.ingest_p99_mbps > srv.ingest_limit_mbps:
-                warnings.append(f"server {srv.name}: ingest p99 over its limit")
         e2e = window.end_to_end_s
         return Results(
             scenario=sc.name,

@@ -64,3 +64,53 @@ def flags(results: Results) -> list[Flag]:
     for server in results.servers:
         out.extend(Flag("server", server.name, c) for c in server_checks(server))
     return out
+
+
+def findings(results: Results) -> list[str]:
+    """What the reader should look at, as sentences: the model's own warnings, then every
+    failed check."""
+    out = list(results.warnings)
+    s = results.sizing
+    links = {lk.name: lk for lk in results.links}
+    servers = {sv.name: sv for sv in results.servers}
+    for flag in flags(results):
+        if flag.subject == "servers":
+            out.append(
+                f"{s.servers_needed} recording servers needed (binding: {s.binding}), "
+                f"{s.servers_configured} configured"
+            )
+        elif flag.subject == "storage":
+            out.append(
+                f"storage: {s.storage_needed_tb:,.0f} TB needed, "
+                f"{s.storage_usable_tb:,.0f} TB usable"
+            )
+        elif flag.subject == "link":
+            lk = links[flag.name]
+            out.append(f"link {lk.name}: " + _LINK_TEXT[flag.check](lk))
+        else:
+            sv = servers[flag.name]
+            out.append(f"server {sv.name}: " + _SERVER_TEXT[flag.check](sv))
+    return out
+
+
+_LINK_TEXT = {
+    f"p99_util>{PLANNING_UTIL:g}": lambda lk: (
+        f"p99 utilisation {lk.p99_util:.0%} above the {PLANNING_UTIL:.0%} planning line"
+    ),
+    "loss>0": lambda lk: f"loses {lk.loss_fraction:.3%} of its traffic (per-second model)",
+    "window_loss>0": lambda lk: (
+        f"loses {lk.window_loss_fraction:.3%} of its traffic in the busiest window"
+    ),
+}
+_SERVER_TEXT = {
+    "ingest_max>limit": lambda sv: (
+        f"ingest peaks at {sv.ingest_max_mbps:,.0f} Mbps, limit {sv.ingest_limit_mbps:,.0f}"
+    ),
+    "cameras>max_streams": lambda sv: f"{sv.cameras} cameras, at most {sv.max_streams} streams",
+    "write_iops_p99>capacity": lambda sv: (
+        f"write IOPS p99 {sv.write_iops_p99:,.0f}, capacity {sv.iops_capacity:,.0f}"
+    ),
+    "storage_needed>usable": lambda sv: (
+        f"needs {sv.storage_needed_tb:,.0f} TB, has {sv.usable_tb:,.0f} TB usable"
+    ),
+}

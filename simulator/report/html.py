@@ -8,7 +8,7 @@ from pathlib import Path
 
 from simulator.model.results import Results
 from simulator.report._atomic import atomic_write_text
-from simulator.report.checks import PLANNING_UTIL
+from simulator.report.checks import PLANNING_UTIL, findings
 from simulator.report.jsonreport import SCHEMA
 from simulator.report.tables import FLAG, Table, all_tables, headline
 
@@ -72,8 +72,9 @@ def render_html(results: Results) -> str:
         f"{PLANNING_UTIL:.0%}, any loss, ingest, streams, write IOPS or storage above what the "
         "server has.</p>",
     ]
-    if results.warnings:
-        items = "".join(f"<li>{escape(w)}</li>" for w in results.warnings)
+    found = findings(results)
+    if found:
+        items = "".join(f"<li>{escape(w)}</li>" for w in found)
         parts.append(f'<h2>Warnings</h2>\n<ul class="warnings">{items}</ul>')
     tables = all_tables(results)
     parts += [table_html(t) for t in tables[:2]]

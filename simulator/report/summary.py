@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from simulator.model.results import Results
+from simulator.report.checks import findings
 from simulator.report.tables import FLAG, Table, all_tables, headline
 
 WIDTH = 100
@@ -39,9 +40,10 @@ def summary_text(results: Results) -> str:
     for table in all_tables(results):
         lines += render_table(table)
         lines.append("")
-    if results.warnings:
+    found = findings(results)
+    if found:
         lines.append("Warnings")
-        for w in results.warnings:
+        for w in found:
             lines += textwrap.wrap(
                 w, WIDTH, initial_indent=f"{FLAG} ", subsequent_indent="  ", break_on_hyphens=False
             )
