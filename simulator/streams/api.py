@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 MAX_HEAD = 8192
 MAX_BODY = 65536
+REQUEST_TIMEOUT_S = 10.0  # a connection that has not sent a whole request by then is closed
 
 
 def cameras_json(server: CameraServer) -> list[dict[str, Any]]:
@@ -110,6 +111,10 @@ class _Http(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
+        self.timer = asyncio.get_running_loop().call_later(REQUEST_TIMEOUT_S, transport.abort)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.timer.cancel()
 
     def data_received(self, data: bytes) -> None:
         self.buf += data
@@ -172,6 +177,8 @@ class _Http(asyncio.Protocol):
             400: "Bad Request",
             404: "Not Found",
             405: "Method Not Allowed",
+            413: "Payload Too Large",
+            431: "Request Header Fields Too Large",
         }
         head = (
             f"HTTP/1.1 {status} {reason.get(status, 'Error')}\r\nContent-Type: {ctype}\r\n"

@@ -124,3 +124,21 @@ def test_api_rejects_bad_fault_requests(served) -> None:  # noqa: ANN001
     assert served.api("/api/cameras/h264cam-001/faults", {"kind": "jitter", "x": 1})[0] == 400
     status, text = served.api("/metrics")
     assert status == 200 and "camsim_frame_send_lateness_seconds_bucket" in text
+
+
+def test_api_answers_malformed_http_and_closes(served) -> None:  # noqa: ANN001
+    import socket
+
+    cases = [
+        (b"NONSENSE\r\n\r\n", b"400"),
+        (b"GET /" + b"a" * 9000, b"431"),
+        (b"POST /api/cameras/x/faults HTTP/1.1\r\nContent-Length: 999999\r\n\r\n", b"413"),
+        (b"GET /api/cameras/h264cam-001/faults HTTP/1.1\r\n\r\n", b"405"),
+    ]
+    for payload, status in cases:
+        with socket.create_connection(("127.0.0.1", served.api_port), timeout=10) as s:
+            s.sendall(payload)
+            answer = b""
+            while chunk := s.recv(65536):
+                answer += chunk
+        assert answer.split(b" ")[1] == status, answer[:80]
