@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,42 @@ def test_serve_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -
     assert run.returncode == 2
     assert run.stderr.startswith("camsim: error:") and message in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_timeline_faults_reach_the_wire(clip_dir: Path, tmp_path: Path) -> None:
+    from rtspclient import RawClient
+
+    from simulator.timeline import Event, write_jsonl
+
+    timeline = tmp_path / "t.jsonl"
+    events = [
+        Event(100.0, "camera_down", camera="h264cam-002"),  # at speed 20: 5 s after start
+        Event(200.0, "camera_up", camera="h264cam-002"),  # 10 s after start
+    ]
+    with open(timeline, "w") as f:
+        write_jsonl(events, f)
+    cmd = [*CAMSIM, "serve", str(TINY), "--rtsp-port", "0", "--api-port", "0",
+           "--cache", str(clip_dir), "--loop-seconds", "2", "--cameras", "h264cam-002",
+           "--timeline", str(timeline), "--speed", "20", "--quiet"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith("camsim serve:"):
+                break
+        port = int(line.split("rtsp://127.0.0.1:")[1].split("/")[0])
+        url = f"rtsp://127.0.0.1:{port}/h264cam-002/main"
+        client = RawClient(port)
+        client.play_tcp(url)
+        assert client.closed_by_server(timeout=20), "camera_down closes the session"
+        client.close()
+        probe = RawClient(port)
+        assert probe.request("DESCRIBE", url).status == 503
+        deadline = time.monotonic() + 30
+        while probe.request("DESCRIBE", url).status != 200:
+            assert time.monotonic() < deadline, "camera_up brings it back"
+            time.sleep(0.3)
+        probe.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
