@@ -70,6 +70,8 @@ def metrics_text(server: CameraServer) -> str:
          lambda s: s.counters.client_drops),
         ("camsim_stream_fault_drops_total", ctr, "frames withheld by faults",
          lambda s: s.counters.fault_drops),
+        ("camsim_stream_send_lateness_seconds_total", ctr, "sum of frame send lateness",
+         lambda s: round(s.counters.lateness_sum, 6)),
     ]  # fmt: skip
     for name, kind, text, fn in per:
         lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]

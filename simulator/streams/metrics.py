@@ -63,3 +63,5 @@ class StreamCounters:
     client_drops: int = 0  # frames not sent to a client because it was too slow
     fault_drops: int = 0  # frames withheld by a fault (freeze, frame drops, outage)
     late_resyncs: int = 0  # times the stream fell too far behind and skipped ahead
+    lateness_sum: float = 0.0  # seconds, over frames sent
+    lateness_max: float = 0.0  # seconds, worst frame so far

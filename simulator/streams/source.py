@@ -262,7 +262,12 @@ class Pacer:
             s.counters.late_resyncs += 1
         else:
             self._send(s, now)
-            self.lateness.observe(max(0.0, time.monotonic() - due))
+            late = max(0.0, time.monotonic() - due)
+            self.lateness.observe(late)
+            k = s.counters
+            k.lateness_sum += late
+            if late > k.lateness_max:
+                k.lateness_max = late
             s.n += 1
         if now - s.last_sr >= SR_INTERVAL_S:
             self._sender_report(s)

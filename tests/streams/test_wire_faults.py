@@ -124,6 +124,8 @@ def test_api_rejects_bad_fault_requests(served) -> None:  # noqa: ANN001
     assert served.api("/api/cameras/h264cam-001/faults", {"kind": "jitter", "x": 1})[0] == 400
     status, text = served.api("/metrics")
     assert status == 200 and "camsim_frame_send_lateness_seconds_bucket" in text
+    assert 'camsim_stream_send_lateness_max_seconds{camera="h264cam-001",stream="main"}' in text
+    assert 'camsim_stream_frames_sent_total{camera="all",stream="all"}' in text
 
 
 def test_api_answers_malformed_http_and_closes(served) -> None:  # noqa: ANN001
