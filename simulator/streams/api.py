@@ -82,6 +82,15 @@ def metrics_text(server: CameraServer) -> str:
             lines.append(f'{name}{{camera="{s.camera}",stream="{s.name}"}} {v}')
         lines.append(f'{name}{{camera="all",stream="all"}} {total}')
     lines += [
+        "# HELP camsim_stream_send_lateness_max_seconds worst frame send lateness",
+        "# TYPE camsim_stream_send_lateness_max_seconds gauge",
+    ]
+    for s in server.streams.values():
+        lines.append(
+            f'camsim_stream_send_lateness_max_seconds{{camera="{s.camera}",stream="{s.name}"}} '
+            f"{s.counters.lateness_max:.6f}"
+        )
+    lines += [
         "# HELP camsim_camera_faults_active faults in effect",
         "# TYPE camsim_camera_faults_active gauge",
     ]
