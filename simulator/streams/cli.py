@@ -87,6 +87,7 @@ def timeline(scenario: str, out: str | None, seed: int | None, overrides: tuple[
               "auto: when at most 8 cameras) or each group (shared clips).")  # fmt: skip
 @click.option("--no-udp", is_flag=True, help="Offer RTP over TCP only.")
 @click.option("--no-gso", is_flag=True, help="Send one UDP datagram per RTP packet.")
+@click.option("--no-sei", is_flag=True, help="No SEI with camera id and send time in frames.")
 @click.option("--batch-ms", default=2.0, show_default=True, type=click.FloatRange(0, 20),
               help="Send frames due within this window together (fewer wake-ups, up to this "
               "much early).")  # fmt: skip
@@ -134,6 +135,7 @@ def serve(scenario: str, overrides: tuple[str, ...], **kw: object) -> None:
         auth_scheme=kw["auth_scheme"],  # type: ignore[arg-type]
         udp=not kw["no_udp"],
         gso=not kw["no_gso"],
+        sei=not kw["no_sei"],
         progress=sys.stderr.isatty(),
         batch_s=kw["batch_ms"] / 1000,  # type: ignore[operator]
     )

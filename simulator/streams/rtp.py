@@ -173,6 +173,36 @@ def packetize(codec: str, units: list[bytes], mtu: int = PAYLOAD_MAX) -> list[by
     return packetize_jpeg(units[0], mtu)
 
 
+# -- Per-frame SEI: camera id and send time (user data unregistered, payload type 5) ---------
+
+SEI_UUID = b"camsim-send-time"  # 16 bytes, none zero: no emulation prevention needed
+SEI_FIELD = 48  # camera id (32 bytes, space padded) + send time (16 hex digits, µs since 1970)
+SEI_PLACEHOLDER = b"\x7f" * SEI_FIELD
+
+
+def sei_nal(codec: str, data: bytes = SEI_PLACEHOLDER) -> bytes:
+    """An SEI NAL unit (H.264 type 6, H.265 prefix SEI 39) carrying `data` after SEI_UUID."""
+    body = bytes([5, len(SEI_UUID) + len(data)]) + SEI_UUID + data + b"\x80"
+    return (b"\x06" if codec == "h264" else b"\x4e\x01") + body
+
+
+def sei_data(camera: str, unix_time: float) -> bytes:
+    """The SEI field: who sent the frame and when (its wall clock)."""
+    return camera.encode()[:32].ljust(32) + f"{int(unix_time * 1e6):016x}".encode()
+
+
+def parse_sei(payload: bytes) -> tuple[str, float] | None:
+    """(camera id, send time) from an RTP payload holding a camsim SEI, else None."""
+    i = payload.find(SEI_UUID)
+    if i < 0:
+        return None
+    field = payload[i + len(SEI_UUID) : i + len(SEI_UUID) + SEI_FIELD]
+    try:
+        return field[:32].decode().rstrip(), int(field[32:], 16) / 1e6
+    except ValueError:
+        return None
+
+
 # -- Frames ready for the wire ----------------------------------------------------------------
 
 
@@ -190,6 +220,8 @@ class WireFrame:
     packets: int = 0  # UDP layout
     tcp_packets: int = 0
     tcp_sizes: tuple[int, ...] = ()
+    sei_tcp: int = -1  # where the SEI field is in `tcp` (-1: none)
+    sei_udp: int = -1
 
     def stamped(self, tcp: bool, seq: int, ts: int, ssrc: int) -> bytearray:
         """A copy of the TCP or UDP layout with consecutive sequence numbers from `seq`."""

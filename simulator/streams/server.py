@@ -46,6 +46,7 @@ class ServeOptions:
     auth_scheme: str = "digest"
     udp: bool = True
     gso: bool = True
+    sei: bool = True  # camera id and send time in an SEI message in every H.26x frame
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ class CameraServer:
         t0 = time.perf_counter()
         specs = [spec for p in self.plans for pair in p.streams.values() for spec in pair]
         clips = ClipCache(self.opts.cache_dir, self.opts.progress).get_many(specs)
-        loops = {spec: Loop.of(clip) for spec, clip in clips.items()}
+        loops = {spec: Loop.of(clip, self.opts.sei) for spec, clip in clips.items()}
         self.clip_stats = [(spec, clips[spec].bitrate_bps) for spec in clips]
         for p in self.plans:
             for name, (day, night) in p.streams.items():

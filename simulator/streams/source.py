@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import heapq
 import math
@@ -25,12 +26,16 @@ from simulator.streams.faults import FaultState
 from simulator.streams.metrics import Histogram, StreamCounters
 from simulator.streams.rtp import (
     PAYLOAD_TYPES,
+    SEI_PLACEHOLDER,
+    SEI_UUID,
     TCP_PAYLOAD_MAX,
     WireFrame,
     filler_h264,
     filler_h265,
     interleave,
     packetize,
+    sei_data,
+    sei_nal,
     sender_report,
     set_channel,
     wire_frame,
@@ -49,14 +54,14 @@ class Loop:
 
     clip: Clip
     frames: list[WireFrame]
+    sei: bool = True
     spiked: dict[float, list[WireFrame]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, clip: Clip) -> Loop:
-        return cls(
-            clip,
-            [_frame(clip.codec, u, k) for u, k in zip(clip.frames, clip.keyframes, strict=True)],
-        )
+    def of(cls, clip: Clip, sei: bool = True) -> Loop:
+        """Packetise a clip; with `sei`, every H.26x frame carries camera id and send time."""
+        pairs = zip(clip.frames, clip.keyframes, strict=True)
+        return cls(clip, [_frame(clip.codec, u, k, sei) for u, k in pairs], sei)
 
     def with_filler(self, factor: float) -> list[WireFrame]:
         """The loop with filler NAL units making it `factor` times bigger (JPEG: unchanged)."""
@@ -68,15 +73,34 @@ class Loop:
                 self.spiked[factor] = self.frames
             else:
                 self.spiked[factor] = [
-                    _frame(c.codec, [*units, filler(int(sum(map(len, units)) * (factor - 1)))], key)
+                    _frame(
+                        c.codec,
+                        [*units, filler(int(sum(map(len, units)) * (factor - 1)))],
+                        key,
+                        self.sei,
+                    )
                     for units, key in zip(c.frames, c.keyframes, strict=True)
                 ]
         return self.spiked[factor]
 
 
-def _frame(codec: str, units: list[bytes], key: bool) -> WireFrame:
+def _frame(codec: str, units: list[bytes], key: bool, sei: bool) -> WireFrame:
+    """Packetise one frame, with a placeholder SEI before its first slice if `sei`."""
+    sei = sei and codec in ("h264", "h265")
+    if sei:
+        first = next((i for i, u in enumerate(units) if _vcl(codec, u)), 0)
+        units = [*units[:first], sei_nal(codec), *units[first:]]
     pt = PAYLOAD_TYPES[codec]
-    return wire_frame(packetize(codec, units), pt, key, packetize(codec, units, TCP_PAYLOAD_MAX))
+    wf = wire_frame(packetize(codec, units), pt, key, packetize(codec, units, TCP_PAYLOAD_MAX))
+    if not sei:
+        return wf
+    mark = SEI_UUID + SEI_PLACEHOLDER
+    n = len(SEI_UUID)
+    return dataclasses.replace(wf, sei_tcp=wf.tcp.find(mark) + n, sei_udp=wf.udp.find(mark) + n)
+
+
+def _vcl(codec: str, nal: bytes) -> bool:
+    return 1 <= nal[0] & 0x1F <= 5 if codec == "h264" else (nal[0] >> 1) & 0x3F < 32
 
 
 @dataclass(eq=False)
@@ -307,6 +331,7 @@ class Pacer:
             keep_tcp = [s.rng.random() >= f.loss_rate for _ in range(wf.tcp_packets)]
         ts = s.rtp_ts(s.n)
         tcp_bufs: dict[int, bytearray] = {}
+        sei = b""
         udp_buf: bytearray | None = None
         sent_any = False
         for c in s.clients:
@@ -323,6 +348,9 @@ class Pacer:
                 data = tcp_bufs.get(c.channel)
                 if data is None:
                     buf = wf.stamped(True, s.seq_tcp, ts, s.ssrc)
+                    if wf.sei_tcp >= 0:
+                        sei = sei or sei_data(s.camera, time.time() + f.clock_offset_s)
+                        buf[wf.sei_tcp : wf.sei_tcp + len(sei)] = sei
                     if c.channel:
                         set_channel(buf, wf.tcp_offsets, c.channel)
                     if keep_tcp is not None:
@@ -333,6 +361,9 @@ class Pacer:
             elif c.rtp_addr is not None and self.udp is not None:
                 if udp_buf is None:
                     udp_buf = wf.stamped(False, s.seq, ts, s.ssrc)
+                    if wf.sei_udp >= 0:
+                        sei = sei or sei_data(s.camera, time.time() + f.clock_offset_s)
+                        udp_buf[wf.sei_udp : wf.sei_udp + len(sei)] = sei
                 try:
                     size = self.udp.send_frame(udp_buf, wf, c.rtp_addr, keep)
                 except BlockingIOError:

@@ -149,3 +149,22 @@ def test_several_clients_share_one_source(served) -> None:  # noqa: ANN001
     common = seen[0] & seen[1]
     assert len(common) >= 10
     assert len({ssrc for _, _, ssrc in seen[0] | seen[1]}) == 1
+
+
+def test_frames_carry_camera_id_and_send_time(served) -> None:  # noqa: ANN001
+    import time
+
+    from rtspclient import RawClient
+
+    from simulator.streams.rtp import parse_sei
+
+    for path in ("h264cam-002/sub", "h265cam-001/main"):
+        client = RawClient(served.port)
+        client.play_tcp(f"rtsp://127.0.0.1:{served.port}/{path}")
+        got = [parse_sei(p) for ch, p in client.packets(2.5) if ch == 0]
+        client.close()
+        stamps = [x for x in got if x is not None]
+        assert len(stamps) >= 5, path
+        assert {cam for cam, _ in stamps} == {path.split("/")[0]}
+        assert all(abs(t - time.time()) < 30 for _, t in stamps)
+        assert [t for _, t in stamps] == sorted(t for _, t in stamps)
