@@ -187,6 +187,7 @@ class Stream:
         self.loop = self.day
         self.seq = self.seed & 0xFFFF
         self.seq_tcp = (self.seed >> 16) & 0xFFFF
+        self.sei_id = sei_data(self.camera, 0)[:32]
         self.rng = random.Random(self.seed)
 
     @property
@@ -229,6 +230,7 @@ class Pacer:
         self._count = 0
         self._wake: asyncio.TimerHandle | None = None
         self._wake_at = 0.0
+        self._sei_clock: bytes | None = None
 
     def due(self, s: Stream, n: int) -> float:
         return self.epoch + (n + s.phase) / s.clip.fps
@@ -259,6 +261,7 @@ class Pacer:
         After MAX_PASS_S of sending it yields, so RTSP requests and the API are answered
         even when the process cannot keep up (streams then resynchronise, see _tick)."""
         self._wake = None
+        self._sei_clock = None
         heap = self._heap
         start = now = self.loop.time()
         while heap and heap[0][0] <= now + self.batch_s:
@@ -272,6 +275,14 @@ class Pacer:
         if heap:
             self._wake_at = heap[0][0]
             self._wake = self.loop.call_at(self._wake_at, self._drain)
+
+    def _sei(self, s: Stream) -> bytes:
+        """The SEI field of a frame sent now: camera id and its wall clock (read once a pass)."""
+        if s.faults.clock_offset_s:
+            return sei_data(s.camera, time.time() + s.faults.clock_offset_s)
+        if self._sei_clock is None:
+            self._sei_clock = sei_data("", time.time())[32:]
+        return s.sei_id + self._sei_clock
 
     def _tick(self, s: Stream, due: float, now: float) -> None:
         for c in s.clients:
@@ -349,7 +360,7 @@ class Pacer:
                 if data is None:
                     buf = wf.stamped(True, s.seq_tcp, ts, s.ssrc)
                     if wf.sei_tcp >= 0:
-                        sei = sei or sei_data(s.camera, time.time() + f.clock_offset_s)
+                        sei = sei or self._sei(s)
                         buf[wf.sei_tcp : wf.sei_tcp + len(sei)] = sei
                     if c.channel:
                         set_channel(buf, wf.tcp_offsets, c.channel)
@@ -362,7 +373,7 @@ class Pacer:
                 if udp_buf is None:
                     udp_buf = wf.stamped(False, s.seq, ts, s.ssrc)
                     if wf.sei_udp >= 0:
-                        sei = sei or sei_data(s.camera, time.time() + f.clock_offset_s)
+                        sei = sei or self._sei(s)
                         udp_buf[wf.sei_udp : wf.sei_udp + len(sei)] = sei
                 try:
                     size = self.udp.send_frame(udp_buf, wf, c.rtp_addr, keep)
