@@ -36,8 +36,12 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from simulator.model.perframe import city, simulate_perframe, window_frames  # noqa: E402
-from simulator.model.window import WindowResult, simulate_window  # noqa: E402
+from simulator.model.perframe import city, simulate_perframe  # noqa: E402
+from simulator.model.window import (  # noqa: E402
+    WindowResult,
+    simulate_window,
+    window_frames,  # noqa: E402
+)
 from simulator.model.world import simulate  # noqa: E402
 from simulator.scenario import Scenario, validate  # noqa: E402
 

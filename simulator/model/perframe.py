@@ -23,20 +23,10 @@ import simpy
 
 from simulator.model.cameras import CameraTable, camera_table
 from simulator.model.links import NetworkLink, network_links
-from simulator.model.traffic import SUB_GOP_S, frame_schedule
-from simulator.model.window import LinkWindow, WindowResult
+from simulator.model.window import Frames, LinkWindow, WindowResult, window_frames
 from simulator.scenario.schema import Link, Scenario
 
 MTU = 1500.0  # bytes per packet at most
-
-
-@dataclass
-class Frames:
-    """The frames offered to the network: one entry per frame, any order."""
-
-    cam: np.ndarray  # int, camera index
-    send: np.ndarray  # send time at the camera, s
-    size: np.ndarray  # bytes
 
 
 @dataclass
@@ -240,25 +230,6 @@ def _groups(keys: np.ndarray, values: np.ndarray) -> list[tuple[int, np.ndarray]
         return []
     cut = np.flatnonzero(keys[1:] != keys[:-1]) + 1
     return [(int(k[0]), v) for k, v in zip(np.split(keys, cut), np.split(values, cut), strict=True)]
-
-
-def window_frames(
-    table: CameraTable,
-    main_bps: np.ndarray,
-    sub_bps: np.ndarray,
-    t0: float,
-    rng: np.random.Generator,
-) -> Frames:
-    """The frames `simulate_window` draws from the same arguments and an identically seeded rng.
-
-    Mirrors its first lines (main stream, then sub-stream, zero-size frames kept here and
-    dropped by both models), so both models can be fed identical frames.
-    """
-    cam_m, t_m, s_m = frame_schedule(main_bps, table.fps, table.gop, t0, rng)
-    sub_gop = np.maximum(np.round(table.sub_fps * SUB_GOP_S), 1).astype(np.int64)
-    cam_s, t_s, s_s = frame_schedule(sub_bps, table.sub_fps, sub_gop, t0, rng)
-    return Frames(np.concatenate([cam_m, cam_s]), np.concatenate([t_m, t_s]),
-                  np.concatenate([s_m, s_s]))  # fmt: skip
 
 
 @dataclass

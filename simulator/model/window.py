@@ -37,6 +37,34 @@ class WindowResult:
     end_to_end_s: np.ndarray  # camera → centre, frames delivered whole
 
 
+@dataclass
+class Frames:
+    """The frames offered to the network in the window: one entry per frame."""
+
+    cam: np.ndarray  # int, camera index
+    send: np.ndarray  # send time at the camera, s
+    size: np.ndarray  # bytes
+
+
+def window_frames(
+    table: CameraTable,
+    main_bps: np.ndarray,
+    sub_bps: np.ndarray,
+    t0: float,
+    rng: np.random.Generator,
+) -> Frames:
+    """Every main- and sub-stream frame of every camera over the rates' seconds from t0
+    (zero-size frames, from cameras that do not send, left out)."""
+    cam_m, t_m, s_m = frame_schedule(main_bps, table.fps, table.gop, t0, rng)
+    sub_gop = np.maximum(np.round(table.sub_fps * SUB_GOP_S), 1).astype(np.int64)
+    cam_s, t_s, s_s = frame_schedule(sub_bps, table.sub_fps, sub_gop, t0, rng)
+    size = np.concatenate([s_m, s_s])
+    keep = size > 0
+    return Frames(
+        np.concatenate([cam_m, cam_s])[keep], np.concatenate([t_m, t_s])[keep], size[keep]
+    )
+
+
 def simulate_window(
     table: CameraTable,
     main_bps: np.ndarray,
@@ -52,15 +80,8 @@ def simulate_window(
     main_bps/sub_bps: (cameras, seconds) rates already zero for cameras that do not send.
     path: each district's active link (None: unreachable); core: None when down.
     """
-    cam_m, t_m, s_m = frame_schedule(main_bps, table.fps, table.gop, t0, rng)
-    sub_gop = np.maximum(np.round(table.sub_fps * SUB_GOP_S), 1).astype(np.int64)
-    cam_s, t_s, s_s = frame_schedule(sub_bps, table.sub_fps, sub_gop, t0, rng)
-    cam = np.concatenate([cam_m, cam_s])
-    send = np.concatenate([t_m, t_s])
-    size0 = np.concatenate([s_m, s_s])
-    del cam_m, t_m, s_m, cam_s, t_s, s_s
-    keep = size0 > 0
-    cam, send, size0 = cam[keep], send[keep], size0[keep]
+    f = window_frames(table, main_bps, sub_bps, t0, rng)
+    cam, send, size0 = f.cam, f.send, f.size
     district = table.district[cam]
 
     links: dict[str, LinkWindow] = {}

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import math
 import numbers
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from simulator.model.results import LinkStats, Results, ServerStats
+from simulator.model.results import Results
 from simulator.report._atomic import atomic_write_text
 from simulator.report.checks import PLANNING_UTIL, flags
 
@@ -56,43 +57,6 @@ def clean(value: Any) -> Any:
     raise TypeError(f"report.json cannot hold a {type(value).__name__}")
 
 
-def _link(link: LinkStats) -> dict[str, Any]:
-    return {
-        "name": link.name,
-        "kind": link.kind,
-        "count": link.count,
-        "capacity_mbps": link.capacity_mbps,
-        "mean_util": link.mean_util,
-        "p99_util": link.p99_util,
-        "max_util": link.max_util,
-        "loss_fraction": link.loss_fraction,
-        "window_loss_fraction": link.window_loss_fraction,
-        "mean_delay_ms": link.mean_delay_ms,
-        "p99_delay_ms": link.p99_delay_ms,
-        "max_delay_ms": link.max_delay_ms,
-        "down_hours": link.down_hours,
-    }
-
-
-def _server(s: ServerStats) -> dict[str, Any]:
-    return {
-        "name": s.name,
-        "cameras": s.cameras,
-        "max_streams": s.max_streams,
-        "ingest_limit_mbps": s.ingest_limit_mbps,
-        "ingest_mean_mbps": s.ingest_mean_mbps,
-        "ingest_p99_mbps": s.ingest_p99_mbps,
-        "ingest_max_mbps": s.ingest_max_mbps,
-        "write_iops_mean": s.write_iops_mean,
-        "write_iops_p99": s.write_iops_p99,
-        "iops_capacity": s.iops_capacity,
-        "write_capacity_mbps": s.write_capacity_mbps,
-        "usable_tb": s.usable_tb,
-        "storage_needed_tb": s.storage_needed_tb,
-        "down_hours": s.down_hours,
-    }
-
-
 def to_json_dict(results: Results) -> dict[str, Any]:
     """The report as plain JSON data (schema camsim.report/1), floats already rounded."""
     r = results.recording
@@ -116,8 +80,8 @@ def to_json_dict(results: Results) -> dict[str, Any]:
             "storage_usable_tb": z.storage_usable_tb,
             "daily_write_tb": z.daily_write_tb,
         },
-        "links": [_link(link) for link in results.links],
-        "servers": [_server(s) for s in results.servers],
+        "links": [asdict(link) for link in results.links],
+        "servers": [asdict(s) for s in results.servers],
         "recording": {
             "expected_hours": r.expected_hours,
             "recorded_hours": r.recorded_hours,

@@ -317,13 +317,18 @@ class RtspServer:
             raise _NotFound
         return stream, track
 
-    def _describe(self, req: Request) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _available(self, url: str) -> Stream | int:
+        """The stream a URL names if it can be played now, else the status to answer."""
         try:
-            stream, _ = self._stream(req.url)
+            stream, _ = self._stream(url)
         except _NotFound:
-            return 404, [], b""
-        if stream.faults.offline:
-            return 503, [], b""
+            return 404
+        return 503 if stream.faults.offline else stream
+
+    def _describe(self, req: Request) -> tuple[int, list[tuple[str, str]], bytes]:
+        stream = self._available(req.url)
+        if isinstance(stream, int):
+            return stream, [], b""
         host = urlsplit(req.url).hostname or "0.0.0.0"
         body = describe(
             stream.clip, host, f"camsim {stream.camera} {stream.name}", stream.ssrc
@@ -334,12 +339,9 @@ class RtspServer:
     def _setup(
         self, conn: RtspConnection, req: Request
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        try:
-            stream, _ = self._stream(req.url)
-        except _NotFound:
-            return 404, [], b""
-        if stream.faults.offline:
-            return 503, [], b""
+        stream = self._available(req.url)
+        if isinstance(stream, int):
+            return stream, [], b""
         if "session" in req.headers:
             return 459, [], b""  # one track per stream: nothing to add to a session
         tp = parse_transport(req.headers.get("transport", ""))

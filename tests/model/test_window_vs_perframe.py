@@ -26,8 +26,8 @@ import numpy as np
 import pytest
 
 from simulator.model.links import NetworkLink
-from simulator.model.perframe import MTU, City, city, simulate_perframe, window_frames
-from simulator.model.window import WindowResult, simulate_window
+from simulator.model.perframe import MTU, City, city, simulate_perframe
+from simulator.model.window import WindowResult, simulate_window, window_frames
 from simulator.scenario import validate
 
 EXACT = 1e-9
