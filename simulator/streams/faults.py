@@ -30,7 +30,7 @@ TIMED = {
 INJECTABLE = {*TIMED, "camera_down", "camera_up", "reconnect_storm", "clock_jump"}
 
 
-@dataclass
+@dataclass(slots=True)
 class FaultState:
     """What one camera shows on the wire now; times are on the server's event-loop clock."""
 

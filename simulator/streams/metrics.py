@@ -50,7 +50,7 @@ class Histogram:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class StreamCounters:
     """What one camera stream has sent and dropped."""
 

@@ -1,9 +1,9 @@
 """RTP packetisation (RFC 6184 H.264, RFC 7798 H.265, RFC 2435 JPEG) and RTCP sender reports.
 
-A clip frame is packetised once into a WireFrame: the RTP packets of one access unit with
-zeroed sequence number, timestamp and SSRC, laid out both for TCP-interleaved delivery
-(`$`, channel, length before each packet) and for UDP. Serving a frame then costs one copy
-and one `pack_into` per packet (`stamp`), shared by every client of the camera.
+A clip frame is packetised once into a WireFrame: the payloads of one access unit's RTP
+packets, laid out for UDP and for TCP-interleaved delivery (`$`, channel, length before each
+packet) as gather lists. Serving a frame then packs one header per packet and hands the
+list to `writev`/`sendmsg`: the payload bytes are never copied in Python.
 """
 
 from __future__ import annotations
@@ -16,13 +16,10 @@ PAYLOAD_MAX = 1400  # RTP payload bytes: 1400 + 12 + 8 + 20 fits a 1500-byte Eth
 #: packets above 8192 bytes. Fewer, larger packets cost less to send.
 TCP_PAYLOAD_MAX = 8000
 PAYLOAD_TYPES = {"h264": 96, "h265": 96, "mjpeg": 26}
-NTP_EPOCH_OFFSET = 2_208_988_800
+NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900-01-01 to 1970-01-01
 GSO_MAX_SEGMENTS = 64  # Linux UDP_MAX_SEGMENTS
-GSO_MAX_BYTES = (
-    65_000  # one UDP send carries at most 65,507 bytes  # seconds from 1900-01-01 to 1970-01-01
-)
+GSO_MAX_BYTES = 65_000  # one UDP send carries at most 65,507 bytes
 
-_STAMP = struct.Struct(">HII")
 _SIZE = struct.Struct(">H")
 
 
@@ -205,53 +202,79 @@ def parse_sei(payload: bytes) -> tuple[str, float] | None:
 
 # -- Frames ready for the wire ----------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class WireFrame:
-    """One access unit's RTP packets with zero seq/timestamp/SSRC, for TCP and for UDP."""
-
-    tcp: bytes  # per packet: '$', channel 0, length, RTP packet
-    tcp_offsets: tuple[int, ...]  # where each RTP header starts in `tcp`
-    udp: bytes  # RTP packets back to back
-    udp_offsets: tuple[int, ...]
-    udp_sizes: tuple[int, ...]
-    gso: tuple[tuple[int, int, int], ...]  # (start, end, segment size): runs of equal packets
-    key: bool
-    packets: int = 0  # UDP layout
-    tcp_packets: int = 0
-    tcp_sizes: tuple[int, ...] = ()
-    sei_tcp: int = -1  # where the SEI field is in `tcp` (-1: none)
-    sei_udp: int = -1
-
-    def stamped(self, tcp: bool, seq: int, ts: int, ssrc: int) -> bytearray:
-        """A copy of the TCP or UDP layout with consecutive sequence numbers from `seq`."""
-        if tcp:
-            return stamp(self.tcp, self.tcp_offsets, seq, ts, ssrc)
-        return stamp(self.udp, self.udp_offsets, seq, ts, ssrc)
+_TCP_HEAD = struct.Struct(">BBHBBHII")  # '$', channel, length; RTP V=2, M|PT, seq, ts, SSRC
+_UDP_HEAD = struct.Struct(">BBHII")
+HEAD_BYTES = {True: 16, False: 12}
 
 
-def wire_frame(
-    payloads: list[bytes], payload_type: int, key: bool, tcp_payloads: list[bytes] | None = None
-) -> WireFrame:
-    """Lay out one frame's payloads as RTP packets (marker bit on the last one); TCP may use
-    its own, larger payloads."""
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """One frame's RTP packets for one transport, as a gather list for `writev`/`sendmsg`.
 
-    def packets(parts: list[bytes]) -> list[bytes]:
-        last = len(parts) - 1
-        return [bytes([0x80, (0x80 if i == last else 0) | payload_type]) + bytes(10) + p
-                for i, p in enumerate(parts)]  # fmt: skip
+    Payloads are shared slices of the clip; only the headers (sequence number, timestamp,
+    SSRC, and the interleaved channel over TCP) and the SEI field change from frame to frame,
+    so sending a frame packs a few headers and copies nothing."""
 
-    tcp, udp = bytearray(), bytearray()
-    tcp_off, tcp_sizes, udp_off, sizes = [], [], [], []
-    for pkt in packets(payloads if tcp_payloads is None else tcp_payloads):
-        tcp += b"$\x00" + _SIZE.pack(len(pkt))
-        tcp_off.append(len(tcp))
-        tcp_sizes.append(len(pkt))
-        tcp += pkt
-    for pkt in packets(payloads):
-        udp_off.append(len(udp))
-        sizes.append(len(pkt))
-        udp += pkt
+    tcp: bool
+    parts: tuple[memoryview | None, ...]  # None where a header or the SEI field goes
+    heads: tuple[tuple[int, int, int], ...]  # per packet: (index in parts, RTP size, M|PT)
+    sei: int  # index of the SEI field in parts, -1 if none
+    gso: tuple[tuple[int, int, int], ...]  # UDP: (first packet, end packet, segment size)
+    nbytes: int  # on the wire, headers included
+    payload_bytes: int  # RTP payload octets (for sender reports)
+
+    @property
+    def packets(self) -> int:
+        return len(self.heads)
+
+    def gather(self, seq: int, ts: int, ssrc: int, sei: bytes = b"", channel: int = 0) -> list:
+        """The frame's buffers with consecutive sequence numbers from `seq`."""
+        parts = list(self.parts)
+        if self.tcp:
+            pack = _TCP_HEAD.pack
+            for i, size, mpt in self.heads:
+                parts[i] = pack(0x24, channel, size, 0x80, mpt, seq, ts, ssrc)
+                seq = (seq + 1) & 0xFFFF
+        else:
+            pack = _UDP_HEAD.pack
+            for i, _, mpt in self.heads:
+                parts[i] = pack(0x80, mpt, seq, ts, ssrc)
+                seq = (seq + 1) & 0xFFFF
+        if self.sei >= 0:
+            parts[self.sei] = sei or SEI_PLACEHOLDER
+        return parts
+
+    def packet_parts(self, parts: list, first: int, end: int) -> list:
+        """The buffers of packets first..end-1 of a gathered frame."""
+        heads = self.heads
+        stop = heads[end][0] if end < len(heads) else len(parts)
+        return parts[heads[first][0] : stop]
+
+    def stamped(self, seq: int, ts: int, ssrc: int, sei: bytes = b"", channel: int = 0) -> bytes:
+        """The frame as one buffer (what `gather` sends)."""
+        return b"".join(self.gather(seq, ts, ssrc, sei, channel))
+
+
+def layout(payloads: list[bytes], payload_type: int, tcp: bool, sei: bool = False) -> Layout:
+    """Lay out one frame's payloads as RTP packets, the marker bit on the last one. With
+    `sei`, the placeholder of an SEI NAL unit (`sei_nal`) becomes the frame's SEI field."""
+    parts: list[memoryview | None] = []
+    heads, sizes = [], []
+    mark = SEI_UUID + SEI_PLACEHOLDER if sei else b""
+    field = -1
+    for k, payload in enumerate(payloads):
+        heads.append((len(parts), HEAD_BYTES[False] + len(payload), payload_type | (
+            0x80 if k == len(payloads) - 1 else 0)))  # fmt: skip
+        sizes.append(HEAD_BYTES[tcp] + len(payload))
+        parts.append(None)
+        view = memoryview(payload)
+        at = payload.find(mark) if mark and field < 0 else -1
+        if at >= 0:
+            at += len(SEI_UUID)
+            field = len(parts) + 1
+            parts += [view[:at], None, view[at + SEI_FIELD :]]
+        else:
+            parts.append(view)
     gso: list[tuple[int, int, int]] = []
     i = 0
     while i < len(sizes):  # a GSO run: equal sizes, the last one may be shorter, < 64 KB
@@ -261,33 +284,39 @@ def wire_frame(
             j += 1
         if j < len(sizes) and sizes[j] < sizes[i] and j - i < most:
             j += 1
-        gso.append((udp_off[i], udp_off[j - 1] + sizes[j - 1], sizes[i]))
+        gso.append((i, j, sizes[i]))
         i = j
+    return Layout(tcp, tuple(parts), tuple(heads), field, tuple(gso) if not tcp else (),
+                  sum(sizes), sum(map(len, payloads)))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class WireFrame:
+    """One access unit ready for the wire, over UDP and over TCP (larger packets there)."""
+
+    key: bool
+    udp: Layout
+    tcp: Layout
+
+
+def wire_frame(
+    payloads: list[bytes],
+    payload_type: int,
+    key: bool,
+    tcp_payloads: list[bytes] | None = None,
+    sei: bool = False,
+) -> WireFrame:
+    """A frame's UDP and TCP layouts; TCP may use its own, larger payloads."""
     return WireFrame(
-        bytes(tcp), tuple(tcp_off), bytes(udp), tuple(udp_off), tuple(sizes), tuple(gso), key,
-        len(payloads), len(tcp_off), tuple(tcp_sizes),
-    )  # fmt: skip
-
-
-def stamp(template: bytes, offsets: tuple[int, ...], seq: int, ts: int, ssrc: int) -> bytearray:
-    """A copy of `template` with consecutive sequence numbers from `seq`, timestamp and SSRC."""
-    buf = bytearray(template)
-    pack = _STAMP.pack_into
-    for i, off in enumerate(offsets):
-        pack(buf, off + 2, (seq + i) & 0xFFFF, ts, ssrc)
-    return buf
+        key,
+        layout(payloads, payload_type, False, sei),
+        layout(payloads if tcp_payloads is None else tcp_payloads, payload_type, True, sei),
+    )
 
 
 def interleave(rtp_or_rtcp: bytes, channel: int) -> bytes:
     """Frame one packet for RTSP interleaved delivery (RFC 2326 §10.12)."""
     return b"$" + bytes([channel]) + _SIZE.pack(len(rtp_or_rtcp)) + rtp_or_rtcp
-
-
-def set_channel(tcp: bytearray, offsets: tuple[int, ...], channel: int) -> bytearray:
-    """Rewrite the interleaved channel of every packet of a stamped TCP frame (in place)."""
-    for off in offsets:
-        tcp[off - 3] = channel
-    return tcp
 
 
 # -- RTCP, RFC 3550 -------------------------------------------------------------------------

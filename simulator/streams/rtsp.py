@@ -94,11 +94,11 @@ class RtspConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.sessions: dict[str, Session] = {}
         self.peer = ("", 0)
+        self.fd = -1
         self.last_seen = server.loop.time()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
         self.peer = transport.get_extra_info("peername")[:2]
         if len(self.server.connections) >= self.server.limits.max_connections:
             transport.abort()
@@ -106,6 +106,7 @@ class RtspConnection(asyncio.Protocol):
         self.server.connections.add(self)
         sock = transport.get_extra_info("socket")
         if sock is not None:
+            self.fd = sock.fileno()
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if self.server.limits.sndbuf_bytes:
@@ -354,7 +355,7 @@ class RtspServer:
             return 453, [], b""
         sid = secrets.token_hex(8)
         if tp.tcp:
-            client = Client(sid, tcp=conn.transport, channel=tp.channels[0])
+            client = Client(sid, tcp=conn.transport, fd=conn.fd, channel=tp.channels[0])
             tr = f"RTP/AVP/TCP;unicast;interleaved={tp.channels[0]}-{tp.channels[1]}"
         else:
             ip = conn.peer[0]

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import errno
 import heapq
 import math
+import os
 import random
 import socket
 import struct
@@ -26,9 +26,8 @@ from simulator.streams.faults import FaultState
 from simulator.streams.metrics import Histogram, StreamCounters
 from simulator.streams.rtp import (
     PAYLOAD_TYPES,
-    SEI_PLACEHOLDER,
-    SEI_UUID,
     TCP_PAYLOAD_MAX,
+    Layout,
     WireFrame,
     filler_h264,
     filler_h265,
@@ -37,15 +36,16 @@ from simulator.streams.rtp import (
     sei_data,
     sei_nal,
     sender_report,
-    set_channel,
     wire_frame,
 )
 
 CLOCK = 90_000  # RTP clock rate of every video payload format used here
 SR_INTERVAL_S = 5.0
 MAX_PASS_S = 0.05  # longest stretch of sending before other work gets a turn
+MAX_PASS_FRAMES = 256  # frames decided before they are written
 RESYNC_AFTER_S = 0.5  # a stream later than this skips ahead to the current slot
 UDP_SEGMENT = 103  # Linux socket option (SOL_UDP) for UDP generic segmentation offload
+IOV_MAX = 1024  # most buffers one writev/sendmsg takes (Linux)
 
 
 @dataclass
@@ -90,25 +90,21 @@ def _frame(codec: str, units: list[bytes], key: bool, sei: bool) -> WireFrame:
     if sei:
         first = next((i for i, u in enumerate(units) if _vcl(codec, u)), 0)
         units = [*units[:first], sei_nal(codec), *units[first:]]
-    pt = PAYLOAD_TYPES[codec]
-    wf = wire_frame(packetize(codec, units), pt, key, packetize(codec, units, TCP_PAYLOAD_MAX))
-    if not sei:
-        return wf
-    mark = SEI_UUID + SEI_PLACEHOLDER
-    n = len(SEI_UUID)
-    return dataclasses.replace(wf, sei_tcp=wf.tcp.find(mark) + n, sei_udp=wf.udp.find(mark) + n)
+    udp, tcp = packetize(codec, units), packetize(codec, units, TCP_PAYLOAD_MAX)
+    return wire_frame(udp, PAYLOAD_TYPES[codec], key, tcp, sei)
 
 
 def _vcl(codec: str, nal: bytes) -> bool:
     return 1 <= nal[0] & 0x1F <= 5 if codec == "h264" else (nal[0] >> 1) & 0x3F < 32
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Client:
     """One session's delivery of a stream: over its RTSP connection or to UDP ports."""
 
     session_id: str
     tcp: asyncio.Transport | None = None  # interleaved over the RTSP connection
+    fd: int = -1  # its socket, written directly while the transport has nothing queued
     channel: int = 0
     rtp_addr: tuple[str, int] | None = None  # UDP destination
     rtcp_addr: tuple[str, int] | None = None
@@ -127,24 +123,18 @@ class UdpOut:
     rtcp: socket.socket
     gso: bool = True
 
-    def send_frame(
-        self, buf: bytearray, wf: WireFrame, addr: tuple[str, int], keep: list[bool] | None
-    ) -> int:
-        """Send one stamped frame; returns bytes sent (raises BlockingIOError when full)."""
-        mv = memoryview(buf)
+    def send(self, lay: Layout, parts: list, addr: tuple[str, int], keep: list[bool] | None) -> int:
+        """Send one gathered frame; returns bytes sent (raises BlockingIOError when full)."""
+        sock = self.rtp
         if self.gso and keep is None:
             try:
-                for start, end, seg in wf.gso:
-                    if end - start > seg:
-                        self.rtp.sendmsg(
-                            [mv[start:end]],
-                            [(socket.SOL_UDP, UDP_SEGMENT, struct.pack("=H", seg))],
-                            0,
-                            addr,
-                        )
+                for first, end, seg in lay.gso:
+                    chunk = lay.packet_parts(parts, first, end)
+                    if end - first > 1:
+                        sock.sendmsg(chunk, [(socket.SOL_UDP, UDP_SEGMENT, _SEG[seg])], 0, addr)
                     else:
-                        self.rtp.sendto(mv[start:end], addr)
-                return len(buf)
+                        sock.sendmsg(chunk, (), 0, addr)
+                return lay.nbytes
             except BlockingIOError:
                 raise
             except OSError as exc:
@@ -152,14 +142,42 @@ class UdpOut:
                     self.gso = False  # no GSO here: one datagram per packet from now on
                 # otherwise: this frame one datagram per packet (what was sent is sent again)
         sent = 0
-        for i, (off, size) in enumerate(zip(wf.udp_offsets, wf.udp_sizes, strict=True)):
-            if keep is None or keep[i]:
-                self.rtp.sendto(mv[off : off + size], addr)
+        for k, (_, size, _) in enumerate(lay.heads):
+            if keep is None or keep[k]:
+                sock.sendmsg(lay.packet_parts(parts, k, k + 1), (), 0, addr)
                 sent += size
         return sent
 
 
-@dataclass(eq=False)
+class _Segments(dict):
+    """GSO segment sizes as the socket option wants them, built once per size."""
+
+    def __missing__(self, seg: int) -> bytes:
+        self[seg] = value = struct.pack("=H", seg)
+        return value
+
+
+_SEG = _Segments()
+
+
+def _write_tcp(c: Client, parts: list, nbytes: int) -> None:
+    """Write a gathered frame to a client's connection, behind anything already queued."""
+    t = c.tcp
+    assert t is not None
+    if c.fd < 0 or len(parts) > IOV_MAX or t.get_write_buffer_size():
+        t.write(b"".join(parts))
+        return
+    try:
+        n = os.writev(c.fd, parts)
+    except BlockingIOError:
+        n = 0
+    except OSError:
+        return  # the connection is broken: the transport will notice and end its sessions
+    if n < nbytes:
+        t.write(b"".join(parts)[n:])
+
+
+@dataclass(eq=False, slots=True)
 class Stream:
     """A camera's main or sub stream: its loop(s), RTP state and clients."""
 
@@ -182,8 +200,12 @@ class Stream:
     last_sr: float = 0.0
     last_send: float = 0.0
     counters: StreamCounters = field(default_factory=StreamCounters)
+    period: float = field(init=False)  # seconds between frames
+    sei_id: bytes = field(init=False)  # the camera's part of the SEI field
+    rng: random.Random = field(init=False)  # draws of this stream's faults
 
     def __post_init__(self) -> None:
+        self.period = 1.0 / self.clip.fps
         self.loop = self.day
         self.seq = self.seed & 0xFFFF
         self.seq_tcp = (self.seed >> 16) & 0xFFFF
@@ -208,7 +230,7 @@ class Stream:
             if wf.key:
                 return seq & 0xFFFF, self.rtp_ts(n)
             if not self.need_key:
-                seq += wf.tcp_packets if tcp else wf.packets
+                seq += wf.tcp.packets if tcp else wf.udp.packets
             n += 1
         return seq & 0xFFFF, self.rtp_ts(n)
 
@@ -231,6 +253,7 @@ class Pacer:
         self._wake: asyncio.TimerHandle | None = None
         self._wake_at = 0.0
         self._sei_clock: bytes | None = None
+        self._out: list[tuple] = []  # what this pass writes, see _flush
 
     def due(self, s: Stream, n: int) -> float:
         return self.epoch + (n + s.phase) / s.clip.fps
@@ -258,20 +281,28 @@ class Pacer:
     def _drain(self) -> None:
         """Send every frame due now (or within `batch_s`), then sleep until the next one.
 
-        After MAX_PASS_S of sending it yields, so RTSP requests and the API are answered
-        even when the process cannot keep up (streams then resynchronise, see _tick)."""
+        A pass first decides what every due frame sends (`_tick`), then writes it all
+        (`_flush`): the Python work and the system calls each run in one stretch, which
+        keeps both in the CPU's caches. After MAX_PASS_S it yields, so RTSP requests and the
+        API are answered even when the process cannot keep up (streams then resynchronise)."""
         self._wake = None
         self._sei_clock = None
         heap = self._heap
         start = now = self.loop.time()
-        while heap and heap[0][0] <= now + self.batch_s:
-            due, _, s = heapq.heappop(heap)
-            self._tick(s, due, now)
+        horizon = now + self.batch_s
+        while heap and heap[0][0] <= horizon:
+            for _ in range(MAX_PASS_FRAMES):
+                if not heap or heap[0][0] > horizon:
+                    break
+                due, _, s = heapq.heappop(heap)
+                self._tick(s, due, now)
+            self._flush()
             now = time.monotonic()  # the event loop's clock
             if now - start > MAX_PASS_S:
                 self._wake_at = now
                 self._wake = self.loop.call_soon(self._drain)  # type: ignore[assignment]
                 return
+            horizon = now + self.batch_s
         if heap:
             self._wake_at = heap[0][0]
             self._wake = self.loop.call_at(self._wake_at, self._drain)
@@ -285,6 +316,7 @@ class Pacer:
         return s.sei_id + self._sei_clock
 
     def _tick(self, s: Stream, due: float, now: float) -> None:
+        """Queue a stream's frame due at `due` (or resynchronise it) and schedule its next."""
         for c in s.clients:
             if c.playing:
                 break
@@ -297,16 +329,11 @@ class Pacer:
             s.counters.late_resyncs += 1
         else:
             self._send(s, now)
-            late = max(0.0, time.monotonic() - due)
-            self.lateness.observe(late)
-            k = s.counters
-            k.lateness_sum += late
-            if late > k.lateness_max:
-                k.lateness_max = late
+            self._out.append((None, None, due, None, s.counters))  # lateness, once written
             s.n += 1
         if now - s.last_sr >= SR_INTERVAL_S:
             self._sender_report(s)
-        nxt = self.epoch + (s.n + s.phase) / s.clip.fps
+        nxt = self.epoch + (s.n + s.phase) * s.period
         f = s.faults
         if f.jitter_until > nxt and f.jitter_s > 0:
             nxt = max(nxt + s.rng.uniform(0, f.jitter_s), s.last_send)
@@ -315,91 +342,106 @@ class Pacer:
         heapq.heappush(self._heap, (nxt, self._count, s))
 
     def _send(self, s: Stream, now: float) -> None:
+        """Queue frame `s.n` for every client that can take it (or withhold it for a fault)."""
         f = s.faults
-        assert s.loop is not None
-        count = len(s.loop.frames)
-        pos = (s.n + s.offset) % count
-        if pos == 0:  # day/night switch at the loop seam (a keyframe)
-            s.loop = s.night if f.night else s.day
         loop = s.loop
-        frames = loop.with_filler(f.spike_factor) if f.spike_until > now else loop.frames
+        assert loop is not None
+        frames = loop.frames
+        pos = (s.n + s.offset) % len(frames)
+        if pos == 0:  # day/night switch at the loop seam (a keyframe)
+            s.loop = loop = s.night if f.night else s.day
+            frames = loop.frames
+        if f.spike_until > now:
+            frames = loop.with_filler(f.spike_factor)
         wf = frames[pos]
         if (
             f.offline
             or f.freeze_until > now
             or (f.drops_until > now and s.rng.random() < f.drop_rate)
+            or (s.need_key and not wf.key)
         ):
             s.need_key = True
             s.counters.fault_drops += 1
             return
-        if s.need_key and not wf.key:
-            s.counters.fault_drops += 1
-            return
         s.need_key = False
-        keep = keep_tcp = None
-        if f.loss_until > now and f.loss_rate > 0:
-            keep = [s.rng.random() >= f.loss_rate for _ in range(wf.packets)]
-            keep_tcp = [s.rng.random() >= f.loss_rate for _ in range(wf.tcp_packets)]
+        lossy = f.loss_until > now and f.loss_rate > 0
         ts = s.rtp_ts(s.n)
-        tcp_bufs: dict[int, bytearray] = {}
         sei = b""
-        udp_buf: bytearray | None = None
-        sent_any = False
+        tcp_parts: dict[int, list] = {}
+        udp_parts: list | None = None
+        out = self._out
+        k = s.counters
         for c in s.clients:
             if not c.playing or (c.waiting_key and not wf.key):
                 continue
             if c.tcp is not None:
-                if c.tcp.is_closing():
+                t = c.tcp
+                if t.is_closing():
                     continue
-                if c.tcp.get_write_buffer_size() > self.client_buffer_bytes:
+                if t.get_write_buffer_size() > self.client_buffer_bytes:
                     c.drops += 1
                     c.waiting_key = True
-                    s.counters.client_drops += 1
+                    k.client_drops += 1
                     continue
-                data = tcp_bufs.get(c.channel)
-                if data is None:
-                    buf = wf.stamped(True, s.seq_tcp, ts, s.ssrc)
-                    if wf.sei_tcp >= 0:
-                        sei = sei or self._sei(s)
-                        buf[wf.sei_tcp : wf.sei_tcp + len(sei)] = sei
-                    if c.channel:
-                        set_channel(buf, wf.tcp_offsets, c.channel)
-                    if keep_tcp is not None:
-                        buf = _keep_tcp(buf, wf, keep_tcp)
-                    data = tcp_bufs[c.channel] = buf  # never changed after this: shared
-                c.tcp.write(data)
-                size = len(data)
+                lay = wf.tcp
+                parts = tcp_parts.get(c.channel)
+                if parts is None:
+                    sei = sei or self._sei(s)
+                    parts = lay.gather(s.seq_tcp, ts, s.ssrc, sei, c.channel)
+                    if lossy:
+                        keep = [s.rng.random() >= f.loss_rate for _ in lay.heads]
+                        parts = _kept(lay, parts, keep)
+                    tcp_parts[c.channel] = parts
+                out.append((c, parts, sum(map(len, parts)) if lossy else lay.nbytes, None, k))
             elif c.rtp_addr is not None and self.udp is not None:
-                if udp_buf is None:
-                    udp_buf = wf.stamped(False, s.seq, ts, s.ssrc)
-                    if wf.sei_udp >= 0:
-                        sei = sei or self._sei(s)
-                        udp_buf[wf.sei_udp : wf.sei_udp + len(sei)] = sei
+                lay = wf.udp
+                if udp_parts is None:
+                    sei = sei or self._sei(s)
+                    udp_parts = lay.gather(s.seq, ts, s.ssrc, sei)
+                keep = [s.rng.random() >= f.loss_rate for _ in lay.heads] if lossy else None
+                out.append((c, udp_parts, lay, keep, k))
+        if tcp_parts or udp_parts is not None:
+            k.frames_sent += 1
+        u, t = wf.udp, wf.tcp
+        s.seq = (s.seq + len(u.heads)) & 0xFFFF
+        s.seq_tcp = (s.seq_tcp + len(t.heads)) & 0xFFFF
+        k.packets += len(u.heads)
+        k.octets += u.payload_bytes
+        k.tcp_packets += len(t.heads)
+        k.tcp_octets += t.payload_bytes
+
+    def _flush(self) -> None:
+        """Write what `_tick` queued: frames to clients, then each frame's send lateness."""
+        out, self._out = self._out, []
+        observe = self.lateness.observe
+        udp = self.udp
+        for c, parts, what, keep, k in out:
+            if c is None:  # a frame due at `what` has gone out
+                late = time.monotonic() - what
+                late = late if late > 0.0 else 0.0
+                observe(late)
+                k.lateness_sum += late
+                if late > k.lateness_max:
+                    k.lateness_max = late
+                continue
+            if c.tcp is not None:
+                _write_tcp(c, parts, what)
+                size = what
+            else:
+                assert udp is not None
                 try:
-                    size = self.udp.send_frame(udp_buf, wf, c.rtp_addr, keep)
+                    size = udp.send(what, parts, c.rtp_addr, keep)
                 except BlockingIOError:
                     c.drops += 1
                     c.waiting_key = True
-                    s.counters.client_drops += 1
+                    k.client_drops += 1
                     continue
                 except OSError:
                     continue
-            else:
-                continue
             c.waiting_key = False
             c.frames += 1
             c.bytes += size
-            s.counters.bytes_sent += size
-            sent_any = True
-        s.seq = (s.seq + wf.packets) & 0xFFFF
-        s.seq_tcp = (s.seq_tcp + wf.tcp_packets) & 0xFFFF
-        counters = s.counters
-        counters.packets += wf.packets
-        counters.octets += len(wf.udp) - 12 * wf.packets
-        counters.tcp_packets += wf.tcp_packets
-        counters.tcp_octets += len(wf.tcp) - 16 * wf.tcp_packets
-        if sent_any:
-            s.counters.frames_sent += 1
+            k.bytes_sent += size
 
     def _sender_report(self, s: Stream, bye: bool = False) -> None:
         s.last_sr = self.loop.time()
@@ -439,10 +481,10 @@ class Pacer:
             self.udp.rtcp.sendto(pkt, client.rtcp_addr)
 
 
-def _keep_tcp(buf: bytearray, wf: WireFrame, keep: list[bool]) -> bytearray:
-    """The interleaved frame without the packets a loss fault drops."""
-    out = bytearray()
-    for off, size, k in zip(wf.tcp_offsets, wf.tcp_sizes, keep, strict=True):
-        if k:
-            out += buf[off - 4 : off + size]
+def _kept(lay: Layout, parts: list, keep: list[bool]) -> list:
+    """A gathered frame without the packets a loss fault drops."""
+    out: list = []
+    for k, kept in enumerate(keep):
+        if kept:
+            out += lay.packet_parts(parts, k, k + 1)
     return out

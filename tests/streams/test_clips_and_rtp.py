@@ -14,8 +14,10 @@ from simulator.streams.rtp import (
     packetize_h265,
     packetize_jpeg,
     parse_jpeg,
+    parse_sei,
+    sei_data,
+    sei_nal,
     sender_report,
-    stamp,
     wire_frame,
 )
 from simulator.streams.scenes import SceneSpec
@@ -134,18 +136,48 @@ def test_jpeg_payloads_carry_tables_and_offsets() -> None:
     assert data == scan.scan
 
 
+def _packets(buf: bytes, tcp: bool) -> list[bytes]:
+    """Split a stamped frame into RTP packets (UDP: every packet is 1012 bytes but the last)."""
+    out, pos = [], 0
+    while pos < len(buf):
+        if tcp:
+            assert buf[pos : pos + 1] == b"$"
+            size = struct.unpack_from(">H", buf, pos + 2)[0]
+            out.append(buf[pos + 4 : pos + 4 + size])
+            pos += 4 + size
+        else:
+            out.append(buf[pos : pos + 1012])
+            pos += 1012
+    return out
+
+
 def test_wire_frames_stamp_sequence_numbers_and_group_gso_runs() -> None:
-    payloads = [bytes(1000)] * 5 + [bytes(300)]
+    payloads = [bytes([k]) * 1000 for k in range(5)] + [bytes(300)]
     wf = wire_frame(payloads, 96, key=True)
-    buf = stamp(wf.udp, wf.udp_offsets, 65534, 1234, 0xABCD)
-    seqs = [struct.unpack_from(">H", buf, o + 2)[0] for o in wf.udp_offsets]
-    assert seqs == [65534, 65535, 0, 1, 2, 3]
-    assert all(struct.unpack_from(">II", buf, o + 4) == (1234, 0xABCD) for o in wf.udp_offsets)
-    markers = [buf[o + 1] >> 7 for o in wf.udp_offsets]
-    assert markers == [0, 0, 0, 0, 0, 1]
-    assert wf.gso == ((0, len(wf.udp), 1012),)  # one sendmsg: equal segments, a shorter last
-    tcp = stamp(wf.tcp, wf.tcp_offsets, 7, 0, 0)
-    assert tcp[0:1] == b"$" and struct.unpack_from(">H", tcp, 2)[0] == 1012
+    udp = _packets(wf.udp.stamped(65534, 1234, 0xABCD), tcp=False)
+    assert [struct.unpack_from(">H", p, 2)[0] for p in udp] == [65534, 65535, 0, 1, 2, 3]
+    assert all(struct.unpack_from(">II", p, 4) == (1234, 0xABCD) for p in udp)
+    assert [p[1] >> 7 for p in udp] == [0, 0, 0, 0, 0, 1]
+    assert [p[1] & 0x7F for p in udp] == [96] * 6 and all(p[0] == 0x80 for p in udp)
+    assert [p[12:] for p in udp] == payloads
+    assert wf.udp.gso == ((0, 6, 1012),)  # one sendmsg: equal segments, a shorter last
+    assert wf.udp.nbytes == 5 * 1012 + 312 and wf.udp.payload_bytes == 5300
+    tcp = _packets(wf.tcp.stamped(7, 0, 0, channel=2), tcp=True)
+    assert [p[12:] for p in tcp] == payloads
+    assert [struct.unpack_from(">H", p, 2)[0] for p in tcp] == [7, 8, 9, 10, 11, 12]
+    raw = wf.tcp.stamped(7, 0, 0, channel=2)
+    assert raw[1] == 2 and len(raw) == wf.tcp.nbytes == 5 * 1016 + 316
+
+
+def test_wire_frames_carry_the_sei_field_where_the_placeholder_was() -> None:
+    slice_nal = b"\x65" + bytes(3000)  # an IDR slice, fragmented
+    wf = wire_frame([sei_nal("h264"), slice_nal], 96, key=True, sei=True)
+    field = sei_data("cam-007", 1_700_000_000.25)
+    for lay in (wf.udp, wf.tcp):
+        assert lay.sei >= 0
+        buf = lay.stamped(1, 2, 3, field)
+        assert parse_sei(buf) == ("cam-007", 1_700_000_000.25)
+        assert len(buf) == lay.nbytes
 
 
 def test_sender_report_layout() -> None:
@@ -157,6 +189,7 @@ def test_sender_report_layout() -> None:
 
 def test_gso_runs_fit_one_udp_send() -> None:
     wf = wire_frame([bytes(1400)] * 100 + [bytes(10)], 96, key=True)
-    assert all(end - start <= 65_507 and (end - start) // seg <= 64 for start, end, seg in wf.gso)
-    assert wf.gso[0][0] == 0 and wf.gso[-1][1] == len(wf.udp)
-    assert all(a[1] == b[0] for a, b in zip(wf.gso, wf.gso[1:], strict=False))
+    gso = wf.udp.gso
+    assert all((end - first) * seg <= 65_507 and end - first <= 64 for first, end, seg in gso)
+    assert gso[0][0] == 0 and gso[-1][1] == wf.udp.packets == 101
+    assert all(a[1] == b[0] for a, b in zip(gso, gso[1:], strict=False))
