@@ -201,11 +201,15 @@ class Stream:
     last_send: float = 0.0
     counters: StreamCounters = field(default_factory=StreamCounters)
     period: float = field(init=False)  # seconds between frames
+    ts_step: float = field(init=False)  # RTP clock ticks between frames
+    ts_base: float = field(init=False)  # RTP timestamp of slot 0 (+ 0.5, to round down)
     sei_id: bytes = field(init=False)  # the camera's part of the SEI field
     rng: random.Random = field(init=False)  # draws of this stream's faults
 
     def __post_init__(self) -> None:
         self.period = 1.0 / self.clip.fps
+        self.ts_step = CLOCK / self.clip.fps
+        self.ts_base = self.phase * self.ts_step + self.ssrc + 0.5
         self.loop = self.day
         self.seq = self.seed & 0xFFFF
         self.seq_tcp = (self.seed >> 16) & 0xFFFF
@@ -217,7 +221,7 @@ class Stream:
         return self.day.clip
 
     def rtp_ts(self, n: int) -> int:
-        return int(round((n + self.phase) * CLOCK / self.clip.fps) + self.ssrc) & 0xFFFFFFFF
+        return int(n * self.ts_step + self.ts_base) & 0xFFFFFFFF
 
     def next_key(self, tcp: bool) -> tuple[int, int]:
         """(sequence number, RTP timestamp) of the next keyframe a new client will get."""
@@ -367,7 +371,8 @@ class Pacer:
         lossy = f.loss_until > now and f.loss_rate > 0
         ts = s.rtp_ts(s.n)
         sei = b""
-        tcp_parts: dict[int, list] = {}
+        tcp_parts: list | None = None  # gathered for tcp_channel, shared by its clients
+        tcp_channel = -1
         udp_parts: list | None = None
         out = self._out
         k = s.counters
@@ -384,15 +389,16 @@ class Pacer:
                     k.client_drops += 1
                     continue
                 lay = wf.tcp
-                parts = tcp_parts.get(c.channel)
-                if parts is None:
+                if c.channel != tcp_channel:
                     sei = sei or self._sei(s)
-                    parts = lay.gather(s.seq_tcp, ts, s.ssrc, sei, c.channel)
+                    tcp_parts = lay.gather(s.seq_tcp, ts, s.ssrc, sei, c.channel)
+                    tcp_channel = c.channel
                     if lossy:
                         keep = [s.rng.random() >= f.loss_rate for _ in lay.heads]
-                        parts = _kept(lay, parts, keep)
-                    tcp_parts[c.channel] = parts
-                out.append((c, parts, sum(map(len, parts)) if lossy else lay.nbytes, None, k))
+                        tcp_parts = _kept(lay, tcp_parts, keep)
+                out.append(
+                    (c, tcp_parts, sum(map(len, tcp_parts)) if lossy else lay.nbytes, None, k)
+                )
             elif c.rtp_addr is not None and self.udp is not None:
                 lay = wf.udp
                 if udp_parts is None:
@@ -400,7 +406,7 @@ class Pacer:
                     udp_parts = lay.gather(s.seq, ts, s.ssrc, sei)
                 keep = [s.rng.random() >= f.loss_rate for _ in lay.heads] if lossy else None
                 out.append((c, udp_parts, lay, keep, k))
-        if tcp_parts or udp_parts is not None:
+        if tcp_parts is not None or udp_parts is not None:
             k.frames_sent += 1
         u, t = wf.udp, wf.tcp
         s.seq = (s.seq + len(u.heads)) & 0xFFFF
