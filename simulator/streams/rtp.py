@@ -204,7 +204,8 @@ def parse_sei(payload: bytes) -> tuple[str, float] | None:
 
 _TCP_HEAD = struct.Struct(">BBHBBHII")  # '$', channel, length; RTP V=2, M|PT, seq, ts, SSRC
 _UDP_HEAD = struct.Struct(">BBHII")
-HEAD_BYTES = {True: 16, False: 12}
+RTP_HEADER = 12
+INTERLEAVE_PREFIX = 4  # '$', channel, length (RFC 2326 §10.12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,10 +263,11 @@ def layout(payloads: list[bytes], payload_type: int, tcp: bool, sei: bool = Fals
     heads, sizes = [], []
     mark = SEI_UUID + SEI_PLACEHOLDER if sei else b""
     field = -1
+    prefix = INTERLEAVE_PREFIX if tcp else 0
     for k, payload in enumerate(payloads):
-        heads.append((len(parts), HEAD_BYTES[False] + len(payload), payload_type | (
-            0x80 if k == len(payloads) - 1 else 0)))  # fmt: skip
-        sizes.append(HEAD_BYTES[tcp] + len(payload))
+        marker = 0x80 if k == len(payloads) - 1 else 0
+        heads.append((len(parts), RTP_HEADER + len(payload), marker | payload_type))
+        sizes.append(prefix + RTP_HEADER + len(payload))
         parts.append(None)
         view = memoryview(payload)
         at = payload.find(mark) if mark and field < 0 else -1

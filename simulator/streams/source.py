@@ -257,7 +257,10 @@ class Pacer:
         self._wake: asyncio.TimerHandle | None = None
         self._wake_at = 0.0
         self._sei_clock: bytes | None = None
-        self._out: list[tuple] = []  # what this pass writes, see _flush
+        # What this pass writes (_flush), in order, as (client, parts, nbytes, None, counters)
+        # over TCP, (client, parts, layout, keep, counters) over UDP, and after each frame
+        # (None, None, due, None, counters) for its lateness.
+        self._out: list[tuple] = []
 
     def due(self, s: Stream, n: int) -> float:
         return self.epoch + (n + s.phase) / s.clip.fps
