@@ -102,6 +102,25 @@ class Window:
 
 
 @dataclass
+class Watch:
+    """What the operators saw of the incidents."""
+
+    days: float
+    incidents: int
+    detected: int
+    unseen: int  # never on a monitor while visible
+    away: int  # on a monitor only while its operator was busy or on a break
+    unnoticed: int  # on a monitor in front of an attentive operator, not noticed
+    delays_s: np.ndarray  # incident start → detection, for those detected
+    by_hour: np.ndarray  # (24, 2): incidents, detected, by local hour of the start
+    busy_share: float  # time handling incidents / time on duty
+    detection_p: float  # per look, before vigilance
+    monitors_each: int
+    max_cameras_per_operator: int  # over the hours with someone on duty
+    hours_unwatched: int  # hours of the day with nobody on duty
+
+
+@dataclass
 class Results:
     """Everything one sizing run computed."""
 
@@ -116,3 +135,4 @@ class Results:
     window: Window
     series: Series
     warnings: list[str] = field(default_factory=list)
+    watch: Watch | None = None  # operators and incidents, when the scenario has operators

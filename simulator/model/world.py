@@ -16,6 +16,7 @@ from simulator.model.cameras import CameraTable, camera_table
 from simulator.model.faults import discrete_events
 from simulator.model.links import fluid_queue, network_links
 from simulator.model.measures import Measures
+from simulator.model.operators import watch_city
 from simulator.model.recorders import assign, recorders
 from simulator.model.results import Results
 from simulator.model.states import States
@@ -79,6 +80,8 @@ def simulate(
     results = acc.results(window, w0 * tick, (w1 - w0) * tick)
     if note:
         results.warnings.append(note)
+    # drawn last, so that adding operators leaves every sizing figure as it was
+    results.watch = watch_city(scenario, np.random.default_rng(rng.integers(0, 2**63)))
     return results
 
 

@@ -253,6 +253,44 @@ class StreamFaults(Strict):
     clock_jump_s: float = 3600.0
 
 
+class Incidents(Strict):
+    """Street incidents a camera could show: a Poisson process shaped by hour and weekday.
+
+    No public source gives street-incident rates, durations or hourly profiles for French
+    city centres (REFERENCE): the rate is calibrated on Strasbourg's operators signalling 611
+    offences a year, the rest are assumptions (docs/defaults.md).
+    """
+
+    days: Annotated[float, Field(gt=0, le=366)] = 28.0  # simulated for the watch figures
+    per_camera_day: NonNegative = 0.0113  # an ordinary day; Fri/Sat nights add to it
+    visible_median_s: Positive = 120.0  # how long an incident stays visible, lognormal
+    visible_sigma: Annotated[float, Field(ge=0, le=3)] = 0.8
+    weekend_night_factor: Annotated[float, Field(ge=1, le=10)] = 2.0  # Fri/Sat 18:00-01:00
+    hourly: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: [
+            0.9, 0.8, 0.6, 0.4, 0.25, 0.15, 0.15, 0.2, 0.3, 0.35, 0.4, 0.45,
+            0.5, 0.5, 0.5, 0.55, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.0,
+        ],
+        min_length=24,
+        max_length=24,
+    )  # fmt: skip
+
+
+class Operators(Strict):
+    """The supervision centre's operators: who is on duty, what each one watches, how."""
+
+    on_duty: list[Annotated[int, Field(ge=0, le=1000)]] = Field(
+        default_factory=lambda: [2] * 7 + [4] * 12 + [3] * 5, min_length=24, max_length=24
+    )  # by hour of day
+    monitors_each: Annotated[int, Field(ge=1, le=64)] = 4
+    dwell_s: Annotated[float, Field(gt=0, le=3600)] = 10.0  # a tour step on one monitor
+    detection: Annotated[float, Field(gt=0, le=1)] | None = None  # None: from monitors_each
+    handling_mean_min: Positive = 8.0  # exponential
+    break_every_min: Positive = 30.0
+    break_min: NonNegative = 5.0
+    vigilance_at_90_min: Annotated[float, Field(gt=0, le=1)] = 0.7
+
+
 class Scenario(Strict):
     """A whole city: cameras, network, recording, and how to simulate it."""
 
@@ -265,6 +303,8 @@ class Scenario(Strict):
     network: Network
     recording: RecordingPlan
     faults: StreamFaults = StreamFaults()
+    incidents: Incidents = Incidents()
+    operators: Operators | None = None  # not modelled unless given
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

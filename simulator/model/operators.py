@@ -1,0 +1,190 @@
+"""The operators' attention, in SimPy: who sees an incident on the video wall, and how soon.
+
+The cameras are shared out among the operators on duty that hour (camera i to operator
+i mod k). Each operator has `monitors_each` monitors and tours their cameras on them: a
+monitor shows each of its cameras for `dwell_s`, in turn. A camera on screen is a chance to
+notice what it shows, with the probability the UK PSDB measured for that many monitors (REFERENCE:
+1, 4, 6, 9 monitors → 85, 74, 58, 53 %), lowered by vigilance after 30 minutes on task. An
+operator on a break, or busy handling an incident (exponential time), watches nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from simulator.model.incidents import HOUR, IncidentSet, draw_incidents
+from simulator.model.results import Watch
+from simulator.scenario.schema import Operators, Scenario
+
+#: Share of targets detected against monitors watched (UK PSDB, Aldridge; REFERENCE).
+PSDB_MONITORS = (1.0, 4.0, 6.0, 9.0)
+PSDB_DETECTED = (0.85, 0.74, 0.58, 0.53)
+VIGILANT_MIN = 30.0  # detection falls notably after about 30 minutes on task (Mackworth 1948)
+
+
+def detection_probability(monitors: int) -> float:
+    """PSDB's detection share for this many monitors, interpolated, held flat beyond 1 and 9."""
+    return float(np.interp(monitors, PSDB_MONITORS, PSDB_DETECTED))
+
+
+@dataclass
+class Tour:
+    """Where a camera is on the wall in a given hour."""
+
+    operator: int
+    slot: int  # its turn on its monitor
+    cycle_s: float  # one round of its monitor
+
+
+class Wall:
+    """The video wall: which operator shows which camera when, and who is free to look."""
+
+    def __init__(self, ops: Operators, cameras: int, start: dt.datetime) -> None:
+        self.ops = ops
+        self.cameras = cameras
+        self.start_hour = start.hour + (start.minute * 60 + start.second) / HOUR
+        staff = max(ops.on_duty)
+        self.busy_until = np.zeros(max(1, staff))
+        self.handling_s = 0.0
+        shift = (ops.break_every_min + ops.break_min) * 60.0
+        self.shift_s = shift  # one cycle of work and break
+        # stagger the operators' breaks so that they do not all leave at once
+        self.break_offset = np.arange(max(1, staff)) * shift / max(1, staff)
+
+    def on_duty(self, t: float) -> int:
+        return self.ops.on_duty[int(self.start_hour + t / HOUR) % 24]
+
+    def hour_end(self, t: float) -> float:
+        """The next time (after t) at which the hour, and so the rota, changes."""
+        offset = (self.start_hour % 1.0) * HOUR
+        return ((t + offset) // HOUR + 1) * HOUR - offset
+
+    def tour(self, camera: int, t: float) -> Tour | None:
+        k = self.on_duty(t)
+        if k == 0:
+            return None
+        op = camera % k
+        mine = (self.cameras - op + k - 1) // k  # cameras of this operator
+        rank = camera // k
+        m = self.ops.monitors_each
+        monitor = rank % m
+        on_monitor = (mine - monitor + m - 1) // m
+        return Tour(op, rank // m, on_monitor * self.ops.dwell_s)
+
+    def next_on_screen(self, camera: int, t: float) -> tuple[float, float, int | None]:
+        """(from, until, operator) of the camera's next time on screen at or after t; if
+        nobody is on duty, (the next rota change, same, None)."""
+        while True:
+            tour = self.tour(camera, t)
+            end = self.hour_end(t)
+            if tour is None:
+                return end, end, None
+            d = self.ops.dwell_s
+            q = np.floor((t - tour.slot * d) / tour.cycle_s)
+            shown = tour.slot * d + q * tour.cycle_s
+            if t >= shown + d:
+                shown += tour.cycle_s
+            start = max(t, shown)
+            if start < end:
+                return start, min(shown + d, end), tour.operator
+            t = end
+
+    def free_from(self, op: int, t: float) -> float:
+        """The first time at or after t at which the operator is neither busy nor on a break."""
+        t = max(t, float(self.busy_until[op]))
+        if self.ops.break_min <= 0:
+            return t
+        work = self.ops.break_every_min * 60.0
+        phase = (t + self.break_offset[op]) % self.shift_s
+        return t if phase < work else t + self.shift_s - phase
+
+    def vigilance(self, op: int, t: float) -> float:
+        """1 for the first 30 minutes on task, falling to `vigilance_at_90_min` at 90."""
+        on_task = (t + self.break_offset[op]) % self.shift_s / 60.0
+        if self.ops.break_min <= 0:
+            on_task = t / 60.0
+        if on_task <= VIGILANT_MIN:
+            return 1.0
+        low = self.ops.vigilance_at_90_min
+        return max(low, 1.0 - (1.0 - low) * (on_task - VIGILANT_MIN) / 60.0)
+
+
+def watch(
+    ops: Operators, cameras: int, incidents: IncidentSet, start: dt.datetime,
+    days: float, rng: np.random.Generator,
+) -> Watch:  # fmt: skip
+    """Run the incidents past the operators; same inputs and generator → same Watch."""
+    env = simpy.Environment()
+    wall = Wall(ops, cameras, start)
+    p = ops.detection if ops.detection is not None else detection_probability(ops.monitors_each)
+    handling_s = ops.handling_mean_min * 60.0
+    n = len(incidents.start_s)
+    outcome = np.zeros(n, dtype=np.int8)  # 0 unseen, 1 away, 2 unnoticed, 3 detected
+    delay = np.full(n, np.nan)
+
+    def incident(k: int) -> Generator:
+        t0 = float(incidents.start_s[k])
+        end = t0 + float(incidents.visible_s[k])
+        camera = int(incidents.camera[k])
+        yield env.timeout(t0)
+        t = t0
+        while t < end:
+            shown, until, op = wall.next_on_screen(camera, t)
+            if op is None or shown >= end:
+                t = shown
+                continue
+            if shown > env.now:
+                yield env.timeout(shown - env.now)
+            outcome[k] = max(outcome[k], 1)
+            free = wall.free_from(op, shown)
+            if free > shown:  # busy or away: the next look is once the operator is back
+                t = free
+                continue
+            outcome[k] = 2
+            if rng.random() < p * wall.vigilance(op, shown):
+                outcome[k] = 3
+                delay[k] = shown - t0
+                spent = rng.exponential(handling_s)
+                wall.busy_until[op] = shown + spent
+                wall.handling_s += spent
+                return
+            t = until
+
+    for k in range(n):
+        env.process(incident(k))
+    env.run()
+    counts = np.bincount(outcome, minlength=4)
+    by_hour = np.zeros((24, 2), dtype=np.int64)
+    np.add.at(by_hour[:, 0], incidents.hour, 1)
+    np.add.at(by_hour[:, 1], incidents.hour[outcome == 3], 1)
+    staffed = [k for k in ops.on_duty if k > 0]
+    duty_s = float(np.mean(ops.on_duty)) * 86400.0 * days
+    return Watch(
+        days=days,
+        incidents=n,
+        detected=int(counts[3]),
+        unseen=int(counts[0]),
+        away=int(counts[1]),
+        unnoticed=int(counts[2]),
+        delays_s=delay[outcome == 3],
+        by_hour=by_hour,
+        busy_share=wall.handling_s / duty_s if duty_s else 0.0,
+        detection_p=p,
+        monitors_each=ops.monitors_each,
+        max_cameras_per_operator=max(((cameras + k - 1) // k for k in staffed), default=0),
+        hours_unwatched=sum(1 for k in ops.on_duty if k == 0),
+    )
+
+
+def watch_city(scenario: Scenario, rng: np.random.Generator) -> Watch | None:
+    """The scenario's incidents past its operators (None when it has no `operators`)."""
+    if scenario.operators is None:
+        return None
+    n, start = scenario.camera_count, scenario.simulation.start
+    incidents = draw_incidents(scenario.incidents, n, start, rng)
+    return watch(scenario.operators, n, incidents, start, scenario.incidents.days, rng)
