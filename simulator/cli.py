@@ -77,7 +77,8 @@ def run(
     overrides: tuple[str, ...],
     quiet: bool,
 ) -> None:
-    """Simulate SCENARIO and report storage, servers, link loads and recording availability."""
+    """Simulate SCENARIO and report storage, servers, link loads and recording availability
+    (and, with an `operators` section, the share of incidents the operators see)."""
     from simulator.model.world import simulate
     from simulator.report import summary_text, write_report
 
@@ -109,13 +110,23 @@ def run(
 @click.option(
     "--days", type=click.FloatRange(min=0, min_open=True), default=None, help="Simulated days."
 )
+@set_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def compare(base: str, other: str, seed: int | None, days: float | None, quiet: bool) -> None:
-    """Simulate BASE and OTHER (e.g. an expansion) with the same seed and compare them."""
+def compare(
+    base: str,
+    other: str,
+    seed: int | None,
+    days: float | None,
+    overrides: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Simulate BASE and OTHER (e.g. an expansion) with the same seed and compare them;
+    --set applies to both."""
     from simulator.model.world import simulate
     from simulator.report.compare import compare_text
 
-    extra = [f"simulation.seed={seed}"] if seed is not None else []
+    extra = [*overrides]
+    extra += [f"simulation.seed={seed}"] if seed is not None else []
     extra += [f"simulation.days={days}"] if days is not None else []
     first = _load(base, tuple(extra))
     if seed is None:  # both runs draw from the base scenario's seed

@@ -237,3 +237,21 @@ def test_compare_rejects_a_bad_second_scenario(tmp_path: Path) -> None:
     assert_one_line_error(
         camsim("compare", BUNDLED / "strasbourg.yaml", bad, "-q"), str(bad), "YAML syntax"
     )
+
+
+def test_compare_applies_set_to_both_scenarios(tmp_path: Path) -> None:
+    """--set reaches both runs: half the retention, half of both cities' storage."""
+    base = ROOT / "tests" / "data" / "cbr_city.yaml"
+    once = camsim("compare", base, base, "--days", "0.05", "-q")
+    twice = camsim(
+        "compare", base, base, "--days", "0.05", "-q", "--set", "recording.retention_days=15"
+    )
+    assert once.exit_code == 0 and twice.exit_code == 0, once.output + twice.output
+
+    def storage(output: str) -> list[float]:
+        line = next(x for x in output.splitlines() if "storage needed (TB)" in x)
+        return [float(c.replace(",", "")) for c in line.rsplit(None, 3)[1:3]]
+
+    a, b = storage(once.output), storage(twice.output)
+    assert a[0] == a[1] and b[0] == b[1]
+    assert b[0] == pytest.approx(a[0] / 2, rel=0.02)
