@@ -5,17 +5,28 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from simulator.model.results import LinkStats, Results, ServerStats
+from simulator.model.results import LinkStats, Results, ServerStats, Watch
 
 PLANNING_UTIL = 0.8
 """Utilisation above which a link is flagged: the usual 80 % planning headroom rule."""
+
+MAX_CAMERAS_PER_OPERATOR = 16
+"""Cameras one operator can supervise: "no more than 16" (Wallace & Diffley 1988, UK PSDB)."""
+
+MAX_MONITORS_PER_OPERATOR = 9
+"""Monitors one operator can watch: about 9 pictures at most (Tickner & Poulton 1973)."""
+
+CAMERAS_PER_OPERATOR = f"cameras_per_operator>{MAX_CAMERAS_PER_OPERATOR}"
+MONITORS_EACH = f"monitors_each>{MAX_MONITORS_PER_OPERATOR}"
+HOURS_UNWATCHED = "hours_unwatched>0"
+"""The operator checks' names (`Flag.check`), used by the tables to flag their rows."""
 
 
 @dataclass(frozen=True)
 class Flag:
     """One thing over a limit: what it is, its name, and which check it failed."""
 
-    subject: str  # "link" | "server" | "storage" | "servers"
+    subject: str  # "link" | "server" | "storage" | "servers" | "operators"
     name: str
     check: str  # short machine-readable rule, e.g. "p99_util>0.8"
 
@@ -51,8 +62,21 @@ def server_checks(server: ServerStats) -> list[str]:
     return failed
 
 
+def watch_checks(watch: Watch) -> list[str]:
+    """Rules the operators' watch fails: too many cameras or monitors per operator, or hours
+    of the day with nobody on duty."""
+    failed = []
+    if watch.max_cameras_per_operator > MAX_CAMERAS_PER_OPERATOR:
+        failed.append(CAMERAS_PER_OPERATOR)
+    if watch.monitors_each > MAX_MONITORS_PER_OPERATOR:
+        failed.append(MONITORS_EACH)
+    if watch.hours_unwatched > 0:
+        failed.append(HOURS_UNWATCHED)
+    return failed
+
+
 def flags(results: Results) -> list[Flag]:
-    """Every failed check in the run, in report order (totals, links, servers)."""
+    """Every failed check in the run, in report order (totals, links, servers, operators)."""
     out: list[Flag] = []
     s = results.sizing
     if s.servers_needed > s.servers_configured:
@@ -63,6 +87,8 @@ def flags(results: Results) -> list[Flag]:
         out.extend(Flag("link", link.name, c) for c in link_checks(link))
     for server in results.servers:
         out.extend(Flag("server", server.name, c) for c in server_checks(server))
+    if results.watch is not None:
+        out.extend(Flag("operators", "watch", c) for c in watch_checks(results.watch))
     return out
 
 
@@ -87,6 +113,9 @@ def findings(results: Results) -> list[str]:
         elif flag.subject == "link":
             lk = links[flag.name]
             out.append(f"link {lk.name}: " + _LINK_TEXT[flag.check](lk))
+        elif flag.subject == "operators":
+            assert results.watch is not None
+            out.append("operators: " + _WATCH_TEXT[flag.check](results.watch))
         else:
             sv = servers[flag.name]
             out.append(f"server {sv.name}: " + _SERVER_TEXT[flag.check](sv))
@@ -112,5 +141,19 @@ _SERVER_TEXT = {
     ),
     "storage_needed>usable": lambda sv: (
         f"needs {sv.storage_needed_tb:,.0f} TB, has {sv.usable_tb:,.0f} TB usable"
+    ),
+}
+_WATCH_TEXT = {
+    CAMERAS_PER_OPERATOR: lambda w: (
+        f"up to {w.max_cameras_per_operator:,} cameras per operator on duty; no more than "
+        f"{MAX_CAMERAS_PER_OPERATOR} cameras per operator (Wallace & Diffley, PSDB)"
+    ),
+    MONITORS_EACH: lambda w: (
+        f"{w.monitors_each} monitors each; about {MAX_MONITORS_PER_OPERATOR} pictures at most "
+        "(Tickner & Poulton)"
+    ),
+    HOURS_UNWATCHED: lambda w: (
+        f"nobody on duty for {w.hours_unwatched} hour{'s' if w.hours_unwatched != 1 else ''} "
+        "of the day"
     ),
 }

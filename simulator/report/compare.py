@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import math
+
 from simulator.model.results import Results
 from simulator.report.summary import render_table
-from simulator.report.tables import Table, link_label, num, pct
+from simulator.report.tables import (
+    Table,
+    delay_percentiles,
+    detected_per_year,
+    link_label,
+    num,
+    pct,
+    share,
+)
+
+
+def _change(a: float, b: float, digits: int) -> str:
+    """b - a with its sign, or "-" when either is not finite."""
+    return f"{b - a:+,.{digits}f}" if math.isfinite(a) and math.isfinite(b) else "-"
 
 
 def compare_table(base: Results, other: Results) -> Table:
@@ -51,6 +66,14 @@ def compare_table(base: Results, other: Results) -> Table:
             ],
             lk.p99_util > 0.8 or lk.loss_fraction > 0,
         )
+    if base.watch is not None and other.watch is not None:
+        wa, wb = base.watch, other.watch
+        a, b = share(wa.detected, wa.incidents), share(wb.detected, wb.incidents)
+        t.add(["incidents detected %", pct(a), pct(b), _change(a * 100, b * 100, 1)], b < a)
+        a, b = detected_per_year(wa), detected_per_year(wb)
+        t.add(["incidents detected per year", num(a, 0), num(b, 0), _change(a, b, 0)])
+        a, b = delay_percentiles(wa)[0], delay_percentiles(wb)[0]
+        t.add(["median time to detection (s)", num(a, 0), num(b, 0), _change(a, b, 0)])
     return t
 
 

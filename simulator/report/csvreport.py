@@ -1,4 +1,5 @@
-"""CSV time series: links.csv, servers.csv, storage.csv, cameras.csv (see docs/report-schema.md).
+"""CSV time series: links.csv, servers.csv, storage.csv, cameras.csv, and incidents_by_hour.csv
+when the run has operators (see docs/report-schema.md).
 
 Numbers are written with CSV_DIGITS significant digits ("g" format), rows end in "\\n",
 so equal Results give identical files.
@@ -21,7 +22,10 @@ CSV_DIGITS = 6
 """Significant digits for floats in the CSV files."""
 
 CSV_FILES = ("links.csv", "servers.csv", "storage.csv", "cameras.csv")
-"""The files write_csv produces, in order."""
+"""The files write_csv produces, in order (then WATCH_CSV when the run has operators)."""
+
+WATCH_CSV = "incidents_by_hour.csv"
+"""Incidents and detections by hour of day, written only when the run has operators."""
 
 
 def fmt(x: float) -> str:
@@ -86,14 +90,28 @@ def cameras_csv(results: Results) -> str:
     return _text(["camera", "district", "server", "mean_mbps"], ([*r] for r in rows))
 
 
+def incidents_by_hour_csv(results: Results) -> str:
+    """hour (local, 0-23), incidents, detected, detected_share (empty when no incidents)."""
+    if results.watch is None:
+        raise ValueError("the run has no operators (results.watch is None)")
+    by_hour = np.asarray(results.watch.by_hour).reshape(24, 2)
+    rows = (
+        [h, int(n), int(d), d / n if n else math.nan] for h, (n, d) in enumerate(by_hour.tolist())
+    )
+    return _text(["hour", "incidents", "detected", "detected_share"], rows)
+
+
 def csv_texts(results: Results) -> dict[str, str]:
     """Every CSV file's name and exact text."""
-    return {
+    texts = {
         "links.csv": links_csv(results),
         "servers.csv": servers_csv(results),
         "storage.csv": storage_csv(results),
         "cameras.csv": cameras_csv(results),
     }
+    if results.watch is not None:
+        texts[WATCH_CSV] = incidents_by_hour_csv(results)
+    return texts
 
 
 def write_csv(results: Results, out_dir: str | Path) -> list[Path]:

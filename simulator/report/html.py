@@ -8,7 +8,13 @@ from pathlib import Path
 
 from simulator.model.results import Results
 from simulator.report._atomic import atomic_write_text
-from simulator.report.checks import PLANNING_UTIL, findings
+from simulator.report.checks import (
+    MAX_CAMERAS_PER_OPERATOR,
+    MAX_MONITORS_PER_OPERATOR,
+    PLANNING_UTIL,
+    findings,
+)
+from simulator.report.csvreport import WATCH_CSV
 from simulator.report.jsonreport import SCHEMA
 from simulator.report.tables import FLAG, Table, all_tables, headline
 
@@ -52,9 +58,19 @@ def table_html(table: Table) -> str:
     )
 
 
+def figure_html(plot_id: str, caption: str, png: bytes) -> str:
+    """One plot as a figure with the PNG embedded as base64."""
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<figure id="{plot_id}"><img alt="{escape(caption)}" '
+        f'src="data:image/png;base64,{data}">'
+        f"<figcaption>{escape(caption)}</figcaption></figure>"
+    )
+
+
 def render_html(results: Results) -> str:
     """The whole page as a string (plots rendered now, embedded as base64 PNG)."""
-    from simulator.report.plots import PLOTS
+    from simulator.report.plots import PLOTS, WATCH_PLOTS
 
     head = "".join(f"<span>{escape(k)}: <b>{escape(v)}</b></span>" for k, v in headline(results))
     parts = [
@@ -70,7 +86,14 @@ def render_html(results: Results) -> str:
         f'<p class="headline">{head}</p>',
         f"<p>Rows marked <b>{FLAG}</b> are over a limit: link p99 utilisation above "
         f"{PLANNING_UTIL:.0%}, any loss, ingest, streams, write IOPS or storage above what the "
-        "server has.</p>",
+        "server has"
+        + (
+            f"; more than {MAX_CAMERAS_PER_OPERATOR} cameras or {MAX_MONITORS_PER_OPERATOR} "
+            "monitors per operator, or hours of the day with nobody on duty"
+            if results.watch is not None
+            else ""
+        )
+        + ".</p>",
     ]
     found = findings(results)
     if found:
@@ -80,16 +103,17 @@ def render_html(results: Results) -> str:
     parts += [table_html(t) for t in tables[:2]]
     parts.append("<h2>Plots</h2>")
     for plot_id, (caption, draw) in PLOTS.items():
-        data = base64.b64encode(draw(results)).decode("ascii")
-        parts.append(
-            f'<figure id="{plot_id}"><img alt="{escape(caption)}" '
-            f'src="data:image/png;base64,{data}">'
-            f"<figcaption>{escape(caption)}</figcaption></figure>"
-        )
-    parts += [table_html(t) for t in tables[2:]]
+        parts.append(figure_html(plot_id, caption, draw(results)))
+    parts += [table_html(t) for t in tables[2:]]  # the operators' table, when there, is last
+    if results.watch is not None:
+        for plot_id, (caption, draw) in WATCH_PLOTS.items():
+            parts.append(figure_html(plot_id, caption, draw(results)))
+    csv_names = "links.csv, servers.csv, storage.csv, cameras.csv"
+    if results.watch is not None:
+        csv_names += f", {WATCH_CSV}"
     parts += [
-        f"<footer>Figures as in report.json (schema {SCHEMA}); time series in links.csv, "
-        "servers.csv, storage.csv, cameras.csv.</footer>",
+        f"<footer>Figures as in report.json (schema {SCHEMA}); time series in {csv_names}."
+        "</footer>",
         "</body>",
         "</html>",
     ]

@@ -16,9 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from simulator.model.results import Results
+from simulator.model.results import Results, Watch
 from simulator.report._atomic import atomic_write_text
-from simulator.report.checks import PLANNING_UTIL, flags
+from simulator.report.checks import (
+    MAX_CAMERAS_PER_OPERATOR,
+    MAX_MONITORS_PER_OPERATOR,
+    PLANNING_UTIL,
+    flags,
+)
+from simulator.report.tables import delay_percentiles, detected_per_year, share
 
 SCHEMA = "camsim.report/1"
 """Schema identifier; bump the number on any incompatible change."""
@@ -63,7 +69,7 @@ def to_json_dict(results: Results) -> dict[str, Any]:
     z = results.sizing
     w = results.window
     se = results.series
-    report = {
+    report: dict[str, Any] = {
         "schema": SCHEMA,
         "run": {
             "scenario": results.scenario,
@@ -109,7 +115,39 @@ def to_json_dict(results: Results) -> dict[str, Any]:
         },
         "warnings": list(results.warnings),
     }
+    # absent rather than null, so that a run without operators keeps its report byte for byte
+    if results.watch is not None:
+        report["watch"] = watch_dict(results.watch)
+        report["checks"]["max_cameras_per_operator"] = MAX_CAMERAS_PER_OPERATOR
+        report["checks"]["max_monitors_each"] = MAX_MONITORS_PER_OPERATOR
     return clean(report)
+
+
+def watch_dict(w: Watch) -> dict[str, Any]:
+    """The operators' watch: counts, shares, delays and the hourly profile (not yet cleaned)."""
+    median, p90 = delay_percentiles(w)
+    by_hour = np.asarray(w.by_hour).reshape(24, 2)
+    return {
+        "days": w.days,
+        "incidents": w.incidents,
+        "detected": w.detected,
+        "unseen": w.unseen,
+        "away": w.away,
+        "unnoticed": w.unnoticed,
+        "detected_share": share(w.detected, w.incidents),
+        "detected_per_year": detected_per_year(w),
+        "delay_median_s": median,
+        "delay_p90_s": p90,
+        "busy_share": w.busy_share,
+        "detection_p": w.detection_p,
+        "monitors_each": w.monitors_each,
+        "max_cameras_per_operator": w.max_cameras_per_operator,
+        "hours_unwatched": w.hours_unwatched,
+        "by_hour": [
+            {"hour": h, "incidents": int(by_hour[h, 0]), "detected": int(by_hour[h, 1])}
+            for h in range(24)
+        ],
+    }
 
 
 def dumps(results: Results) -> str:

@@ -190,10 +190,55 @@ def bitrate_histogram_png(results: Results) -> bytes:
         return _png(fig)
 
 
+def incidents_by_hour_png(results: Results) -> bytes:
+    """Incidents and those detected by local hour of day, with the detected share on a twin axis."""
+    w = results.watch
+    if w is None:
+        raise ValueError("the run has no operators (results.watch is None)")
+    by_hour = np.asarray(w.by_hour, dtype=float).reshape(24, 2)
+    incidents, detected = by_hour[:, 0], by_hour[:, 1]
+    hours = np.arange(24)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        detected_pct = np.where(incidents > 0, detected / incidents * 100, np.nan)
+    with _figure() as (fig, ax):
+        ax.bar(hours - 0.2, incidents, width=0.4, color="silver", label="incidents")
+        ax.bar(hours + 0.2, detected, width=0.4, color="steelblue", label="detected")
+        ax.set_xlim(-0.6, 23.6)
+        ax.set_xticks(hours)
+        ax.set_xlabel("local hour of day (incident start)")
+        ax.set_ylabel(f"incidents over {w.days:g} days")
+        top = float(incidents.max()) if incidents.size else 0.0
+        ax.set_ylim(0, max(1.0, top) * 1.25)  # headroom for the legend
+        share = ax.twinx()
+        share.plot(hours, detected_pct, color="crimson", marker="o", ms=3, lw=1.2,
+                   label="detected share (%)")  # fmt: skip
+        share.set_ylim(0, 125)
+        share.set_yticks(np.arange(0, 101, 20))
+        share.set_ylabel("detected (%)")
+        share.grid(False)
+        share.spines["right"].set_visible(True)
+        total = w.detected / w.incidents * 100 if w.incidents else float("nan")
+        ax.set_title(
+            f"Incidents and detections by hour of day ({w.incidents:,} incidents, "
+            f"{total:.0f} % detected)"
+            if w.incidents
+            else "Incidents and detections by hour of day (no incidents)"
+        )
+        handles, labels = ax.get_legend_handles_labels()
+        h2, l2 = share.get_legend_handles_labels()
+        ax.legend(handles + h2, labels + l2, loc="upper center", ncol=3, fontsize=8, framealpha=0.9)
+        return _png(fig)
+
+
 PLOTS: dict[str, tuple[str, Callable[[Results], bytes]]] = {
     "link-utilisation": ("Link utilisation over the run", link_utilisation_png),
     "storage-fill": ("Storage fill over the retention window", storage_fill_png),
     "server-ingest": ("Recording-server ingest", server_ingest_png),
     "bitrate-distribution": ("Camera bitrate distribution", bitrate_histogram_png),
 }
-"""Every plot: id → (caption, function returning PNG bytes)."""
+"""Every plot of every run: id → (caption, function returning PNG bytes)."""
+
+WATCH_PLOTS: dict[str, tuple[str, Callable[[Results], bytes]]] = {
+    "incidents-by-hour": ("Incidents and detections by hour of day", incidents_by_hour_png),
+}
+"""The plots of a run with operators (results.watch not None)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from simulator.model.results import Results
-from simulator.report.checks import findings
+from simulator.report.checks import MAX_CAMERAS_PER_OPERATOR, MAX_MONITORS_PER_OPERATOR, findings
 from simulator.report.tables import FLAG, Table, all_tables, headline
 
 WIDTH = 100
@@ -34,7 +34,8 @@ def render_table(table: Table) -> list[str]:
 
 
 def summary_text(results: Results) -> str:
-    """The run's summary: headline, sizing, links, recording, servers, window, warnings."""
+    """The run's summary: headline, sizing, links, recording, servers, window, operators (when
+    the run has them), warnings."""
     head = "  ".join(f"{k}: {v}" for k, v in headline(results))
     lines = ["camsim sizing report", *textwrap.wrap(head, WIDTH), ""]
     for table in all_tables(results):
@@ -50,4 +51,9 @@ def summary_text(results: Results) -> str:
     else:
         lines.append("Warnings: none")
     lines.append(f"({FLAG} = over a limit: link p99 > 80 %, any loss, ingest/IOPS/storage/streams)")
+    if results.watch is not None:
+        lines.append(
+            f"({FLAG} operators: more than {MAX_CAMERAS_PER_OPERATOR} cameras or "
+            f"{MAX_MONITORS_PER_OPERATOR} monitors each, hours with nobody on duty)"
+        )
     return "\n".join(lines) + "\n"

@@ -5,8 +5,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from simulator.model.results import LinkStats, Results
-from simulator.report.checks import link_checks, server_checks
+import numpy as np
+
+from simulator.model.results import LinkStats, Results, Watch
+from simulator.report.checks import (
+    CAMERAS_PER_OPERATOR,
+    HOURS_UNWATCHED,
+    MAX_CAMERAS_PER_OPERATOR,
+    MAX_MONITORS_PER_OPERATOR,
+    MONITORS_EACH,
+    link_checks,
+    server_checks,
+    watch_checks,
+)
 
 FLAG = "!"
 """Marker for a row over a limit."""
@@ -220,12 +231,97 @@ def window_table(results: Results) -> Table:
     return t
 
 
+def share(part: float, whole: float) -> float:
+    """part / whole, NaN when whole is 0."""
+    return part / whole if whole else math.nan
+
+
+def detected_per_year(watch: Watch) -> float:
+    """Incidents detected, scaled from the simulated days to a 365-day year."""
+    return watch.detected / watch.days * 365 if watch.days > 0 else math.nan
+
+
+def delay_percentiles(watch: Watch) -> tuple[float, float]:
+    """Median and 90th percentile of incident start → detection (s); NaN when none detected."""
+    d = np.asarray(watch.delays_s, dtype=float)
+    d = d[np.isfinite(d)]
+    if not d.size:
+        return math.nan, math.nan
+    median, p90 = np.percentile(d, [50, 90])
+    return float(median), float(p90)
+
+
+def _seconds(x: float) -> str:
+    """A delay in the largest sensible unit, to a whole second or a tenth of a minute or hour."""
+    if not math.isfinite(x):
+        return duration(x)
+    step = 1 if x < 119.5 else 6 if x < 7197 else 360
+    return duration(round(x / step) * step)
+
+
+def watch_table(results: Results) -> Table:
+    """What the operators saw of the street incidents, with the supervision limits flagged."""
+    w = results.watch
+    if w is None:
+        raise ValueError("the run has no operators (results.watch is None)")
+    failed = watch_checks(w)
+    n = w.incidents
+    median, p90 = delay_percentiles(w)
+    t = Table("Operators and incidents", ["item", "value", "note"], align="lrl")
+    t.add([f"incidents over {w.days:g} days", f"{n:,}", f"{num(share(n, w.days), 1)} a day"])
+    t.add(["detected %", pct(share(w.detected, n)), f"{w.detected:,} of {n:,} incidents"])
+    t.add(["detected per year", num(detected_per_year(w), 0), f"{w.detected:,} × 365 / {w.days:g}"])
+    t.add(["time to detection, median", _seconds(median), "from the start of the incident"])
+    t.add(["time to detection, p90", _seconds(p90), ""])
+    t.add(["missed: never on a monitor %", pct(share(w.unseen, n)), f"{w.unseen:,} incidents"])
+    t.add(["missed: operator busy or on a break %", pct(share(w.away, n)), f"{w.away:,} incidents"])
+    t.add(
+        [
+            "missed: on screen, not noticed %",
+            pct(share(w.unnoticed, n)),
+            f"{w.unnoticed:,} incidents",
+        ]
+    )
+    t.add(["operators busy %", pct(w.busy_share), "handling incidents, of time on duty"])
+    t.add(
+        [
+            "detection per look %",
+            pct(w.detection_p),
+            f"{w.monitors_each} monitors each (PSDB), before vigilance",
+        ]
+    )
+    t.add(
+        [
+            "cameras per operator on duty, most",
+            f"{w.max_cameras_per_operator:,}",
+            f"no more than {MAX_CAMERAS_PER_OPERATOR} (Wallace & Diffley, PSDB)",
+        ],
+        CAMERAS_PER_OPERATOR in failed,
+    )
+    t.add(
+        [
+            "monitors per operator",
+            str(w.monitors_each),
+            f"about {MAX_MONITORS_PER_OPERATOR} at most (Tickner & Poulton)",
+        ],
+        MONITORS_EACH in failed,
+    )
+    t.add(
+        ["hours of the day with nobody on duty", str(w.hours_unwatched), ""],
+        HOURS_UNWATCHED in failed,
+    )
+    return t
+
+
 def all_tables(results: Results) -> list[Table]:
-    """Every summary table, in report order."""
-    return [
+    """Every summary table, in report order (operators last, when the run has them)."""
+    tables = [
         sizing_table(results),
         links_table(results),
         recording_table(results),
         servers_table(results),
         window_table(results),
     ]
+    if results.watch is not None:
+        tables.append(watch_table(results))
+    return tables
