@@ -5,7 +5,8 @@ i mod k). Each operator has `monitors_each` monitors and tours their cameras on 
 monitor shows each of its cameras for `dwell_s`, in turn. A camera on screen is a chance to
 notice what it shows, with the probability the UK PSDB measured for that many monitors (REFERENCE:
 1, 4, 6, 9 monitors → 85, 74, 58, 53 %), lowered by vigilance after 30 minutes on task. An
-operator on a break, or busy handling an incident (exponential time), watches nothing.
+operator on a break, busy handling an incident (exponential time) or a request (a live
+transfer to the police, a review, an export, an alarm check), watches nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import simpy
 
 from simulator.model.incidents import HOUR, IncidentSet, draw_incidents
 from simulator.model.results import Watch
-from simulator.scenario.schema import Operators, Scenario
+from simulator.scenario.schema import Operators, Requests, Scenario
 
 #: Share of targets detected against monitors watched (UK PSDB, Aldridge; REFERENCE).
 PSDB_MONITORS = (1.0, 4.0, 6.0, 9.0)
@@ -114,6 +115,27 @@ class Wall:
         return max(low, 1.0 - (1.0 - low) * (on_task - VIGILANT_MIN) / 60.0)
 
 
+def draw_requests(
+    req: Requests, cameras: int, days: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrival times (s, sorted), durations (s, exponential) and an operator draw (0..1) of
+    the requests of `days` days, Poisson and uniform over the day."""
+    kinds = (
+        (req.live_transfers_per_camera_year, req.live_transfer_min),
+        (req.reviews_per_camera_year, req.review_min),
+        (req.exports_per_camera_year, req.export_min),
+        (req.alarm_checks_per_camera_year, req.alarm_check_min),
+    )
+    times, spans = [], []
+    for per_year, minutes in kinds:
+        n = rng.poisson(per_year * cameras * days / 365.0)
+        times.append(rng.uniform(0.0, days * 86400.0, n))
+        spans.append(rng.exponential(minutes * 60.0, n))
+    t, span = np.concatenate(times), np.concatenate(spans)
+    order = np.argsort(t, kind="stable")
+    return t[order], span[order], rng.uniform(0.0, 1.0, len(t))
+
+
 def watch(
     ops: Operators, cameras: int, incidents: IncidentSet, start: dt.datetime,
     days: float, rng: np.random.Generator,
@@ -126,6 +148,20 @@ def watch(
     n = len(incidents.start_s)
     outcome = np.zeros(n, dtype=np.int8)  # 0 unseen, 1 away, 2 unnoticed, 3 detected
     delay = np.full(n, np.nan)
+    asked, spans, who = draw_requests(ops.requests, cameras, days, rng)
+    handled = 0
+
+    def requests() -> Generator:
+        nonlocal handled
+        for t, span, u in zip(asked, spans, who, strict=True):
+            yield env.timeout(t - env.now)
+            k = wall.on_duty(t)
+            if k == 0:
+                continue  # nobody there to take it
+            op = min(int(u * k), k - 1)
+            wall.busy_until[op] = max(float(wall.busy_until[op]), t) + span
+            wall.handling_s += span
+            handled += 1
 
     def incident(k: int) -> Generator:
         t0 = float(incidents.start_s[k])
@@ -155,6 +191,7 @@ def watch(
                 return
             t = until
 
+    env.process(requests())
     for k in range(n):
         env.process(incident(k))
     env.run()
@@ -174,6 +211,7 @@ def watch(
         delays_s=delay[outcome == 3],
         by_hour=by_hour,
         busy_share=wall.handling_s / duty_s if duty_s else 0.0,
+        requests=handled,
         detection_p=p,
         monitors_each=ops.monitors_each,
         max_cameras_per_operator=max(((cameras + k - 1) // k for k in staffed), default=0),

@@ -113,7 +113,8 @@ class Watch:
     unnoticed: int  # on a monitor in front of an attentive operator, not noticed
     delays_s: np.ndarray  # incident start → detection, for those detected
     by_hour: np.ndarray  # (24, 2): incidents, detected, by local hour of the start
-    busy_share: float  # time handling incidents / time on duty
+    busy_share: float  # time handling incidents and requests / time on duty
+    requests: int  # requests handled (live transfers, reviews, exports, alarm checks)
     detection_p: float  # per look, before vigilance
     monitors_each: int
     max_cameras_per_operator: int  # over the hours with someone on duty

@@ -139,6 +139,7 @@ def watch_dict(w: Watch) -> dict[str, Any]:
         "delay_median_s": median,
         "delay_p90_s": p90,
         "busy_share": w.busy_share,
+        "requests": w.requests,
         "detection_p": w.detection_p,
         "monitors_each": w.monitors_each,
         "max_cameras_per_operator": w.max_cameras_per_operator,

@@ -282,7 +282,7 @@ def watch_table(results: Results) -> Table:
             f"{w.unnoticed:,} incidents",
         ]
     )
-    t.add(["operators busy %", pct(w.busy_share), "handling incidents, of time on duty"])
+    t.add(["operators busy %", pct(w.busy_share), f"incidents and {w.requests:,} requests"])
     t.add(
         [
             "detection per look %",

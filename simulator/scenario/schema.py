@@ -262,7 +262,7 @@ class Incidents(Strict):
     """
 
     days: Annotated[float, Field(gt=0, le=366)] = 28.0  # simulated for the watch figures
-    per_camera_day: NonNegative = 0.0113  # an ordinary day; Fri/Sat nights add to it
+    per_camera_day: NonNegative = 0.0128  # an ordinary day; Fri/Sat nights add to it
     visible_median_s: Positive = 120.0  # how long an incident stays visible, lognormal
     visible_sigma: Annotated[float, Field(ge=0, le=3)] = 0.8
     weekend_night_factor: Annotated[float, Field(ge=1, le=10)] = 2.0  # Fri/Sat 18:00-01:00
@@ -274,6 +274,20 @@ class Incidents(Strict):
         min_length=24,
         max_length=24,
     )  # fmt: skip
+
+
+class Requests(Strict):
+    """Work that takes an operator away from the wall, per camera and year (Strasbourg's 2016
+    figures over its 367 cameras, REFERENCE), with the mean minutes each (assumptions)."""
+
+    live_transfers_per_camera_year: NonNegative = 15.5  # live images sent to the police
+    live_transfer_min: NonNegative = 10.0
+    reviews_per_camera_year: NonNegative = 6.1  # recordings reviewed after a complaint
+    review_min: NonNegative = 30.0
+    exports_per_camera_year: NonNegative = 1.56  # exports on judicial requisition
+    export_min: NonNegative = 20.0
+    alarm_checks_per_camera_year: NonNegative = 8.6
+    alarm_check_min: NonNegative = 3.0
 
 
 class Operators(Strict):
@@ -289,6 +303,7 @@ class Operators(Strict):
     break_every_min: Positive = 30.0
     break_min: NonNegative = 5.0
     vigilance_at_90_min: Annotated[float, Field(gt=0, le=1)] = 0.7
+    requests: Requests = Requests()
 
 
 class Scenario(Strict):

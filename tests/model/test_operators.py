@@ -9,6 +9,9 @@
   to detection is the M/M/1 mean wait ρ / (μ − λ) (plus at most one 1-s look) within 5 % over
   four years of incidents (single years of 8 seeds gave 1.00 – 1.06 × the analytic wait), and
   the share that waits at all, and the operator's busy share, are ρ within 0.02.
+- Requests alone: their count is Poisson around the rate (4 standard errors) and the busy
+  share is their work over the operators' time (5 %).
+- Calibration: Strasbourg in 2016 (367 cameras) detects 611 incidents a year within 8 %.
 - Nobody on duty: nothing is seen. Same seed: the same Watch. More cameras for the same
   operators: a smaller share detected.
 """
@@ -25,10 +28,14 @@ import yaml
 from simulator.model.incidents import draw_incidents, weekend_night
 from simulator.model.operators import detection_probability, watch, watch_city
 from simulator.scenario.loader import ScenarioError, load_scenario, validate
-from simulator.scenario.schema import Incidents, Operators
+from simulator.scenario.schema import Incidents, Operators, Requests
 
 START = dt.datetime(2026, 6, 15)  # a Monday
 FLAT = [1.0] * 24
+NO_REQUESTS = Requests(
+    live_transfers_per_camera_year=0, reviews_per_camera_year=0,
+    exports_per_camera_year=0, alarm_checks_per_camera_year=0,
+)  # fmt: skip
 
 
 def _watch(ops: Operators, inc: Incidents, cameras: int, seed: int = 1):  # noqa: ANN202
@@ -63,7 +70,7 @@ def test_tour_coverage_matches_the_analytic_share() -> None:
     cameras, dwell, visible = 40, 10.0, 100.0
     ops = Operators(
         on_duty=[1] * 24, monitors_each=1, dwell_s=dwell, detection=1.0,
-        handling_mean_min=1e-6, break_min=0, vigilance_at_90_min=1.0,
+        handling_mean_min=1e-6, break_min=0, vigilance_at_90_min=1.0, requests=NO_REQUESTS,
     )  # fmt: skip
     inc = Incidents(
         days=28, per_camera_day=18.0, weekend_night_factor=1.0, hourly=FLAT,
@@ -83,6 +90,7 @@ def test_one_operator_is_an_mm1_queue() -> None:
     ops = Operators(
         on_duty=[1] * 24, monitors_each=1, dwell_s=1.0, detection=1.0,
         handling_mean_min=handling_s / 60, break_min=0, vigilance_at_90_min=1.0,
+        requests=NO_REQUESTS,
     )  # fmt: skip
     inc = Incidents(
         days=366, per_camera_day=lam * 86400, weekend_night_factor=1.0, hourly=FLAT,
@@ -151,3 +159,31 @@ def test_a_bad_rota_is_one_clear_line(tmp_path) -> None:  # noqa: ANN001
         load_scenario(path)
     msg = str(err.value)
     assert "bad.yaml" in msg and "operators.on_duty" in msg and "\n" not in msg
+
+
+def test_requests_keep_operators_busy_as_their_rates_say() -> None:
+    """Without incidents, the busy share is the requests' work over the operators' time."""
+    req = Requests(
+        live_transfers_per_camera_year=20, live_transfer_min=10, reviews_per_camera_year=5,
+        review_min=30, exports_per_camera_year=0, alarm_checks_per_camera_year=0,
+    )  # fmt: skip
+    ops = Operators(on_duty=[3] * 24, requests=req)
+    w = _watch(ops, Incidents(days=366, per_camera_day=0.0), cameras=200)
+    want_count = (20 + 5) * 200 * 366 / 365
+    assert abs(w.requests - want_count) < 4 * math.sqrt(want_count)
+    work_min = (20 * 10 + 5 * 30) * 200 / 365  # a day
+    assert w.busy_share == pytest.approx(work_min / (3 * 1440), rel=0.05)
+
+
+def test_calibration_strasbourg_2016() -> None:
+    """The default incident rate is fitted so that Strasbourg's wall in 2016 (367 cameras, the
+    bundled rota and defaults) detects about the 611 offences its operators signalled."""
+    s = load_scenario("scenarios/strasbourg.yaml", ["incidents.days=366"])
+    assert s.operators is not None
+    per_year = []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        inc = draw_incidents(s.incidents, 367, s.simulation.start, rng)
+        w = watch(s.operators, 367, inc, s.simulation.start, 366, rng)
+        per_year.append(w.detected * 365 / 366)
+    assert float(np.mean(per_year)) == pytest.approx(611, rel=0.08)

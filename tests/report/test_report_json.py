@@ -145,7 +145,7 @@ def test_schema_doc_covers_every_field_of_a_run_with_operators(results):
     by_hour[20] = (3, 1)
     watch = Watch(
         days=7.0, incidents=3, detected=1, unseen=1, away=0, unnoticed=1,
-        delays_s=np.array([42.0]), by_hour=by_hour, busy_share=0.01, detection_p=0.74,
+        delays_s=np.array([42.0]), by_hour=by_hour, busy_share=0.01, requests=3, detection_p=0.74,
         monitors_each=4, max_cameras_per_operator=20, hours_unwatched=0,
     )  # fmt: skip
     fields, maps = _doc_fields()

@@ -50,6 +50,7 @@ def make_watch(**changes) -> Watch:
         delays_s=np.array([10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0] * 2),
         by_hour=by_hour,
         busy_share=0.125,
+        requests=12,
         detection_p=0.74,
         monitors_each=4,
         max_cameras_per_operator=8,
