@@ -257,9 +257,9 @@ class Pacer:
         self._wake: asyncio.TimerHandle | None = None
         self._wake_at = 0.0
         self._sei_clock: bytes | None = None
-        # What this pass writes (_flush), in order, as (client, parts, nbytes, None, counters)
-        # over TCP, (client, parts, layout, keep, counters) over UDP, and after each frame
-        # (None, None, due, None, counters) for its lateness.
+        # What this pass writes (_flush), in order: per client of a frame (client, parts,
+        # nbytes over TCP or the Layout over UDP, UDP packets kept or None, keyframe?, the
+        # stream's counters), then (None, None, due, None, None, counters) after the frame.
         self._out: list[tuple] = []
 
     def due(self, s: Stream, n: int) -> float:
@@ -293,11 +293,11 @@ class Pacer:
         keeps both in the CPU's caches. After MAX_PASS_S it yields, so RTSP requests and the
         API are answered even when the process cannot keep up (streams then resynchronise)."""
         self._wake = None
-        self._sei_clock = None
         heap = self._heap
         start = now = self.loop.time()
         horizon = now + self.batch_s
         while heap and heap[0][0] <= horizon:
+            self._sei_clock = None
             for _ in range(MAX_PASS_FRAMES):
                 if not heap or heap[0][0] > horizon:
                     break
@@ -335,8 +335,7 @@ class Pacer:
             s.need_key = True
             s.counters.late_resyncs += 1
         else:
-            self._send(s, now)
-            self._out.append((None, None, due, None, s.counters))  # lateness, once written
+            self._send(s, due, now)
             s.n += 1
         if now - s.last_sr >= SR_INTERVAL_S:
             self._sender_report(s)
@@ -348,7 +347,7 @@ class Pacer:
         self._count += 1
         heapq.heappush(self._heap, (nxt, self._count, s))
 
-    def _send(self, s: Stream, now: float) -> None:
+    def _send(self, s: Stream, due: float, now: float) -> None:
         """Queue frame `s.n` for every client that can take it (or withhold it for a fault)."""
         f = s.faults
         loop = s.loop
@@ -371,8 +370,12 @@ class Pacer:
             s.counters.fault_drops += 1
             return
         s.need_key = False
-        lossy = f.loss_until > now and f.loss_rate > 0
         ts = s.rtp_ts(s.n)
+        key = wf.key
+        udp_keep = tcp_keep = None
+        if f.loss_until > now and f.loss_rate > 0:  # one draw per packet of each layout
+            udp_keep = [s.rng.random() >= f.loss_rate for _ in wf.udp.heads]
+            tcp_keep = [s.rng.random() >= f.loss_rate for _ in wf.tcp.heads]
         sei = b""
         tcp_parts: list | None = None  # gathered for tcp_channel, shared by its clients
         tcp_channel = -1
@@ -380,7 +383,7 @@ class Pacer:
         out = self._out
         k = s.counters
         for c in s.clients:
-            if not c.playing or (c.waiting_key and not wf.key):
+            if not c.playing or (c.waiting_key and not key):
                 continue
             if c.tcp is not None:
                 t = c.tcp
@@ -396,21 +399,19 @@ class Pacer:
                     sei = sei or self._sei(s)
                     tcp_parts = lay.gather(s.seq_tcp, ts, s.ssrc, sei, c.channel)
                     tcp_channel = c.channel
-                    if lossy:
-                        keep = [s.rng.random() >= f.loss_rate for _ in lay.heads]
-                        tcp_parts = _kept(lay, tcp_parts, keep)
-                out.append(
-                    (c, tcp_parts, sum(map(len, tcp_parts)) if lossy else lay.nbytes, None, k)
-                )
+                    if tcp_keep is not None:
+                        tcp_parts = _kept(lay, tcp_parts, tcp_keep)
+                size = lay.nbytes if tcp_keep is None else sum(map(len, tcp_parts))
+                out.append((c, tcp_parts, size, None, key, k))
             elif c.rtp_addr is not None and self.udp is not None:
-                lay = wf.udp
                 if udp_parts is None:
                     sei = sei or self._sei(s)
-                    udp_parts = lay.gather(s.seq, ts, s.ssrc, sei)
-                keep = [s.rng.random() >= f.loss_rate for _ in lay.heads] if lossy else None
-                out.append((c, udp_parts, lay, keep, k))
-        if tcp_parts is not None or udp_parts is not None:
-            k.frames_sent += 1
+                    udp_parts = wf.udp.gather(s.seq, ts, s.ssrc, sei)
+                out.append((c, udp_parts, wf.udp, udp_keep, key, k))
+            else:
+                continue
+            c.waiting_key = False  # from this frame on (a UDP send that fails sets it back)
+        out.append((None, None, due, None, None, k))
         u, t = wf.udp, wf.tcp
         s.seq = (s.seq + len(u.heads)) & 0xFFFF
         s.seq_tcp = (s.seq_tcp + len(t.heads)) & 0xFFFF
@@ -420,37 +421,46 @@ class Pacer:
         k.tcp_octets += t.payload_bytes
 
     def _flush(self) -> None:
-        """Write what `_tick` queued: frames to clients, then each frame's send lateness."""
+        """Write what `_send` queued: each frame to its clients, then count it and its
+        lateness (send time after its due time)."""
         out, self._out = self._out, []
         observe = self.lateness.observe
         udp = self.udp
-        for c, parts, what, keep, k in out:
-            if c is None:  # a frame due at `what` has gone out
+        sent = 0  # bytes of the current frame, all clients
+        for c, parts, what, keep, key, k in out:
+            if c is None:  # the frame due at `what` has gone to every client it could
                 late = time.monotonic() - what
                 late = late if late > 0.0 else 0.0
                 observe(late)
                 k.lateness_sum += late
                 if late > k.lateness_max:
                     k.lateness_max = late
+                if sent:
+                    k.frames_sent += 1
+                    k.bytes_sent += sent
+                    sent = 0
                 continue
             if c.tcp is not None:
                 _write_tcp(c, parts, what)
                 size = what
             else:
                 assert udp is not None
-                try:
-                    size = udp.send(what, parts, c.rtp_addr, keep)
-                except BlockingIOError:
+                size = -1  # not sent: the socket is full, or was for an earlier frame
+                if key or not c.waiting_key:
+                    try:
+                        size = udp.send(what, parts, c.rtp_addr, keep)
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        continue
+                if size < 0:
                     c.drops += 1
                     c.waiting_key = True
                     k.client_drops += 1
                     continue
-                except OSError:
-                    continue
-            c.waiting_key = False
             c.frames += 1
             c.bytes += size
-            k.bytes_sent += size
+            sent += size
 
     def _sender_report(self, s: Stream, bye: bool = False) -> None:
         s.last_sr = self.loop.time()
