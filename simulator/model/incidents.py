@@ -35,14 +35,14 @@ def weekend_night(when: dt.datetime) -> bool:
     return (day in (4, 5) and hour >= 18) or (day in (5, 6) and hour < 1)
 
 
-def hourly_rates(inc: Incidents, cameras: int, start: dt.datetime, hours: int) -> np.ndarray:
-    """Expected incidents per hour, for each hour of the run."""
+def hourly_rates(inc: Incidents, cameras: int, first: dt.datetime, hours: int) -> np.ndarray:
+    """Expected incidents in each whole clock hour from `first` (on the hour)."""
     profile = np.asarray(inc.hourly, dtype=float)
     mean = profile.mean()
     shape = profile / mean if mean > 0 else np.ones(24)
     rates = np.empty(hours)
     for j in range(hours):
-        when = start + dt.timedelta(hours=j)
+        when = first + dt.timedelta(hours=j)
         boost = inc.weekend_night_factor if weekend_night(when) else 1.0
         rates[j] = cameras * inc.per_camera_day / 24.0 * shape[when.hour] * boost
     return rates
@@ -51,17 +51,21 @@ def hourly_rates(inc: Incidents, cameras: int, start: dt.datetime, hours: int) -
 def draw_incidents(
     inc: Incidents, cameras: int, start: dt.datetime, rng: np.random.Generator
 ) -> IncidentSet:
-    """Draw the incidents of `inc.days` days from `start`."""
+    """Draw the incidents of `inc.days` days from `start`, clock hour by clock hour."""
+    first = start.replace(minute=0, second=0, microsecond=0)
+    before = (start - first).total_seconds()  # of the first clock hour, before the run
     duration = inc.days * 86400.0
-    hours = math.ceil(duration / HOUR)
-    spans = np.minimum(HOUR, duration - HOUR * np.arange(hours))
-    counts = rng.poisson(hourly_rates(inc, cameras, start, hours) * spans / HOUR)
-    first = np.repeat(HOUR * np.arange(hours), counts)
-    t = first + rng.uniform(0.0, 1.0, counts.sum()) * np.repeat(spans, counts)
+    hours = math.ceil((before + duration) / HOUR)
+    edges = np.clip(HOUR * np.arange(hours + 1) - before, 0.0, duration)
+    spans = np.diff(edges)
+    counts = rng.poisson(hourly_rates(inc, cameras, first, hours) * spans / HOUR)
+    t = np.repeat(edges[:-1], counts) + rng.uniform(0.0, 1.0, counts.sum()) * np.repeat(
+        spans, counts
+    )
     order = np.argsort(t, kind="stable")
     t = t[order]
     n = len(t)
     cam = rng.integers(0, max(1, cameras), n)
     visible = inc.visible_median_s * np.exp(inc.visible_sigma * rng.standard_normal(n))
-    hour = (start.hour + (start.minute * 60 + start.second + t) // HOUR).astype(int) % 24
+    hour = (first.hour + (before + t) // HOUR).astype(int) % 24
     return IncidentSet(t, cam, visible, hour)

@@ -48,22 +48,30 @@ class Wall:
     def __init__(self, ops: Operators, cameras: int, start: dt.datetime) -> None:
         self.ops = ops
         self.cameras = cameras
-        self.start_hour = start.hour + (start.minute * 60 + start.second) / HOUR
-        staff = max(ops.on_duty)
-        self.busy_until = np.zeros(max(1, staff))
+        self.first_hour = start.hour  # clock hour of the run's first (partial) hour
+        self.offset_s = start.minute * 60.0 + start.second  # run start after that hour began
+        staff = max(1, max(ops.on_duty))
+        self.busy_until = np.zeros(staff)
         self.handling_s = 0.0
-        shift = (ops.break_every_min + ops.break_min) * 60.0
-        self.shift_s = shift  # one cycle of work and break
+        self.cycle_s = (ops.break_every_min + ops.break_min) * 60.0  # work, then a break
         # stagger the operators' breaks so that they do not all leave at once
-        self.break_offset = np.arange(max(1, staff)) * shift / max(1, staff)
+        self.break_offset = np.arange(staff) * self.cycle_s / staff
+
+    def _hour(self, t: float) -> int:
+        """Clock hours since the run's first hour began."""
+        return int((t + self.offset_s) // HOUR)
 
     def on_duty(self, t: float) -> int:
-        return self.ops.on_duty[int(self.start_hour + t / HOUR) % 24]
+        return self.ops.on_duty[(self.first_hour + self._hour(t)) % 24]
 
-    def hour_end(self, t: float) -> float:
-        """The next time (after t) at which the hour, and so the rota, changes."""
-        offset = (self.start_hour % 1.0) * HOUR
-        return ((t + offset) // HOUR + 1) * HOUR - offset
+    def rota_end(self, t: float) -> float:
+        """The next time after t at which the number on duty changes (inf if it never does)."""
+        j = self._hour(t)
+        now = self.on_duty(t)
+        for ahead in range(1, 25):
+            if self.ops.on_duty[(self.first_hour + j + ahead) % 24] != now:
+                return (j + ahead) * HOUR - self.offset_s
+        return float("inf")
 
     def tour(self, camera: int, t: float) -> Tour | None:
         k = self.on_duty(t)
@@ -82,7 +90,7 @@ class Wall:
         nobody is on duty, (the next rota change, same, None)."""
         while True:
             tour = self.tour(camera, t)
-            end = self.hour_end(t)
+            end = self.rota_end(t)
             if tour is None:
                 return end, end, None
             d = self.ops.dwell_s
@@ -95,20 +103,24 @@ class Wall:
                 return start, min(shown + d, end), tour.operator
             t = end
 
+    def _on_task_s(self, op: int, t: float) -> float:
+        """Seconds since the operator came back from a break (or since the run began)."""
+        if self.ops.break_min <= 0:
+            return t
+        return (t + self.break_offset[op]) % self.cycle_s
+
     def free_from(self, op: int, t: float) -> float:
         """The first time at or after t at which the operator is neither busy nor on a break."""
         t = max(t, float(self.busy_until[op]))
-        if self.ops.break_min <= 0:
+        on_task = self._on_task_s(op, t)
+        if self.ops.break_min <= 0 or on_task < self.ops.break_every_min * 60.0:
             return t
-        work = self.ops.break_every_min * 60.0
-        phase = (t + self.break_offset[op]) % self.shift_s
-        return t if phase < work else t + self.shift_s - phase
+        return t + self.cycle_s - on_task
 
     def vigilance(self, op: int, t: float) -> float:
-        """1 for the first 30 minutes on task, falling to `vigilance_at_90_min` at 90."""
-        on_task = (t + self.break_offset[op]) % self.shift_s / 60.0
-        if self.ops.break_min <= 0:
-            on_task = t / 60.0
+        """1 for the first 30 minutes on task, falling to `vigilance_at_90_min` at 90. With
+        breaks every 30 minutes or less, it never falls."""
+        on_task = self._on_task_s(op, t) / 60.0
         if on_task <= VIGILANT_MIN:
             return 1.0
         low = self.ops.vigilance_at_90_min

@@ -10,10 +10,15 @@
   four years of incidents (single years of 8 seeds gave 1.00 – 1.06 × the analytic wait), and
   the share that waits at all, and the operator's busy share, are ρ within 0.02.
 - Requests alone: their count is Poisson around the rate (4 standard errors) and the busy
-  share is their work over the operators' time (5 %).
+  share is their work over the operators' time (5 %); requests queue behind each other, so a
+  fleeting incident finds the operator free with probability 1 − ρ (M/M/1, within 0.03).
+- Breaks: working 20 minutes in 30, an operator sees 2/3 of fleeting incidents (4 standard
+  errors). Vigilance: 1 up to 30 minutes on task, linear to its 90-minute value, 1 again after
+  a break, and never below 1 with breaks every 30 minutes. Hours nobody is on duty: nothing
+  seen then, everything seen in the others.
 - Calibration: Strasbourg in 2016 (367 cameras) detects 611 incidents a year within 8 %.
-- Nobody on duty: nothing is seen. Same seed: the same Watch. More cameras for the same
-  operators: a smaller share detected.
+- Nobody on duty: nothing is seen. Same seed: the same Watch; another seed: another. More
+  cameras for the same operators: a smaller share detected.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import pytest
 import yaml
 
 from simulator.model.incidents import draw_incidents, weekend_night
-from simulator.model.operators import detection_probability, watch, watch_city
+from simulator.model.operators import Wall, detection_probability, watch, watch_city
 from simulator.scenario.loader import ScenarioError, load_scenario, validate
 from simulator.scenario.schema import Incidents, Operators, Requests
 
@@ -187,3 +192,70 @@ def test_calibration_strasbourg_2016() -> None:
         w = watch(s.operators, 367, inc, s.simulation.start, 366, rng)
         per_year.append(w.detected * 365 / 366)
     assert float(np.mean(per_year)) == pytest.approx(611, rel=0.08)
+
+
+def _always_on_screen(**kw: object) -> Operators:
+    """One operator, one camera always on screen, certain detection, no requests."""
+    base = dict(
+        on_duty=[1] * 24, monitors_each=1, dwell_s=1.0, detection=1.0,
+        handling_mean_min=1e-6, vigilance_at_90_min=1.0, requests=NO_REQUESTS,
+    )  # fmt: skip
+    return Operators(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def _fleeting(days: float = 366, per_day: float = 50.0) -> Incidents:
+    """Incidents visible for a moment: seen only if the operator looks just then."""
+    return Incidents(
+        days=days, per_camera_day=per_day, weekend_night_factor=1.0, hourly=FLAT,
+        visible_median_s=0.01, visible_sigma=0.0,
+    )  # fmt: skip
+
+
+def test_breaks_take_their_share_of_the_time() -> None:
+    """Work 20 minutes, rest 10: a fleeting incident is seen two times in three."""
+    ops = _always_on_screen(break_every_min=20, break_min=10)
+    w = _watch(ops, _fleeting(), cameras=1)
+    p = 20 / 30
+    assert abs(w.detected / w.incidents - p) < 4 * math.sqrt(p * (1 - p) / w.incidents)
+    assert w.detected + w.away == w.incidents
+
+
+def test_vigilance_falls_after_30_minutes_on_task() -> None:
+    ops = _always_on_screen(break_every_min=120, break_min=10, vigilance_at_90_min=0.6)
+    wall = Wall(ops, 1, START)
+    assert [wall.vigilance(0, m * 60.0) for m in (0, 30, 60, 90, 115)] == pytest.approx(
+        [1.0, 1.0, 0.8, 0.6, 0.6]
+    )
+    assert wall.vigilance(0, 131 * 60.0) == 1.0  # back from the break (120-130 min)
+    # breaks every 30 minutes keep the operators vigilant
+    wall = Wall(_always_on_screen(vigilance_at_90_min=0.1), 1, START)
+    assert min(wall.vigilance(0, m * 60.0) for m in range(0, 600, 7)) == 1.0
+
+
+def test_nobody_sees_what_happens_in_the_hours_nobody_is_on_duty() -> None:
+    ops = _always_on_screen(on_duty=[1, 0] * 12, break_min=0)
+    w = _watch(ops, _fleeting(days=28), cameras=1)
+    assert w.by_hour[1::2, 1].sum() == 0 and w.by_hour[1::2, 0].sum() > 0
+    assert w.by_hour[0::2, 1].sum() == w.by_hour[0::2, 0].sum()
+    assert w.hours_unwatched == 12
+
+
+def test_requests_queue_behind_each_other() -> None:
+    """Requests (Poisson, exponential) make one operator an M/M/1 server: a fleeting incident
+    finds the operator free with probability 1 − ρ (arrivals see time averages)."""
+    req = Requests(
+        live_transfers_per_camera_year=365 * 72, live_transfer_min=10,  # ρ = 72 × 10 / 1440
+        reviews_per_camera_year=0, exports_per_camera_year=0, alarm_checks_per_camera_year=0,
+    )  # fmt: skip
+    ops = _always_on_screen(break_min=0, requests=req)
+    w = _watch(ops, _fleeting(), cameras=1)
+    rho = 72 * 10 / 1440
+    assert w.detected / w.incidents == pytest.approx(1 - rho, abs=0.03)
+    assert w.busy_share == pytest.approx(rho, abs=0.03)
+
+
+def test_another_seed_another_watch() -> None:
+    s = validate(_strasbourg())
+    a, b = (watch_city(s, np.random.default_rng(seed)) for seed in (1, 2))
+    assert a is not None and b is not None
+    assert not np.array_equal(a.delays_s, b.delays_s)
