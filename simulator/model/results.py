@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -119,6 +120,25 @@ class Watch:
     monitors_each: int
     max_cameras_per_operator: int  # over the hours with someone on duty
     hours_unwatched: int  # hours of the day with nobody on duty
+
+    @property
+    def detected_share(self) -> float:
+        """Detected / incidents (NaN without incidents)."""
+        return self.detected / self.incidents if self.incidents else math.nan
+
+    @property
+    def detected_per_year(self) -> float:
+        """Incidents detected, scaled from the simulated days to a 365-day year."""
+        return self.detected / self.days * 365 if self.days > 0 else math.nan
+
+    def delay_percentiles(self) -> tuple[float, float]:
+        """Median and 90th percentile of incident start → detection (s); NaN if none."""
+        d = np.asarray(self.delays_s, dtype=float)
+        d = d[np.isfinite(d)]
+        if not d.size:
+            return math.nan, math.nan
+        median, p90 = np.percentile(d, [50, 90])
+        return float(median), float(p90)
 
 
 @dataclass

@@ -8,12 +8,9 @@ from simulator.model.results import Results
 from simulator.report.summary import render_table
 from simulator.report.tables import (
     Table,
-    delay_percentiles,
-    detected_per_year,
     link_label,
     num,
     pct,
-    share,
 )
 
 
@@ -68,11 +65,11 @@ def compare_table(base: Results, other: Results) -> Table:
         )
     if base.watch is not None and other.watch is not None:
         wa, wb = base.watch, other.watch
-        a, b = share(wa.detected, wa.incidents), share(wb.detected, wb.incidents)
+        a, b = wa.detected_share, wb.detected_share
         t.add(["incidents detected %", pct(a), pct(b), _change(a * 100, b * 100, 1)], b < a)
-        a, b = detected_per_year(wa), detected_per_year(wb)
+        a, b = wa.detected_per_year, wb.detected_per_year
         t.add(["incidents detected per year", num(a, 0), num(b, 0), _change(a, b, 0)])
-        a, b = delay_percentiles(wa)[0], delay_percentiles(wb)[0]
+        a, b = wa.delay_percentiles()[0], wb.delay_percentiles()[0]
         t.add(["median time to detection (s)", num(a, 0), num(b, 0), _change(a, b, 0)])
     return t
 

@@ -94,7 +94,7 @@ def incidents_by_hour_csv(results: Results) -> str:
     """hour (local, 0-23), incidents, detected, detected_share (empty when no incidents)."""
     if results.watch is None:
         raise ValueError("the run has no operators (results.watch is None)")
-    by_hour = np.asarray(results.watch.by_hour).reshape(24, 2)
+    by_hour = results.watch.by_hour
     rows = (
         [h, int(n), int(d), d / n if n else math.nan] for h, (n, d) in enumerate(by_hour.tolist())
     )

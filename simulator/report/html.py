@@ -14,7 +14,7 @@ from simulator.report.checks import (
     PLANNING_UTIL,
     findings,
 )
-from simulator.report.csvreport import WATCH_CSV
+from simulator.report.csvreport import CSV_FILES, WATCH_CSV
 from simulator.report.jsonreport import SCHEMA
 from simulator.report.tables import FLAG, Table, all_tables, headline
 
@@ -108,9 +108,7 @@ def render_html(results: Results) -> str:
     if results.watch is not None:
         for plot_id, (caption, draw) in WATCH_PLOTS.items():
             parts.append(figure_html(plot_id, caption, draw(results)))
-    csv_names = "links.csv, servers.csv, storage.csv, cameras.csv"
-    if results.watch is not None:
-        csv_names += f", {WATCH_CSV}"
+    csv_names = ", ".join(CSV_FILES + ((WATCH_CSV,) if results.watch is not None else ()))
     parts += [
         f"<footer>Figures as in report.json (schema {SCHEMA}); time series in {csv_names}."
         "</footer>",

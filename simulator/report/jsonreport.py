@@ -24,7 +24,6 @@ from simulator.report.checks import (
     PLANNING_UTIL,
     flags,
 )
-from simulator.report.tables import delay_percentiles, detected_per_year, share
 
 SCHEMA = "camsim.report/1"
 """Schema identifier; bump the number on any incompatible change."""
@@ -125,8 +124,8 @@ def to_json_dict(results: Results) -> dict[str, Any]:
 
 def watch_dict(w: Watch) -> dict[str, Any]:
     """The operators' watch: counts, shares, delays and the hourly profile (not yet cleaned)."""
-    median, p90 = delay_percentiles(w)
-    by_hour = np.asarray(w.by_hour).reshape(24, 2)
+    median, p90 = w.delay_percentiles()
+    by_hour = w.by_hour
     return {
         "days": w.days,
         "incidents": w.incidents,
@@ -134,8 +133,8 @@ def watch_dict(w: Watch) -> dict[str, Any]:
         "unseen": w.unseen,
         "away": w.away,
         "unnoticed": w.unnoticed,
-        "detected_share": share(w.detected, w.incidents),
-        "detected_per_year": detected_per_year(w),
+        "detected_share": w.detected_share,
+        "detected_per_year": w.detected_per_year,
         "delay_median_s": median,
         "delay_p90_s": p90,
         "busy_share": w.busy_share,

@@ -195,7 +195,7 @@ def incidents_by_hour_png(results: Results) -> bytes:
     w = results.watch
     if w is None:
         raise ValueError("the run has no operators (results.watch is None)")
-    by_hour = np.asarray(w.by_hour, dtype=float).reshape(24, 2)
+    by_hour = np.asarray(w.by_hour, dtype=float)
     incidents, detected = by_hour[:, 0], by_hour[:, 1]
     hours = np.arange(24)
     with np.errstate(invalid="ignore", divide="ignore"):

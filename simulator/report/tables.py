@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from simulator.model.results import LinkStats, Results, Watch
+from simulator.model.operators import detection_probability
+from simulator.model.results import LinkStats, Results
 from simulator.report.checks import (
     CAMERAS_PER_OPERATOR,
     HOURS_UNWATCHED,
@@ -236,21 +235,6 @@ def share(part: float, whole: float) -> float:
     return part / whole if whole else math.nan
 
 
-def detected_per_year(watch: Watch) -> float:
-    """Incidents detected, scaled from the simulated days to a 365-day year."""
-    return watch.detected / watch.days * 365 if watch.days > 0 else math.nan
-
-
-def delay_percentiles(watch: Watch) -> tuple[float, float]:
-    """Median and 90th percentile of incident start → detection (s); NaN when none detected."""
-    d = np.asarray(watch.delays_s, dtype=float)
-    d = d[np.isfinite(d)]
-    if not d.size:
-        return math.nan, math.nan
-    median, p90 = np.percentile(d, [50, 90])
-    return float(median), float(p90)
-
-
 def _seconds(x: float) -> str:
     """A delay in the largest sensible unit, to a whole second or a tenth of a minute or hour."""
     if not math.isfinite(x):
@@ -266,11 +250,12 @@ def watch_table(results: Results) -> Table:
         raise ValueError("the run has no operators (results.watch is None)")
     failed = watch_checks(w)
     n = w.incidents
-    median, p90 = delay_percentiles(w)
+    median, p90 = w.delay_percentiles()
+    psdb = w.detection_p == detection_probability(w.monitors_each)
     t = Table("Operators and incidents", ["item", "value", "note"], align="lrl")
     t.add([f"incidents over {w.days:g} days", f"{n:,}", f"{num(share(n, w.days), 1)} a day"])
-    t.add(["detected %", pct(share(w.detected, n)), f"{w.detected:,} of {n:,} incidents"])
-    t.add(["detected per year", num(detected_per_year(w), 0), f"{w.detected:,} × 365 / {w.days:g}"])
+    t.add(["detected %", pct(w.detected_share), f"{w.detected:,} of {n:,} incidents"])
+    t.add(["detected per year", num(w.detected_per_year, 0), f"{w.detected:,} × 365 / {w.days:g}"])
     t.add(["time to detection, median", _seconds(median), "from the start of the incident"])
     t.add(["time to detection, p90", _seconds(p90), ""])
     t.add(["missed: never on a monitor %", pct(share(w.unseen, n)), f"{w.unseen:,} incidents"])
@@ -287,7 +272,8 @@ def watch_table(results: Results) -> Table:
         [
             "detection per look %",
             pct(w.detection_p),
-            f"{w.monitors_each} monitors each (PSDB), before vigilance",
+            f"{w.monitors_each} monitors each"
+            f"{' (PSDB)' if psdb else ' (set in the scenario)'}, before vigilance",
         ]
     )
     t.add(
