@@ -263,7 +263,8 @@ class Pacer:
         self._out: list[tuple] = []
 
     def due(self, s: Stream, n: int) -> float:
-        return self.epoch + (n + s.phase) / s.clip.fps
+        """When frame slot n of a stream is due, on the event loop's clock."""
+        return self.epoch + (n + s.phase) * s.period
 
     def start(self, s: Stream) -> None:
         """Start pacing a stream (no-op if it is running)."""
@@ -339,7 +340,7 @@ class Pacer:
             s.n += 1
         if now - s.last_sr >= SR_INTERVAL_S:
             self._sender_report(s)
-        nxt = self.epoch + (s.n + s.phase) * s.period
+        nxt = self.due(s, s.n)
         f = s.faults
         if f.jitter_until > nxt and f.jitter_s > 0:
             nxt = max(nxt + s.rng.uniform(0, f.jitter_s), s.last_send)
