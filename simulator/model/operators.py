@@ -35,7 +35,7 @@ def detection_probability(monitors: int) -> float:
 
 @dataclass
 class Tour:
-    """Where a camera is on the wall in a given hour."""
+    """Where a camera is on the wall under the current rota."""
 
     operator: int
     slot: int  # its turn on its monitor
