@@ -139,6 +139,68 @@ def compare(
     click.echo(compare_text(*results))
 
 
+@main.command()
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.option(
+    "--vary",
+    required=True,
+    metavar="PATH=V1,V2,...",
+    help="The field to sweep and its values, e.g. operators.monitors_each=2,4,6,9.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for every run.")
+@click.option(
+    "--days", type=click.FloatRange(min=0, min_open=True), default=None, help="Simulated days."
+)
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=None, help="Runs at once [default: cores]."
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the figures to this CSV file.",
+)
+@set_option
+def sweep(
+    scenario: str,
+    vary: str,
+    seed: int | None,
+    days: float | None,
+    jobs: int | None,
+    csv_path: Path | None,
+    overrides: tuple[str, ...],
+) -> None:
+    """Run SCENARIO once for each value of one field, with the same seed, and tabulate the
+    key figures: storage, servers, the busiest link, availability and, with operators, the
+    share of incidents seen."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from simulator.report.sweep import sweep_csv, sweep_text
+    from simulator.sweep import run_sweep, split_values
+
+    field, sep, raw = vary.partition("=")
+    values = split_values(raw)
+    if not sep or not field.strip() or not values:
+        fail(f"--vary {vary!r}: expected PATH=V1,V2,..., e.g. operators.monitors_each=2,4,6")
+    extra = [*overrides]
+    extra += [f"simulation.seed={seed}"] if seed is not None else []
+    extra += [f"simulation.days={days}"] if days is not None else []
+    runs = [_load(scenario, (*extra, f"{field.strip()}={v}")) for v in values]  # all checked
+    click.echo(f"sweeping {field.strip()} over {len(values)} values...", err=True)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        results = run_sweep(runs, pool)
+    click.echo(sweep_text(field.strip(), values, results))
+    if csv_path is not None:
+        from simulator.report._atomic import atomic_write_text
+
+        try:
+            atomic_write_text(csv_path, sweep_csv(field.strip(), values, results))
+        except OSError as exc:
+            fail(f"--csv {csv_path}: cannot write: {exc.strerror or exc}")
+        click.echo(f"wrote {csv_path}")
+
+
 class _progress:
     """A tqdm bar fed fractions 0..1; shows only once a run has taken a second or so."""
 

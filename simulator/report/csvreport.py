@@ -38,7 +38,8 @@ def fmt(x: float) -> str:
     return f"{x:.{CSV_DIGITS}g}"
 
 
-def _text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """CSV with a header row; numbers written by `fmt`, text as it is."""
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(header)
@@ -58,7 +59,7 @@ def links_csv(results: Results) -> str:
     steps = mean.shape[1]
     inter = np.empty((2 * len(s.link_names), steps))
     inter[0::2], inter[1::2] = mean, peak
-    return _text(header, ([i * s.step_s, *inter[:, i].tolist()] for i in range(steps)))
+    return csv_text(header, ([i * s.step_s, *inter[:, i].tolist()] for i in range(steps)))
 
 
 def servers_csv(results: Results) -> str:
@@ -67,7 +68,7 @@ def servers_csv(results: Results) -> str:
     ingest = np.asarray(s.server_ingest_mbps, dtype=float).reshape(len(s.server_names), -1)
     header = ["time_s", *(f"{n}_ingest_mbps" for n in s.server_names)]
     steps = ingest.shape[1]
-    return _text(header, ([i * s.step_s, *ingest[:, i].tolist()] for i in range(steps)))
+    return csv_text(header, ([i * s.step_s, *ingest[:, i].tolist()] for i in range(steps)))
 
 
 def storage_csv(results: Results) -> str:
@@ -76,7 +77,7 @@ def storage_csv(results: Results) -> str:
     days = np.asarray(s.storage_days, dtype=float)
     fill = np.asarray(s.storage_fill_tb, dtype=float).reshape(len(s.server_names), -1)
     header = ["day", *(f"{n}_fill_tb" for n in s.server_names)]
-    return _text(header, ([days[i], *fill[:, i].tolist()] for i in range(days.size)))
+    return csv_text(header, ([days[i], *fill[:, i].tolist()] for i in range(days.size)))
 
 
 def cameras_csv(results: Results) -> str:
@@ -87,7 +88,7 @@ def cameras_csv(results: Results) -> str:
     districts = sr.camera_districts or [""] * len(mbps)
     servers = sr.camera_servers or [""] * len(mbps)
     rows = zip(ids, districts, servers, mbps, strict=True)
-    return _text(["camera", "district", "server", "mean_mbps"], ([*r] for r in rows))
+    return csv_text(["camera", "district", "server", "mean_mbps"], ([*r] for r in rows))
 
 
 def incidents_by_hour_csv(results: Results) -> str:
@@ -98,7 +99,7 @@ def incidents_by_hour_csv(results: Results) -> str:
     rows = (
         [h, int(n), int(d), d / n if n else math.nan] for h, (n, d) in enumerate(by_hour.tolist())
     )
-    return _text(["hour", "incidents", "detected", "detected_share"], rows)
+    return csv_text(["hour", "incidents", "detected", "detected_share"], rows)
 
 
 def csv_texts(results: Results) -> dict[str, str]:

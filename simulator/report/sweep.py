@@ -1,0 +1,78 @@
+"""A sweep's runs side by side: one row for each value of the field swept."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from simulator.model.results import Results
+from simulator.report.checks import PLANNING_UTIL
+from simulator.report.csvreport import csv_text
+from simulator.report.summary import render_table
+from simulator.report.tables import Table, num, pct
+
+
+def sweep_rows(results: Sequence[Results]) -> list[dict[str, float | str]]:
+    """The key figures of each run (NaN where a run has no operators)."""
+    rows = []
+    for r in results:
+        worst = max(r.links, key=lambda lk: lk.p99_util if math.isfinite(lk.p99_util) else -1)
+        w = r.watch
+        rows.append(
+            {
+                "cameras": r.cameras,
+                "storage_needed_tb": r.sizing.storage_needed_tb,
+                "servers_needed": r.sizing.servers_needed,
+                "servers_configured": r.sizing.servers_configured,
+                "busiest_link": worst.name,
+                "busiest_link_p99_util": worst.p99_util,
+                "availability": r.recording.availability,
+                "detected_share": w.detected_share if w else math.nan,
+                "detected_per_year": w.detected_per_year if w else math.nan,
+                "delay_median_s": w.delay_percentiles()[0] if w else math.nan,
+            }
+        )
+    return rows
+
+
+def sweep_table(field: str, values: Sequence[str], results: Sequence[Results]) -> Table:
+    """One row per value; flagged where a limit is passed (as in the run's summary)."""
+    watched = any(r.watch is not None for r in results)
+    columns = ["value", "cameras", "storage TB", "servers need/have", "busiest link p99 %",
+               "avail. %"]  # fmt: skip
+    if watched:
+        columns += ["seen %", "seen/year", "delay s"]
+    t = Table(f"Sweep of {field} ({results[0].scenario}, seed {results[0].seed})", columns)
+    # seen: incidents detected by the operators; delay: median time to detection
+    for value, row in zip(values, sweep_rows(results), strict=True):
+        cells = [
+            value,
+            f"{row['cameras']:,}",
+            num(float(row["storage_needed_tb"]), 1),
+            f"{row['servers_needed']}/{row['servers_configured']}",
+            f"{pct(float(row['busiest_link_p99_util']))} {row['busiest_link']}",
+            pct(float(row["availability"]), 3),
+        ]
+        if watched:
+            cells += [
+                pct(float(row["detected_share"])),
+                num(float(row["detected_per_year"]), 0),
+                num(float(row["delay_median_s"]), 0),
+            ]
+        over = float(row["busiest_link_p99_util"]) > PLANNING_UTIL or int(
+            row["servers_needed"]
+        ) > int(row["servers_configured"])
+        t.add(cells, over)
+    return t
+
+
+def sweep_text(field: str, values: Sequence[str], results: Sequence[Results]) -> str:
+    """The sweep table for the terminal."""
+    return "\n".join(render_table(sweep_table(field, values, results))) + "\n"
+
+
+def sweep_csv(field: str, values: Sequence[str], results: Sequence[Results]) -> str:
+    """The figures as CSV, one row per value (fractions as fractions, not %)."""
+    rows = sweep_rows(results)
+    body = ([value, *row.values()] for value, row in zip(values, rows, strict=True))
+    return csv_text([field, *rows[0]], body)
