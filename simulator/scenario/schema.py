@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
+Hourly = Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=24, max_length=24)]
 
 RESOLUTIONS: dict[str, tuple[int, int]] = {
     "360p": (640, 360),
@@ -215,14 +216,10 @@ class Activity(Strict):
     episode_factor: Annotated[float, Field(ge=1, le=10)] = 1.5
     episode_mean_h: Positive = 2.0
 
-    hourly: list[Annotated[float, Field(ge=0, le=1)]] = Field(
-        default_factory=lambda: [
-            0.15, 0.1, 0.08, 0.06, 0.06, 0.1, 0.25, 0.5, 0.7, 0.65, 0.65, 0.75,
-            0.85, 0.8, 0.7, 0.7, 0.8, 0.95, 1.0, 0.9, 0.75, 0.6, 0.45, 0.3,
-        ],
-        min_length=24,
-        max_length=24,
-    )  # fmt: skip
+    hourly: Hourly = Field(default_factory=lambda: [
+        0.15, 0.1, 0.08, 0.06, 0.06, 0.1, 0.25, 0.5, 0.7, 0.65, 0.65, 0.75,
+        0.85, 0.8, 0.7, 0.7, 0.8, 0.95, 1.0, 0.9, 0.75, 0.6, 0.45, 0.3,
+    ])  # fmt: skip
 
 
 class StreamFaults(Strict):
@@ -266,14 +263,10 @@ class Incidents(Strict):
     visible_median_s: Positive = 120.0  # how long an incident stays visible, lognormal
     visible_sigma: Annotated[float, Field(ge=0, le=3)] = 0.8
     weekend_night_factor: Annotated[float, Field(ge=1, le=10)] = 2.0  # Fri/Sat 18:00-01:00
-    hourly: list[Annotated[float, Field(ge=0, le=1)]] = Field(
-        default_factory=lambda: [
-            0.9, 0.8, 0.6, 0.4, 0.25, 0.15, 0.15, 0.2, 0.3, 0.35, 0.4, 0.45,
-            0.5, 0.5, 0.5, 0.55, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.0,
-        ],
-        min_length=24,
-        max_length=24,
-    )  # fmt: skip
+    hourly: Hourly = Field(default_factory=lambda: [
+        0.9, 0.8, 0.6, 0.4, 0.25, 0.15, 0.15, 0.2, 0.3, 0.35, 0.4, 0.45,
+        0.5, 0.5, 0.5, 0.55, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.0,
+    ])  # fmt: skip
 
 
 class Requests(Strict):
