@@ -25,6 +25,19 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+days_option = click.option(
+    "--days", type=click.FloatRange(min=0, min_open=True), default=None, help="Simulated days."
+)
+
+
+def _with(overrides: tuple[str, ...], seed: int | None, days: float | None) -> tuple[str, ...]:
+    """The --set overrides, then --seed and --days as overrides of the scenario."""
+    extra = [*overrides]
+    extra += [f"simulation.seed={seed}"] if seed is not None else []
+    extra += [f"simulation.days={days}"] if days is not None else []
+    return tuple(extra)
+
+
 set_option = click.option(
     "--set",
     "overrides",
@@ -64,9 +77,7 @@ def validate(scenario: str, overrides: tuple[str, ...]) -> None:
     help="Directory for report.json, CSVs and report.html [default: out/<scenario name>].",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Override the seed.")
-@click.option(
-    "--days", type=click.FloatRange(min=0, min_open=True), default=None, help="Simulated days."
-)
+@days_option
 @set_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
@@ -82,12 +93,7 @@ def run(
     from simulator.model.world import simulate
     from simulator.report import summary_text, write_report
 
-    extra = [*overrides]
-    if seed is not None:
-        extra.append(f"simulation.seed={seed}")
-    if days is not None:
-        extra.append(f"simulation.days={days}")
-    s = _load(scenario, tuple(extra))
+    s = _load(scenario, _with(overrides, seed, days))
     out = out_dir if out_dir is not None else Path("out") / Path(scenario).stem
     if out.exists() and not out.is_dir():
         fail(f"--out {out}: exists and is not a directory")
@@ -107,9 +113,7 @@ def run(
 @click.argument("base", type=click.Path(path_type=str))
 @click.argument("other", type=click.Path(path_type=str))
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for both runs.")
-@click.option(
-    "--days", type=click.FloatRange(min=0, min_open=True), default=None, help="Simulated days."
-)
+@days_option
 @set_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def compare(
@@ -125,13 +129,11 @@ def compare(
     from simulator.model.world import simulate
     from simulator.report.compare import compare_text
 
-    extra = [*overrides]
-    extra += [f"simulation.seed={seed}"] if seed is not None else []
-    extra += [f"simulation.days={days}"] if days is not None else []
-    first = _load(base, tuple(extra))
+    extra = _with(overrides, seed, days)
+    first = _load(base, extra)
     if seed is None:  # both runs draw from the base scenario's seed
-        extra.append(f"simulation.seed={first.simulation.seed}")
-    second = _load(other, tuple(extra))
+        extra += (f"simulation.seed={first.simulation.seed}",)
+    second = _load(other, extra)
     results = []
     for s in (first, second):
         with _progress(quiet, f"simulating {s.name}") as bar:
@@ -148,9 +150,7 @@ def compare(
     help="The field to sweep and its values, e.g. operators.monitors_each=2,4,6,9.",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for every run.")
-@click.option(
-    "--days", type=click.FloatRange(min=0, min_open=True), default=None, help="Simulated days."
-)
+@days_option
 @click.option(
     "--jobs", type=click.IntRange(min=1), default=None, help="Runs at once [default: cores]."
 )
@@ -183,9 +183,7 @@ def sweep(
     values = split_values(raw)
     if not sep or not field.strip() or not values:
         fail(f"--vary {vary!r}: expected PATH=V1,V2,..., e.g. operators.monitors_each=2,4,6")
-    extra = [*overrides]
-    extra += [f"simulation.seed={seed}"] if seed is not None else []
-    extra += [f"simulation.days={days}"] if days is not None else []
+    extra = _with(overrides, seed, days)
     runs = [_load(scenario, (*extra, f"{field.strip()}={v}")) for v in values]  # all checked
     click.echo(f"sweeping {field.strip()} over {len(values)} values...", err=True)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
