@@ -258,7 +258,7 @@ class Incidents(Strict):
     offences a year, the rest are assumptions (docs/defaults.md).
     """
 
-    days: Annotated[float, Field(gt=0, le=366)] = 28.0  # simulated for the watch figures
+    days: Annotated[float, Field(gt=0, le=366)] = 182.0  # simulated for the watch figures
     per_camera_day: NonNegative = 0.0128  # an ordinary day; Fri/Sat nights add to it
     visible_median_s: Positive = 120.0  # how long an incident stays visible, lognormal
     visible_sigma: Annotated[float, Field(ge=0, le=3)] = 0.8
