@@ -179,21 +179,21 @@ def sweep(
     from simulator.report.sweep import sweep_csv, sweep_text
     from simulator.sweep import run_sweep, split_values
 
-    field, sep, raw = vary.partition("=")
-    values = split_values(raw)
-    if not sep or not field.strip() or not values:
+    name, sep, raw = vary.partition("=")
+    field, values = name.strip(), split_values(raw)
+    if not sep or not field or not values:
         fail(f"--vary {vary!r}: expected PATH=V1,V2,..., e.g. operators.monitors_each=2,4,6")
     extra = _with(overrides, seed, days)
-    runs = [_load(scenario, (*extra, f"{field.strip()}={v}")) for v in values]  # all checked
-    click.echo(f"sweeping {field.strip()} over {len(values)} values...", err=True)
+    runs = [_load(scenario, (*extra, f"{field}={v}")) for v in values]  # all checked first
+    click.echo(f"sweeping {field} over {len(values)} values...", err=True)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         results = run_sweep(runs, pool)
-    click.echo(sweep_text(field.strip(), values, results))
+    click.echo(sweep_text(field, values, results))
     if csv_path is not None:
         from simulator.report._atomic import atomic_write_text
 
         try:
-            atomic_write_text(csv_path, sweep_csv(field.strip(), values, results))
+            atomic_write_text(csv_path, sweep_csv(field, values, results))
         except OSError as exc:
             fail(f"--csv {csv_path}: cannot write: {exc.strerror or exc}")
         click.echo(f"wrote {csv_path}")

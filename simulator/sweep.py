@@ -1,14 +1,14 @@
 """Sweeps: one scenario run for each value of one field, through any executor.
 
 The runs share the scenario's seed, so the figures differ only by the field swept. Any
-`concurrent.futures.Executor` runs them (processes by default, one run each, as the runs are
+`concurrent.futures.Executor` runs them (the CLI uses worker processes: the runs are
 independent and CPU-bound); the order of the results is the order of the values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 
 from simulator.model.results import Results
 from simulator.model.world import simulate
@@ -30,11 +30,6 @@ def split_values(text: str) -> list[str]:
     return [v for v in values if v]
 
 
-def run_sweep(scenarios: Sequence[Scenario], executor: Executor | None = None) -> list[Results]:
-    """Simulate every scenario; with no executor, in worker processes (one per core)."""
-    if executor is not None:
-        return list(executor.map(simulate, scenarios))
-    if len(scenarios) == 1:
-        return [simulate(scenarios[0])]
-    with ProcessPoolExecutor() as pool:
-        return list(pool.map(simulate, scenarios))
+def run_sweep(scenarios: Sequence[Scenario], executor: Executor) -> list[Results]:
+    """Simulate every scenario on the executor; results in the scenarios' order."""
+    return list(executor.map(simulate, scenarios))
