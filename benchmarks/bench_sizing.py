@@ -37,12 +37,12 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from simulator.model.perframe import city, simulate_perframe  # noqa: E402
+from simulator.model.sizing import simulate  # noqa: E402
 from simulator.model.window import (  # noqa: E402
     WindowResult,
     simulate_window,
     window_frames,  # noqa: E402
 )
-from simulator.model.world import simulate  # noqa: E402
 from simulator.scenario import Scenario, validate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,6 +2,8 @@
 
 GET /api/cameras                  cameras, stream URLs, state, clients, active faults
 POST /api/cameras/{id}/faults     inject a fault now: {"kind": "stream_freeze", "duration_s": 5}
+GET /api/timeline                 simulated time now, speed, the next events, the last applied
+GET /api/health                   200 once every stream can be served, else 503
 GET /metrics                      Prometheus text: per camera and total clients, frames and
                                   bytes sent, drops, faults active, send lateness
 One request per connection; requests are bounded like the RTSP ones.
@@ -13,7 +15,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-from simulator.streams.faults import fault_event
+from simulator.streams.applier import fault_event
 
 if TYPE_CHECKING:
     from simulator.streams.server import CameraServer
@@ -53,6 +55,27 @@ def cameras_json(server: CameraServer) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def timeline_json(server: CameraServer) -> dict[str, Any]:
+    """What GET /api/timeline returns: where the replay is, what comes next, what was applied
+    (the last APPLIED_KEPT events, with the Unix time each was applied)."""
+    replay = server.replay
+    clock = replay.clock
+    started = replay.started
+    now = asyncio.get_running_loop().time()
+    return {
+        "speed": clock.speed,
+        "start_at_s": clock.start_at,
+        "sim_time_s": round(clock.sim_at(now), 3) if started else None,
+        "events_total": len(replay.events),
+        "events_applied": replay.next_index,
+        "next": [json.loads(e.to_json()) for e in replay.upcoming()],
+        "applied": [
+            {"wall": round(a.wall, 3), **json.loads(a.event.to_json())}
+            for a in server.faults.applied
+        ],
+    }
 
 
 def metrics_text(server: CameraServer) -> str:
@@ -158,6 +181,13 @@ class _Http(asyncio.Protocol):
             return 200, metrics_text(self.server)
         if parts == ["api", "cameras"] and method == "GET":
             return 200, cameras_json(self.server)
+        if parts == ["api", "timeline"] and method == "GET":
+            return 200, timeline_json(self.server)
+        if parts == ["api", "health"] and method == "GET":
+            ready = self.server.ready
+            body = {"ready": ready, "cameras": len(self.server.plans),
+                    "streams": len(self.server.streams)}  # fmt: skip
+            return (200 if ready else 503), body
         if len(parts) == 4 and parts[:2] == ["api", "cameras"] and parts[3] == "faults":
             if method != "POST":
                 return 405, {"error": "use POST"}
@@ -184,6 +214,7 @@ class _Http(asyncio.Protocol):
         reason = {
             200: "OK",
             202: "Accepted",
+            503: "Service Unavailable",
             400: "Bad Request",
             404: "Not Found",
             405: "Method Not Allowed",

@@ -21,8 +21,8 @@ import struct
 import time
 from dataclasses import dataclass, field
 
+from simulator.streams.applier import FaultState
 from simulator.streams.encoder import Clip
-from simulator.streams.faults import FaultState
 from simulator.streams.metrics import Histogram, StreamCounters
 from simulator.streams.rtp import (
     PAYLOAD_TYPES,

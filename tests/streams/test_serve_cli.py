@@ -59,7 +59,7 @@ def test_serve_lists_urls_serves_and_stops_on_ctrl_c(clip_dir: Path) -> None:
         (["--cameras", "nope-001"], "unknown camera"),
         (["--user", "admin"], "--password"),
         (["--set", "cameras.0.fps=0"], "cameras.0.fps"),
-        (["--timeline", "/nonexistent/t.jsonl"], "cannot read timeline"),
+        (["--timeline", "/nonexistent/t.jsonl"], "/nonexistent/t.jsonl: cannot read"),
     ],
 )
 def test_serve_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
