@@ -67,10 +67,13 @@ if [[ $have_schema == 0 ]]; then
   mysql </usr/share/zoneminder/db/zm_create.sql || die "loading zm_create.sql failed"
 fi
 sql_pass=${db_pass//\'/\'\'}
+# ZM_SHOW_PRIVACY: a fresh install redirects every web page (video downloads too) to a
+# privacy notice until someone accepts it in a browser.
 mysql -e "CREATE USER IF NOT EXISTS '$db_user'@'localhost' IDENTIFIED BY '$sql_pass';
   ALTER USER '$db_user'@'localhost' IDENTIFIED BY '$sql_pass';
   GRANT ALL PRIVILEGES ON \`zm\`.* TO '$db_user'@'localhost';
-  UPDATE zm.Config SET Value='UTC' WHERE Name='ZM_TIMEZONE' AND Value<>'UTC';"
+  UPDATE zm.Config SET Value='UTC' WHERE Name='ZM_TIMEZONE';
+  UPDATE zm.Config SET Value='0' WHERE Name='ZM_SHOW_PRIVACY';"
 
 # --- Apache on 127.0.0.1:$ZM_PORT only ------------------------------------------------------
 changed=0
