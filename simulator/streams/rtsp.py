@@ -272,10 +272,12 @@ class RtspServer:
         if method == "PLAY":
             if session.stream.faults.offline:
                 return 503, sh, b""
-            seq, ts = session.stream.next_key(session.client.tcp is not None)
             session.client.playing = True
             session.client.waiting_key = True
+            # Started first: an idle stream moves on to the present slot and waits for a
+            # keyframe, and RTP-Info must name that keyframe's first packet.
             self.pacer.start(session.stream)
+            seq, ts = session.stream.next_key(session.client.tcp is not None)
             url = req.url.rstrip("/")
             track = url if url.endswith(TRACK) else f"{url}/{TRACK}"
             return (
