@@ -248,6 +248,8 @@ class RtspServer:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Answer one request: (status, headers, body)."""
         method = req.method
+        if self._offline(req.url):  # whatever is asked: the camera is not there to answer it
+            return 503, [], b""
         if method == "OPTIONS":
             return 200, [("Public", METHODS)], b""
         if method not in METHODS.split(", "):
@@ -319,6 +321,14 @@ class RtspServer:
         if stream is None:
             raise _NotFound
         return stream, track
+
+    def _offline(self, url: str) -> bool:
+        """Whether a URL names a stream of a camera that is offline now."""
+        try:
+            stream, _ = self._stream(url)
+        except (_NotFound, BadRequest):
+            return False
+        return bool(stream.faults.offline)
 
     def _available(self, url: str) -> Stream | int:
         """The stream a URL names if it can be played now, else the status to answer."""
