@@ -93,6 +93,12 @@ def metrics_text(server: CameraServer) -> str:
          lambda s: s.counters.client_drops),
         ("camsim_stream_fault_drops_total", ctr, "frames withheld by faults",
          lambda s: s.counters.fault_drops),
+        ("camsim_stream_keyframe_wait_skips_total", ctr,
+         "frames skipped before the keyframe a started stream opens with",
+         lambda s: s.counters.keyframe_wait_skips),
+        ("camsim_stream_late_skips_total", ctr,
+         "frames skipped because the server fell behind (its own lateness)",
+         lambda s: s.counters.late_skips),
         ("camsim_stream_send_lateness_seconds_total", ctr, "sum of frame send lateness",
          lambda s: round(s.counters.lateness_sum, 6)),
     ]  # fmt: skip

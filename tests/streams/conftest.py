@@ -182,3 +182,11 @@ def guarded(
     s.extra["scheme"] = request.param
     yield s
     loop_thread.run(s.server.stop())
+
+
+@pytest.fixture()
+def fresh(loop_thread: LoopThread, tiny_scenario: Any, clip_dir: Path) -> Iterator[Served]:
+    """A server started for one test: none of its streams has been played yet."""
+    s = _serve(loop_thread, tiny_scenario, clip_dir)
+    yield s
+    loop_thread.run(s.server.stop())
