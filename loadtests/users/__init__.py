@@ -1,0 +1,1 @@
+"""Locust users: the operators' open-model dispatcher and the RTSP viewer."""
