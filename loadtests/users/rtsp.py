@@ -4,7 +4,7 @@ RTP for a while and measures what a viewer sees.
 
 Frames end at the RTP marker bit. Keyframes are found from the NAL unit types (H.264 IDR 5,
 H.265 IRAP 16-21, through STAP-A/AP and FU-A/FU); every JPEG frame is one. Camera-to-viewer
-latency comes from camsim's per-frame SEI send time (the field `simulator.streams.rtp.sei_data` writes).
+latency comes from camsim's per-frame SEI send time (the field `rtp.sei_data` writes).
 """
 
 from __future__ import annotations
