@@ -31,6 +31,7 @@ class Settings:
     scenario: str | None = None
     timeline: str | None = None
     cameras: str | None = None
+    overrides: tuple[str, ...] = ()  # scenario --set PATH=VALUE
     target: str = "zoneminder"
     mapping: str | None = None  # the generic REST target's mapping (YAML)
     camera_map: str | None = None  # JSON {camsim camera id: target id}; default: by name
@@ -41,7 +42,7 @@ class Settings:
     late_ms: float = 100.0
     max_in_flight: int = 1000
     timeout_s: float = 30.0
-    grace_s: float = 10.0
+    grace_s: float = 60.0  # at most this long for the actions in flight once the schedule ends
     lead_s: float = 1.0  # the replay starts this long after the test does
     metrics_port: int = -1  # -1: no Prometheus endpoint; 0: any port
     rtsp: str | None = None  # camsim serve's API (…/api/cameras) or a file of rtsp:// URLs
@@ -55,6 +56,7 @@ class Settings:
     def of(cls, options: Any) -> Settings:
         got = {f.name: getattr(options, f"camsim_{f.name}", None) for f in fields(cls)}
         got["password"] = got["password"] or os.environ.get(PASSWORD_ENV)
+        got["overrides"] = tuple(got["overrides"] or ())
         return cls(**{k: v for k, v in got.items() if v is not None})
 
 
@@ -64,6 +66,8 @@ def add_arguments(parser: Any) -> None:
     arg("--camsim-scenario", help="Scenario YAML whose operators' actions are replayed")
     arg("--camsim-timeline", help="Replay this timeline (JSON Lines) instead of the model's")
     arg("--camsim-cameras", help="Only the first N cameras, or these comma-separated ids")
+    arg("--camsim-set", dest="camsim_overrides", action="append", metavar="PATH=VALUE",
+        help="Override a scenario field (repeatable)")  # fmt: skip
     arg("--camsim-target", default="zoneminder", choices=TARGETS, help="System under test")
     arg("--camsim-mapping", help="Generic REST target: the YAML mapping of actions")
     arg("--camsim-camera-map", help="JSON {camsim camera id: target id} (default: by name)")
@@ -74,7 +78,8 @@ def add_arguments(parser: Any) -> None:
     arg("--camsim-late-ms", type=float, default=100.0, help="A start later than this is late")
     arg("--camsim-max-in-flight", type=int, default=1000, help="Actions in flight per process")
     arg("--camsim-timeout-s", type=float, default=30.0, help="HTTP read timeout")
-    arg("--camsim-grace-s", type=float, default=10.0, help="Run on after the last action's end")
+    arg("--camsim-grace-s", type=float, default=60.0,
+        help="Wait at most this long for actions in flight after the schedule's end")  # fmt: skip
     arg("--camsim-lead-s", type=float, default=1.0, help="Start the replay this long after")
     arg("--camsim-metrics-port", type=int, default=-1,
         help="Prometheus /metrics on 127.0.0.1:PORT (+ worker index); -1: off, 0: any")  # fmt: skip
@@ -101,7 +106,7 @@ class Plan:
         s = self.settings
         if not s.scenario:
             raise ValueError("--camsim-scenario: a scenario is needed")
-        return Source(s.scenario, s.timeline, s.cameras)
+        return Source(s.scenario, s.timeline, s.cameras, s.overrides)
 
     @cached_property
     def actions(self) -> list[Event]:

@@ -2,16 +2,32 @@
 
 The operators' desks (one per process) run from start to the end of the schedule; RTSP
 viewers follow the wall, the operators on duty that hour times their monitors (at most
---camsim-rtsp-viewers). The test ends once the last action has ended (plus the grace), or at
---run-time.
+--camsim-rtsp-viewers). The test ends once the schedule is over and every action started has
+ended (or --camsim-grace-s after the schedule), or at --run-time.
 """
 
 from __future__ import annotations
 
 from locust import LoadTestShape
 
+from loadtests.users.actions import ACTION
+from loadtests.users.dispatcher import DISPATCH
 from loadtests.users.operator import OperatorUser, plan_of
 from loadtests.users.rtsp_viewer import RtspViewerUser
+
+
+def unfinished(stats) -> int:  # noqa: ANN001
+    """Actions started and not yet ended, as the (master's) statistics say."""
+    from locust.stats import StatsError
+
+    reached = sum(e.num_requests for (_, m), e in stats.entries.items() if m == DISPATCH)
+    dropped = sum(
+        x.occurrences
+        for x in stats.errors.values()
+        if x.method == DISPATCH and StatsError.parse_error(x.error).startswith("Dropped(")
+    )
+    ended = sum(e.num_requests for (_, m), e in stats.entries.items() if m == ACTION)
+    return reached - dropped - ended
 
 
 def desks(runner) -> int:  # noqa: ANN001
@@ -30,8 +46,10 @@ class CityDay(LoadTestShape):
         s = plan.settings
         t = self.get_run_time()
         run_time = getattr(env.parsed_options, "run_time", None)
-        ends = s.lead_s + (plan.end_s - s.start_at) / s.speed + s.grace_s
-        if t > ends or (run_time and t > run_time):
+        ends = s.lead_s + (plan.end_s - s.start_at) / s.speed
+        if run_time and t > run_time:
+            return None
+        if t > ends and (t > ends + s.grace_s or unfinished(self.runner.stats) == 0):
             return None
         ops = desks(self.runner)
         OperatorUser.fixed_count = ops

@@ -2,15 +2,14 @@
 
 Built from Locust's statistics (on the master they are every worker's together): ACTION
 entries are the actions, DISPATCH entries the dispatcher's lag (failures there are late
-starts and drops), UNSUPPORTED the steps the target cannot do, RTSP the viewers.
+starts and drops), UNSUPPORTED the steps the target cannot do, RTSP the viewers. `table`
+needs no Locust (the `camsim loadtest` process never imports it).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
-
-from locust.stats import RequestStats, StatsError
 
 from loadtests.schedule import ACTIONS
 from loadtests.users.actions import ACTION, UNSUPPORTED
@@ -27,8 +26,11 @@ def _percentiles(entry: Any) -> dict[str, float]:
     }
 
 
-def summary_of(stats: RequestStats, plan: Any = None, until_s: float | None = None) -> dict:
-    """{"actions": {kind: row}, "rtsp": {name: row}, "unsupported": {step: n}, "errors": [...]}"""
+def summary_of(stats: Any, plan: Any = None, until_s: float | None = None) -> dict:
+    """{"actions": {kind: row}, "rtsp": {name: row}, "unsupported": {step: n}, "errors": [...]}
+    from Locust's RequestStats."""
+    from locust.stats import StatsError  # here: importing locust monkey-patches the process
+
     late: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     errors = []
