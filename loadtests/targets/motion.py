@@ -30,6 +30,8 @@ from loadtests.targets.base import (
 
 _MOVIE = re.compile(r"^(\d+)-(\d{14})\.(mp4|mkv|avi|mov)$")
 _LOG_TIME = re.compile(r"\[(\w{3} \d{2} \d{2}:\d{2}:\d{2})\]")
+# A movie's video starts before the time in its name by the packets motion had buffered.
+_BUFFERED = timedelta(seconds=10)
 _LOG_TAIL_BYTES = 1 << 20  # log_lines reads at most the last MiB of the log
 
 
@@ -156,14 +158,17 @@ class Motion(Target):
             named = datetime.strptime(_MOVIE.match(path.name).group(2), "%Y%m%d%H%M%S")  # type: ignore[union-attr]
             named = named.replace(tzinfo=UTC)
             end = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            if named > until or end < since:
+            if named - _BUFFERED > until or end < since:
                 continue
             probed = _probe(path)
             if probed is None:  # no index: being written (or motion died writing it)
-                out.append(Recording(path.name, target_id, named, None, 0))
+                if named <= until:
+                    out.append(Recording(path.name, target_id, named, None, 0))
                 continue
             duration, frames = probed
             start = end - timedelta(seconds=duration)
+            if start > until:
+                continue
             out.append(Recording(path.name, target_id, start, end, frames, duration_s=duration))
         return out
 

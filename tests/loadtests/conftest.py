@@ -56,6 +56,12 @@ def zoneminder_url() -> str:
     return run_setup("zoneminder.sh")
 
 
+@pytest.fixture(scope="session")
+def motion_version() -> str:
+    """motion's version, installed if missing (it is started by the tests themselves)."""
+    return run_setup("motion.sh")
+
+
 class RecordingClient(PlainClient):
     """A PlainClient that remembers the request names it was given (bounded)."""
 

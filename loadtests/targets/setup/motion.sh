@@ -17,6 +17,6 @@ if ! command -v motion >/dev/null || ! command -v ffprobe >/dev/null; then
 fi
 # Debian's package does not start a daemon by default; one started by hand would hold the
 # default ports (8080, 8081), which the tests do not use anyway.
-version=$(motion -h 2>&1 | sed -n 's/^motion Version \([^,]*\),.*/\1/p' | head -n 1)
+version=$( (motion -h 2>&1 || true) | sed -n 's/^motion Version \([^,]*\),.*/\1/p' | head -n 1)
 [[ $version == 4.* ]] || die "motion version ${version:-unknown}: expected 4.x"
 echo "$version"
