@@ -7,7 +7,6 @@ arguments with its first spawn message), then takes its own shard of the schedul
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from collections.abc import Mapping
@@ -34,6 +33,7 @@ class Settings:
     overrides: tuple[str, ...] = ()  # scenario --set PATH=VALUE
     target: str = "zoneminder"
     mapping: str | None = None  # the generic REST target's mapping (YAML)
+    stream_url: str | None = None  # motion: its stream port's URL
     camera_map: str | None = None  # JSON {camsim camera id: target id}; default: by name
     user: str | None = None
     password: str | None = None
@@ -70,6 +70,7 @@ def add_arguments(parser: Any) -> None:
         help="Override a scenario field (repeatable)")  # fmt: skip
     arg("--camsim-target", default="zoneminder", choices=TARGETS, help="System under test")
     arg("--camsim-mapping", help="Generic REST target: the YAML mapping of actions")
+    arg("--camsim-stream-url", help="motion: the URL of its stream port")
     arg("--camsim-camera-map", help="JSON {camsim camera id: target id} (default: by name)")
     arg("--camsim-user", help="Target user name")
     arg("--camsim-password", is_secret=True, help=f"Target password (or ${PASSWORD_ENV})")
@@ -133,19 +134,25 @@ class Plan:
 
 
 def make_target(settings: Settings, client: HttpClient, host: str) -> Target:
-    """The adapter of `settings.target`, on `client`, at `host`."""
+    """The adapter of `settings.target`, on `client`, at `host` (ValueError on bad input)."""
     if settings.target == "zoneminder":
         from loadtests.targets.zoneminder import ZoneMinder
 
         return ZoneMinder(client, host, settings.user, settings.password)
-    try:
-        module = importlib.import_module(f"loadtests.targets.{settings.target}")
-    except ImportError:
-        raise ValueError(f"target {settings.target!r} is not available in this build") from None
-    factory = getattr(module, "make_target", None)
-    if factory is None:
-        raise ValueError(f"loadtests.targets.{settings.target} has no make_target()")
-    return factory(client, host, settings.user, settings.password, settings.mapping)
+    if settings.target == "rest":
+        from loadtests.targets.rest import RestTarget
+
+        if not settings.mapping:
+            raise ValueError("--target rest needs --mapping FILE (see loadtests/targets/mappings)")
+        return RestTarget(client, host, settings.mapping, settings.user, settings.password)
+    if settings.target == "motion":
+        from loadtests.targets.motion import Motion
+
+        if not settings.stream_url:
+            raise ValueError("--target motion needs --stream-url (motion's stream port URL)")
+        return Motion(client, host, settings.stream_url, user=settings.user,
+                      password=settings.password)  # fmt: skip
+    raise ValueError(f"unknown target {settings.target!r} (one of {', '.join(TARGETS)})")
 
 
 def camera_map(settings: Settings, target: Target) -> dict[str, str]:

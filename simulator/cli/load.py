@@ -87,6 +87,7 @@ def _progress(stats_csv: Path, started: float, total: int) -> str:
               required=True, help="The system under test.")  # fmt: skip
 @click.option("--host", required=True, help="The target's URL, e.g. http://127.0.0.1:8089/zm.")
 @click.option("--mapping", type=click.Path(dir_okay=False), help="Generic REST mapping (YAML).")
+@click.option("--stream-url", help="motion: the URL of its stream port.")
 @click.option(
     "--camera-map",
     type=click.Path(dir_okay=False),
@@ -145,7 +146,8 @@ def loadtest(scenario: str, target_kind: str, host: str, overrides: tuple[str, .
     settings = Settings(
         scenario=scenario, timeline=kw["timeline"], cameras=kw["cameras"],
         overrides=tuple(sets), target=target_kind, mapping=kw["mapping"],
-        camera_map=kw["camera_map"], user=kw["user"], password=kw["password"],
+        camera_map=kw["camera_map"], stream_url=kw["stream_url"], user=kw["user"],
+        password=kw["password"],
         speed=kw["speed"], start_at=kw["start_at"], late_ms=kw["late_ms"],
     )  # fmt: skip
     plan = preflight(settings, host)
@@ -186,6 +188,7 @@ def _locust_command(settings, host: str, kw: dict, prefix: str, summary: str) ->
     for flag, value in (("--camsim-timeline", settings.timeline),
                         ("--camsim-cameras", settings.cameras),
                         ("--camsim-mapping", settings.mapping),
+                        ("--camsim-stream-url", settings.stream_url),
                         ("--camsim-camera-map", settings.camera_map),
                         ("--camsim-user", settings.user),
                         ("--camsim-rtsp", kw["rtsp_source"]),
