@@ -118,11 +118,11 @@ class Plan:
     def end_s(self) -> float:
         return end_of(self.actions)
 
-    def on_duty(self, sim_t: float) -> int:
-        """Operators on duty at simulated second `sim_t` (the scenario's rota)."""
+    def on_duty(self, sim_t: float) -> int | None:
+        """Operators on duty at simulated second `sim_t` (the scenario's rota; None without)."""
         ops = self.city.scenario.operators
         if ops is None:
-            return 0
+            return None
         start = self.city.scenario.simulation.start
         hour = (start.hour + int((start.minute * 60 + start.second + sim_t) // 3600)) % 24
         return ops.on_duty[hour]

@@ -56,7 +56,9 @@ class CityDay(LoadTestShape):
         sim = s.start_at + max(0.0, t - s.lead_s) * s.speed
         viewers = 0
         if s.rtsp_viewers > 0:
-            viewers = min(s.rtsp_viewers, plan.on_duty(sim) * plan.monitors_each)
+            staff = plan.on_duty(sim)  # without a rota: the viewers throughout
+            wall = s.rtsp_viewers if staff is None else staff * plan.monitors_each
+            viewers = min(s.rtsp_viewers, wall)
         if not viewers:
             return ops, ops, [OperatorUser]
         return ops + viewers, max(1.0, float(ops + viewers)), [OperatorUser, RtspViewerUser]

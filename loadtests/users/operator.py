@@ -80,6 +80,10 @@ class OperatorUser(User):
             )  # fmt: skip
             log.error("operator desk: %s", exc)
             return
+        metrics = getattr(env, "camsim_metrics", None)
+        if metrics is not None:
+            d = self.dispatcher
+            metrics.in_flight.labels(metrics.process).set_function(lambda: d.in_flight)
         self.dispatcher.start()
 
     def _desk(self) -> Dispatcher:

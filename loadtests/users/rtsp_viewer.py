@@ -65,12 +65,18 @@ class RtspViewerUser(User):
         url = next(self.urls)
         metrics = getattr(self.environment, "camsim_metrics", None)
         t0 = time.perf_counter()
+        playing = metrics.rtsp_viewers.labels(metrics.process) if metrics is not None else None
         try:
+            if playing is not None:
+                playing.inc()
             st = RtspViewer(url).watch(self.view_s)
         except (OSError, RtspError) as exc:
             self._fire("view", time.perf_counter() - t0, 0, failure(exc))
             gevent.sleep(1.0)  # a refused viewer does not spin
             return
+        finally:
+            if playing is not None:
+                playing.dec()
         self._report(st, metrics)
 
     def _report(self, st: ViewStats, metrics: Any) -> None:

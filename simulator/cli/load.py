@@ -110,6 +110,8 @@ def _progress(stats_csv: Path, started: float, total: int) -> str:
 @click.option("--rtsp-viewers", default=0, type=click.IntRange(0), help="RTSP viewers at most.")
 @click.option("--rtsp", "rtsp_source", help="camsim serve's http://…/api/cameras (or a file "
               "of rtsp:// URLs) for the RTSP viewers.")  # fmt: skip
+@click.option("--view-s", default=60.0, show_default=True, type=click.FloatRange(min=0.5),
+              help="Length of one RTSP viewing, then the next camera.")  # fmt: skip
 @click.option(
     "--late-ms",
     default=100.0,
@@ -198,7 +200,12 @@ def _locust_command(settings, host: str, kw: dict, prefix: str, summary: str) ->
     for override in settings.overrides:
         cmd += ["--camsim-set", override]
     if kw["rtsp_viewers"]:
-        cmd += ["--camsim-rtsp-viewers", str(kw["rtsp_viewers"])]
+        cmd += [
+            "--camsim-rtsp-viewers",
+            str(kw["rtsp_viewers"]),
+            "--camsim-view-s",
+            repr(kw["view_s"]),
+        ]
     if kw["processes"] > 1:
         cmd += ["--processes", str(kw["processes"])]
     return cmd
