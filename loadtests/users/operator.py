@@ -16,6 +16,7 @@ from typing import Any
 import gevent
 from locust import User, task
 from locust.clients import HttpSession
+from urllib3 import PoolManager
 
 from loadtests.plan import Plan, Settings, camera_map, make_target
 from loadtests.schedule import dues, shard
@@ -26,6 +27,7 @@ from simulator.timeline.clock import ReplayClock
 
 log = logging.getLogger(__name__)
 SETUP = "SETUP"  # request_type of a desk that could not start
+POOL = 100  # connections to the target kept open
 
 
 def plan_of(environment: Any) -> Plan:
@@ -92,7 +94,8 @@ class OperatorUser(User):
         s = plan.settings
         index, shards = shard_position(env, s)
         fire = env.events.request.fire
-        session = HttpSession(env.host or "", NormalisingHook(fire), self)
+        pool = PoolManager(maxsize=POOL, block=False)  # keep-alive for the actions in flight
+        session = HttpSession(env.host or "", NormalisingHook(fire), self, pool_manager=pool)
         target = make_target(s, TimeoutClient(session, s.timeout_s), env.host or "")
         target.login()
         cameras = camera_map(s, target)
