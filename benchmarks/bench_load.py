@@ -110,7 +110,8 @@ def main() -> None:
                 print(f"{rate:7.0f} failed: {out.stderr.strip()[-300:]}")
                 continue
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"{rate:7.0f} {r['achieved']:10.0f} {r['lag_p50_ms']:7.1f}m {r['lag_p99_ms']:7.1f}m "
+            print(f"{rate:7.0f} {r['achieved']:10.0f} {r['lag_p50_ms']:7.1f}m "
+                  f"{r['lag_p99_ms']:7.1f}m "
                   f"{r['lag_max_ms']:7.1f}m {r['late']:6d} {r['failures']:6d} "
                   f"{r['cpu_s_per_1000']:10.2f}")  # fmt: skip
     finally:
