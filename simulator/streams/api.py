@@ -204,7 +204,8 @@ class _Http(asyncio.Protocol):
                 data = json.loads(body or b"{}")
                 if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
                     raise ValueError('expected a JSON object with a "kind"')
-                event = fault_event(data["kind"], cam, data)
+                district = self.server.faults.district_of[cam]
+                event = fault_event(data["kind"], cam, district, data)
             except ValueError as exc:
                 return 400, {"error": str(exc)}
             self.server.inject(event)

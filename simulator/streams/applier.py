@@ -61,15 +61,18 @@ class FaultState:
         return out
 
 
-def fault_event(kind_name: str, camera: str, body: dict[str, Any]) -> Event:
-    """Check an API fault request against the registry and turn it into an Event (durations
-    in wall-clock seconds); raises ValueError with a one-line reason."""
+def fault_event(kind_name: str, camera: str, district: str, body: dict[str, Any]) -> Event:
+    """Check an API fault request for a camera against the registry and turn it into an
+    Event (on the camera, or its district for a storm; durations in wall-clock seconds);
+    raises ValueError with a one-line reason."""
     k = kind(kind_name)
     if not k.injectable:
         allowed = ", ".join(n for n, v in KINDS.items() if v.injectable)
         raise ValueError(f"{kind_name!r} cannot be injected into a camera (one of {allowed})")
-    params = {name: v for name, v in body.items() if name != "kind"}
-    return Event(0.0, k.name, camera=camera, params=k.check(params))
+    params = k.check({name: v for name, v in body.items() if name != "kind"})
+    if k.subject == "district":
+        return Event(0.0, k.name, district=district, params=params)
+    return Event(0.0, k.name, camera=camera, params=params)
 
 
 @dataclass

@@ -90,7 +90,7 @@ class Kind:
     subject: Subject
     family: Family
     params: type[Params] = Params
-    injectable: bool = False  # the control API may apply it to one camera now
+    injectable: bool = False  # the control API may apply it now (to a camera's district)
 
     @property
     def timed(self) -> bool:
@@ -143,7 +143,7 @@ _ALL = (
     Kind("bitrate_spike", "a camera's stream is factor times bigger (filler NAL units)",
          "camera", "stream", BitrateSpike, injectable=True),
     Kind("reconnect_storm", "every session of a district's cameras is closed at once",
-         "district", "stream"),
+         "district", "stream", injectable=True),
     Kind("clock_jump", "a camera's RTCP wall clock shifts by offset_s", "camera", "stream",
          ClockJump, injectable=True),
     Kind("live_view", "an operator's monitor shows the camera live for duration_s (a tour "
