@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import requests
 
@@ -76,9 +76,14 @@ class Recording:
     end: datetime | None  # None while still recording
     frames: int
     cause: str = ""
+    alarm_frames: int = 0
+    duration_s: float | None = None  # the target's own (finer) figure, where it gives one
 
     @property
     def length_s(self) -> float | None:
+        """Seconds recorded: the target's figure, else end minus start (None while open)."""
+        if self.duration_s is not None and self.end is not None:
+            return self.duration_s
         return None if self.end is None else (self.end - self.start).total_seconds()
 
 
@@ -160,8 +165,10 @@ class Target(ABC):
         """Play back recorded video from `start` for `duration_s` of recording at `speed`."""
         raise self._unsupported("playback")
 
-    def export(self, target_id: str, start: datetime, duration_s: float) -> StreamRead:
-        """Download the recording covering [start, start + duration_s)."""
+    def export(
+        self, target_id: str, start: datetime, duration_s: float, out: BinaryIO | None = None
+    ) -> StreamRead:
+        """Download the recording covering [start, start + duration_s) (into `out` if given)."""
         raise self._unsupported("export")
 
     def events(self, target_id: str, since: datetime, until: datetime) -> list[Recording]:
@@ -210,9 +217,11 @@ class Target(ABC):
         url: str,
         seconds: float,
         max_bytes: int = MAX_STREAM_BYTES,
+        out: BinaryIO | None = None,
         **kw: Any,
     ) -> StreamRead:
-        """GET a (possibly endless) stream and read it for `seconds` or `max_bytes`."""
+        """GET a (possibly endless) stream and read it for `seconds` or `max_bytes` (copying
+        it to `out` if given)."""
         t0 = time.perf_counter()
         resp = self._call(name, "GET", url, stream=True, **kw)
         ctype = resp.headers.get("Content-Type", "")
@@ -229,6 +238,8 @@ class Target(ABC):
                 if first is None:
                     first = time.perf_counter() - t0
                 n += len(chunk)
+                if out is not None:
+                    out.write(chunk)
                 if boundary:  # count boundaries, also those split across two chunks
                     data = tail + chunk
                     parts += data.count(boundary)

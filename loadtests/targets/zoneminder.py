@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -194,14 +194,16 @@ class ZoneMinder(Target):
     def delete_events(self, target_id: str) -> int:
         """Delete every event of the camera (files and rows); returns how many."""
         path = f"api/events/index/MonitorId:{int(target_id)}.json"
-        ids = [r["Event"]["Id"] for r in self._json("delete_events", "GET", path)["events"]]
-        for page in range(2, _MAX_PAGES + 1):
+        ids: list[int] = []
+        for page in range(1, _MAX_PAGES + 1):  # collect first: deleting shifts the pages
             body = self._json("delete_events", "GET", path, params={"page": page})
-            if not body["events"] or page > body["pagination"]["pageCount"]:
+            ids += [int(r["Event"]["Id"]) for r in body["events"]]
+            if page >= body["pagination"]["pageCount"]:
                 break
-            ids += [r["Event"]["Id"] for r in body["events"]]
         for event_id in ids:
-            self._json("delete_events", "DELETE", f"api/events/{int(event_id)}.json")
+            # It answers an empty 200 whether or not it deleted: callers check by listing.
+            path = f"api/events/{event_id}.json"
+            self._call("delete_events", "DELETE", path, params=self._auth()).close()
         return len(ids)
 
     # --- operators' actions ----------------------------------------------------------------
@@ -256,6 +258,8 @@ class ZoneMinder(Target):
             end=self._from_zm(e.get("EndDateTime")),
             frames=int(e.get("Frames") or 0),
             cause=e.get("Cause") or "",
+            alarm_frames=int(e.get("AlarmFrames") or 0),
+            duration_s=float(e["Length"]) if e.get("Length") is not None else None,
         )
 
     def _covering(self, target_id: str, start: datetime, duration_s: float) -> list[Recording]:
@@ -278,14 +282,19 @@ class ZoneMinder(Target):
         )  # fmt: skip
         return self._read_stream("playback", url, duration_s / speed)
 
-    def export(self, target_id: str, start: datetime, duration_s: float) -> StreamRead:
-        """Download the video files of the events covering the span (whole events)."""
+    def export(
+        self, target_id: str, start: datetime, duration_s: float, out: BinaryIO | None = None
+    ) -> StreamRead:
+        """Download the video files of the events covering the span (whole events, one MP4
+        each, written to `out` one after the other)."""
         t0, total, first = time.perf_counter(), 0, None
         covering = self._covering(target_id, start, duration_s)
         for rec in covering:
             url = f"{self.base_url}/index.php"
             params = {"view": "view_video", "eid": rec.recording_id, **self._auth()}
-            got = self._read_stream("export", url, 3600, MAX_STREAM_BYTES - total, params=params)
+            got = self._read_stream(
+                "export", url, 3600, MAX_STREAM_BYTES - total, out, params=params
+            )
             total += got.bytes
             first = got.first_byte_s if first is None else first
         return StreamRead(total, len(covering), first, time.perf_counter() - t0, "video/mp4")

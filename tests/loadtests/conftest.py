@@ -1,0 +1,167 @@
+"""Fixtures for the load-test targets: the real systems under test and camsim cameras for them.
+
+`zoneminder_url` runs the repo's idempotent setup script (installing and starting ZoneMinder
+on 127.0.0.1:$ZM_PORT, root only): if it fails, the tests that need ZoneMinder fail with its
+message. `camsim_urls` serves two tiny RTSP cameras from a real `camsim serve` process.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import loadtests.targets
+from loadtests.targets import PlainClient
+
+ROOT = Path(__file__).parents[2]
+TINY = ROOT / "tests" / "streams" / "tiny.yaml"
+SETUP = Path(loadtests.targets.__file__).parent / "setup"
+ZM_PORT = int(os.environ.get("ZM_PORT", "8089"))
+
+
+def camsim_command() -> list[str]:
+    """`python -m simulator.cli` (the invocation users type) once `simulator.cli` is a package
+    with a `__main__`; as a single module it imports itself twice under `-m` (a circular
+    import), so until then call its `main()`."""
+    spec = importlib.util.find_spec("simulator.cli")
+    if spec is not None and spec.submodule_search_locations is not None:
+        return [sys.executable, "-m", "simulator.cli"]
+    return [sys.executable, "-c", "from simulator.cli import main; main()"]
+
+
+def run_setup(script: str, timeout_s: float = 600) -> str:
+    """Run loadtests/targets/setup/<script>; fail the test with its message if it fails."""
+    env = {**os.environ, "ZM_PORT": str(ZM_PORT)}
+    run = subprocess.run(
+        ["bash", str(SETUP / script)], capture_output=True, text=True, timeout=timeout_s, env=env
+    )
+    if run.returncode != 0:
+        pytest.fail(f"{script} failed ({run.returncode}): {run.stderr.strip()[-2000:]}")
+    return run.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def zoneminder_url() -> str:
+    """The web root of a running ZoneMinder (http://127.0.0.1:$ZM_PORT/zm)."""
+    return run_setup("zoneminder.sh")
+
+
+class RecordingClient(PlainClient):
+    """A PlainClient that remembers the request names it was given (bounded)."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout_s=15)
+        self.names: deque[str] = deque(maxlen=10_000)
+
+    def request(self, method, url, *, name, **kw):  # noqa: ANN001, ANN201
+        self.names.append(name)
+        return super().request(method, url, name=name, **kw)
+
+
+@pytest.fixture
+def http() -> Iterator[RecordingClient]:
+    client = RecordingClient()
+    yield client
+    client.close()
+
+
+class Camsim:
+    """A `camsim serve` subprocess; its stderr drained into a bounded buffer."""
+
+    def __init__(self, args: list[str], timeout_s: float = 120) -> None:
+        self.proc = subprocess.Popen(
+            [*camsim_command(), "serve", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+        )
+        self.err: deque[str] = deque(maxlen=200)
+        self.urls: list[str] = []
+        self.cameras = 0
+        banner = threading.Event()
+        threading.Thread(target=self._drain_err, args=(banner,), daemon=True).start()
+        if not banner.wait(timeout_s) or not self.cameras:
+            self.stop()
+            raise RuntimeError(f"camsim serve did not start: {''.join(self.err)[-1500:]}")
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:  # the URLs come before the banner, one camera a line
+            self.urls.append(line.split()[0])
+            if len(self.urls) == self.cameras:
+                break
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+
+    def _drain_err(self, banner: threading.Event) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.err.append(line)
+            m = re.match(r"camsim serve: (\d+) cameras", line)
+            if m:
+                self.cameras = int(m.group(1))
+                banner.set()
+        banner.set()  # the process ended: let the waiter see it
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def camsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Camsim]:
+    """Two 320x180 H.264 cameras at 10 fps (tiny.yaml's h264cam-001/002), no faults."""
+    cache = tmp_path_factory.mktemp("camsim-clips")
+    server = Camsim(
+        [
+            str(TINY),
+            "--cameras",
+            "2",
+            "--rtsp-port",
+            "0",
+            "--api-port",
+            "0",
+            "--no-faults",
+            "--cache",
+            str(cache),
+            "--loop-seconds",
+            "4",
+        ]  # fmt: skip
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _wait_for(what: str, check, timeout_s: float, every_s: float = 1.0, until=bool):  # noqa: ANN001, ANN201
+    """Poll `check()` until `until(value)` holds and return the value; after the timeout fail
+    naming `what` and the last value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = check()
+        if until(got):
+            return got
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout_s:g} s (last: {got!r})")
+        time.sleep(every_s)
+
+
+@pytest.fixture(scope="session")
+def wait_for():  # noqa: ANN201
+    """wait_for(what, check, timeout_s): poll `check()` until truthy, else fail naming `what`."""
+    return _wait_for
