@@ -20,7 +20,7 @@ from pathlib import Path
 
 from simulator.streams.encoder import Clip, EncodeSpec, encode
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: BT.709 pictures with a full colour description in the VUI
 
 
 def default_cache_dir() -> Path:

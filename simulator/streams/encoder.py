@@ -93,7 +93,9 @@ def _encode_h26x(
     spec: EncodeSpec, frames: Iterable[np.ndarray], progress: Callable[[int], None] | None
 ) -> Clip:
     import av
+    from av.video.reformatter import ColorRange, Colorspace
 
+    BT709, LIMITED = Colorspace.ITU709, ColorRange.MPEG  # noqa: N806
     s = spec.scene
     kbps = max(16, int(spec.target_bps / 1000))
     ctx = av.CodecContext.create("libx264" if spec.codec == "h264" else "libx265", "w")
@@ -108,12 +110,15 @@ def _encode_h26x(
         f"keyint={spec.gop}:min-keyint={spec.gop}:scenecut=0:bframes=0:open-gop=0:"
         f"repeat-headers=1:vbv-maxrate={int(kbps * spec.cap_factor)}:vbv-bufsize={kbps}"
     )
+    # The full colour description in the VUI (what the pictures are converted with below):
+    # decoders and players that validate it (GStreamer) warn of a range without a matrix.
+    colour = "colorprim=bt709:transfer=bt709:colormatrix=bt709:range="
     if spec.codec == "h264":
-        ctx.options = {"preset": "veryfast", "x264-params": common + ":threads=1"}
+        ctx.options = {"preset": "veryfast", "x264-params": f"{common}:{colour}tv:threads=1"}
     else:
         ctx.options = {
             "preset": "ultrafast",
-            "x265-params": common + ":log-level=error:pools=1:frame-threads=1",
+            "x265-params": f"{common}:{colour}limited:log-level=error:pools=1:frame-threads=1",
         }
     out: list[list[bytes]] = []
     keys: list[bool] = []
@@ -131,7 +136,9 @@ def _encode_h26x(
             keys.append(bool(packet.is_keyframe))
 
     for i, img in enumerate(frames):
-        frame = av.VideoFrame.from_ndarray(img, format="bgr24").reformat(format="yuv420p")
+        frame = av.VideoFrame.from_ndarray(img, format="bgr24").reformat(
+            format="yuv420p", dst_colorspace=BT709, dst_color_range=LIMITED
+        )
         frame.pts = i
         take(ctx.encode(frame))
         if progress:

@@ -70,6 +70,26 @@ def test_ffprobe_reports_codec_size_and_rate(served) -> None:  # noqa: ANN001
         assert got == (*want[:4], f"{want[4]}/1"), transport
 
 
+def test_h26x_streams_describe_their_colours(served) -> None:  # noqa: ANN001
+    """A colour range without a matrix makes GStreamer warn (validate_colorimetry): the VUI
+    names all four, BT.709 in limited range, which is what the pictures are converted with."""
+    want = {
+        "color_range": "tv",
+        "color_space": "bt709",
+        "color_transfer": "bt709",
+        "color_primaries": "bt709",
+    }
+    for path in ("h264cam-001/main", "h264cam-001/sub", "h265cam-001/main"):
+        run = subprocess.run(
+            ["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries",
+             f"stream={','.join(want)}", "-of", "json", f"rtsp://127.0.0.1:{served.port}/{path}"],
+            capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        (stream,) = json.loads(run.stdout)["streams"]
+        assert stream == want, path
+
+
 def test_ffmpeg_decodes_across_the_loop_seam_without_errors(served) -> None:  # noqa: ANN001
     procs = {
         (path, t): ffmpeg_decode(f"rtsp://127.0.0.1:{served.port}/{path}", t, 4.5)
