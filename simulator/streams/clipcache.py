@@ -20,7 +20,7 @@ from pathlib import Path
 
 from simulator.streams.encoder import Clip, EncodeSpec, encode
 
-FORMAT_VERSION = 2  # 2: BT.709 pictures with a full colour description in the VUI
+FORMAT_VERSION = 3  # 2: BT.709 in the VUI; 3: multi-pass H.26x rate control, MJPEG quality
 
 
 def default_cache_dir() -> Path:

@@ -188,3 +188,28 @@ def test_frames_carry_camera_id_and_send_time(served) -> None:  # noqa: ANN001
         assert {cam for cam, _ in stamps} == {path.split("/")[0]}
         assert all(abs(t - time.time()) < 30 for _, t in stamps)
         assert [t for _, t in stamps] == sorted(t for _, t in stamps)
+
+
+def test_api_reports_the_bitrate_a_client_receives(served) -> None:  # noqa: ANN001
+    """/api/cameras gives each stream's target and achieved bitrate; the achieved one is within
+    a tenth of the target and is what a client gets over one whole loop of the stream (within
+    8 %: RTP payload headers and the SEI add bytes, JPEG file headers that RTP/JPEG does not
+    carry take some away)."""
+    from rtspclient import RawClient
+
+    status, cameras = served.api("/api/cameras")
+    assert status == 200
+    by_path = {f"{c['id']}/{n}": s for c in cameras for n, s in c["streams"].items()}
+    for path, *_, fps in STREAMS:
+        entry = by_path[path]
+        assert abs(entry["bitrate_mbps"] / entry["target_mbps"] - 1) <= 0.10, (path, entry)
+        loop = len(served.server.streams[path].day.frames)  # frames of one whole loop
+        client = RawClient(served.port)
+        client.play_tcp(f"rtsp://127.0.0.1:{served.port}/{path}")
+        rtp = [p for ch, p in client.packets(loop / fps + 1.5) if ch == 0]
+        client.close()
+        ends = [i for i, p in enumerate(rtp) if p[1] & 0x80]
+        assert len(ends) >= loop, path
+        payload = sum(len(p) - 12 for p in rtp[: ends[loop - 1] + 1])
+        received = payload * 8 / (loop / fps) / 1e6
+        assert abs(received / entry["bitrate_mbps"] - 1) <= 0.08, (path, received, entry)
