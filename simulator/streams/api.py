@@ -34,12 +34,16 @@ def cameras_json(server: CameraServer) -> list[dict[str, Any]]:
         streams = {}
         for name in p.streams:
             s = server.streams[f"{p.id}/{name}"]
+            night = s.loop is s.night  # the loop on the wire now, its rate and its target
+            spec = p.streams[name][night]
             streams[name] = {
                 "url": server.url(p.id, name),
                 "codec": s.clip.codec,
                 "width": s.clip.width,
                 "height": s.clip.height,
                 "fps": s.clip.fps,
+                "bitrate_mbps": round((s.night if night else s.day).clip.bitrate_bps / 1e6, 3),
+                "target_mbps": round(spec.target_bps / 1e6, 3),
                 "clients": sum(1 for c in s.clients if c.playing),
                 "frames_sent": s.counters.frames_sent,
                 "bytes_sent": s.counters.bytes_sent,
