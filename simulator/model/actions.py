@@ -26,7 +26,8 @@ import numpy as np
 
 from simulator.model.city import City
 from simulator.model.incidents import HOUR
-from simulator.model.operators import INCIDENT, REQUEST_KINDS, Duty, Wall, city_watch
+from simulator.model.operators import INCIDENT, Duty, Wall, city_watch
+from simulator.model.requests import REQUEST_KINDS
 from simulator.scenario.schema import Operators
 from simulator.timeline.event import Event, sort_events
 

@@ -25,8 +25,9 @@ import simpy
 
 from simulator.model.city import City
 from simulator.model.incidents import HOUR, IncidentSet, draw_incidents
+from simulator.model.requests import REQUEST_KINDS, draw_requests
 from simulator.model.results import Watch
-from simulator.scenario.schema import Operators, Requests
+from simulator.scenario.schema import Operators
 
 #: Share of targets detected against monitors watched (UK PSDB, Aldridge; REFERENCE).
 PSDB_MONITORS = (1.0, 4.0, 6.0, 9.0)
@@ -34,8 +35,6 @@ PSDB_DETECTED = (0.85, 0.74, 0.58, 0.53)
 VIGILANT_MIN = 30.0  # detection falls notably after about 30 minutes on task (Mackworth 1948)
 
 
-#: The requests' kinds, in the order they are drawn (their timeline kinds).
-REQUEST_KINDS = ("live_transfer", "review", "export", "alarm")
 INCIDENT = len(REQUEST_KINDS)  # the Duty's kind code of an incident handled
 
 
@@ -163,36 +162,6 @@ class Wall:
             return 1.0
         low = self.ops.vigilance_at_90_min
         return max(low, 1.0 - (1.0 - low) * (on_task - VIGILANT_MIN) / 60.0)
-
-
-@dataclass
-class RequestSet:
-    """Requests sorted by arrival (seconds from the start): their kind (index into
-    REQUEST_KINDS), how long they keep an operator (s) and an operator draw (0..1)."""
-
-    t: np.ndarray
-    span_s: np.ndarray
-    who: np.ndarray
-    kind: np.ndarray
-
-
-def draw_requests(req: Requests, cameras: int, days: float, rng: np.random.Generator) -> RequestSet:
-    """The requests of `days` days: Poisson, uniform over the day, exponential durations."""
-    kinds = (
-        (req.live_transfers_per_camera_year, req.live_transfer_min),
-        (req.reviews_per_camera_year, req.review_min),
-        (req.exports_per_camera_year, req.export_min),
-        (req.alarm_checks_per_camera_year, req.alarm_check_min),
-    )
-    times, spans, codes = [], [], []
-    for code, (per_year, minutes) in enumerate(kinds):
-        n = rng.poisson(per_year * cameras * days / 365.0)
-        times.append(rng.uniform(0.0, days * 86400.0, n))
-        spans.append(rng.exponential(minutes * 60.0, n))
-        codes.append(np.full(n, code, dtype=np.int8))
-    t, span, code = np.concatenate(times), np.concatenate(spans), np.concatenate(codes)
-    order = np.argsort(t, kind="stable")
-    return RequestSet(t[order], span[order], rng.uniform(0.0, 1.0, len(t)), code[order])
 
 
 @dataclass
