@@ -19,7 +19,7 @@ A camera subset keeps only the actions on those cameras: the same run, filtered.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,8 +52,9 @@ class Tours:
     monitor: np.ndarray
 
 
-def _rota_windows(wall: Wall, horizon_s: float) -> list[tuple[float, float, int]]:
-    """(from, until, operators on duty) of each stretch of constant rota within the horizon."""
+def rota_windows(wall: Wall, horizon_s: float) -> list[tuple[float, float, int]]:
+    """(from, until, operators on duty) of each stretch of constant rota within the horizon
+    (stretches nobody is on duty left out)."""
     out: list[tuple[float, float, int]] = []
     for j in range(math.ceil((horizon_s + wall.offset_s) / HOUR)):
         a = max(0.0, j * HOUR - wall.offset_s)
@@ -83,8 +84,11 @@ def _overlap(
     return i[keep], start[keep], end[keep]
 
 
-def tour_steps(wall: Wall, horizon_s: float) -> Tours:
-    """Every tour step of the first `horizon_s` seconds, clipped to rota changes and breaks.
+def tour_steps(
+    wall: Wall, windows: list[tuple[float, float, int]], since_s: float, until_s: float
+) -> Tours:
+    """The tour steps that begin in [since_s, until_s), clipped to rota changes (`windows`,
+    from rota_windows) and breaks, by operator and monitor.
 
     Under a rota of k operators with m monitors each, monitor `mon` of operator `op` tours
     the cameras op + k·(mon + m·s), s = 0, 1, …, and shows its s-th at step n·dwell when
@@ -92,20 +96,23 @@ def tour_steps(wall: Wall, horizon_s: float) -> Tours:
     ops: Operators = wall.ops
     d, m, n_cams = ops.dwell_s, ops.monitors_each, wall.cameras
     parts: list[tuple[np.ndarray, ...]] = []
-    for a, b, k in _rota_windows(wall, horizon_s):
-        n = np.arange(math.floor(a / d), math.ceil(b / d), dtype=np.int64)
-        s, e = np.maximum(n * d, a), np.minimum((n + 1) * d, b)
-        keep = e > s
-        n, s, e = n[keep], s[keep], e[keep]
+    for wa, wb, k in windows:
+        lo, hi = max(wa, since_s), min(wb, until_s)
+        if hi <= lo:
+            continue
+        # a step more each side: which chunk a piece is in is decided by its start alone
+        n = np.arange(math.floor(lo / d) - 1, math.ceil(hi / d) + 1, dtype=np.int64)
+        s, e = np.maximum(n * d, wa), np.minimum((n + 1) * d, wb)
+        n, s, e = n[e > s], s[e > s], e[e > s]
         for op in range(min(k, n_cams)):
             mine = (n_cams - op + k - 1) // k
             mon = np.arange(m)
             count = (mine - mon + m - 1) // m  # cameras on each monitor
-            mon = mon[count > 0]
-            count = count[count > 0]
-            i, s2, e2 = _overlap(s, e, *wall.work_periods(op, a, b))
-            slot = n[i][None, :] % count[:, None]
-            cam = op + k * (mon[:, None] + m * slot)
+            mon, count = mon[count > 0], count[count > 0]
+            i, s2, e2 = _overlap(s, e, *wall.work_periods(op, float(s[0]), float(e[-1])))
+            inside = (s2 >= since_s) & (s2 < until_s)
+            i, s2, e2 = i[inside], s2[inside], e2[inside]
+            cam = op + k * (mon[:, None] + m * (n[i][None, :] % count[:, None]))
             parts.append((
                 np.broadcast_to(s2, cam.shape).ravel(),
                 np.broadcast_to(e2 - s2, cam.shape).ravel(),
@@ -114,9 +121,7 @@ def tour_steps(wall: Wall, horizon_s: float) -> Tours:
                 np.repeat(mon, len(i)),
             ))  # fmt: skip
     if not parts:
-        empty = np.zeros(0)
-        return Tours(empty, empty, empty.astype(np.int64), empty.astype(np.int64),
-                     empty.astype(np.int64))  # fmt: skip
+        return Tours(np.zeros(0), np.zeros(0), *(np.zeros(0, dtype=np.int64),) * 3)
     return Tours(*(np.concatenate(col) for col in zip(*parts, strict=True)))
 
 
@@ -183,23 +188,58 @@ def tour_events(city: City, tours: Tours) -> list[Event]:
     ]  # fmt: skip
 
 
-def action_events(city: City, cameras: Sequence[int] | None = None) -> list[Event]:
-    """What the operators do over the simulation's days (on `cameras` only, if given), sorted
-    by time; none for a city without `operators`."""
+def _merge(views: list[Event], view_t: np.ndarray, others: list[Event]) -> list[Event]:
+    """Sorted live views and sorted other actions, in one order (Event.sort_key): at the
+    same time, kinds before `live_view` (all but `review`) come first."""
+    if not others:
+        return views
+    at = [
+        int(np.searchsorted(view_t, e.t, side="left" if e.kind < "live_view" else "right"))
+        for e in others
+    ]
+    out: list[Event] = []
+    prev = 0
+    for i, e in zip(at, others, strict=True):
+        out += views[prev:i]
+        out.append(e)
+        prev = i
+    return out + views[prev:]
+
+
+def iter_action_events(
+    city: City, cameras: Sequence[int] | None = None, chunk_s: float = HOUR
+) -> Iterator[Event]:
+    """What the operators do over the simulation's days (on `cameras` only, if given), in
+    time order, `chunk_s` of simulated time at a time (memory: one chunk of tour steps); none
+    for a city without `operators`."""
     both = city_watch(city)
     if both is None:
-        return []
+        return
     _, duty = both
     s = city.scenario
     wall = Wall(s.operators, s.camera_count, s.simulation.start)  # type: ignore[arg-type]
-    tours = tour_steps(wall, duty.horizon_s)
-    requests, req_camera = request_events(city, duty)
+    windows = rota_windows(wall, duty.horizon_s)
+    chosen = np.ones(s.camera_count, dtype=bool)
     if cameras is not None:
-        chosen = np.zeros(s.camera_count, dtype=bool)
+        chosen[:] = False
         chosen[np.asarray(cameras, dtype=np.int64)] = True
+    requests, req_camera = request_events(city, duty)
+    requests = sort_events([e for e, c in zip(requests, req_camera.tolist(), strict=True)
+                            if chosen[c]])  # fmt: skip
+    req_t = np.array([e.t for e in requests])
+    rank = np.empty(s.camera_count, dtype=np.int64)
+    rank[np.argsort(np.array(city.table.ids))] = np.arange(s.camera_count)  # id order
+    for j in range(math.ceil(duty.horizon_s / chunk_s)):
+        a, b = j * chunk_s, min((j + 1) * chunk_s, duty.horizon_s)
+        tours = tour_steps(wall, windows, a, b)
         keep = chosen[tours.camera]
-        tours = Tours(*(getattr(tours, f)[keep] for f in Tours.__dataclass_fields__))
-        requests = [e for e, c in zip(requests, req_camera.tolist(), strict=True) if chosen[c]]
-    order = np.lexsort((tours.camera, tours.t_s))
-    tours = Tours(*(getattr(tours, f)[order] for f in Tours.__dataclass_fields__))
-    return sort_events(tour_events(city, tours) + requests)
+        order = np.flatnonzero(keep)[np.lexsort((rank[tours.camera[keep]], tours.t_s[keep]))]
+        tours = Tours(*(getattr(tours, f)[order] for f in Tours.__dataclass_fields__))
+        i0, i1 = np.searchsorted(req_t, [a, b], side="left")
+        yield from _merge(tour_events(city, tours), tours.t_s, requests[i0:i1])
+
+
+def action_events(city: City, cameras: Sequence[int] | None = None) -> list[Event]:
+    """What the operators do over the simulation's days (on `cameras` only, if given), sorted
+    by time; none for a city without `operators`."""
+    return list(iter_action_events(city, cameras))

@@ -28,7 +28,7 @@ import yaml
 from click.testing import CliRunner
 
 from simulator.cli import main
-from simulator.model.actions import REVIEW_SPEED, action_events
+from simulator.model.actions import REVIEW_SPEED, action_events, iter_action_events
 from simulator.model.city import City
 from simulator.model.incidents import draw_incidents
 from simulator.model.operators import Wall, city_watch
@@ -233,3 +233,12 @@ def test_camsim_timeline_writes_the_actions(tmp_path: Path, day) -> None:  # noq
     r = CliRunner().invoke(main, [*args[:2], "--days", "1", "--out", str(out)])
     assert r.exit_code == 0
     assert not [e for e in read_jsonl(out) if KINDS[e.kind].family == "action"]
+
+
+def test_chunks_do_not_change_the_schedule() -> None:
+    """Generated an hour at a time (bounded memory), or in odd chunks, or all at once: the
+    same list, with a dwell that does not divide the chunks."""
+    city = City.of(strasbourg(operators={"dwell_s": 7.3, "break_every_min": 17}))
+    whole = [e.to_json() for e in iter_action_events(city, chunk_s=86400)]
+    assert [e.to_json() for e in iter_action_events(city, chunk_s=1000.1)] == whole
+    assert [e.to_json() for e in action_events(city)] == whole
