@@ -36,6 +36,7 @@ REVIEW_AGE_MEAN_S = 2 * HOUR  # the facts reviewed end this long before the revi
 EXPORT_LENGTH_MEAN_S = 1800.0  # recording length a requisition asks for (exponential)
 EXPORT_AGE_MEAN_S = 24 * HOUR  # the facts exported end this long before the export (exp.)
 PTZ_MOVES_PER_MIN = 0.5  # PTZ moves while handling an incident, Poisson per minute
+MIN_STEP_S = 1e-3  # the timeline's resolution
 
 LIVE_VIEW = len(REQUEST_KINDS) + 1  # kind codes: REQUEST_KINDS, INCIDENT, LIVE_VIEW
 KIND_NAMES = (*REQUEST_KINDS, "incident_response", "live_view")
@@ -110,7 +111,8 @@ def tour_steps(
             count = (mine - mon + m - 1) // m  # cameras on each monitor
             mon, count = mon[count > 0], count[count > 0]
             i, s2, e2 = _overlap(s, e, *wall.work_periods(op, float(s[0]), float(e[-1])))
-            inside = (s2 >= since_s) & (s2 < until_s)
+            # pieces a rounding error long (a break ending on a step) are no tour step
+            inside = (s2 >= since_s) & (s2 < until_s) & (e2 - s2 > MIN_STEP_S)
             i, s2, e2 = i[inside], s2[inside], e2[inside]
             cam = op + k * (mon[:, None] + m * (n[i][None, :] % count[:, None]))
             parts.append((

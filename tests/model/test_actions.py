@@ -12,6 +12,8 @@
   gives (within one dwell); each step is where `Wall.next_on_screen` puts it; each monitor
   shows something whenever its operator works (1-s grid, within a second per change).
 - No action starts while its operator is on a break or off duty, nor when nobody is on duty.
+- The schedule covers the simulation's days (the watch runs longer if they are more than the
+  incidents' days), and is the same generated an hour at a time or at once.
 - A camera subset gives exactly the full list's actions on those cameras; same seed, same
   list; another seed, another; `camsim timeline --actions` writes the same list.
 """
@@ -70,6 +72,7 @@ def test_every_action_passes_the_registry(day) -> None:  # noqa: ANN001
         back = parse_event(e.to_json(), city.names)
         assert (back.kind, back.camera, back.params) == (e.kind, e.camera, e.params)
         assert back.t == pytest.approx(e.t, abs=5e-4)
+        assert e.params["duration_s"] > 0
     assert [e.sort_key() for e in events] == sorted(e.sort_key() for e in events)
 
 
@@ -242,3 +245,12 @@ def test_chunks_do_not_change_the_schedule() -> None:
     whole = [e.to_json() for e in iter_action_events(city, chunk_s=86400)]
     assert [e.to_json() for e in iter_action_events(city, chunk_s=1000.1)] == whole
     assert [e.to_json() for e in action_events(city)] == whole
+
+
+def test_a_simulation_longer_than_the_watch_runs_the_watch_longer() -> None:
+    s = strasbourg(simulation={"days": 3}, incidents={"days": 1}, operators={"dwell_s": 600})
+    city = City.of(s)
+    watch, duty = city_watch(city)  # type: ignore[misc]
+    assert watch.days == 3 and duty.horizon_s == 3 * 86400
+    late = [e for e in action_events(city) if e.kind in REQUESTS and e.t > 2 * 86400]
+    assert len(late) > 10

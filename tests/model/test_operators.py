@@ -16,6 +16,8 @@
   errors). Vigilance: 1 up to 30 minutes on task, linear to its 90-minute value, 1 again after
   a break, and never below 1 with breaks every 30 minutes. Hours nobody is on duty: nothing
   seen then, everything seen in the others.
+- A request given during a break begins when it ends; one queued past its operator's shift
+  goes to a colleague on duty; one queued into hours nobody is on duty waits for the next.
 - Calibration: Strasbourg in 2016 (367 cameras) detects 611 incidents a year within 8 %.
 - Nobody on duty: nothing is seen. Same seed: the same Watch; another seed: another. More
   cameras for the same operators: a smaller share detected.
