@@ -38,8 +38,7 @@ EXPORT_AGE_MEAN_S = 24 * HOUR  # the facts exported end this long before the exp
 PTZ_MOVES_PER_MIN = 0.5  # PTZ moves while handling an incident, Poisson per minute
 MIN_STEP_S = 1e-3  # the timeline's resolution
 
-LIVE_VIEW = len(REQUEST_KINDS) + 1  # kind codes: REQUEST_KINDS, INCIDENT, LIVE_VIEW
-KIND_NAMES = (*REQUEST_KINDS, "incident_response", "live_view")
+KIND_NAMES = (*REQUEST_KINDS, "incident_response")  # by the Duty's kind code
 
 
 @dataclass

@@ -181,7 +181,7 @@ def test_no_action_while_its_operator_is_away_or_nobody_is_on_duty() -> None:
     busy = {f"{k}_per_camera_year": 100.0 for k in (
         "live_transfers", "reviews", "exports", "alarm_checks")}  # fmt: skip
     s = strasbourg(
-        simulation={"days": 2},
+        simulation={"days": 2, "start": "2026-06-19T01:45:30"},  # 03:00 is 4,470 s in
         operators={"on_duty": [0, 0, 0] + [2] * 10 + [1] * 11, "requests": busy},
     )  # fmt: skip
     events = action_events(City.of(s))
@@ -194,6 +194,7 @@ def test_no_action_while_its_operator_is_away_or_nobody_is_on_duty() -> None:
         assert wall.free_from(op, t) == t, e  # a fresh wall: only breaks make it wait
         waited += e.params.get("wait_s", 0.0) > 0
     assert waited > 20  # alarms did have to wait for a break, a colleague or the morning
+    assert min(e.t for e in events) == 4470.0  # 03:00, when the first shift comes
     assert Counter(e.kind for e in events)["alarm"] > 30
 
 
