@@ -15,7 +15,8 @@
 - The schedule covers the simulation's days (the watch runs longer if they are more than the
   incidents' days), and is the same generated an hour at a time or at once.
 - A camera subset gives exactly the full list's actions on those cameras; same seed, same
-  list; another seed, another; `camsim timeline --actions` writes the same list.
+  list; another seed, another; `camsim timeline --actions` writes the same list; a city
+  without operators offers none.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from simulator.model.incidents import draw_incidents
 from simulator.model.operators import Wall, city_watch
 from simulator.scenario.loader import validate
 from simulator.scenario.schema import Scenario
+from simulator.timeline.build import build_timeline
 from simulator.timeline.jsonl import parse_event, read_jsonl
 from simulator.timeline.kinds import KINDS
 
@@ -255,3 +257,10 @@ def test_a_simulation_longer_than_the_watch_runs_the_watch_longer() -> None:
     assert watch.days == 3 and duty.horizon_s == 3 * 86400
     late = [e for e in action_events(city) if e.kind in REQUESTS and e.t > 2 * 86400]
     assert len(late) > 10
+
+
+def test_a_city_without_operators_offers_no_actions(load) -> None:  # noqa: ANN001
+    city = City.of(load("cbr_city"))
+    assert city.scenario.operators is None
+    assert action_events(city) == []
+    assert not [e for e in build_timeline(city, actions=True) if KINDS[e.kind].family == "action"]
