@@ -50,6 +50,16 @@ def zmc_pid(monitor_id: str) -> int | None:
     return int(pids[0]) if pids else None
 
 
+def probe_size(rtsp: str) -> tuple[int, int]:
+    run = subprocess.run(
+        ["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-select_streams", "v:0",
+         "-show_entries", "stream=width,height", "-of", "csv=p=0", rtsp],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    w, h = run.stdout.strip().split(",")[:2]
+    return int(w), int(h)
+
+
 def serve(scenario: str, cameras: int) -> tuple[subprocess.Popen, list[str]]:
     cmd = [sys.executable, "-c", "from simulator.cli import main; main()", "serve", scenario,
            "--cameras", str(cameras), "--rtsp-port", "0", "--api-port", "0",
@@ -93,7 +103,8 @@ def main() -> None:
     try:
         added = {}
         for i, rtsp in enumerate(urls):
-            w, h = 1920, 1080  # ZoneMinder takes the real size from the stream
+            # ZoneMinder scales decoded pictures to the monitor's size: give it the real one.
+            w, h = probe_size(rtsp)
             ids.append(zm.add_camera(f"{PREFIX}{i}", rtsp, w, h, 25))
             added[ids[-1]] = time.perf_counter()
         # The event row appears when recording starts; its Frames only when ZoneMinder first
