@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor
 
 from simulator.model.results import Results
-from simulator.model.world import simulate
+from simulator.model.sizing import simulate
 from simulator.scenario import Scenario
 
 

@@ -28,3 +28,16 @@ def data_dir() -> Path:
 def load() -> Callable[..., Scenario]:
     """load(name, "a.b=1", ...) → the scenario tests/data/<name>.yaml, overridden."""
     return load_data_scenario
+
+
+def with_seed(scenario: Scenario, seed: int) -> Scenario:
+    """The same scenario with another simulation.seed."""
+    return scenario.model_copy(
+        update={"simulation": scenario.simulation.model_copy(update={"seed": seed})}
+    )
+
+
+@pytest.fixture(scope="session")
+def reseed() -> Callable[[Scenario, int], Scenario]:
+    """reseed(scenario, seed) → the same scenario with another seed."""
+    return with_seed

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.scenario.schema import Link, Scenario
+from simulator.timeline.event import LinkId
 
 MTU = 1500.0  # bytes: a switch forwards a packet once it has received all of it
 
@@ -34,6 +35,10 @@ class NetworkLink:
     spec: Link
 
     @property
+    def id(self) -> LinkId:
+        return LinkId.parse(self.name)
+
+    @property
     def capacity_Bps(self) -> float:  # noqa: N802 - bytes per second
         return self.spec.capacity_mbps * 1e6 / 8
 
@@ -46,10 +51,10 @@ def network_links(scenario: Scenario) -> list[NetworkLink]:
     """The shared links in a fixed order: each district's uplink (and backup), then the core."""
     links = []
     for i, d in enumerate(scenario.network.districts):
-        links.append(NetworkLink(f"uplink:{d.name}", "uplink", i, d.uplink))
+        links.append(NetworkLink(str(LinkId("uplink", d.name)), "uplink", i, d.uplink))
         if d.backup is not None:
-            links.append(NetworkLink(f"backup:{d.name}", "backup", i, d.backup))
-    links.append(NetworkLink("core", "core", -1, scenario.network.core))
+            links.append(NetworkLink(str(LinkId("backup", d.name)), "backup", i, d.backup))
+    links.append(NetworkLink(str(LinkId("core")), "core", -1, scenario.network.core))
     return links
 
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+from simulator.model.city import City
 from simulator.model.incidents import HOUR, IncidentSet, draw_incidents
 from simulator.model.results import Watch
-from simulator.scenario.schema import Operators, Requests, Scenario
+from simulator.scenario.schema import Operators, Requests
 
 #: Share of targets detected against monitors watched (UK PSDB, Aldridge; REFERENCE).
 PSDB_MONITORS = (1.0, 4.0, 6.0, 9.0)
@@ -231,10 +232,15 @@ def watch(
     )
 
 
-def watch_city(scenario: Scenario, rng: np.random.Generator) -> Watch | None:
-    """The scenario's incidents past its operators (None when it has no `operators`)."""
+def watch_city(city: City) -> Watch | None:
+    """The city's incidents past its operators (None when it has no `operators`), drawn from
+    the seed tree's `watch` child."""
+    scenario = city.scenario
     if scenario.operators is None:
         return None
     n, start = scenario.camera_count, scenario.simulation.start
-    incidents = draw_incidents(scenario.incidents, n, start, rng)
+    incidents = draw_incidents(
+        scenario.incidents, n, start, city.seeds.generator("watch", "incidents")
+    )
+    rng = city.seeds.generator("watch", "operators")
     return watch(scenario.operators, n, incidents, start, scenario.incidents.days, rng)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.model.cameras import CameraTable, activity_bitrate_factor
+from simulator.model.cameras import activity_bitrate_factor
+from simulator.model.city import City
 from simulator.model.links import NetworkLink
-from simulator.model.recorders import recorders
-from simulator.scenario.schema import Scenario
-from simulator.timeline import Event
+from simulator.timeline.event import Event, LinkId
 
 MAX_ACTIVITY = 1.5  # activity is clipped here; 1.0 is the city's busiest hour
 
@@ -25,7 +24,7 @@ def _intervals(events: list[Event], down: str, up: str, key: str, tick: float, t
     open_at: dict[str, int] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
     for e in events:
-        who = getattr(e, key)
+        who = str(getattr(e, key))
         if e.kind == down:
             open_at[who] = int(e.t // tick)
         elif e.kind == up and who in open_at:
@@ -45,9 +44,8 @@ def _mask(spans: list[tuple[int, int]], ticks: int) -> np.ndarray:
 class States:
     """Per-tick state of the city, built once from the discrete events."""
 
-    def __init__(
-        self, scenario: Scenario, table: CameraTable, events: list[Event], tick: int, ticks: int
-    ) -> None:
+    def __init__(self, city: City, events: list[Event], tick: int, ticks: int) -> None:
+        scenario, table = city.scenario, city.table
         self.scenario, self.table, self.tick, self.ticks = scenario, table, tick, ticks
         names = [d.name for d in scenario.network.districts]
         self.district_matrix = np.zeros((len(names), len(table)), dtype=np.float32)
@@ -78,25 +76,24 @@ class States:
                 self.episode_factor[names.index(e.district), s:end] *= e.params["factor"]
 
         self.camera_down = _intervals(events, "camera_down", "camera_up", "camera", tick, ticks)
-        links = _intervals(events, "link_down", "link_up", "target", tick, ticks)
-        self.access_down = {
-            k.split(":", 1)[1]: v for k, v in links.items() if k.startswith("access:")
-        }
+        links = _intervals(events, "link_down", "link_up", "link", tick, ticks)
+        access = {k: v for k, v in links.items() if k.startswith("access:")}
+        self.access_down = {LinkId.parse(k).name: v for k, v in access.items()}
         self.link_down_hours = {k: sum(e - s for s, e in v) * tick / 3600 for k, v in links.items()}
-        self.uplink_up = np.stack([_mask(links.get(f"uplink:{n}", []), ticks) for n in names])
+
+        def up(link: LinkId) -> np.ndarray:
+            return _mask(links.get(str(link), []), ticks)
+
+        self.uplink_up = np.stack([up(LinkId("uplink", n)) for n in names])
         self.backup_up = np.stack(
             [
-                _mask(links.get(f"backup:{d.name}", []), ticks)
-                if d.backup is not None
-                else np.zeros(ticks, dtype=bool)
+                up(LinkId("backup", d.name)) if d.backup is not None else np.zeros(ticks, bool)
                 for d in scenario.network.districts
             ]
         )
-        self.core_up = _mask(links.get("core", []), ticks)
-        servers = _intervals(events, "server_down", "server_up", "target", tick, ticks)
-        self.server_up = np.stack(
-            [_mask(servers.get(r.name, []), ticks) for r in recorders(scenario)]
-        )
+        self.core_up = up(LinkId("core"))
+        servers = _intervals(events, "server_down", "server_up", "server", tick, ticks)
+        self.server_up = np.stack([_mask(servers.get(r.name, []), ticks) for r in city.recorders])
         self._index = {cid: i for i, cid in enumerate(table.ids)}
 
     def mean_main_mbps(self) -> np.ndarray:

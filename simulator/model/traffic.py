@@ -25,12 +25,16 @@ class Traffic:
     """Generates per-second main and sub stream rates, one time chunk after another."""
 
     def __init__(
-        self, table: CameraTable, rng: np.random.Generator, state: np.ndarray | None = None
+        self,
+        table: CameraTable,
+        rng: np.random.Generator | None,
+        state: np.ndarray | None = None,
     ) -> None:
-        """Start from a stationary draw, or resume from a `state()` taken earlier."""
+        """Start from a stationary draw from `rng`, or resume from a `state()` taken earlier."""
         self.table = table
         self._sigma = np.sqrt(np.log1p(GOP_COV**2))
         if state is None:
+            assert rng is not None, "a stationary start needs a generator"
             state = rng.standard_normal(len(table)) * self._sigma
         self._state = state.copy()
         self._vbr = ~table.cbr

@@ -1,182 +1,94 @@
-"""The world: one sizing run, from scenario to Results.
+"""The discrete world, in SimPy: failures and repairs, nightfall and dawn, activity episodes.
 
-SimPy (faults.discrete_events) decides *when* things change; this module turns that into
-per-tick states and streams the time axis through numpy in chunks, so memory stays bounded
-by cameras × chunk length, never cameras × run length.
+Each failing thing alternates exponentially distributed up times (MTBF) and down times (MTTR),
+drawn from its own generator of the seed tree's `world` child, so its history is the same
+whichever other cameras exist or are simulated. The result is a list of timeline events that
+the sizing model and the executors consume.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Generator, Sequence
 
 import numpy as np
+import simpy
 
-from simulator.model.cameras import CameraTable, camera_table
-from simulator.model.faults import discrete_events
-from simulator.model.links import fluid_queue, network_links
-from simulator.model.measures import Measures
-from simulator.model.operators import watch_city
-from simulator.model.recorders import assign, recorders
-from simulator.model.results import Results
-from simulator.model.states import States
-from simulator.model.traffic import Traffic
-from simulator.model.window import simulate_window
-from simulator.scenario.schema import Scenario
+from simulator.model.city import City
+from simulator.model.daylight import night_intervals
+from simulator.scenario.schema import Activity, Reliability
+from simulator.timeline.event import Event, LinkId, sort_events
 
-Progress = Callable[[float], None]
-CHUNK_CELLS = 2_000_000  # cameras × ticks held at once
-MAX_WINDOW_FRAMES = 3_000_000  # frames in the frame-level window (~250 bytes each at peak)
+HOUR = 3600.0
+DAY = 86400.0
 
 
-@dataclass
-class Chunk:
-    """The volume of one time chunk: who sends what, and what should be recorded."""
+def world_events(city: City, cameras: Sequence[int] | None = None) -> list[Event]:
+    """The discrete world over the scenario's duration, sorted by time. With `cameras`, only
+    what reaches those cameras: their failures and access links, their districts' links and
+    episodes, the core, the servers and daylight."""
+    scenario, table, seeds = city.scenario, city.table, city.seeds
+    chosen = range(len(table)) if cameras is None else cameras
+    districts = {int(table.district[i]) for i in chosen}
+    duration = scenario.simulation.days * DAY
+    env = simpy.Environment()
+    events: list[Event] = []
 
-    main: np.ndarray  # (cameras, ticks) bits/s, zero when not sending
-    sub: np.ndarray
-    intended: np.ndarray  # (cameras, ticks) bool: the camera should be recorded
+    def alternate(rel: Reliability, down: str, up: str, key: str, **who: object) -> Generator:
+        rng = seeds.generator("world", key)
+        while True:
+            yield env.timeout(rng.exponential(rel.mtbf_h * HOUR))
+            events.append(Event(env.now, down, **who))  # type: ignore[arg-type]
+            yield env.timeout(rng.exponential(rel.mttr_h * HOUR))
+            events.append(Event(env.now, up, **who))  # type: ignore[arg-type]
 
-
-def simulate(
-    scenario: Scenario, rng: np.random.Generator | None = None, progress: Progress | None = None
-) -> Results:
-    """Run the sizing model. Same scenario and seed → identical Results."""
-    rng = rng if rng is not None else np.random.default_rng(scenario.simulation.seed)
-    table = camera_table(scenario)
-    events = discrete_events(scenario, rng, table)
-    tick = scenario.simulation.resolution_s
-    ticks = max(1, int(round(scenario.simulation.days * 86400 / tick)))
-    states = States(scenario, table, events, tick, ticks)
-    servers = recorders(scenario)
-    server_of = assign(scenario, table, servers, states.mean_main_mbps())
-    links = network_links(scenario)
-    acc = Measures(scenario, states, links, servers, server_of)
-
-    size = max(1, min(ticks, CHUNK_CELLS // max(1, len(table))))
-    bounds = [(a, min(a + size, ticks)) for a in range(0, ticks, size)]
-    seeds = rng.integers(0, 2**63, size=len(bounds) + 1)
-    traffic = Traffic(table, rng)
-    motion_carry = np.zeros(len(table), dtype=np.int64)
-    starts: list[tuple[np.ndarray, np.ndarray]] = []
-    backlog = np.zeros(len(links))
-    for k, (a, b) in enumerate(bounds):
-        starts.append((traffic.state(), motion_carry.copy()))
-        chunk, motion_carry = _chunk(
-            states, traffic, a, b, motion_carry, np.random.default_rng(seeds[k])
+    net = scenario.network
+    for i in chosen:
+        cid = table.ids[i]
+        rel = Reliability(mtbf_h=table.mtbf_h[i], mttr_h=table.mttr_h[i])
+        env.process(alternate(rel, "camera_down", "camera_up", f"camera:{cid}", camera=cid))
+        if net.access.reliability is not None:
+            link = LinkId("access", cid)
+            env.process(alternate(net.access.reliability, "link_down", "link_up", str(link),
+                                  link=link))  # fmt: skip
+    for link in city.links:
+        rel = link.spec.reliability
+        if rel is not None and (link.kind == "core" or link.district in districts):
+            env.process(alternate(rel, "link_down", "link_up", link.name, link=link.id))
+    for server in city.recorders:
+        rel = server.spec.reliability
+        env.process(
+            alternate(rel, "server_down", "server_up", f"server:{server.name}", server=server.name)
         )
-        backlog = _network_and_recording(acc, states, chunk, a, b, links, backlog)
-        if progress is not None:
-            progress(b / ticks)
-
-    window_s, note = _window_length(scenario, table)
-    w0, w1 = acc.busiest_window(window_s)
-    main, sub = _window_rates(states, bounds, starts, seeds, w0, w1)
-    window = simulate_window(
-        table, main, sub, w0 * tick, scenario.network.access,
-        states.path_at(w0, links), links[-1] if states.core_up[w0] else None,
-        np.random.default_rng(seeds[-1]),
-    )  # fmt: skip
-    results = acc.results(window, w0 * tick, (w1 - w0) * tick)
-    if note:
-        results.warnings.append(note)
-    # drawn last, so that adding operators leaves every sizing figure as it was
-    results.watch = watch_city(scenario, np.random.default_rng(rng.integers(0, 2**63)))
-    return results
+    act = scenario.activity
+    if act.episodes_per_district_day > 0:
+        for k in sorted(districts):
+            name = city.districts[k]
+            rng = seeds.generator("world", f"activity:{name}")
+            env.process(_episodes(env, rng, act, name, events))
+    env.process(_daylight(env, city, duration, events))
+    env.run(until=duration)
+    return sort_events(events)
 
 
-def _window_length(scenario: Scenario, table: CameraTable) -> tuple[float, str]:
-    """The frame-level window's length, shortened so it holds at most MAX_WINDOW_FRAMES."""
-    wanted = scenario.simulation.frame_window_s
-    per_second = float((table.fps + np.where(table.sub_mbps > 0, table.sub_fps, 0)).sum())
-    fits = max(1.0, float(np.floor(MAX_WINDOW_FRAMES / per_second)))
-    if wanted <= fits:
-        return wanted, ""
-    return fits, (
-        f"frame-level window shortened from {wanted:g} s to {fits:g} s "
-        f"to hold at most {MAX_WINDOW_FRAMES:,} frames"
-    )
+def _episodes(
+    env: simpy.Environment, rng: np.random.Generator, act: Activity, district: str,
+    events: list[Event],
+) -> Generator:  # fmt: skip
+    while True:
+        yield env.timeout(rng.exponential(DAY / act.episodes_per_district_day))
+        length = rng.exponential(act.episode_mean_h * HOUR)
+        params = {"factor": act.episode_factor, "duration_s": round(float(length), 3)}
+        events.append(Event(env.now, "activity", district=district, params=params))
 
 
-def _chunk(
-    states: States,
-    traffic: Traffic,
-    a: int,
-    b: int,
-    motion_carry: np.ndarray,
-    rng: np.random.Generator,
-) -> tuple[Chunk, np.ndarray]:
-    activity = states.activity(a, b)
-    main, sub = traffic.rates(activity, states.night[a:b], rng)
-    sending = states.sending(a, b)
-    main *= sending
-    sub *= sending
-    intended, carry = states.intended(a, b, activity, motion_carry, rng)
-    return Chunk(main, sub, intended), carry
-
-
-def _window_rates(
-    states: States,
-    bounds: list[tuple[int, int]],
-    starts: list[tuple[np.ndarray, np.ndarray]],
-    seeds: np.ndarray,
-    w0: int,
-    w1: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Main and sub rates (cameras, seconds) over [w0, w1), regenerated exactly as the main
-    pass drew them from each chunk's saved state and seed."""
-    parts_main, parts_sub = [], []
-    for i, (a, b) in enumerate(bounds):
-        if b <= w0 or a >= w1:
-            continue
-        traffic = Traffic(states.table, np.random.default_rng(0), state=starts[i][0])
-        rng = np.random.default_rng(seeds[i])
-        chunk, _ = _chunk(states, traffic, a, b, starts[i][1], rng)
-        lo, hi = max(a, w0) - a, min(b, w1) - a
-        parts_main.append(chunk.main[:, lo:hi])
-        parts_sub.append(chunk.sub[:, lo:hi])
-    main = np.concatenate(parts_main, axis=1).astype(np.float64)
-    sub = np.concatenate(parts_sub, axis=1).astype(np.float64)
-    return np.repeat(main, states.tick, axis=1), np.repeat(sub, states.tick, axis=1)
-
-
-def _network_and_recording(
-    acc: Measures,
-    states: States,
-    chunk: Chunk,
-    a: int,
-    b: int,
-    links: list,
-    backlog: np.ndarray,
-) -> np.ndarray:
-    """Carry one chunk through the access links, district links, core and recorders."""
-    tick = states.tick
-    table = states.table
-    sent = chunk.main + chunk.sub
-    acc.access(a, b, sent)
-    by_district = states.district_matrix @ sent  # (districts, ticks) bits/s
-    delivered = np.zeros_like(by_district, dtype=np.float64)
-    offered_all = np.zeros((len(links), b - a))
-    lost_all = np.zeros((len(links), b - a))
-    new_backlog = backlog.copy()
-    for i, link in enumerate(links[:-1]):
-        carries = states.carries(link, a, b)
-        offered = by_district[link.district] * carries * tick / 8
-        w, lost = fluid_queue(offered, link.capacity_Bps * tick, link.buffer_B, backlog[i])
-        new_backlog[i] = w[-1]
-        offered_all[i], lost_all[i] = offered, lost
-        delivered[link.district] += offered - lost
-    core = links[-1]
-    offered = delivered.sum(axis=0) * states.core_up[a:b]
-    w, lost = fluid_queue(offered, core.capacity_Bps * tick, core.buffer_B, backlog[-1])
-    new_backlog[-1] = w[-1]
-    offered_all[-1], lost_all[-1] = offered, lost
-    acc.network(a, b, offered_all, lost_all)
-
-    # Fraction of each district's bytes that reach the centre, per tick.
-    offered_d = by_district * tick / 8
-    through = np.divide(delivered, offered_d, out=np.zeros_like(delivered), where=offered_d > 0)
-    core_through = np.divide(offered - lost, offered, out=np.zeros_like(offered), where=offered > 0)
-    reach = through * core_through  # (districts, ticks)
-    acc.recording(a, b, chunk.main, chunk.intended, reach[table.district])
-    return new_backlog
+def _daylight(
+    env: simpy.Environment, city: City, duration: float, events: list[Event]
+) -> Generator:
+    s = city.scenario
+    for dusk, dawn in night_intervals(s.simulation.start, duration, s.location):
+        yield env.timeout(dusk - env.now)
+        events.append(Event(env.now, "night"))
+        if dawn >= duration:
+            return
+        yield env.timeout(dawn - env.now)
+        events.append(Event(env.now, "day"))

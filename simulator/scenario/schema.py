@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.timeline import kinds
+
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 Hourly = Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=24, max_length=24)]
@@ -113,6 +115,26 @@ class CameraGroup(Strict):
     sub_stream: SubStream = SubStream()
     recording: Recording = Recording()
     reliability: Reliability = Reliability()
+
+    @model_validator(mode="after")
+    def _servable(self) -> CameraGroup:
+        """Refuse sizes the synthetic cameras cannot encode or send (`camsim serve`)."""
+        sizes = [("resolution", self.resolution)]
+        if self.sub_stream.enabled:
+            sizes.append(("sub_stream.resolution", self.sub_stream.resolution))
+        for name, value in sizes:
+            w, h = parse_resolution(value)
+            if self.codec == "mjpeg" and (w > 2040 or h > 2040 or w % 8 or h % 8):
+                raise ValueError(
+                    f"{name}: {value} ({w}x{h}) cannot be sent as MJPEG: RTP/JPEG (RFC 2435) "
+                    "needs width and height that are multiples of 8, at most 2040"
+                )
+            if self.codec != "mjpeg" and (w % 2 or h % 2):
+                raise ValueError(
+                    f"{name}: {value} ({w}x{h}) cannot be encoded as {self.codec}: 4:2:0 "
+                    "video needs an even width and height"
+                )
+        return self
 
 
 class Link(Strict):
@@ -234,20 +256,24 @@ class StreamFaults(Strict):
     freeze_per_camera_day: NonNegative = 0.05
     freeze_mean_s: Positive = 20.0
     frame_drops_per_camera_day: NonNegative = 0.1
-    frame_drop_rate: Annotated[float, Field(ge=0, le=1)] = 0.05
+    frame_drop_rate: Annotated[float, Field(ge=0, le=1)] = kinds.default("frame_drops", "rate")
     frame_drops_mean_s: Positive = 60.0
     packet_loss_per_camera_day: NonNegative = 0.1
-    packet_loss_percent: Annotated[float, Field(ge=0, le=100)] = 1.0
+    packet_loss_percent: Annotated[float, Field(ge=0, le=100)] = kinds.default(
+        "packet_loss", "percent"
+    )
     packet_loss_mean_s: Positive = 120.0
     jitter_per_camera_day: NonNegative = 0.1
-    jitter_ms: Annotated[float, Field(ge=0, le=5000)] = 30.0
+    jitter_ms: Annotated[float, Field(ge=0, le=5000)] = kinds.default("jitter", "ms")
     jitter_mean_s: Positive = 120.0
     bitrate_spike_per_camera_day: NonNegative = 0.05
-    bitrate_spike_factor: Annotated[float, Field(ge=1, le=20)] = 2.0
+    bitrate_spike_factor: Annotated[float, Field(ge=1, le=20)] = kinds.default(
+        "bitrate_spike", "factor"
+    )
     bitrate_spike_mean_s: Positive = 60.0
     reconnect_storms_per_district_day: NonNegative = 0.02
     clock_jumps_per_camera_day: NonNegative = 0.005
-    clock_jump_s: float = 3600.0
+    clock_jump_s: Annotated[float, Field(ge=-1e9, le=1e9)] = kinds.default("clock_jump", "offset_s")
 
 
 class Incidents(Strict):

@@ -2,6 +2,9 @@
 
 GET /api/cameras                  cameras, stream URLs, state, clients, active faults
 POST /api/cameras/{id}/faults     inject a fault now: {"kind": "stream_freeze", "duration_s": 5}
+GET /api/timeline                 simulated time now, speed, the next events, the last applied
+POST /api/timeline/start          start the replay (camsim serve --wait-start waits for it)
+GET /api/health                   200 once every stream can be served, else 503
 GET /metrics                      Prometheus text: per camera and total clients, frames and
                                   bytes sent, drops, faults active, send lateness
 One request per connection; requests are bounded like the RTSP ones.
@@ -13,7 +16,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-from simulator.streams.faults import fault_event
+from simulator.streams.applier import fault_event
 
 if TYPE_CHECKING:
     from simulator.streams.server import CameraServer
@@ -32,15 +35,22 @@ def cameras_json(server: CameraServer) -> list[dict[str, Any]]:
         streams = {}
         for name in p.streams:
             s = server.streams[f"{p.id}/{name}"]
+            night = s.loop is s.night  # the loop on the wire now, its rate and its target
+            spec = p.streams[name][night]
             streams[name] = {
                 "url": server.url(p.id, name),
                 "codec": s.clip.codec,
                 "width": s.clip.width,
                 "height": s.clip.height,
                 "fps": s.clip.fps,
+                "bitrate_mbps": round((s.night if night else s.day).clip.bitrate_bps / 1e6, 3),
+                "target_mbps": round(spec.target_bps / 1e6, 3),
                 "clients": sum(1 for c in s.clients if c.playing),
                 "frames_sent": s.counters.frames_sent,
                 "bytes_sent": s.counters.bytes_sent,
+                "late_skips": s.counters.late_skips,
+                "fault_drops": s.counters.fault_drops,
+                "keyframe_wait_skips": s.counters.keyframe_wait_skips,
             }
         out.append(
             {
@@ -53,6 +63,34 @@ def cameras_json(server: CameraServer) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def timeline_json(server: CameraServer) -> dict[str, Any]:
+    """What GET /api/timeline returns: where the replay is, what comes next, what was applied
+    (the last APPLIED_KEPT events, with the Unix time each was applied)."""
+    replay = server.replay
+    clock = replay.clock
+    started = replay.started
+    now = asyncio.get_running_loop().time()
+    return {
+        "started": started,
+        "speed": clock.speed,
+        "start_at_s": clock.start_at,
+        "sim_time_s": round(clock.sim_at(now), 3) if started else None,
+        "events_total": len(replay.events),
+        "events_applied": replay.next_index,
+        "next": [json.loads(e.to_json()) for e in replay.upcoming()],
+        "applied_total": server.faults.total,
+        "applied": [
+            {
+                "seq": a.seq,
+                "wall": round(a.wall, 3),
+                "until": a.until and round(a.until, 3),
+                **json.loads(a.event.to_json()),
+            }
+            for a in server.faults.applied
+        ],  # fmt: skip
+    }
 
 
 def metrics_text(server: CameraServer) -> str:
@@ -70,6 +108,12 @@ def metrics_text(server: CameraServer) -> str:
          lambda s: s.counters.client_drops),
         ("camsim_stream_fault_drops_total", ctr, "frames withheld by faults",
          lambda s: s.counters.fault_drops),
+        ("camsim_stream_keyframe_wait_skips_total", ctr,
+         "frames skipped before the keyframe a started stream opens with",
+         lambda s: s.counters.keyframe_wait_skips),
+        ("camsim_stream_late_skips_total", ctr,
+         "frames skipped because the server fell behind (its own lateness)",
+         lambda s: s.counters.late_skips),
         ("camsim_stream_send_lateness_seconds_total", ctr, "sum of frame send lateness",
          lambda s: round(s.counters.lateness_sum, 6)),
     ]  # fmt: skip
@@ -158,6 +202,17 @@ class _Http(asyncio.Protocol):
             return 200, metrics_text(self.server)
         if parts == ["api", "cameras"] and method == "GET":
             return 200, cameras_json(self.server)
+        if parts == ["api", "timeline"] and method == "GET":
+            return 200, timeline_json(self.server)
+        if parts == ["api", "timeline", "start"] and method == "POST":
+            started = self.server.replay.started
+            self.server.start_replay()
+            return 202, {"started": True, "already": started}
+        if parts == ["api", "health"] and method == "GET":
+            ready = self.server.ready
+            body = {"ready": ready, "cameras": len(self.server.plans),
+                    "streams": len(self.server.streams)}  # fmt: skip
+            return (200 if ready else 503), body
         if len(parts) == 4 and parts[:2] == ["api", "cameras"] and parts[3] == "faults":
             if method != "POST":
                 return 405, {"error": "use POST"}
@@ -168,7 +223,8 @@ class _Http(asyncio.Protocol):
                 data = json.loads(body or b"{}")
                 if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
                     raise ValueError('expected a JSON object with a "kind"')
-                event = fault_event(data["kind"], cam, data)
+                district = self.server.faults.district_of[cam]
+                event = fault_event(data["kind"], cam, district, data)
             except ValueError as exc:
                 return 400, {"error": str(exc)}
             self.server.inject(event)
@@ -184,6 +240,7 @@ class _Http(asyncio.Protocol):
         reason = {
             200: "OK",
             202: "Accepted",
+            503: "Service Unavailable",
             400: "Bad Request",
             404: "Not Found",
             405: "Method Not Allowed",

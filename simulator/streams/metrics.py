@@ -61,7 +61,9 @@ class StreamCounters:
     tcp_packets: int = 0  # the same in the TCP layout
     tcp_octets: int = 0
     client_drops: int = 0  # frames not sent to a client because it was too slow
-    fault_drops: int = 0  # frames withheld by a fault (freeze, frame drops, outage)
+    fault_drops: int = 0  # frames withheld by a fault, and the rest of their GOP
+    keyframe_wait_skips: int = 0  # frames before the keyframe a (re)started stream opens with
+    late_skips: int = 0  # frames the server skipped after falling behind, and the rest of the GOP
     late_resyncs: int = 0  # times the stream fell too far behind and skipped ahead
     lateness_sum: float = 0.0  # seconds, over frames sent
     lateness_max: float = 0.0  # seconds, worst frame so far

@@ -248,6 +248,8 @@ class RtspServer:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Answer one request: (status, headers, body)."""
         method = req.method
+        if self._offline(req.url):  # whatever is asked: the camera is not there to answer it
+            return 503, [], b""
         if method == "OPTIONS":
             return 200, [("Public", METHODS)], b""
         if method not in METHODS.split(", "):
@@ -272,10 +274,12 @@ class RtspServer:
         if method == "PLAY":
             if session.stream.faults.offline:
                 return 503, sh, b""
-            seq, ts = session.stream.next_key(session.client.tcp is not None)
             session.client.playing = True
             session.client.waiting_key = True
+            # Started first: an idle stream moves on to the present slot and waits for a
+            # keyframe, and RTP-Info must name that keyframe's first packet.
             self.pacer.start(session.stream)
+            seq, ts = session.stream.next_key(session.client.tcp is not None)
             url = req.url.rstrip("/")
             track = url if url.endswith(TRACK) else f"{url}/{TRACK}"
             return (
@@ -317,6 +321,14 @@ class RtspServer:
         if stream is None:
             raise _NotFound
         return stream, track
+
+    def _offline(self, url: str) -> bool:
+        """Whether a URL names a stream of a camera that is offline now."""
+        try:
+            stream, _ = self._stream(url)
+        except (_NotFound, BadRequest):
+            return False
+        return bool(stream.faults.offline)
 
     def _available(self, url: str) -> Stream | int:
         """The stream a URL names if it can be played now, else the status to answer."""

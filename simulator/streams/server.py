@@ -1,7 +1,7 @@
-"""Wiring: the scenario's cameras → clips → streams → RTSP server, fault replay and control API.
+"""Wiring: the city's cameras → clips → streams → RTSP server, timeline replay and control API.
 
-The wire layer knows the scenario only through the camera table (ids, districts, rates,
-codecs) and each group's resolution, scene, activity and sub-stream settings.
+The wire layer knows the scenario only through the City (camera table, districts, seed tree)
+and each group's resolution, scene, activity and sub-stream settings.
 """
 
 from __future__ import annotations
@@ -15,16 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simulator.model.cameras import camera_table
-from simulator.scenario.schema import Scenario, parse_resolution
+from simulator.model.city import City
+from simulator.scenario.schema import parse_resolution
+from simulator.streams.applier import FaultApplier, FaultState, Replay, replay
 from simulator.streams.auth import Authenticator
 from simulator.streams.clipcache import ClipCache, default_cache_dir
 from simulator.streams.encoder import EncodeSpec, loop_frames
-from simulator.streams.faults import FaultApplier, FaultState
 from simulator.streams.rtsp import Limits, RtspServer
 from simulator.streams.scenes import SceneSpec
 from simulator.streams.source import Loop, Pacer, Stream, UdpOut
-from simulator.timeline import Event
+from simulator.timeline.clock import ReplayClock
+from simulator.timeline.event import Event
 
 
 @dataclass
@@ -59,43 +60,15 @@ class CameraPlan:
     streams: dict[str, tuple[EncodeSpec, EncodeSpec]]  # main/sub → (day, night)
 
 
-def select_cameras(
-    ids: Sequence[str], cameras: str | None = None, shard: str | None = None
-) -> list[int]:
-    """Indexes of the cameras to serve: `cameras` is a count N or comma-separated ids;
-    `shard` is `i/n` (1-based): every n-th camera starting with the i-th."""
-    chosen = list(range(len(ids)))
-    if shard:
-        i, _, n = shard.partition("/")
-        if not (i.isdigit() and n.isdigit() and 1 <= int(i) <= int(n)):
-            raise ValueError(f"--shard: expected i/n with 1 <= i <= n, got {shard!r}")
-        chosen = chosen[int(i) - 1 :: int(n)]
-    if cameras:
-        if cameras.isdigit():
-            chosen = chosen[: int(cameras)]
-        else:
-            wanted = [c.strip() for c in cameras.split(",") if c.strip()]
-            index = {cid: k for k, cid in enumerate(ids)}
-            unknown = [c for c in wanted if c not in index]
-            if unknown:
-                raise ValueError(f"--cameras: unknown camera id(s): {', '.join(unknown[:5])}")
-            keep = set(chosen)
-            chosen = [index[c] for c in wanted if index[c] in keep]
-    if not chosen:
-        raise ValueError("no cameras selected")
-    return chosen
-
-
-def plan_cameras(
-    scenario: Scenario, indexes: Sequence[int], opts: ServeOptions
-) -> list[CameraPlan]:
+def plan_cameras(city: City, indexes: Sequence[int], opts: ServeOptions) -> list[CameraPlan]:
     """The loops every selected camera needs."""
-    table = camera_table(scenario)
+    scenario, table = city.scenario, city.table
     per_camera = opts.overlay == "camera" or (opts.overlay == "auto" and len(indexes) <= 8)
     plans = []
     for i in indexes:
         g = scenario.cameras[int(table.group[i])]
-        # Shared clips are per street profile, so groups that differ only by name share them.
+        # Shared clips are per street profile, so groups that differ only by name share them;
+        # a profile's picture is the same in every city and seed, so its clips can be cached.
         profile = f"{g.scene}/{g.activity}"
         label = table.ids[i] if per_camera else f"camsim {profile}"
         seed = zlib.crc32(profile.encode())
@@ -117,8 +90,7 @@ def plan_cameras(
                 rate = float(mbps) * 1e6 * (float(table.night_factor[i]) if night else 1.0)
                 pair.append(EncodeSpec(scene, g.codec, int(gop), rate, g.bitrate.cap_factor))
             specs[name] = (pair[0], pair[1])
-        district = scenario.network.districts[int(table.district[i])].name
-        plans.append(CameraPlan(table.ids[i], i, district, specs))
+        plans.append(CameraPlan(table.ids[i], i, city.district_of(i), specs))
     return plans
 
 
@@ -146,12 +118,22 @@ def _udp_pair(host: str, port: int) -> tuple[socket.socket, socket.socket]:
 
 
 class CameraServer:
-    """Serves a scenario's (selected) cameras over RTSP, with faults."""
+    """Serves a city's (selected) cameras over RTSP and replays their timeline."""
 
-    def __init__(self, scenario: Scenario, indexes: Sequence[int], opts: ServeOptions) -> None:
-        self.scenario = scenario
+    def __init__(
+        self,
+        city: City,
+        indexes: Sequence[int],
+        opts: ServeOptions,
+        events: Sequence[Event] = (),
+        clock: ReplayClock | None = None,
+    ) -> None:
+        self.city = city
         self.opts = opts
-        self.plans = plan_cameras(scenario, indexes, opts)
+        self.plans = plan_cameras(city, indexes, opts)
+        self.replay = Replay(list(events), clock or ReplayClock())
+        self.replayer: asyncio.Task | None = None
+        self.ready = False
         self.states = {p.id: FaultState() for p in self.plans}
         self.streams: dict[str, Stream] = {}
         self.started = time.time()
@@ -168,7 +150,8 @@ class CameraServer:
         self.clip_stats = [(spec, clips[spec].bitrate_bps) for spec in clips]
         for p in self.plans:
             for name, (day, night) in p.streams.items():
-                seed = zlib.crc32(f"{p.id}/{name}".encode())
+                # SSRC, first sequence numbers, loop offset and the fault draws of a stream
+                seed = self.city.seeds.integer("streams", p.id, name) & 0xFFFFFFFF
                 frames = len(loops[day].frames)
                 self.streams[f"{p.id}/{name}"] = Stream(
                     camera=p.id,
@@ -197,10 +180,20 @@ class CameraServer:
         self.rtsp = RtspServer(self.streams, self.pacer, auth, self.opts.limits, self.udp_ports)
         self.rtsp_port = await self.rtsp.start(self.opts.host, self.opts.rtsp_port)
         district_of = {p.id: p.district for p in self.plans}
-        backups = {d.name for d in self.scenario.network.districts if d.backup is not None}
+        backups = {d.name for d in self.city.scenario.network.districts if d.backup is not None}
         self.faults = FaultApplier(self.states, district_of, backups, self.rtsp.cut)
+        self.ready = True
+
+    def start_replay(self) -> asyncio.Task | None:
+        """Replay the timeline from now on the running loop (start first); once only."""
+        if self.replayer is None:
+            self.replayer = asyncio.get_running_loop().create_task(replay(self.replay, self.faults))
+        return self.replayer
 
     async def stop(self) -> None:
+        self.ready = False
+        if self.replayer is not None:
+            self.replayer.cancel()
         await self.rtsp.stop()
         if self.pacer.udp is not None:
             self.pacer.udp.rtp.close()

@@ -21,8 +21,8 @@ import struct
 import time
 from dataclasses import dataclass, field
 
+from simulator.streams.applier import FaultState
 from simulator.streams.encoder import Clip
-from simulator.streams.faults import FaultState
 from simulator.streams.metrics import Histogram, StreamCounters
 from simulator.streams.rtp import (
     PAYLOAD_TYPES,
@@ -196,6 +196,7 @@ class Stream:
     n: int = 0  # next frame slot
     loop: Loop | None = None
     need_key: bool = True
+    waits_for: str = "start"  # why it waits for a keyframe: start | fault | late (the counter)
     running: bool = False
     last_sr: float = 0.0
     last_send: float = 0.0
@@ -274,6 +275,7 @@ class Pacer:
         now = self.loop.time()
         s.n = max(s.n, math.ceil((now - self.epoch) * s.clip.fps - s.phase))
         s.need_key = True
+        s.waits_for = "start"
         s.last_send = 0.0
         self._push(self.due(s, s.n), s)
 
@@ -332,8 +334,11 @@ class Pacer:
             s.running = False
             return
         if now - due > RESYNC_AFTER_S:  # far behind: skip to the present
-            s.n = math.ceil((now - self.epoch) * s.clip.fps - s.phase)
+            n = math.ceil((now - self.epoch) * s.clip.fps - s.phase)
+            s.counters.late_skips += max(0, n - s.n)
+            s.n = n
             s.need_key = True
+            s.waits_for = "late"
             s.counters.late_resyncs += 1
         else:
             self._send(s, due, now)
@@ -365,10 +370,19 @@ class Pacer:
             f.offline
             or f.freeze_until > now
             or (f.drops_until > now and s.rng.random() < f.drop_rate)
-            or (s.need_key and not wf.key)
         ):
             s.need_key = True
+            s.waits_for = "fault"
             s.counters.fault_drops += 1
+            return
+        if s.need_key and not wf.key:  # charged to what made the stream wait for a keyframe
+            k = s.counters
+            if s.waits_for == "fault":
+                k.fault_drops += 1
+            elif s.waits_for == "late":
+                k.late_skips += 1
+            else:
+                k.keyframe_wait_skips += 1
             return
         s.need_key = False
         ts = s.rtp_ts(s.n)

@@ -20,8 +20,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator.model.faults import discrete_events
-from simulator.model.world import simulate
+from simulator.model.city import City
+from simulator.model.sizing import simulate
+from simulator.model.world import world_events
 
 MTBF_H, MTTR_H = 20.0, 5.0
 REPLICATIONS = 16
@@ -30,8 +31,8 @@ CONFIDENCE = 0.99
 
 @pytest.fixture(scope="module")
 def replications(load):
-    s = load("reliability")
-    return s, [simulate(s, rng=np.random.default_rng(seed)) for seed in range(REPLICATIONS)]
+    runs = [load("reliability", f"simulation.seed={seed}") for seed in range(REPLICATIONS)]
+    return runs[0], [simulate(s) for s in runs]
 
 
 def test_availability_matches_mtbf_over_mtbf_plus_mttr(replications):
@@ -59,13 +60,13 @@ def test_lost_hours_are_attributed_to_the_camera(replications):
         assert all(v == 0 for v in others.values()), others
 
 
-def test_camera_lost_hours_equal_its_down_time(replications):
+def test_camera_lost_hours_equal_its_down_time(replications, reseed):
     """Lost hours equal the SimPy down intervals, widened to whole ticks (≤ 2 ticks each)."""
     s, runs = replications
     tick_h = s.simulation.resolution_s / 3600
     end_h = s.simulation.days * 24
     for seed in (0, 1):
-        events = discrete_events(s, np.random.default_rng(seed))  # simulate draws these first
+        events = world_events(City.of(reseed(s, seed)))  # what simulate sized
         down_at: dict[str, float] = {}
         down_h, intervals = 0.0, 0
         for e in events:
@@ -90,7 +91,7 @@ def test_server_failures_are_attributed_to_the_server(load):
         "recording.servers.0.reliability.mtbf_h=20",
         "recording.servers.0.reliability.mttr_h=5",
     )
-    r = simulate(s, rng=np.random.default_rng(0))
+    r = simulate(s)
     rec = r.recording
     assert rec.lost_hours["camera"] == 0
     assert rec.lost_hours["server"] == pytest.approx(rec.expected_hours - rec.recorded_hours)
@@ -99,3 +100,21 @@ def test_server_failures_are_attributed_to_the_server(load):
         s.camera_count * r.servers[0].down_hours, rel=1e-9
     )
     assert 0.6 < rec.availability < 0.95
+
+
+def test_a_cameras_world_does_not_depend_on_the_others(load) -> None:
+    """Each camera, link and server draws from its own child of the seed tree: the world of
+    some cameras is exactly the whole world's events that reach them."""
+    city = City.of(load("outages"))
+    whole = world_events(city)
+    some = [1, 7]  # one camera in each district
+    ids = {city.table.ids[i] for i in some}
+    reach = [
+        e for e in whole
+        if e.camera in ids or e.link is not None and (
+            e.link.kind == "core" or e.link.name in ids or e.link.name in {"n", "s"}
+            and e.link.kind != "access"
+        ) or e.server is not None or e.kind in ("night", "day")
+    ]  # fmt: skip
+    assert world_events(city, some) == reach
+    assert len(reach) < len(whole) and sum(e.kind == "camera_down" for e in reach) > 4

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.model.world import simulate
+from simulator.model.sizing import simulate
 from simulator.report import write_json
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator.model.world import simulate
+from simulator.model.sizing import simulate
 
 REPLICATIONS = 8
 PRE, POST, MEAN, PER_H = 5.0, 10.0, 30.0, 30.0
@@ -37,7 +37,7 @@ def expected_fraction(activity: float, tick: float) -> float:
 
 
 @pytest.mark.parametrize("activity, resolution_s", [(0.5, 1), (0.5, 5), (1.0, 5), (0.25, 30)])
-def test_motion_records_the_expected_fraction_of_time(load, activity, resolution_s):
+def test_motion_records_the_expected_fraction_of_time(load, reseed, activity, resolution_s):
     s = load(
         "motion",
         f"activity.hourly={[activity] * 24}",
@@ -46,7 +46,7 @@ def test_motion_records_the_expected_fraction_of_time(load, activity, resolution
     total_h = s.camera_count * s.simulation.days * 24
     fraction = []
     for seed in range(REPLICATIONS):
-        r = simulate(s, rng=np.random.default_rng(seed))
+        r = simulate(reseed(s, seed))
         assert r.recording.recorded_hours == pytest.approx(r.recording.expected_hours)
         fraction.append(r.recording.expected_hours / total_h)
     f = np.array(fraction)

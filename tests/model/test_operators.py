@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 import yaml
 
+from simulator.model.city import City
 from simulator.model.incidents import draw_incidents, weekend_night
 from simulator.model.operators import Wall, detection_probability, watch, watch_city
 from simulator.scenario.loader import ScenarioError, load_scenario, validate
@@ -127,7 +128,7 @@ def _strasbourg(extra: dict | None = None) -> dict:
 
 def test_same_seed_same_watch() -> None:
     s = validate(_strasbourg())
-    a, b = (watch_city(s, np.random.default_rng(5)) for _ in range(2))
+    a, b = (watch_city(City.of(s)) for _ in range(2))
     assert a is not None and b is not None
     assert (a.detected, a.unseen, a.away, a.unnoticed) == (
         b.detected,
@@ -144,7 +145,7 @@ def test_more_cameras_for_the_same_operators_means_fewer_detections() -> None:
     more["cameras"][0]["count"] += 300
     shares = []
     for s in (base, validate(more)):
-        w = watch_city(s, np.random.default_rng(11))
+        w = watch_city(City.of(s))
         assert w is not None
         shares.append(w.detected / w.incidents)
     assert shares[1] < shares[0] - 0.03, shares
@@ -153,7 +154,7 @@ def test_more_cameras_for_the_same_operators_means_fewer_detections() -> None:
 def test_no_operators_section_means_no_watch() -> None:
     data = _strasbourg()
     del data["operators"]
-    assert watch_city(validate(data), np.random.default_rng(1)) is None
+    assert watch_city(City.of(validate(data))) is None
 
 
 def test_a_bad_rota_is_one_clear_line(tmp_path) -> None:  # noqa: ANN001
@@ -254,8 +255,8 @@ def test_requests_queue_behind_each_other() -> None:
     assert w.busy_share == pytest.approx(rho, abs=0.03)
 
 
-def test_another_seed_another_watch() -> None:
+def test_another_seed_another_watch(reseed) -> None:  # noqa: ANN001
     s = validate(_strasbourg())
-    a, b = (watch_city(s, np.random.default_rng(seed)) for seed in (1, 2))
+    a, b = (watch_city(City.of(reseed(s, seed))) for seed in (1, 2))
     assert a is not None and b is not None
     assert not np.array_equal(a.delays_s, b.delays_s)

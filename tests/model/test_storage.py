@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from simulator.model.recorders import storage_fill, usable_tb, write_iops
-from simulator.model.world import simulate
+from simulator.model.sizing import simulate
 from simulator.scenario.schema import Disks
 
 TB = 1e12

@@ -303,7 +303,7 @@ def test_compare_without_both_watches_has_no_watch_rows(results, watched):
 @pytest.fixture(scope="module")
 def simulated() -> Results:
     """The small CBR city with operators (nobody on duty 00:00-02:00) and many incidents."""
-    from simulator.model.world import simulate
+    from simulator.model.sizing import simulate
     from simulator.scenario.loader import apply_override, validate
 
     data = yaml.safe_load((DATA / "cbr_city.yaml").read_text())

@@ -21,11 +21,11 @@ from typing import Any
 
 import pytest
 
-from simulator.model.cameras import camera_table
+from simulator.model.city import City
 from simulator.scenario import load_scenario
 from simulator.streams.api import start_api
 from simulator.streams.rtsp import Limits
-from simulator.streams.server import CameraServer, ServeOptions, select_cameras
+from simulator.streams.server import CameraServer, ServeOptions
 
 TINY = Path(__file__).with_name("tiny.yaml")
 
@@ -128,7 +128,8 @@ def _serve(loop_thread: LoopThread, scenario: Any, clip_dir: Path, **kw: Any) ->
     opts = ServeOptions(
         rtsp_port=0, cache_dir=clip_dir, loop_seconds=2.0, progress=False, limits=limits, **kw
     )
-    server = CameraServer(scenario, select_cameras(camera_table(scenario).ids), opts)
+    city = City.of(scenario)
+    server = CameraServer(city, city.select(), opts)
     server.build_clips()
 
     async def start() -> int:
@@ -179,5 +180,13 @@ def guarded(
         auth_scheme=request.param,
     )
     s.extra["scheme"] = request.param
+    yield s
+    loop_thread.run(s.server.stop())
+
+
+@pytest.fixture()
+def fresh(loop_thread: LoopThread, tiny_scenario: Any, clip_dir: Path) -> Iterator[Served]:
+    """A server started for one test: none of its streams has been played yet."""
+    s = _serve(loop_thread, tiny_scenario, clip_dir)
     yield s
     loop_thread.run(s.server.stop())

@@ -95,14 +95,17 @@ class RawClient:
     def play_tcp(self, url: str, headers: dict[str, str] | None = None) -> str:
         """DESCRIBE, SETUP (interleaved 0-1) and PLAY; returns the session id."""
         h = headers or {}
-        assert self.request("DESCRIBE", url, h).status == 200
-        a = self.request(
-            "SETUP", f"{url}/trackID=0", {**h, "Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"}
-        )
-        assert a.status == 200, a
-        session = a.headers["session"].split(";")[0]
+        session = self.setup(url, "RTP/AVP/TCP;unicast;interleaved=0-1", h)
         assert self.request("PLAY", url, {**h, "Session": session}).status == 200
         return session
+
+    def setup(self, url: str, transport: str, headers: dict[str, str] | None = None) -> str:
+        """DESCRIBE and SETUP the track with this Transport header; returns the session id."""
+        h = headers or {}
+        assert self.request("DESCRIBE", url, h).status == 200
+        a = self.request("SETUP", f"{url}/trackID=0", {**h, "Transport": transport})
+        assert a.status == 200, a
+        return a.headers["session"].split(";")[0]
 
     def packets(self, seconds: float) -> list[tuple[int, bytes]]:
         """Interleaved (channel, packet) pairs received during `seconds`."""
@@ -126,6 +129,78 @@ class RawClient:
         return out
 
 
+@dataclass
+class UdpPorts:
+    """A client's RTP and RTCP sockets on consecutive ports of 127.0.0.1."""
+
+    rtp: socket.socket = field(init=False)
+    rtcp: socket.socket = field(init=False)
+
+    def __post_init__(self) -> None:
+        for _ in range(50):
+            self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.rtp.bind(("127.0.0.1", 0))
+            self.rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                self.rtcp.bind(("127.0.0.1", self.rtp.getsockname()[1] + 1))
+                return
+            except OSError:
+                self.rtp.close()
+                self.rtcp.close()
+        raise OSError("no free UDP port pair")
+
+    @property
+    def transport(self) -> str:
+        port = self.rtp.getsockname()[1]
+        return f"RTP/AVP;unicast;client_port={port}-{port + 1}"
+
+    def packets(self, seconds: float) -> list[bytes]:
+        """RTP packets received during `seconds`."""
+        out = []
+        deadline = time.monotonic() + seconds
+        self.rtp.settimeout(0.2)
+        while time.monotonic() < deadline:
+            try:
+                out.append(self.rtp.recv(65536))
+            except TimeoutError:
+                continue
+        return out
+
+    def close(self) -> None:
+        self.rtp.close()
+        self.rtcp.close()
+
+
+def rtp_info(value: str) -> tuple[int, int]:
+    """(seq, rtptime) of a one-stream RTP-Info header."""
+    fields = dict(f.partition("=")[::2] for f in value.split(";"))
+    return int(fields["seq"]), int(fields["rtptime"])
+
+
 def frames_in(packets: list[tuple[int, bytes]]) -> int:
     """RTP packets with the marker bit set on channel 0: whole frames received."""
     return sum(1 for ch, p in packets if ch == 0 and len(p) >= 12 and p[1] & 0x80)
+
+
+def starts_a_keyframe(codec: str, payload: bytes) -> bool:
+    """An RTP payload that opens a keyframe: parameter sets or the start of an IRAP slice."""
+    if codec == "mjpeg":
+        return payload[1:4] == b"\x00\x00\x00"  # fragment offset 0: a whole JPEG begins
+    if codec == "h264":
+        kind, keys = payload[0] & 0x1F, {5, 7}
+        aggregate, fragment, head = 24, 28, 1
+    else:
+        kind, keys = (payload[0] >> 1) & 0x3F, {19, 20, 21, 32, 33}
+        aggregate, fragment, head = 48, 49, 2
+    if kind == aggregate:
+        pos, kinds = head, set()
+        while pos + 2 < len(payload):
+            size = struct.unpack_from(">H", payload, pos)[0]
+            nal = payload[pos + 2]
+            kinds.add(nal & 0x1F if codec == "h264" else (nal >> 1) & 0x3F)
+            pos += 2 + size
+        return bool(kinds & keys)
+    if kind == fragment:
+        fu = payload[head]
+        return bool(fu & 0x80) and (fu & 0x1F if codec == "h264" else fu & 0x3F) in keys
+    return kind in keys

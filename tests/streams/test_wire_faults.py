@@ -42,6 +42,36 @@ def test_client_sees_camera_go_offline_and_come_back(served) -> None:  # noqa: A
     assert proc.returncode == 0 and err.decode().strip() == ""
 
 
+def test_every_request_to_a_camera_that_is_down_gets_503(fresh) -> None:  # noqa: ANN001
+    """What the README promises: a VMS sees one consistent answer on every path of the camera,
+    the keep-alive and OPTIONS it sends first included, until the camera is back."""
+    cam = "h264cam-001"
+    url = fresh.url(cam)
+    watcher = RawClient(fresh.port)
+    session = watcher.setup(url, "RTP/AVP/TCP;unicast;interleaved=0-1")
+    fresh.fault(cam, kind="camera_down")
+    assert watcher.closed_by_server()
+    watcher.close()
+    c = RawClient(fresh.port)
+    tcp = {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"}
+    asks = [
+        ("OPTIONS", url, {}),
+        ("OPTIONS", fresh.url(cam, "sub"), {}),
+        ("DESCRIBE", url, {}),
+        ("SETUP", f"{url}/trackID=0", tcp),
+        ("PLAY", url, {"Session": session}),
+        ("GET_PARAMETER", url, {}),
+        ("SET_PARAMETER", url, {"Session": session}),
+        ("TEARDOWN", url, {"Session": session}),
+    ]
+    assert [(m, c.request(m, u, h).status) for m, u, h in asks] == [(m, 503) for m, _, _ in asks]
+    assert c.request("OPTIONS", fresh.url("h264cam-002")).status == 200  # other cameras
+    assert c.request("OPTIONS", "*").status == 200
+    fresh.fault(cam, kind="camera_up")
+    assert [c.request(m, url).status for m in ("OPTIONS", "DESCRIBE", "GET_PARAMETER")] == [200] * 3
+    c.close()
+
+
 def test_freeze_and_frame_drops_keep_the_stream_decodable(served) -> None:  # noqa: ANN001
     cam = "h264cam-003"
     before = served.server.streams[f"{cam}/main"].counters.fault_drops

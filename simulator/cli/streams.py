@@ -1,10 +1,13 @@
-"""`camsim serve` (synthetic RTSP cameras) and `camsim timeline` (the events they replay)."""
+"""Stream commands: `camsim timeline` (the events executors replay) and `camsim serve`
+(synthetic RTSP cameras replaying them)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
+import io
+import json
 import signal
 import sys
 import time
@@ -12,7 +15,36 @@ from pathlib import Path
 
 import click
 
-from simulator.cli import _load, fail, set_option
+from simulator.cli.common import fail, load, scenario_options
+
+speed_option = click.option(
+    "--speed", default=1.0, show_default=True, type=click.FloatRange(min=1e-3, max=1e6),
+    help="Timeline seconds per wall-clock second.",
+)  # fmt: skip
+start_option = click.option(
+    "--start-at", default=0.0, type=click.FloatRange(min=0), help="Timeline second to start at."
+)
+
+
+def city_and_cameras(scenario: str, overrides, seed, days, cameras=None, shard=None):  # noqa: ANN001, ANN201
+    """The City of a scenario and the indexes of the chosen cameras (mistakes: exit 2)."""
+    from simulator.model.city import City
+
+    city = City.of(load(scenario, overrides, seed, days))
+    try:
+        return city, city.select(cameras, shard)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def read_timeline(path: str, city) -> list:  # noqa: ANN001
+    """A written timeline, checked against the city (mistakes: one line naming file:line)."""
+    from simulator.timeline.jsonl import TimelineError, read_jsonl
+
+    try:
+        return list(read_jsonl(path, city.names))
+    except TimelineError as exc:
+        fail(str(exc))
 
 
 @click.command()
@@ -20,30 +52,42 @@ from simulator.cli import _load, fail, set_option
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=str), help="Write here (default: stdout)."
 )
-@click.option("--seed", type=int, help="Random seed (default: the scenario's simulation.seed).")
-@set_option
-def timeline(scenario: str, out: str | None, seed: int | None, overrides: tuple[str, ...]) -> None:
-    """Write the scenario's timeline (camera, link, server, daylight, activity and stream
-    faults) as JSON Lines, sorted by time in seconds since the simulation start."""
-    from simulator.model.stream_faults import timeline_events
-    from simulator.timeline import write_jsonl
+@click.option("--cameras", help="Only the first N cameras, or these comma-separated ids.")
+@click.option("--shard", help="Only every n-th camera starting with the i-th: i/n (1-based).")
+@click.option("--faults/--no-faults", default=True, show_default=True,
+              help="Include the stream faults.")  # fmt: skip
+@click.option("--actions/--no-actions", default=False, show_default=True,
+              help="Include the operators' actions (the load tests' schedule).")  # fmt: skip
+@scenario_options
+def timeline(scenario: str, out: str | None, cameras: str | None, shard: str | None,
+             faults: bool, actions: bool, overrides: tuple[str, ...], seed: int | None,
+             days: float | None) -> None:  # fmt: skip
+    """Write the scenario's timeline (camera, link, server, daylight, activity, stream faults
+    and, with --actions, the operators' actions) as JSON Lines, sorted by time in seconds
+    since the simulation start."""
+    from simulator.timeline.build import build_timeline
+    from simulator.timeline.jsonl import write_jsonl
 
-    s = _load(scenario, overrides)
-    events = timeline_events(s, seed)
+    city, chosen = city_and_cameras(scenario, overrides, seed, days, cameras, shard)
+    subset = chosen if (cameras or shard) else None
+    events = build_timeline(city, subset, faults=faults, actions=actions)
     if out is None:
         write_jsonl(events, sys.stdout)
         return
+    from simulator.report._atomic import atomic_write_text
+
+    buf = io.StringIO()
+    n = write_jsonl(events, buf)
     try:
-        with open(out, "w", encoding="utf-8") as f:
-            n = write_jsonl(events, f)
+        atomic_write_text(Path(out), buf.getvalue())
     except OSError as exc:
         fail(f"{out}: cannot write: {exc.strerror}")
-    click.echo(f"{out}: {n} events over {s.simulation.days:g} day(s)", err=True)
+    click.echo(f"{out}: {n} events over {city.scenario.simulation.days:g} day(s)", err=True)
 
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
-@set_option
+@scenario_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--rtsp-port", default=8554, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--api-port", default=8081, show_default=True, type=click.IntRange(0, 65535))
@@ -52,26 +96,19 @@ def timeline(scenario: str, out: str | None, seed: int | None, overrides: tuple[
 )
 @click.option("--cameras", help="Serve only the first N cameras, or these comma-separated ids.")
 @click.option("--shard", help="Serve every n-th camera starting with the i-th: i/n (1-based).")
-@click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(min=1e-3, max=1e6),
-              help="Timeline seconds per wall-clock second.")  # fmt: skip
-@click.option(
-    "--start-at", default=0.0, type=click.FloatRange(min=0), help="Timeline second to start at."
-)
+@speed_option
+@start_option
 @click.option("--timeline", "timeline_file", type=click.Path(dir_okay=False, path_type=str),
               help="Replay this JSON Lines timeline instead of the scenario's.")  # fmt: skip
 @click.option("--no-faults", is_flag=True, help="Do not replay any timeline.")
-@click.option("--seed", type=int, help="Seed of the scenario's timeline.")
+@click.option("--wait-start", is_flag=True,
+              help="Start the replay on POST /api/timeline/start, not at once.")  # fmt: skip
 @click.option("--user", help="Require this user name (and --password).")
 @click.option(
     "--password", envvar="CAMSIM_RTSP_PASSWORD", help="Password (or $CAMSIM_RTSP_PASSWORD)."
 )
-@click.option(
-    "--auth",
-    "auth_scheme",
-    type=click.Choice(["digest", "basic"]),
-    default="digest",
-    show_default=True,
-)
+@click.option("--auth", "auth_scheme", type=click.Choice(["digest", "basic"]), default="digest",
+              show_default=True)  # fmt: skip
 @click.option("--max-sessions", default=10_000, show_default=True, type=click.IntRange(1))
 @click.option(
     "--max-clients", default=32, show_default=True, type=click.IntRange(1), help="Per stream."
@@ -94,32 +131,33 @@ def timeline(scenario: str, out: str | None, seed: int | None, overrides: tuple[
               "much early).")  # fmt: skip
 @click.option("--duration", type=click.FloatRange(min=0), help="Stop after this many seconds.")
 @click.option("--quiet", is_flag=True, help="Do not list the stream URLs.")
-def serve(scenario: str, overrides: tuple[str, ...], **kw: object) -> None:
-    """Serve the scenario's cameras as RTSP cameras, replaying its timeline's faults."""
-    from simulator.model.cameras import camera_table
+def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float | None,
+          **kw: object) -> None:  # fmt: skip
+    """Serve the scenario's cameras as RTSP cameras, replaying its timeline's faults.
+
+    When every stream can be served, prints one JSON line on stdout,
+    {"camsim": "ready", "rtsp_port": …, "api_port": …, "urls": "<API>/api/cameras", …}."""
     from simulator.streams.rtsp import Limits
-    from simulator.streams.server import ServeOptions, select_cameras
+    from simulator.streams.server import ServeOptions
+    from simulator.timeline.build import build_timeline
+    from simulator.timeline.clock import ReplayClock
 
     t0 = time.perf_counter()
-    s = _load(scenario, overrides)
+    city, indexes = city_and_cameras(
+        scenario,
+        overrides,
+        seed,
+        days,
+        kw["cameras"],
+        kw["shard"],  # type: ignore[arg-type]
+    )
     if kw["user"] is not None and not kw["password"]:
         fail("--user needs --password (or $CAMSIM_RTSP_PASSWORD)")
-    try:
-        indexes = select_cameras(camera_table(s).ids, kw["cameras"], kw["shard"])  # type: ignore[arg-type]
-    except ValueError as exc:
-        fail(str(exc))
     events = []
     if kw["timeline_file"]:
-        from simulator.timeline import read_jsonl
-
-        try:
-            events = list(read_jsonl(kw["timeline_file"]))  # type: ignore[arg-type]
-        except (OSError, ValueError, TypeError) as exc:
-            fail(f"{kw['timeline_file']}: cannot read timeline: {exc}")
+        events = read_timeline(kw["timeline_file"], city)  # type: ignore[arg-type]
     elif not kw["no_faults"]:
-        from simulator.model.stream_faults import timeline_events
-
-        events = timeline_events(s, kw["seed"])  # type: ignore[arg-type]
+        events = build_timeline(city, indexes if len(indexes) < len(city.table) else None)
     opts = ServeOptions(
         host=kw["host"],  # type: ignore[arg-type]
         rtsp_port=kw["rtsp_port"],  # type: ignore[arg-type]
@@ -142,18 +180,18 @@ def serve(scenario: str, overrides: tuple[str, ...], **kw: object) -> None:
     )
     if kw["cache"] is not None:
         opts.cache_dir = kw["cache"]  # type: ignore[assignment]
+    clock = ReplayClock(kw["speed"], kw["start_at"])  # type: ignore[arg-type]
     try:
-        asyncio.run(_serve(s, indexes, opts, events, kw, t0))
+        asyncio.run(_serve(city, indexes, opts, events, clock, kw, t0))
     except OSError as exc:
         fail(f"cannot serve: {exc}")
 
 
-async def _serve(scenario, indexes, opts, events, kw, t0) -> None:  # noqa: ANN001
+async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: ANN001
     from simulator.streams.api import start_api
-    from simulator.streams.faults import replay
     from simulator.streams.server import CameraServer
 
-    server = CameraServer(scenario, indexes, opts)
+    server = CameraServer(city, indexes, opts, events, clock)
     loop = asyncio.get_running_loop()
     built = await loop.run_in_executor(None, server.build_clips)
     for spec, bps in server.clip_stats:
@@ -181,11 +219,29 @@ async def _serve(scenario, indexes, opts, events, kw, t0) -> None:  # noqa: ANN0
         f"rtsp://{host}:{server.rtsp_port}/ (UDP {server.udp_ports[0]}-{server.udp_ports[1]}), "
         f"API http://{host}:{api_port}/, clips ready in {built:.1f} s, "
         f"started in {time.perf_counter() - t0:.1f} s, "
-        f"{len(events)} timeline events at speed {kw['speed']:g}",
+        f"{len(events)} timeline events at speed {clock.speed:g}",
         err=True,
     )
+    if not kw["wait_start"]:
+        server.start_replay()
+    ready = {
+        "camsim": "ready",
+        "rtsp": f"rtsp://{host}:{server.rtsp_port}/",
+        "rtsp_port": server.rtsp_port,
+        "udp_ports": list(server.udp_ports),
+        "api": f"http://{host}:{api_port}/",
+        "api_port": api_port,
+        "urls": f"http://{host}:{api_port}/api/cameras",
+        "cameras": len(server.plans),
+        "streams": len(server.streams),
+        "timeline_events": len(events),
+        "speed": clock.speed,
+        "start_at": clock.start_at,
+        "replay": "waiting for POST /api/timeline/start" if kw["wait_start"] else "started",
+    }
+    click.echo(json.dumps(ready, separators=(",", ":")))
+    sys.stdout.flush()
     sys.stderr.flush()
-    replayer = loop.create_task(replay(events, server.faults, kw["speed"], kw["start_at"]))
     try:
         if kw["duration"] is not None:
             with contextlib.suppress(asyncio.TimeoutError):
@@ -193,7 +249,6 @@ async def _serve(scenario, indexes, opts, events, kw, t0) -> None:  # noqa: ANN0
         else:
             await stop.wait()
     finally:
-        replayer.cancel()
         api.close()
         await server.stop()
         click.echo("camsim serve: stopped", err=True)

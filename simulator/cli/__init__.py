@@ -1,0 +1,24 @@
+"""The `camsim` command line (click): shared options in `common`, one module per group of
+commands. It parses arguments, calls the model and the executors, hands results to reporting."""
+
+from __future__ import annotations
+
+import click
+
+from simulator import __version__
+from simulator.cli.common import fail
+from simulator.cli.lab import lab
+from simulator.cli.sizing import compare, run, sweep, validate
+from simulator.cli.streams import serve, timeline
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="camsim")
+def main() -> None:
+    """camsim: simulate and load-test a city's video-surveillance network."""
+
+
+for command in (validate, run, compare, sweep, timeline, serve, lab):
+    main.add_command(command)
+
+__all__ = ["fail", "main"]

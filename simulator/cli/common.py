@@ -1,0 +1,70 @@
+"""What every camsim command shares: loading a scenario with overrides, the one-line `fail`,
+the --set/--seed/--days options and the progress bar."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
+
+import click
+
+from simulator.scenario import Scenario, ScenarioError, load_scenario
+
+F = TypeVar("F", bound=Callable)
+
+
+def fail(message: str) -> NoReturn:
+    """Report a user mistake on one line and exit with status 2."""
+    click.echo(f"camsim: error: {message}", err=True)
+    sys.exit(2)
+
+
+def load(path: str, overrides: tuple[str, ...] = (), seed: int | None = None,
+         days: float | None = None) -> Scenario:  # fmt: skip
+    """The scenario at `path` with the --set overrides, then --seed and --days, all validated
+    as scenario fields (a mistake is one line and exit 2)."""
+    extra = [*overrides]
+    extra += [f"simulation.seed={seed}"] if seed is not None else []
+    extra += [f"simulation.days={days}"] if days is not None else []
+    try:
+        return load_scenario(path, tuple(extra))
+    except ScenarioError as exc:
+        fail(str(exc))
+
+
+def scenario_options(f: F) -> F:
+    """--set PATH=VALUE (repeatable), --seed N and --days D: overrides of the scenario."""
+    f = click.option(
+        "--set", "overrides", multiple=True, metavar="PATH=VALUE",
+        help="Override a scenario field, e.g. --set simulation.days=2 (repeatable).",
+    )(f)  # fmt: skip
+    f = click.option("--days", type=float, default=None, help="Simulated days (simulation.days).")(
+        f
+    )
+    return click.option("--seed", type=int, default=None, help="Random seed (simulation.seed).")(f)  # type: ignore[return-value]
+
+
+class Progress:
+    """A tqdm bar fed fractions 0..1; shows only on a terminal (or with CAMSIM_PROGRESS=1),
+    once a run has taken a second or so."""
+
+    def __init__(self, quiet: bool, label: str) -> None:
+        self.quiet, self.label, self.bar = quiet, label, None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __call__(self, fraction: float) -> None:
+        if self.quiet or not sys.stderr.isatty() and os.environ.get("CAMSIM_PROGRESS") != "1":
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=1000, desc=self.label, unit="‰", delay=1.0, leave=False)
+        self.bar.update(int(fraction * 1000) - self.bar.n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()

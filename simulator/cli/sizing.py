@@ -1,0 +1,141 @@
+"""Sizing commands: `camsim validate`, `run`, `compare` and `sweep`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from simulator.cli.common import Progress, fail, load, scenario_options
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(path_type=str))
+@scenario_options
+def validate(
+    scenario: str, overrides: tuple[str, ...], seed: int | None, days: float | None
+) -> None:
+    """Check a scenario file (and what `camsim serve` can serve) and print what it describes."""
+    s = load(scenario, overrides, seed, days)
+    servers = sum(g.count for g in s.recording.servers)
+    click.echo(
+        f"{Path(scenario)}: ok — {s.name}: {s.camera_count} cameras in "
+        f"{len(s.network.districts)} districts, {servers} recording servers, "
+        f"{s.recording.retention_days:g}-day retention"
+    )
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path), default=None,
+    help="Directory for report.json, CSVs and report.html [default: out/<scenario name>].",
+)  # fmt: skip
+@scenario_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def run(
+    scenario: str,
+    out_dir: Path | None,
+    overrides: tuple[str, ...],
+    seed: int | None,
+    days: float | None,
+    quiet: bool,
+) -> None:
+    """Simulate SCENARIO and report storage, servers, link loads and recording availability
+    (and, with an `operators` section, the share of incidents the operators see)."""
+    from simulator.model.sizing import simulate
+    from simulator.report import summary_text, write_report
+
+    s = load(scenario, overrides, seed, days)
+    out = out_dir if out_dir is not None else Path("out") / Path(scenario).stem
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out}: exists and is not a directory")
+    started = time.perf_counter()
+    with Progress(quiet, f"simulating {s.camera_count} cameras × {s.simulation.days:g} d") as bar:
+        results = simulate(s, progress=bar)
+    elapsed = time.perf_counter() - started
+    click.echo(summary_text(results))
+    try:
+        paths = write_report(results, out)
+    except OSError as exc:
+        fail(f"--out {out}: cannot write the report: {exc.strerror or exc}")
+    click.echo(f"simulated in {elapsed:.1f} s; wrote {', '.join(p.name for p in paths)} to {out}/")
+
+
+@click.command()
+@click.argument("base", type=click.Path(path_type=str))
+@click.argument("other", type=click.Path(path_type=str))
+@scenario_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def compare(
+    base: str,
+    other: str,
+    overrides: tuple[str, ...],
+    seed: int | None,
+    days: float | None,
+    quiet: bool,
+) -> None:
+    """Simulate BASE and OTHER (e.g. an expansion) with the same seed and compare them;
+    --set, --seed and --days apply to both."""
+    from simulator.model.sizing import simulate
+    from simulator.report.compare import compare_text
+
+    first = load(base, overrides, seed, days)
+    # both runs draw from the base scenario's seed unless --seed says otherwise
+    second = load(other, overrides, first.simulation.seed, days)
+    results = []
+    for s in (first, second):
+        with Progress(quiet, f"simulating {s.name}") as bar:
+            results.append(simulate(s, progress=bar))
+    click.echo(compare_text(*results))
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.option(
+    "--vary", required=True, metavar="PATH=V1,V2,...",
+    help="The field to sweep and its values, e.g. operators.monitors_each=2,4,6,9.",
+)  # fmt: skip
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=None, help="Runs at once [default: cores]."
+)
+@click.option(
+    "--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Also write the figures to this CSV file.",
+)  # fmt: skip
+@scenario_options
+def sweep(
+    scenario: str,
+    vary: str,
+    jobs: int | None,
+    csv_path: Path | None,
+    overrides: tuple[str, ...],
+    seed: int | None,
+    days: float | None,
+) -> None:
+    """Run SCENARIO once for each value of one field, with the same seed, and tabulate the
+    key figures: storage, servers, the busiest link, availability and, with operators, the
+    share of incidents seen."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from simulator.report.sweep import sweep_csv, sweep_text
+    from simulator.sweep import run_sweep, split_values
+
+    name, sep, raw = vary.partition("=")
+    field, values = name.strip(), split_values(raw)
+    if not sep or not field or not values:
+        fail(f"--vary {vary!r}: expected PATH=V1,V2,..., e.g. operators.monitors_each=2,4,6")
+    runs = [load(scenario, (*overrides, f"{field}={v}"), seed, days) for v in values]
+    click.echo(f"sweeping {field} over {len(values)} values...", err=True)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        results = run_sweep(runs, pool)
+    click.echo(sweep_text(field, values, results))
+    if csv_path is not None:
+        from simulator.report._atomic import atomic_write_text
+
+        try:
+            atomic_write_text(csv_path, sweep_csv(field, values, results))
+        except OSError as exc:
+            fail(f"--csv {csv_path}: cannot write: {exc.strerror or exc}")
+        click.echo(f"wrote {csv_path}")

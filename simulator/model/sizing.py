@@ -1,0 +1,180 @@
+"""Sizing: one run of the model, from a city to Results.
+
+SimPy (`world.world_events`) decides *when* things change; this module turns that into
+per-tick states and streams the time axis through numpy in chunks, so memory stays bounded
+by cameras × chunk length, never cameras × run length. Every draw comes from the city's seed
+tree: the world's events are the timeline's, chunk k's volume comes from `traffic/k`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.model.cameras import CameraTable
+from simulator.model.city import City
+from simulator.model.links import fluid_queue
+from simulator.model.measures import Measures
+from simulator.model.operators import watch_city
+from simulator.model.recorders import assign
+from simulator.model.results import Results
+from simulator.model.seeds import SeedTree
+from simulator.model.states import States
+from simulator.model.traffic import Traffic
+from simulator.model.window import simulate_window
+from simulator.model.world import world_events
+from simulator.scenario.schema import Scenario
+
+Progress = Callable[[float], None]
+CHUNK_CELLS = 2_000_000  # cameras × ticks held at once
+MAX_WINDOW_FRAMES = 3_000_000  # frames in the frame-level window (~250 bytes each at peak)
+
+
+@dataclass
+class Chunk:
+    """The volume of one time chunk: who sends what, and what should be recorded."""
+
+    main: np.ndarray  # (cameras, ticks) bits/s, zero when not sending
+    sub: np.ndarray
+    intended: np.ndarray  # (cameras, ticks) bool: the camera should be recorded
+
+
+def simulate(city: City | Scenario, progress: Progress | None = None) -> Results:
+    """Run the sizing model. Same scenario and seed → identical Results."""
+    city = city if isinstance(city, City) else City.of(city)
+    scenario, table, seeds = city.scenario, city.table, city.seeds
+    events = world_events(city)
+    tick = scenario.simulation.resolution_s
+    ticks = max(1, int(round(scenario.simulation.days * 86400 / tick)))
+    states = States(city, events, tick, ticks)
+    servers = city.recorders
+    server_of = assign(scenario, table, servers, states.mean_main_mbps())
+    links = city.links
+    acc = Measures(scenario, states, links, servers, server_of)
+
+    size = max(1, min(ticks, CHUNK_CELLS // max(1, len(table))))
+    bounds = [(a, min(a + size, ticks)) for a in range(0, ticks, size)]
+    traffic = Traffic(table, seeds.generator("traffic", "state"))
+    motion_carry = np.zeros(len(table), dtype=np.int64)
+    starts: list[tuple[np.ndarray, np.ndarray]] = []
+    backlog = np.zeros(len(links))
+    for k, (a, b) in enumerate(bounds):
+        starts.append((traffic.state(), motion_carry.copy()))
+        chunk, motion_carry = _chunk(
+            states, traffic, a, b, motion_carry, seeds.generator("traffic", k)
+        )
+        backlog = _network_and_recording(acc, states, chunk, a, b, links, backlog)
+        if progress is not None:
+            progress(b / ticks)
+
+    window_s, note = _window_length(scenario, table)
+    w0, w1 = acc.busiest_window(window_s)
+    main, sub = _window_rates(states, bounds, starts, seeds, w0, w1)
+    window = simulate_window(
+        table, main, sub, w0 * tick, scenario.network.access,
+        states.path_at(w0, links), links[-1] if states.core_up[w0] else None,
+        seeds.generator("window"),
+    )  # fmt: skip
+    results = acc.results(window, w0 * tick, (w1 - w0) * tick)
+    if note:
+        results.warnings.append(note)
+    results.watch = watch_city(city)
+    return results
+
+
+def _window_length(scenario: Scenario, table: CameraTable) -> tuple[float, str]:
+    """The frame-level window's length, shortened so it holds at most MAX_WINDOW_FRAMES."""
+    wanted = scenario.simulation.frame_window_s
+    per_second = float((table.fps + np.where(table.sub_mbps > 0, table.sub_fps, 0)).sum())
+    fits = max(1.0, float(np.floor(MAX_WINDOW_FRAMES / per_second)))
+    if wanted <= fits:
+        return wanted, ""
+    return fits, (
+        f"frame-level window shortened from {wanted:g} s to {fits:g} s "
+        f"to hold at most {MAX_WINDOW_FRAMES:,} frames"
+    )
+
+
+def _chunk(
+    states: States,
+    traffic: Traffic,
+    a: int,
+    b: int,
+    motion_carry: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[Chunk, np.ndarray]:
+    activity = states.activity(a, b)
+    main, sub = traffic.rates(activity, states.night[a:b], rng)
+    sending = states.sending(a, b)
+    main *= sending
+    sub *= sending
+    intended, carry = states.intended(a, b, activity, motion_carry, rng)
+    return Chunk(main, sub, intended), carry
+
+
+def _window_rates(
+    states: States,
+    bounds: list[tuple[int, int]],
+    starts: list[tuple[np.ndarray, np.ndarray]],
+    seeds: SeedTree,
+    w0: int,
+    w1: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Main and sub rates (cameras, seconds) over [w0, w1), regenerated exactly as the main
+    pass drew them from each chunk's saved state and seed."""
+    parts_main, parts_sub = [], []
+    for i, (a, b) in enumerate(bounds):
+        if b <= w0 or a >= w1:
+            continue
+        traffic = Traffic(states.table, None, state=starts[i][0])
+        chunk, _ = _chunk(states, traffic, a, b, starts[i][1], seeds.generator("traffic", i))
+        lo, hi = max(a, w0) - a, min(b, w1) - a
+        parts_main.append(chunk.main[:, lo:hi])
+        parts_sub.append(chunk.sub[:, lo:hi])
+    main = np.concatenate(parts_main, axis=1).astype(np.float64)
+    sub = np.concatenate(parts_sub, axis=1).astype(np.float64)
+    return np.repeat(main, states.tick, axis=1), np.repeat(sub, states.tick, axis=1)
+
+
+def _network_and_recording(
+    acc: Measures,
+    states: States,
+    chunk: Chunk,
+    a: int,
+    b: int,
+    links: list,
+    backlog: np.ndarray,
+) -> np.ndarray:
+    """Carry one chunk through the access links, district links, core and recorders."""
+    tick = states.tick
+    table = states.table
+    sent = chunk.main + chunk.sub
+    acc.access(a, b, sent)
+    by_district = states.district_matrix @ sent  # (districts, ticks) bits/s
+    delivered = np.zeros_like(by_district, dtype=np.float64)
+    offered_all = np.zeros((len(links), b - a))
+    lost_all = np.zeros((len(links), b - a))
+    new_backlog = backlog.copy()
+    for i, link in enumerate(links[:-1]):
+        carries = states.carries(link, a, b)
+        offered = by_district[link.district] * carries * tick / 8
+        w, lost = fluid_queue(offered, link.capacity_Bps * tick, link.buffer_B, backlog[i])
+        new_backlog[i] = w[-1]
+        offered_all[i], lost_all[i] = offered, lost
+        delivered[link.district] += offered - lost
+    core = links[-1]
+    offered = delivered.sum(axis=0) * states.core_up[a:b]
+    w, lost = fluid_queue(offered, core.capacity_Bps * tick, core.buffer_B, backlog[-1])
+    new_backlog[-1] = w[-1]
+    offered_all[-1], lost_all[-1] = offered, lost
+    acc.network(a, b, offered_all, lost_all)
+
+    # Fraction of each district's bytes that reach the centre, per tick.
+    offered_d = by_district * tick / 8
+    through = np.divide(delivered, offered_d, out=np.zeros_like(delivered), where=offered_d > 0)
+    core_through = np.divide(offered - lost, offered, out=np.zeros_like(offered), where=offered > 0)
+    reach = through * core_through  # (districts, ticks)
+    acc.recording(a, b, chunk.main, chunk.intended, reach[table.district])
+    return new_backlog

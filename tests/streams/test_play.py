@@ -1,0 +1,132 @@
+"""PLAY: the answer's RTP-Info names the first packet the client then gets, a keyframe's.
+
+Clients (GStreamer, ffmpeg) take `seq` and `rtptime` as the base of the stream: a `seq` ahead
+of the first packet makes GStreamer drop the keyframe, an `rtptime` behind it makes ffmpeg
+start the stream hundreds of seconds late. Checked on servers started for the test, for the
+first PLAY of a stream and for a PLAY after the stream went idle, over TCP and UDP.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import time
+
+import pytest
+from rtspclient import RawClient, UdpPorts, rtp_info, starts_a_keyframe
+
+# (path, codec): every codec, each stream played by one test only
+STREAMS = [
+    ("h264cam-001/main", "h264"),
+    ("h265cam-001/main", "h265"),
+    ("mjpegcam-001/main", "mjpeg"),
+]
+TRANSPORTS = ["tcp", "udp"]
+
+
+class Player:
+    """One RTSP session over TCP interleaved or UDP, reading the RTP packets it gets."""
+
+    def __init__(self, port: int, url: str, transport: str) -> None:
+        self.url = url
+        self.rtsp = RawClient(port)
+        self.udp = UdpPorts() if transport == "udp" else None
+        spec = "RTP/AVP/TCP;unicast;interleaved=0-1" if self.udp is None else self.udp.transport
+        self.session = self.rtsp.setup(url, spec)
+
+    def play(self) -> tuple[int, int]:
+        """PLAY; returns the answer's RTP-Info (seq, rtptime)."""
+        a = self.rtsp.request("PLAY", self.url, {"Session": self.session})
+        assert a.status == 200, a
+        return rtp_info(a.headers["rtp-info"])
+
+    def pause(self) -> None:
+        assert self.rtsp.request("PAUSE", self.url, {"Session": self.session}).status == 200
+        if self.udp is not None:
+            self.udp.packets(0.3)  # what was on its way
+
+    def packets(self, seconds: float) -> list[bytes]:
+        if self.udp is not None:
+            return self.udp.packets(seconds)
+        return [p for ch, p in self.rtsp.packets(seconds) if ch == 0]
+
+    def close(self) -> None:
+        self.rtsp.request("TEARDOWN", self.url, {"Session": self.session})
+        self.rtsp.close()
+        if self.udp is not None:
+            self.udp.close()
+
+
+def _check_first_packet(info: tuple[int, int], packets: list[bytes], codec: str) -> None:
+    assert packets, "no RTP packet within the read"
+    first = packets[0]
+    assert struct.unpack_from(">HI", first, 2) == info, "RTP-Info (seq, rtptime) vs first packet"
+    assert starts_a_keyframe(codec, first[12:]), "the first packet after PLAY opens a keyframe"
+
+
+def _wait_idle(served, path: str) -> None:  # noqa: ANN001
+    """Until the pacer has stopped the stream (no client playing it)."""
+    stream = served.server.streams[path]
+    deadline = time.monotonic() + 10
+    while served.thread.call(lambda: stream.running):
+        assert time.monotonic() < deadline, "the stream kept running without clients"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_first_play_of_a_fresh_server_names_its_first_packet(fresh, transport: str) -> None:  # noqa: ANN001
+    time.sleep(1.0)  # the server has been up a while: its streams' clocks have moved on
+    for path, codec in STREAMS:
+        p = Player(fresh.port, f"rtsp://127.0.0.1:{fresh.port}/{path}", transport)
+        info = p.play()
+        _check_first_packet(info, p.packets(1.5), codec)
+        p.close()
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_play_of_an_idle_stream_played_before_names_its_first_packet(fresh, transport: str) -> None:  # noqa: ANN001
+    for path, codec in STREAMS:
+        url = f"rtsp://127.0.0.1:{fresh.port}/{path}"
+        p = Player(fresh.port, url, transport)
+        _check_first_packet(p.play(), p.packets(1.2), codec)
+        p.pause()  # the stream goes idle, then is played again in the same session
+        _wait_idle(fresh, path)
+        time.sleep(0.7)
+        _check_first_packet(p.play(), p.packets(1.2), codec)
+        p.close()  # and idle again, then played in a new session
+        _wait_idle(fresh, path)
+        time.sleep(0.7)
+        q = Player(fresh.port, url, transport)
+        _check_first_packet(q.play(), q.packets(1.2), codec)
+        q.close()
+
+
+def test_play_of_a_stream_others_watch_names_its_first_packet(fresh) -> None:  # noqa: ANN001
+    path, codec = STREAMS[0]
+    url = f"rtsp://127.0.0.1:{fresh.port}/{path}"
+    watcher = Player(fresh.port, url, "tcp")
+    watcher.play()
+    for transport in TRANSPORTS:
+        watcher.packets(0.35)  # a join at some other point of the GOP
+        p = Player(fresh.port, url, transport)
+        _check_first_packet(p.play(), p.packets(1.2), codec)
+        p.close()
+    watcher.close()
+
+
+def test_ffprobe_sees_the_stream_start_at_zero(fresh) -> None:  # noqa: ANN001
+    """ffmpeg puts a stream's start at (first packet's timestamp - RTP-Info rtptime); its RTP
+    demuxer leaves the very first frame without a time stamp, so the start it reports is that of
+    the first or second frame: 0 or 0.1 s at 10 fps (a stale rtptime makes it the uptime)."""
+    time.sleep(1.5)
+    for transport in TRANSPORTS:
+        path = "h264cam-002/main" if transport == "tcp" else "h264cam-003/main"
+        run = subprocess.run(
+            ["ffprobe", "-v", "error", "-rtsp_transport", transport,
+             "-show_entries", "stream=start_time", "-of", "json", fresh.url(*path.split("/"))],
+            capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        (stream,) = json.loads(run.stdout)["streams"]
+        assert 0 <= float(stream["start_time"]) <= 0.1 + 1e-6, (transport, stream)
