@@ -61,7 +61,7 @@ def probe_size(rtsp: str) -> tuple[int, int]:
 
 
 def serve(scenario: str, cameras: int) -> tuple[subprocess.Popen, list[str]]:
-    cmd = [sys.executable, "-c", "from simulator.cli import main; main()", "serve", scenario,
+    cmd = [sys.executable, "-m", "simulator.cli", "serve", scenario,
            "--cameras", str(cameras), "--rtsp-port", "0", "--api-port", "0",
            "--no-faults"]  # fmt: skip
     proc = subprocess.Popen(
