@@ -224,6 +224,18 @@ class Target(ABC):
         it to `out` if given)."""
         t0 = time.perf_counter()
         resp = self._call(name, "GET", url, stream=True, **kw)
+        return self._read_response(name, resp, t0, seconds, max_bytes, out)
+
+    def _read_response(
+        self,
+        name: str,
+        resp: requests.Response,
+        t0: float,
+        seconds: float,
+        max_bytes: int = MAX_STREAM_BYTES,
+        out: BinaryIO | None = None,
+    ) -> StreamRead:
+        """Read a streamed answer until `seconds` after `t0` or `max_bytes`, then close it."""
         ctype = resp.headers.get("Content-Type", "")
         boundary = _boundary(ctype)
         n = parts = 0
@@ -246,7 +258,7 @@ class Target(ABC):
                     tail = data[-(len(boundary) - 1) :]
         except (requests.RequestException, OSError) as exc:
             if first is None:
-                raise TargetError(f"{self.kind}: {name}: {url}: {exc}") from exc
+                raise TargetError(f"{self.kind}: {name}: {resp.url}: {exc}") from exc
         finally:
             resp.close()
         return StreamRead(
