@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from simulator.streams.auth import Authenticator
+from simulator.streams.pacer import Pacer
 from simulator.streams.protocol import BadRequest, Interleaved, Request, RequestParser, response
 from simulator.streams.sdp import TRACK, describe
-from simulator.streams.source import Client, Pacer, Stream
+from simulator.streams.stream import Client, Stream
 
 METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 
