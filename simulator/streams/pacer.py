@@ -52,13 +52,24 @@ class Pacer:
         """When frame slot n of a stream is due, on the event loop's clock."""
         return self.epoch + (n + s.phase) * s.period
 
+    def slot(self, s: Stream, t: float) -> int:
+        """The first frame slot of a stream due at or after `t`."""
+        return math.ceil((t - self.epoch) * s.clip.fps - s.phase)
+
+    def next_key(self, s: Stream, tcp: bool) -> tuple[int, int]:
+        """(sequence number, RTP timestamp) of the first packet a client that plays a stream
+        now gets (start it first); frame drops are drawn as frames are sent, not foreseen."""
+        now = self.loop.time()
+        f = s.faults
+        return s.next_key(tcp, now, self.slot(s, f.freeze_until) if f.freeze_until > now else 0)
+
     def start(self, s: Stream) -> None:
         """Start pacing a stream (no-op if it is running)."""
         if s.running:
             return
         s.running = True
         now = self.loop.time()
-        s.n = max(s.n, math.ceil((now - self.epoch) * s.clip.fps - s.phase))
+        s.n = max(s.n, self.slot(s, now))
         s.need_key = True
         s.waits_for = "start"
         s.last_send = 0.0
@@ -119,7 +130,7 @@ class Pacer:
             s.running = False
             return
         if now - due > RESYNC_AFTER_S:  # far behind: skip to the present
-            n = math.ceil((now - self.epoch) * s.clip.fps - s.phase)
+            n = self.slot(s, now)
             s.counters.late_skips += max(0, n - s.n)
             s.n = n
             s.need_key = True

@@ -280,7 +280,7 @@ class RtspServer:
             # Started first: an idle stream moves on to the present slot and waits for a
             # keyframe, and RTP-Info must name that keyframe's first packet.
             self.pacer.start(session.stream)
-            seq, ts = session.stream.next_key(session.client.tcp is not None)
+            seq, ts = self.pacer.next_key(session.stream, session.client.tcp is not None)
             url = req.url.rstrip("/")
             track = url if url.endswith(TRACK) else f"{url}/{TRACK}"
             return (

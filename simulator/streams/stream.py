@@ -86,17 +86,20 @@ class Stream:
     def rtp_ts(self, n: int) -> int:
         return int(n * self.ts_step + self.ts_base) & 0xFFFFFFFF
 
-    def next_key(self, tcp: bool) -> tuple[int, int]:
-        """(sequence number, RTP timestamp) of the next keyframe a new client will get."""
+    def next_key(self, tcp: bool, now: float, thaw: int = 0) -> tuple[int, int]:
+        """(sequence number, RTP timestamp) of the next keyframe a new client gets: the first
+        at or after slot `thaw` (a freeze withholds the frames before it: no packets)."""
         loop = self.loop or self.day
-        frames = loop.frames
+        f = self.faults
+        frames = loop.with_filler(f.spike_factor) if f.spike_until > now else loop.frames
         count = len(frames)
-        n, seq = self.n, self.seq_tcp if tcp else self.seq
+        n, seq = max(self.n, thaw), self.seq_tcp if tcp else self.seq
+        counting = not self.need_key and thaw <= self.n
         for _ in range(count):
             wf = frames[(n + self.offset) % count]
             if wf.key:
-                return seq & 0xFFFF, self.rtp_ts(n)
-            if not self.need_key:
+                break
+            if counting:
                 seq += wf.tcp.packets if tcp else wf.udp.packets
             n += 1
         return seq & 0xFFFF, self.rtp_ts(n)
