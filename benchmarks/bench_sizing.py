@@ -36,7 +36,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from simulator.model.perframe import city, simulate_perframe  # noqa: E402
+from simulator.model.perframe import simulate_perframe, steady_city  # noqa: E402
 from simulator.model.sizing import simulate  # noqa: E402
 from simulator.model.window import (  # noqa: E402
     WindowResult,
@@ -161,7 +161,7 @@ def link_figures(r: WindowResult) -> dict[str, dict[str, float]]:
 def perframe(data: dict[str, Any], seconds: int, full_cs_per_s: float | None) -> dict[str, Any]:
     """(b) Per-packet SimPy model vs the vectorised window, same frames, whole city."""
     scenario = validate(data, SCENARIO)
-    c = city(scenario, seconds)
+    c = steady_city(scenario, seconds)
     cams = len(c.table)
     frames = window_frames(c.table, c.main_bps, c.sub_bps, 0.0, np.random.default_rng(1))
     t = time.perf_counter()

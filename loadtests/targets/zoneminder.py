@@ -80,8 +80,10 @@ class ZoneMinder(Target):
 
     def _take_tokens(self, data: dict[str, str], name: str) -> None:
         body = self._json(name, "POST", "api/host/login.json", data=data, auth=False)
-        if "access_token" not in body:
-            raise TargetError(f"zoneminder: {name}: no access_token in {str(body)[:200]}")
+        if not body.get("access_token"):  # with auth off it answers 200 and null tokens
+            raise TargetError(
+                f"zoneminder: {name}: no access_token (is OPT_USE_AUTH off?): {str(body)[:200]}"
+            )
         self._access = body["access_token"]
         self._refresh = body.get("refresh_token", self._refresh)
         self._access_until = time.monotonic() + float(body.get("access_token_expires", 3600))

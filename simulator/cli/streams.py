@@ -101,6 +101,8 @@ def timeline(scenario: str, out: str | None, cameras: str | None, shard: str | N
 @click.option("--timeline", "timeline_file", type=click.Path(dir_okay=False, path_type=str),
               help="Replay this JSON Lines timeline instead of the scenario's.")  # fmt: skip
 @click.option("--no-faults", is_flag=True, help="Do not replay any timeline.")
+@click.option("--wait-start", is_flag=True,
+              help="Start the replay on POST /api/timeline/start, not at once.")  # fmt: skip
 @click.option("--user", help="Require this user name (and --password).")
 @click.option(
     "--password", envvar="CAMSIM_RTSP_PASSWORD", help="Password (or $CAMSIM_RTSP_PASSWORD)."
@@ -220,7 +222,8 @@ async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: A
         f"{len(events)} timeline events at speed {clock.speed:g}",
         err=True,
     )
-    replayer = server.start_replay()
+    if not kw["wait_start"]:
+        server.start_replay()
     ready = {
         "camsim": "ready",
         "rtsp": f"rtsp://{host}:{server.rtsp_port}/",
@@ -234,6 +237,7 @@ async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: A
         "timeline_events": len(events),
         "speed": clock.speed,
         "start_at": clock.start_at,
+        "replay": "waiting for POST /api/timeline/start" if kw["wait_start"] else "started",
     }
     click.echo(json.dumps(ready, separators=(",", ":")))
     sys.stdout.flush()
@@ -245,7 +249,6 @@ async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: A
         else:
             await stop.wait()
     finally:
-        replayer.cancel()
         api.close()
         await server.stop()
         click.echo("camsim serve: stopped", err=True)

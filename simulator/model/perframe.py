@@ -23,6 +23,7 @@ import simpy
 
 from simulator.model.cameras import CameraTable, camera_table
 from simulator.model.links import NetworkLink, network_links
+from simulator.model.seeds import SeedTree
 from simulator.model.window import Frames, LinkWindow, WindowResult, window_frames
 from simulator.scenario.schema import Link, Scenario
 
@@ -233,7 +234,7 @@ def _groups(keys: np.ndarray, values: np.ndarray) -> list[tuple[int, np.ndarray]
 
 
 @dataclass
-class City:
+class SteadyCity:
     """A whole city set up for a short frame-level run: who sends what over which links."""
 
     table: CameraTable
@@ -244,18 +245,20 @@ class City:
     core: NetworkLink | None
 
 
-def city(scenario: Scenario, seconds: int) -> City:
+def steady_city(scenario: Scenario, seconds: int) -> SteadyCity:
     """Every camera sending its target main and sub rates for `seconds`, all links up."""
     table = camera_table(scenario)
     links = network_links(scenario)
     path: dict[int, NetworkLink | None] = {lk.district: lk for lk in links if lk.kind == "uplink"}
     main = np.repeat((table.main_mbps * 1e6)[:, None], seconds, axis=1)
     sub = np.repeat((table.sub_mbps * 1e6)[:, None], seconds, axis=1)
-    return City(table, main, sub, scenario.network.access, path, links[-1])
+    return SteadyCity(table, main, sub, scenario.network.access, path, links[-1])
 
 
-def simulate_city(scenario: Scenario, seconds: int, seed: int = 0) -> WindowResult:
-    """The per-frame model over a whole city for `seconds` at constant target rates."""
-    c = city(scenario, seconds)
-    frames = window_frames(c.table, c.main_bps, c.sub_bps, 0.0, np.random.default_rng(seed))
+def simulate_city(scenario: Scenario, seconds: int) -> WindowResult:
+    """The per-frame model over a whole city for `seconds` at constant target rates, its
+    frames drawn from the seed tree's `window` child."""
+    c = steady_city(scenario, seconds)
+    rng = SeedTree(scenario.simulation.seed).generator("window")
+    frames = window_frames(c.table, c.main_bps, c.sub_bps, 0.0, rng)
     return simulate_perframe(c.table, frames, c.access, c.path, c.core)

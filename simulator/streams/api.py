@@ -3,6 +3,7 @@
 GET /api/cameras                  cameras, stream URLs, state, clients, active faults
 POST /api/cameras/{id}/faults     inject a fault now: {"kind": "stream_freeze", "duration_s": 5}
 GET /api/timeline                 simulated time now, speed, the next events, the last applied
+POST /api/timeline/start          start the replay (camsim serve --wait-start waits for it)
 GET /api/health                   200 once every stream can be served, else 503
 GET /metrics                      Prometheus text: per camera and total clients, frames and
                                   bytes sent, drops, faults active, send lateness
@@ -34,15 +35,22 @@ def cameras_json(server: CameraServer) -> list[dict[str, Any]]:
         streams = {}
         for name in p.streams:
             s = server.streams[f"{p.id}/{name}"]
+            night = s.loop is s.night  # the loop on the wire now, its rate and its target
+            spec = p.streams[name][night]
             streams[name] = {
                 "url": server.url(p.id, name),
                 "codec": s.clip.codec,
                 "width": s.clip.width,
                 "height": s.clip.height,
                 "fps": s.clip.fps,
+                "bitrate_mbps": round((s.night if night else s.day).clip.bitrate_bps / 1e6, 3),
+                "target_mbps": round(spec.target_bps / 1e6, 3),
                 "clients": sum(1 for c in s.clients if c.playing),
                 "frames_sent": s.counters.frames_sent,
                 "bytes_sent": s.counters.bytes_sent,
+                "late_skips": s.counters.late_skips,
+                "fault_drops": s.counters.fault_drops,
+                "keyframe_wait_skips": s.counters.keyframe_wait_skips,
             }
         out.append(
             {
@@ -65,16 +73,23 @@ def timeline_json(server: CameraServer) -> dict[str, Any]:
     started = replay.started
     now = asyncio.get_running_loop().time()
     return {
+        "started": started,
         "speed": clock.speed,
         "start_at_s": clock.start_at,
         "sim_time_s": round(clock.sim_at(now), 3) if started else None,
         "events_total": len(replay.events),
         "events_applied": replay.next_index,
         "next": [json.loads(e.to_json()) for e in replay.upcoming()],
+        "applied_total": server.faults.total,
         "applied": [
-            {"wall": round(a.wall, 3), **json.loads(a.event.to_json())}
+            {
+                "seq": a.seq,
+                "wall": round(a.wall, 3),
+                "until": a.until and round(a.until, 3),
+                **json.loads(a.event.to_json()),
+            }
             for a in server.faults.applied
-        ],
+        ],  # fmt: skip
     }
 
 
@@ -189,6 +204,10 @@ class _Http(asyncio.Protocol):
             return 200, cameras_json(self.server)
         if parts == ["api", "timeline"] and method == "GET":
             return 200, timeline_json(self.server)
+        if parts == ["api", "timeline", "start"] and method == "POST":
+            started = self.server.replay.started
+            self.server.start_replay()
+            return 202, {"started": True, "already": started}
         if parts == ["api", "health"] and method == "GET":
             ready = self.server.ready
             body = {"ready": ready, "cameras": len(self.server.plans),
@@ -204,7 +223,8 @@ class _Http(asyncio.Protocol):
                 data = json.loads(body or b"{}")
                 if not isinstance(data, dict) or not isinstance(data.get("kind"), str):
                     raise ValueError('expected a JSON object with a "kind"')
-                event = fault_event(data["kind"], cam, data)
+                district = self.server.faults.district_of[cam]
+                event = fault_event(data["kind"], cam, district, data)
             except ValueError as exc:
                 return 400, {"error": str(exc)}
             self.server.inject(event)

@@ -61,23 +61,28 @@ class FaultState:
         return out
 
 
-def fault_event(kind_name: str, camera: str, body: dict[str, Any]) -> Event:
-    """Check an API fault request against the registry and turn it into an Event (durations
-    in wall-clock seconds); raises ValueError with a one-line reason."""
+def fault_event(kind_name: str, camera: str, district: str, body: dict[str, Any]) -> Event:
+    """Check an API fault request for a camera against the registry and turn it into an
+    Event (on the camera, or its district for a storm; durations in wall-clock seconds);
+    raises ValueError with a one-line reason."""
     k = kind(kind_name)
     if not k.injectable:
         allowed = ", ".join(n for n, v in KINDS.items() if v.injectable)
         raise ValueError(f"{kind_name!r} cannot be injected into a camera (one of {allowed})")
-    params = {name: v for name, v in body.items() if name != "kind"}
-    return Event(0.0, k.name, camera=camera, params=k.check(params))
+    params = k.check({name: v for name, v in body.items() if name != "kind"})
+    if k.subject == "district":
+        return Event(0.0, k.name, district=district, params=params)
+    return Event(0.0, k.name, camera=camera, params=params)
 
 
 @dataclass
 class Applied:
     """One event as the server applied it."""
 
+    seq: int  # 1 for the first event applied, and so on: a reader can tell what it missed
     event: Event
     wall: float  # Unix time it was applied
+    until: float | None = None  # Unix time a timed fault ends
 
 
 @dataclass
@@ -92,11 +97,19 @@ class FaultApplier:
     counts: dict[str, int] = field(default_factory=dict)  # events applied, by kind
     applied: deque[Applied] = field(default_factory=lambda: deque(maxlen=APPLIED_KEPT))
 
+    @property
+    def total(self) -> int:
+        """Events applied so far."""
+        return sum(self.counts.values())
+
     def apply(self, event: Event, now: float, time_scale: float = 1.0) -> None:
         """Apply one event at loop time `now`; durations are multiplied by `time_scale`."""
         self.counts[event.kind] = self.counts.get(event.kind, 0) + 1
-        self.applied.append(Applied(event, time.time()))
         k, p = event.kind, event.params
+        wall = time.time()
+        timed = KINDS[k].timed and KINDS[k].family == "stream"
+        until = wall + p.get("duration_s", KINDS[k].defaults.get("duration_s", 0)) * time_scale
+        self.applied.append(Applied(self.total, event, wall, until if timed else None))
         if k in ("camera_down", "camera_up"):
             if event.camera in self.states:
                 self._set_offline(event.camera, "camera", k == "camera_down")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from simulator.streams.encoder import Clip, EncodeSpec, encode
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3  # 2: BT.709 in the VUI; 3: multi-pass H.26x rate control, MJPEG quality
 
 
 def default_cache_dir() -> Path:

@@ -21,9 +21,12 @@ from simulator.streams.applier import FaultApplier, FaultState, Replay, replay
 from simulator.streams.auth import Authenticator
 from simulator.streams.clipcache import ClipCache, default_cache_dir
 from simulator.streams.encoder import EncodeSpec, loop_frames
+from simulator.streams.loop import Loop
+from simulator.streams.output import UdpOut
+from simulator.streams.pacer import Pacer
 from simulator.streams.rtsp import Limits, RtspServer
 from simulator.streams.scenes import SceneSpec
-from simulator.streams.source import Loop, Pacer, Stream, UdpOut
+from simulator.streams.stream import Stream
 from simulator.timeline.clock import ReplayClock
 from simulator.timeline.event import Event
 
@@ -132,6 +135,7 @@ class CameraServer:
         self.opts = opts
         self.plans = plan_cameras(city, indexes, opts)
         self.replay = Replay(list(events), clock or ReplayClock())
+        self.replayer: asyncio.Task | None = None
         self.ready = False
         self.states = {p.id: FaultState() for p in self.plans}
         self.streams: dict[str, Stream] = {}
@@ -183,12 +187,16 @@ class CameraServer:
         self.faults = FaultApplier(self.states, district_of, backups, self.rtsp.cut)
         self.ready = True
 
-    def start_replay(self) -> asyncio.Task:
-        """Replay the timeline from now on the running loop (start first)."""
-        return asyncio.get_running_loop().create_task(replay(self.replay, self.faults))
+    def start_replay(self) -> asyncio.Task | None:
+        """Replay the timeline from now on the running loop (start first); once only."""
+        if self.replayer is None:
+            self.replayer = asyncio.get_running_loop().create_task(replay(self.replay, self.faults))
+        return self.replayer
 
     async def stop(self) -> None:
         self.ready = False
+        if self.replayer is not None:
+            self.replayer.cancel()
         await self.rtsp.stop()
         if self.pacer.udp is not None:
             self.pacer.udp.rtp.close()

@@ -7,7 +7,6 @@ message. `camsim_urls` serves two tiny RTSP cameras from a real `camsim serve` p
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -30,13 +29,8 @@ ZM_PORT = int(os.environ.get("ZM_PORT", "8089"))
 
 
 def camsim_command() -> list[str]:
-    """`python -m simulator.cli` (the invocation users type) once `simulator.cli` is a package
-    with a `__main__`; as a single module it imports itself twice under `-m` (a circular
-    import), so until then call its `main()`."""
-    spec = importlib.util.find_spec("simulator.cli")
-    if spec is not None and spec.submodule_search_locations is not None:
-        return [sys.executable, "-m", "simulator.cli"]
-    return [sys.executable, "-c", "from simulator.cli import main; main()"]
+    """`camsim` as users run it from a checkout."""
+    return [sys.executable, "-m", "simulator.cli"]
 
 
 def run_setup(script: str, timeout_s: float = 600) -> str:

@@ -100,3 +100,21 @@ def test_server_failures_are_attributed_to_the_server(load):
         s.camera_count * r.servers[0].down_hours, rel=1e-9
     )
     assert 0.6 < rec.availability < 0.95
+
+
+def test_a_cameras_world_does_not_depend_on_the_others(load) -> None:
+    """Each camera, link and server draws from its own child of the seed tree: the world of
+    some cameras is exactly the whole world's events that reach them."""
+    city = City.of(load("outages"))
+    whole = world_events(city)
+    some = [1, 7]  # one camera in each district
+    ids = {city.table.ids[i] for i in some}
+    reach = [
+        e for e in whole
+        if e.camera in ids or e.link is not None and (
+            e.link.kind == "core" or e.link.name in ids or e.link.name in {"n", "s"}
+            and e.link.kind != "access"
+        ) or e.server is not None or e.kind in ("night", "day")
+    ]  # fmt: skip
+    assert world_events(city, some) == reach
+    assert len(reach) < len(whole) and sum(e.kind == "camera_down" for e in reach) > 4

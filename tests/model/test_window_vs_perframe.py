@@ -26,14 +26,14 @@ import numpy as np
 import pytest
 
 from simulator.model.links import NetworkLink
-from simulator.model.perframe import MTU, City, city, simulate_perframe
+from simulator.model.perframe import MTU, SteadyCity, simulate_perframe, steady_city
 from simulator.model.window import WindowResult, simulate_window, window_frames
 from simulator.scenario import validate
 
 EXACT = 1e-9
 
 
-def small_city(cameras: int, uplink_mbps: float, buffer_kb: float, seconds: int) -> City:
+def small_city(cameras: int, uplink_mbps: float, buffer_kb: float, seconds: int) -> SteadyCity:
     """A few 4 Mbps VBR cameras (main + sub stream) in one district, all at target rate."""
     scenario = validate(
         {
@@ -50,10 +50,10 @@ def small_city(cameras: int, uplink_mbps: float, buffer_kb: float, seconds: int)
             "recording": {"servers": [{"name": "rec"}]},
         }
     )
-    return city(scenario, seconds)
+    return steady_city(scenario, seconds)
 
 
-def fluid(c: City, seed: int, uplink_buffer_B: float | None = None) -> WindowResult:  # noqa: N803
+def fluid(c: SteadyCity, seed: int, uplink_buffer_B: float | None = None) -> WindowResult:  # noqa: N803
     """The vectorised model, optionally with a different uplink buffer."""
     path = dict(c.path)
     if uplink_buffer_B is not None:
@@ -66,7 +66,10 @@ def fluid(c: City, seed: int, uplink_buffer_B: float | None = None) -> WindowRes
 
 
 def packets(
-    c: City, seed: int, path: dict[int, NetworkLink | None] | None = None, core_up: bool = True
+    c: SteadyCity,
+    seed: int,
+    path: dict[int, NetworkLink | None] | None = None,
+    core_up: bool = True,
 ) -> WindowResult:
     """The per-packet SimPy model on the frames `fluid(c, seed)` draws."""
     frames = window_frames(c.table, c.main_bps, c.sub_bps, 0.0, np.random.default_rng(seed))

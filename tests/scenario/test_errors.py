@@ -102,6 +102,19 @@ CASES = {
         ["cameras.0.resolution", "1080p", "WIDTHxHEIGHT"],
     ),
     "section not a mapping": (_set("network", [1, 2]), ["network"]),
+    # what camsim serve cannot serve is refused when the scenario is validated
+    "MJPEG at 4k": (
+        lambda d: d["cameras"][0].update(codec="mjpeg", resolution="4k"),
+        ["cameras.0", "resolution: 4k (3840x2160) cannot be sent as MJPEG", "at most 2040"],
+    ),
+    "MJPEG at 480p": (
+        lambda d: d["cameras"][0].update(codec="mjpeg", resolution="480p"),
+        ["cameras.0", "854x480", "multiples of 8"],
+    ),
+    "odd H.264 size": (
+        lambda d: d["cameras"][0].update(resolution="641x360"),
+        ["cameras.0", "641x360", "even width and height"],
+    ),
     # ranges
     "negative core capacity": (
         _set("network.core.capacity_mbps", -10),
@@ -281,3 +294,15 @@ def test_set_creates_an_optional_section(data_dir):
     )
     assert s.network.districts[0].backup.capacity_mbps == 100
     assert s.network.core.reliability.mtbf_h == 500
+
+
+@pytest.mark.parametrize("command", ["validate", "run", "timeline", "serve", "compare", "sweep"])
+@pytest.mark.parametrize(("option", "field"), [("--seed", "simulation.seed"),
+                                               ("--days", "simulation.days")])  # fmt: skip
+def test_seed_and_days_are_scenario_overrides_everywhere(
+    data_dir: Path, command: str, option: str, field: str
+) -> None:
+    path = data_dir / "cbr_city.yaml"
+    extra = {"compare": [str(path)], "sweep": ["--vary", "simulation.resolution_s=1,2"]}
+    args = [command, str(path), *extra.get(command, []), option, "-1"]
+    assert_one_line_error(CliRunner().invoke(main, args), path, field)

@@ -73,10 +73,26 @@ def test_clip_cache_is_content_addressed(tmp_path) -> None:  # noqa: ANN001
     assert clip_key(other) != clip_key(spec)
 
 
-def test_achieved_bitrate_is_near_the_target() -> None:
-    scene = SceneSpec(320, 180, 10, 40, scene="complex", activity="high")
-    clip = encode(EncodeSpec(scene, "h264", 10, 400e3))
-    assert 0.6 < clip.bitrate_bps / 400e3 < 1.3
+@pytest.mark.parametrize(
+    ("codec", "scene", "night", "kbps"),
+    [
+        ("h264", "complex", False, 400),
+        ("h264", "simple", True, 150),
+        ("h265", "complex", False, 400),
+        ("h265", "normal", True, 300),
+        ("h265", "normal", False, 300),
+        ("mjpeg", "complex", False, 400),
+        ("mjpeg", "simple", True, 900),
+    ],
+)
+def test_achieved_bitrate_is_within_a_tenth_of_the_target(
+    codec: str, scene: str, night: bool, kbps: int
+) -> None:
+    fps, gop = (5, 1) if codec == "mjpeg" else (10, 10)
+    activity = "high" if scene == "complex" else "medium"
+    spec = SceneSpec(320, 184, fps, 40, scene=scene, activity=activity, night=night, label="x")
+    clip = encode(EncodeSpec(spec, codec, gop, kbps * 1e3))
+    assert abs(clip.bitrate_bps / (kbps * 1e3) - 1) <= 0.10, clip.bitrate_bps
 
 
 def _fu_a_reassemble(payloads: list[bytes]) -> list[bytes]:

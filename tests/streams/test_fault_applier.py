@@ -58,12 +58,13 @@ def test_timed_faults_and_daylight() -> None:
 
 
 def test_api_fault_requests_are_checked() -> None:
-    assert fault_event("jitter", "a1", {"kind": "jitter", "ms": 50}).params == {
+    assert fault_event("jitter", "a1", "a", {"kind": "jitter", "ms": 50}).params == {
         "ms": 50.0,
         "duration_s": 10.0,
     }
+    assert fault_event("reconnect_storm", "a1", "a", {}).district == "a"
     # defaults come from the registry, the same as the scenario's
-    assert fault_event("frame_drops", "a1", {}).params["rate"] == 0.05
+    assert fault_event("frame_drops", "a1", "a", {}).params["rate"] == 0.05
     for kind, body in [
         ("nope", {}),
         ("jitter", {"ms": "x"}),
@@ -73,7 +74,7 @@ def test_api_fault_requests_are_checked() -> None:
         ("frame_drops", {"rate": 1.5}),
     ]:
         with pytest.raises(ValueError):
-            fault_event(kind, "a1", body)
+            fault_event(kind, "a1", "a", body)
 
 
 def test_replay_follows_the_timeline_at_speed() -> None:

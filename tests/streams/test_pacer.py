@@ -16,9 +16,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from simulator.model.city import City
+from simulator.streams.output import UdpOut
+from simulator.streams.pacer import Pacer
 from simulator.streams.rtp import wire_frame
 from simulator.streams.server import CameraServer, ServeOptions
-from simulator.streams.source import Client, Pacer, UdpOut
+from simulator.streams.stream import Client
 
 
 class _Transport:
@@ -54,7 +57,7 @@ def test_a_stalled_loop_still_sends_every_frame_in_order(
 ) -> None:
     async def run() -> tuple[list[bytes], int]:
         opts = ServeOptions(cache_dir=clip_dir, loop_seconds=2.0, progress=False, overlay="group")
-        server = CameraServer(tiny_scenario, [0], opts)
+        server = CameraServer(City.of(tiny_scenario), [0], opts)
         server.build_clips()
         stream = server.streams["h264cam-001/main"]
         pacer = Pacer(None)

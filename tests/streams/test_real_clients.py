@@ -70,6 +70,26 @@ def test_ffprobe_reports_codec_size_and_rate(served) -> None:  # noqa: ANN001
         assert got == (*want[:4], f"{want[4]}/1"), transport
 
 
+def test_h26x_streams_describe_their_colours(served) -> None:  # noqa: ANN001
+    """A colour range without a matrix makes GStreamer warn (validate_colorimetry): the VUI
+    names all four, BT.709 in limited range, which is what the pictures are converted with."""
+    want = {
+        "color_range": "tv",
+        "color_space": "bt709",
+        "color_transfer": "bt709",
+        "color_primaries": "bt709",
+    }
+    for path in ("h264cam-001/main", "h264cam-001/sub", "h265cam-001/main"):
+        run = subprocess.run(
+            ["ffprobe", "-v", "error", "-rtsp_transport", "tcp", "-show_entries",
+             f"stream={','.join(want)}", "-of", "json", f"rtsp://127.0.0.1:{served.port}/{path}"],
+            capture_output=True, timeout=60,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        (stream,) = json.loads(run.stdout)["streams"]
+        assert stream == want, path
+
+
 def test_ffmpeg_decodes_across_the_loop_seam_without_errors(served) -> None:  # noqa: ANN001
     procs = {
         (path, t): ffmpeg_decode(f"rtsp://127.0.0.1:{served.port}/{path}", t, 4.5)
@@ -168,3 +188,28 @@ def test_frames_carry_camera_id_and_send_time(served) -> None:  # noqa: ANN001
         assert {cam for cam, _ in stamps} == {path.split("/")[0]}
         assert all(abs(t - time.time()) < 30 for _, t in stamps)
         assert [t for _, t in stamps] == sorted(t for _, t in stamps)
+
+
+def test_api_reports_the_bitrate_a_client_receives(served) -> None:  # noqa: ANN001
+    """/api/cameras gives each stream's target and achieved bitrate; the achieved one is within
+    a tenth of the target and is what a client gets over one whole loop of the stream (within
+    8 %: RTP payload headers and the SEI add bytes, JPEG file headers that RTP/JPEG does not
+    carry take some away)."""
+    from rtspclient import RawClient
+
+    status, cameras = served.api("/api/cameras")
+    assert status == 200
+    by_path = {f"{c['id']}/{n}": s for c in cameras for n, s in c["streams"].items()}
+    for path, *_, fps in STREAMS:
+        entry = by_path[path]
+        assert abs(entry["bitrate_mbps"] / entry["target_mbps"] - 1) <= 0.10, (path, entry)
+        loop = len(served.server.streams[path].day.frames)  # frames of one whole loop
+        client = RawClient(served.port)
+        client.play_tcp(f"rtsp://127.0.0.1:{served.port}/{path}")
+        rtp = [p for ch, p in client.packets(loop / fps + 1.5) if ch == 0]
+        client.close()
+        ends = [i for i, p in enumerate(rtp) if p[1] & 0x80]
+        assert len(ends) >= loop, path
+        payload = sum(len(p) - 12 for p in rtp[: ends[loop - 1] + 1])
+        received = payload * 8 / (loop / fps) / 1e6
+        assert abs(received / entry["bitrate_mbps"] - 1) <= 0.08, (path, received, entry)

@@ -109,3 +109,46 @@ def test_timeline_faults_reach_the_wire(clip_dir: Path, tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
+
+
+def test_ready_line_health_and_timeline_api(clip_dir: Path, tmp_path: Path) -> None:
+    """A harness reads one JSON line for the ports, then asks the API where the replay is."""
+    import json
+    import urllib.request
+
+    from simulator.timeline import Event, write_jsonl
+
+    timeline = tmp_path / "t.jsonl"
+    events = [Event(10.0 * k, "jitter", camera="h264cam-002", params={"ms": 5.0,
+              "duration_s": 1.0}) for k in range(1, 400)]  # fmt: skip
+    with open(timeline, "w") as f:
+        write_jsonl(events, f)
+    cmd = [*CAMSIM, "serve", str(TINY), "--rtsp-port", "0", "--api-port", "0",
+           "--cache", str(clip_dir), "--loop-seconds", "2", "--cameras", "h264cam-002",
+           "--timeline", str(timeline), "--speed", "20"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("{"):
+                break
+        ready = json.loads(line)
+        assert ready["camsim"] == "ready" and ready["cameras"] == 1 and ready["streams"] == 2
+        assert ready["timeline_events"] == 399 and ready["speed"] == 20
+
+        def get(path: str) -> tuple[int, dict]:
+            with urllib.request.urlopen(ready["api"].rstrip("/") + path, timeout=10) as r:
+                return r.status, json.loads(r.read())
+
+        assert get("/api/health") == (200, {"ready": True, "cameras": 1, "streams": 2})
+        assert ready["urls"].endswith("/api/cameras")
+        time.sleep(2.0)  # 40 simulated seconds: about 4 events applied
+        _, t = get("/api/timeline")
+        assert t["speed"] == 20 and 30 <= t["sim_time_s"] <= 200
+        assert 2 <= t["events_applied"] <= 20 and len(t["applied"]) == t["events_applied"]
+        assert t["next"][0]["t"] == 10.0 * (t["events_applied"] + 1)
+        assert len(t["next"]) == 20  # bounded
+        assert all(a["kind"] == "jitter" and a["wall"] > 1e9 for a in t["applied"])
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)

@@ -68,12 +68,15 @@ if [[ $have_schema == 0 ]]; then
 fi
 sql_pass=${db_pass//\'/\'\'}
 # ZM_SHOW_PRIVACY: a fresh install redirects every web page (video downloads too) to a
-# privacy notice until someone accepts it in a browser.
+# privacy notice until someone accepts it in a browser. AUTH_HASH_SECRET signs the API's
+# tokens once OPT_USE_AUTH is on: replace the shipped placeholder with a random one.
 mysql -e "CREATE USER IF NOT EXISTS '$db_user'@'localhost' IDENTIFIED BY '$sql_pass';
   ALTER USER '$db_user'@'localhost' IDENTIFIED BY '$sql_pass';
   GRANT ALL PRIVILEGES ON \`zm\`.* TO '$db_user'@'localhost';
   UPDATE zm.Config SET Value='UTC' WHERE Name='ZM_TIMEZONE';
-  UPDATE zm.Config SET Value='0' WHERE Name='ZM_SHOW_PRIVACY';"
+  UPDATE zm.Config SET Value='0' WHERE Name='ZM_SHOW_PRIVACY';
+  UPDATE zm.Config SET Value=SHA2(CONCAT(RAND(), NOW(6)), 256)
+    WHERE Name='ZM_AUTH_HASH_SECRET' AND Value LIKE '...Change me%';"
 
 # --- Apache on 127.0.0.1:$ZM_PORT only ------------------------------------------------------
 changed=0

@@ -218,6 +218,13 @@ def test_unreachable_camera_is_added_noticed_and_removed(zm, wait_for) -> None: 
         zm.capture_daemon(target_id)
 
 
+def test_login_with_a_user_while_auth_is_off_fails_clearly(zoneminder_url: str) -> None:
+    # The shared ZoneMinder runs with OPT_USE_AUTH off (other tests use it): it then answers
+    # login.json with 200 and null tokens, which must not pass for a session.
+    with pytest.raises(TargetError, match="no access_token .is OPT_USE_AUTH off"):
+        ZoneMinder(PlainClient(), zoneminder_url, "admin", "admin").login()
+
+
 def test_ptz_is_not_supported(zm: ZoneMinder) -> None:
     with pytest.raises(NotSupported, match="ptz"):
         zm.ptz("1", 0.1, 0, 0)

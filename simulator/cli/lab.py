@@ -1,0 +1,127 @@
+"""`camsim lab`: soak-test a real VMS end to end and write the verdict."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import click
+
+from simulator.cli.common import fail, scenario_options
+
+
+def duration(text: str) -> float:
+    """`90`, `90s`, `10m`, `2h` → seconds (ValueError otherwise)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    t = text.strip().lower()
+    scale = units.get(t[-1:])
+    value = float(t[:-1] if scale else t)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value * (scale or 1)
+
+
+def check_host(url: str) -> None:
+    """A target URL: http(s) on a host the user named (loopback by default use)."""
+    u = urlparse(url)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        fail(f"--host {url!r}: expected http://HOST[:PORT]/path, e.g. http://127.0.0.1:8089/zm")
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
+@scenario_options
+@click.option("--target", "target_kind", type=click.Choice(["zoneminder"]), required=True,
+              help="The system under test's adapter.")  # fmt: skip
+@click.option("--host", required=True, help="The target's web root, e.g. http://127.0.0.1:8089/zm.")
+@click.option("--user", help="The target's user (when its API has authentication on).")
+@click.option("--password", envvar="CAMSIM_TARGET_PASSWORD", help="Or $CAMSIM_TARGET_PASSWORD.")
+@click.option("--cameras", default="3", show_default=True,
+              help="The first N cameras, or these comma-separated ids.")  # fmt: skip
+@click.option("--duration", "duration_text", default="10m", show_default=True,
+              help="How long to run (90s, 10m, 2h).")  # fmt: skip
+@click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(min=1e-3, max=1e4),
+              help="Timeline seconds per wall-clock second.")  # fmt: skip
+@click.option("--start-at", default=0.0, type=click.FloatRange(min=0),
+              help="Timeline second to start at.")  # fmt: skip
+@click.option("--timeline", "timeline_file", type=click.Path(dir_okay=False, path_type=str),
+              help="Replay this JSON Lines timeline instead of the scenario's.")  # fmt: skip
+@click.option("--keep", is_flag=True, help="Leave the cameras in the target afterwards.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Ledger and verdict here [default: out/lab-<scenario name>].")  # fmt: skip
+@click.option(
+    "--recovery-slo",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds after a camera returns within which the target records again.",
+)
+@click.option("--frames-slo", default=0.95, show_default=True, type=click.FloatRange(0, 1),
+              help="Least frames recorded / sent outside outages.")  # fmt: skip
+def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float | None,
+        target_kind: str, host: str, user: str | None, password: str | None, cameras: str,
+        duration_text: str, speed: float, start_at: float, timeline_file: str | None,
+        keep: bool, out_dir: Path | None, recovery_slo: float,
+        frames_slo: float) -> None:  # fmt: skip
+    """Soak-test a real VMS: serve SCENARIO's cameras, register them in the target, replay
+    the timeline's faults, keep a ledger of what was sent, then judge what the target
+    recorded. Exit 0 when every SLO passes, 1 when one fails, 2 for bad input."""
+    from simulator.cli.streams import city_and_cameras, read_timeline
+    from simulator.lab.generator import GeneratorError
+    from simulator.lab.run import LabOptions, run_lab
+    from simulator.lab.verdict import Slos
+    from simulator.report.verdict import verdict_text
+
+    try:
+        seconds = duration(duration_text)
+    except ValueError:
+        fail(f"--duration {duration_text!r}: expected a positive time such as 90s, 10m or 2h")
+    check_host(host)
+    city, _ = city_and_cameras(scenario, overrides, seed, days, cameras)
+    if timeline_file:
+        read_timeline(timeline_file, city)  # checked here, replayed by camsim serve
+    out = out_dir or Path("out") / f"lab-{Path(scenario).stem}"
+    opts = LabOptions(
+        scenario=scenario, target=target_kind, host=host, out=out, overrides=overrides,
+        seed=seed, days=days, user=user, password=password, cameras=cameras,
+        duration_s=seconds, speed=speed, start_at=start_at, timeline=timeline_file, keep=keep,
+        slos=Slos(recovery_s=recovery_slo, frames_ratio=frames_slo),
+    )  # fmt: skip
+
+    def progress(p) -> None:  # noqa: ANN001
+        end = "\r" if sys.stderr.isatty() else "\n"
+        click.echo(f"lab: {p.elapsed_s:5.0f}/{p.duration_s:.0f} s, {p.streaming}/{p.cameras} "
+                   f"cameras streaming, {p.faults} faults", err=True, nl=False)  # fmt: skip
+        click.echo(end, err=True, nl=False)
+
+    try:
+        verdict = run_lab(city, opts, progress)
+    except GeneratorError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"--host {host}: cannot reach the target: {exc}")
+    click.echo(verdict_text(verdict))
+    click.echo(f"wrote {out}/verdict.json, verdict.html, ledger.sqlite")
+    sys.exit(0 if verdict.passed else 1)
+
+
+@click.command()
+@click.argument("out", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--password", envvar="CAMSIM_TARGET_PASSWORD", help="Or $CAMSIM_TARGET_PASSWORD.")
+def verdict(out: Path, password: str | None) -> None:
+    """Write the verdict of a lab run from its ledger (OUT/ledger.sqlite), e.g. after the run
+    was killed; removes the run's cameras from the target unless it ran with --keep."""
+    from simulator.lab.run import verdict_of
+    from simulator.report.verdict import verdict_text
+
+    if not (out / "ledger.sqlite").is_file():
+        fail(f"{out}: no ledger.sqlite here (the --out of a camsim lab run)")
+    try:
+        v = verdict_of(out, password)
+    except OSError as exc:
+        fail(f"{out}: cannot reach the target: {exc}")
+    except KeyError as exc:
+        fail(f"{out}/ledger.sqlite: the run did not get far enough to judge (no {exc})")
+    click.echo(verdict_text(v))
+    sys.exit(0 if v.passed else 1)

@@ -1,0 +1,138 @@
+"""After a lab run: the ledger's faults turned into each camera's outages, the target asked
+what it recorded and logged, and the verdict judged."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from simulator.lab.ledger import Ledger
+from simulator.lab.verdict import Degradation, Outage, Slos, Verdict, judge
+from simulator.model.city import City
+from simulator.timeline.event import LinkId
+
+NOTICE_WITHIN_S = 15.0  # a log line or a closed recording this soon after a fault starts
+
+
+def outages(ledger: Ledger, city: City, cameras: list[str], end: float) -> list[Outage]:
+    """Each camera's injected outages from the ledger: down/up pairs of the camera and of the
+    links that cut it off (with the city's backups), and stream freezes."""
+    rows = ledger.rows("SELECT kind, camera, district, link, start, end FROM faults ORDER BY seq")
+    district = {c: city.district_of(city.camera_index[c]) for c in cameras}
+    backups = {d.name for d in city.scenario.network.districts if d.backup is not None}
+    out: list[Outage] = []
+    down_since: dict[str, float] = {}
+    links_down: set[LinkId] = set()
+    cut_since: dict[str, float] = {}
+
+    def cut(cam: str) -> bool:
+        d = district[cam]
+        uplink = LinkId("uplink", d) in links_down and (
+            d not in backups or LinkId("backup", d) in links_down
+        )
+        return LinkId("access", cam) in links_down or LinkId("core") in links_down or uplink
+
+    for kind, cam, _, link, start, until in rows:
+        if kind == "camera_down" and cam in district:
+            down_since.setdefault(cam, start)
+        elif kind == "camera_up" and cam in down_since:
+            out.append(Outage(cam, "camera_down", down_since.pop(cam), start))
+        elif kind == "stream_freeze" and cam in district:
+            out.append(Outage(cam, kind, start, until or start))
+        elif kind in ("link_down", "link_up"):
+            lid = LinkId.parse(link)
+            (links_down.add if kind == "link_down" else links_down.discard)(lid)
+            for c in cameras:
+                if cut(c) and c not in cut_since:
+                    cut_since[c] = start
+                elif not cut(c) and c in cut_since:
+                    out.append(Outage(c, "link_down", cut_since.pop(c), start))
+    out += [Outage(c, "camera_down", t, end) for c, t in down_since.items()]
+    out += [Outage(c, "link_down", t, end) for c, t in cut_since.items()]
+    return sorted(out, key=lambda o: (o.start, o.camera))
+
+
+def degradations(ledger: Ledger, cameras: list[str]) -> list[Degradation]:
+    """Injected faults that degrade a stream without stopping it (loss, drops, jitter,
+    spikes): when, and with which parameters."""
+    rows = ledger.rows(
+        "SELECT kind, camera, start, end, params FROM faults WHERE kind IN "
+        "('packet_loss', 'frame_drops', 'jitter', 'bitrate_spike') ORDER BY seq"
+    )
+    return [Degradation(c, k, s, e or s, json.loads(p)) for k, c, s, e, p in rows if c in cameras]
+
+
+def collect(
+    ledger: Ledger, target: Any, city: City, window: tuple[float, float], slos: Slos,
+    missed_events: int,
+) -> Verdict:  # fmt: skip
+    """Ask the target what it recorded over the window and judge it."""
+    cams = ledger.rows("SELECT camera, target_id, fps FROM cameras ORDER BY camera")
+    ids = [c for c, _, _ in cams]
+    since = datetime.fromtimestamp(window[0], UTC) - timedelta(minutes=2)
+    until = datetime.fromtimestamp(window[1], UTC) + timedelta(minutes=2)
+    recordings: dict[str, list[tuple[float, float, int]]] = {}
+    for cam, tid, _ in cams:
+        recs = []
+        for r in target.events(tid, since, until):
+            start = r.start.timestamp()
+            # a recording still open holds the frames up to now, whatever its length says
+            end = start + r.length_s if r.length_s is not None else time.time()
+            recs.append((start, end, r.frames))
+        recordings[cam] = recs
+    sent: dict[str, list[tuple[float, float, int, int]]] = {c: [] for c in ids}
+    for cam, *row in ledger.rows(
+        "SELECT camera, t0, t1, frames, sessions FROM sent WHERE stream = 'main' ORDER BY t0"
+    ):
+        sent.setdefault(cam, []).append(tuple(row))  # type: ignore[arg-type]
+    outs = outages(ledger, city, ids, window[1])
+    degraded = degradations(ledger, ids)
+    logs = _log_times(target, since)
+    target_of = {c: tid for c, tid, _ in cams}
+    for o in [*outs, *degraded]:
+        tid = target_of[o.camera]
+        if any(o.start - 1 <= t <= o.start + NOTICE_WITHIN_S and _mentions(line, o.camera, tid)
+               for t, line in logs):  # fmt: skip
+            o.noticed.append("log")
+        if any(o.start - 1 <= b <= o.start + NOTICE_WITHIN_S for _, b, _ in recordings[o.camera]):
+            o.noticed.append("recording closed")
+    actions = [(k, lat, bool(ok)) for k, lat, ok in ledger.rows(
+        "SELECT kind, latency_s, ok FROM actions")]  # fmt: skip
+    health = ledger.rows(
+        "SELECT max(lateness_p99_s), sum(frames_late), max(rss_mb) FROM health "
+        "WHERE process = 'camsim serve'"
+    )[0]
+    fps = max((f for _, _, f in cams), default=25.0)
+    late_p99 = health[0] or 0.0
+    harness = {
+        "lateness_p99_s": late_p99,
+        "frame_interval_s": 1.0 / fps,
+        "fell_behind": late_p99 > 1.0 / fps,
+        "late_skips": int(health[1] or 0),
+        "missed_events": missed_events,
+        "generator_rss_mb": health[2],
+    }
+    return judge(window, ids, outs, recordings, sent, actions, harness, slos, degraded)
+
+
+def _log_times(target: Any, since: datetime) -> list[tuple[float, str]]:
+    """The target's log lines with their Unix time (none if it cannot say)."""
+    try:
+        lines = target.log_lines(since)
+    except Exception:  # noqa: BLE001 - a target without logs noticed nothing we can read
+        return []
+    out = []
+    for line in lines:
+        stamp, _, rest = line.partition(" ")
+        try:
+            out.append((datetime.fromisoformat(stamp).timestamp(), rest))
+        except ValueError:
+            continue
+    return out
+
+
+def _mentions(line: str, camera: str, target_id: str) -> bool:
+    """Whether a log line is about this camera (its name, or ZoneMinder's `_m<id>`)."""
+    return camera in line or f"_m{target_id} " in line or f"Monitor {target_id}" in line

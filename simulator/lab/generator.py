@@ -1,0 +1,153 @@
+"""The stream generator under the lab's supervision: a `camsim serve` child process, its
+ready line, and what its control API says it sent, interval by interval."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simulator.lab.ledger import Sent
+
+READY_TIMEOUT_S = 600.0  # a cold clip cache for a whole city takes about a minute
+
+
+class GeneratorError(RuntimeError):
+    """The stream generator did not start or stopped answering."""
+
+
+@dataclass
+class Generator:
+    """A running `camsim serve` and the counters last read from it."""
+
+    proc: subprocess.Popen
+    ready: dict[str, Any]
+    log: Path
+    last: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    last_t: float = 0.0
+    seen_seq: int = 0  # the last applied event read from /api/timeline
+    missed: int = 0  # applied events that fell out of the API's window before being read
+    last_buckets: list[tuple[float, int]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, args: list[str], log: Path) -> Generator:
+        """Start `camsim serve ARGS` and wait for its ready line."""
+        cmd = [sys.executable, "-m", "simulator.cli", "serve", *args, "--quiet"]
+        err = open(log, "w", encoding="utf-8")  # noqa: SIM115 - the child writes to it
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
+                                preexec_fn=_die_with_parent)  # fmt: skip
+        err.close()
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("{"):
+                ready = json.loads(line)
+                if ready.get("camsim") == "ready":
+                    g = cls(proc, ready, log)
+                    g.last_t = time.time()
+                    return g
+            if time.monotonic() > deadline:
+                break
+        proc.kill()
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+        raise GeneratorError(f"camsim serve did not start: {' '.join(tail) or 'no output'}")
+
+    def get(self, path: str, timeout: float = 10.0) -> Any:
+        url = self.ready["api"].rstrip("/") + path
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as r:
+                body = r.read()
+        except OSError as exc:
+            raise GeneratorError(f"camsim serve's API did not answer {path}: {exc}") from None
+        return body.decode() if path == "/metrics" else json.loads(body)
+
+    def cameras(self) -> list[dict[str, Any]]:
+        return self.get("/api/cameras")
+
+    def interval(self) -> list[Sent]:
+        """What each stream sent since the last call."""
+        now = time.time()
+        out = []
+        for cam in self.cameras():
+            for name, s in cam["streams"].items():
+                key = (cam["id"], name)
+                before = self.last.get(key, {})
+                counts = {k: int(s[k]) for k in ("frames_sent", "bytes_sent", "late_skips",
+                                                  "fault_drops")}  # fmt: skip
+                self.last[key] = counts
+                out.append(
+                    Sent(
+                        cam["id"], name, self.last_t, now,
+                        *(counts[k] - before.get(k, 0) for k in ("frames_sent", "bytes_sent")),
+                        int(s["clients"]),
+                        *(counts[k] - before.get(k, 0) for k in ("late_skips", "fault_drops")),
+                    )
+                )  # fmt: skip
+        self.last_t = now
+        return out
+
+    def applied(self) -> list[dict[str, Any]]:
+        """Timeline events applied since the last call (counting any missed)."""
+        t = self.get("/api/timeline")
+        new = [a for a in t["applied"] if a["seq"] > self.seen_seq]
+        if new and new[0]["seq"] > self.seen_seq + 1:
+            self.missed += new[0]["seq"] - self.seen_seq - 1
+        self.seen_seq = max([self.seen_seq, *(a["seq"] for a in new)])
+        return new
+
+    def lateness(self) -> tuple[float, float]:
+        """The generator's p99 frame send lateness (bucket bounds, s) over the last interval
+        and over the whole run, from its /metrics histogram."""
+        buckets: list[tuple[float, int]] = []
+        for line in self.get("/metrics").splitlines():
+            if line.startswith("camsim_frame_send_lateness_seconds_bucket"):
+                le = line.split('le="')[1].split('"')[0]
+                n = int(float(line.split()[-1]))
+                buckets.append((float("inf") if le == "+Inf" else float(le), n))
+        before = dict(self.last_buckets)
+        self.last_buckets = buckets
+        delta = [(le, n - before.get(le, 0)) for le, n in buckets]
+        return _p99(delta), _p99(buckets)
+
+    def inject(self, camera: str, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        url = self.ready["api"].rstrip("/") + f"/api/cameras/{camera}/faults"
+        req = urllib.request.Request(url, data=data, method="POST")
+        with urllib.request.urlopen(req, timeout=10):
+            pass
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+
+def _die_with_parent() -> None:
+    """In the child: end when the lab process ends, even by SIGKILL (Linux)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _p99(cumulative: list[tuple[float, int]]) -> float:
+    """The upper bound of the bucket holding the 99th percentile (0 when empty)."""
+    if not cumulative or cumulative[-1][1] <= 0:
+        return 0.0
+    total = cumulative[-1][1]
+    return next(le for le, n in cumulative if n >= 0.99 * total)

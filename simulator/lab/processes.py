@@ -1,0 +1,51 @@
+"""CPU and memory of processes on this host, from /proc: the harness's own and the target's."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@dataclass(frozen=True)
+class Usage:
+    """CPU seconds used so far and resident memory, of one process or a group."""
+
+    cpu_s: float
+    rss_mb: float
+    count: int = 1
+
+
+def usage(pid: int) -> Usage | None:
+    """One process's usage (None if it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        statm = Path(f"/proc/{pid}/statm").read_text().split()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+    return Usage(cpu, int(statm[1]) * PAGE_MB)
+
+
+def by_name(names: tuple[str, ...]) -> dict[str, Usage]:
+    """Summed usage of the processes whose command name starts with each of `names`
+    (e.g. zmc, apache2, mariadbd): what the target uses when it runs on this host."""
+    totals: dict[str, list[float]] = {n: [0.0, 0.0, 0] for n in names}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        for n in names:
+            if comm.startswith(n):
+                u = usage(int(entry.name))
+                if u is not None:
+                    t = totals[n]
+                    t[0], t[1], t[2] = t[0] + u.cpu_s, t[1] + u.rss_mb, t[2] + 1
+    return {n: Usage(t[0], t[1], int(t[2])) for n, t in totals.items() if t[2]}

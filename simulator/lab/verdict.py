@@ -1,0 +1,269 @@
+"""The verdict: what the target recorded against what the harness sent and broke.
+
+Pure computation on plain data (the ledger's rows, the target's recordings and what the lab
+read of its logs): recording gaps explained by an injected outage or not, how the target
+noticed each outage and how soon it recorded again, frames recorded against frames sent, the
+API's latencies, and pass or fail per SLO. What the harness itself failed to do (frames it
+sent late or not at all) is never counted against the target, and is reported first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+Span = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Slos:
+    """Service-level objectives a run must meet (thresholds; scenario or command line)."""
+
+    gap_tolerance_s: float = 2.0  # shorter breaks between recordings are not gaps
+    recovery_s: float = 30.0  # recording again at most this long after a camera returns
+    frames_ratio: float = 0.95  # frames recorded / frames sent, outside outages
+    api_p95_s: float = 2.0
+    api_p99_s: float = 5.0
+    api_error_rate: float = 0.01
+
+
+@dataclass
+class Outage:
+    """One injected outage of one camera, and what the target made of it."""
+
+    camera: str
+    kind: str  # camera_down, link_down, stream_freeze
+    start: float
+    end: float
+    noticed: list[str] = field(default_factory=list)  # how: "log", "event closed"
+    recovered_after_s: float | None = None  # first recording after the end, minus the end
+
+    @property
+    def length_s(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class Degradation:
+    """One injected fault that degrades a stream without stopping it (packet loss, frame
+    drops, jitter, a bitrate spike), and what the target recorded while it lasted."""
+
+    camera: str
+    kind: str
+    start: float
+    end: float
+    params: dict[str, Any] = field(default_factory=dict)
+    noticed: list[str] = field(default_factory=list)
+    sent: int = 0  # frames the generator sent meanwhile
+    recorded: float = 0.0  # frames the target recorded meanwhile (pro rata)
+
+
+@dataclass
+class Gap:
+    camera: str
+    start: float
+    end: float
+    explained_by: str | None  # the outage's kind, or None
+    harness: bool = False  # the generator sent nothing then, with no fault: not the target's
+
+    @property
+    def length_s(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class CameraFrames:
+    camera: str
+    sent: int
+    recorded: float
+    outside_outages_sent: int
+    outside_outages_recorded: float
+
+    @property
+    def ratio(self) -> float | None:
+        s = self.outside_outages_sent
+        return None if s == 0 else self.outside_outages_recorded / s
+
+
+@dataclass
+class ApiStats:
+    kind: str
+    count: int
+    errors: int
+    p50_s: float
+    p95_s: float
+    p99_s: float
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool
+    value: Any
+    threshold: Any
+    note: str = ""
+
+
+@dataclass
+class Verdict:
+    """Everything verdict.json holds (schema camsim.verdict/1)."""
+
+    window: Span
+    harness: dict[str, Any]
+    outages: list[Outage]
+    gaps: list[Gap]
+    frames: list[CameraFrames]
+    api: list[ApiStats]
+    checks: list[Check]
+    recordings: dict[str, list[tuple[float, float, int]]] = field(default_factory=dict)
+    degradations: list[Degradation] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["schema"] = "camsim.verdict/1"
+        d["passed"] = self.passed
+        for f, cf in zip(d["frames"], self.frames, strict=True):
+            f["ratio"] = cf.ratio
+        return d
+
+
+def union(spans: Iterable[Span]) -> list[Span]:
+    """Overlapping or touching spans merged, sorted."""
+    out: list[list[float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def complement(spans: Sequence[Span], window: Span, min_len: float) -> list[Span]:
+    """The parts of `window` no span covers, at least `min_len` long."""
+    out, t = [], window[0]
+    for a, b in union(spans):
+        if a - t >= min_len and a > window[0]:
+            out.append((t, min(a, window[1])))
+        t = max(t, b)
+        if t >= window[1]:
+            break
+    if window[1] - t >= min_len:
+        out.append((t, window[1]))
+    return [(a, b) for a, b in out if b > a]
+
+
+def overlap(a: Span, b: Span) -> float:
+    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def judge(
+    window: Span,
+    cameras: Sequence[str],
+    outages: list[Outage],
+    recordings: dict[str, list[tuple[float, float, int]]],
+    sent: dict[str, list[tuple[float, float, int, int]]],
+    actions: Sequence[tuple[str, float | None, bool]],
+    harness: dict[str, Any],
+    slos: Slos = Slos(),
+    degradations: Sequence[Degradation] = (),
+) -> Verdict:
+    """The verdict of a run over `window`: `recordings` per camera are (start, end, frames),
+    `sent` (start, end, frames, sessions); `actions` are (kind, latency_s, ok); `harness`
+    holds the generator's own health (lateness_p99_s, frame_interval_s, late_skips,
+    missed_events)."""
+    gaps: list[Gap] = []
+    frames: list[CameraFrames] = []
+    by_camera = {c: [o for o in outages if o.camera == c] for c in cameras}
+    for cam in cameras:
+        recs = recordings.get(cam, [])
+        spans = [(a, b) for a, b, _ in recs]
+        for o in by_camera[cam]:
+            after = [a for a, _ in spans if a >= o.end - slos.gap_tolerance_s]
+            o.recovered_after_s = max(0.0, min(after) - o.end) if after else None
+        # the generator sent nothing although the target was connected: the harness's fault
+        silent = [(r[0], r[1]) for r in sent.get(cam, []) if r[2] == 0 and r[3] > 0]
+        for a, b in complement(spans, window, slos.gap_tolerance_s):
+            cause = next(
+                (o.kind for o in by_camera[cam]
+                 if overlap((a, b), (o.start, o.end + slos.recovery_s)) > 0),
+                None,
+            )  # fmt: skip
+            harness_fault = cause is None and any(overlap((a, b), s) > 0 for s in silent)
+            gaps.append(Gap(cam, a, b, cause, harness_fault))
+        out_spans = union((o.start, o.end + slos.recovery_s) for o in by_camera[cam])
+        cam_sent = sent.get(cam, [])
+        n_sent = round(sum(_inside(r, window, []) for r in cam_sent))
+        n_out = round(sum(_inside(r, window, out_spans) for r in cam_sent))
+        rec = sum(_inside(r, window, []) for r in recs)
+        rec_out = sum(_inside(r, window, out_spans) for r in recs)
+        frames.append(CameraFrames(cam, n_sent, rec, n_out, rec_out))
+    for d in degradations:
+        during = [(d.start, d.end)]
+        outside = complement(during, window, 0.0)
+        d.sent = round(sum(_inside(r, window, outside) for r in sent.get(d.camera, [])))
+        d.recorded = sum(_inside(r, window, outside) for r in recordings.get(d.camera, []))
+    api = _api_stats(actions)
+    checks = _checks(outages, gaps, frames, api, slos)
+    return Verdict(window, harness, outages, gaps, frames, api, checks, dict(recordings),
+                   list(degradations))  # fmt: skip
+
+
+def _inside(r: tuple, window: Span, outside: Sequence[Span]) -> float:
+    """A stretch's frames (start, end, frames, ...), pro rata to its part inside the window
+    and outside the spans."""
+    a, b, n = r[:3]
+    if b <= a:
+        return float(n) if window[0] <= a <= window[1] else 0.0
+    inside = overlap((a, b), window)
+    inside -= sum(overlap((max(a, window[0]), min(b, window[1])), s) for s in outside)
+    return n * max(0.0, inside) / (b - a)
+
+
+def _api_stats(actions: Sequence[tuple[str, float | None, bool]]) -> list[ApiStats]:
+    out = []
+    for kind in sorted({k for k, _, _ in actions}):
+        rows = [(lat, ok) for k, lat, ok in actions if k == kind]
+        lat = np.array([x for x, ok in rows if ok and x is not None], dtype=float)
+        p50, p95, p99 = np.percentile(lat, [50, 95, 99]) if lat.size else [float("nan")] * 3
+        errors = sum(not ok for _, ok in rows)
+        out.append(ApiStats(kind, len(rows), errors, float(p50), float(p95), float(p99)))
+    return out
+
+
+def _checks(
+    outages: list[Outage], gaps: list[Gap], frames: list[CameraFrames], api: list[ApiStats],
+    slos: Slos,
+) -> list[Check]:  # fmt: skip
+    unexplained = [g for g in gaps if g.explained_by is None and not g.harness]
+    checks = [
+        Check("unexplained recording gaps", not unexplained, len(unexplained), 0,
+              ", ".join(f"{g.camera} {g.length_s:.0f} s" for g in unexplained[:5])),
+    ]  # fmt: skip
+    for o in outages:
+        ok = o.recovered_after_s is not None and o.recovered_after_s <= slos.recovery_s
+        value = None if o.recovered_after_s is None else round(o.recovered_after_s, 1)
+        note = "never recorded again" if value is None else ""
+        checks.append(Check(f"recovery after {o.kind} on {o.camera}", ok, value,
+                            slos.recovery_s, note))  # fmt: skip
+    for f in frames:
+        r = f.ratio
+        checks.append(Check(f"frames recorded / sent, {f.camera}",
+                            r is not None and r >= slos.frames_ratio,
+                            None if r is None else round(r, 4), slos.frames_ratio))  # fmt: skip
+    for a in api:
+        rate = a.errors / a.count if a.count else 0.0
+        checks.append(Check(f"API {a.kind} error rate", rate <= slos.api_error_rate,
+                            round(rate, 4), slos.api_error_rate))  # fmt: skip
+        if not np.isnan(a.p99_s):
+            checks.append(Check(f"API {a.kind} p95 s", a.p95_s <= slos.api_p95_s,
+                                round(a.p95_s, 3), slos.api_p95_s))  # fmt: skip
+            checks.append(Check(f"API {a.kind} p99 s", a.p99_s <= slos.api_p99_s,
+                                round(a.p99_s, 3), slos.api_p99_s))  # fmt: skip
+    return checks

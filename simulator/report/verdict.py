@@ -1,0 +1,110 @@
+"""verdict.json, verdict.html and the terminal summary of a lab run (reads a Verdict)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from html import escape
+from pathlib import Path
+
+from simulator.lab.verdict import Verdict
+from simulator.report._atomic import atomic_write_text
+from simulator.report.html import CSS
+from simulator.report.plots import _figure, _png
+
+
+def verdict_text(v: Verdict) -> str:
+    """The verdict as the terminal shows it: the harness first, then every check."""
+    h = v.harness
+    lines = []
+    if h.get("fell_behind"):
+        lines.append(
+            f"! the generator fell behind: send lateness p99 {h['lateness_p99_s'] * 1e3:.0f} ms "
+            f"> one frame interval ({h['frame_interval_s'] * 1e3:.0f} ms); frames it did not "
+            "send are not counted against the target"
+        )
+    if h.get("missed_events"):
+        lines.append(f"! {h['missed_events']} applied faults were not read into the ledger")
+    length = v.window[1] - v.window[0]
+    lines.append(f"verdict: {'PASS' if v.passed else 'FAIL'} over {length:.0f} s, "
+                 f"{len(v.frames)} cameras, {len(v.outages)} outages injected")  # fmt: skip
+    for o in v.outages:
+        rec = "never" if o.recovered_after_s is None else f"{o.recovered_after_s:.1f} s after"
+        lines.append(f"  outage {o.kind} {o.camera} {o.length_s:.0f} s: noticed by "
+                     f"{', '.join(o.noticed) or 'nothing'}; recorded again {rec}")  # fmt: skip
+    for d in v.degradations:
+        share = f"{d.recorded / d.sent:.0%}" if d.sent else "n/a"
+        lines.append(f"  fault {d.kind} {d.camera} {d.end - d.start:.0f} s {d.params}: "
+                     f"recorded {d.recorded:.0f} of {d.sent} frames sent ({share}); noticed by "
+                     f"{', '.join(d.noticed) or 'nothing'}")  # fmt: skip
+    for g in v.gaps:
+        why = g.explained_by or ("the generator (sent nothing)" if g.harness else "UNEXPLAINED")
+        lines.append(f"  gap {g.camera} {g.length_s:.1f} s: {why}")
+    for c in v.checks:
+        mark = " " if c.passed else "!"
+        lines.append(f"{mark} {c.name}: {c.value} (limit {c.threshold}) {c.note}".rstrip())
+    return "\n".join(lines)
+
+
+def timeline_png(v: Verdict) -> bytes:
+    """One bar per camera over the run: recorded (green), injected outages (red), gaps
+    nothing explains (black)."""
+    cams = [f.camera for f in v.frames]
+    t0 = v.window[0]
+    with _figure(10.0, 0.5 + 0.45 * max(1, len(cams))) as (fig, ax):
+        for i, cam in enumerate(cams):
+            recs = v.recordings.get(cam, [])
+            ax.broken_barh([(a - t0, b - a) for a, b, _ in recs], (i - 0.3, 0.6),
+                           color="#2e8b57", label="recorded" if i == 0 else None)  # fmt: skip
+            outs = [(o.start - t0, o.length_s) for o in v.outages if o.camera == cam]
+            ax.broken_barh(outs, (i - 0.15, 0.3), color="#c0392b",
+                           label="outage injected" if i == 0 else None)  # fmt: skip
+            gaps = [(g.start - t0, g.length_s) for g in v.gaps
+                    if g.camera == cam and g.explained_by is None and not g.harness]  # fmt: skip
+            ax.broken_barh(gaps, (i - 0.4, 0.8), color="black",
+                           label="unexplained gap" if i == 0 else None)  # fmt: skip
+        ax.set_yticks(range(len(cams)), cams)
+        ax.set_xlim(0, v.window[1] - t0)
+        ax.set_xlabel("seconds since the timeline started")
+        ax.legend(loc="upper right", fontsize=8)
+        return _png(fig)
+
+
+def frames_png(v: Verdict) -> bytes:
+    """Frames sent and recorded per camera, outside outages."""
+    with _figure(10.0, 3.5) as (fig, ax):
+        x = range(len(v.frames))
+        ax.bar([i - 0.2 for i in x], [f.outside_outages_sent for f in v.frames], 0.4,
+               label="sent", color="#4a78b5")  # fmt: skip
+        ax.bar([i + 0.2 for i in x], [f.outside_outages_recorded for f in v.frames], 0.4,
+               label="recorded", color="#2e8b57")  # fmt: skip
+        ax.set_xticks(list(x), [f.camera for f in v.frames], rotation=30, ha="right")
+        ax.set_ylabel("frames, outside outages")
+        ax.legend()
+        return _png(fig)
+
+
+def write_verdict(v: Verdict, out: Path) -> list[Path]:
+    """verdict.json and verdict.html in `out`."""
+    data = v.to_dict()
+    paths = [atomic_write_text(out / "verdict.json", json.dumps(data, indent=1, default=str))]
+    figs = [("Recording per camera", timeline_png(v)), ("Frames", frames_png(v))]
+    imgs = "".join(
+        f"<figure><img src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
+        f"<figcaption>{escape(cap)}</figcaption></figure>"
+        for cap, png in figs
+    )
+    rows = "".join(
+        f"<tr class='{'' if c.passed else 'flag'}'><td class='mark'>{'' if c.passed else '!'}"
+        f"</td><td>{escape(c.name)}</td><td class='r'>{escape(str(c.value))}</td>"
+        f"<td class='r'>{escape(str(c.threshold))}</td><td>{escape(c.note)}</td></tr>"
+        for c in v.checks
+    )
+    html = (
+        f"<!doctype html><meta charset='utf-8'><title>camsim lab verdict</title>"
+        f"<style>{CSS}</style><h1>camsim lab: {'PASS' if v.passed else 'FAIL'}</h1>"
+        f"<pre>{escape(verdict_text(v))}</pre>{imgs}<h2>Checks</h2><table><tr><th></th>"
+        f"<th>check</th><th>value</th><th>limit</th><th>note</th></tr>{rows}</table>"
+    )
+    paths.append(atomic_write_text(out / "verdict.html", html))
+    return paths
