@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import loadtests
+from loadtests.schedule import ACTIONS
 from tests.loadtests.users.conftest import ENV, ROOT, TINY, actions_timeline
 
 LOCUSTFILE = Path(loadtests.__file__).parent / "locustfile.py"
@@ -44,6 +45,29 @@ def test_loadtest_replays_every_action_against_zoneminder(
     for kind in wanted:
         assert kind in run.stdout  # the table, one row per kind
     assert (tmp_path / "run_stats.csv").exists() and (tmp_path / "run.html").exists()
+
+
+def test_loadtest_replays_the_model_s_hour_against_zoneminder(
+    zoneminder_cameras: str, tmp_path: Path
+) -> None:
+    """The operators' actions the model draws for an hour of two operators, at speed 60."""
+    from simulator.model.city import City
+    from simulator.scenario import load_scenario
+    from simulator.timeline.build import build_timeline
+
+    scenario = ROOT / "tests" / "data" / "load-city.yaml"
+    city = City.of(load_scenario(scenario))
+    wanted = Counter(e.kind for e in build_timeline(city, faults=False, actions=True)
+                     if e.kind in ACTIONS)  # fmt: skip
+    assert wanted["live_view"] > 50 and len(wanted) >= 4
+    summary = tmp_path / "summary.json"
+    run = camsim("loadtest", str(scenario), "--target", "zoneminder", "--host",
+                 zoneminder_cameras, "--speed", "60", "--summary", str(summary))  # fmt: skip
+    assert summary.exists(), run.stderr[-2000:]
+    got = json.loads(summary.read_text())
+    assert run.returncode == 0, (got["errors"], run.stdout[-2000:])
+    assert {k: r["count"] for k, r in got["actions"].items()} == dict(wanted)
+    assert max(r["lag_p99_ms"] for r in got["actions"].values()) < 100
 
 
 def free_port() -> int:
