@@ -55,6 +55,7 @@ def _test_start(environment, **_) -> None:  # noqa: ANN001
     runner, opts = environment.runner, environment.parsed_options
     if isinstance(runner, WorkerRunner):
         _worker_metrics(environment)
+        _ = plan_of(environment).actions  # built now, before the replay's origin
         return
     opts.camsim_shards = desks(runner)
     opts.camsim_origin = time.time() + opts.camsim_lead_s

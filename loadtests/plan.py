@@ -43,7 +43,7 @@ class Settings:
     max_in_flight: int = 1000
     timeout_s: float = 30.0
     grace_s: float = 60.0  # at most this long for the actions in flight once the schedule ends
-    lead_s: float = 1.0  # the replay starts this long after the test does
+    lead_s: float = 2.0  # the replay starts this long after the test does
     metrics_port: int = -1  # -1: no Prometheus endpoint; 0: any port
     rtsp: str | None = None  # camsim serve's API (…/api/cameras) or a file of rtsp:// URLs
     rtsp_viewers: int = 0
@@ -81,7 +81,7 @@ def add_arguments(parser: Any) -> None:
     arg("--camsim-timeout-s", type=float, default=30.0, help="HTTP read timeout")
     arg("--camsim-grace-s", type=float, default=60.0,
         help="Wait at most this long for actions in flight after the schedule's end")  # fmt: skip
-    arg("--camsim-lead-s", type=float, default=1.0, help="Start the replay this long after")
+    arg("--camsim-lead-s", type=float, default=2.0, help="Start the replay this long after")
     arg("--camsim-metrics-port", type=int, default=-1,
         help="Prometheus /metrics on 127.0.0.1:PORT (+ worker index); -1: off, 0: any")  # fmt: skip
     arg("--camsim-rtsp", help="camsim serve's http://…/api/cameras, or a file of rtsp:// URLs")
