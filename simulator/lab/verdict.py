@@ -189,15 +189,19 @@ def judge(
             o.recovered_after_s = max(0.0, min(after) - o.end) if after else None
         # the generator sent nothing although the target was connected: the harness's fault
         silent = [(r[0], r[1]) for r in sent.get(cam, []) if r[2] == 0 and r[3] > 0]
+        # an outage explains what is missing from its start until `recovery_s` after its end;
+        # the rest of a gap is unexplained (or the harness's, when it sent nothing)
+        allowed = [(o.start - slos.gap_tolerance_s, o.end + slos.recovery_s, o.kind)
+                   for o in by_camera[cam]]  # fmt: skip
+        out_spans = union((a, b) for a, b, _ in allowed)
         for a, b in complement(spans, window, slos.gap_tolerance_s):
-            cause = next(
-                (o.kind for o in by_camera[cam]
-                 if overlap((a, b), (o.start, o.end + slos.recovery_s)) > 0),
-                None,
-            )  # fmt: skip
-            harness_fault = cause is None and any(overlap((a, b), s) > 0 for s in silent)
-            gaps.append(Gap(cam, a, b, cause, harness_fault))
-        out_spans = union((o.start, o.end + slos.recovery_s) for o in by_camera[cam])
+            for w0, w1 in out_spans:
+                if overlap((a, b), (w0, w1)) > 0:
+                    kind = next(k for x, y, k in allowed if overlap((a, b), (x, y)) > 0)
+                    gaps.append(Gap(cam, max(a, w0), min(b, w1), kind))
+            for c, d in complement(out_spans, (a, b), slos.gap_tolerance_s):
+                harness_fault = any(overlap((c, d), s) > 0 for s in silent)
+                gaps.append(Gap(cam, c, d, None, harness_fault))
         cam_sent = sent.get(cam, [])
         n_sent = round(sum(_inside(r, window, []) for r in cam_sent))
         n_out = round(sum(_inside(r, window, out_spans) for r in cam_sent))

@@ -48,7 +48,8 @@ def test_a_gap_no_fault_explains_fails_and_slow_recovery_fails() -> None:
     recs = {"a": [(0.0, 100.0, 1000), (200.0, 250.0, 500), (260.0, 300.0, 400)]}
     v = judge(W, ["a"], [outage], recs, {"a": sent_every_10s(10)}, [], {}, Slos())
     unexplained = [g for g in v.gaps if g.explained_by is None]
-    assert [(g.start, g.end) for g in unexplained] == [(250.0, 260.0)]
+    # beyond the 30 s allowance the slow recovery is the target's loss too
+    assert [(g.start, g.end) for g in unexplained] == [(170.0, 200.0), (250.0, 260.0)]
     failed = {c.name for c in v.checks if not c.passed}
     assert "unexplained recording gaps" in failed
     assert "recovery after camera_down on a" in failed  # 60 s > 30 s
@@ -76,3 +77,17 @@ def test_api_statistics_and_error_rate() -> None:
     assert a.p50_s == pytest.approx(5.05) and a.p99_s == pytest.approx(9.901)
     failed = {c.name for c in v.checks if not c.passed}
     assert failed == {"API review error rate", "API review p95 s", "API review p99 s"}
+
+
+def test_what_is_lost_beyond_the_recovery_allowance_is_unexplained() -> None:
+    """Recording resumed after the outage and stopped again: that second loss is the
+    target's, though it starts within the allowance."""
+    outage = Outage("a", "camera_down", 100.0, 140.0)
+    recs = {"a": [(0.0, 100.0, 1000), (150.0, 160.0, 100)]}
+    v = judge(W, ["a"], [outage], recs, {"a": sent_every_10s(10)}, [], {}, Slos())
+    assert [(g.start, g.end, g.explained_by) for g in v.gaps] == [
+        (100.0, 150.0, "camera_down"),
+        (160.0, 170.0, "camera_down"),
+        (170.0, 300.0, None),
+    ]
+    assert outage.recovered_after_s == pytest.approx(10.0) and not v.passed
