@@ -80,5 +80,8 @@ def _worker_metrics(environment) -> None:  # noqa: ANN001
 def _quitting(environment, **_) -> None:  # noqa: ANN001
     path = getattr(environment.parsed_options, "camsim_summary", None)
     if path and not isinstance(environment.runner, WorkerRunner):
+        stats, trimmer = environment.runner.stats, environment.camsim_trimmer
+        trimmer.flush()
+        outage = trimmer.outage(stats.total.start_time)
         with open(path, "w", encoding="utf-8") as f:
-            json.dump(summary_of(environment.runner.stats, plan_of(environment)), f, indent=1)
+            json.dump(summary_of(stats, plan_of(environment), outage=outage), f, indent=1)

@@ -26,7 +26,8 @@ def _percentiles(entry: Any) -> dict[str, float]:
     }
 
 
-def summary_of(stats: Any, plan: Any = None, until_s: float | None = None) -> dict:
+def summary_of(stats: Any, plan: Any = None, until_s: float | None = None,
+               outage: dict | None = None) -> dict:  # fmt: skip
     """{"actions": {kind: row}, "rtsp": {name: row}, "unsupported": {step: n}, "errors": [...]}
     from Locust's RequestStats."""
     from locust.stats import StatsError  # here: importing locust monkey-patches the process
@@ -73,7 +74,8 @@ def summary_of(stats: Any, plan: Any = None, until_s: float | None = None) -> di
         elif method == UNSUPPORTED:
             unsupported[name] = entry.num_requests
     errors.sort(key=lambda r: -r["occurrences"])
-    return {"actions": actions, "rtsp": rtsp, "unsupported": unsupported, "errors": errors[:20]}
+    return {"actions": actions, "rtsp": rtsp, "unsupported": unsupported, "errors": errors[:20],
+            "outage": outage or {"failing_minutes": 0}}  # fmt: skip
 
 
 def table(summary: dict) -> str:
@@ -92,6 +94,12 @@ def table(summary: dict) -> str:
     for name, r in sorted(summary["rtsp"].items()):
         lines.append(f"rtsp {name}: {r['count']} (failed {r['failures']}), p50 {r['p50_ms']:.0f} "
                      f"ms, p99 {r['p99_ms']:.0f} ms")  # fmt: skip
+    o = summary.get("outage") or {}
+    if o.get("failing_minutes"):
+        back = (f"back at minute {o['back_at']}" if o.get("back_at") is not None
+                else "not back by the end")  # fmt: skip
+        lines.append(f"actions failed in {o['failing_minutes']} minute(s) of the run, from "
+                     f"minute {o['first']} to {o['last']}; {back}")  # fmt: skip
     for step, n in sorted(summary["unsupported"].items()):
         lines.append(f"not supported by the target: {step} ×{n}")
     for e in summary["errors"][:5]:

@@ -9,9 +9,12 @@ latency comes from camsim's per-frame SEI send time (the field `rtp.sei_data` wr
 
 from __future__ import annotations
 
+import json
 import socket
 import time
+import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from simulator.streams.rtp import SEI_FIELD, SEI_UUID
@@ -300,3 +303,13 @@ class RtspViewer:
                 i += 4 + size
             del buf[:i]
         st.seconds = time.perf_counter() - start
+
+
+def rtsp_urls(where: str) -> list[str]:
+    """The main-stream URLs of camsim serve's /api/cameras, or the lines of a file."""
+    if where.startswith(("http://", "https://")):
+        with urllib.request.urlopen(where, timeout=10) as resp:  # noqa: S310 - a named host
+            cameras = json.load(resp)
+        return [c["streams"]["main"]["url"] for c in cameras if "main" in c.get("streams", {})]
+    lines = Path(where).read_text().split()
+    return [u for u in lines if u.startswith("rtsp://")]

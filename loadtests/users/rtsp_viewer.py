@@ -9,10 +9,7 @@ second), view (the whole viewing; bytes = RTP payload; a failure names missing p
 from __future__ import annotations
 
 import itertools
-import json
 import time
-import urllib.request
-from pathlib import Path
 from typing import Any
 
 import gevent
@@ -20,19 +17,9 @@ from locust import User, task
 
 from loadtests.soak import failure
 from loadtests.users.operator import plan_of
-from loadtests.users.rtsp import RtspError, RtspViewer, ViewStats
+from loadtests.users.rtsp import RtspError, RtspViewer, ViewStats, rtsp_urls
 
 RTSP = "RTSP"
-
-
-def rtsp_urls(where: str) -> list[str]:
-    """The main-stream URLs of camsim serve's /api/cameras, or the lines of a file."""
-    if where.startswith(("http://", "https://")):
-        with urllib.request.urlopen(where, timeout=10) as resp:  # noqa: S310 - a named host
-            cameras = json.load(resp)
-        return [c["streams"]["main"]["url"] for c in cameras if "main" in c.get("streams", {})]
-    lines = Path(where).read_text().split()
-    return [u for u in lines if u.startswith("rtsp://")]
 
 
 class RtspViewerUser(User):
@@ -49,8 +36,10 @@ class RtspViewerUser(User):
             urls = rtsp_urls(s.rtsp) if s.rtsp else []
             env.camsim_rtsp_urls = urls
             env.camsim_viewer_counter = itertools.count(int(env.runner.worker_index or 0) * 7919)
+        self.urls = None
         if not urls:
-            raise RtspError("no RTSP URLs: pass --camsim-rtsp")
+            self._fire("view", 0.0, 0, failure("no RTSP URLs: pass --camsim-rtsp"))
+            return
         first = next(env.camsim_viewer_counter)
         self.urls = itertools.cycle(urls[first % len(urls) :] + urls[: first % len(urls)])
 
@@ -62,6 +51,9 @@ class RtspViewerUser(User):
 
     @task
     def view(self) -> None:
+        if self.urls is None:  # said once in on_start; an idle viewer does not spin
+            gevent.sleep(1.0)
+            return
         url = next(self.urls)
         metrics = getattr(self.environment, "camsim_metrics", None)
         t0 = time.perf_counter()

@@ -63,6 +63,20 @@ def preflight(settings, host: str):  # noqa: ANN001, ANN201
     return plan
 
 
+def _check_rtsp(source: str) -> None:
+    """The --rtsp source gives some rtsp:// URLs (mistakes: one line, exit 2)."""
+    from loadtests.users.rtsp import rtsp_urls
+
+    if source.startswith("http"):
+        check_host(source, "--rtsp")
+    try:
+        urls = rtsp_urls(source)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        fail(f"--rtsp {source}: cannot read the stream URLs: {exc}")
+    if not urls:
+        fail(f"--rtsp {source}: no rtsp:// URLs there")
+
+
 def _progress(stats_csv: Path, started: float, total: int) -> str:
     """One line from Locust's live CSV: actions done and failed, the worst dispatch lag."""
     done = failed = 0
@@ -141,8 +155,8 @@ def loadtest(scenario: str, target_kind: str, host: str, overrides: tuple[str, .
         fail(f"--run-time: expected e.g. 90s, 10m or 1h30m, got {kw['run_time']!r}")
     if kw["rtsp_viewers"] and not kw["rtsp_source"]:
         fail("--rtsp-viewers needs --rtsp (camsim serve's http://…/api/cameras)")
-    if kw["rtsp_source"] and kw["rtsp_source"].startswith("http"):
-        check_host(kw["rtsp_source"], "--rtsp")
+    if kw["rtsp_source"]:
+        _check_rtsp(kw["rtsp_source"])
     sets = [*overrides, *([f"simulation.seed={seed}"] if seed is not None else []),
             *([f"simulation.days={days}"] if days is not None else [])]  # fmt: skip
     settings = Settings(

@@ -51,3 +51,24 @@ def test_the_trimmer_caps_history_and_per_second_counts() -> None:
     for per_second in (stats.total.num_reqs_per_sec,
                        stats.get("live_view", "ACTION").num_fail_per_sec):  # fmt: skip
         assert min(per_second) >= now - 60 and len(per_second) == 60
+
+
+def test_failures_are_kept_by_the_minute_and_the_recovery_is_seen() -> None:
+    stats = RequestStats()
+    start = 1_800_000_000 - 1_800_000_000 % 60  # a minute boundary
+    entry = stats.get("live_view", "ACTION")
+    for t in range(start, start + 10 * 60):  # ten minutes, one action a second
+        entry.num_reqs_per_sec[t] = 1
+        if start + 180 <= t < start + 300:  # the target down in minutes 3 and 4
+            entry.num_fail_per_sec[t] = 1
+    trimmer = Trimmer(stats, window_s=60)
+    trimmer.trim(start + 8 * 60)  # minutes 0-6 folded on the timer, the rest at the end
+    trimmer.flush()
+    assert trimmer.minutes["live_view"][start // 60 + 3] == [60, 60]
+    o = trimmer.outage(start)
+    assert (o["failing_minutes"], o["first"], o["last"], o["back_at"]) == (2, 3, 4, 5)
+    assert o["failures_by_minute"] == {"live_view": {"3": 60, "4": 60}}
+    for t in range(start + 600, start + 660):  # down again until the end
+        entry.num_reqs_per_sec[t] = entry.num_fail_per_sec[t] = 1
+    trimmer.flush()
+    assert trimmer.outage(start)["back_at"] is None

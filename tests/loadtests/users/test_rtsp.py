@@ -11,21 +11,23 @@ from loadtests.users.rtsp import RtspError, RtspViewer, keyframe_nal
 
 
 def test_the_viewer_counts_the_frames_the_server_sent(serve) -> None:
+    # the sub stream, which nothing else watches (ZoneMinder records the main streams)
     cam = "h264cam-001"
-    before = serve.frames_sent(cam)
-    st = RtspViewer(serve.url(cam)).watch(3.0)
-    after = serve.frames_sent(cam)
+    assert f'camsim_stream_clients{{camera="{cam}",stream="sub"}} 0' in serve.metrics()
+    before = serve.frames_sent(cam, "sub")
+    st = RtspViewer(serve.url(cam, "sub")).watch(4.0)
+    after = serve.frames_sent(cam, "sub")
     assert st.codec == "h264"
-    # 10 fps for 3 s, from the first keyframe (GOP of 1 s) on
-    assert 18 <= st.frames <= 31
+    # 5 fps for 4 s, from the first keyframe (a GOP of 10 frames: 2 s at most) on
+    assert 9 <= st.frames <= 21
     # the server counts frames as it sends them; TEARDOWN reaches it a frame or so after
     # the viewer stopped reading
     assert 0 <= (after - before) - st.frames <= 2
     assert st.seq_gaps == 0
     assert st.first_keyframe_s is not None and st.first_frame_s == st.first_keyframe_s
-    assert st.keyframes >= 2
+    assert st.keyframes >= 1
     assert 0 < st.max_frame_gap_s < 0.5
-    assert 0.05e6 < st.bitrate_bps < 2e6
+    assert 0.01e6 < st.bitrate_bps < 1e6
     assert st.describe_s > 0 and st.setup_s > 0 and st.play_s > 0
 
 
