@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import gevent
@@ -37,7 +37,6 @@ class Tally:
     late: int = 0
     dropped: int = 0
     max_lag_s: float = 0.0
-    by_kind: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,6 @@ class Dispatcher:
         self.pool = Pool(max_in_flight)
         self.tally = Tally()
         self.walker: gevent.Greenlet | None = None
-        self.on_lag: Callable[[str, float, str], None] | None = None  # kind, lag, outcome
 
     @property
     def in_flight(self) -> int:
@@ -120,7 +118,6 @@ class Dispatcher:
         lag = self.clock() - due.at
         t = self.tally
         t.started += 1
-        t.by_kind[due.kind] = t.by_kind.get(due.kind, 0) + 1
         t.max_lag_s = max(t.max_lag_s, lag)
         late = lag > self.late_s
         if late:
@@ -134,6 +131,3 @@ class Dispatcher:
             request_type=DISPATCH, name=kind, response_time=max(0.0, lag) * 1000.0,
             response_length=0, exception=exc, context={},
         )  # fmt: skip
-        if self.on_lag is not None:
-            outcome = "ok" if exc is None else type(exc).__name__.lower()
-            self.on_lag(kind, lag, outcome)

@@ -105,7 +105,6 @@ class OperatorUser(User):
         clock = ReplayClock(s.speed, s.start_at).started(origin)
         actions = Actions(target, cameras, Replay(clock, origin_unix), fire)
         log.info("operator desk %d/%d: %d actions", index + 1, shards, len(mine))
-        self.mine = len(mine)
         return Dispatcher(
             dues(mine, clock), actions.run, fire,
             max_in_flight=s.max_in_flight, late_s=s.late_ms / 1000,
