@@ -33,6 +33,38 @@ s.start(); print(s.server_port, flush=True); s.serve_forever()
 """
 
 
+PLAIN = """
+from locust import FastHttpUser, HttpUser, constant, task
+class Plain{kind}({kind}):
+    wait_time = constant(0)
+    @task
+    def get(self):
+        self.client.get("/", name="live_view")
+"""
+
+
+def plain(kind: str, port: int, seconds: float, tmp: Path) -> tuple[float, float]:
+    """Requests/s and CPU % of one plain Locust process ({Fast,}HttpUser, closed loop, 20
+    users, no wait) against the same server: what Locust itself does on this machine."""
+    import csv
+    import resource
+
+    locustfile = tmp / f"plain_{kind}.py"
+    locustfile.write_text(PLAIN.format(kind=kind))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(
+        [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", "20",
+         "-r", "20", "--run-time", f"{seconds:g}s", "--host", f"http://127.0.0.1:{port}",
+         "--csv", str(tmp / kind), "--only-summary", "--loglevel", "ERROR"],
+        capture_output=True, timeout=seconds + 60,
+    )  # fmt: skip
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    with open(tmp / f"{kind}_stats.csv", newline="") as f:
+        total = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+    return float(total["Requests/s"]), 100 * cpu / seconds
+
+
 def child(rate: float, seconds: float, port: int) -> None:
     """One rate in this (patched) process: prints a JSON line of figures."""
     from gevent import monkey
@@ -114,6 +146,13 @@ def main() -> None:
                   f"{r['lag_p99_ms']:7.1f}m "
                   f"{r['lag_max_ms']:7.1f}m {r['late']:6d} {r['dropped']:7d} {r['failures']:6d} "
                   f"{r['cpu_s_per_1000']:10.2f}")  # fmt: skip
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            for kind in ("HttpUser", "FastHttpUser"):
+                rps, cpu = plain(kind, port, seconds, Path(tmp))
+                print(f"plain Locust {kind}: {rps:.0f} requests/s at {cpu:.0f} % CPU "
+                      f"({100 * rps / max(cpu, 1e-9):.0f} requests/s per core)")  # fmt: skip
     finally:
         server.terminate()
 
