@@ -36,7 +36,7 @@ class Running:
 
 
 @pytest.fixture(scope="module")
-def running(camsim, motion_version, tmp_path_factory, wait_for) -> Iterator[Running]:  # noqa: ANN001
+def running(camsim, motion_version, tmp_path_factory, wait_for) -> Iterator[Running]:
     assert motion_version.startswith("4.")
     directory = tmp_path_factory.mktemp("motion")
     cams = [MotionCamera(i + 1, url, 320, 180, FPS) for i, url in enumerate(camsim.urls)]
@@ -71,7 +71,7 @@ def running(camsim, motion_version, tmp_path_factory, wait_for) -> Iterator[Runn
         client.close()
 
 
-def test_health_and_cameras(running: Running, wait_for) -> None:  # noqa: ANN001
+def test_health_and_cameras(running: Running, wait_for) -> None:
     health = running.motion.health()
     assert health["version"].startswith("4.5.") and health["cameras"] == 2
     cams = wait_for(
@@ -87,7 +87,7 @@ def test_health_and_cameras(running: Running, wait_for) -> None:  # noqa: ANN001
     ]
 
 
-def test_snapshot_and_live_view_show_the_scene(running: Running, wait_for) -> None:  # noqa: ANN001
+def test_snapshot_and_live_view_show_the_scene(running: Running, wait_for) -> None:
     jpeg = wait_for("a snapshot", lambda: _snapshot(running.motion), 20)
     picture = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     # motion rounds its picture sizes up to multiples of 8: 320x180 → 320x184.
@@ -118,7 +118,7 @@ def test_detection_and_config_controls(running: Running) -> None:
         m.config_set("2", "no_such_option", "1")
 
 
-def test_movies_are_its_recordings(running: Running, wait_for, tmp_path) -> None:  # noqa: ANN001
+def test_movies_are_its_recordings(running: Running, wait_for, tmp_path) -> None:
     def closed() -> list:
         return [
             r
