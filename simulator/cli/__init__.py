@@ -7,7 +7,7 @@ import click
 
 from simulator import __version__
 from simulator.cli.common import fail
-from simulator.cli.lab import lab
+from simulator.cli.lab import lab, verdict
 from simulator.cli.sizing import compare, run, sweep, validate
 from simulator.cli.streams import serve, timeline
 
@@ -18,7 +18,7 @@ def main() -> None:
     """camsim: simulate and load-test a city's video-surveillance network."""
 
 
-for command in (validate, run, compare, sweep, timeline, serve, lab):
+for command in (validate, run, compare, sweep, timeline, serve, lab, verdict):
     main.add_command(command)
 
 __all__ = ["fail", "main"]

@@ -104,3 +104,24 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
     click.echo(verdict_text(verdict))
     click.echo(f"wrote {out}/verdict.json, verdict.html, ledger.sqlite")
     sys.exit(0 if verdict.passed else 1)
+
+
+@click.command()
+@click.argument("out", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--password", envvar="CAMSIM_TARGET_PASSWORD", help="Or $CAMSIM_TARGET_PASSWORD.")
+def verdict(out: Path, password: str | None) -> None:
+    """Write the verdict of a lab run from its ledger (OUT/ledger.sqlite), e.g. after the run
+    was killed; removes the run's cameras from the target unless it ran with --keep."""
+    from simulator.lab.run import verdict_of
+    from simulator.report.verdict import verdict_text
+
+    if not (out / "ledger.sqlite").is_file():
+        fail(f"{out}: no ledger.sqlite here (the --out of a camsim lab run)")
+    try:
+        v = verdict_of(out, password)
+    except OSError as exc:
+        fail(f"{out}: cannot reach the target: {exc}")
+    except KeyError as exc:
+        fail(f"{out}/ledger.sqlite: the run did not get far enough to judge (no {exc})")
+    click.echo(verdict_text(v))
+    sys.exit(0 if v.passed else 1)

@@ -4,11 +4,12 @@ what it recorded and logged, and the verdict judged."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from simulator.lab.ledger import Ledger
-from simulator.lab.verdict import Outage, Slos, Verdict, judge
+from simulator.lab.verdict import Degradation, Outage, Slos, Verdict, judge
 from simulator.model.city import City
 from simulator.timeline.event import LinkId
 
@@ -53,18 +54,14 @@ def outages(ledger: Ledger, city: City, cameras: list[str], end: float) -> list[
     return sorted(out, key=lambda o: (o.start, o.camera))
 
 
-def degradations(ledger: Ledger, cameras: list[str]) -> list[dict[str, Any]]:
+def degradations(ledger: Ledger, cameras: list[str]) -> list[Degradation]:
     """Injected faults that degrade a stream without stopping it (loss, drops, jitter,
     spikes): when, and with which parameters."""
     rows = ledger.rows(
         "SELECT kind, camera, start, end, params FROM faults WHERE kind IN "
         "('packet_loss', 'frame_drops', 'jitter', 'bitrate_spike') ORDER BY seq"
     )
-    return [
-        {"kind": k, "camera": c, "start": s, "end": e, "params": json.loads(p)}
-        for k, c, s, e, p in rows
-        if c in cameras
-    ]
+    return [Degradation(c, k, s, e or s, json.loads(p)) for k, c, s, e, p in rows if c in cameras]
 
 
 def collect(
@@ -81,18 +78,20 @@ def collect(
         recs = []
         for r in target.events(tid, since, until):
             start = r.start.timestamp()
-            length = r.length_s if r.length_s is not None else max(0.0, window[1] - start)
-            recs.append((start, start + length, r.frames))
+            # a recording still open holds the frames up to now, whatever its length says
+            end = start + r.length_s if r.length_s is not None else time.time()
+            recs.append((start, end, r.frames))
         recordings[cam] = recs
-    sent: dict[str, list[tuple[float, float, int]]] = {c: [] for c in ids}
-    for cam, t0, t1, frames in ledger.rows(
-        "SELECT camera, t0, t1, frames FROM sent WHERE stream = 'main' ORDER BY t0"
+    sent: dict[str, list[tuple[float, float, int, int]]] = {c: [] for c in ids}
+    for cam, *row in ledger.rows(
+        "SELECT camera, t0, t1, frames, sessions FROM sent WHERE stream = 'main' ORDER BY t0"
     ):
-        sent.setdefault(cam, []).append((t0, t1, frames))
+        sent.setdefault(cam, []).append(tuple(row))  # type: ignore[arg-type]
     outs = outages(ledger, city, ids, window[1])
+    degraded = degradations(ledger, ids)
     logs = _log_times(target, since)
     target_of = {c: tid for c, tid, _ in cams}
-    for o in outs:
+    for o in [*outs, *degraded]:
         tid = target_of[o.camera]
         if any(o.start - 1 <= t <= o.start + NOTICE_WITHIN_S and _mentions(line, o.camera, tid)
                for t, line in logs):  # fmt: skip
@@ -114,9 +113,8 @@ def collect(
         "late_skips": int(health[1] or 0),
         "missed_events": missed_events,
         "generator_rss_mb": health[2],
-        "degradations": degradations(ledger, ids),
     }
-    return judge(window, ids, outs, recordings, sent, actions, harness, slos)
+    return judge(window, ids, outs, recordings, sent, actions, harness, slos, degraded)
 
 
 def _log_times(target: Any, since: datetime) -> list[tuple[float, str]]:

@@ -3,6 +3,7 @@ ready line, and what its control API says it sent, interval by interval."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -40,7 +41,8 @@ class Generator:
         """Start `camsim serve ARGS` and wait for its ready line."""
         cmd = [sys.executable, "-m", "simulator.cli", "serve", *args, "--quiet"]
         err = open(log, "w", encoding="utf-8")  # noqa: SIM115 - the child writes to it
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
+                                preexec_fn=_die_with_parent)  # fmt: skip
         err.close()
         deadline = time.monotonic() + READY_TIMEOUT_S
         assert proc.stdout is not None
@@ -133,6 +135,14 @@ class Generator:
     @property
     def pid(self) -> int:
         return self.proc.pid
+
+
+def _die_with_parent() -> None:
+    """In the child: end when the lab process ends, even by SIGKILL (Linux)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _p99(cumulative: list[tuple[float, int]]) -> float:

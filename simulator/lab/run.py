@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,17 +82,18 @@ def run_lab(
 ) -> Verdict:
     """Run the lab; returns the verdict (also written to opts.out). Ctrl-C ends the run
     early and still judges what ran."""
-    from simulator.report.verdict import write_verdict
-
     from simulator.lab.collect import collect
+    from simulator.report.verdict import write_verdict
 
     opts.out.mkdir(parents=True, exist_ok=True)
     ledger = Ledger(opts.out / "ledger.sqlite")
-    ledger.set(scenario=opts.scenario, target=opts.target, host=opts.host,
+    ledger.set(scenario=opts.scenario, overrides=list(opts.overrides), seed=opts.seed,
+               days=opts.days, target=opts.target, host=opts.host, user=opts.user,
                cameras=opts.cameras, speed=opts.speed, start_at=opts.start_at,
-               seed=city.scenario.simulation.seed, slos=opts.slos.__dict__)  # fmt: skip
+               keep=opts.keep, slos=opts.slos.__dict__)  # fmt: skip
     target = open_target(opts.target, opts.host, opts.user, opts.password)
     gen = Generator.start(_serve_args(city, opts), opts.out / "serve.log")
+    ledger.set(generator_pid=gen.pid, generator=gen.ready)
     registered: dict[str, str] = {}
     try:
         for cam in gen.cameras():
@@ -128,11 +129,40 @@ def run_lab(
         return verdict
     finally:
         if not opts.keep:
-            for tid in registered.values():
-                # cleaning up: the run's outcome stands whatever the target says now
-                with contextlib.suppress(Exception):
-                    target.remove_camera(tid)
+            remove_cameras(target, registered.values())
         gen.stop()
+        ledger.close()
+
+
+def remove_cameras(target: Any, target_ids: Iterable[str]) -> None:
+    """Take the run's cameras out of the target again."""
+    for tid in target_ids:
+        # cleaning up: the run's outcome stands whatever the target says now
+        with contextlib.suppress(Exception):
+            target.remove_camera(tid)
+
+
+def verdict_of(out: Path, password: str | None = None) -> Verdict:
+    """Judge a run from its ledger alone (after a crash or a kill): the window ends at the
+    last interval written; the cameras are removed from the target unless it was --keep."""
+    from simulator.cli.common import load
+    from simulator.lab.collect import collect
+    from simulator.report.verdict import write_verdict
+
+    ledger = Ledger(out / "ledger.sqlite")
+    try:
+        f = ledger.facts()
+        city = City.of(load(f["scenario"], tuple(f["overrides"]), f["seed"], f["days"]))
+        target = open_target(f["target"], f["host"], f["user"], password)
+        last = ledger.rows("SELECT max(t1) FROM sent")[0][0]
+        window = (f["started"], f.get("ended") or last)
+        slos = Slos(**f["slos"])
+        verdict = collect(ledger, target, city, window, slos, 0)
+        write_verdict(verdict, out)
+        if not f["keep"]:
+            remove_cameras(target, [t for (t,) in ledger.rows("SELECT target_id FROM cameras")])
+        return verdict
+    finally:
         ledger.close()
 
 

@@ -47,6 +47,21 @@ class Outage:
 
 
 @dataclass
+class Degradation:
+    """One injected fault that degrades a stream without stopping it (packet loss, frame
+    drops, jitter, a bitrate spike), and what the target recorded while it lasted."""
+
+    camera: str
+    kind: str
+    start: float
+    end: float
+    params: dict[str, Any] = field(default_factory=dict)
+    noticed: list[str] = field(default_factory=list)
+    sent: int = 0  # frames the generator sent meanwhile
+    recorded: float = 0.0  # frames the target recorded meanwhile (pro rata)
+
+
+@dataclass
 class Gap:
     camera: str
     start: float
@@ -104,6 +119,7 @@ class Verdict:
     api: list[ApiStats]
     checks: list[Check]
     recordings: dict[str, list[tuple[float, float, int]]] = field(default_factory=dict)
+    degradations: list[Degradation] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -152,14 +168,16 @@ def judge(
     cameras: Sequence[str],
     outages: list[Outage],
     recordings: dict[str, list[tuple[float, float, int]]],
-    sent: dict[str, list[tuple[float, float, int]]],
+    sent: dict[str, list[tuple[float, float, int, int]]],
     actions: Sequence[tuple[str, float | None, bool]],
     harness: dict[str, Any],
     slos: Slos = Slos(),
+    degradations: Sequence[Degradation] = (),
 ) -> Verdict:
-    """The verdict of a run over `window`: `recordings` and `sent` per camera are
-    (start, end, frames); `actions` are (kind, latency_s, ok); `harness` holds the
-    generator's own health (lateness_p99_s, frame_interval_s, late_skips, missed_events)."""
+    """The verdict of a run over `window`: `recordings` per camera are (start, end, frames),
+    `sent` (start, end, frames, sessions); `actions` are (kind, latency_s, ok); `harness`
+    holds the generator's own health (lateness_p99_s, frame_interval_s, late_skips,
+    missed_events)."""
     gaps: list[Gap] = []
     frames: list[CameraFrames] = []
     by_camera = {c: [o for o in outages if o.camera == c] for c in cameras}
@@ -169,30 +187,42 @@ def judge(
         for o in by_camera[cam]:
             after = [a for a, _ in spans if a >= o.end - slos.gap_tolerance_s]
             o.recovered_after_s = max(0.0, min(after) - o.end) if after else None
-        silent = [(a, b) for a, b, n in sent.get(cam, []) if n == 0]
+        # the generator sent nothing although the target was connected: the harness's fault
+        silent = [(r[0], r[1]) for r in sent.get(cam, []) if r[2] == 0 and r[3] > 0]
+        # an outage explains what is missing from its start until `recovery_s` after its end;
+        # the rest of a gap is unexplained (or the harness's, when it sent nothing)
+        allowed = [(o.start - slos.gap_tolerance_s, o.end + slos.recovery_s, o.kind)
+                   for o in by_camera[cam]]  # fmt: skip
+        out_spans = union((a, b) for a, b, _ in allowed)
         for a, b in complement(spans, window, slos.gap_tolerance_s):
-            cause = next(
-                (o.kind for o in by_camera[cam]
-                 if overlap((a, b), (o.start, o.end + slos.recovery_s)) > 0),
-                None,
-            )  # fmt: skip
-            harness_fault = cause is None and any(overlap((a, b), s) > 0 for s in silent)
-            gaps.append(Gap(cam, a, b, cause, harness_fault))
-        out_spans = union((o.start, o.end + slos.recovery_s) for o in by_camera[cam])
+            for w0, w1 in out_spans:
+                if overlap((a, b), (w0, w1)) > 0:
+                    kind = next(k for x, y, k in allowed if overlap((a, b), (x, y)) > 0)
+                    gaps.append(Gap(cam, max(a, w0), min(b, w1), kind))
+            for c, d in complement(out_spans, (a, b), slos.gap_tolerance_s):
+                harness_fault = any(overlap((c, d), s) > 0 for s in silent)
+                gaps.append(Gap(cam, c, d, None, harness_fault))
         cam_sent = sent.get(cam, [])
         n_sent = round(sum(_inside(r, window, []) for r in cam_sent))
         n_out = round(sum(_inside(r, window, out_spans) for r in cam_sent))
         rec = sum(_inside(r, window, []) for r in recs)
         rec_out = sum(_inside(r, window, out_spans) for r in recs)
         frames.append(CameraFrames(cam, n_sent, rec, n_out, rec_out))
+    for d in degradations:
+        during = [(d.start, d.end)]
+        outside = complement(during, window, 0.0)
+        d.sent = round(sum(_inside(r, window, outside) for r in sent.get(d.camera, [])))
+        d.recorded = sum(_inside(r, window, outside) for r in recordings.get(d.camera, []))
     api = _api_stats(actions)
     checks = _checks(outages, gaps, frames, api, slos)
-    return Verdict(window, harness, outages, gaps, frames, api, checks, dict(recordings))
+    return Verdict(window, harness, outages, gaps, frames, api, checks, dict(recordings),
+                   list(degradations))  # fmt: skip
 
 
-def _inside(r: tuple[float, float, int], window: Span, outside: Sequence[Span]) -> float:
-    """A stretch's frames, pro rata to its part inside the window and outside the spans."""
-    a, b, n = r
+def _inside(r: tuple, window: Span, outside: Sequence[Span]) -> float:
+    """A stretch's frames (start, end, frames, ...), pro rata to its part inside the window
+    and outside the spans."""
+    a, b, n = r[:3]
     if b <= a:
         return float(n) if window[0] <= a <= window[1] else 0.0
     inside = overlap((a, b), window)

@@ -6,7 +6,12 @@ monitor shows each of its cameras for `dwell_s`, in turn. A camera on screen is 
 notice what it shows, with the probability the UK PSDB measured for that many monitors (REFERENCE:
 1, 4, 6, 9 monitors → 85, 74, 58, 53 %), lowered by vigilance after 30 minutes on task. An
 operator on a break, busy handling an incident (exponential time) or a request (a live
-transfer to the police, a review, an export, an alarm check), watches nothing.
+transfer to the police, a review, an export, an alarm check), watches nothing. A request goes
+to an operator on duty at random and waits until that operator is free, back from a break
+and still on duty (else a colleague on duty takes it).
+
+One run gives both the Watch (the sizing figures) and the Duty: what each operator did in the
+first `record_s` seconds, which `simulator.model.actions` turns into the load's timeline.
 """
 
 from __future__ import annotations
@@ -20,13 +25,17 @@ import simpy
 
 from simulator.model.city import City
 from simulator.model.incidents import HOUR, IncidentSet, draw_incidents
+from simulator.model.requests import REQUEST_KINDS, draw_requests
 from simulator.model.results import Watch
-from simulator.scenario.schema import Operators, Requests
+from simulator.scenario.schema import Operators
 
 #: Share of targets detected against monitors watched (UK PSDB, Aldridge; REFERENCE).
 PSDB_MONITORS = (1.0, 4.0, 6.0, 9.0)
 PSDB_DETECTED = (0.85, 0.74, 0.58, 0.53)
 VIGILANT_MIN = 30.0  # detection falls notably after about 30 minutes on task (Mackworth 1948)
+
+
+INCIDENT = len(REQUEST_KINDS)  # the Duty's kind code of an incident handled
 
 
 def detection_probability(monitors: int) -> float:
@@ -118,6 +127,33 @@ class Wall:
             return t
         return t + self.cycle_s - on_task
 
+    def take(self, op: int, t: float) -> tuple[int, float]:
+        """(who, when) a request given to `op` at t begins: the first time at or after t at
+        which `op` is free, back from a break and on duty; if their shift ended meanwhile, a
+        colleague on duty then (op mod the operators on duty) takes it over."""
+        while True:
+            k = self.on_duty(t)
+            if k == 0:
+                t = self.rota_end(t)  # finite: someone was on duty when it came
+                continue
+            op %= k
+            free = self.free_from(op, t)
+            if free <= t:
+                return op, t
+            t = free
+
+    def work_periods(self, op: int, a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, ends) of the operator's time between breaks within [a, b), in order."""
+        if self.ops.break_min <= 0:
+            return np.array([a]), np.array([b])
+        off, cycle = float(self.break_offset[op]), self.cycle_s
+        j = np.arange(np.floor((a + off) / cycle), np.ceil((b + off) / cycle) + 1)
+        w0 = j * cycle - off
+        w1 = np.minimum(w0 + self.ops.break_every_min * 60.0, b)
+        w0 = np.maximum(w0, a)
+        keep = w1 > w0
+        return w0[keep], w1[keep]
+
     def vigilance(self, op: int, t: float) -> float:
         """1 for the first 30 minutes on task, falling to `vigilance_at_90_min` at 90. With
         breaks every 30 minutes or less, it never falls."""
@@ -128,25 +164,18 @@ class Wall:
         return max(low, 1.0 - (1.0 - low) * (on_task - VIGILANT_MIN) / 60.0)
 
 
-def draw_requests(
-    req: Requests, cameras: int, days: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Arrival times (s, sorted), durations (s, exponential) and an operator draw (0..1) of
-    the requests of `days` days, Poisson and uniform over the day."""
-    kinds = (
-        (req.live_transfers_per_camera_year, req.live_transfer_min),
-        (req.reviews_per_camera_year, req.review_min),
-        (req.exports_per_camera_year, req.export_min),
-        (req.alarm_checks_per_camera_year, req.alarm_check_min),
-    )
-    times, spans = [], []
-    for per_year, minutes in kinds:
-        n = rng.poisson(per_year * cameras * days / 365.0)
-        times.append(rng.uniform(0.0, days * 86400.0, n))
-        spans.append(rng.exponential(minutes * 60.0, n))
-    t, span = np.concatenate(times), np.concatenate(spans)
-    order = np.argsort(t, kind="stable")
-    return t[order], span[order], rng.uniform(0.0, 1.0, len(t))
+@dataclass
+class Duty:
+    """What the operators did in the first `horizon_s` of a watch, in the order it was
+    decided: requests taken up and incidents handled (bounded by the horizon)."""
+
+    horizon_s: float
+    kind: np.ndarray  # index into REQUEST_KINDS, or INCIDENT
+    raised_s: np.ndarray  # when the request came (incidents: when detected)
+    start_s: np.ndarray  # when the operator began
+    span_s: np.ndarray  # how long it kept the operator
+    operator: np.ndarray
+    camera: np.ndarray  # the incident's camera; -1 for requests (the model has none)
 
 
 def watch(
@@ -154,6 +183,14 @@ def watch(
     days: float, rng: np.random.Generator,
 ) -> Watch:  # fmt: skip
     """Run the incidents past the operators; same inputs and generator → same Watch."""
+    return run_watch(ops, cameras, incidents, start, days, rng)[0]
+
+
+def run_watch(
+    ops: Operators, cameras: int, incidents: IncidentSet, start: dt.datetime,
+    days: float, rng: np.random.Generator, record_s: float = 0.0,
+) -> tuple[Watch, Duty]:  # fmt: skip
+    """The Watch, and the Duty of the first `record_s` seconds, from one run."""
     env = simpy.Environment()
     wall = Wall(ops, cameras, start)
     p = ops.detection if ops.detection is not None else detection_probability(ops.monitors_each)
@@ -161,20 +198,23 @@ def watch(
     n = len(incidents.start_s)
     outcome = np.zeros(n, dtype=np.int8)  # 0 unseen, 1 away, 2 unnoticed, 3 detected
     delay = np.full(n, np.nan)
-    asked, spans, who = draw_requests(ops.requests, cameras, days, rng)
+    req = draw_requests(ops.requests, cameras, days, rng)
+    log: list[tuple[int, float, float, float, int, int]] = []  # bounded by record_s
     handled = 0
 
     def requests() -> Generator:
         nonlocal handled
-        for t, span, u in zip(asked, spans, who, strict=True):
+        for t, span, u, code in zip(req.t, req.span_s, req.who, req.kind, strict=True):
             yield env.timeout(t - env.now)
             k = wall.on_duty(t)
             if k == 0:
                 continue  # nobody there to take it
-            op = min(int(u * k), k - 1)
-            wall.busy_until[op] = max(float(wall.busy_until[op]), t) + span
+            op, begin = wall.take(min(int(u * k), k - 1), float(t))
+            wall.busy_until[op] = begin + span
             wall.handling_s += span
             handled += 1
+            if begin < record_s:
+                log.append((int(code), float(t), begin, float(span), op, -1))
 
     def incident(k: int) -> Generator:
         t0 = float(incidents.start_s[k])
@@ -201,6 +241,8 @@ def watch(
                 spent = rng.exponential(handling_s)
                 wall.busy_until[op] = shown + spent
                 wall.handling_s += spent
+                if shown < record_s:
+                    log.append((INCIDENT, shown, shown, float(spent), op, camera))
                 return
             t = until
 
@@ -214,7 +256,7 @@ def watch(
     np.add.at(by_hour[:, 1], incidents.hour[outcome == 3], 1)
     staffed = [k for k in ops.on_duty if k > 0]
     duty_s = float(np.mean(ops.on_duty)) * 86400.0 * days
-    return Watch(
+    w = Watch(
         days=days,
         incidents=n,
         detected=int(counts[3]),
@@ -230,17 +272,38 @@ def watch(
         max_cameras_per_operator=max(((cameras + k - 1) // k for k in staffed), default=0),
         hours_unwatched=sum(1 for k in ops.on_duty if k == 0),
     )
+    cols = list(zip(*log, strict=True)) if log else [()] * 6
+    duty = Duty(
+        record_s,
+        np.array(cols[0], dtype=np.int8),
+        *(np.array(c, dtype=float) for c in cols[1:4]),
+        np.array(cols[4], dtype=np.int64),
+        np.array(cols[5], dtype=np.int64),
+    )
+    return w, duty
 
 
-def watch_city(city: City) -> Watch | None:
-    """The city's incidents past its operators (None when it has no `operators`), drawn from
-    the seed tree's `watch` child."""
+def city_watch(city: City) -> tuple[Watch, Duty] | None:
+    """The city's incidents past its operators, drawn from the seed tree's `watch` child, and
+    what the operators did during the simulation (None when the city has no `operators`).
+
+    The watch runs over `incidents.days` (its figures need many weeks) or the simulation's
+    days if longer (the Duty must cover them); the Duty is the first `simulation.days`."""
     scenario = city.scenario
     if scenario.operators is None:
         return None
     n, start = scenario.camera_count, scenario.simulation.start
-    incidents = draw_incidents(
-        scenario.incidents, n, start, city.seeds.generator("watch", "incidents")
-    )
+    days = max(scenario.incidents.days, scenario.simulation.days)
+    inc = scenario.incidents
+    if days != inc.days:
+        inc = inc.model_copy(update={"days": days})
+    incidents = draw_incidents(inc, n, start, city.seeds.generator("watch", "incidents"))
     rng = city.seeds.generator("watch", "operators")
-    return watch(scenario.operators, n, incidents, start, scenario.incidents.days, rng)
+    record_s = scenario.simulation.days * 86400.0
+    return run_watch(scenario.operators, n, incidents, start, days, rng, record_s)
+
+
+def watch_city(city: City) -> Watch | None:
+    """The city's incidents past its operators (None when it has no `operators`)."""
+    both = city_watch(city)
+    return None if both is None else both[0]

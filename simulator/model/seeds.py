@@ -4,15 +4,16 @@
 moves the others), and each child one grandchild per thing that draws, keyed by its name
 (so a camera's draws do not depend on which other cameras exist or are served):
 
-| child     | index | keyed by                      | draws                                        |
-|-----------|-------|-------------------------------|----------------------------------------------|
-| `world`   | 0     | camera, link, server, district| failures and repairs, activity episodes      |
-| `traffic` | 1     | chunk number, `state`         | per-second bitrates, motion episodes         |
-| `window`  | 2     | —                             | the frame-level window's frames              |
-| `watch`   | 3     | `incidents`, `operators`      | incidents, requests, detections              |
-| `wire`    | 4     | camera, district              | stream faults on the timeline                |
-| `actions` | 5     | —                             | the operators' actions offered as load       |
-| `streams` | 6     | camera/stream                 | per-stream draws on the wire (loss, phase)   |
+| child     | index | keyed by                            | draws                                |
+|-----------|-------|-------------------------------------|--------------------------------------|
+| `world`   | 0     | `camera:<id>`, link, `server:<id>`, | failures, repairs, activity episodes |
+|           |       | `activity:<district>`               |                                      |
+| `traffic` | 1     | chunk number, `state`               | per-second bitrates, motion episodes |
+| `window`  | 2     | —                                   | the frame-level window's frames      |
+| `watch`   | 3     | `incidents`, `operators`            | incidents, requests, detections      |
+| `wire`    | 4     | camera and kind, `district:<name>`  | stream faults on the timeline        |
+| `actions` | 5     | `requests`, `ptz`                   | what the operators' actions act on   |
+| `streams` | 6     | camera, stream                      | SSRC, first seq, loop offset, loss   |
 """
 
 from __future__ import annotations

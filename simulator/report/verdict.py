@@ -32,6 +32,11 @@ def verdict_text(v: Verdict) -> str:
         rec = "never" if o.recovered_after_s is None else f"{o.recovered_after_s:.1f} s after"
         lines.append(f"  outage {o.kind} {o.camera} {o.length_s:.0f} s: noticed by "
                      f"{', '.join(o.noticed) or 'nothing'}; recorded again {rec}")  # fmt: skip
+    for d in v.degradations:
+        share = f"{d.recorded / d.sent:.0%}" if d.sent else "n/a"
+        lines.append(f"  fault {d.kind} {d.camera} {d.end - d.start:.0f} s {d.params}: "
+                     f"recorded {d.recorded:.0f} of {d.sent} frames sent ({share}); noticed by "
+                     f"{', '.join(d.noticed) or 'nothing'}")  # fmt: skip
     for g in v.gaps:
         why = g.explained_by or ("the generator (sent nothing)" if g.harness else "UNEXPLAINED")
         lines.append(f"  gap {g.camera} {g.length_s:.1f} s: {why}")

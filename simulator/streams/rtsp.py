@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from simulator.streams.auth import Authenticator
+from simulator.streams.pacer import Pacer
 from simulator.streams.protocol import BadRequest, Interleaved, Request, RequestParser, response
 from simulator.streams.sdp import TRACK, describe
-from simulator.streams.source import Client, Pacer, Stream
+from simulator.streams.stream import Client, Stream
 
 METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 
@@ -279,7 +280,7 @@ class RtspServer:
             # Started first: an idle stream moves on to the present slot and waits for a
             # keyframe, and RTP-Info must name that keyframe's first packet.
             self.pacer.start(session.stream)
-            seq, ts = session.stream.next_key(session.client.tcp is not None)
+            seq, ts = self.pacer.next_key(session.stream, session.client.tcp is not None)
             url = req.url.rstrip("/")
             track = url if url.endswith(TRACK) else f"{url}/{TRACK}"
             return (

@@ -21,9 +21,12 @@ from simulator.streams.applier import FaultApplier, FaultState, Replay, replay
 from simulator.streams.auth import Authenticator
 from simulator.streams.clipcache import ClipCache, default_cache_dir
 from simulator.streams.encoder import EncodeSpec, loop_frames
+from simulator.streams.loop import Loop
+from simulator.streams.output import UdpOut
+from simulator.streams.pacer import Pacer
 from simulator.streams.rtsp import Limits, RtspServer
 from simulator.streams.scenes import SceneSpec
-from simulator.streams.source import Loop, Pacer, Stream, UdpOut
+from simulator.streams.stream import Stream
 from simulator.timeline.clock import ReplayClock
 from simulator.timeline.event import Event
 

@@ -76,6 +76,10 @@ class Review(OperatorAction):
     speed: Annotated[float, Field(gt=0, le=64)] = Field(4.0, description="playback speed")
 
 
+class Alarm(OperatorAction):
+    wait_s: Seconds = Field(0.0, description="raised → an operator begins the check, s")
+
+
 class Export(OperatorAction):
     from_s: Seconds = Field(0.0, description="start of the recording exported, simulated s")
     length_s: Seconds = Field(600.0, description="length of recording exported, s")
@@ -154,10 +158,11 @@ _ALL = (
          "speed", "camera", "action", Review),
     Kind("export", "an operator exports length_s of the camera's recording from from_s",
          "camera", "action", Export),
-    Kind("alarm", "an alarm is raised on the camera (an integration posts it) and an operator "
-         "checks and acknowledges it within duration_s", "camera", "action", OperatorAction),
-    Kind("live_transfer", "a remote viewer (police) watches the camera live for duration_s",
-         "camera", "action", OperatorAction),
+    Kind("alarm", "an alarm is raised on the camera (an integration posts it); an operator "
+         "begins checking it after wait_s and acknowledges it at duration_s", "camera", "action",
+         Alarm),
+    Kind("live_transfer", "an operator sends the camera live to a remote viewer (police) "
+         "who watches it for duration_s", "camera", "action", OperatorAction),
 )  # fmt: skip
 
 KINDS: dict[str, Kind] = {k.name: k for k in _ALL}

@@ -16,6 +16,8 @@
   errors). Vigilance: 1 up to 30 minutes on task, linear to its 90-minute value, 1 again after
   a break, and never below 1 with breaks every 30 minutes. Hours nobody is on duty: nothing
   seen then, everything seen in the others.
+- A request given during a break begins when it ends; one queued past its operator's shift
+  goes to a colleague on duty; one queued into hours nobody is on duty waits for the next.
 - Calibration: Strasbourg in 2016 (367 cameras) detects 611 incidents a year within 8 %.
 - Nobody on duty: nothing is seen. Same seed: the same Watch; another seed: another. More
   cameras for the same operators: a smaller share detected.
@@ -260,3 +262,22 @@ def test_another_seed_another_watch(reseed) -> None:  # noqa: ANN001
     a, b = (watch_city(City.of(reseed(s, seed))) for seed in (1, 2))
     assert a is not None and b is not None
     assert not np.array_equal(a.delays_s, b.delays_s)
+
+
+def test_a_request_waits_for_its_operator_to_be_free_back_and_on_duty() -> None:
+    """Work 20 minutes, rest 10: a request given during the break begins when it ends; one
+    queued past the end of its operator's shift goes to a colleague on duty; one queued into
+    hours nobody is on duty waits for the next shift."""
+    wall = Wall(_always_on_screen(break_every_min=20, break_min=10), 1, START)
+    assert wall.take(0, 25 * 60.0) == (0, 30 * 60.0)
+    assert wall.take(0, 5 * 60.0) == (0, 5 * 60.0)
+    wall.busy_until[0] = 21 * 60.0
+    assert wall.take(0, 5 * 60.0) == (0, 30 * 60.0)  # busy until the break, then away
+    a, b = wall.work_periods(0, 0.0, 3600.0)
+    assert a.tolist() == [0.0, 1800.0] and b.tolist() == [1200.0, 3000.0]
+    wall = Wall(_always_on_screen(on_duty=[2] + [1] * 23, break_min=0), 1, START)
+    wall.busy_until[1] = 4000.0
+    assert wall.take(1, 3000.0) == (0, 4000.0)
+    wall = Wall(_always_on_screen(on_duty=[1] + [0] * 22 + [1], break_min=0), 1, START)
+    wall.busy_until[0] = 3700.0
+    assert wall.take(0, 3000.0) == (0, 23 * 3600.0)

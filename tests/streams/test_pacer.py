@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from simulator.model.city import City
+from simulator.streams.output import UdpOut
+from simulator.streams.pacer import Pacer
 from simulator.streams.rtp import wire_frame
 from simulator.streams.server import CameraServer, ServeOptions
-from simulator.streams.source import Client, Pacer, UdpOut
+from simulator.streams.stream import Client
 
 
 class _Transport:

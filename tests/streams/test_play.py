@@ -130,3 +130,28 @@ def test_ffprobe_sees_the_stream_start_at_zero(fresh) -> None:  # noqa: ANN001
         assert run.returncode == 0, run.stderr
         (stream,) = json.loads(run.stdout)["streams"]
         assert 0 <= float(stream["start_time"]) <= 0.1 + 1e-6, (transport, stream)
+
+
+def test_play_during_a_bitrate_spike_or_a_freeze_names_its_first_packet(fresh) -> None:  # noqa: ANN001
+    """A spike makes the frames before the next keyframe bigger (more packets to count); a
+    freeze withholds frames until it ends, the first one sent is the keyframe after it."""
+    path, codec = STREAMS[0]
+    cam = path.split("/")[0]
+    url = f"rtsp://127.0.0.1:{fresh.port}/{path}"
+    watcher = Player(fresh.port, url, "tcp")
+    watcher.play()
+    watcher.packets(0.35)
+    fresh.fault(cam, kind="bitrate_spike", factor=3.0, duration_s=30)
+    for transport in TRANSPORTS:
+        watcher.packets(0.35)  # mid-GOP
+        p = Player(fresh.port, url, transport)
+        _check_first_packet(p.play(), p.packets(1.2), codec)
+        p.close()
+    fresh.fault(cam, kind="bitrate_spike", factor=1.0, duration_s=0)
+    for transport in TRANSPORTS:
+        watcher.packets(0.35)
+        fresh.fault(cam, kind="stream_freeze", duration_s=0.75)
+        p = Player(fresh.port, url, transport)
+        _check_first_packet(p.play(), p.packets(2.2), codec)
+        p.close()
+    watcher.close()

@@ -1,243 +1,28 @@
-"""Camera streams: one paced source per camera stream, shared by all of its clients.
+"""The pacer: sends every running stream's frames on time, on one asyncio event loop.
 
-A stream replays its loop frame by frame on the event loop's clock. Frame slot n is due at
-`epoch + (n + phase) / fps` and carries RTP timestamp `(n + phase) * 90000 / fps`, so time
-stamps stay monotonic across loop seams and pauses. Each frame is stamped once (sequence
-numbers, timestamp, SSRC) and written to every client; a client whose socket buffer is full
-misses frames until the next keyframe instead of delaying the others.
+Streams wait in a heap by the due time of their next frame. A pass takes every frame due now,
+decides what each client gets (faults, keyframe waits, slow clients), then writes it all; a
+stream that falls far behind skips to the present and counts what it skipped as its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import heapq
 import math
-import os
-import random
-import socket
-import struct
 import time
 from dataclasses import dataclass, field
 
-from simulator.streams.applier import FaultState
-from simulator.streams.encoder import Clip
-from simulator.streams.metrics import Histogram, StreamCounters
-from simulator.streams.rtp import (
-    PAYLOAD_TYPES,
-    TCP_PAYLOAD_MAX,
-    Layout,
-    WireFrame,
-    filler_h264,
-    filler_h265,
-    interleave,
-    packetize,
-    sei_data,
-    sei_nal,
-    sender_report,
-    wire_frame,
-)
+from simulator.streams.metrics import Histogram
+from simulator.streams.output import UdpOut, kept_parts, write_tcp
+from simulator.streams.rtp import interleave, sei_data, sender_report
+from simulator.streams.stream import CLOCK, Client, Stream
 
-CLOCK = 90_000  # RTP clock rate of every video payload format used here
 SR_INTERVAL_S = 5.0
 MAX_PASS_S = 0.05  # longest stretch of sending before other work gets a turn
 MAX_PASS_FRAMES = 256  # frames decided before they are written
 RESYNC_AFTER_S = 0.5  # a stream later than this skips ahead to the current slot
-UDP_SEGMENT = 103  # Linux socket option (SOL_UDP) for UDP generic segmentation offload
-IOV_MAX = 1024  # most buffers one writev/sendmsg takes (Linux)
-
-
-@dataclass
-class Loop:
-    """A clip packetised for the wire, shared by every stream that replays it."""
-
-    clip: Clip
-    frames: list[WireFrame]
-    sei: bool = True
-    spiked: dict[float, list[WireFrame]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, clip: Clip, sei: bool = True) -> Loop:
-        """Packetise a clip; with `sei`, every H.26x frame carries camera id and send time."""
-        pairs = zip(clip.frames, clip.keyframes, strict=True)
-        return cls(clip, [_frame(clip.codec, u, k, sei) for u, k in pairs], sei)
-
-    def with_filler(self, factor: float) -> list[WireFrame]:
-        """The loop with filler NAL units making it `factor` times bigger (JPEG: unchanged)."""
-        factor = round(factor, 1)
-        if factor not in self.spiked:
-            c = self.clip
-            filler = {"h264": filler_h264, "h265": filler_h265}.get(c.codec)
-            if filler is None or factor <= 1:
-                self.spiked[factor] = self.frames
-            else:
-                self.spiked[factor] = [
-                    _frame(
-                        c.codec,
-                        [*units, filler(int(sum(map(len, units)) * (factor - 1)))],
-                        key,
-                        self.sei,
-                    )
-                    for units, key in zip(c.frames, c.keyframes, strict=True)
-                ]
-        return self.spiked[factor]
-
-
-def _frame(codec: str, units: list[bytes], key: bool, sei: bool) -> WireFrame:
-    """Packetise one frame, with a placeholder SEI before its first slice if `sei`."""
-    sei = sei and codec in ("h264", "h265")
-    if sei:
-        first = next((i for i, u in enumerate(units) if _vcl(codec, u)), 0)
-        units = [*units[:first], sei_nal(codec), *units[first:]]
-    udp, tcp = packetize(codec, units), packetize(codec, units, TCP_PAYLOAD_MAX)
-    return wire_frame(udp, PAYLOAD_TYPES[codec], key, tcp, sei)
-
-
-def _vcl(codec: str, nal: bytes) -> bool:
-    return 1 <= nal[0] & 0x1F <= 5 if codec == "h264" else (nal[0] >> 1) & 0x3F < 32
-
-
-@dataclass(eq=False, slots=True)
-class Client:
-    """One session's delivery of a stream: over its RTSP connection or to UDP ports."""
-
-    session_id: str
-    tcp: asyncio.Transport | None = None  # interleaved over the RTSP connection
-    fd: int = -1  # its socket, written directly while the transport has nothing queued
-    channel: int = 0
-    rtp_addr: tuple[str, int] | None = None  # UDP destination
-    rtcp_addr: tuple[str, int] | None = None
-    playing: bool = False
-    waiting_key: bool = True
-    frames: int = 0
-    bytes: int = 0
-    drops: int = 0
-
-
-@dataclass
-class UdpOut:
-    """The server's RTP and RTCP sockets (one pair shared by all UDP sessions)."""
-
-    rtp: socket.socket
-    rtcp: socket.socket
-    gso: bool = True
-
-    def send(self, lay: Layout, parts: list, addr: tuple[str, int], keep: list[bool] | None) -> int:
-        """Send one gathered frame; returns bytes sent (raises BlockingIOError when full)."""
-        sock = self.rtp
-        if self.gso and keep is None:
-            try:
-                for first, end, seg in lay.gso:
-                    chunk = lay.packet_parts(parts, first, end)
-                    if end - first > 1:
-                        sock.sendmsg(chunk, [(socket.SOL_UDP, UDP_SEGMENT, _SEG[seg])], 0, addr)
-                    else:
-                        sock.sendmsg(chunk, (), 0, addr)
-                return lay.nbytes
-            except BlockingIOError:
-                raise
-            except OSError as exc:
-                if exc.errno in (errno.EIO, errno.EINVAL, errno.ENOPROTOOPT, errno.EOPNOTSUPP):
-                    self.gso = False  # no GSO here: one datagram per packet from now on
-                # otherwise: this frame one datagram per packet (what was sent is sent again)
-        sent = 0
-        for k, (_, size, _) in enumerate(lay.heads):
-            if keep is None or keep[k]:
-                sock.sendmsg(lay.packet_parts(parts, k, k + 1), (), 0, addr)
-                sent += size
-        return sent
-
-
-class _Segments(dict):
-    """GSO segment sizes as the socket option wants them, built once per size."""
-
-    def __missing__(self, seg: int) -> bytes:
-        self[seg] = value = struct.pack("=H", seg)
-        return value
-
-
-_SEG = _Segments()
-
-
-def _write_tcp(c: Client, parts: list, nbytes: int) -> None:
-    """Write a gathered frame to a client's connection, behind anything already queued."""
-    t = c.tcp
-    assert t is not None
-    if c.fd < 0 or len(parts) > IOV_MAX or t.get_write_buffer_size():
-        t.write(b"".join(parts))
-        return
-    try:
-        n = os.writev(c.fd, parts)
-    except BlockingIOError:
-        n = 0
-    except OSError:
-        return  # the connection is broken: the transport will notice and end its sessions
-    if n < nbytes:
-        t.write(b"".join(parts)[n:])
-
-
-@dataclass(eq=False, slots=True)
-class Stream:
-    """A camera's main or sub stream: its loop(s), RTP state and clients."""
-
-    camera: str
-    name: str  # main | sub
-    day: Loop
-    night: Loop
-    faults: FaultState
-    ssrc: int
-    phase: float  # fraction of a frame interval, spreads cameras over time
-    offset: int  # loop position of slot 0
-    seed: int
-    clients: list[Client] = field(default_factory=list)
-    seq: int = 0  # next sequence number, UDP layout
-    seq_tcp: int = 0  # next sequence number, TCP layout (larger packets)
-    n: int = 0  # next frame slot
-    loop: Loop | None = None
-    need_key: bool = True
-    waits_for: str = "start"  # why it waits for a keyframe: start | fault | late (the counter)
-    running: bool = False
-    last_sr: float = 0.0
-    last_send: float = 0.0
-    counters: StreamCounters = field(default_factory=StreamCounters)
-    period: float = field(init=False)  # seconds between frames
-    ts_step: float = field(init=False)  # RTP clock ticks between frames
-    ts_base: float = field(init=False)  # RTP timestamp of slot 0 (+ 0.5, to round down)
-    sei_id: bytes = field(init=False)  # the camera's part of the SEI field
-    rng: random.Random = field(init=False)  # draws of this stream's faults
-
-    def __post_init__(self) -> None:
-        self.period = 1.0 / self.clip.fps
-        self.ts_step = CLOCK / self.clip.fps
-        self.ts_base = self.phase * self.ts_step + self.ssrc + 0.5
-        self.loop = self.day
-        self.seq = self.seed & 0xFFFF
-        self.seq_tcp = (self.seed >> 16) & 0xFFFF
-        self.sei_id = sei_data(self.camera, 0)[:32]
-        self.rng = random.Random(self.seed)
-
-    @property
-    def clip(self) -> Clip:
-        return self.day.clip
-
-    def rtp_ts(self, n: int) -> int:
-        return int(n * self.ts_step + self.ts_base) & 0xFFFFFFFF
-
-    def next_key(self, tcp: bool) -> tuple[int, int]:
-        """(sequence number, RTP timestamp) of the next keyframe a new client will get."""
-        loop = self.loop or self.day
-        frames = loop.frames
-        count = len(frames)
-        n, seq = self.n, self.seq_tcp if tcp else self.seq
-        for _ in range(count):
-            wf = frames[(n + self.offset) % count]
-            if wf.key:
-                return seq & 0xFFFF, self.rtp_ts(n)
-            if not self.need_key:
-                seq += wf.tcp.packets if tcp else wf.udp.packets
-            n += 1
-        return seq & 0xFFFF, self.rtp_ts(n)
 
 
 @dataclass
@@ -267,13 +52,24 @@ class Pacer:
         """When frame slot n of a stream is due, on the event loop's clock."""
         return self.epoch + (n + s.phase) * s.period
 
+    def slot(self, s: Stream, t: float) -> int:
+        """The first frame slot of a stream due at or after `t`."""
+        return math.ceil((t - self.epoch) * s.clip.fps - s.phase)
+
+    def next_key(self, s: Stream, tcp: bool) -> tuple[int, int]:
+        """(sequence number, RTP timestamp) of the first packet a client that plays a stream
+        now gets (start it first); frame drops are drawn as frames are sent, not foreseen."""
+        now = self.loop.time()
+        f = s.faults
+        return s.next_key(tcp, now, self.slot(s, f.freeze_until) if f.freeze_until > now else 0)
+
     def start(self, s: Stream) -> None:
         """Start pacing a stream (no-op if it is running)."""
         if s.running:
             return
         s.running = True
         now = self.loop.time()
-        s.n = max(s.n, math.ceil((now - self.epoch) * s.clip.fps - s.phase))
+        s.n = max(s.n, self.slot(s, now))
         s.need_key = True
         s.waits_for = "start"
         s.last_send = 0.0
@@ -334,7 +130,7 @@ class Pacer:
             s.running = False
             return
         if now - due > RESYNC_AFTER_S:  # far behind: skip to the present
-            n = math.ceil((now - self.epoch) * s.clip.fps - s.phase)
+            n = self.slot(s, now)
             s.counters.late_skips += max(0, n - s.n)
             s.n = n
             s.need_key = True
@@ -415,7 +211,7 @@ class Pacer:
                     tcp_parts = lay.gather(s.seq_tcp, ts, s.ssrc, sei, c.channel)
                     tcp_channel = c.channel
                     if tcp_keep is not None:
-                        tcp_parts = _kept(lay, tcp_parts, tcp_keep)
+                        tcp_parts = kept_parts(lay, tcp_parts, tcp_keep)
                 size = lay.nbytes if tcp_keep is None else sum(map(len, tcp_parts))
                 out.append((c, tcp_parts, size, None, key, k))
             elif c.rtp_addr is not None and self.udp is not None:
@@ -456,7 +252,7 @@ class Pacer:
                     sent = 0
                 continue
             if c.tcp is not None:
-                _write_tcp(c, parts, what)
+                write_tcp(c, parts, what)
                 size = what
             else:
                 assert udp is not None
@@ -513,12 +309,3 @@ class Pacer:
         )
         with contextlib.suppress(OSError):
             self.udp.rtcp.sendto(pkt, client.rtcp_addr)
-
-
-def _kept(lay: Layout, parts: list, keep: list[bool]) -> list:
-    """A gathered frame without the packets a loss fault drops."""
-    out: list = []
-    for k, kept in enumerate(keep):
-        if kept:
-            out += lay.packet_parts(parts, k, k + 1)
-    return out

@@ -1,0 +1,122 @@
+"""`camsim lab` end to end against the real ZoneMinder (started by the repo's setup script):
+faults injected on the wire, a ledger of what was sent, and a verdict that is right about
+them. Three tiny cameras for three minutes; then a run killed mid-way."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+LAB = Path(__file__).parents[1] / "data" / "lab.yaml"
+CAMSIM = [sys.executable, "-m", "simulator.cli"]
+CAMS = "3"
+
+
+def lab_cmd(url: str, out: Path, timeline: Path, duration: str) -> list[str]:
+    return [*CAMSIM, "lab", str(LAB), "--target", "zoneminder", "--host", url,
+            "--cameras", CAMS, "--duration", duration, "--timeline", str(timeline),
+            "--out", str(out)]  # fmt: skip
+
+
+def write_timeline(path: Path, lines: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return path
+
+
+def test_the_verdict_explains_an_outage_and_reports_packet_loss(
+    zoneminder_url: str, tmp_path: Path
+) -> None:
+    timeline = write_timeline(tmp_path / "t.jsonl", [
+        {"t": 40, "kind": "camera_down", "camera": "labcam-001"},
+        {"t": 80, "kind": "camera_up", "camera": "labcam-001"},
+        {"t": 100, "kind": "packet_loss", "camera": "labcam-002",
+         "params": {"percent": 20, "duration_s": 40}},
+    ])  # fmt: skip
+    out = tmp_path / "lab"
+    run = subprocess.run(lab_cmd(zoneminder_url, out, timeline, "180s"), capture_output=True,
+                         text=True, timeout=600)  # fmt: skip
+    assert run.returncode in (0, 1), run.stderr[-3000:]
+    v = json.loads((out / "verdict.json").read_text())
+    assert v["schema"] == "camsim.verdict/1" and (out / "verdict.html").stat().st_size > 10_000
+    assert 175 <= v["window"][1] - v["window"][0] <= 200
+
+    (outage,) = v["outages"]
+    assert outage["camera"] == "labcam-001" and outage["kind"] == "camera_down"
+    assert outage["end"] - outage["start"] == pytest.approx(40, abs=1.5)
+    assert outage["noticed"], "ZoneMinder logs the loss and closes its event"
+    assert outage["recovered_after_s"] is not None and 0 <= outage["recovered_after_s"] <= 30
+    gaps = {g["camera"]: g for g in v["gaps"]}
+    assert gaps["labcam-001"]["explained_by"] == "camera_down"
+    assert not [g for g in v["gaps"] if g["explained_by"] is None], v["gaps"]
+
+    frames = {f["camera"]: f for f in v["frames"]}
+    clean = frames["labcam-003"]
+    assert clean["outside_outages_sent"] > 1500  # 10 fps for three minutes
+    assert clean["ratio"] == pytest.approx(1.0, abs=0.05)
+    assert frames["labcam-001"]["ratio"] == pytest.approx(1.0, abs=0.05)
+
+    (loss,) = v["degradations"]
+    assert loss["camera"] == "labcam-002" and loss["params"]["percent"] == 20
+    assert loss["end"] - loss["start"] == pytest.approx(40, abs=1)
+    assert 300 <= loss["sent"] <= 420  # 40 s at 10 fps, the generator's own count
+    assert loss["recorded"] >= 0 and isinstance(loss["noticed"], list)
+    assert "outage camera_down labcam-001 40 s" in run.stdout
+    assert "fault packet_loss labcam-002" in run.stdout
+
+
+def test_a_killed_run_leaves_a_ledger_to_judge(zoneminder_url: str, tmp_path: Path) -> None:
+    timeline = write_timeline(tmp_path / "t.jsonl", [
+        {"t": 5, "kind": "stream_freeze", "camera": "labcam-002", "params": {"duration_s": 8}},
+    ])  # fmt: skip
+    out = tmp_path / "lab"
+    cmd = lab_cmd(zoneminder_url, out, timeline, "300s")
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    ledger = out / "ledger.sqlite"
+    deadline = time.monotonic() + 180
+    try:
+        while True:
+            assert time.monotonic() < deadline and proc.poll() is None, "the lab runs"
+            time.sleep(2)
+            if ledger.exists():
+                with sqlite3.connect(ledger) as db:
+                    n = db.execute("SELECT count(DISTINCT t0) FROM sent").fetchone()[0]
+                if n >= 3:
+                    break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with sqlite3.connect(ledger) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        intervals = db.execute("SELECT DISTINCT t0, t1 FROM sent ORDER BY t0").fetchall()
+        facts = dict(db.execute("SELECT key, value FROM run").fetchall())
+    assert len(intervals) >= 3
+    assert all(a[1] == pytest.approx(b[0]) for a, b in zip(intervals, intervals[1:], strict=False))
+    pid = json.loads(facts["generator_pid"])
+    for _ in range(50):  # the generator ends with the lab (PR_SET_PDEATHSIG)
+        if not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid):
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"camsim serve (pid {pid}) outlived the killed lab")
+    run = subprocess.run([*CAMSIM, "verdict", str(out)], capture_output=True, text=True,
+                         timeout=300)  # fmt: skip
+    assert run.returncode in (0, 1), run.stderr
+    v = json.loads((out / "verdict.json").read_text())
+    assert v["window"][1] == pytest.approx(intervals[-1][1])
+    assert [o["kind"] for o in v["outages"]] == ["stream_freeze"]
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return "zombie"

@@ -1,0 +1,93 @@
+"""The verdict on plain data: gaps explained by an outage or not, recovery, frames recorded
+against sent, what the harness failed to do, API statistics."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.lab.verdict import Outage, Slos, complement, judge, union
+
+W = (0.0, 300.0)
+
+
+def sent_every_10s(
+    fps: float, silent: tuple[float, float] | None = None, sessions: int = 1
+) -> list:
+    """(start, end, frames, sessions) every 10 s; nothing sent while `silent`."""
+    rows = []
+    for t in range(0, 300, 10):
+        quiet = silent is not None and silent[0] <= t < silent[1]
+        rows.append((float(t), t + 10.0, 0 if quiet else int(10 * fps), sessions))
+    return rows
+
+
+def test_union_and_complement() -> None:
+    assert union([(5, 7), (0, 2), (1, 3)]) == [(0, 3), (5, 7)]
+    assert complement([(0, 100), (101, 200), (250, 300)], W, 2.0) == [(200, 250)]
+    assert complement([], W, 2.0) == [W]
+
+
+def test_an_outage_explains_its_gap_and_recovery_is_measured() -> None:
+    outage = Outage("a", "camera_down", 100.0, 140.0)
+    recs = {"a": [(0.0, 101.0, 1010), (146.0, 300.0, 1540)], "b": [(0.0, 300.0, 3000)]}
+    sent = {"a": sent_every_10s(10, silent=(100, 140)), "b": sent_every_10s(10)}
+    v = judge(W, ["a", "b"], [outage], recs, sent, [], {}, Slos())
+    assert [(g.camera, g.start, g.end, g.explained_by) for g in v.gaps] == [
+        ("a", 101.0, 146.0, "camera_down")
+    ]
+    assert outage.recovered_after_s == pytest.approx(6.0)
+    fa, fb = v.frames
+    assert fb.sent == 3000 and fb.ratio == pytest.approx(1.0)
+    # outside the outage (and the recovery allowance after it) a recorded 10 fps as sent
+    assert fa.ratio == pytest.approx(1.0, abs=0.01)
+    assert v.passed, [c for c in v.checks if not c.passed]
+
+
+def test_a_gap_no_fault_explains_fails_and_slow_recovery_fails() -> None:
+    outage = Outage("a", "camera_down", 100.0, 140.0)
+    recs = {"a": [(0.0, 100.0, 1000), (200.0, 250.0, 500), (260.0, 300.0, 400)]}
+    v = judge(W, ["a"], [outage], recs, {"a": sent_every_10s(10)}, [], {}, Slos())
+    unexplained = [g for g in v.gaps if g.explained_by is None]
+    # beyond the 30 s allowance the slow recovery is the target's loss too
+    assert [(g.start, g.end) for g in unexplained] == [(170.0, 200.0), (250.0, 260.0)]
+    failed = {c.name for c in v.checks if not c.passed}
+    assert "unexplained recording gaps" in failed
+    assert "recovery after camera_down on a" in failed  # 60 s > 30 s
+    assert not v.passed
+
+
+def test_what_the_generator_did_not_send_is_not_the_targets_fault() -> None:
+    recs = {"a": [(0.0, 150.0, 1500), (170.0, 300.0, 1300)]}
+    sent = {"a": sent_every_10s(10, silent=(150, 170))}
+    v = judge(W, ["a"], [], recs, sent, [], {}, Slos())
+    assert [(g.harness, g.explained_by) for g in v.gaps] == [(True, None)]
+    assert v.passed and v.frames[0].ratio == pytest.approx(1.0)
+    # but nothing sent because the target was not connected is the target's gap
+    idle = sent_every_10s(10, silent=(150, 170))
+    idle = [(a, b, n, 0 if n == 0 else 1) for a, b, n, _ in idle]
+    v = judge(W, ["a"], [], recs, {"a": idle}, [], {}, Slos())
+    assert [(g.harness, g.explained_by) for g in v.gaps] == [(False, None)] and not v.passed
+
+
+def test_api_statistics_and_error_rate() -> None:
+    actions = [("review", 0.1 * k, True) for k in range(1, 101)] + [("review", None, False)]
+    v = judge(W, [], [], {}, {}, actions, {}, Slos(api_p99_s=5.0, api_error_rate=0.001))
+    (a,) = v.api
+    assert a.count == 101 and a.errors == 1
+    assert a.p50_s == pytest.approx(5.05) and a.p99_s == pytest.approx(9.901)
+    failed = {c.name for c in v.checks if not c.passed}
+    assert failed == {"API review error rate", "API review p95 s", "API review p99 s"}
+
+
+def test_what_is_lost_beyond_the_recovery_allowance_is_unexplained() -> None:
+    """Recording resumed after the outage and stopped again: that second loss is the
+    target's, though it starts within the allowance."""
+    outage = Outage("a", "camera_down", 100.0, 140.0)
+    recs = {"a": [(0.0, 100.0, 1000), (150.0, 160.0, 100)]}
+    v = judge(W, ["a"], [outage], recs, {"a": sent_every_10s(10)}, [], {}, Slos())
+    assert [(g.start, g.end, g.explained_by) for g in v.gaps] == [
+        (100.0, 150.0, "camera_down"),
+        (160.0, 170.0, "camera_down"),
+        (170.0, 300.0, None),
+    ]
+    assert outage.recovered_after_s == pytest.approx(10.0) and not v.passed
