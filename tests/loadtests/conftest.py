@@ -63,7 +63,7 @@ class RecordingClient(PlainClient):
         super().__init__(timeout_s=15)
         self.names: deque[str] = deque(maxlen=10_000)
 
-    def request(self, method, url, *, name, **kw):  # noqa: ANN001, ANN201
+    def request(self, method, url, *, name, **kw):
         self.names.append(name)
         return super().request(method, url, name=name, **kw)
 
@@ -148,7 +148,7 @@ def camsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Camsim]:
         server.stop()
 
 
-def _wait_for(what: str, check, timeout_s: float, every_s: float = 1.0, until=bool):  # noqa: ANN001, ANN201
+def _wait_for(what: str, check, timeout_s: float, every_s: float = 1.0, until=bool):
     """Poll `check()` until `until(value)` holds and return the value; after the timeout fail
     naming `what` and the last value."""
     deadline = time.monotonic() + timeout_s
@@ -162,6 +162,6 @@ def _wait_for(what: str, check, timeout_s: float, every_s: float = 1.0, until=bo
 
 
 @pytest.fixture(scope="session")
-def wait_for():  # noqa: ANN201
+def wait_for():
     """wait_for(what, check, timeout_s): poll `check()` until truthy, else fail naming `what`."""
     return _wait_for
