@@ -1,8 +1,9 @@
 """Fixtures for the load-test targets: the real systems under test and camsim cameras for them.
 
-`zoneminder_url` runs the repo's idempotent setup script (installing and starting ZoneMinder
-on 127.0.0.1:$ZM_PORT, root only): if it fails, the tests that need ZoneMinder fail with its
-message. `camsim_urls` serves two tiny RTSP cameras from a real `camsim serve` process.
+`zoneminder_url` and `setup_script` (tests/conftest.py) run the repo's idempotent setup scripts
+(installing and starting ZoneMinder on 127.0.0.1:$ZM_PORT, root only): if one fails, the tests
+that need it fail with its message. `camsim_urls` serves two tiny RTSP cameras from a real
+`camsim serve` process.
 """
 
 from __future__ import annotations
@@ -19,13 +20,10 @@ from pathlib import Path
 
 import pytest
 
-import loadtests.targets
 from loadtests.targets import PlainClient
 
 ROOT = Path(__file__).parents[2]
 TINY = ROOT / "tests" / "streams" / "tiny.yaml"
-SETUP = Path(loadtests.targets.__file__).parent / "setup"
-ZM_PORT = int(os.environ.get("ZM_PORT", "8089"))
 
 
 def camsim_command() -> list[str]:
@@ -33,27 +31,10 @@ def camsim_command() -> list[str]:
     return [sys.executable, "-m", "simulator.cli"]
 
 
-def run_setup(script: str, timeout_s: float = 600) -> str:
-    """Run loadtests/targets/setup/<script>; fail the test with its message if it fails."""
-    env = {**os.environ, "ZM_PORT": str(ZM_PORT)}
-    run = subprocess.run(
-        ["bash", str(SETUP / script)], capture_output=True, text=True, timeout=timeout_s, env=env
-    )
-    if run.returncode != 0:
-        pytest.fail(f"{script} failed ({run.returncode}): {run.stderr.strip()[-2000:]}")
-    return run.stdout.strip()
-
-
 @pytest.fixture(scope="session")
-def zoneminder_url() -> str:
-    """The web root of a running ZoneMinder (http://127.0.0.1:$ZM_PORT/zm)."""
-    return run_setup("zoneminder.sh")
-
-
-@pytest.fixture(scope="session")
-def motion_version() -> str:
+def motion_version(setup_script) -> str:  # noqa: ANN001
     """motion's version, installed if missing (it is started by the tests themselves)."""
-    return run_setup("motion.sh")
+    return setup_script("motion.sh")
 
 
 class RecordingClient(PlainClient):
