@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,3 +43,32 @@ def with_seed(scenario: Scenario, seed: int) -> Scenario:
 def reseed() -> Callable[[Scenario, int], Scenario]:
     """reseed(scenario, seed) → the same scenario with another seed."""
     return with_seed
+
+
+SETUP = Path(__file__).parent.parent / "loadtests" / "targets" / "setup"
+ZM_PORT = int(os.environ.get("ZM_PORT", "8089"))
+
+
+def run_setup(script: str, timeout_s: float = 600) -> str:
+    """Run loadtests/targets/setup/<script>; fail the test with its message if it fails."""
+    env = {**os.environ, "ZM_PORT": str(ZM_PORT)}
+    run = subprocess.run(
+        ["bash", str(SETUP / script)], capture_output=True, text=True, timeout=timeout_s, env=env
+    )
+    if run.returncode != 0:
+        pytest.fail(f"{script} failed ({run.returncode}): {run.stderr.strip()[-2000:]}")
+    return run.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def zoneminder_url() -> str:
+    """The web root of a running ZoneMinder (http://127.0.0.1:$ZM_PORT/zm), from the repo's
+    idempotent setup script (root only); if it fails, the tests that need it fail."""
+    return run_setup("zoneminder.sh")
+
+
+@pytest.fixture(scope="session")
+def setup_script() -> Callable[[str], str]:
+    """setup_script("motion.sh") runs loadtests/targets/setup/<script> (failing the test
+    with its message if it fails) and returns what it printed."""
+    return run_setup

@@ -221,7 +221,8 @@ class Target(ABC):
         **kw: Any,
     ) -> StreamRead:
         """GET a (possibly endless) stream and read it for `seconds` or `max_bytes` (copying
-        it to `out` if given)."""
+        it to `out` if given). It stops at the first read ending after `seconds`; a stalled
+        stream is cut by the client's read timeout."""
         t0 = time.perf_counter()
         resp = self._call(name, "GET", url, stream=True, **kw)
         return self._read_response(name, resp, t0, seconds, max_bytes, out)

@@ -76,7 +76,7 @@ class RestTarget(Target):
             values = {k: quote(v, safe="") for k, v in values.items()}
         return template.format_map(values)
 
-    def _send(self, name: str, req: Request, args: dict[str, Any], **kw: Any):  # noqa: ANN202
+    def _send(self, name: str, req: Request, args: dict[str, Any], **kw: Any):
         args = {k: self._value(v) for k, v in args.items()}
         if self._token is not None:
             if name not in ("login", "refresh") and time.monotonic() > self._until - 60:

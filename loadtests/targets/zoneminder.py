@@ -70,6 +70,7 @@ class ZoneMinder(Target):
         if self.user is not None:
             self._take_tokens({"user": self.user, "pass": self.password or ""}, "login")
         self._tz = None
+        self._zone()
 
     def refresh(self) -> None:
         """Renew the access token with the refresh token (or log in again without one)."""
@@ -108,7 +109,8 @@ class ZoneMinder(Target):
     # --- time: the API speaks the server's local time --------------------------------------
     def _zone(self) -> ZoneInfo:
         if self._tz is None:
-            tz = self._json("health", "GET", "api/host/getTimeZone.json").get("tz") or "UTC"
+            # part of the session: named "login" wherever it is first needed
+            tz = self._json("login", "GET", "api/host/getTimeZone.json").get("tz") or "UTC"
             self._tz = ZoneInfo(tz)
         return self._tz
 

@@ -95,12 +95,14 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
                    f"cameras streaming, {p.faults} faults", err=True, nl=False)  # fmt: skip
         click.echo(end, err=True, nl=False)
 
+    from loadtests.targets import TargetError
+
     try:
         verdict = run_lab(city, opts, progress)
     except GeneratorError as exc:
         fail(str(exc))
-    except OSError as exc:
-        fail(f"--host {host}: cannot reach the target: {exc}")
+    except (OSError, TargetError) as exc:
+        fail(f"--host {host}: {str(exc).splitlines()[0][:300]}")
     click.echo(verdict_text(verdict))
     click.echo(f"wrote {out}/verdict.json, verdict.html, ledger.sqlite")
     sys.exit(0 if verdict.passed else 1)
@@ -117,10 +119,12 @@ def verdict(out: Path, password: str | None) -> None:
 
     if not (out / "ledger.sqlite").is_file():
         fail(f"{out}: no ledger.sqlite here (the --out of a camsim lab run)")
+    from loadtests.targets import TargetError
+
     try:
         v = verdict_of(out, password)
-    except OSError as exc:
-        fail(f"{out}: cannot reach the target: {exc}")
+    except (OSError, TargetError) as exc:
+        fail(f"{out}: the target: {str(exc).splitlines()[0][:300]}")
     except KeyError as exc:
         fail(f"{out}/ledger.sqlite: the run did not get far enough to judge (no {exc})")
     click.echo(verdict_text(v))

@@ -133,6 +133,15 @@ def _log_times(target: Any, since: datetime) -> list[tuple[float, str]]:
     return out
 
 
+LEVELS = {"DBG", "DB1", "DB2", "DB3", "INF", "WAR", "ERR", "FAT", "PNC"}  # ZoneMinder's codes
+TROUBLE = {"WAR", "ERR", "FAT", "PNC"}
+
+
 def _mentions(line: str, camera: str, target_id: str) -> bool:
-    """Whether a log line is about this camera (its name, or ZoneMinder's `_m<id>`)."""
+    """Whether a log line reports trouble with this camera (its name, or ZoneMinder's
+    `_m<id>`): routine lines (ZoneMinder's periodic "Capturing at" info) are not noticing."""
+    words = line.split()
+    level = next((w for w in words[:3] if w in LEVELS), None)
+    if level is not None and level not in TROUBLE:
+        return False
     return camera in line or f"_m{target_id} " in line or f"Monitor {target_id}" in line

@@ -116,12 +116,22 @@ class Generator:
         delta = [(le, n - before.get(le, 0)) for le, n in buckets]
         return _p99(delta), _p99(buckets)
 
+    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body or {}).encode()
+        req = urllib.request.Request(self.ready["api"].rstrip("/") + path, data, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.loads(r.read())
+        except OSError as exc:
+            raise GeneratorError(f"camsim serve's API did not take {path}: {exc}") from None
+
+    def start_replay(self) -> None:
+        """Start the timeline (the generator was started with --wait-start)."""
+        self.post("/api/timeline/start")
+
     def inject(self, camera: str, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode()
-        url = self.ready["api"].rstrip("/") + f"/api/cameras/{camera}/faults"
-        req = urllib.request.Request(url, data=data, method="POST")
-        with urllib.request.urlopen(req, timeout=10):
-            pass
+        """A fault on one camera now (the control API's form)."""
+        self.post(f"/api/cameras/{camera}/faults", body)
 
     def stop(self) -> None:
         if self.proc.poll() is None:

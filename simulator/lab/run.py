@@ -105,8 +105,7 @@ def run_lab(
                           main["height"], time.time())  # fmt: skip
         time.sleep(opts.warmup_s)
         gen.interval()  # counters from here on
-        gen.get("/api/timeline")  # the API answers: start
-        _start_replay(gen)
+        gen.start_replay()
         started = time.time()
         ledger.set(started=started)
         faults = 0
@@ -180,15 +179,6 @@ def _serve_args(city: City, opts: LabOptions) -> list[str]:
     if opts.timeline:
         args += ["--timeline", opts.timeline]
     return args
-
-
-def _start_replay(gen: Generator) -> None:
-    import urllib.request
-
-    req = urllib.request.Request(gen.ready["api"].rstrip("/") + "/api/timeline/start",
-                                 data=b"", method="POST")  # fmt: skip
-    with urllib.request.urlopen(req, timeout=10):
-        pass
 
 
 def _interval(ledger: Ledger, gen: Generator, target_kind: str) -> int:

@@ -46,27 +46,33 @@ def verdict_text(v: Verdict) -> str:
     return "\n".join(lines)
 
 
+KEY = (("#2e8b57", "recorded"), ("#c0392b", "outage injected"),
+       ("#e67e22", "degraded (loss, drops…)"), ("black", "unexplained gap"))  # fmt: skip
+
+
 def timeline_png(v: Verdict) -> bytes:
-    """One bar per camera over the run: recorded (green), injected outages (red), gaps
-    nothing explains (black)."""
+    """One bar per camera over the run: recorded (green), injected outages (red), faults that
+    only degrade the stream (orange), gaps nothing explains (black)."""
     cams = [f.camera for f in v.frames]
     t0 = v.window[0]
-    with _figure(10.0, 0.5 + 0.45 * max(1, len(cams))) as (fig, ax):
+    with _figure(10.0, 1.2 + 0.45 * max(1, len(cams))) as (fig, ax):
         for i, cam in enumerate(cams):
             recs = v.recordings.get(cam, [])
-            ax.broken_barh([(a - t0, b - a) for a, b, _ in recs], (i - 0.3, 0.6),
-                           color="#2e8b57", label="recorded" if i == 0 else None)  # fmt: skip
+            ax.broken_barh([(a - t0, b - a) for a, b, _ in recs], (i - 0.3, 0.6), color="#2e8b57")
             outs = [(o.start - t0, o.length_s) for o in v.outages if o.camera == cam]
-            ax.broken_barh(outs, (i - 0.15, 0.3), color="#c0392b",
-                           label="outage injected" if i == 0 else None)  # fmt: skip
+            ax.broken_barh(outs, (i - 0.15, 0.3), color="#c0392b")
+            worse = [(d.start - t0, d.end - d.start) for d in v.degradations if d.camera == cam]
+            ax.broken_barh(worse, (i - 0.15, 0.3), color="#e67e22")
             gaps = [(g.start - t0, g.length_s) for g in v.gaps
                     if g.camera == cam and g.explained_by is None and not g.harness]  # fmt: skip
-            ax.broken_barh(gaps, (i - 0.4, 0.8), color="black",
-                           label="unexplained gap" if i == 0 else None)  # fmt: skip
+            ax.broken_barh(gaps, (i - 0.4, 0.8), color="black")
         ax.set_yticks(range(len(cams)), cams)
         ax.set_xlim(0, v.window[1] - t0)
         ax.set_xlabel("seconds since the timeline started")
-        ax.legend(loc="upper right", fontsize=8)
+        from matplotlib.patches import Patch
+
+        handles = [Patch(color=c, label=t) for c, t in KEY]
+        fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8)
         return _png(fig)
 
 

@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 
 from simulator.streams.auth import Authenticator
 from simulator.streams.pacer import Pacer
-from simulator.streams.protocol import BadRequest, Interleaved, Request, RequestParser, response
+from simulator.streams.protocol import (
+    BadRequest,
+    Interleaved,
+    Request,
+    RequestParser,
+    parse_transport,
+    response,
+)
 from simulator.streams.sdp import TRACK, describe
 from simulator.streams.stream import Client, Stream
 
@@ -44,46 +51,6 @@ class Session:
     client: Client
     conn: RtspConnection
     last_seen: float
-
-
-@dataclass(frozen=True)
-class Transport:
-    """A client's chosen transport from its SETUP request."""
-
-    tcp: bool
-    channels: tuple[int, int] = (0, 1)
-    ports: tuple[int, int] = (0, 0)
-
-
-def parse_transport(value: str) -> Transport | None:
-    """The first unicast RTP/AVP transport we support in a Transport header, or None."""
-    for spec in value.split(","):
-        fields = [f.strip() for f in spec.split(";") if f.strip()]
-        if not fields:
-            continue
-        proto = fields[0].upper()
-        params = {k.lower(): v for k, _, v in (f.partition("=") for f in fields[1:])}
-        if (
-            "multicast" in params
-            or "mode" in params
-            and params["mode"].strip('"').upper() not in ("PLAY",)
-        ):
-            continue
-        pair = _pair(params.get("interleaved" if proto == "RTP/AVP/TCP" else "client_port", ""))
-        if proto == "RTP/AVP/TCP":
-            pair = pair if "interleaved" in params else (0, 1)
-            if pair and max(pair) <= 255:
-                return Transport(True, channels=pair)
-        elif proto in ("RTP/AVP", "RTP/AVP/UDP") and pair and min(pair) > 0 and max(pair) < 65536:
-            return Transport(False, ports=pair)
-    return None
-
-
-def _pair(text: str) -> tuple[int, int] | None:
-    a, _, b = text.partition("-")
-    if not a.isdigit() or len(a) > 5 or (b and (not b.isdigit() or len(b) > 5)):
-        return None
-    return int(a), int(b) if b else int(a) + 1
 
 
 class RtspConnection(asyncio.Protocol):

@@ -58,7 +58,9 @@ class Stream:
     n: int = 0  # next frame slot
     loop: Loop | None = None
     need_key: bool = True
-    waits_for: str = "start"  # why it waits for a keyframe: start | fault | late (the counter)
+    # Why it waits for a keyframe, so the frames it skips count where they belong:
+    # start (keyframe_wait_skips), fault (fault_drops), late (late_skips).
+    waits_for: str = field(default="start", init=False)
     running: bool = False
     last_sr: float = 0.0
     last_send: float = 0.0

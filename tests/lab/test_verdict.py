@@ -91,3 +91,13 @@ def test_what_is_lost_beyond_the_recovery_allowance_is_unexplained() -> None:
         (170.0, 300.0, None),
     ]
     assert outage.recovered_after_s == pytest.approx(10.0) and not v.passed
+
+
+def test_routine_log_lines_are_not_noticing() -> None:
+    from simulator.lab.collect import _mentions
+
+    info = "zmc_m3 INF labcam-002: 220 - Capturing at 10.00 fps"
+    error = "zmc_m3 ERR Unable to open input rtsp://127.0.0.1:1/labcam-002/main"
+    assert not _mentions(info, "labcam-002", "3")
+    assert _mentions(error, "labcam-002", "3") and _mentions("zmc_m3 ERR whatever", "x", "3")
+    assert _mentions("motion: labcam-002 lost connection", "labcam-002", "7")  # no level known

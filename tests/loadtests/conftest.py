@@ -1,8 +1,9 @@
 """Fixtures for the load-test targets: the real systems under test and camsim cameras for them.
 
-`zoneminder_url` runs the repo's idempotent setup script (installing and starting ZoneMinder
-on 127.0.0.1:$ZM_PORT, root only): if it fails, the tests that need ZoneMinder fail with its
-message. `camsim_urls` serves two tiny RTSP cameras from a real `camsim serve` process.
+`zoneminder_url` and `setup_script` (tests/conftest.py) run the repo's idempotent setup scripts
+(installing and starting ZoneMinder on 127.0.0.1:$ZM_PORT, root only): if one fails, the tests
+that need it fail with its message. `camsim_urls` serves two tiny RTSP cameras from a real
+`camsim serve` process.
 """
 
 from __future__ import annotations
@@ -19,13 +20,10 @@ from pathlib import Path
 
 import pytest
 
-import loadtests.targets
 from loadtests.targets import PlainClient
 
 ROOT = Path(__file__).parents[2]
 TINY = ROOT / "tests" / "streams" / "tiny.yaml"
-SETUP = Path(loadtests.targets.__file__).parent / "setup"
-ZM_PORT = int(os.environ.get("ZM_PORT", "8089"))
 
 
 def camsim_command() -> list[str]:
@@ -33,27 +31,10 @@ def camsim_command() -> list[str]:
     return [sys.executable, "-m", "simulator.cli"]
 
 
-def run_setup(script: str, timeout_s: float = 600) -> str:
-    """Run loadtests/targets/setup/<script>; fail the test with its message if it fails."""
-    env = {**os.environ, "ZM_PORT": str(ZM_PORT)}
-    run = subprocess.run(
-        ["bash", str(SETUP / script)], capture_output=True, text=True, timeout=timeout_s, env=env
-    )
-    if run.returncode != 0:
-        pytest.fail(f"{script} failed ({run.returncode}): {run.stderr.strip()[-2000:]}")
-    return run.stdout.strip()
-
-
 @pytest.fixture(scope="session")
-def zoneminder_url() -> str:
-    """The web root of a running ZoneMinder (http://127.0.0.1:$ZM_PORT/zm)."""
-    return run_setup("zoneminder.sh")
-
-
-@pytest.fixture(scope="session")
-def motion_version() -> str:
+def motion_version(setup_script) -> str:  # noqa: ANN001
     """motion's version, installed if missing (it is started by the tests themselves)."""
-    return run_setup("motion.sh")
+    return setup_script("motion.sh")
 
 
 class RecordingClient(PlainClient):
@@ -63,7 +44,7 @@ class RecordingClient(PlainClient):
         super().__init__(timeout_s=15)
         self.names: deque[str] = deque(maxlen=10_000)
 
-    def request(self, method, url, *, name, **kw):  # noqa: ANN001, ANN201
+    def request(self, method, url, *, name, **kw):
         self.names.append(name)
         return super().request(method, url, name=name, **kw)
 
@@ -148,7 +129,7 @@ def camsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Camsim]:
         server.stop()
 
 
-def _wait_for(what: str, check, timeout_s: float, every_s: float = 1.0, until=bool):  # noqa: ANN001, ANN201
+def _wait_for(what: str, check, timeout_s: float, every_s: float = 1.0, until=bool):
     """Poll `check()` until `until(value)` holds and return the value; after the timeout fail
     naming `what` and the last value."""
     deadline = time.monotonic() + timeout_s
@@ -162,6 +143,6 @@ def _wait_for(what: str, check, timeout_s: float, every_s: float = 1.0, until=bo
 
 
 @pytest.fixture(scope="session")
-def wait_for():  # noqa: ANN201
+def wait_for():
     """wait_for(what, check, timeout_s): poll `check()` until truthy, else fail naming `what`."""
     return _wait_for

@@ -9,6 +9,8 @@ first PLAY of a stream and for a PLAY after the stream went idle, over TCP and U
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import struct
 import subprocess
 import time
@@ -155,3 +157,51 @@ def test_play_during_a_bitrate_spike_or_a_freeze_names_its_first_packet(fresh) -
         _check_first_packet(p.play(), p.packets(2.2), codec)
         p.close()
     watcher.close()
+
+
+GST_DEPAY = {
+    "h264": "rtph264depay ! h264parse ! avdec_h264",
+    "h265": "rtph265depay ! h265parse ! avdec_h265",
+}
+
+
+def _gstreamer(url: str, codec: str, transport: str) -> subprocess.Popen:
+    """GStreamer's RTSP client decoding a stream for 4 s, its jitter buffer's log and every
+    warning on stderr, one line per decoded frame on stdout."""
+    pipeline = (
+        f"rtspsrc location={url} protocols={transport} latency=100 ! {GST_DEPAY[codec]} ! "
+        "fakesink silent=false"
+    )
+    env = {**os.environ, "GST_DEBUG": "2,rtpjitterbuffer:5", "GST_DEBUG_NO_COLOR": "1"}
+    return subprocess.Popen(
+        ["timeout", "-s", "INT", "4", "gst-launch-1.0", "-e", "-v", *pipeline.split()],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(not shutil.which("gst-launch-1.0"), reason="GStreamer is not installed")
+def test_gstreamer_keeps_the_first_keyframe_and_finds_the_colours(fresh) -> None:  # noqa: ANN001
+    """The client that found the defects: a stale RTP-Info made its jitter buffer drop the
+    packets before `seqnum-base` (the keyframe), a range without a matrix made it warn."""
+    time.sleep(1.0)
+    cases = [
+        (f"{cam}/main", codec, t)
+        for cam, codec in (("h264cam-001", "h264"), ("h265cam-001", "h265"))
+        for t in TRANSPORTS
+    ]
+    for attempt in ("first play", "play after idle"):
+        procs = {case: _gstreamer(fresh.url(*case[0].split("/")), *case[1:]) for case in cases}
+        for case, proc in procs.items():
+            out, err = proc.communicate(timeout=60)
+            log = err.decode(errors="replace")
+            assert "before seqnum-base" not in log, (attempt, case)
+            assert "colorimetry" not in log and "color matrix" not in log, (attempt, case)
+            assert " ERROR " not in log and "ERROR:" not in out.decode(), (
+                attempt,
+                case,
+                log[-2000:],
+            )
+            assert out.count(b"chain") >= 5, (attempt, case)  # decoded frames reached the sink
+        for path in {case[0] for case in cases}:
+            _wait_idle(fresh, path)
+        time.sleep(0.5)

@@ -8,8 +8,14 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.streams.protocol import MAX_HEAD, BadRequest, Interleaved, Request, RequestParser
-from simulator.streams.rtsp import parse_transport
+from simulator.streams.protocol import (
+    MAX_HEAD,
+    BadRequest,
+    Interleaved,
+    Request,
+    RequestParser,
+    parse_transport,
+)
 
 METHODS = ["OPTIONS", "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER"]
 token = st.text(string.ascii_letters + string.digits + "-", min_size=1, max_size=20)

@@ -36,7 +36,7 @@ class Running:
 
 
 @pytest.fixture(scope="module")
-def running(camsim, motion_version, tmp_path_factory, wait_for) -> Iterator[Running]:  # noqa: ANN001
+def running(camsim, motion_version, tmp_path_factory, wait_for) -> Iterator[Running]:
     assert motion_version.startswith("4.")
     directory = tmp_path_factory.mktemp("motion")
     cams = [MotionCamera(i + 1, url, 320, 180, FPS) for i, url in enumerate(camsim.urls)]
@@ -71,7 +71,7 @@ def running(camsim, motion_version, tmp_path_factory, wait_for) -> Iterator[Runn
         client.close()
 
 
-def test_health_and_cameras(running: Running, wait_for) -> None:  # noqa: ANN001
+def test_health_and_cameras(running: Running, wait_for) -> None:
     health = running.motion.health()
     assert health["version"].startswith("4.5.") and health["cameras"] == 2
     cams = wait_for(
@@ -87,7 +87,7 @@ def test_health_and_cameras(running: Running, wait_for) -> None:  # noqa: ANN001
     ]
 
 
-def test_snapshot_and_live_view_show_the_scene(running: Running, wait_for) -> None:  # noqa: ANN001
+def test_snapshot_and_live_view_show_the_scene(running: Running, wait_for) -> None:
     jpeg = wait_for("a snapshot", lambda: _snapshot(running.motion), 20)
     picture = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     # motion rounds its picture sizes up to multiples of 8: 320x180 → 320x184.
@@ -118,7 +118,7 @@ def test_detection_and_config_controls(running: Running) -> None:
         m.config_set("2", "no_such_option", "1")
 
 
-def test_movies_are_its_recordings(running: Running, wait_for, tmp_path) -> None:  # noqa: ANN001
+def test_movies_are_its_recordings(running: Running, wait_for, tmp_path) -> None:
     def closed() -> list:
         return [
             r
@@ -129,13 +129,15 @@ def test_movies_are_its_recordings(running: Running, wait_for, tmp_path) -> None
     movies = wait_for("three closed movies", closed, 4 * MOVIE_S + 20, until=lambda r: len(r) >= 3)
     for movie in movies:
         assert movie.start >= running.since - timedelta(seconds=3)
-        # motion cuts at movie_max_time and prepends the ~2 s of packets it had buffered.
-        assert MOVIE_S - 1 <= movie.length_s <= MOVIE_S + 3.5, movie
+        # motion cuts at movie_max_time and prepends the packets it had buffered (2 to 3 s
+        # seen, more under load).
+        assert MOVIE_S - 1 <= movie.length_s <= MOVIE_S + 4, movie
         assert movie.frames / movie.length_s == pytest.approx(FPS, rel=0.15), movie
     for before, after in zip(movies[1:], movies[2:], strict=False):
-        # the next movie begins within a second of the previous one's end, or overlaps it
-        # by the buffered packets (≤ 3 s): no recording gap.
-        assert -3 <= (after.start - before.end).total_seconds() <= 1, (before, after)
+        # No recording gap: the next movie begins within a second of the previous one's end,
+        # or overlaps it by the packets it repeats (its length beyond movie_max_time).
+        gap = (after.start - before.end).total_seconds()
+        assert -(after.length_s - MOVIE_S + 1) <= gap <= 1, (before, after)
     out = tmp_path / "export.mp4"
     with out.open("wb") as f:
         got = running.motion.export("1", movies[1].start + timedelta(seconds=1), 1, f)

@@ -224,7 +224,7 @@ def test_zoneminder_mapping_drives_the_real_zoneminder(
     zoneminder_url: str,
     camsim,
     http,
-    wait_for,  # noqa: ANN001
+    wait_for,
 ) -> None:
     zm = RestTarget(http, zoneminder_url, MAPPINGS / "zoneminder-1.36.yaml")
     cleanup = ZoneMinder(PlainClient(), zoneminder_url)

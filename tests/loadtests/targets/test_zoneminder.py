@@ -55,7 +55,7 @@ def _purge(zm: ZoneMinder, target_id: str) -> None:
 @pytest.fixture(scope="module")
 def monitors(
     zm: ZoneMinder, zoneminder_url: str, zm_client: PlainClient, camsim
-) -> Iterator[Monitors]:  # noqa: ANN001
+) -> Iterator[Monitors]:
     for cam in zm.list_cameras():  # left over by an interrupted run
         if cam.name.startswith(PREFIX):
             _purge(zm, cam.target_id)
@@ -85,7 +85,7 @@ def test_health_says_version_daemons_and_time_zone(zm: ZoneMinder) -> None:
     assert len(health["load"]) == 3
 
 
-def test_both_cameras_are_listed_and_captured_at_their_rate(zm, monitors, wait_for) -> None:  # noqa: ANN001
+def test_both_cameras_are_listed_and_captured_at_their_rate(zm, monitors, wait_for) -> None:
     # ZoneMinder's CaptureFPS is its own average since its last report, off while the stream
     # starts (2.7 then 25 fps seen in the first seconds): wait until it reads FPS ±10 %.
     def rates() -> list:
@@ -105,7 +105,7 @@ def test_both_cameras_are_listed_and_captured_at_their_rate(zm, monitors, wait_f
     assert zm.capture_daemon(monitors.rec)["status"] is True
 
 
-def test_records_whole_events_at_the_camera_rate_without_gaps(zm, monitors, wait_for) -> None:  # noqa: ANN001
+def test_records_whole_events_at_the_camera_rate_without_gaps(zm, monitors, wait_for) -> None:
     # Two closed events each: the first holds the frames buffered before it opened (from the
     # last key frame), the second is a whole section.
     for target_id in (monitors.rec, monitors.live):
@@ -125,7 +125,7 @@ def test_records_whole_events_at_the_camera_rate_without_gaps(zm, monitors, wait
         assert abs((second.start - first.end).total_seconds()) <= 1
 
 
-def test_snapshot_is_a_picture_only_when_decoding(zm, monitors, wait_for) -> None:  # noqa: ANN001
+def test_snapshot_is_a_picture_only_when_decoding(zm, monitors, wait_for) -> None:
     wait_for("a capture", lambda: _closed(zm, monitors.live, monitors.since) or None, 60)
     picture = cv2.imdecode(np.frombuffer(zm.snapshot(monitors.live), np.uint8), cv2.IMREAD_COLOR)
     assert picture is not None and picture.shape == (180, 320, 3)
@@ -135,7 +135,7 @@ def test_snapshot_is_a_picture_only_when_decoding(zm, monitors, wait_for) -> Non
     assert blank is not None and blank.mean() < 10
 
 
-def test_live_view_streams_frames_near_the_camera_rate(zm, monitors) -> None:  # noqa: ANN001
+def test_live_view_streams_frames_near_the_camera_rate(zm, monitors) -> None:
     seconds = 3.0
     got = zm.live_view(monitors.live, seconds)
     assert got.content_type.startswith("multipart/x-mixed-replace")
@@ -146,7 +146,7 @@ def test_live_view_streams_frames_near_the_camera_rate(zm, monitors) -> None:  #
     assert got.seconds < seconds + 2
 
 
-def test_playback_and_export_of_a_recorded_event(zm, monitors, wait_for, tmp_path) -> None:  # noqa: ANN001
+def test_playback_and_export_of_a_recorded_event(zm, monitors, wait_for, tmp_path) -> None:
     def second_closed(target_id: str) -> Recording | None:
         events = _closed(zm, target_id, monitors.since)
         return events[1] if len(events) > 1 else None
@@ -170,7 +170,7 @@ def test_playback_and_export_of_a_recorded_event(zm, monitors, wait_for, tmp_pat
     assert float(info["format"]["duration"]) == pytest.approx(whole.length_s, abs=1.0)
 
 
-def test_alarm_marks_frames_and_acknowledge_cancels_it(zm, monitors, wait_for) -> None:  # noqa: ANN001
+def test_alarm_marks_frames_and_acknowledge_cancels_it(zm, monitors, wait_for) -> None:
     wait_for("a capture", lambda: zm.alarm_state(monitors.live) == 4, 60)  # 4: recording
     raised = datetime.now(UTC).replace(microsecond=0)
     zm.alarm(monitors.live, on=True)
@@ -189,7 +189,7 @@ def test_alarm_marks_frames_and_acknowledge_cancels_it(zm, monitors, wait_for) -
     assert alarmed[0].target_id == monitors.live
 
 
-def test_log_lines_say_what_zoneminder_noticed(zm, monitors, wait_for) -> None:  # noqa: ANN001
+def test_log_lines_say_what_zoneminder_noticed(zm, monitors, wait_for) -> None:
     lines = wait_for(
         "a log line about the rec monitor",
         lambda: [ln for ln in zm.log_lines(monitors.since) if f"{PREFIX}rec:" in ln],
@@ -199,7 +199,7 @@ def test_log_lines_say_what_zoneminder_noticed(zm, monitors, wait_for) -> None: 
     assert any("Capturing at" in line or "Opened new event" in line for line in lines)
 
 
-def test_unreachable_camera_is_added_noticed_and_removed(zm, wait_for) -> None:  # noqa: ANN001
+def test_unreachable_camera_is_added_noticed_and_removed(zm, wait_for) -> None:
     since = datetime.now(UTC)
     target_id = zm.add_camera(PREFIX + "gone", "rtsp://127.0.0.1:9/nothing", 320, 180, FPS)
     try:
@@ -230,16 +230,17 @@ def test_ptz_is_not_supported(zm: ZoneMinder) -> None:
         zm.ptz("1", 0.1, 0, 0)
 
 
-def test_request_names_are_action_kinds(zoneminder_url: str, http, monitors) -> None:  # noqa: ANN001
+def test_request_names_are_action_kinds(zoneminder_url: str, http, monitors) -> None:
     zm = ZoneMinder(http, zoneminder_url)
+    zm.login()
     zm.health()
     zm.list_cameras()
     zm.live_view(monitors.live, 0.5)
     zm.snapshot(monitors.live)
     zm.events(monitors.live, monitors.since, datetime.now(UTC))
     zm.log_lines(datetime.now(UTC) - timedelta(seconds=5))
-    assert set(http.names) == {"health", "list_cameras", "live_view", "snapshot", "events",
-                               "log_lines"}  # fmt: skip
+    assert set(http.names) == {"login", "health", "list_cameras", "live_view", "snapshot",
+                               "events", "log_lines"}  # fmt: skip
 
 
 def test_locust_http_session_drives_the_adapter(zoneminder_url: str) -> None:
@@ -253,9 +254,10 @@ events, seen = Events(), []
 events.request.add_listener(lambda name, exception, **kw: seen.append((name, exception)))
 session = HttpSession({zoneminder_url!r}, request_event=events.request, user=None)
 zm = ZoneMinder(session, {zoneminder_url!r})
+zm.login()
 print(zm.health()["version"], sorted(set(seen)))
 """
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr[-2000:]
     version, names = run.stdout.strip().split(" ", 1)
-    assert version.startswith("1.36.") and names == "[('health', None)]"
+    assert version.startswith("1.36.") and names == "[('health', None), ('login', None)]"
