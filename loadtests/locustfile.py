@@ -46,6 +46,10 @@ def _init(environment, **_) -> None:  # noqa: ANN001
     metrics = LoadMetrics()
     environment.camsim_metrics = metrics
     environment.events.request.add_listener(metrics.on_request)
+    if opts.camsim_actions_log:
+        from loadtests.actionlog import ActionLog
+
+        environment.events.request.add_listener(ActionLog(opts.camsim_actions_log).on_request)
     if opts.camsim_metrics_port >= 0 and not isinstance(runner, WorkerRunner):
         environment.camsim_metrics_server = serve(metrics, opts.camsim_metrics_port)
 

@@ -88,6 +88,8 @@ def add_arguments(parser: Any) -> None:
     arg("--camsim-rtsp-viewers", type=int, default=0, help="RTSP viewers at most (the wall's)")
     arg("--camsim-view-s", type=float, default=60.0, help="Length of one RTSP viewing")
     arg("--camsim-summary", include_in_web_ui=False, help="Write the summary (JSON) here")
+    arg("--camsim-actions-log", include_in_web_ui=False,
+        help="Append one JSON line per action done to this file")  # fmt: skip
     arg("--camsim-origin", type=float, default=0.0, include_in_web_ui=False, help="(internal)")
     arg("--camsim-shards", type=int, default=1, include_in_web_ui=False, help="(internal)")
 

@@ -68,7 +68,7 @@ class Actions:
             exc = failure(err)
         self.fire(
             request_type=ACTION, name=event.kind, response_time=(time.perf_counter() - t0) * 1000,
-            response_length=got, exception=exc, context={},
+            response_length=got, exception=exc, context={"camera": event.camera},
         )  # fmt: skip
 
     def _target_id(self, event: Event) -> str:

@@ -48,6 +48,8 @@ def check_host(url: str) -> None:
 @click.option("--timeline", "timeline_file", type=click.Path(dir_okay=False, path_type=str),
               help="Replay this JSON Lines timeline instead of the scenario's.")  # fmt: skip
 @click.option("--keep", is_flag=True, help="Leave the cameras in the target afterwards.")
+@click.option("--no-load", is_flag=True,
+              help="Streams and faults only, no operators' actions.")  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Ledger and verdict here [default: out/lab-<scenario name>].")  # fmt: skip
 @click.option(
@@ -62,7 +64,7 @@ def check_host(url: str) -> None:
 def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float | None,
         target_kind: str, host: str, user: str | None, password: str | None, cameras: str,
         duration_text: str, speed: float, start_at: float, timeline_file: str | None,
-        keep: bool, out_dir: Path | None, recovery_slo: float,
+        keep: bool, no_load: bool, out_dir: Path | None, recovery_slo: float,
         frames_slo: float) -> None:  # fmt: skip
     """Soak-test a real VMS: serve SCENARIO's cameras, register them in the target, replay
     the timeline's faults, keep a ledger of what was sent, then judge what the target
@@ -86,13 +88,15 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
         scenario=scenario, target=target_kind, host=host, out=out, overrides=overrides,
         seed=seed, days=days, user=user, password=password, cameras=cameras,
         duration_s=seconds, speed=speed, start_at=start_at, timeline=timeline_file, keep=keep,
+        load=not no_load,
         slos=Slos(recovery_s=recovery_slo, frames_ratio=frames_slo),
     )  # fmt: skip
 
     def progress(p) -> None:  # noqa: ANN001
         end = "\r" if sys.stderr.isatty() else "\n"
+        load = f", {p.actions} actions ({p.failures} failed), load {p.load}" if p.load else ""
         click.echo(f"lab: {p.elapsed_s:5.0f}/{p.duration_s:.0f} s, {p.streaming}/{p.cameras} "
-                   f"cameras streaming, {p.faults} faults", err=True, nl=False)  # fmt: skip
+                   f"cameras streaming, {p.faults} faults{load}", err=True, nl=False)  # fmt: skip
         click.echo(end, err=True, nl=False)
 
     from loadtests.targets import TargetError

@@ -119,6 +119,9 @@ def _progress(stats_csv: Path, started: float, total: int) -> str:
 @speed_option
 @start_option
 @click.option("--run-time", help="Stop after this long (e.g. 90s, 10m, 1h30m).")
+@click.option("--actions-log", type=click.Path(dir_okay=False),
+              help="Append one JSON line per action done to this file (camsim lab "
+              "reads it).")  # fmt: skip
 @click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 256),
               help="Locust worker processes on this machine.")  # fmt: skip
 @click.option("--rtsp-viewers", default=0, type=click.IntRange(0), help="RTSP viewers at most.")
@@ -208,7 +211,8 @@ def _locust_command(settings, host: str, kw: dict, prefix: str, summary: str) ->
                         ("--camsim-camera-map", settings.camera_map),
                         ("--camsim-user", settings.user),
                         ("--camsim-rtsp", kw["rtsp_source"]),
-                        ("--html", kw["html"]), ("--run-time", kw["run_time"])):  # fmt: skip
+                        ("--html", kw["html"]), ("--run-time", kw["run_time"]),
+                        ("--camsim-actions-log", kw["actions_log"])):  # fmt: skip
         if value:
             cmd += [flag, str(value)]
     for override in settings.overrides:

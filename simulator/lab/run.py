@@ -15,8 +15,11 @@ from typing import Any
 from simulator.lab import processes
 from simulator.lab.generator import Generator
 from simulator.lab.ledger import Ledger
+from simulator.lab.load import Load
 from simulator.lab.verdict import Slos, Verdict
 from simulator.model.city import City
+
+LOAD_GRACE_S = 120.0  # the load's own grace for actions in flight, and its summary
 
 #: Processes whose CPU and memory the lab records when the target runs on this host.
 TARGET_PROCESSES = {
@@ -44,6 +47,7 @@ class LabOptions:
     start_at: float = 0.0
     timeline: str | None = None
     keep: bool = False
+    load: bool = True  # the operators' actions, when the scenario or timeline has some
     interval_s: float = 10.0
     warmup_s: float = 20.0  # after registering, before the timeline starts
     settle_s: float = 15.0  # after the end, before the recordings are read
@@ -61,6 +65,7 @@ class Progress:
     faults: int
     actions: int = 0
     failures: int = 0
+    load: str = ""  # "" (no load), "running", "ended (exit N)"
 
 
 def open_target(kind: str, host: str, user: str | None, password: str | None) -> Any:
@@ -95,6 +100,7 @@ def run_lab(
     gen = Generator.start(_serve_args(city, opts), opts.out / "serve.log")
     ledger.set(generator_pid=gen.pid, generator=gen.ready)
     registered: dict[str, str] = {}
+    load: Load | None = None
     try:
         for cam in gen.cameras():
             main = cam["streams"]["main"]
@@ -127,10 +133,35 @@ def run_lab(
         write_verdict(verdict, opts.out)
         return verdict
     finally:
+        if load is not None:
+            load.stop()
         if not opts.keep:
             remove_cameras(target, registered.values())
         gen.stop()
         ledger.close()
+
+
+def has_actions(city: City, opts: LabOptions) -> bool:
+    """Whether there is a load to run: the timeline's actions, or the scenario's operators."""
+    if opts.timeline:
+        from simulator.timeline.jsonl import read_jsonl
+        from simulator.timeline.kinds import KINDS
+
+        return any(KINDS[e.kind].family == "action" for e in read_jsonl(opts.timeline))
+    return city.scenario.operators is not None
+
+
+def _load_args(opts: LabOptions) -> list[str]:
+    args = [opts.scenario, "--target", opts.target, "--host", opts.host,
+            "--speed", str(opts.speed), "--start-at", str(opts.start_at),
+            "--run-time", f"{int(opts.duration_s)}s"]  # fmt: skip
+    for o in opts.overrides:
+        args += ["--set", o]
+    for flag, value in (("--seed", opts.seed), ("--days", opts.days), ("--user", opts.user),
+                        ("--cameras", opts.cameras), ("--timeline", opts.timeline)):  # fmt: skip
+        if value is not None:
+            args += [flag, str(value)]
+    return args
 
 
 def remove_cameras(target: Any, target_ids: Iterable[str]) -> None:
@@ -181,8 +212,9 @@ def _serve_args(city: City, opts: LabOptions) -> list[str]:
     return args
 
 
-def _interval(ledger: Ledger, gen: Generator, target_kind: str) -> int:
-    """Read one interval from the generator into the ledger; returns faults applied."""
+def _interval(ledger: Ledger, gen: Generator, target_kind: str, load: Load | None) -> int:
+    """Read one interval from the generator (and the load) into the ledger; returns the
+    faults applied."""
     sent = gen.interval()
     applied = gen.applied()
     late_p99, _ = gen.lateness()
@@ -199,7 +231,8 @@ def _interval(ledger: Ledger, gen: Generator, target_kind: str) -> int:
          a.get("until"), a["t"], _params(a), "timeline")
         for a in applied
     ]  # fmt: skip
-    ledger.record(sent=sent, faults=faults, health=health)
+    actions = load.actions() if load is not None else []
+    ledger.record(sent=sent, faults=faults, actions=actions, health=health)
     return len(faults)
 
 

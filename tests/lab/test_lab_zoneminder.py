@@ -120,3 +120,28 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/status").read_text().lower()
     except OSError:
         return "zombie"
+
+
+def test_the_operators_load_runs_beside_the_streams(zoneminder_url: str, tmp_path: Path) -> None:
+    """A simulated hour of two operators at speed 60: every action of the schedule reaches
+    the ledger with its result, and the verdict holds the API's figures."""
+    scenario = Path(__file__).parents[1] / "data" / "lab-load.yaml"
+    out = tmp_path / "lab"
+    cmd = [*CAMSIM, "lab", str(scenario), "--target", "zoneminder", "--host", zoneminder_url,
+           "--cameras", "2", "--duration", "60s", "--speed", "60", "--out", str(out)]  # fmt: skip
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert run.returncode in (0, 1), run.stderr[-3000:]
+    schedule = subprocess.run([*CAMSIM, "timeline", str(scenario), "--actions", "--no-faults"],
+                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+    kinds = [json.loads(x)["kind"] for x in schedule.splitlines()]
+    wanted = {k: kinds.count(k) for k in set(kinds) if k not in ("night", "day")}
+    with sqlite3.connect(out / "ledger.sqlite") as db:
+        done = dict(db.execute("SELECT kind, count(*) FROM actions GROUP BY kind").fetchall())
+        cameras = {c for (c,) in db.execute("SELECT DISTINCT camera FROM actions")}
+    assert done == wanted, (done, wanted)
+    assert cameras == {"labload-001", "labload-002"}
+    v = json.loads((out / "verdict.json").read_text())
+    api = {a["kind"]: a for a in v["api"]}
+    assert api["live_view"]["count"] == wanted["live_view"] and api["live_view"]["p99_s"] > 0
+    assert any(c["name"] == "API live_view p99 s" for c in v["checks"])
+    assert "actions" in run.stderr and "load running" in run.stderr

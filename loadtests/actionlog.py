@@ -1,0 +1,37 @@
+"""The actions log: one JSON line per action done, for a harness that keeps a ledger.
+
+Each line is {"end": Unix time the action ended, "kind", "camera", "latency_s", "ok",
+"error"}. Every Locust process appends to the same file; a line is one write of well under
+the size the kernel appends atomically, so lines never interleave.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from loadtests.users.actions import ACTION
+
+MAX_ERROR = 200  # characters of an error kept
+
+
+class ActionLog:
+    """A Locust `events.request` listener that appends each ACTION to a file."""
+
+    def __init__(self, path: str) -> None:
+        self.file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - one line a write
+
+    def on_request(self, request_type: str, name: str, response_time: float,
+                   exception: Any = None, context: dict | None = None,
+                   **_: Any) -> None:  # fmt: skip
+        if request_type != ACTION:
+            return
+        line = {"end": round(time.time(), 3), "kind": name,
+                "camera": (context or {}).get("camera"), "latency_s": response_time / 1000,
+                "ok": exception is None,
+                "error": None if exception is None else str(exception)[:MAX_ERROR]}  # fmt: skip
+        self.file.write(json.dumps(line) + "\n")
+
+    def close(self) -> None:
+        self.file.close()

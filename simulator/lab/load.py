@@ -1,0 +1,72 @@
+"""The operators' load under the lab's supervision: a `camsim loadtest` child process and
+the actions it reports, read into the ledger interval by interval."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simulator.lab.generator import _die_with_parent
+
+
+@dataclass
+class Load:
+    """A running `camsim loadtest` and how far its actions log has been read."""
+
+    proc: subprocess.Popen
+    log: Path  # its actions log (JSON Lines)
+    summary: Path
+    offset: int = 0
+    done: int = 0
+    failed: int = 0
+    tail: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, args: list[str], out: Path) -> Load:
+        log, summary = out / "actions.jsonl", out / "load-summary.json"
+        log.touch()
+        cmd = [sys.executable, "-m", "simulator.cli", "loadtest", *args,
+               "--actions-log", str(log), "--summary", str(summary)]  # fmt: skip
+        with open(out / "load.log", "w", encoding="utf-8") as err:
+            proc = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT,
+                                    preexec_fn=_die_with_parent)  # fmt: skip
+        return cls(proc, log, summary)
+
+    def actions(self) -> list[tuple]:
+        """Actions done since the last call, as ledger rows (kind, camera, due, start,
+        latency_s, ok, error); a line still being written waits for the next call."""
+        with open(self.log, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        end = data.rfind(b"\n") + 1
+        self.offset += end
+        rows = []
+        for line in data[:end].splitlines():
+            a = json.loads(line)
+            rows.append((a["kind"], a["camera"], None, a["end"] - a["latency_s"],
+                         a["latency_s"], int(a["ok"]), a["error"]))  # fmt: skip
+            self.done += 1
+            self.failed += not a["ok"]
+        return rows
+
+    def finish(self, timeout_s: float) -> dict[str, Any] | None:
+        """Wait for the load to end (its run time and grace), then its summary."""
+        try:
+            self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if self.summary.exists() and self.summary.stat().st_size:
+            return json.loads(self.summary.read_text())
+        return None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
