@@ -1,8 +1,9 @@
 """The actions log: one JSON line per action done, for a harness that keeps a ledger.
 
-Each line is {"end": Unix time the action ended, "kind", "camera", "latency_s", "ok",
-"error"}. Every Locust process appends to the same file; a line is one write of well under
-the size the kernel appends atomically, so lines never interleave.
+Each line is {"end": Unix time the action ended, "kind", "camera", "latency_s" (the whole
+action), "planned_s" (of which watching or waiting by design), "ok", "error"}. Every Locust
+process appends to the same file; a line is one write of well under the size the kernel
+appends atomically, so lines never interleave.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ class ActionLog:
                    **_: Any) -> None:  # fmt: skip
         if request_type != ACTION:
             return
-        line = {"end": round(time.time(), 3), "kind": name,
-                "camera": (context or {}).get("camera"), "latency_s": response_time / 1000,
+        context = context or {}
+        line = {"end": round(time.time(), 3), "kind": name, "camera": context.get("camera"),
+                "latency_s": response_time / 1000, "planned_s": context.get("planned_s", 0.0),
                 "ok": exception is None,
                 "error": None if exception is None else str(exception)[:MAX_ERROR]}  # fmt: skip
         self.file.write(json.dumps(line) + "\n")

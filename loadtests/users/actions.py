@@ -68,8 +68,21 @@ class Actions:
             exc = failure(err)
         self.fire(
             request_type=ACTION, name=event.kind, response_time=(time.perf_counter() - t0) * 1000,
-            response_length=got, exception=exc, context={"camera": event.camera},
+            response_length=got, exception=exc,
+            context={"camera": event.camera, "planned_s": self.planned_s(event)},
         )  # fmt: skip
+
+    def planned_s(self, e: Event) -> float:
+        """The wall-clock time an action spends by design (watching, playing back, waiting
+        for the operator), apart from the target's response times."""
+        p, wall = e.params, self.replay.wall
+        if e.kind in ("live_view", "live_transfer", "alarm"):
+            return wall(p["duration_s"])
+        if e.kind == "incident_response":
+            return wall(p["duration_s"]) / 2
+        if e.kind == "review":
+            return wall(p["length_s"]) / p["speed"]
+        return 0.0
 
     def _target_id(self, event: Event) -> str:
         try:

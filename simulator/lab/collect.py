@@ -74,11 +74,13 @@ def collect(
     since = datetime.fromtimestamp(window[0], UTC) - timedelta(minutes=2)
     until = datetime.fromtimestamp(window[1], UTC) + timedelta(minutes=2)
     recordings: dict[str, list[tuple[float, float, int]]] = {}
+    frames_until: dict[str, float] = {}
     for cam, tid, _ in cams:
         recs = []
         for r in target.events(tid, since, until):
             start = r.start.timestamp()
-            # a recording still open holds the frames up to now, whatever its length says
+            if r.end is None:  # still recording: its span is up to now, its frames not final
+                frames_until[cam] = min(frames_until.get(cam, start), start)
             end = start + r.length_s if r.length_s is not None else time.time()
             recs.append((start, end, r.frames))
         recordings[cam] = recs
@@ -114,7 +116,8 @@ def collect(
         "missed_events": missed_events,
         "generator_rss_mb": health[2],
     }
-    return judge(window, ids, outs, recordings, sent, actions, harness, slos, degraded)
+    return judge(window, ids, outs, recordings, sent, actions, harness, slos, degraded,
+                 frames_until)  # fmt: skip
 
 
 def _log_times(target: Any, since: datetime) -> list[tuple[float, str]]:

@@ -28,7 +28,7 @@ class Load:
     @classmethod
     def start(cls, args: list[str], out: Path) -> Load:
         log, summary = out / "actions.jsonl", out / "load-summary.json"
-        log.touch()
+        log.write_text("")  # this run's actions only
         cmd = [sys.executable, "-m", "simulator.cli", "loadtest", *args,
                "--actions-log", str(log), "--summary", str(summary)]  # fmt: skip
         with open(out / "load.log", "w", encoding="utf-8") as err:
@@ -38,7 +38,9 @@ class Load:
 
     def actions(self) -> list[tuple]:
         """Actions done since the last call, as ledger rows (kind, camera, due, start,
-        latency_s, ok, error); a line still being written waits for the next call."""
+        latency_s, ok, error), the latency being the target's: the action's time less what it
+        spends watching or waiting by design; a line still being written waits for the next
+        call."""
         with open(self.log, "rb") as f:
             f.seek(self.offset)
             data = f.read()
@@ -47,8 +49,9 @@ class Load:
         rows = []
         for line in data[:end].splitlines():
             a = json.loads(line)
-            rows.append((a["kind"], a["camera"], None, a["end"] - a["latency_s"],
-                         a["latency_s"], int(a["ok"]), a["error"]))  # fmt: skip
+            response = max(0.0, a["latency_s"] - a.get("planned_s", 0.0))
+            rows.append((a["kind"], a["camera"], None, a["end"] - a["latency_s"], response,
+                         int(a["ok"]), a["error"]))  # fmt: skip
             self.done += 1
             self.failed += not a["ok"]
         return rows

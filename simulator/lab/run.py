@@ -50,7 +50,7 @@ class LabOptions:
     load: bool = True  # the operators' actions, when the scenario or timeline has some
     interval_s: float = 10.0
     warmup_s: float = 20.0  # after registering, before the timeline starts
-    settle_s: float = 15.0  # after the end, before the recordings are read
+    settle_s: float = 15.0  # after the cameras stop, before the recordings are read
     slos: Slos = field(default_factory=Slos)
 
 
@@ -111,6 +111,8 @@ def run_lab(
                           main["height"], time.time())  # fmt: skip
         time.sleep(opts.warmup_s)
         gen.interval()  # counters from here on
+        if opts.load and has_actions(city, opts):
+            load = Load.start(_load_args(opts), opts.out)
         gen.start_replay()
         started = time.time()
         ledger.set(started=started)
@@ -118,17 +120,22 @@ def run_lab(
         try:
             while (elapsed := time.time() - started) < opts.duration_s:
                 time.sleep(min(opts.interval_s, max(0.0, opts.duration_s - elapsed)))
-                faults += _interval(ledger, gen, opts.target)
+                faults += _interval(ledger, gen, opts.target, load)
                 if on_progress is not None:
-                    streaming = sum(1 for c in gen.cameras() if c["streams"]["main"]["clients"] > 0)
-                    on_progress(Progress(time.time() - started, opts.duration_s, streaming,
-                                         len(registered), faults))  # fmt: skip
+                    on_progress(_progress(gen, load, started, opts.duration_s, faults))
         except KeyboardInterrupt:
             ledger.set(interrupted=True)
+            if load is not None:
+                load.stop()
         ended = time.time()
         ledger.set(ended=ended)
+        if load is not None:
+            ledger.set(load=load.finish(LOAD_GRACE_S))
+        _interval(ledger, gen, opts.target, load)
+        # the cameras go away, so the target closes its recordings and their frame counts
+        # are final when it is asked
+        gen.stop()
         time.sleep(opts.settle_s)
-        _interval(ledger, gen, opts.target)
         verdict = collect(ledger, target, city, (started, ended), opts.slos, gen.missed)
         write_verdict(verdict, opts.out)
         return verdict
@@ -139,6 +146,18 @@ def run_lab(
             remove_cameras(target, registered.values())
         gen.stop()
         ledger.close()
+
+
+def _progress(gen: Generator, load: Load | None, started: float, duration_s: float,
+              faults: int) -> Progress:  # fmt: skip
+    cams = gen.cameras()
+    streaming = sum(1 for c in cams if c["streams"]["main"]["clients"] > 0)
+    p = Progress(time.time() - started, duration_s, streaming, len(cams), faults)
+    if load is not None:
+        p.actions, p.failures = load.done, load.failed
+        code = load.proc.poll()
+        p.load = "running" if code is None else f"ended (exit {code})"
+    return p
 
 
 def has_actions(city: City, opts: LabOptions) -> bool:

@@ -173,11 +173,13 @@ def judge(
     harness: dict[str, Any],
     slos: Slos = Slos(),
     degradations: Sequence[Degradation] = (),
+    frames_until: dict[str, float] | None = None,
 ) -> Verdict:
     """The verdict of a run over `window`: `recordings` per camera are (start, end, frames),
     `sent` (start, end, frames, sessions); `actions` are (kind, latency_s, ok); `harness`
     holds the generator's own health (lateness_p99_s, frame_interval_s, late_skips,
-    missed_events)."""
+    missed_events). Frames are compared up to `frames_until` a camera (the start of a
+    recording still open when the target was asked: its frame count is not final)."""
     gaps: list[Gap] = []
     frames: list[CameraFrames] = []
     by_camera = {c: [o for o in outages if o.camera == c] for c in cameras}
@@ -203,10 +205,11 @@ def judge(
                 harness_fault = any(overlap((c, d), s) > 0 for s in silent)
                 gaps.append(Gap(cam, c, d, None, harness_fault))
         cam_sent = sent.get(cam, [])
-        n_sent = round(sum(_inside(r, window, []) for r in cam_sent))
-        n_out = round(sum(_inside(r, window, out_spans) for r in cam_sent))
-        rec = sum(_inside(r, window, []) for r in recs)
-        rec_out = sum(_inside(r, window, out_spans) for r in recs)
+        upto = (window[0], min(window[1], (frames_until or {}).get(cam, window[1])))
+        n_sent = round(sum(_inside(r, upto, []) for r in cam_sent))
+        n_out = round(sum(_inside(r, upto, out_spans) for r in cam_sent))
+        rec = sum(_inside(r, upto, []) for r in recs)
+        rec_out = sum(_inside(r, upto, out_spans) for r in recs)
         frames.append(CameraFrames(cam, n_sent, rec, n_out, rec_out))
     for d in degradations:
         during = [(d.start, d.end)]
