@@ -19,6 +19,7 @@ from simulator.lab.load import Load
 from simulator.lab.verdict import Slos, Verdict
 from simulator.model.city import City
 
+LOAD_LEAD_S = 15.0  # the load logs in and checks the cameras before its replay starts
 LOAD_GRACE_S = 120.0  # the load's own grace for actions in flight, and its summary
 
 #: Processes whose CPU and memory the lab records when the target runs on this host.
@@ -173,7 +174,7 @@ def has_actions(city: City, opts: LabOptions) -> bool:
 def _load_args(opts: LabOptions) -> list[str]:
     args = [opts.scenario, "--target", opts.target, "--host", opts.host,
             "--speed", str(opts.speed), "--start-at", str(opts.start_at),
-            "--run-time", f"{int(opts.duration_s)}s"]  # fmt: skip
+            "--run-time", f"{int(opts.duration_s + LOAD_LEAD_S)}s"]  # fmt: skip
     for o in opts.overrides:
         args += ["--set", o]
     for flag, value in (("--seed", opts.seed), ("--days", opts.days), ("--user", opts.user),
