@@ -9,13 +9,16 @@ latency comes from camsim's per-frame SEI send time (the field `rtp.sei_data` wr
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import socket
 import time
 import urllib.request
+from base64 import b64encode
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from simulator.streams.rtp import SEI_FIELD, SEI_UUID
 
@@ -89,6 +92,19 @@ def keyframe_nal(codec: str, payload: bytes | memoryview) -> bool:
     return True  # JPEG: every frame stands alone
 
 
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - RTSP Digest is MD5
+
+
+def _challenge(value: str) -> dict[str, str]:
+    """A WWW-Authenticate value: {"scheme": "digest" or "basic", its parameters...}."""
+    scheme, _, rest = value.strip().partition(" ")
+    out = {"scheme": scheme.lower()}
+    for m in re.finditer(r'(\w+)=(?:"([^"]*)"|([^\s,]+))', rest):
+        out[m.group(1).lower()] = m.group(2) if m.group(2) is not None else m.group(3)
+    return out
+
+
 def sei_time(field: bytes | bytearray) -> float | None:
     """The send time (Unix seconds) in camsim's SEI field (camera id, 16 hex digits of µs)."""
     try:
@@ -101,11 +117,13 @@ class RtspViewer:
     """One RTSP session over TCP: `watch(seconds)` does the whole viewing."""
 
     def __init__(self, url: str, timeout_s: float = 10.0) -> None:
-        self.url = url
         u = urlsplit(url)
         if u.scheme != "rtsp" or not u.hostname:
             raise RtspError(f"not an rtsp:// URL: {url}")
         self.host, self.port = u.hostname, u.port or 554
+        self.user, self.password = unquote(u.username or ""), unquote(u.password or "")
+        self.url = u._replace(netloc=u.netloc.rpartition("@")[2]).geturl()  # no credentials
+        self.challenge: dict[str, str] | None = None  # the server's WWW-Authenticate
         self.timeout_s = timeout_s
         self.sock: socket.socket | None = None
         self.buf = bytearray()
@@ -119,6 +137,8 @@ class RtspViewer:
         lines = [f"{method} {url} RTSP/1.0", f"CSeq: {self.cseq}", "User-Agent: camsim-viewer"]
         if self.session:
             lines.append(f"Session: {self.session}")
+        if self.challenge is not None:
+            lines.append(f"Authorization: {self._authorization(method, url)}")
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         assert self.sock is not None
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -164,9 +184,32 @@ class RtspViewer:
             raise RtspError(f"not an RTSP response: {head[0][:80]!r}")
         return int(parts[1]), headers, body
 
+    def _authorization(self, method: str, uri: str) -> str:
+        """Basic or Digest (MD5, qop auth) credentials answering the server's challenge."""
+        c = self.challenge or {}
+        if c.get("scheme") == "basic":
+            return "Basic " + b64encode(f"{self.user}:{self.password}".encode()).decode()
+        ha1 = _md5(f"{self.user}:{c.get('realm', '')}:{self.password}")
+        ha2 = _md5(f"{method}:{uri}")
+        nc, cnonce = f"{self.cseq:08x}", f"{self.cseq:016x}"
+        fields = {"username": self.user, "realm": c.get("realm", ""),
+                  "nonce": c.get("nonce", ""), "uri": uri}  # fmt: skip
+        if "auth" in c.get("qop", ""):
+            fields |= {"qop": "auth", "nc": nc, "cnonce": cnonce}
+            response = _md5(f"{ha1}:{fields['nonce']}:{nc}:{cnonce}:auth:{ha2}")
+        else:
+            response = _md5(f"{ha1}:{fields['nonce']}:{ha2}")
+        quoted = ", ".join(f'{k}="{v}"' if k not in ("nc", "qop") else f"{k}={v}"
+                           for k, v in fields.items())  # fmt: skip
+        return f'Digest {quoted}, response="{response}", algorithm=MD5'
+
     def _ask(self, method: str, url: str, headers: dict[str, str] | None = None):  # noqa: ANN202
         self._send(method, url, headers)
         status, h, body = self._response()
+        if status == 401 and self.user and self.challenge is None:
+            self.challenge = _challenge(h.get("www-authenticate", ""))
+            self._send(method, url, headers)
+            status, h, body = self._response()
         if status != 200:
             raise RtspError(f"{method} answered {status}")
         return h, body

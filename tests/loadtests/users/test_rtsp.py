@@ -68,3 +68,22 @@ def test_an_unknown_stream_is_a_one_line_error(serve) -> None:
 )
 def test_keyframes_are_told_by_nal_type(codec: str, payload: bytes, key: bool) -> None:
     assert keyframe_nal(codec, payload) is key
+
+
+@pytest.mark.parametrize("scheme", ["digest", "basic"])
+def test_the_viewer_logs_in_with_the_url_s_credentials(scheme: str, tmp_path) -> None:
+    from tests.loadtests.users.conftest import TINY, Serve
+
+    server = Serve([str(TINY), "--cameras", "1", "--rtsp-port", "0", "--api-port", "0",
+                    "--no-faults", "--cache", str(tmp_path), "--loop-seconds", "1",
+                    "--user", "op", "--password", "s3cret:x", "--auth", scheme])  # fmt: skip
+    try:
+        port = server.ready["rtsp_port"]
+        st = RtspViewer(f"rtsp://op:s3cret%3Ax@127.0.0.1:{port}/h264cam-001/main").watch(1.5)
+        assert st.frames > 0
+        with pytest.raises(RtspError, match="DESCRIBE answered 401"):
+            RtspViewer(f"rtsp://op:wrong@127.0.0.1:{port}/h264cam-001/main").watch(1.0)
+        with pytest.raises(RtspError, match="DESCRIBE answered 401"):
+            RtspViewer(f"rtsp://127.0.0.1:{port}/h264cam-001/main").watch(1.0)
+    finally:
+        server.stop()
