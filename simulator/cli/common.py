@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn, TypeVar
+from urllib.parse import urlsplit
 
 import click
 
@@ -19,6 +20,14 @@ def fail(message: str) -> NoReturn:
     """Report a user mistake on one line and exit with status 2."""
     click.echo(f"camsim: error: {message}", err=True)
     sys.exit(2)
+
+
+def check_host(host: str, what: str = "--host") -> str:
+    """An http(s) URL with a host: the one the user named (nothing else is ever contacted)."""
+    u = urlsplit(host)
+    if u.scheme not in ("http", "https") or not u.hostname:
+        fail(f"{what}: expected an http:// or https:// URL naming the target, got {host!r}")
+    return host.rstrip("/")
 
 
 def load(path: str, overrides: tuple[str, ...] = (), seed: int | None = None,

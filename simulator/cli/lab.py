@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 import click
 
-from simulator.cli.common import fail, scenario_options
+from simulator.cli.common import check_host, fail, scenario_options
 
 
 def duration(text: str) -> float:
@@ -20,13 +19,6 @@ def duration(text: str) -> float:
     if value <= 0:
         raise ValueError("must be positive")
     return value * (scale or 1)
-
-
-def check_host(url: str) -> None:
-    """A target URL: http(s) on a host the user named (loopback by default use)."""
-    u = urlparse(url)
-    if u.scheme not in ("http", "https") or not u.hostname:
-        fail(f"--host {url!r}: expected http://HOST[:PORT]/path, e.g. http://127.0.0.1:8089/zm")
 
 
 @click.command()
@@ -79,7 +71,7 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
         seconds = duration(duration_text)
     except ValueError:
         fail(f"--duration {duration_text!r}: expected a positive time such as 90s, 10m or 2h")
-    check_host(host)
+    host = check_host(host)
     city, _ = city_and_cameras(scenario, overrides, seed, days, cameras)
     if timeline_file:
         read_timeline(timeline_file, city)  # checked here, replayed by camsim serve

@@ -13,22 +13,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 
-from simulator.cli.common import fail, load, scenario_options
+from simulator.cli.common import check_host, fail, load, scenario_options
 from simulator.cli.streams import speed_option, start_option
 
 RUN_TIME = re.compile(r"^(\d+h)?(\d+m)?(\d+s?)?$")
-
-
-def check_host(host: str, what: str = "--host") -> str:
-    """An http(s) URL with a host: the one the user named (nothing else is ever contacted)."""
-    u = urlsplit(host)
-    if u.scheme not in ("http", "https") or not u.hostname:
-        fail(f"{what}: expected an http:// or https:// URL naming the target, got {host!r}")
-    return host.rstrip("/")
 
 
 def preflight(settings, host: str):  # noqa: ANN001, ANN201
