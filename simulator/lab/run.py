@@ -5,10 +5,10 @@ judged. The load (operators' actions) runs beside it unless `load` is off."""
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,15 +70,11 @@ class Progress:
 
 
 def open_target(kind: str, host: str, user: str | None, password: str | None) -> Any:
-    """The adapter for `kind` on `host`, logged in."""
+    """The adapter for `kind` on `host` (the load tests' own factory), logged in."""
+    from loadtests.plan import Settings, make_target
     from loadtests.targets import PlainClient
 
-    if kind == "zoneminder":
-        from loadtests.targets.zoneminder import ZoneMinder
-
-        target = ZoneMinder(PlainClient(), host, user, password)
-    else:
-        raise ValueError(f"--target {kind}: the lab drives zoneminder (motion and rest: to come)")
+    target = make_target(Settings(target=kind, user=user, password=password), PlainClient(), host)
     target.login()
     return target
 
@@ -248,19 +244,9 @@ def _interval(ledger: Ledger, gen: Generator, target_kind: str, load: Load | Non
         health.append((now, name, u.cpu_s, u.rss_mb, None, None))
     faults = [
         (a["seq"], a["kind"], a.get("camera"), a.get("district"), a.get("link"), a["wall"],
-         a.get("until"), a["t"], _params(a), "timeline")
+         a.get("until"), a["t"], json.dumps(a.get("params", {}), sort_keys=True), "timeline")
         for a in applied
     ]  # fmt: skip
     actions = load.actions() if load is not None else []
     ledger.record(sent=sent, faults=faults, actions=actions, health=health)
     return len(faults)
-
-
-def _params(a: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(a.get("params", {}), sort_keys=True)
-
-
-def utc(t: float) -> datetime:
-    return datetime.fromtimestamp(t, UTC)
