@@ -147,27 +147,41 @@ class Motion(Target):
         self._text("alarm", f"{int(target_id)}/action/{'eventstart' if on else 'eventend'}")
 
     def events(self, target_id: str, since: datetime, until: datetime) -> list[Recording]:
-        """The camera's movie files overlapping [since, until]: each ends when motion last
-        wrote it and lasts what ffprobe says; the one being written has no end yet."""
+        """The camera's movie files overlapping [since, until]. A movie holds `duration` s of
+        video that starts `lead` s before the time in its name (motion's buffered packets);
+        `lead` is measured on the camera's movies that motion closed as it wrote their last
+        packet (file time = start + duration). A movie closed late (motion kept it open after
+        the camera stopped) ends `duration` after its start; the one being written has no end."""
         if self.movies_dir is None:
             raise self._unsupported("events", "no movies_dir given")
         since, until = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (since, until))
-        movies = sorted(p for p in self.movies_dir.iterdir() if _is_movie(p, target_id))
-        out = []
-        for path in movies:
+        movies = []
+        for path in sorted(p for p in self.movies_dir.iterdir() if _is_movie(p, target_id)):
             named = datetime.strptime(_MOVIE.match(path.name).group(2), "%Y%m%d%H%M%S")  # type: ignore[union-attr]
             named = named.replace(tzinfo=UTC)
-            end = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            if named - _BUFFERED > until or end < since:
+            if named - _BUFFERED > until:
                 continue
-            probed = _probe(path)
+            written = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            if written < since:
+                continue
+            movies.append((path, named, written, _probe(path)))
+        leads = sorted(
+            (named - (written - timedelta(seconds=p[0]))).total_seconds()
+            for _, named, written, p in movies
+            if p is not None and abs((written - named).total_seconds() - p[0]) <= _BUFFERED.seconds
+        )
+        lead = timedelta(seconds=min(max(leads[len(leads) // 2], 0.0), _BUFFERED.seconds)
+                         if leads else 0.0)  # fmt: skip
+        out = []
+        for path, named, written, probed in movies:
             if probed is None:  # no index: being written (or motion died writing it)
                 if named <= until:
-                    out.append(Recording(path.name, target_id, named, None, 0))
+                    out.append(Recording(path.name, target_id, named - lead, None, 0))
                 continue
             duration, frames = probed
-            start = end - timedelta(seconds=duration)
-            if start > until:
+            start = named - lead
+            end = min(written, start + timedelta(seconds=duration))
+            if start > until or end < since:
                 continue
             out.append(Recording(path.name, target_id, start, end, frames, duration_s=duration))
         return out

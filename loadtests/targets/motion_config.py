@@ -13,13 +13,15 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class MotionCamera:
-    """One camera for motion: its id (a positive integer), its RTSP URL and picture size."""
+    """One camera for motion: its id (a positive integer), its RTSP URL and picture size, and
+    its name (default `cam<id>`)."""
 
     camera_id: int
     url: str
     width: int
     height: int
     fps: float
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ def camera_options(cam: MotionCamera, movie_s: int) -> dict[str, str]:
     """A camera's options: continuous passthrough movies named `<id>-<start time>.mp4`."""
     return {
         "camera_id": str(cam.camera_id),
-        "camera_name": f"cam{cam.camera_id}",
+        "camera_name": cam.name or f"cam{cam.camera_id}",
         "netcam_url": cam.url,
         "netcam_params": "rtsp_transport=tcp",
         # motion scales its own pictures (snapshots, live view) to this size; movies keep the

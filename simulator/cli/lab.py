@@ -24,9 +24,15 @@ def duration(text: str) -> float:
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
 @scenario_options
-@click.option("--target", "target_kind", type=click.Choice(["zoneminder"]), required=True,
-              help="The system under test's adapter.")  # fmt: skip
-@click.option("--host", required=True, help="The target's web root, e.g. http://127.0.0.1:8089/zm.")
+@click.option("--target", "target_kind", type=click.Choice(["zoneminder", "motion", "rest"]),
+              required=True, help="The system under test's adapter.")  # fmt: skip
+@click.option("--host", help="The target's web root, e.g. http://127.0.0.1:8089/zm; motion: "
+              "where the motion the lab starts answers [default: a free port].")  # fmt: skip
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="--target rest: the REST mapping (YAML, see loadtests/targets/mappings).",
+)
 @click.option("--user", help="The target's user (when its API has authentication on).")
 @click.option("--password", envvar="CAMSIM_TARGET_PASSWORD", help="Or $CAMSIM_TARGET_PASSWORD.")
 @click.option("--cameras", default="3", show_default=True,
@@ -54,7 +60,8 @@ def duration(text: str) -> float:
 @click.option("--frames-slo", default=0.95, show_default=True, type=click.FloatRange(0, 1),
               help="Least frames recorded / sent outside outages.")  # fmt: skip
 def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float | None,
-        target_kind: str, host: str, user: str | None, password: str | None, cameras: str,
+        target_kind: str, host: str | None, mapping: str | None, user: str | None,
+        password: str | None, cameras: str,
         duration_text: str, speed: float, start_at: float, timeline_file: str | None,
         keep: bool, no_load: bool, out_dir: Path | None, recovery_slo: float,
         frames_slo: float) -> None:  # fmt: skip
@@ -62,6 +69,7 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
     the timeline's faults, keep a ledger of what was sent, then judge what the target
     recorded. Exit 0 when every SLO passes, 1 when one fails, 2 for bad input."""
     from simulator.cli.streams import city_and_cameras, read_timeline
+    from simulator.lab.attach import AttachError
     from simulator.lab.generator import GeneratorError
     from simulator.lab.run import LabOptions, run_lab
     from simulator.lab.verdict import Slos
@@ -71,6 +79,16 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
         seconds = duration(duration_text)
     except ValueError:
         fail(f"--duration {duration_text!r}: expected a positive time such as 90s, 10m or 2h")
+    if target_kind == "motion":
+        from simulator.lab.attach import motion_host
+
+        host = motion_host(host)
+    elif not host:
+        fail(f"--target {target_kind} needs --host URL (its web root)")
+    if target_kind == "rest" and not mapping:
+        fail("--target rest needs --mapping FILE (see loadtests/targets/mappings)")
+    if target_kind != "rest" and mapping:
+        fail(f"--mapping is for --target rest, not --target {target_kind}")
     host = check_host(host)
     city, _ = city_and_cameras(scenario, overrides, seed, days, cameras)
     if timeline_file:
@@ -80,7 +98,7 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
         scenario=scenario, target=target_kind, host=host, out=out, overrides=overrides,
         seed=seed, days=days, user=user, password=password, cameras=cameras,
         duration_s=seconds, speed=speed, start_at=start_at, timeline=timeline_file, keep=keep,
-        load=not no_load,
+        mapping=mapping, load=not no_load,
         slos=Slos(recovery_s=recovery_slo, frames_ratio=frames_slo),
     )  # fmt: skip
 
@@ -95,7 +113,7 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
 
     try:
         verdict = run_lab(city, opts, progress)
-    except GeneratorError as exc:
+    except (GeneratorError, AttachError) as exc:
         fail(str(exc))
     except (OSError, TargetError) as exc:
         fail(f"--host {host}: {str(exc).splitlines()[0][:300]}")

@@ -66,10 +66,12 @@ def degradations(ledger: Ledger, cameras: list[str]) -> list[Degradation]:
 
 def collect(
     ledger: Ledger, target: Any, city: City, window: tuple[float, float], slos: Slos,
-    missed_events: int,
+    missed_events: int, only: set[str] | None = None, actions_from: float | None = None,
 ) -> Verdict:  # fmt: skip
-    """Ask the target what it recorded over the window and judge it."""
-    cams = ledger.rows("SELECT camera, target_id, fps FROM cameras ORDER BY camera")
+    """Ask the target what it recorded over the window and judge it: every camera of the
+    run, or `only` these; every action, or those started from `actions_from` on."""
+    cams = [c for c in ledger.rows("SELECT camera, target_id, fps FROM cameras ORDER BY camera")
+            if only is None or c[0] in only]  # fmt: skip
     ids = [c for c, _, _ in cams]
     since = datetime.fromtimestamp(window[0], UTC) - timedelta(minutes=2)
     until = datetime.fromtimestamp(window[1], UTC) + timedelta(minutes=2)
@@ -101,10 +103,12 @@ def collect(
         if any(o.start - 1 <= b <= o.start + NOTICE_WITHIN_S for _, b, _ in recordings[o.camera]):
             o.noticed.append("recording closed")
     actions = [(k, lat, bool(ok)) for k, lat, ok in ledger.rows(
-        "SELECT kind, latency_s, ok FROM actions")]  # fmt: skip
-    health = ledger.rows(
+        "SELECT kind, latency_s, ok FROM actions WHERE start >= ?",
+        float("-inf") if actions_from is None else actions_from)]  # fmt: skip
+    health = ledger.rows(  # (a capacity step is judged before later steps' rows exist)
         "SELECT max(lateness_p99_s), sum(frames_late), max(rss_mb) FROM health "
-        "WHERE process = 'camsim serve'"
+        "WHERE process = 'camsim serve' AND t >= ?",
+        window[0],
     )[0]
     fps = max((f for _, _, f in cams), default=25.0)
     late_p99 = health[0] or 0.0
@@ -116,8 +120,12 @@ def collect(
         "missed_events": missed_events,
         "generator_rss_mb": health[2],
     }
+    samples: dict[str, list[tuple[float, float]]] = {c: [] for c in ids}
+    for cam, t, f in ledger.rows("SELECT camera, t, fps FROM capture ORDER BY t"):
+        samples.setdefault(cam, []).append((t, f))
+    capture = {c: (f, samples[c]) for c, _, f in cams if samples.get(c)}
     return judge(window, ids, outs, recordings, sent, actions, harness, slos, degraded,
-                 frames_until)  # fmt: skip
+                 frames_until, capture)  # fmt: skip
 
 
 def _log_times(target: Any, since: datetime) -> list[tuple[float, str]]:

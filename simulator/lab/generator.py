@@ -42,7 +42,7 @@ class Generator:
         cmd = [sys.executable, "-m", "simulator.cli", "serve", *args, "--quiet"]
         err = open(log, "w", encoding="utf-8")  # noqa: SIM115 - the child writes to it
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
-                                preexec_fn=_die_with_parent)  # fmt: skip
+                                preexec_fn=die_with_parent)  # fmt: skip
         err.close()
         deadline = time.monotonic() + READY_TIMEOUT_S
         assert proc.stdout is not None
@@ -147,7 +147,7 @@ class Generator:
         return self.proc.pid
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """In the child: end when the lab process ends, even by SIGKILL (Linux)."""
     import ctypes
 

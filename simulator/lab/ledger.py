@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS actions (
 CREATE TABLE IF NOT EXISTS health (
     t REAL NOT NULL, process TEXT NOT NULL, cpu_s REAL, rss_mb REAL, lateness_p99_s REAL,
     frames_late INTEGER, PRIMARY KEY (t, process));
+CREATE TABLE IF NOT EXISTS capture (
+    t REAL NOT NULL, camera TEXT NOT NULL, fps REAL NOT NULL, PRIMARY KEY (camera, t));
 """
 
 
@@ -102,11 +104,12 @@ class Ledger:
         fault_ends: Iterable[tuple[float, int]] = (),
         actions: Iterable[tuple] = (),
         health: Iterable[tuple] = (),
+        capture: Iterable[tuple[float, str, float]] = (),
     ) -> None:
         """One interval: what was sent, faults applied (seq, kind, camera, district, link,
         start, end, sim_t, params, source) and ended ((end, seq)), actions (kind, camera,
         due, start, latency_s, ok, error) and health rows (t, process, cpu_s, rss_mb,
-        lateness_p99_s, frames_late)."""
+        lateness_p99_s, frames_late), and the target's own capture rates (t, camera, fps)."""
         with self.interval() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -121,6 +124,7 @@ class Ledger:
                 actions,
             )
             db.executemany("INSERT OR REPLACE INTO health VALUES (?, ?, ?, ?, ?, ?)", health)
+            db.executemany("INSERT OR REPLACE INTO capture VALUES (?, ?, ?)", capture)
 
     # --- reading -------------------------------------------------------------------------
     def facts(self) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator.lab.generator import _die_with_parent
+from simulator.lab.generator import die_with_parent
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Load:
                "--actions-log", str(log), "--summary", str(summary)]  # fmt: skip
         with open(out / "load.log", "w", encoding="utf-8") as err:
             proc = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT,
-                                    preexec_fn=_die_with_parent)  # fmt: skip
+                                    preexec_fn=die_with_parent)  # fmt: skip
         return cls(proc, log, summary)
 
     def actions(self) -> list[tuple]:

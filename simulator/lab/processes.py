@@ -49,3 +49,24 @@ def by_name(names: tuple[str, ...]) -> dict[str, Usage]:
                     t = totals[n]
                     t[0], t[1], t[2] = t[0] + u.cpu_s, t[1] + u.rss_mb, t[2] + 1
     return {n: Usage(t[0], t[1], int(t[2])) for n, t in totals.items() if t[2]}
+
+
+def tree(pid: int) -> Usage | None:
+    """Summed usage of a process and all its descendants (None if it is gone): `camsim
+    loadtest` runs Locust in child processes."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo, count = [0.0, 0.0], [pid], 0
+    while todo:
+        u = usage(p := todo.pop())
+        if u is not None:
+            total[0], total[1], count = total[0] + u.cpu_s, total[1] + u.rss_mb, count + 1
+        todo += children.get(p, [])
+    return Usage(total[0], total[1], count) if count else None

@@ -4,29 +4,29 @@ judged. The load (operators' actions) runs beside it unless `load` is off."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator.lab import processes
+from simulator.lab.attach import (
+    Attached,
+    open_target,
+    register,
+    remove_cameras,
+    reopen,
+    start_motion,
+)
 from simulator.lab.generator import Generator
 from simulator.lab.ledger import Ledger
 from simulator.lab.load import Load
+from simulator.lab.sampler import Sampler
 from simulator.lab.verdict import Slos, Verdict
 from simulator.model.city import City
 
 LOAD_LEAD_S = 15.0  # the load logs in and checks the cameras before its replay starts
 LOAD_GRACE_S = 120.0  # the load's own grace for actions in flight, and its summary
-
-#: Processes whose CPU and memory the lab records when the target runs on this host.
-TARGET_PROCESSES = {
-    "zoneminder": ("zmc", "zma", "apache2", "mariadbd", "zmdc", "zmwatch"),
-    "motion": ("motion",),
-}
 
 
 @dataclass
@@ -47,6 +47,7 @@ class LabOptions:
     speed: float = 1.0
     start_at: float = 0.0
     timeline: str | None = None
+    mapping: str | None = None  # the generic REST target's mapping
     keep: bool = False
     load: bool = True  # the operators' actions, when the scenario or timeline has some
     interval_s: float = 10.0
@@ -69,16 +70,6 @@ class Progress:
     load: str = ""  # "" (no load), "running", "ended (exit N)"
 
 
-def open_target(kind: str, host: str, user: str | None, password: str | None) -> Any:
-    """The adapter for `kind` on `host` (the load tests' own factory), logged in."""
-    from loadtests.plan import Settings, make_target
-    from loadtests.targets import PlainClient
-
-    target = make_target(Settings(target=kind, user=user, password=password), PlainClient(), host)
-    target.login()
-    return target
-
-
 def run_lab(
     city: City, opts: LabOptions, on_progress: Callable[[Progress], None] | None = None
 ) -> Verdict:
@@ -93,31 +84,38 @@ def run_lab(
                days=opts.days, target=opts.target, host=opts.host, user=opts.user,
                cameras=opts.cameras, speed=opts.speed, start_at=opts.start_at,
                keep=opts.keep, slos=opts.slos.__dict__)  # fmt: skip
-    target = open_target(opts.target, opts.host, opts.user, opts.password)
-    gen = Generator.start(_serve_args(city, opts), opts.out / "serve.log")
+    motion = opts.target == "motion"  # the lab runs it, with the cameras in its configuration
+    # bad credentials end the run before any stream starts
+    target = None if motion else open_target(opts.target, opts.host, opts.user, opts.password,
+                                             opts.mapping)  # fmt: skip
+    gen = Generator.start(serve_args(city, opts), opts.out / "serve.log")
     ledger.set(generator_pid=gen.pid, generator=gen.ready)
-    registered: dict[str, str] = {}
+    attached: Attached | None = None
     load: Load | None = None
     try:
-        for cam in gen.cameras():
+        cams = gen.cameras()
+        attached = (start_motion(opts.host, cams, opts.out / "motion") if motion
+                    else register(target, cams, opts.mapping))  # fmt: skip
+        ledger.set(attached=attached.facts)
+        for cam in cams:
             main = cam["streams"]["main"]
-            tid = target.add_camera(cam["id"], main["url"], main["width"], main["height"],
-                                    main["fps"])  # fmt: skip
-            registered[cam["id"]] = tid
-            ledger.camera(cam["id"], tid, main["url"], main["fps"], main["width"],
-                          main["height"], time.time())  # fmt: skip
+            ledger.camera(cam["id"], attached.ids[cam["id"]], main["url"], main["fps"],
+                          main["width"], main["height"], time.time())  # fmt: skip
+        target = attached.target
         time.sleep(opts.warmup_s)
         gen.interval()  # counters from here on
         if opts.load and has_actions(city, opts):
-            load = Load.start(_load_args(opts), opts.out)
+            load = Load.start(load_args(opts, attached.facts), opts.out)
         gen.start_replay()
         started = time.time()
         ledger.set(started=started)
         faults = 0
+        names = {tid: cam for cam, tid in attached.ids.items()}
+        sampler = Sampler(ledger, gen, target, opts.target, names, load)
         try:
             while (elapsed := time.time() - started) < opts.duration_s:
                 time.sleep(min(opts.interval_s, max(0.0, opts.duration_s - elapsed)))
-                faults += _interval(ledger, gen, opts.target, load)
+                faults += sampler.sample()
                 if on_progress is not None:
                     on_progress(_progress(gen, load, started, opts.duration_s, faults))
         except KeyboardInterrupt:
@@ -128,20 +126,22 @@ def run_lab(
         ledger.set(ended=ended)
         if load is not None:
             ledger.set(load=load.finish(LOAD_GRACE_S))
-        _interval(ledger, gen, opts.target, load)
+        sampler.sample()
         # the cameras go away, so the target closes its recordings and their frame counts
         # are final when it is asked
         gen.stop()
         time.sleep(opts.settle_s)
+        if motion:  # the movie being written gets its index when motion ends
+            attached.close(opts.keep)
         verdict = collect(ledger, target, city, (started, ended), opts.slos, gen.missed)
         write_verdict(verdict, opts.out)
         return verdict
     finally:
         if load is not None:
             load.stop()
-        if not opts.keep:
-            remove_cameras(target, registered.values())
         gen.stop()
+        if attached is not None:
+            attached.close(opts.keep)
         ledger.close()
 
 
@@ -167,25 +167,19 @@ def has_actions(city: City, opts: LabOptions) -> bool:
     return city.scenario.operators is not None
 
 
-def _load_args(opts: LabOptions) -> list[str]:
+def load_args(opts: LabOptions, facts: dict[str, Any]) -> list[str]:
     args = [opts.scenario, "--target", opts.target, "--host", opts.host,
             "--speed", str(opts.speed), "--start-at", str(opts.start_at),
             "--run-time", f"{int(opts.duration_s + LOAD_LEAD_S)}s"]  # fmt: skip
     for o in opts.overrides:
         args += ["--set", o]
     for flag, value in (("--seed", opts.seed), ("--days", opts.days), ("--user", opts.user),
-                        ("--cameras", opts.cameras), ("--timeline", opts.timeline)):  # fmt: skip
+                        ("--cameras", opts.cameras), ("--timeline", opts.timeline),
+                        ("--mapping", opts.mapping),
+                        ("--stream-url", facts.get("stream"))):  # fmt: skip
         if value is not None:
             args += [flag, str(value)]
     return args
-
-
-def remove_cameras(target: Any, target_ids: Iterable[str]) -> None:
-    """Take the run's cameras out of the target again."""
-    for tid in target_ids:
-        # cleaning up: the run's outcome stands whatever the target says now
-        with contextlib.suppress(Exception):
-            target.remove_camera(tid)
 
 
 def verdict_of(out: Path, password: str | None = None) -> Verdict:
@@ -199,20 +193,20 @@ def verdict_of(out: Path, password: str | None = None) -> Verdict:
     try:
         f = ledger.facts()
         city = City.of(load(f["scenario"], tuple(f["overrides"]), f["seed"], f["days"]))
-        target = open_target(f["target"], f["host"], f["user"], password)
+        target = reopen(f["target"], f["host"], f["user"], password, f.get("attached", {}))
         last = ledger.rows("SELECT max(t1) FROM sent")[0][0]
         window = (f["started"], f.get("ended") or last)
         slos = Slos(**f["slos"])
         verdict = collect(ledger, target, city, window, slos, 0)
         write_verdict(verdict, out)
-        if not f["keep"]:
+        if not f["keep"] and f["target"] != "motion":
             remove_cameras(target, [t for (t,) in ledger.rows("SELECT target_id FROM cameras")])
         return verdict
     finally:
         ledger.close()
 
 
-def _serve_args(city: City, opts: LabOptions) -> list[str]:
+def serve_args(city: City, opts: LabOptions) -> list[str]:
     args = [opts.scenario, "--rtsp-port", "0", "--api-port", "0", "--wait-start",
             "--speed", str(opts.speed), "--start-at", str(opts.start_at)]  # fmt: skip
     for o in opts.overrides:
@@ -226,27 +220,3 @@ def _serve_args(city: City, opts: LabOptions) -> list[str]:
     if opts.timeline:
         args += ["--timeline", opts.timeline]
     return args
-
-
-def _interval(ledger: Ledger, gen: Generator, target_kind: str, load: Load | None) -> int:
-    """Read one interval from the generator (and the load) into the ledger; returns the
-    faults applied."""
-    sent = gen.interval()
-    applied = gen.applied()
-    late_p99, _ = gen.lateness()
-    now = time.time()
-    health = []
-    me = processes.usage(gen.pid)
-    if me is not None:
-        health.append((now, "camsim serve", me.cpu_s, me.rss_mb, late_p99,
-                       sum(s.late_skips for s in sent)))  # fmt: skip
-    for name, u in processes.by_name(TARGET_PROCESSES.get(target_kind, ())).items():
-        health.append((now, name, u.cpu_s, u.rss_mb, None, None))
-    faults = [
-        (a["seq"], a["kind"], a.get("camera"), a.get("district"), a.get("link"), a["wall"],
-         a.get("until"), a["t"], json.dumps(a.get("params", {}), sort_keys=True), "timeline")
-        for a in applied
-    ]  # fmt: skip
-    actions = load.actions() if load is not None else []
-    ledger.record(sent=sent, faults=faults, actions=actions, health=health)
-    return len(faults)

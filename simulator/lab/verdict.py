@@ -25,6 +25,7 @@ class Slos:
     gap_tolerance_s: float = 2.0  # shorter breaks between recordings are not gaps
     recovery_s: float = 30.0  # recording again at most this long after a camera returns
     frames_ratio: float = 0.95  # frames recorded / frames sent, outside outages
+    capture_ratio: float = 0.9  # the target's median capture rate / the camera's, outside outages
     api_p95_s: float = 2.0
     api_p99_s: float = 5.0
     api_error_rate: float = 0.01
@@ -89,6 +90,18 @@ class CameraFrames:
 
 
 @dataclass
+class CameraCapture:
+    """The target's own capture rate of one camera (ZoneMinder's CaptureFPS), sampled every
+    interval, outside outages."""
+
+    camera: str
+    fps: float  # the camera's
+    samples: int
+    median_fps: float | None
+    min_fps: float | None
+
+
+@dataclass
 class ApiStats:
     kind: str
     count: int
@@ -120,6 +133,7 @@ class Verdict:
     checks: list[Check]
     recordings: dict[str, list[tuple[float, float, int]]] = field(default_factory=dict)
     degradations: list[Degradation] = field(default_factory=list)
+    capture: list[CameraCapture] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -174,14 +188,17 @@ def judge(
     slos: Slos = Slos(),
     degradations: Sequence[Degradation] = (),
     frames_until: dict[str, float] | None = None,
+    capture: dict[str, tuple[float, list[tuple[float, float]]]] | None = None,
 ) -> Verdict:
     """The verdict of a run over `window`: `recordings` per camera are (start, end, frames),
     `sent` (start, end, frames, sessions); `actions` are (kind, latency_s, ok); `harness`
     holds the generator's own health (lateness_p99_s, frame_interval_s, late_skips,
     missed_events). Frames are compared up to `frames_until` a camera (the start of a
-    recording still open when the target was asked: its frame count is not final)."""
+    recording still open when the target was asked: its frame count is not final).
+    `capture` holds, per camera, its frame rate and the target's (t, capture fps) samples."""
     gaps: list[Gap] = []
     frames: list[CameraFrames] = []
+    captures: list[CameraCapture] = []
     by_camera = {c: [o for o in outages if o.camera == c] for c in cameras}
     for cam in cameras:
         recs = recordings.get(cam, [])
@@ -208,18 +225,42 @@ def judge(
         upto = (window[0], min(window[1], (frames_until or {}).get(cam, window[1])))
         n_sent = round(sum(_inside(r, upto, []) for r in cam_sent))
         n_out = round(sum(_inside(r, upto, out_spans) for r in cam_sent))
-        rec = sum(_inside(r, upto, []) for r in recs)
-        rec_out = sum(_inside(r, upto, out_spans) for r in recs)
+        once = distinct(recs)
+        rec = sum(_inside(r, upto, []) for r in once)
+        rec_out = sum(_inside(r, upto, out_spans) for r in once)
         frames.append(CameraFrames(cam, n_sent, rec, n_out, rec_out))
+        if capture and cam in capture:
+            fps, samples = capture[cam]
+            kept = [f for t, f in samples if window[0] <= t <= window[1]
+                    and not any(a <= t <= b for a, b in out_spans)]  # fmt: skip
+            med = float(np.median(kept)) if kept else None
+            captures.append(CameraCapture(cam, fps, len(kept), med, min(kept, default=None)))
     for d in degradations:
         during = [(d.start, d.end)]
         outside = complement(during, window, 0.0)
         d.sent = round(sum(_inside(r, window, outside) for r in sent.get(d.camera, [])))
-        d.recorded = sum(_inside(r, window, outside) for r in recordings.get(d.camera, []))
+        d.recorded = sum(
+            _inside(r, window, outside) for r in distinct(recordings.get(d.camera, []))
+        )
     api = _api_stats(actions)
-    checks = _checks(outages, gaps, frames, api, slos)
+    checks = _checks(outages, gaps, frames, api, slos, captures)
     return Verdict(window, harness, outages, gaps, frames, api, checks, dict(recordings),
-                   list(degradations))  # fmt: skip
+                   list(degradations), captures)  # fmt: skip
+
+
+def distinct(recordings: Sequence[tuple[float, float, int]]) -> list[tuple[float, float, float]]:
+    """Recordings with each one's overlap with those before it cut off, pro rata, so that
+    frames two recordings both hold count once (motion starts each movie with the packets it
+    had buffered, which the previous movie already holds)."""
+    out: list[tuple[float, float, float]] = []
+    covered = float("-inf")
+    for a, b, n in sorted(recordings):
+        if b > a and a < covered:
+            kept = max(0.0, b - covered) / (b - a)
+            a, n = min(covered, b), n * kept
+        out.append((a, b, float(n)))
+        covered = max(covered, b)
+    return out
 
 
 def _inside(r: tuple, window: Span, outside: Sequence[Span]) -> float:
@@ -246,7 +287,7 @@ def _api_stats(actions: Sequence[tuple[str, float | None, bool]]) -> list[ApiSta
 
 def _checks(
     outages: list[Outage], gaps: list[Gap], frames: list[CameraFrames], api: list[ApiStats],
-    slos: Slos,
+    slos: Slos, captures: Sequence[CameraCapture] = (),
 ) -> list[Check]:  # fmt: skip
     unexplained = [g for g in gaps if g.explained_by is None and not g.harness]
     checks = [
@@ -264,6 +305,11 @@ def _checks(
         checks.append(Check(f"frames recorded / sent, {f.camera}",
                             r is not None and r >= slos.frames_ratio,
                             None if r is None else round(r, 4), slos.frames_ratio))  # fmt: skip
+    for c in captures:
+        if c.median_fps is not None:
+            least = round(slos.capture_ratio * c.fps, 2)
+            checks.append(Check(f"target capture fps, {c.camera}", c.median_fps >= least,
+                                round(c.median_fps, 2), least))  # fmt: skip
     for a in api:
         rate = a.errors / a.count if a.count else 0.0
         checks.append(Check(f"API {a.kind} error rate", rate <= slos.api_error_rate,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.lab.verdict import Outage, Slos, complement, judge, union
+from simulator.lab.verdict import Outage, Slos, complement, distinct, judge, union
 
 W = (0.0, 300.0)
 
@@ -101,3 +101,30 @@ def test_routine_log_lines_are_not_noticing() -> None:
     assert not _mentions(info, "labcam-002", "3")
     assert _mentions(error, "labcam-002", "3") and _mentions("zmc_m3 ERR whatever", "x", "3")
     assert _mentions("motion: labcam-002 lost connection", "labcam-002", "7")  # no level known
+
+
+def test_frames_two_recordings_both_hold_count_once() -> None:
+    # motion's movies: each starts with 3 s the previous one already holds
+    recs = {"a": [(0.0, 103.0, 1030), (100.0, 203.0, 1030), (200.0, 300.0, 1000)]}
+    v = judge(W, ["a"], [], recs, {"a": sent_every_10s(10)}, [], {}, Slos())
+    assert v.frames[0].recorded == pytest.approx(3000.0)
+    assert distinct(recs["a"]) == [(0.0, 103.0, 1030.0), (103.0, 203.0, 1000.0),
+                                   (203.0, 300.0, 970.0)]  # fmt: skip
+    assert not v.gaps
+
+
+def test_the_targets_capture_rate_is_judged_outside_outages() -> None:
+    outage = Outage("a", "camera_down", 100.0, 140.0)
+    recs = {"a": [(0.0, 101.0, 1010), (146.0, 300.0, 1540)], "b": [(0.0, 300.0, 3000)]}
+    sent = {"a": sent_every_10s(10, silent=(100, 140)), "b": sent_every_10s(10)}
+    # a: nothing captured while down and recovering, 105-165 s (not held against it); b: captures at 8 fps throughout
+    a = [(float(t), 0.0 if 100 <= t < 175 else 10.0) for t in range(5, 300, 10)]
+    b = [(float(t), 8.0) for t in range(5, 300, 10)]
+    v = judge(W, ["a", "b"], [outage], recs, sent, [], {}, Slos(), capture={
+        "a": (10.0, a), "b": (10.0, b)})  # fmt: skip
+    checks = {c.name: c for c in v.checks}
+    assert checks["target capture fps, a"].passed and checks["target capture fps, a"].value == 10
+    assert not checks["target capture fps, b"].passed
+    assert checks["target capture fps, b"].threshold == 9.0
+    ca, cb = v.capture
+    assert ca.samples == 30 - 7 and ca.min_fps == 10.0 and cb.samples == 30

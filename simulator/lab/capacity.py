@@ -1,0 +1,157 @@
+"""Capacity search: cameras added to the target in steps, each step held and judged like a
+lab run (unexplained recording gaps, frames recorded, the target's capture rate, API p99),
+until the target first fails. The largest count it sustained, and what broke first."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from simulator.lab.attach import open_target, register, remove_cameras
+from simulator.lab.generator import Generator
+from simulator.lab.ledger import Ledger
+from simulator.lab.load import Load
+from simulator.lab.run import LOAD_GRACE_S, LabOptions, has_actions, load_args, serve_args
+from simulator.lab.sampler import Sampler
+from simulator.model.city import City
+
+
+@dataclass
+class Step:
+    """One step: this many cameras held over [start, end], and how it was judged."""
+
+    cameras: int
+    start: float
+    end: float
+    passed: bool
+    failed: list[str] = field(default_factory=list)  # the checks it failed, with the numbers
+    harness_fell_behind: bool = False
+
+
+@dataclass
+class Capacity:
+    """What capacity.json holds (schema camsim.capacity/1)."""
+
+    steps: list[Step]
+    ceiling: int  # cameras the search could add at most
+    step: int
+    hold_s: float
+
+    @property
+    def sustained(self) -> int:
+        """The largest count held before the first failing step."""
+        best = 0
+        for s in self.steps:
+            if not s.passed:
+                break
+            best = s.cameras
+        return best
+
+    @property
+    def broke_first(self) -> list[str]:
+        failing = next((s for s in self.steps if not s.passed), None)
+        return [] if failing is None else failing.failed
+
+    @property
+    def conclusive(self) -> bool:
+        """False when the harness itself fell behind at the failing step (or the ceiling,
+        not the target, ended the search)."""
+        failing = next((s for s in self.steps if not s.passed), None)
+        return failing is not None and not failing.harness_fell_behind
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": "camsim.capacity/1", "sustained": self.sustained,
+                "broke_first": self.broke_first, "conclusive": self.conclusive,
+                "ceiling": self.ceiling, "step": self.step, "hold_s": self.hold_s,
+                "steps": [asdict(s) for s in self.steps]}  # fmt: skip
+
+
+def find_capacity(
+    city: City, opts: LabOptions, step: int, hold_s: float,
+    on_step: Callable[[Step], None] | None = None,
+    on_interval: Callable[[int, float], None] | None = None,
+) -> Capacity:  # fmt: skip
+    """Serve the candidate cameras, add `step` more to the target at a time, hold each step
+    for `hold_s` with the operators' load on the cameras in it, and stop at the first step
+    that fails. Writes capacity.json to opts.out; Ctrl-C ends the search at the step held."""
+    from simulator.lab.collect import collect
+
+    opts.out.mkdir(parents=True, exist_ok=True)
+    ledger = Ledger(opts.out / "ledger.sqlite")
+    ledger.set(scenario=opts.scenario, target=opts.target, host=opts.host, step=step,
+               hold_s=hold_s, find_capacity=True)  # fmt: skip
+    target = open_target(opts.target, opts.host, opts.user, opts.password, opts.mapping)
+    gen = Generator.start(serve_args(city, opts), opts.out / "serve.log")
+    cams = gen.cameras()
+    result = Capacity([], len(cams), step, hold_s)
+    ids: dict[str, str] = {}
+    load: Load | None = None
+    try:
+        for k in range(0, len(cams), step):
+            added = register(target, cams[k : k + step], opts.mapping).ids
+            ids |= added
+            for cam in cams[k : k + step]:
+                main = cam["streams"]["main"]
+                ledger.camera(cam["id"], added[cam["id"]], main["url"], main["fps"],
+                              main["width"], main["height"], time.time())  # fmt: skip
+            time.sleep(opts.warmup_s)  # the new cameras connect and start recording
+            if k == 0:
+                gen.interval()
+                gen.start_replay()
+                replayed = time.time()
+            if opts.load and has_actions(city, opts):
+                # this step's actions, on its cameras, from where the timeline is now
+                at = opts.start_at + (time.time() - replayed) * opts.speed
+                held = LabOptions(**{**opts.__dict__, "cameras": ",".join(ids),
+                                     "duration_s": hold_s, "start_at": at})  # fmt: skip
+                (opts.out / f"step-{len(ids)}").mkdir(exist_ok=True)
+                load = Load.start(load_args(held, {}), opts.out / f"step-{len(ids)}")
+            sampler = Sampler(ledger, gen, target, opts.target, {t: c for c, t in ids.items()},
+                              load)  # fmt: skip
+            gen.interval()  # this step's counters from here on
+            start = time.time()
+            interrupted = False
+            try:
+                while (now := time.time()) - start < hold_s:
+                    time.sleep(min(opts.interval_s, hold_s - (now - start)))
+                    sampler.sample()
+                    if on_interval is not None:
+                        on_interval(len(ids), time.time() - start)
+            except KeyboardInterrupt:
+                interrupted = True
+            end = time.time()
+            if load is not None:
+                load.finish(0 if interrupted else LOAD_GRACE_S)
+                sampler.sample()
+                load = None
+            v = collect(ledger, target, city, (start, end), opts.slos, gen.missed,
+                        only=set(ids), actions_from=start - opts.interval_s)  # fmt: skip
+            failed = [f"{c.name}: {c.value} (limit {c.threshold})" for c in v.checks
+                      if not c.passed]  # fmt: skip
+            s = Step(len(ids), start, end, not failed, failed, v.harness["fell_behind"])
+            result.steps.append(s)
+            _write(result, opts)
+            if on_step is not None:
+                on_step(s)
+            if failed or interrupted:
+                break
+        return result
+    finally:
+        if load is not None:
+            load.stop()
+        gen.stop()
+        if not opts.keep:
+            remove_cameras(target, ids.values())
+        with contextlib.suppress(Exception):
+            _write(result, opts)
+        ledger.close()
+
+
+def _write(result: Capacity, opts: LabOptions) -> None:
+    tmp = opts.out / "capacity.json.tmp"
+    tmp.write_text(json.dumps(result.to_dict(), indent=2))
+    tmp.replace(opts.out / "capacity.json")
