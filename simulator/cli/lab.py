@@ -10,6 +10,46 @@ import click
 from simulator.cli.common import check_host, fail, scenario_options
 
 
+def _duration(option: str, text: str) -> float:
+    try:
+        return duration(text)
+    except ValueError:
+        fail(f"{option} {text!r}: expected a positive time such as 90s, 10m or 2h")
+
+
+def _capacity(city, opts, step: int, hold_s: float) -> None:  # noqa: ANN001
+    """`camsim lab --find-capacity`: the search, a line per step, the answer; exit 0."""
+    from loadtests.targets import TargetError
+    from simulator.lab.capacity import find_capacity
+    from simulator.lab.generator import GeneratorError
+
+    def on_interval(n: int, held: float) -> None:
+        end = "\r" if sys.stderr.isatty() else "\n"
+        click.echo(f"capacity: {n} cameras, held {held:4.0f}/{hold_s:.0f} s", err=True, nl=False)
+        click.echo(end, err=True, nl=False)
+
+    def on_step(s) -> None:  # noqa: ANN001
+        what = "held" if s.passed else "FAILED: " + "; ".join(s.failed[:3])
+        behind = " (the generator fell behind)" if s.harness_fell_behind else ""
+        click.echo(f"step {s.cameras} cameras: {what}{behind}")
+
+    try:
+        c = find_capacity(city, opts, step, hold_s, on_step, on_interval)
+    except GeneratorError as exc:
+        fail(str(exc))
+    except (OSError, TargetError) as exc:
+        fail(f"--host {opts.host}: {str(exc).splitlines()[0][:300]}")
+    if c.broke_first:
+        how = "" if c.conclusive else " (inconclusive: the generator fell behind then)"
+        click.echo(f"capacity: sustained {c.sustained} cameras; broke first at "
+                   f"{c.sustained + step}{how}: {'; '.join(c.broke_first)}")  # fmt: skip
+    else:
+        click.echo(f"capacity: sustained all {c.sustained} cameras the search could add "
+                   f"(the ceiling, not the target, ended it)")  # fmt: skip
+    click.echo(f"wrote {opts.out}/capacity.json, ledger.sqlite")
+    sys.exit(0)
+
+
 def duration(text: str) -> float:
     """`90`, `90s`, `10m`, `2h` → seconds (ValueError otherwise)."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -35,8 +75,8 @@ def duration(text: str) -> float:
 )
 @click.option("--user", help="The target's user (when its API has authentication on).")
 @click.option("--password", envvar="CAMSIM_TARGET_PASSWORD", help="Or $CAMSIM_TARGET_PASSWORD.")
-@click.option("--cameras", default="3", show_default=True,
-              help="The first N cameras, or these comma-separated ids.")  # fmt: skip
+@click.option("--cameras", help="The first N cameras, or these comma-separated ids [default: 3; "
+              "with --find-capacity, the most the search may add: all].")  # fmt: skip
 @click.option("--duration", "duration_text", default="10m", show_default=True,
               help="How long to run (90s, 10m, 2h).")  # fmt: skip
 @click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(min=1e-3, max=1e4),
@@ -59,12 +99,18 @@ def duration(text: str) -> float:
 )
 @click.option("--frames-slo", default=0.95, show_default=True, type=click.FloatRange(0, 1),
               help="Least frames recorded / sent outside outages.")  # fmt: skip
+@click.option("--find-capacity", is_flag=True,
+              help="Add cameras in steps until the target first fails an SLO.")  # fmt: skip
+@click.option("--step", default=10, show_default=True, type=click.IntRange(min=1),
+              help="--find-capacity: cameras added per step.")  # fmt: skip
+@click.option("--hold", "hold_text", default="5m", show_default=True,
+              help="--find-capacity: how long each step is held (90s, 5m).")  # fmt: skip
 def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float | None,
         target_kind: str, host: str | None, mapping: str | None, user: str | None,
         password: str | None, cameras: str,
         duration_text: str, speed: float, start_at: float, timeline_file: str | None,
         keep: bool, no_load: bool, out_dir: Path | None, recovery_slo: float,
-        frames_slo: float) -> None:  # fmt: skip
+        frames_slo: float, find_capacity: bool, step: int, hold_text: str) -> None:  # fmt: skip
     """Soak-test a real VMS: serve SCENARIO's cameras, register them in the target, replay
     the timeline's faults, keep a ledger of what was sent, then judge what the target
     recorded. Exit 0 when every SLO passes, 1 when one fails, 2 for bad input."""
@@ -75,10 +121,13 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
     from simulator.lab.verdict import Slos
     from simulator.report.verdict import verdict_text
 
-    try:
-        seconds = duration(duration_text)
-    except ValueError:
-        fail(f"--duration {duration_text!r}: expected a positive time such as 90s, 10m or 2h")
+    seconds = _duration("--duration", duration_text)
+    hold = _duration("--hold", hold_text)
+    if find_capacity and target_kind == "motion":
+        fail("--find-capacity needs a target that takes cameras while it runs (zoneminder, "
+             "rest); motion reads its cameras from its configuration")  # fmt: skip
+    if cameras is None:
+        cameras = None if find_capacity else "3"
     if target_kind == "motion":
         from simulator.lab.attach import motion_host
 
@@ -111,6 +160,8 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
 
     from loadtests.targets import TargetError
 
+    if find_capacity:
+        _capacity(city, opts, step, hold)
     try:
         verdict = run_lab(city, opts, progress)
     except (GeneratorError, AttachError) as exc:

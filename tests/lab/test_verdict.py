@@ -117,7 +117,8 @@ def test_the_targets_capture_rate_is_judged_outside_outages() -> None:
     outage = Outage("a", "camera_down", 100.0, 140.0)
     recs = {"a": [(0.0, 101.0, 1010), (146.0, 300.0, 1540)], "b": [(0.0, 300.0, 3000)]}
     sent = {"a": sent_every_10s(10, silent=(100, 140)), "b": sent_every_10s(10)}
-    # a: nothing captured while down and recovering, 105-165 s (not held against it); b: captures at 8 fps throughout
+    # a: nothing captured while down and recovering, 105-165 s (not held against it);
+    # b: captures at 8 fps throughout
     a = [(float(t), 0.0 if 100 <= t < 175 else 10.0) for t in range(5, 300, 10)]
     b = [(float(t), 8.0) for t in range(5, 300, 10)]
     v = judge(W, ["a", "b"], [outage], recs, sent, [], {}, Slos(), capture={
