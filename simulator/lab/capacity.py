@@ -15,7 +15,7 @@ from simulator.lab.attach import open_target, register, remove_cameras
 from simulator.lab.generator import Generator
 from simulator.lab.ledger import Ledger
 from simulator.lab.load import Load
-from simulator.lab.run import LOAD_GRACE_S, LabOptions, has_actions, load_args, serve_args
+from simulator.lab.run import LOAD_GRACE_S, LabOptions, facts, has_actions, load_args, serve_args
 from simulator.lab.sampler import Sampler
 from simulator.model.city import City
 
@@ -82,8 +82,7 @@ def find_capacity(
 
     opts.out.mkdir(parents=True, exist_ok=True)
     ledger = Ledger(opts.out / "ledger.sqlite")
-    ledger.set(scenario=opts.scenario, target=opts.target, host=opts.host, step=step,
-               hold_s=hold_s, find_capacity=True)  # fmt: skip
+    ledger.set(**facts(opts), step=step, hold_s=hold_s, find_capacity=True)
     target = open_target(opts.target, opts.host, opts.user, opts.password, opts.mapping)
     gen = Generator.start(serve_args(city, opts), opts.out / "serve.log")
     cams = gen.cameras()
@@ -103,6 +102,7 @@ def find_capacity(
                 gen.interval()
                 gen.start_replay()
                 replayed = time.time()
+                ledger.set(started=replayed)
             if opts.load and has_actions(city, opts):
                 # this step's actions, on its cameras, from where the timeline is now
                 at = opts.start_at + (time.time() - replayed) * opts.speed
@@ -139,6 +139,7 @@ def find_capacity(
                 on_step(s)
             if failed or interrupted:
                 break
+        ledger.set(ended=time.time())
         return result
     finally:
         if load is not None:

@@ -8,6 +8,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+
 from simulator.lab.ledger import Ledger
 from simulator.lab.verdict import Degradation, Outage, Slos, Verdict, judge
 from simulator.model.city import City
@@ -124,8 +126,51 @@ def collect(
     for cam, t, f in ledger.rows("SELECT camera, t, fps FROM capture ORDER BY t"):
         samples.setdefault(cam, []).append((t, f))
     capture = {c: (f, samples[c]) for c, _, f in cams if samples.get(c)}
-    return judge(window, ids, outs, recordings, sent, actions, harness, slos, degraded,
-                 frames_until, capture)  # fmt: skip
+    v = judge(window, ids, outs, recordings, sent, actions, harness, slos, degraded,
+              frames_until, capture)  # fmt: skip
+    v.resources = resources_over_time(ledger, window)
+    v.api_over_time = api_over_time(ledger, window)
+    return v
+
+
+MAX_POINTS = 400  # a series in the verdict, however long the run
+
+
+def resources_over_time(ledger: Ledger, window: tuple[float, float]) -> dict[str, list]:
+    """Each recorded process's CPU (% of one core, between samples) and RSS over the window."""
+    out: dict[str, list] = {}
+    rows = ledger.rows("SELECT process, t, cpu_s, rss_mb FROM health WHERE t >= ? AND t <= ? "
+                       "ORDER BY process, t", window[0] - 60, window[1] + 60)  # fmt: skip
+    for proc in sorted({r[0] for r in rows}):
+        mine = [r[1:] for r in rows if r[0] == proc]
+        series = [(t1, round(100 * max(0.0, c1 - c0) / (t1 - t0), 2), round(m1, 1))
+                  for (t0, c0, _), (t1, c1, m1) in zip(mine, mine[1:], strict=False)
+                  if t1 > t0]  # fmt: skip
+        every = max(1, -(-len(series) // MAX_POINTS))
+        out[proc] = series[::every]
+    return out
+
+
+def api_over_time(ledger: Ledger, window: tuple[float, float]) -> dict[str, list]:
+    """Each action kind's count and p95 latency in bins over the window (a minute, or wider
+    so that there are at most MAX_POINTS)."""
+    length = max(1.0, window[1] - window[0])
+    width = max(60.0, length / MAX_POINTS)
+    rows = ledger.rows("SELECT kind, start, latency_s, ok FROM actions WHERE start >= ? "
+                       "ORDER BY start", window[0] - width)  # fmt: skip
+    out: dict[str, list] = {}
+    for kind in sorted({r[0] for r in rows}):
+        bins: dict[int, list[float]] = {}
+        counts: dict[int, int] = {}
+        for _, t, lat, ok in (r for r in rows if r[0] == kind):
+            b = int((t - window[0]) // width)
+            counts[b] = counts.get(b, 0) + 1
+            if ok and lat is not None:
+                bins.setdefault(b, []).append(lat)
+        out[kind] = [(window[0] + (b + 0.5) * width, counts[b],
+                      float(np.percentile(bins[b], 95)) if b in bins else None)
+                     for b in sorted(counts)]  # fmt: skip
+    return out
 
 
 def _log_times(target: Any, since: datetime) -> list[tuple[float, str]]:

@@ -80,10 +80,7 @@ def run_lab(
 
     opts.out.mkdir(parents=True, exist_ok=True)
     ledger = Ledger(opts.out / "ledger.sqlite")
-    ledger.set(scenario=opts.scenario, overrides=list(opts.overrides), seed=opts.seed,
-               days=opts.days, target=opts.target, host=opts.host, user=opts.user,
-               cameras=opts.cameras, speed=opts.speed, start_at=opts.start_at,
-               keep=opts.keep, slos=opts.slos.__dict__)  # fmt: skip
+    ledger.set(**facts(opts))
     motion = opts.target == "motion"  # the lab runs it, with the cameras in its configuration
     # bad credentials end the run before any stream starts
     target = None if motion else open_target(opts.target, opts.host, opts.user, opts.password,
@@ -143,6 +140,14 @@ def run_lab(
         if attached is not None:
             attached.close(opts.keep)
         ledger.close()
+
+
+def facts(opts: LabOptions) -> dict[str, Any]:
+    """What the ledger keeps of the options, for `camsim verdict DIR` to judge the run."""
+    return dict(scenario=opts.scenario, overrides=list(opts.overrides), seed=opts.seed,
+                days=opts.days, target=opts.target, host=opts.host, user=opts.user,
+                cameras=opts.cameras, speed=opts.speed, start_at=opts.start_at,
+                keep=opts.keep, slos=opts.slos.__dict__)  # fmt: skip
 
 
 def _progress(gen: Generator, load: Load | None, started: float, duration_s: float,

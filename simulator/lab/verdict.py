@@ -134,6 +134,10 @@ class Verdict:
     recordings: dict[str, list[tuple[float, float, int]]] = field(default_factory=dict)
     degradations: list[Degradation] = field(default_factory=list)
     capture: list[CameraCapture] = field(default_factory=list)
+    # over time, at most MAX_POINTS points a series: process → [t, cpu % of a core, rss MB],
+    # action kind → [t, count, p95 s] per bin
+    resources: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)
+    api_over_time: dict[str, list[tuple[float, int, float | None]]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -305,9 +309,10 @@ def _checks(
         # nothing to compare (every recording still open, or every frame inside an outage):
         # not a failure, and what was not recorded at all is a gap above
         note = "nothing to compare: no closed recording outside outages" if r is None else ""
+        value = None if r is None else round(r, 4)
         checks.append(Check(f"frames recorded / sent, {f.camera}",
-                            r is None or r >= slos.frames_ratio,
-                            None if r is None else round(r, 4), slos.frames_ratio, note))  # fmt: skip
+                            r is None or r >= slos.frames_ratio, value, slos.frames_ratio,
+                            note))  # fmt: skip
     for c in captures:
         if c.median_fps is not None:
             least = round(slos.capture_ratio * c.fps, 2)

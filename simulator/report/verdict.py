@@ -90,11 +90,56 @@ def frames_png(v: Verdict) -> bytes:
         return _png(fig)
 
 
+def resources_png(v: Verdict) -> bytes | None:
+    """CPU (% of one core) and resident memory of each process over the run: the harness's
+    (camsim serve, camsim loadtest, camsim lab) and the target's when it runs on this host."""
+    if not v.resources:
+        return None
+    t0 = v.window[0]
+    with _figure(10.0, 5.5) as (fig, ax):
+        fig.delaxes(ax)
+        axes = fig.subplots(2, 1, sharex=True)
+        for proc, series in sorted(v.resources.items()):
+            if series:
+                ts = [(t - t0) / 60 for t, _, _ in series]
+                style = "--" if proc.startswith("camsim") else "-"
+                axes[0].plot(ts, [c for _, c, _ in series], style, label=proc, lw=1.2)
+                axes[1].plot(ts, [m for _, _, m in series], style, label=proc, lw=1.2)
+        axes[0].set_ylabel("CPU, % of a core")
+        axes[1].set_ylabel("RSS, MB")
+        axes[1].set_xlabel("minutes since the timeline started (dashed: the harness)")
+        axes[0].legend(fontsize=7, ncols=3)
+        return _png(fig)
+
+
+def api_png(v: Verdict) -> bytes | None:
+    """p95 latency of each action kind over the run, bin by bin."""
+    if not v.api_over_time:
+        return None
+    t0 = v.window[0]
+    with _figure(10.0, 3.5) as (fig, ax):
+        for kind, series in sorted(v.api_over_time.items()):
+            pts = [((t - t0) / 60, p) for t, _, p in series if p is not None]
+            if pts:
+                ax.plot(*zip(*pts, strict=True), ".-", label=kind, lw=1)
+        ax.set_yscale("log")
+        ax.set_ylabel("p95 latency, s")
+        ax.set_xlabel("minutes since the timeline started")
+        ax.legend(fontsize=7, ncols=3)
+        return _png(fig)
+
+
 def write_verdict(v: Verdict, out: Path) -> list[Path]:
     """verdict.json and verdict.html in `out`."""
     data = v.to_dict()
     paths = [atomic_write_text(out / "verdict.json", json.dumps(data, indent=1, default=str))]
-    figs = [("Recording per camera", timeline_png(v)), ("Frames", frames_png(v))]
+    figs = [
+        ("Recording per camera", timeline_png(v)),
+        ("Frames", frames_png(v)),
+        ("Processes on this host", resources_png(v)),
+        ("API latency", api_png(v)),
+    ]
+    figs = [(cap, png) for cap, png in figs if png is not None]
     imgs = "".join(
         f"<figure><img src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
         f"<figcaption>{escape(cap)}</figcaption></figure>"
