@@ -17,7 +17,8 @@ from simulator.model.cameras import CameraTable
 from simulator.model.city import City
 from simulator.model.links import fluid_queue
 from simulator.model.measures import Measures
-from simulator.model.operators import watch_city
+from simulator.model.operators import city_watch
+from simulator.model.reads import add_constraint, recorder_reads
 from simulator.model.recorders import assign
 from simulator.model.results import Results
 from simulator.model.seeds import SeedTree
@@ -50,7 +51,8 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
     ticks = max(1, int(round(scenario.simulation.days * 86400 / tick)))
     states = States(city, events, tick, ticks)
     servers = city.recorders
-    server_of = assign(scenario, table, servers, states.mean_main_mbps())
+    camera_mbps = states.mean_main_mbps()
+    server_of = assign(scenario, table, servers, camera_mbps)
     links = city.links
     acc = Measures(scenario, states, links, servers, server_of)
 
@@ -80,7 +82,10 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
     results = acc.results(window, w0 * tick, (w1 - w0) * tick)
     if note:
         results.warnings.append(note)
-    results.watch = watch_city(city)
+    both = city_watch(city)
+    results.watch = None if both is None else both[0]
+    results.reads = recorder_reads(city, None if both is None else both[1], acc, camera_mbps)
+    add_constraint(results.sizing, "disk_iops", results.reads.servers_needed)
     return results
 
 

@@ -1,0 +1,237 @@
+"""Read load on the recorders: what reviews, exports and live views ask of them.
+
+The operators' actions come from the same run and draw as the load tests' timeline
+(`simulator.model.actions`): the Duty's requests and incidents, and the Wall's tour steps.
+Each loads the server that records its camera:
+
+- `review`, `export`: read `length_s` of the camera's recording from disk while the operator
+  works on it (`duration_s`): R × S = the camera's recorded Mbps × length / duration (a
+  review at its speed, × 4; an export at most at READ_SPEED_MAX);
+- `live_view`, `live_transfer`, `incident_response`: the live stream relayed by the recorder
+  (egress, no disk read).
+
+Read IOPS follow AxxonSoft: 0.035 × M + 0.035 × R × S, M the Mbps being recorded (the VMS
+reads while it writes, for its own service) and R × S the Mbps played back. The disks see
+write IOPS × the RAID write penalty plus read IOPS, against count × IOPS per disk.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.model.actions import request_events, rota_windows, tour_steps
+from simulator.model.city import City
+from simulator.model.measures import Measures
+from simulator.model.operators import Duty, Wall
+from simulator.model.recorders import WRITE_PENALTY, write_iops
+from simulator.model.results import Sizing
+from simulator.scenario.schema import Disks
+from simulator.timeline.event import Event
+
+READ_IOPS_PER_MBPS = 0.035  # AxxonSoft: 4 MB blocks, 0.035 × M + 0.035 × R × S
+READ_SPEED_MAX = 16.0  # an export reads at most this many times real time (assumption)
+DISK_READS = ("review", "export")
+LIVE = ("live_view", "live_transfer", "incident_response")
+
+
+@dataclass
+class ReadSpans:
+    """Reads as intervals: server index, [start, end) s, Mbps, and whether from disk."""
+
+    server: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+    mbps: np.ndarray
+    disk: np.ndarray
+
+    @classmethod
+    def concat(cls, parts: Iterable[ReadSpans]) -> ReadSpans:
+        parts = list(parts)
+        return cls(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__)
+        )
+
+
+def event_spans(
+    events: Iterable[Event], camera_index: dict[str, int], server_of: np.ndarray,
+    camera_mbps: np.ndarray,
+) -> ReadSpans:  # fmt: skip
+    """The reads of timeline actions (other kinds, and unrecorded cameras, left out)."""
+    rows = []
+    for e in events:
+        if e.kind not in DISK_READS and e.kind not in LIVE:
+            continue
+        cam = camera_index[e.camera]
+        srv = int(server_of[cam])
+        d = float(e.params["duration_s"])
+        if srv < 0 or d <= 0:
+            continue
+        if e.kind in DISK_READS:
+            length = float(e.params["length_s"])
+            d = max(d, length / READ_SPEED_MAX)
+            rows.append((srv, e.t, e.t + d, camera_mbps[cam] * length / d, True))
+        else:
+            rows.append((srv, e.t, e.t + d, camera_mbps[cam], False))
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 5
+    return ReadSpans(
+        np.array(cols[0], dtype=np.int64), *(np.array(c, dtype=float) for c in cols[1:4]),
+        np.array(cols[4], dtype=bool),
+    )  # fmt: skip
+
+
+def per_tick(spans: ReadSpans, servers: int, tick: float, ticks: int) -> np.ndarray:
+    """(servers, ticks) mean Mbps over each tick of the spans, exact for any span bounds.
+
+    The integral of a span up to time x is mbps × (clip(x - start, 0) - clip(x - end, 0)):
+    piecewise linear, so its value at every tick edge is a running sum of slopes and
+    intercepts added at the first edge past each bound."""
+    edges = np.arange(ticks + 1) * float(tick)
+    horizon = ticks * float(tick)
+    integral = np.zeros((servers, ticks + 1))
+    width = ticks + 2
+    for bound, sign in ((spans.start_s, 1.0), (spans.end_s, -1.0)):
+        t = np.clip(bound, 0.0, horizon)
+        first = np.clip(np.ceil(t / tick).astype(np.int64), 0, ticks + 1)
+        at = spans.server * width + first
+        slope = np.bincount(at, sign * spans.mbps, servers * width).reshape(servers, width)
+        cut = np.bincount(at, sign * spans.mbps * t, servers * width).reshape(servers, width)
+        integral += (
+            np.cumsum(slope, axis=1)[:, : ticks + 1] * edges
+            - np.cumsum(cut, axis=1)[:, : ticks + 1]
+        )
+    return np.diff(integral, axis=1) / tick
+
+
+def duty_spans(
+    city: City, duty: Duty, server_of: np.ndarray, camera_mbps: np.ndarray
+) -> tuple[ReadSpans, dict[str, int]]:
+    """The reads of what the operators did (the Duty and the Wall's tour over its horizon),
+    and the count of each kind of action that reads."""
+    s = city.scenario
+    requests, _ = request_events(city, duty)
+    wall = Wall(s.operators, s.camera_count, s.simulation.start)
+    tours = tour_steps(wall, rota_windows(wall, duty.horizon_s), 0.0, duty.horizon_s)
+    srv = server_of[tours.camera]
+    on = srv >= 0
+    live = ReadSpans(
+        srv[on], tours.t_s[on], tours.t_s[on] + tours.duration_s[on],
+        camera_mbps[tours.camera[on]], np.zeros(int(on.sum()), dtype=bool),
+    )  # fmt: skip
+    counts = dict.fromkeys((*DISK_READS, *LIVE), 0)
+    counts["live_view"] = len(tours.t_s)
+    for e in requests:
+        if e.kind in counts:
+            counts[e.kind] += 1
+    return ReadSpans.concat([event_spans(requests, city.camera_index, server_of, camera_mbps),
+                             live]), counts  # fmt: skip
+
+
+def read_iops(recorded_mbps: np.ndarray, played_mbps: np.ndarray) -> np.ndarray:
+    """AxxonSoft's read IOPS: 0.035 × M + 0.035 × R × S."""
+    return READ_IOPS_PER_MBPS * recorded_mbps + READ_IOPS_PER_MBPS * played_mbps
+
+
+def disk_iops(
+    recorded_mbps: np.ndarray, streams: np.ndarray, played_mbps: np.ndarray, disks: Disks
+) -> np.ndarray:
+    """Back-end IOPS the array sees: writes × the RAID write penalty, plus reads."""
+    writes = write_iops(recorded_mbps.astype(np.float64), streams)
+    return writes * WRITE_PENALTY[disks.raid] + read_iops(recorded_mbps, played_mbps)
+
+
+def disk_capability(disks: Disks) -> float:
+    """Random IOPS the array's disks sustain together."""
+    return disks.count * disks.iops_per_disk
+
+
+@dataclass
+class ServerReads:
+    """One server's read load over the run."""
+
+    name: str
+    playback_mbyte_s_mean: float  # reviews and exports, from disk
+    playback_mbyte_s_max: float  # reviews are rare: their p99 is often 0
+    live_mbps_mean: float  # live views relayed
+    live_mbps_p99: float
+    read_iops_mean: float  # AxxonSoft, recording's own reads included
+    read_iops_p99: float
+    disk_iops_p99: float  # write × penalty + read
+    disk_iops_capability: float
+
+    @property
+    def disk_load_p99(self) -> float:
+        return self.disk_iops_p99 / self.disk_iops_capability
+
+
+@dataclass
+class ReadStats:
+    """The recorders' read load: by server, over time, and the servers it needs."""
+
+    actions: dict[str, int]  # actions that read, by kind
+    servers: list[ServerReads]
+    servers_needed: int  # by write + read IOPS, city demand at p99 against one array
+    step_s: int
+    read_iops: np.ndarray  # (servers, steps) mean per step
+    disk_load: np.ndarray  # (servers, steps) back-end IOPS / capability
+
+
+def _fold(x: np.ndarray, per: int) -> np.ndarray:
+    steps = x.shape[-1] // per
+    return x[..., : steps * per].reshape(*x.shape[:-1], steps, per).mean(axis=-1)
+
+
+def read_stats(
+    names: list[str], disks: list[Disks], spans: ReadSpans, counts: dict[str, int],
+    ingest: np.ndarray, streams: np.ndarray, demand: np.ndarray, tick: int,
+) -> ReadStats:  # fmt: skip
+    """The read load from the reads and what the servers record: `ingest`/`streams`
+    (servers, ticks) per server, `demand` (2, ticks) the city's Mbps and cameras to record."""
+    n, ticks = ingest.shape
+    disk = ReadSpans(*(getattr(spans, f)[spans.disk] for f in ReadSpans.__dataclass_fields__))
+    live = ReadSpans(*(getattr(spans, f)[~spans.disk] for f in ReadSpans.__dataclass_fields__))
+    played = per_tick(disk, n, tick, ticks)
+    relayed = per_tick(live, n, tick, ticks)
+    reads = read_iops(ingest.astype(np.float64), played)
+    load = np.stack([
+        disk_iops(ingest[s], streams[s], played[s], disks[s]) / disk_capability(disks[s])
+        for s in range(n)
+    ]) if n else np.zeros((0, ticks))  # fmt: skip
+    servers = []
+    for s in range(n):
+        cap = disk_capability(disks[s])
+        servers.append(ServerReads(
+            names[s], float(played[s].mean()) / 8, float(played[s].max()) / 8,
+            float(relayed[s].mean()), float(np.percentile(relayed[s], 99)),
+            float(reads[s].mean()), float(np.percentile(reads[s], 99)),
+            float(np.percentile(load[s], 99)) * cap, cap,
+        ))  # fmt: skip
+    city = disk_iops(demand[0], demand[1], played.sum(axis=0), disks[0])
+    needed = math.ceil(float(np.percentile(city, 99)) / disk_capability(disks[0]))
+    per = max(1, math.ceil(ticks / 1440))
+    return ReadStats(counts, servers, needed, per * tick, _fold(reads, per), _fold(load, per))
+
+
+def recorder_reads(
+    city: City, duty: Duty | None, acc: Measures, camera_mbps: np.ndarray
+) -> ReadStats:
+    """The read load of a run: the operators' actions (none without operators) on top of
+    what the servers recorded (`acc`, the run's Measures)."""
+    if duty is None:
+        spans, counts = event_spans([], {}, acc.server_of, camera_mbps), {}
+    else:
+        spans, counts = duty_spans(city, duty, acc.server_of, camera_mbps)
+    return read_stats(
+        [r.name for r in acc.servers], [r.spec.disks for r in acc.servers], spans, counts,
+        acc.ingest, acc.streams, acc.demand, acc.tick,
+    )  # fmt: skip
+
+
+def add_constraint(sizing: Sizing, name: str, servers: int) -> None:
+    """One more constraint on the servers needed; it binds if it needs the most."""
+    sizing.by_constraint[name] = servers
+    if servers > sizing.servers_needed:
+        sizing.servers_needed, sizing.binding = servers, name
