@@ -10,6 +10,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from simulator.model.reads import ReadStats
+    from simulator.model.resilience import Resilience
 
 
 @dataclass
@@ -162,3 +163,4 @@ class Results:
     warnings: list[str] = field(default_factory=list)
     watch: Watch | None = None  # operators and incidents, when the scenario has operators
     reads: ReadStats | None = None  # the recorders' read load (simulator.model.reads)
+    resilience: Resilience | None = None  # failover and disks, when the scenario has them
