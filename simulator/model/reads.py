@@ -33,6 +33,7 @@ from simulator.scenario.schema import Disks
 from simulator.timeline.event import Event
 
 READ_IOPS_PER_MBPS = 0.035  # AxxonSoft: 4 MB blocks, 0.035 × M + 0.035 × R × S
+DAY_S = 86400.0
 READ_SPEED_MAX = 16.0  # an export reads at most this many times real time (assumption)
 DISK_READS = ("review", "export")
 LIVE = ("live_view", "live_transfer", "incident_response")
@@ -47,13 +48,6 @@ class ReadSpans:
     end_s: np.ndarray
     mbps: np.ndarray
     disk: np.ndarray
-
-    @classmethod
-    def concat(cls, parts: Iterable[ReadSpans]) -> ReadSpans:
-        parts = list(parts)
-        return cls(
-            *(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__)
-        )
 
 
 def event_spans(
@@ -83,20 +77,20 @@ def event_spans(
     )  # fmt: skip
 
 
-def per_tick(spans: ReadSpans, servers: int, tick: float, ticks: int) -> np.ndarray:
-    """(servers, ticks) mean Mbps over each tick of the spans, exact for any span bounds.
+def per_tick(spans: ReadSpans, servers: int, tick: float, ticks: int, first: int = 0) -> np.ndarray:
+    """(servers, ticks) mean Mbps of the spans over each of the ticks from `first` on, exact
+    for any span bounds.
 
     The integral of a span up to time x is mbps × (clip(x - start, 0) - clip(x - end, 0)):
     piecewise linear, so its value at every tick edge is a running sum of slopes and
     intercepts added at the first edge past each bound."""
-    edges = np.arange(ticks + 1) * float(tick)
-    horizon = ticks * float(tick)
+    t0 = first * float(tick)
+    edges = t0 + np.arange(ticks + 1) * float(tick)
     integral = np.zeros((servers, ticks + 1))
     width = ticks + 2
     for bound, sign in ((spans.start_s, 1.0), (spans.end_s, -1.0)):
-        t = np.clip(bound, 0.0, horizon)
-        first = np.clip(np.ceil(t / tick).astype(np.int64), 0, ticks + 1)
-        at = spans.server * width + first
+        t = np.clip(bound, t0, edges[-1])
+        at = spans.server * width + np.clip(np.ceil((t - t0) / tick).astype(np.int64), 0, ticks)
         slope = np.bincount(at, sign * spans.mbps, servers * width).reshape(servers, width)
         cut = np.bincount(at, sign * spans.mbps * t, servers * width).reshape(servers, width)
         integral += (
@@ -106,28 +100,44 @@ def per_tick(spans: ReadSpans, servers: int, tick: float, ticks: int) -> np.ndar
     return np.diff(integral, axis=1) / tick
 
 
-def duty_spans(
-    city: City, duty: Duty, server_of: np.ndarray, camera_mbps: np.ndarray
-) -> tuple[ReadSpans, dict[str, int]]:
-    """The reads of what the operators did (the Duty and the Wall's tour over its horizon),
-    and the count of each kind of action that reads."""
+def _split(spans: ReadSpans, keep: np.ndarray) -> ReadSpans:
+    return ReadSpans(*(getattr(spans, f)[keep] for f in ReadSpans.__dataclass_fields__))
+
+
+def duty_reads(
+    city: City, duty: Duty, server_of: np.ndarray, camera_mbps: np.ndarray, tick: int,
+    ticks: int,
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:  # fmt: skip
+    """What the operators did (the Duty, and the Wall's tour over its horizon, a day at a
+    time) as (servers, ticks) Mbps played back from disk and relayed live, and the count of
+    each kind of action that reads."""
     s = city.scenario
+    n = len(city.recorders)
     requests, _ = request_events(city, duty)
-    wall = Wall(s.operators, s.camera_count, s.simulation.start)
-    tours = tour_steps(wall, rota_windows(wall, duty.horizon_s), 0.0, duty.horizon_s)
-    srv = server_of[tours.camera]
-    on = srv >= 0
-    live = ReadSpans(
-        srv[on], tours.t_s[on], tours.t_s[on] + tours.duration_s[on],
-        camera_mbps[tours.camera[on]], np.zeros(int(on.sum()), dtype=bool),
-    )  # fmt: skip
+    spans = event_spans(requests, city.camera_index, server_of, camera_mbps)
+    played = per_tick(_split(spans, spans.disk), n, tick, ticks)
+    relayed = per_tick(_split(spans, ~spans.disk), n, tick, ticks)
     counts = dict.fromkeys((*DISK_READS, *LIVE), 0)
-    counts["live_view"] = len(tours.t_s)
     for e in requests:
         if e.kind in counts:
             counts[e.kind] += 1
-    return ReadSpans.concat([event_spans(requests, city.camera_index, server_of, camera_mbps),
-                             live]), counts  # fmt: skip
+    wall = Wall(s.operators, s.camera_count, s.simulation.start)
+    windows = rota_windows(wall, duty.horizon_s)
+    for a in np.arange(0.0, duty.horizon_s, DAY_S):
+        tours = tour_steps(wall, windows, a, min(a + DAY_S, duty.horizon_s))
+        counts["live_view"] += len(tours.t_s)
+        srv = server_of[tours.camera]
+        on = srv >= 0
+        if not on.any():
+            continue
+        end = tours.t_s[on] + tours.duration_s[on]
+        k0 = int(a // tick)
+        k1 = min(ticks, math.ceil(float(end.max()) / tick))
+        if k1 <= k0:
+            continue
+        live = ReadSpans(srv[on], tours.t_s[on], end, camera_mbps[tours.camera[on]], on[on])
+        relayed[:, k0:k1] += per_tick(live, n, tick, k1 - k0, k0)
+    return played, relayed, counts
 
 
 def read_iops(recorded_mbps: np.ndarray, played_mbps: np.ndarray) -> np.ndarray:
@@ -185,16 +195,14 @@ def _fold(x: np.ndarray, per: int) -> np.ndarray:
 
 
 def read_stats(
-    names: list[str], disks: list[Disks], spans: ReadSpans, counts: dict[str, int],
-    ingest: np.ndarray, streams: np.ndarray, demand: np.ndarray, tick: int,
+    names: list[str], disks: list[Disks], played: np.ndarray, relayed: np.ndarray,
+    counts: dict[str, int], ingest: np.ndarray, streams: np.ndarray, demand: np.ndarray,
+    tick: int,
 ) -> ReadStats:  # fmt: skip
-    """The read load from the reads and what the servers record: `ingest`/`streams`
-    (servers, ticks) per server, `demand` (2, ticks) the city's Mbps and cameras to record."""
+    """The read load from the Mbps played back and relayed and what the servers record, all
+    (servers, ticks): `ingest`, `streams` per server; `demand` (2, ticks), the city's Mbps
+    and cameras to record."""
     n, ticks = ingest.shape
-    disk = ReadSpans(*(getattr(spans, f)[spans.disk] for f in ReadSpans.__dataclass_fields__))
-    live = ReadSpans(*(getattr(spans, f)[~spans.disk] for f in ReadSpans.__dataclass_fields__))
-    played = per_tick(disk, n, tick, ticks)
-    relayed = per_tick(live, n, tick, ticks)
     reads = read_iops(ingest.astype(np.float64), played)
     load = np.stack([
         disk_iops(ingest[s], streams[s], played[s], disks[s]) / disk_capability(disks[s])
@@ -221,12 +229,15 @@ def recorder_reads(
     """The read load of a run: the operators' actions (none without operators) on top of
     what the servers recorded (`acc`, the run's Measures)."""
     if duty is None:
-        spans, counts = event_spans([], {}, acc.server_of, camera_mbps), {}
+        played = relayed = np.zeros(acc.ingest.shape)
+        counts: dict[str, int] = {}
     else:
-        spans, counts = duty_spans(city, duty, acc.server_of, camera_mbps)
+        played, relayed, counts = duty_reads(
+            city, duty, acc.server_of, camera_mbps, acc.tick, acc.states.ticks
+        )
     return read_stats(
-        [r.name for r in acc.servers], [r.spec.disks for r in acc.servers], spans, counts,
-        acc.ingest, acc.streams, acc.demand, acc.tick,
+        [r.name for r in acc.servers], [r.spec.disks for r in acc.servers], played, relayed,
+        counts, acc.ingest, acc.streams, acc.demand, acc.tick,
     )  # fmt: skip
 
 

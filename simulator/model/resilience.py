@@ -17,6 +17,7 @@ import numpy as np
 from simulator.model.city import City
 from simulator.model.disks import (
     HOUR,
+    ArrayHistory,
     array_history,
     loss_p,
     rebuild_s,
@@ -27,6 +28,7 @@ from simulator.model.failover import covered, runs
 from simulator.model.measures import Measures
 from simulator.model.recorders import iops_capacity, write_capacity_mbps, write_iops
 from simulator.model.states import States
+from simulator.scenario.schema import Disks
 
 YEAR_H = 8760.0
 
@@ -60,7 +62,7 @@ class Resilience:
     servers: list[ServerDisks]  # servers whose disks fail (`disks.mtbf_h`)
 
 
-def _analytic(name: str, disks, failures: int, degraded_h: float, lost: int) -> ServerDisks:  # noqa: ANN001
+def _analytic(name: str, disks: Disks, failures: int, degraded_h: float, lost: int) -> ServerDisks:
     rebuild_h = rebuild_s(disks) / HOUR
     n, mtbf = disks.count, disks.mtbf_h
     p = {raid: loss_p(raid, n, mtbf, rebuild_h) for raid in ("raid5", "raid6")}
@@ -81,7 +83,7 @@ class Plan:
         self.servers = city.recorders
         self.array_up = np.ones_like(states.server_up)
         self.degraded = np.zeros_like(states.server_up)
-        self.histories = {}
+        self.histories: dict[int, ArrayHistory] = {}
         for s, r in enumerate(self.servers):
             if r.spec.disks.mtbf_h is None:
                 continue

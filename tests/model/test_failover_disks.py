@@ -1,5 +1,6 @@
 """Failover and disks against their analytic results.
 
+- A lost array fails over as a failed server does: cameras × delay × arrays lost.
 - N+k failover (k = the servers, so no outage waits for a standby): every server failure of
   a week loses exactly its cameras × the failover delay (60 s on a 10 s grid), i.e. lost
   camera-hours = cameras × delay × failures; without failover the same week loses the whole
@@ -66,6 +67,21 @@ def test_n_plus_k_failover_loses_only_the_delay(load) -> None:
     )
     one = simulate(load("cbr_city", *FAILING_SERVERS, "recording.failover.standby=1"))
     assert one.recording.lost_hours["server"] >= expected_h * (1 - 1e-9)
+
+
+def test_a_lost_array_fails_over_like_a_failed_server(load) -> None:
+    d = "recording.servers.0.disks"
+    scenario = load(
+        "cbr_city", "simulation.days=7", f"{d}.mtbf_h=50", f"{d}.size_tb=1", f"{d}.raid=raid5",
+        "recording.failover.standby=1", "recording.failover.delay_s=60",
+    )  # fmt: skip
+    results = simulate(scenario)
+    (north,) = results.resilience.servers
+    assert north.arrays_lost >= 3  # each down for a rebuild time (2.8 h), far above the delay
+    expected_h = CAMERAS["rec-north"] * 60 * north.arrays_lost / 3600
+    assert results.recording.lost_hours["disks"] == pytest.approx(expected_h, rel=1e-9)
+    assert results.recording.lost_hours["server"] == 0
+    assert results.resilience.failovers == north.arrays_lost
 
 
 def test_rebuild_time_is_size_over_rate(load) -> None:

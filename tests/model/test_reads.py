@@ -49,9 +49,11 @@ def test_constant_playback_matches_axxonsoft() -> None:
     m = 12.0  # three 4 Mbps CBR cameras recorded
     ingest = np.full((1, ticks), m)
     streams = np.full((1, ticks), 3.0)
+    played = per_tick(spans, 1, tick, ticks)
     stats = read_stats(
-        ["rec"], [Disks()], spans, {}, ingest, streams, np.vstack([ingest, streams]), tick
-    )
+        ["rec"], [Disks()], played, 0 * played, {}, ingest, streams,
+        np.vstack([ingest, streams]), tick,
+    )  # fmt: skip
     expected_read = 0.035 * m + 0.035 * 4.0 * 4.0
     assert stats.read_iops.shape == (1, 1440)  # 8640 ticks fold to steps of 6
     np.testing.assert_allclose(stats.read_iops, expected_read, rtol=1e-9)
@@ -80,16 +82,20 @@ def test_per_tick_equals_brute_force() -> None:
     start = rng.uniform(-100, ticks * tick, n)
     end = start + rng.exponential(60, n)
     spans = ReadSpans(rng.integers(0, 3, n), start, end, rng.uniform(0.5, 8, n), np.ones(n, bool))
-    got = per_tick(spans, 3, tick, ticks)
     want = np.zeros((3, ticks))
     for s, a, b, r in zip(spans.server, start, end, spans.mbps, strict=True):
         for k in range(ticks):
             want[s, k] += r * max(0.0, min(b, (k + 1) * tick) - max(a, k * tick)) / tick
-    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(per_tick(spans, 3, tick, ticks), want, rtol=1e-9, atol=1e-9)
+    # a stretch of ticks on its own, as the tours are added a day at a time
+    part = per_tick(spans, 3, tick, 100, first=120)
+    np.testing.assert_allclose(part, want[:, 120:220], rtol=1e-9, atol=1e-9)
 
 
 def test_reads_are_the_timelines_actions(load) -> None:
-    scenario = load("load-city", "simulation.days=0.5", "cameras.0.bitrate.mode=cbr")
+    scenario = load(
+        "load-city", "simulation.days=1.5", "cameras.0.bitrate.mode=cbr"
+    )  # 2 tour chunks
     results = simulate(scenario)
     reads = results.reads
     assert reads is not None
