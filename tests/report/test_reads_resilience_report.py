@@ -26,3 +26,17 @@ def test_without_failover_or_disk_failures_no_such_tables(load):
     text = summary_text(simulate(load("cbr_city")))
     assert "Read load" in text
     assert "Failover" not in text and "Disks (" not in text and "degraded" not in text
+
+
+def test_disks_over_their_iops_and_arrays_lost_are_findings(load):
+    from simulator.report.checks import findings, flags
+
+    slow = simulate(load("cbr_city", "recording.servers.0.disks.iops_per_disk=0.1"))
+    assert ("disks", "rec-north", "disk_iops_p99>capability") in {
+        (f.subject, f.name, f.check) for f in flags(slow)
+    }
+    assert any(w.startswith("server rec-north: disk IOPS p99") for w in findings(slow))
+    d = "recording.servers.0.disks"
+    lost = simulate(load("outages", f"{d}.mtbf_h=20", f"{d}.size_tb=1"))
+    assert any("disk array(s) lost (raid6" in w for w in findings(lost))
+    assert all(f.check != "arrays_lost>0" for f in flags(simulate(load("cbr_city"))))
