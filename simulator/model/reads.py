@@ -79,25 +79,29 @@ def event_spans(
 
 def per_tick(spans: ReadSpans, servers: int, tick: float, ticks: int, first: int = 0) -> np.ndarray:
     """(servers, ticks) mean Mbps of the spans over each of the ticks from `first` on, exact
-    for any span bounds.
-
-    The integral of a span up to time x is mbps × (clip(x - start, 0) - clip(x - end, 0)):
-    piecewise linear, so its value at every tick edge is a running sum of slopes and
-    intercepts added at the first edge past each bound."""
-    t0 = first * float(tick)
-    edges = t0 + np.arange(ticks + 1) * float(tick)
-    integral = np.zeros((servers, ticks + 1))
-    width = ticks + 2
-    for bound, sign in ((spans.start_s, 1.0), (spans.end_s, -1.0)):
-        t = np.clip(bound, t0, edges[-1])
-        at = spans.server * width + np.clip(np.ceil((t - t0) / tick).astype(np.int64), 0, ticks)
-        slope = np.bincount(at, sign * spans.mbps, servers * width).reshape(servers, width)
-        cut = np.bincount(at, sign * spans.mbps * t, servers * width).reshape(servers, width)
-        integral += (
-            np.cumsum(slope, axis=1)[:, : ticks + 1] * edges
-            - np.cumsum(cut, axis=1)[:, : ticks + 1]
-        )
-    return np.diff(integral, axis=1) / tick
+    for any span bounds: a span adds its share of its first and last tick, and its rate to
+    every tick between (a running sum of +rate / -rate)."""
+    lo, hi = first * float(tick), (first + ticks) * float(tick)
+    a = (np.clip(spans.start_s, lo, hi) - lo) / tick  # in ticks from `first`
+    b = (np.clip(spans.end_s, lo, hi) - lo) / tick
+    keep = b > a
+    srv, a, b, r = spans.server[keep], a[keep], b[keep], spans.mbps[keep]
+    ka, kb = np.floor(a).astype(np.int64), np.floor(b).astype(np.int64)
+    width = ticks + 1  # kb may be `ticks` when a span runs to the end
+    same = ka == kb
+    at = np.concatenate([srv * width + ka, srv[~same] * width + kb[~same]])
+    part = np.concatenate([
+        r * np.where(same, b - a, ka + 1 - a), r[~same] * (b[~same] - kb[~same])
+    ])  # fmt: skip
+    out = np.bincount(at, part, servers * width)
+    inner = ~same & (kb > ka + 1)
+    steps = np.bincount(
+        np.concatenate([srv[inner] * width + ka[inner] + 1, srv[inner] * width + kb[inner]]),
+        np.concatenate([r[inner], -r[inner]]),
+        servers * width,
+    )
+    out = out.reshape(servers, width) + np.cumsum(steps.reshape(servers, width), axis=1)
+    return out[:, :ticks]
 
 
 def _split(spans: ReadSpans, keep: np.ndarray) -> ReadSpans:
