@@ -71,6 +71,10 @@ class Measures:
         self.lost_ticks = dict.fromkeys(
             ("camera", "link", "server", "unassigned", "overload", "congestion"), 0.0
         )
+        # which servers record, and more causes of loss (cause → (servers, ticks) serving):
+        # set by simulator.model.resilience for failover and disks
+        self.serving = states.server_up
+        self.more_causes: dict[str, np.ndarray] = {}
 
     def access(self, a: int, b: int, sent: np.ndarray) -> None:
         """Per-camera access links: utilisation histogram and fluid overflow."""
@@ -100,16 +104,22 @@ class Measures:
         link_ok = st.camera_up(a, b, st.access_down) & (reach > 0)
         assigned = (srv >= 0)[:, None]
         srv_up = np.ones((len(srv), n), dtype=bool)
-        srv_up[srv >= 0] = st.server_up[srv[srv >= 0], a:b]
+        srv_up[srv >= 0] = self.serving[srv[srv >= 0], a:b]
         causes = {
             "camera": ~cam_up,
             "link": ~link_ok,
             "unassigned": ~assigned,
             "server": ~srv_up,
         }
+        for cause, serving in self.more_causes.items():
+            ok = np.ones_like(srv_up)
+            ok[srv >= 0] = serving[srv[srv >= 0], a:b]
+            causes[cause] = ~ok
         alive = intended.copy()
         for cause, broken in causes.items():
-            self.lost_ticks[cause] += float(np.count_nonzero(alive & broken))
+            self.lost_ticks[cause] = self.lost_ticks.get(cause, 0.0) + float(
+                np.count_nonzero(alive & broken)
+            )
             alive &= ~broken
         kept = alive * reach.astype(np.float32)
         self.lost_ticks["congestion"] += float(alive.sum() - kept.sum())

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from simulator.model.reads import ReadStats
+    from simulator.model.resilience import Resilience
 
 
 @dataclass
@@ -157,3 +162,5 @@ class Results:
     series: Series
     warnings: list[str] = field(default_factory=list)
     watch: Watch | None = None  # operators and incidents, when the scenario has operators
+    reads: ReadStats | None = None  # the recorders' read load (simulator.model.reads)
+    resilience: Resilience | None = None  # failover and disks, when the scenario has them

@@ -7,7 +7,8 @@ moves the others), and each child one grandchild per thing that draws, keyed by 
 | child     | index | keyed by                            | draws                                |
 |-----------|-------|-------------------------------------|--------------------------------------|
 | `world`   | 0     | `camera:<id>`, link, `server:<id>`, | failures, repairs, activity episodes |
-|           |       | `activity:<district>`               |                                      |
+|           |       | `activity:<district>`,              | disk failures                        |
+|           |       | `disks:<server>`                    |                                      |
 | `traffic` | 1     | chunk number, `state`               | per-second bitrates, motion episodes |
 | `window`  | 2     | —                                   | the frame-level window's frames      |
 | `watch`   | 3     | `incidents`, `operators`            | incidents, requests, detections      |

@@ -17,8 +17,10 @@ from simulator.model.cameras import CameraTable
 from simulator.model.city import City
 from simulator.model.links import fluid_queue
 from simulator.model.measures import Measures
-from simulator.model.operators import watch_city
+from simulator.model.operators import city_watch
+from simulator.model.reads import add_constraint, recorder_reads
 from simulator.model.recorders import assign
+from simulator.model.resilience import Plan
 from simulator.model.results import Results
 from simulator.model.seeds import SeedTree
 from simulator.model.states import States
@@ -50,9 +52,15 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
     ticks = max(1, int(round(scenario.simulation.days * 86400 / tick)))
     states = States(city, events, tick, ticks)
     servers = city.recorders
-    server_of = assign(scenario, table, servers, states.mean_main_mbps())
+    camera_mbps = states.mean_main_mbps()
+    dual = scenario.recording.record_sub_streams
+    recorded_mbps = camera_mbps * (1 + table.sub_mbps / table.main_mbps) if dual else camera_mbps
+    server_of = assign(scenario, table, servers, recorded_mbps)
     links = city.links
     acc = Measures(scenario, states, links, servers, server_of)
+    plan = Plan(city, states)
+    if plan.active:
+        plan.attach(acc)
 
     size = max(1, min(ticks, CHUNK_CELLS // max(1, len(table))))
     bounds = [(a, min(a + size, ticks)) for a in range(0, ticks, size)]
@@ -65,7 +73,7 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
         chunk, motion_carry = _chunk(
             states, traffic, a, b, motion_carry, seeds.generator("traffic", k)
         )
-        backlog = _network_and_recording(acc, states, chunk, a, b, links, backlog)
+        backlog = _network_and_recording(acc, states, chunk, a, b, links, backlog, dual)
         if progress is not None:
             progress(b / ticks)
 
@@ -77,10 +85,15 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
         states.path_at(w0, links), links[-1] if states.core_up[w0] else None,
         seeds.generator("window"),
     )  # fmt: skip
+    resilience = plan.finish(acc) if plan.active else None
     results = acc.results(window, w0 * tick, (w1 - w0) * tick)
+    results.resilience = resilience
     if note:
         results.warnings.append(note)
-    results.watch = watch_city(city)
+    both = city_watch(city)
+    results.watch = None if both is None else both[0]
+    results.reads = recorder_reads(city, None if both is None else both[1], acc, camera_mbps)
+    add_constraint(results.sizing, "disk_iops", results.reads.servers_needed)
     return results
 
 
@@ -146,8 +159,10 @@ def _network_and_recording(
     b: int,
     links: list,
     backlog: np.ndarray,
+    dual: bool = False,
 ) -> np.ndarray:
-    """Carry one chunk through the access links, district links, core and recorders."""
+    """Carry one chunk through the access links, district links, core and recorders (with
+    `dual`, the sub-streams are recorded too)."""
     tick = states.tick
     table = states.table
     sent = chunk.main + chunk.sub
@@ -176,5 +191,6 @@ def _network_and_recording(
     through = np.divide(delivered, offered_d, out=np.zeros_like(delivered), where=offered_d > 0)
     core_through = np.divide(offered - lost, offered, out=np.zeros_like(offered), where=offered > 0)
     reach = through * core_through  # (districts, ticks)
-    acc.recording(a, b, chunk.main, chunk.intended, reach[table.district])
+    recorded = chunk.main + chunk.sub if dual else chunk.main
+    acc.recording(a, b, recorded, chunk.intended, reach[table.district])
     return new_backlog

@@ -26,7 +26,7 @@ HOURS_UNWATCHED = "hours_unwatched>0"
 class Flag:
     """One thing over a limit: what it is, its name, and which check it failed."""
 
-    subject: str  # "link" | "server" | "storage" | "servers" | "operators"
+    subject: str  # "link" | "server" | "storage" | "servers" | "disks" | "operators"
     name: str
     check: str  # short machine-readable rule, e.g. "p99_util>0.8"
 
@@ -87,8 +87,21 @@ def flags(results: Results) -> list[Flag]:
         out.extend(Flag("link", link.name, c) for c in link_checks(link))
     for server in results.servers:
         out.extend(Flag("server", server.name, c) for c in server_checks(server))
+    for name, check in disk_checks(results):
+        out.append(Flag("disks", name, check))
     if results.watch is not None:
         out.extend(Flag("operators", "watch", c) for c in watch_checks(results.watch))
+    return out
+
+
+def disk_checks(results: Results) -> list[tuple[str, str]]:
+    """(server, check) of disks over their IOPS with reads, and of arrays lost in the run."""
+    out = []
+    if results.reads is not None:
+        out += [(s.name, "disk_iops_p99>capability") for s in results.reads.servers
+                if s.disk_load_p99 > 1]  # fmt: skip
+    if results.resilience is not None:
+        out += [(s.name, "arrays_lost>0") for s in results.resilience.servers if s.arrays_lost]
     return out
 
 
@@ -116,6 +129,8 @@ def findings(results: Results) -> list[str]:
         elif flag.subject == "operators":
             assert results.watch is not None
             out.append("operators: " + _WATCH_TEXT[flag.check](results.watch))
+        elif flag.subject == "disks":
+            out.append(f"server {flag.name}: " + _disk_text(results, flag))
         else:
             sv = servers[flag.name]
             out.append(f"server {sv.name}: " + _SERVER_TEXT[flag.check](sv))
@@ -143,6 +158,24 @@ _SERVER_TEXT = {
         f"needs {sv.storage_needed_tb:,.0f} TB, has {sv.usable_tb:,.0f} TB usable"
     ),
 }
+
+
+def _disk_text(results: Results, flag: Flag) -> str:
+    if flag.check == "arrays_lost>0":
+        assert results.resilience is not None
+        sv = next(s for s in results.resilience.servers if s.name == flag.name)
+        return (
+            f"{sv.arrays_lost} disk array(s) lost ({sv.raid}, {sv.failures} disk failures; "
+            f"{sv.losses_per_year:.3g} losses a year expected)"
+        )
+    assert results.reads is not None
+    rd = next(s for s in results.reads.servers if s.name == flag.name)
+    return (
+        f"disk IOPS p99 {rd.disk_iops_p99:,.0f} (writes × RAID penalty + reads), "
+        f"the disks give {rd.disk_iops_capability:,.0f}"
+    )
+
+
 _WATCH_TEXT = {
     CAMERAS_PER_OPERATOR: lambda w: (
         f"up to {w.max_cameras_per_operator:,} cameras per operator on duty; no more than "

@@ -70,7 +70,7 @@ def figure_html(plot_id: str, caption: str, png: bytes) -> str:
 
 def render_html(results: Results) -> str:
     """The whole page as a string (plots rendered now, embedded as base64 PNG)."""
-    from simulator.report.plots import PLOTS, WATCH_PLOTS
+    from simulator.report.plots import PLOTS, READS_PLOTS, WATCH_PLOTS
 
     head = "".join(f"<span>{escape(k)}: <b>{escape(v)}</b></span>" for k, v in headline(results))
     parts = [
@@ -105,6 +105,9 @@ def render_html(results: Results) -> str:
     for plot_id, (caption, draw) in PLOTS.items():
         parts.append(figure_html(plot_id, caption, draw(results)))
     parts += [table_html(t) for t in tables[2:]]  # the operators' table, when there, is last
+    if results.reads is not None:
+        for plot_id, (caption, draw) in READS_PLOTS.items():
+            parts.append(figure_html(plot_id, caption, draw(results)))
     if results.watch is not None:
         for plot_id, (caption, draw) in WATCH_PLOTS.items():
             parts.append(figure_html(plot_id, caption, draw(results)))

@@ -24,6 +24,8 @@ from simulator.report.checks import (
     PLANNING_UTIL,
     flags,
 )
+from simulator.report.reads import reads_dict
+from simulator.report.resilience import resilience_dict
 
 SCHEMA = "camsim.report/1"
 """Schema identifier; bump the number on any incompatible change."""
@@ -115,6 +117,10 @@ def to_json_dict(results: Results) -> dict[str, Any]:
         "warnings": list(results.warnings),
     }
     # absent rather than null, so that a run without operators keeps its report byte for byte
+    if results.reads is not None:
+        report["reads"] = reads_dict(results.reads)
+    if results.resilience is not None:
+        report["resilience"] = resilience_dict(results.resilience)
     if results.watch is not None:
         report["watch"] = watch_dict(results.watch)
         report["checks"]["max_cameras_per_operator"] = MAX_CAMERAS_PER_OPERATOR

@@ -230,6 +230,26 @@ def incidents_by_hour_png(results: Results) -> bytes:
         return _png(fig)
 
 
+def disk_load_png(results: Results) -> bytes:
+    """Each server's back-end disk IOPS (writes × RAID penalty + reads) against its disks."""
+    reads = results.reads
+    if reads is None:
+        raise ValueError("the run has no read load (results.reads is None)")
+    load = np.asarray(reads.disk_load, dtype=float).reshape(len(reads.servers), -1) * 100
+    t_h = np.arange(load.shape[1]) * reads.step_s / 3600
+    t_plot, y_plot = _thin(t_h, load)
+    with _figure() as (fig, ax):
+        for s, y, c in zip(reads.servers, y_plot, _colours(len(reads.servers)), strict=True):
+            ax.plot(t_plot, y, lw=1.0, color=c, label=s.name)
+        ax.axhline(100, color="black", lw=1.2, ls="--", label="disks' IOPS (100 %)")
+        ax.set_ylim(0, max(110.0, float(np.nanmax(y_plot)) * 1.05 if y_plot.size else 110.0))
+        ax.set_ylabel("disk IOPS used, mean per step (%)")
+        ax.set_title("Recorder disks: writes × RAID penalty + reads (AxxonSoft)")
+        _hours_axis(ax, float(t_h[-1] + reads.step_s / 3600) if t_h.size else 24.0)
+        _legend(ax, len(reads.servers) + 1)
+        return _png(fig)
+
+
 PLOTS: dict[str, tuple[str, Callable[[Results], bytes]]] = {
     "link-utilisation": ("Link utilisation over the run", link_utilisation_png),
     "storage-fill": ("Storage fill over the retention window", storage_fill_png),
@@ -242,3 +262,8 @@ WATCH_PLOTS: dict[str, tuple[str, Callable[[Results], bytes]]] = {
     "incidents-by-hour": ("Incidents and detections by hour of day", incidents_by_hour_png),
 }
 """The plots of a run with operators (results.watch not None)."""
+
+READS_PLOTS: dict[str, tuple[str, Callable[[Results], bytes]]] = {
+    "disk-load": ("Recorder disks: write and read IOPS against the disks", disk_load_png),
+}
+"""The plots of a run with a read load (results.reads not None)."""

@@ -308,6 +308,14 @@ def all_tables(results: Results) -> list[Table]:
         servers_table(results),
         window_table(results),
     ]
+    if results.reads is not None:
+        from simulator.report.reads import reads_table  # both build on this module's Table
+
+        tables.insert(4, reads_table(results.reads))
+    if results.resilience is not None:
+        from simulator.report.resilience import resilience_tables
+
+        tables[4:4] = resilience_tables(results)
     if results.watch is not None:
         tables.append(watch_table(results))
     return tables

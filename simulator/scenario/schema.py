@@ -179,6 +179,9 @@ class Disks(Strict):
     raid: Literal["raid0", "raid1", "raid5", "raid6", "raid10"] = "raid6"
     write_mbyte_s_per_disk: Positive = 180.0  # sequential MB/s of one disk
     iops_per_disk: Positive = 150.0
+    mtbf_h: Positive | None = None  # disks do not fail unless given
+    rebuild_mbyte_s: Positive = 100.0  # RAID rebuild rate onto a replaced disk
+    degraded_write_factor: Annotated[float, Field(gt=0, le=1)] = 0.5  # kept while rebuilding
 
     @model_validator(mode="after")
     def _enough_disks(self) -> Disks:
@@ -200,12 +203,21 @@ class ServerGroup(Strict):
     reliability: Reliability = Reliability(mtbf_h=26_280.0, mttr_h=4.0)
 
 
+class Failover(Strict):
+    """N+k: `standby` spare servers; one takes a failed server's cameras after `delay_s`."""
+
+    standby: Annotated[int, Field(ge=0, le=1000)] = 0  # 0: no failover
+    delay_s: NonNegative = 60.0
+
+
 class RecordingPlan(Strict):
     """Recording servers, how cameras are spread over them, and how long video is kept."""
 
     retention_days: Positive = 30
     assignment: Literal["by_district", "round_robin"] = "by_district"
     free_space_reserve_gb: NonNegative = 5.0
+    record_sub_streams: bool = False  # dual recording: the sub-stream is recorded too
+    failover: Failover = Failover()
     servers: list[ServerGroup] = Field(min_length=1)
 
 

@@ -129,6 +129,27 @@ CASES = {
         _set("recording.servers.0.disks", {"count": 3, "raid": "raid6"}),
         ["recording.servers.0.disks", "raid6 needs at least 4 disks"],
     ),
+    # failover and disks
+    "negative standby count": (
+        _set("recording.failover", {"standby": -1}),
+        ["recording.failover.standby", "greater than or equal to 0", "-1"],
+    ),
+    "negative failover delay": (
+        _set("recording.failover", {"standby": 1, "delay_s": -5}),
+        ["recording.failover.delay_s", "greater than or equal to 0"],
+    ),
+    "zero disk MTBF": (
+        _set("recording.servers.0.disks", {"mtbf_h": 0}),
+        ["recording.servers.0.disks.mtbf_h", "greater than 0"],
+    ),
+    "degraded factor above 1": (
+        _set("recording.servers.0.disks", {"degraded_write_factor": 1.5}),
+        ["recording.servers.0.disks.degraded_write_factor", "less than or equal to 1"],
+    ),
+    "sub-stream recording not a boolean": (
+        _set("recording.record_sub_streams", "twice"),
+        ["recording.record_sub_streams", "boolean", "'twice'"],
+    ),
     # the law
     "retention 31 days in FR": (
         _set("recording.retention_days", 31),
