@@ -44,11 +44,15 @@ class Attached:
 def register(target: Any, cameras: list[dict[str, Any]], mapping: str | None) -> Attached:
     """Add the cameras (`camsim serve`'s /api/cameras rows) to a target through its API."""
     attached = Attached(target, facts={"mapping": mapping})
-    for cam in cameras:
-        main = cam["streams"]["main"]
-        attached.ids[cam["id"]] = target.add_camera(
-            cam["id"], main["url"], main["width"], main["height"], main["fps"]
-        )
+    try:
+        for cam in cameras:
+            main = cam["streams"]["main"]
+            attached.ids[cam["id"]] = target.add_camera(
+                cam["id"], main["url"], main["width"], main["height"], main["fps"]
+            )
+    except BaseException:  # none of them stays behind
+        remove_cameras(target, attached.ids.values())
+        raise
     return attached
 
 

@@ -34,7 +34,12 @@ def test_motion_movies_are_found_and_matched_to_what_was_sent(setup_script, tmp_
         frames = next(f for f in v["frames"] if f["camera"] == cam)
         assert frames["sent"] == pytest.approx(1200, abs=15)  # 10 fps for two minutes
         assert frames["ratio"] == pytest.approx(1.0, abs=0.05)
-    assert "motion" in {h["process"] for h in _health(out)}
+    assert {"motion", "camsim serve", "camsim lab"} <= {h["process"] for h in _health(out)}
+    # judged again from the ledger and motion's files alone (motion has stopped)
+    again = subprocess.run([sys.executable, "-m", "simulator.cli", "verdict", str(out)],
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads((out / "verdict.json").read_text())["frames"] == v["frames"]
 
 
 def _health(out: Path) -> list[dict]:
