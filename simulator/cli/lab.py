@@ -10,6 +10,17 @@ import click
 from simulator.cli.common import check_host, fail, scenario_options
 
 
+def duration(text: str) -> float:
+    """`90`, `90s`, `10m`, `2h` → seconds (ValueError otherwise)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    t = text.strip().lower()
+    scale = units.get(t[-1:])
+    value = float(t[:-1] if scale else t)
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value * (scale or 1)
+
+
 def _duration(option: str, text: str) -> float:
     try:
         return duration(text)
@@ -39,26 +50,16 @@ def _capacity(city, opts, step: int, hold_s: float) -> None:  # noqa: ANN001
         fail(str(exc))
     except (OSError, TargetError) as exc:
         fail(f"--host {opts.host}: {str(exc).splitlines()[0][:300]}")
-    if c.broke_first:
+    failing = next((s for s in c.steps if not s.passed), None)
+    if failing is not None:
         how = "" if c.conclusive else " (inconclusive: the generator fell behind then)"
         click.echo(f"capacity: sustained {c.sustained} cameras; broke first at "
-                   f"{c.sustained + step}{how}: {'; '.join(c.broke_first)}")  # fmt: skip
+                   f"{failing.cameras}{how}: {'; '.join(failing.failed)}")  # fmt: skip
     else:
         click.echo(f"capacity: sustained all {c.sustained} cameras the search could add "
                    f"(the ceiling, not the target, ended it)")  # fmt: skip
     click.echo(f"wrote {opts.out}/capacity.json, ledger.sqlite")
     sys.exit(0)
-
-
-def duration(text: str) -> float:
-    """`90`, `90s`, `10m`, `2h` → seconds (ValueError otherwise)."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    t = text.strip().lower()
-    scale = units.get(t[-1:])
-    value = float(t[:-1] if scale else t)
-    if value <= 0:
-        raise ValueError("must be positive")
-    return value * (scale or 1)
 
 
 @click.command()
