@@ -17,6 +17,7 @@ from simulator.model.recorders import (
     write_iops,
 )
 from simulator.model.results import (
+    GroupSizing,
     LinkStats,
     RecordingStats,
     Results,
@@ -25,6 +26,7 @@ from simulator.model.results import (
     Sizing,
     Window,
 )
+from simulator.model.server_sizing import camera_groups, servers_needed
 from simulator.model.states import States
 from simulator.model.window import WindowResult
 from simulator.scenario.schema import Scenario
@@ -62,15 +64,20 @@ class Measures:
         self.ingest = np.zeros((n_srv, ticks), dtype=np.float32)  # Mbps offered to each server
         self.streams = np.zeros((n_srv, ticks), dtype=np.float32)  # cameras being recorded
         self.demand = np.zeros((2, ticks), dtype=np.float32)  # Mbps, cameras meant to record
+        self.camera_group = camera_groups(scenario, table, servers, server_of)
+        n_grp = len(scenario.recording.servers)
+        self.group_matrix = np.zeros((n_grp, n_cam), dtype=np.float32)
+        grouped = self.camera_group >= 0
+        self.group_matrix[self.camera_group[grouped], np.flatnonzero(grouped)] = 1.0
+        self.group_demand = np.zeros((2, n_grp, ticks), dtype=np.float32)  # as `demand`
         hours = math.ceil(ticks * self.tick / 3600)
-        self.written = np.zeros((n_srv, hours))
-        self.demand_written = np.zeros((1, hours))
+        self.server_demand = np.zeros((n_srv, hours))  # bytes its cameras would record
         self.camera_bits = np.zeros(n_cam)
         self.camera_ticks = np.zeros(n_cam)
         self.cam_ticks = {"expected": 0.0, "recorded": 0.0}
-        self.lost_ticks = dict.fromkeys(
-            ("camera", "link", "server", "unassigned", "overload", "congestion"), 0.0
-        )
+        causes = ("camera", "link", "server", "unassigned", "overload", "congestion")
+        self.lost_ticks = dict.fromkeys(causes, 0.0)
+        self.lost_bits = dict.fromkeys(causes, 0.0)  # of the demand, per tick (× tick: bits)
 
     def access(self, a: int, b: int, sent: np.ndarray) -> None:
         """Per-camera access links: utilisation histogram and fluid overflow."""
@@ -92,9 +99,16 @@ class Measures:
         self.lost += lost.sum(axis=1)
 
     def recording(
-        self, a: int, b: int, main: np.ndarray, intended: np.ndarray, reach: np.ndarray
+        self,
+        a: int,
+        b: int,
+        main: np.ndarray,
+        demand: np.ndarray,
+        intended: np.ndarray,
+        reach: np.ndarray,
     ) -> None:
-        """What reaches the recorders and what they keep; lost time by its first cause."""
+        """What the cameras would record (the demand storage is sized for), what reaches the
+        recorders and what they keep; lost time and demand by its first cause."""
         st, srv, n = self.states, self.server_of, b - a
         cam_up = st.camera_up(a, b)
         link_ok = st.camera_up(a, b, st.access_down) & (reach > 0)
@@ -109,31 +123,37 @@ class Measures:
         }
         alive = intended.copy()
         for cause, broken in causes.items():
-            self.lost_ticks[cause] += float(np.count_nonzero(alive & broken))
+            lost = alive & broken
+            count = np.count_nonzero(lost)
+            if count:  # failures are rare: index only when there are some
+                self.lost_ticks[cause] += float(count)
+                self.lost_bits[cause] += float(demand[lost].sum(dtype=np.float64))
             alive &= ~broken
-        kept = alive * reach.astype(np.float32)
+        alive_f = alive.astype(np.float32)
+        kept = alive_f * reach.astype(np.float32)
         self.lost_ticks["congestion"] += float(alive.sum() - kept.sum())
+        self.lost_bits["congestion"] += float((main * (alive_f - kept)).sum(dtype=np.float64))
         ingest = self.server_matrix @ (main * kept) / 1e6
-        streams = self.server_matrix @ alive.astype(np.float32)
+        streams = self.server_matrix @ alive_f
         limit = np.array([s.spec.ingest_limit_mbps for s in self.servers])[:, None]
         share = np.minimum(
             1.0, np.divide(limit, ingest, out=np.ones_like(ingest), where=ingest > 0)
         )
         overload = float((streams * (1 - share)).sum())
         self.lost_ticks["overload"] += overload
+        self.lost_bits["overload"] += float((ingest * (1 - share)).sum(dtype=np.float64)) * 1e6
         self.cam_ticks["expected"] += float(intended.sum())
         self.cam_ticks["recorded"] += float(kept.sum()) - overload
         self.ingest[:, a:b], self.streams[:, a:b] = ingest, streams
-        self.demand[0, a:b] = (main * intended).sum(axis=0) / 1e6
+        self.demand[0, a:b] = demand.sum(axis=0) / 1e6
         self.demand[1, a:b] = intended.sum(axis=0)
+        self.group_demand[0, :, a:b] = self.group_matrix @ demand / 1e6
+        self.group_demand[1, :, a:b] = self.group_matrix @ intended.astype(np.float32)
         hour = (np.arange(a, b) * self.tick) // 3600
+        hours = self.server_demand.shape[1]
+        per_server = (self.server_matrix @ demand).astype(np.float64) * self.tick / 8
         for s in range(len(self.servers)):
-            written = ingest[s] * share[s] * 1e6 * self.tick / 8
-            self.written[s] += np.bincount(hour, weights=written, minlength=self.written.shape[1])
-        demand_bytes = self.demand[0, a:b].astype(np.float64) * 1e6 * self.tick / 8
-        self.demand_written[0] += np.bincount(
-            hour, weights=demand_bytes, minlength=self.written.shape[1]
-        )
+            self.server_demand[s] += np.bincount(hour, weights=per_server[s], minlength=hours)
 
     def busiest_window(self, length_s: float) -> tuple[int, int]:
         """[first, last) tick of the window where the core link is busiest."""
@@ -150,7 +170,7 @@ class Measures:
             self._link_stats(i, lk, window) for i, lk in enumerate(self.links)
         ]
         retention = sc.recording.retention_days
-        days_axis, fill = storage_fill(self.written, retention, sc.simulation.days)
+        days_axis, fill = storage_fill(self.server_demand, retention, sc.simulation.days)
         reserve_tb = sc.recording.free_space_reserve_gb / 1000
         servers = []
         for s, rec in enumerate(self.servers):
@@ -240,29 +260,33 @@ class Measures:
         )
 
     def _sizing(self, retention: float, servers: list[ServerStats]) -> Sizing:
-        spec = self.servers[0].spec
-        demand_mbps, demand_cams = self.demand
-        p99_mbps = float(np.percentile(demand_mbps, 99))
-        iops = write_iops(demand_mbps.astype(np.float64), demand_cams)
-        _, fill = storage_fill(self.demand_written, retention, self.scenario.simulation.days)
-        needed_tb = float(fill.max()) / TB
-        recorded = int((self.states.table.recording > 0).sum())
-        by = {
-            "ingest": math.ceil(p99_mbps / spec.ingest_limit_mbps),
-            "streams": math.ceil(recorded / spec.max_streams),
-            "storage": math.ceil(needed_tb / usable_tb(spec.disks)),
-            "write_iops": math.ceil(float(np.percentile(iops, 99)) / iops_capacity(spec.disks)),
-            "write_throughput": math.ceil(p99_mbps / write_capacity_mbps(spec.disks)),
-        }
-        binding = max(by, key=lambda k: by[k])
+        rec, days = self.scenario.recording, self.scenario.simulation.days
+        groups = []
+        for g, spec in enumerate(rec.servers):
+            cams = int((self.camera_group == g).sum())
+            mbps, streams = self.group_demand[:, g]
+            hourly = _hourly(mbps.astype(np.float64) * 1e6 * self.tick / 8, self.tick)
+            _, fill = storage_fill(hourly[None, :], retention, days)
+            by = servers_needed(
+                spec, rec.planning_load, mbps, streams, cams, float(fill.max()) / TB
+            )
+            binding = max(by, key=lambda k: by[k])
+            groups.append(GroupSizing(spec.name, cams, spec.count, by[binding], binding, by))
+        demand = _hourly(self.demand[0].astype(np.float64) * 1e6 * self.tick / 8, self.tick)
+        _, fill = storage_fill(demand[None, :], retention, days)
+        reserve_tb = rec.free_space_reserve_gb / 1000
+        most = min(groups, key=lambda z: (-z.servers_needed, z.name))  # not the list order
         return Sizing(
             servers_configured=len(self.servers),
-            servers_needed=max(1, by[binding]),
-            binding=binding,
-            by_constraint=by,
-            storage_needed_tb=sum(s.storage_needed_tb for s in servers),
+            servers_needed=max(1, sum(z.servers_needed for z in groups)),
+            binding=most.binding,
+            by_constraint={k: sum(z.by_constraint[k] for z in groups) for k in most.by_constraint},
+            storage_needed_tb=float(fill.max()) / TB + reserve_tb * len(servers),
             storage_usable_tb=sum(s.usable_tb for s in servers),
-            daily_write_tb=float(self.demand_written.sum()) / TB / self.scenario.simulation.days,
+            daily_write_tb=float(demand.sum()) / TB / days,
+            planning_load=rec.planning_load,
+            daily_lost_tb={k: v * self.tick / 8 / TB / days for k, v in self.lost_bits.items()},
+            groups=groups,
         )
 
     def _series(self, days_axis: np.ndarray, fill: np.ndarray) -> Series:
@@ -312,3 +336,9 @@ def _window_stats(window: WindowResult, name: str) -> dict[str, float]:
         p99_delay_ms=float(np.percentile(ms, 99)),
         max_delay_ms=float(ms.max()),
     )
+
+
+def _hourly(per_tick: np.ndarray, tick: int) -> np.ndarray:
+    """Per-tick amounts summed into hours (the last one possibly partial)."""
+    hour = (np.arange(per_tick.size) * tick) // 3600
+    return np.bincount(hour, weights=per_tick, minlength=math.ceil(per_tick.size * tick / 3600))

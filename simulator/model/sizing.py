@@ -39,6 +39,7 @@ class Chunk:
     main: np.ndarray  # (cameras, ticks) bits/s, zero when not sending
     sub: np.ndarray
     intended: np.ndarray  # (cameras, ticks) bool: the camera should be recorded
+    demand: np.ndarray  # (cameras, ticks) main-stream bits/s to record, were everything up
 
 
 def simulate(city: City | Scenario, progress: Progress | None = None) -> Results:
@@ -107,11 +108,12 @@ def _chunk(
 ) -> tuple[Chunk, np.ndarray]:
     activity = states.activity(a, b)
     main, sub = traffic.rates(activity, states.night[a:b], rng)
+    intended, carry = states.intended(a, b, activity, motion_carry, rng)
+    demand = main * intended
     sending = states.sending(a, b)
     main *= sending
     sub *= sending
-    intended, carry = states.intended(a, b, activity, motion_carry, rng)
-    return Chunk(main, sub, intended), carry
+    return Chunk(main, sub, intended, demand), carry
 
 
 def _window_rates(
@@ -176,5 +178,5 @@ def _network_and_recording(
     through = np.divide(delivered, offered_d, out=np.zeros_like(delivered), where=offered_d > 0)
     core_through = np.divide(offered - lost, offered, out=np.zeros_like(offered), where=offered > 0)
     reach = through * core_through  # (districts, ticks)
-    acc.recording(a, b, chunk.main, chunk.intended, reach[table.district])
+    acc.recording(a, b, chunk.main, chunk.demand, chunk.intended, reach[table.district])
     return new_backlog

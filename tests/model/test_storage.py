@@ -161,3 +161,21 @@ def test_write_iops_follows_axxonsoft_rule():
     mbps = np.array([400.0, 100.0, 0.0])
     cams = np.array([100.0, 100.0, 0.0])
     np.testing.assert_allclose(write_iops(mbps, cams), [0.065 * 400, 0.29 * 100, 0.0])
+
+
+def test_storage_is_sized_for_the_demand_and_congestion_losses_are_reported_beside_it(load):
+    """An uplink too small for its district loses a third of it to congestion; storage is
+    still sized for what the cameras would record, and the loss is reported beside it."""
+    s = load("cbr_city", "network.districts.0.uplink.capacity_mbps=8")  # north offers 12
+    r = simulate(s)
+    north = RETENTION_DAYS * bytes_per_day(NORTH_MBPS) / TB + RESERVE_TB
+    south = RETENTION_DAYS * bytes_per_day(SOUTH_MBPS) / TB + RESERVE_TB
+    assert r.sizing.storage_needed_tb == pytest.approx(north + south, rel=REL)
+    assert r.sizing.daily_write_tb == pytest.approx(
+        bytes_per_day(NORTH_MBPS + SOUTH_MBPS) / TB, rel=REL
+    )
+    # the fluid queue drops (12 - 8) / 12 of north once its 1 MiB buffer is full (after 2 s)
+    lost = r.sizing.daily_lost_tb
+    assert lost["congestion"] == pytest.approx(bytes_per_day(NORTH_MBPS) / 3 / TB, rel=1e-3)
+    assert sum(v for k, v in lost.items() if k != "congestion") == 0
+    assert r.recording.lost_hours["congestion"] == pytest.approx(3 * 24 / 3, rel=1e-3)

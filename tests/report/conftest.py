@@ -87,6 +87,8 @@ def build_results(seed: int = 7) -> Results:
             storage_needed_tb=221.2098765,
             storage_usable_tb=250.0,
             daily_write_tb=7.3736625,
+            planning_load=0.8,
+            daily_lost_tb={"camera": 0.05, "link": 0.0, "server": 0.017, "overload": 0.0},
         ),
         window=Window(start_s=66600.0, length_s=3600.0, frames=2_160_000, end_to_end_p99_ms=8.75),
         series=series,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from simulator.model.results import GroupSizing
 from simulator.report.summary import WIDTH, summary_text
 from simulator.report.tables import clock
 
@@ -94,3 +95,19 @@ def test_clock():
     assert clock(0) == "00:00"
     assert clock(66600) == "18:30"
     assert clock(86400 + 3600 * 9 + 59) == "day 2 09:00"
+
+
+def test_sizing_shows_the_planning_load_the_losses_and_each_mixed_group(results):
+    text = summary_text(results)
+    assert _cells(text, "  planning load %")[3] == "80"
+    lost = _row(text, "  not stored (TB/day)")
+    assert "0.07" in lost and "camera 0.05" in lost and "server 0.02" in lost
+    assert "group" not in text  # one group: nothing more to say
+    groups = [
+        GroupSizing("big", 30, 1, 1, "ingest", {}),
+        GroupSizing("small", 10, 1, 2, "streams", {}),
+    ]
+    mixed = dataclasses.replace(results.sizing, groups=groups)
+    text = summary_text(dataclasses.replace(results, sizing=mixed))
+    assert _cells(text, "  group big")[2:] == ["1", "1", "30", "cameras;", "binding:", "ingest"]
+    assert _row(text, "  group small").startswith("!")
