@@ -155,19 +155,23 @@ class Measures:
         for s in range(len(self.servers)):
             self.server_demand[s] += np.bincount(hour, weights=per_server[s], minlength=hours)
 
-    def busiest_window(self, length_s: float) -> tuple[int, int]:
-        """[first, last) tick of the window where the core link is busiest."""
+    def busiest_window(self, length_s: float, link: int = -1) -> tuple[int, int]:
+        """[first, last) tick of the window where a link (default: the core) is busiest."""
         n = min(self.states.ticks, max(1, math.ceil(length_s / self.tick)))
-        load = np.concatenate([[0.0], np.cumsum(self.util[-1], dtype=np.float64)])
+        load = np.concatenate([[0.0], np.cumsum(self.util[link], dtype=np.float64)])
         first = int(np.argmax(load[n:] - load[:-n]))
         return first, first + n
 
-    def results(self, window: WindowResult, start_s: float, length_s: float) -> Results:
-        """Turn the accumulated figures into Results."""
+    def results(
+        self, window: WindowResult, start_s: float, length_s: float, starts_s: dict[str, float]
+    ) -> Results:
+        """Turn the accumulated figures into Results; `window` holds each link's frame-level
+        figures from its window, which starts at `starts_s[link]` (the access links: the
+        core's, at `start_s`)."""
         sc, tick = self.scenario, self.tick
         warnings: list[str] = []
-        links = [self._access_stats(window)] + [
-            self._link_stats(i, lk, window) for i, lk in enumerate(self.links)
+        links = [self._access_stats(window, start_s)] + [
+            self._link_stats(i, lk, window, starts_s[lk.name]) for i, lk in enumerate(self.links)
         ]
         retention = sc.recording.retention_days
         days_axis, fill = storage_fill(self.server_demand, retention, sc.simulation.days)
@@ -223,7 +227,7 @@ class Measures:
             warnings=warnings,
         )
 
-    def _access_stats(self, window: WindowResult) -> LinkStats:
+    def _access_stats(self, window: WindowResult, start_s: float) -> LinkStats:
         hist = self.access_hist
         total = hist.sum()
         centers = (np.arange(hist.size) + 0.5) / UTIL_BINS
@@ -241,10 +245,13 @@ class Measures:
             max_util=float(self.access_series[1].max()),
             loss_fraction=self.access_lost / self.access_offered if self.access_offered else 0.0,
             **_window_stats(window, "access"),
+            window_start_s=start_s,
             down_hours=down * self.tick / 3600,
         )
 
-    def _link_stats(self, i: int, link: NetworkLink, window: WindowResult) -> LinkStats:
+    def _link_stats(
+        self, i: int, link: NetworkLink, window: WindowResult, start_s: float
+    ) -> LinkStats:
         util = self.util[i]
         return LinkStats(
             name=link.name,
@@ -256,6 +263,7 @@ class Measures:
             max_util=float(util.max()),
             loss_fraction=float(self.lost[i] / self.offered[i]) if self.offered[i] else 0.0,
             **_window_stats(window, link.name),
+            window_start_s=start_s,
             down_hours=self.states.link_down_hours.get(link.name, 0.0),
         )
 

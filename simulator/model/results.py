@@ -20,11 +20,14 @@ class LinkStats:
     p99_util: float
     max_util: float
     loss_fraction: float  # bytes lost / bytes offered, per-second fluid model, whole run
-    window_loss_fraction: float  # bytes lost / offered in the frame-level window
+    window_loss_fraction: float  # bytes lost / offered in its frame-level window
     mean_delay_ms: float  # queueing delay (wait before transmission), frame-level window
     p99_delay_ms: float
     max_delay_ms: float
     down_hours: float  # time the link was failed
+    # its frame-level window: a district link's own busiest minute; the core's busiest for
+    # the core and the access links (all of them at once)
+    window_start_s: float = 0.0
 
 
 @dataclass

@@ -9,7 +9,7 @@ moves the others), and each child one grandchild per thing that draws, keyed by 
 | `world`   | 0     | `camera:<id>`, link, `server:<id>`, | failures, repairs, activity episodes |
 |           |       | `activity:<district>`               |                                      |
 | `traffic` | 1     | chunk number, `state`               | per-second bitrates, motion episodes |
-| `window`  | 2     | —                                   | the frame-level window's frames      |
+| `window`  | 2     | — (the core's), a district link     | the frame-level windows' frames      |
 | `watch`   | 3     | `incidents`, `operators`            | incidents, requests, detections      |
 | `wire`    | 4     | camera and kind, `district:<name>`  | stream faults on the timeline        |
 | `actions` | 5     | `requests`, `ptz`                   | what the operators' actions act on   |

@@ -7,11 +7,14 @@ Units as in report.json: TB = 1e12 bytes; Mbps = 1e6 bit/s; the free-space reser
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from simulator.model.recorders import storage_fill, usable_tb, write_iops
 from simulator.model.sizing import simulate
+from simulator.scenario import load_scenario
 from simulator.scenario.schema import Disks
 
 TB = 1e12
@@ -179,3 +182,28 @@ def test_storage_is_sized_for_the_demand_and_congestion_losses_are_reported_besi
     assert lost["congestion"] == pytest.approx(bytes_per_day(NORTH_MBPS) / 3 / TB, rel=1e-3)
     assert sum(v for k, v in lost.items() if k != "congestion") == 0
     assert r.recording.lost_hours["congestion"] == pytest.approx(3 * 24 / 3, rel=1e-3)
+
+
+STRASBOURG = Path(__file__).parents[2] / "scenarios" / "strasbourg.yaml"
+
+
+@pytest.mark.parametrize(
+    "domes, mbps",
+    [("complex", 410 * 4 + 40 * 4 * 1.5), ("normal", 450 * 4)],  # 609 TB; the rule's 583 TB
+)
+def test_a_cbr_strasbourg_stores_its_targets_times_the_scene_factor(domes, mbps):
+    """The README's claim: with every group CBR, Strasbourg stores exactly its cameras'
+    targets × 30 days, the 40 centre domes' complex scene × 1.5 included (609 TB); with the
+    domes' scene normal, the rule of thumb's 450 × 4 Mbps × 30 days (583 TB)."""
+    groups = len(load_scenario(STRASBOURG).cameras)
+    cbr = [f"cameras.{n}.bitrate.mode=cbr" for n in range(groups)]
+    s = load_scenario(
+        STRASBOURG,
+        [*cbr, f"cameras.0.scene={domes}", "simulation.resolution_s=60", "incidents.days=1"],
+    )
+    assert s.cameras[0].name == "centre-dome" and s.cameras[0].count == 40
+    z = simulate(s).sizing
+    servers = sum(g.count for g in s.recording.servers)
+    expected = RETENTION_DAYS * bytes_per_day(mbps) / TB + servers * RESERVE_TB
+    assert z.storage_needed_tb == pytest.approx(expected, rel=REL)
+    assert round(z.storage_needed_tb) == (609 if domes == "complex" else 583)

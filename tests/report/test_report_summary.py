@@ -111,3 +111,13 @@ def test_sizing_shows_the_planning_load_the_losses_and_each_mixed_group(results)
     text = summary_text(dataclasses.replace(results, sizing=mixed))
     assert _cells(text, "  group big")[2:] == ["1", "1", "30", "cameras;", "binding:", "ingest"]
     assert _row(text, "  group small").startswith("!")
+
+
+def test_window_table_lists_the_district_links_at_their_own_busiest_minute(results):
+    assert "18:00" not in summary_text(results)  # all in the core's window: one row
+    links = [dataclasses.replace(lk) for lk in results.links]
+    links[1].window_start_s = 64800.0  # the centre uplink's own busiest minute, 18:00
+    text = summary_text(dataclasses.replace(results, links=links))
+    rows = [line.split() for line in text.splitlines() if "18:00" in line]
+    assert rows == [["centre", "18:00", "60", "min"]]
+    assert _cells(text, "all (core's busiest)")[3:5] == ["18:30", "60"]
