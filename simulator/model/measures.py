@@ -17,16 +17,14 @@ from simulator.model.recorders import (
     write_iops,
 )
 from simulator.model.results import (
-    GroupSizing,
     LinkStats,
     RecordingStats,
     Results,
     Series,
     ServerStats,
-    Sizing,
     Window,
 )
-from simulator.model.server_sizing import camera_groups, servers_needed
+from simulator.model.server_sizing import camera_groups, sizing_of
 from simulator.model.states import States
 from simulator.model.window import WindowResult
 from simulator.scenario.schema import Scenario
@@ -70,6 +68,7 @@ class Measures:
         grouped = self.camera_group >= 0
         self.group_matrix[self.camera_group[grouped], np.flatnonzero(grouped)] = 1.0
         self.group_demand = np.zeros((2, n_grp, ticks), dtype=np.float32)  # as `demand`
+        self.one_group = n_grp == 1 and bool((grouped | (table.recording == 0)).all())
         hours = math.ceil(ticks * self.tick / 3600)
         self.server_demand = np.zeros((n_srv, hours))  # bytes its cameras would record
         self.camera_bits = np.zeros(n_cam)
@@ -131,8 +130,9 @@ class Measures:
             alive &= ~broken
         alive_f = alive.astype(np.float32)
         kept = alive_f * reach.astype(np.float32)
-        self.lost_ticks["congestion"] += float(alive.sum() - kept.sum())
-        self.lost_bits["congestion"] += float((main * (alive_f - kept)).sum(dtype=np.float64))
+        if reach.min() < 1:  # some congestion loss in this chunk
+            self.lost_ticks["congestion"] += float(alive.sum() - kept.sum())
+            self.lost_bits["congestion"] += float((main * (alive_f - kept)).sum(dtype=np.float64))
         ingest = self.server_matrix @ (main * kept) / 1e6
         streams = self.server_matrix @ alive_f
         limit = np.array([s.spec.ingest_limit_mbps for s in self.servers])[:, None]
@@ -147,8 +147,11 @@ class Measures:
         self.ingest[:, a:b], self.streams[:, a:b] = ingest, streams
         self.demand[0, a:b] = demand.sum(axis=0) / 1e6
         self.demand[1, a:b] = intended.sum(axis=0)
-        self.group_demand[0, :, a:b] = self.group_matrix @ demand / 1e6
-        self.group_demand[1, :, a:b] = self.group_matrix @ intended.astype(np.float32)
+        if self.one_group:  # the city's demand is the group's
+            self.group_demand[:, 0, a:b] = self.demand[:, a:b]
+        else:
+            self.group_demand[0, :, a:b] = self.group_matrix @ demand / 1e6
+            self.group_demand[1, :, a:b] = self.group_matrix @ intended.astype(np.float32)
         hour = (np.arange(a, b) * self.tick) // 3600
         hours = self.server_demand.shape[1]
         per_server = (self.server_matrix @ demand).astype(np.float64) * self.tick / 8
@@ -198,7 +201,10 @@ class Measures:
                     down_hours=float((~self.states.server_up[s]).sum()) * tick / 3600,
                 )
             )
-        sizing = self._sizing(retention, servers)
+        sizing = sizing_of(
+            sc, tick, self.camera_group, self.group_demand, self.demand[0], self.lost_bits,
+            sum(s.usable_tb for s in servers),
+        )  # fmt: skip
         recording = RecordingStats(
             expected_hours=self.cam_ticks["expected"] * tick / 3600,
             recorded_hours=self.cam_ticks["recorded"] * tick / 3600,
@@ -267,36 +273,6 @@ class Measures:
             down_hours=self.states.link_down_hours.get(link.name, 0.0),
         )
 
-    def _sizing(self, retention: float, servers: list[ServerStats]) -> Sizing:
-        rec, days = self.scenario.recording, self.scenario.simulation.days
-        groups = []
-        for g, spec in enumerate(rec.servers):
-            cams = int((self.camera_group == g).sum())
-            mbps, streams = self.group_demand[:, g]
-            hourly = _hourly(mbps.astype(np.float64) * 1e6 * self.tick / 8, self.tick)
-            _, fill = storage_fill(hourly[None, :], retention, days)
-            by = servers_needed(
-                spec, rec.planning_load, mbps, streams, cams, float(fill.max()) / TB
-            )
-            binding = max(by, key=lambda k: by[k])
-            groups.append(GroupSizing(spec.name, cams, spec.count, by[binding], binding, by))
-        demand = _hourly(self.demand[0].astype(np.float64) * 1e6 * self.tick / 8, self.tick)
-        _, fill = storage_fill(demand[None, :], retention, days)
-        reserve_tb = rec.free_space_reserve_gb / 1000
-        most = min(groups, key=lambda z: (-z.servers_needed, z.name))  # not the list order
-        return Sizing(
-            servers_configured=len(self.servers),
-            servers_needed=max(1, sum(z.servers_needed for z in groups)),
-            binding=most.binding,
-            by_constraint={k: sum(z.by_constraint[k] for z in groups) for k in most.by_constraint},
-            storage_needed_tb=float(fill.max()) / TB + reserve_tb * len(servers),
-            storage_usable_tb=sum(s.usable_tb for s in servers),
-            daily_write_tb=float(demand.sum()) / TB / days,
-            planning_load=rec.planning_load,
-            daily_lost_tb={k: v * self.tick / 8 / TB / days for k, v in self.lost_bits.items()},
-            groups=groups,
-        )
-
     def _series(self, days_axis: np.ndarray, fill: np.ndarray) -> Series:
         ticks = self.states.ticks
         per = max(1, math.ceil(ticks / 1440))
@@ -344,9 +320,3 @@ def _window_stats(window: WindowResult, name: str) -> dict[str, float]:
         p99_delay_ms=float(np.percentile(ms, 99)),
         max_delay_ms=float(ms.max()),
     )
-
-
-def _hourly(per_tick: np.ndarray, tick: int) -> np.ndarray:
-    """Per-tick amounts summed into hours (the last one possibly partial)."""
-    hour = (np.arange(per_tick.size) * tick) // 3600
-    return np.bincount(hour, weights=per_tick, minlength=math.ceil(per_tick.size * tick / 3600))

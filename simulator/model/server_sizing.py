@@ -18,11 +18,15 @@ from simulator.model.cameras import CameraTable
 from simulator.model.recorders import (
     Recorder,
     iops_capacity,
+    storage_fill,
     usable_tb,
     write_capacity_mbps,
     write_iops,
 )
+from simulator.model.results import GroupSizing, Sizing
 from simulator.scenario.schema import Scenario, ServerGroup
+
+TB = 1e12
 
 
 def camera_groups(
@@ -67,3 +71,52 @@ def servers_needed(
         "write_iops": math.ceil(p99_iops / (line * iops_capacity(spec.disks))),
         "write_throughput": math.ceil(p99_mbps / (line * write_capacity_mbps(spec.disks))),
     }
+
+
+def sizing_of(
+    scenario: Scenario,
+    tick: int,
+    camera_group: np.ndarray,
+    group_demand: np.ndarray,
+    demand_mbps: np.ndarray,
+    lost_bits: dict[str, float],
+    usable_tb_total: float,
+) -> Sizing:
+    """Servers needed per group and in all, and the storage the demand needs.
+
+    group_demand: (2, groups, ticks) Mbps and cameras meant to be recorded; demand_mbps:
+    (ticks,) the same Mbps over every camera; lost_bits: bits/s × ticks not stored, by cause.
+    """
+    rec, days = scenario.recording, scenario.simulation.days
+    groups = []
+    for g, spec in enumerate(rec.servers):
+        cams = int((camera_group == g).sum())
+        mbps, streams = group_demand[:, g]
+        tb, _ = _storage_tb(mbps, tick, rec.retention_days, days)
+        by = servers_needed(spec, rec.planning_load, mbps, streams, cams, tb)
+        binding = max(by, key=lambda k: by[k])
+        groups.append(GroupSizing(spec.name, cams, spec.count, by[binding], binding, by))
+    needed_tb, daily_tb = _storage_tb(demand_mbps, tick, rec.retention_days, days)
+    servers = sum(g.count for g in rec.servers)
+    most = min(groups, key=lambda z: (-z.servers_needed, z.name))  # not the list order
+    return Sizing(
+        servers_configured=servers,
+        servers_needed=max(1, sum(z.servers_needed for z in groups)),
+        binding=most.binding,
+        by_constraint={k: sum(z.by_constraint[k] for z in groups) for k in most.by_constraint},
+        storage_needed_tb=needed_tb + rec.free_space_reserve_gb / 1000 * servers,
+        storage_usable_tb=usable_tb_total,
+        daily_write_tb=daily_tb,
+        planning_load=rec.planning_load,
+        daily_lost_tb={k: v * tick / 8 / TB / days for k, v in lost_bits.items()},
+        groups=groups,
+    )
+
+
+def _storage_tb(mbps: np.ndarray, tick: int, retention: float, days: float) -> tuple[float, float]:
+    """(TB held at retention steady state, TB a day) for a demand of `mbps` per tick."""
+    per_tick = mbps.astype(np.float64) * 1e6 * tick / 8
+    hour = (np.arange(per_tick.size) * tick) // 3600
+    hourly = np.bincount(hour, weights=per_tick, minlength=math.ceil(per_tick.size * tick / 3600))
+    _, fill = storage_fill(hourly[None, :], retention, days)
+    return float(fill.max()) / TB, float(hourly.sum()) / TB / days
