@@ -8,7 +8,7 @@ simple 0.5, normal 1, complex 1.5. Low/medium/high activity multiply by 0.6/1.0/
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -73,6 +73,14 @@ class CameraTable:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def take(self, rows: np.ndarray) -> CameraTable:
+        """The table of these cameras only (rows: indices, in the order given)."""
+        values = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            values[f.name] = [v[i] for i in rows] if isinstance(v, list) else v[rows]
+        return CameraTable(**values)
 
 
 RECORDING_MODES = {"off": 0, "continuous": 1, "motion": 2}

@@ -22,9 +22,9 @@ from simulator.model.results import (
     Results,
     Series,
     ServerStats,
-    Sizing,
     Window,
 )
+from simulator.model.server_sizing import camera_groups, sizing_of
 from simulator.model.states import States
 from simulator.model.window import WindowResult
 from simulator.scenario.schema import Scenario
@@ -62,15 +62,21 @@ class Measures:
         self.ingest = np.zeros((n_srv, ticks), dtype=np.float32)  # Mbps offered to each server
         self.streams = np.zeros((n_srv, ticks), dtype=np.float32)  # cameras being recorded
         self.demand = np.zeros((2, ticks), dtype=np.float32)  # Mbps, cameras meant to record
+        self.camera_group = camera_groups(scenario, table, servers, server_of)
+        n_grp = len(scenario.recording.servers)
+        self.group_matrix = np.zeros((n_grp, n_cam), dtype=np.float32)
+        grouped = self.camera_group >= 0
+        self.group_matrix[self.camera_group[grouped], np.flatnonzero(grouped)] = 1.0
+        self.group_demand = np.zeros((2, n_grp, ticks), dtype=np.float32)  # as `demand`
+        self.one_group = n_grp == 1 and bool((grouped | (table.recording == 0)).all())
         hours = math.ceil(ticks * self.tick / 3600)
-        self.written = np.zeros((n_srv, hours))
-        self.demand_written = np.zeros((1, hours))
+        self.server_demand = np.zeros((n_srv, hours))  # bytes its cameras would record
         self.camera_bits = np.zeros(n_cam)
         self.camera_ticks = np.zeros(n_cam)
         self.cam_ticks = {"expected": 0.0, "recorded": 0.0}
-        self.lost_ticks = dict.fromkeys(
-            ("camera", "link", "server", "unassigned", "overload", "congestion"), 0.0
-        )
+        causes = ("camera", "link", "server", "unassigned", "overload", "congestion")
+        self.lost_ticks = dict.fromkeys(causes, 0.0)
+        self.lost_bits = dict.fromkeys(causes, 0.0)  # of the demand, per tick (× tick: bits)
         # which servers record, and more causes of loss (cause → (servers, ticks) serving):
         # set by simulator.model.resilience for failover and disks
         self.serving = states.server_up
@@ -96,9 +102,16 @@ class Measures:
         self.lost += lost.sum(axis=1)
 
     def recording(
-        self, a: int, b: int, main: np.ndarray, intended: np.ndarray, reach: np.ndarray
+        self,
+        a: int,
+        b: int,
+        main: np.ndarray,
+        demand: np.ndarray,
+        intended: np.ndarray,
+        reach: np.ndarray,
     ) -> None:
-        """What reaches the recorders and what they keep; lost time by its first cause."""
+        """What the cameras would record (the demand storage is sized for), what reaches the
+        recorders and what they keep; lost time and demand by its first cause."""
         st, srv, n = self.states, self.server_of, b - a
         cam_up = st.camera_up(a, b)
         link_ok = st.camera_up(a, b, st.access_down) & (reach > 0)
@@ -117,50 +130,64 @@ class Measures:
             causes[cause] = ~ok
         alive = intended.copy()
         for cause, broken in causes.items():
-            self.lost_ticks[cause] = self.lost_ticks.get(cause, 0.0) + float(
-                np.count_nonzero(alive & broken)
-            )
+            lost = alive & broken
+            count = np.count_nonzero(lost)
+            self.lost_ticks.setdefault(cause, 0.0)  # failover's and disks' causes too
+            self.lost_bits.setdefault(cause, 0.0)
+            if count:  # failures are rare: index only when there are some
+                self.lost_ticks[cause] += float(count)
+                self.lost_bits[cause] += float(demand[lost].sum(dtype=np.float64))
             alive &= ~broken
-        kept = alive * reach.astype(np.float32)
-        self.lost_ticks["congestion"] += float(alive.sum() - kept.sum())
+        alive_f = alive.astype(np.float32)
+        kept = alive_f * reach.astype(np.float32)
+        if reach.min() < 1:  # some congestion loss in this chunk
+            self.lost_ticks["congestion"] += float(alive.sum() - kept.sum())
+            self.lost_bits["congestion"] += float((main * (alive_f - kept)).sum(dtype=np.float64))
         ingest = self.server_matrix @ (main * kept) / 1e6
-        streams = self.server_matrix @ alive.astype(np.float32)
+        streams = self.server_matrix @ alive_f
         limit = np.array([s.spec.ingest_limit_mbps for s in self.servers])[:, None]
         share = np.minimum(
             1.0, np.divide(limit, ingest, out=np.ones_like(ingest), where=ingest > 0)
         )
         overload = float((streams * (1 - share)).sum())
         self.lost_ticks["overload"] += overload
+        self.lost_bits["overload"] += float((ingest * (1 - share)).sum(dtype=np.float64)) * 1e6
         self.cam_ticks["expected"] += float(intended.sum())
         self.cam_ticks["recorded"] += float(kept.sum()) - overload
         self.ingest[:, a:b], self.streams[:, a:b] = ingest, streams
-        self.demand[0, a:b] = (main * intended).sum(axis=0) / 1e6
+        self.demand[0, a:b] = demand.sum(axis=0) / 1e6
         self.demand[1, a:b] = intended.sum(axis=0)
+        if self.one_group:  # the city's demand is the group's
+            self.group_demand[:, 0, a:b] = self.demand[:, a:b]
+        else:
+            self.group_demand[0, :, a:b] = self.group_matrix @ demand / 1e6
+            self.group_demand[1, :, a:b] = self.group_matrix @ intended.astype(np.float32)
         hour = (np.arange(a, b) * self.tick) // 3600
+        hours = self.server_demand.shape[1]
+        per_server = (self.server_matrix @ demand).astype(np.float64) * self.tick / 8
         for s in range(len(self.servers)):
-            written = ingest[s] * share[s] * 1e6 * self.tick / 8
-            self.written[s] += np.bincount(hour, weights=written, minlength=self.written.shape[1])
-        demand_bytes = self.demand[0, a:b].astype(np.float64) * 1e6 * self.tick / 8
-        self.demand_written[0] += np.bincount(
-            hour, weights=demand_bytes, minlength=self.written.shape[1]
-        )
+            self.server_demand[s] += np.bincount(hour, weights=per_server[s], minlength=hours)
 
-    def busiest_window(self, length_s: float) -> tuple[int, int]:
-        """[first, last) tick of the window where the core link is busiest."""
+    def busiest_window(self, length_s: float, link: int = -1) -> tuple[int, int]:
+        """[first, last) tick of the window where a link (default: the core) is busiest."""
         n = min(self.states.ticks, max(1, math.ceil(length_s / self.tick)))
-        load = np.concatenate([[0.0], np.cumsum(self.util[-1], dtype=np.float64)])
+        load = np.concatenate([[0.0], np.cumsum(self.util[link], dtype=np.float64)])
         first = int(np.argmax(load[n:] - load[:-n]))
         return first, first + n
 
-    def results(self, window: WindowResult, start_s: float, length_s: float) -> Results:
-        """Turn the accumulated figures into Results."""
+    def results(
+        self, window: WindowResult, start_s: float, length_s: float, starts_s: dict[str, float]
+    ) -> Results:
+        """Turn the accumulated figures into Results; `window` holds each link's frame-level
+        figures from its window, which starts at `starts_s[link]` (the access links: the
+        core's, at `start_s`)."""
         sc, tick = self.scenario, self.tick
         warnings: list[str] = []
-        links = [self._access_stats(window)] + [
-            self._link_stats(i, lk, window) for i, lk in enumerate(self.links)
+        links = [self._access_stats(window, start_s)] + [
+            self._link_stats(i, lk, window, starts_s[lk.name]) for i, lk in enumerate(self.links)
         ]
         retention = sc.recording.retention_days
-        days_axis, fill = storage_fill(self.written, retention, sc.simulation.days)
+        days_axis, fill = storage_fill(self.server_demand, retention, sc.simulation.days)
         reserve_tb = sc.recording.free_space_reserve_gb / 1000
         servers = []
         for s, rec in enumerate(self.servers):
@@ -184,7 +211,10 @@ class Measures:
                     down_hours=float((~self.states.server_up[s]).sum()) * tick / 3600,
                 )
             )
-        sizing = self._sizing(retention, servers)
+        sizing = sizing_of(
+            sc, tick, self.camera_group, self.group_demand, self.demand[0], self.lost_bits,
+            sum(s.usable_tb for s in servers),
+        )  # fmt: skip
         recording = RecordingStats(
             expected_hours=self.cam_ticks["expected"] * tick / 3600,
             recorded_hours=self.cam_ticks["recorded"] * tick / 3600,
@@ -213,7 +243,7 @@ class Measures:
             warnings=warnings,
         )
 
-    def _access_stats(self, window: WindowResult) -> LinkStats:
+    def _access_stats(self, window: WindowResult, start_s: float) -> LinkStats:
         hist = self.access_hist
         total = hist.sum()
         centers = (np.arange(hist.size) + 0.5) / UTIL_BINS
@@ -231,10 +261,13 @@ class Measures:
             max_util=float(self.access_series[1].max()),
             loss_fraction=self.access_lost / self.access_offered if self.access_offered else 0.0,
             **_window_stats(window, "access"),
+            window_start_s=start_s,
             down_hours=down * self.tick / 3600,
         )
 
-    def _link_stats(self, i: int, link: NetworkLink, window: WindowResult) -> LinkStats:
+    def _link_stats(
+        self, i: int, link: NetworkLink, window: WindowResult, start_s: float
+    ) -> LinkStats:
         util = self.util[i]
         return LinkStats(
             name=link.name,
@@ -246,33 +279,8 @@ class Measures:
             max_util=float(util.max()),
             loss_fraction=float(self.lost[i] / self.offered[i]) if self.offered[i] else 0.0,
             **_window_stats(window, link.name),
+            window_start_s=start_s,
             down_hours=self.states.link_down_hours.get(link.name, 0.0),
-        )
-
-    def _sizing(self, retention: float, servers: list[ServerStats]) -> Sizing:
-        spec = self.servers[0].spec
-        demand_mbps, demand_cams = self.demand
-        p99_mbps = float(np.percentile(demand_mbps, 99))
-        iops = write_iops(demand_mbps.astype(np.float64), demand_cams)
-        _, fill = storage_fill(self.demand_written, retention, self.scenario.simulation.days)
-        needed_tb = float(fill.max()) / TB
-        recorded = int((self.states.table.recording > 0).sum())
-        by = {
-            "ingest": math.ceil(p99_mbps / spec.ingest_limit_mbps),
-            "streams": math.ceil(recorded / spec.max_streams),
-            "storage": math.ceil(needed_tb / usable_tb(spec.disks)),
-            "write_iops": math.ceil(float(np.percentile(iops, 99)) / iops_capacity(spec.disks)),
-            "write_throughput": math.ceil(p99_mbps / write_capacity_mbps(spec.disks)),
-        }
-        binding = max(by, key=lambda k: by[k])
-        return Sizing(
-            servers_configured=len(self.servers),
-            servers_needed=max(1, by[binding]),
-            binding=binding,
-            by_constraint=by,
-            storage_needed_tb=sum(s.storage_needed_tb for s in servers),
-            storage_usable_tb=sum(s.usable_tb for s in servers),
-            daily_write_tb=float(self.demand_written.sum()) / TB / self.scenario.simulation.days,
         )
 
     def _series(self, days_axis: np.ndarray, fill: np.ndarray) -> Series:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -187,10 +187,11 @@ class ReadStats:
 
     actions: dict[str, int]  # actions that read, by kind
     servers: list[ServerReads]
-    servers_needed: int  # by write + read IOPS, city demand at p99 against one array
+    servers_needed: int  # by write + read IOPS at p99, against the planning load: all groups
     step_s: int
     read_iops: np.ndarray  # (servers, steps) mean per step
     disk_load: np.ndarray  # (servers, steps) back-end IOPS / capability
+    group_needed: list[int] = field(default_factory=list)  # per `recording.servers` group
 
 
 def _fold(x: np.ndarray, per: int) -> np.ndarray:
@@ -200,12 +201,12 @@ def _fold(x: np.ndarray, per: int) -> np.ndarray:
 
 def read_stats(
     names: list[str], disks: list[Disks], played: np.ndarray, relayed: np.ndarray,
-    counts: dict[str, int], ingest: np.ndarray, streams: np.ndarray, demand: np.ndarray,
-    tick: int,
+    counts: dict[str, int], ingest: np.ndarray, streams: np.ndarray, groups: list[list[int]],
+    planning_load: float, tick: int,
 ) -> ReadStats:  # fmt: skip
     """The read load from the Mbps played back and relayed and what the servers record, all
-    (servers, ticks): `ingest`, `streams` per server; `demand` (2, ticks), the city's Mbps
-    and cameras to record."""
+    (servers, ticks): `ingest`, `streams` per server; `groups` the servers of each server
+    group, sized against `planning_load` of their disks' IOPS."""
     n, ticks = ingest.shape
     reads = read_iops(ingest.astype(np.float64), played)
     load = np.stack([
@@ -221,10 +222,18 @@ def read_stats(
             float(reads[s].mean()), float(np.percentile(reads[s], 99)),
             float(np.percentile(load[s], 99)) * cap, cap,
         ))  # fmt: skip
-    city = disk_iops(demand[0], demand[1], played.sum(axis=0), disks[0])
-    needed = math.ceil(float(np.percentile(city, 99)) / disk_capability(disks[0]))
+    needed = []  # per server group: what its servers record and play back, at p99
+    for members in groups:
+        if not members:
+            needed.append(0)
+            continue
+        group = disk_iops(ingest[members].sum(axis=0), streams[members].sum(axis=0),
+                          played[members].sum(axis=0), disks[members[0]])  # fmt: skip
+        line = planning_load * disk_capability(disks[members[0]])
+        needed.append(math.ceil(float(np.percentile(group, 99)) / line))
     per = max(1, math.ceil(ticks / 1440))
-    return ReadStats(counts, servers, needed, per * tick, _fold(reads, per), _fold(load, per))
+    return ReadStats(counts, servers, sum(needed), per * tick, _fold(reads, per),
+                     _fold(load, per), needed)  # fmt: skip
 
 
 def recorder_reads(
@@ -241,12 +250,25 @@ def recorder_reads(
         )
     return read_stats(
         [r.name for r in acc.servers], [r.spec.disks for r in acc.servers], played, relayed,
-        counts, acc.ingest, acc.streams, acc.demand, acc.tick,
+        counts, acc.ingest, acc.streams, _groups(city, acc), city.scenario.recording.planning_load,
+        acc.tick,
     )  # fmt: skip
 
 
-def add_constraint(sizing: Sizing, name: str, servers: int) -> None:
-    """One more constraint on the servers needed; it binds if it needs the most."""
-    sizing.by_constraint[name] = servers
-    if servers > sizing.servers_needed:
-        sizing.servers_needed, sizing.binding = servers, name
+def _groups(city: City, acc: Measures) -> list[list[int]]:
+    groups = city.scenario.recording.servers
+    return [[i for i, r in enumerate(acc.servers) if r.spec is g] for g in groups]
+
+
+def add_disk_iops(sizing: Sizing, reads: ReadStats) -> None:
+    """The disks' write + read IOPS as one more constraint of each server group, and of the
+    whole (each group needs the most of its own constraints)."""
+    for group, needed in zip(sizing.groups, reads.group_needed, strict=True):
+        group.by_constraint["disk_iops"] = needed
+        if needed > group.servers_needed:
+            group.servers_needed, group.binding = needed, "disk_iops"
+    sizing.by_constraint["disk_iops"] = reads.servers_needed
+    sizing.servers_needed = sum(g.servers_needed for g in sizing.groups)
+    top = max(sizing.groups, key=lambda g: (g.servers_needed, g.name), default=None)
+    if top is not None:
+        sizing.binding = top.binding

@@ -25,7 +25,6 @@ WRITE_PENALTY = {"raid0": 1, "raid1": 2, "raid5": 4, "raid6": 6, "raid10": 2}
 IOPS_PER_MBPS = 0.065
 IOPS_PER_SMALL_CAMERA = 0.29
 SMALL_CAMERA_MBPS = 3.6
-PLANNING_LOAD = 0.8  # fill recorders to this share of their ingest limit, at mean rates
 
 
 def usable_tb(disks: Disks) -> float:
@@ -68,22 +67,29 @@ def recorders(scenario: Scenario) -> list[Recorder]:
     ]
 
 
+def camera_iops(mbps: np.ndarray) -> np.ndarray:
+    """Each camera's share of its recorder's write IOPS at rate `mbps` (AxxonSoft's rule)."""
+    return np.where(mbps > SMALL_CAMERA_MBPS, IOPS_PER_MBPS * mbps, IOPS_PER_SMALL_CAMERA)
+
+
 def assign(
     scenario: Scenario, table: CameraTable, servers: list[Recorder], mean_mbps: np.ndarray
 ) -> np.ndarray:
     """Server index of each recording camera (-1: not recorded or no room on any server).
 
     `by_district` keeps a district on as few servers as possible: districts, busiest first,
-    go to the least-loaded eligible server and spill to the next when it is full (its
-    `max_streams`, or 80 % of its ingest limit counted at the cameras' `mean_mbps`, which
-    leaves room for the busy hours' peaks).
+    go to the least-loaded eligible server (relative to its limits; ties by name, so the order
+    of the server groups does not matter) and spill to the next when it reaches the planning
+    line, `recording.planning_load` of its streams, ingest limit, write IOPS and disk write
+    throughput, counted at the cameras' `mean_mbps` (the line leaves room for the busy hours'
+    peaks). When every eligible server is at that line, the least loaded with a stream free
+    takes the camera.
     `round_robin` deals cameras out in turn. A server group that lists `districts` only
     takes those districts' cameras.
     """
     names = [d.name for d in scenario.network.districts]
-    load = np.zeros(len(servers))
+    plan = scenario.recording.planning_load
     room = np.array([s.spec.max_streams for s in servers])
-    limit = PLANNING_LOAD * np.array([s.spec.ingest_limit_mbps for s in servers])
     out = np.full(len(table), -1)
     recorded = np.flatnonzero(table.recording > 0)
 
@@ -101,21 +107,34 @@ def assign(
                 turn += 1
                 out[cam], room[server] = server, room[server] - 1
         return out
+    # load and limits per server: streams, Mbps (ingest and disk throughput), IOPS
+    limit = plan * np.array(
+        [
+            [s.spec.max_streams, min(s.spec.ingest_limit_mbps, write_capacity_mbps(s.spec.disks)),
+             iops_capacity(s.spec.disks)]
+            for s in servers
+        ]
+    )  # fmt: skip
+    load = np.zeros_like(limit)
+    by_name = np.argsort(np.argsort([s.name for s in servers], kind="stable"))
+    iops = camera_iops(mean_mbps)
     demand = np.bincount(table.district[recorded], weights=mean_mbps[recorded])
     for district in np.argsort(-demand, kind="stable"):
         ok = eligible(district)
         server = -1
         for cam in recorded[table.district[recorded] == district]:
-            mbps = mean_mbps[cam]
-            if server < 0 or room[server] == 0 or load[server] + mbps > limit[server]:
-                candidates = np.flatnonzero(ok & (room > 0) & (load + mbps <= limit))
-                if not candidates.size:  # every server is at its ingest limit: least loaded
+            need = np.array([1.0, mean_mbps[cam], iops[cam]])
+            fits = ((load + need) <= limit).all(axis=1)
+            if server < 0 or room[server] == 0 or not fits[server]:
+                candidates = np.flatnonzero(ok & (room > 0) & fits)
+                if not candidates.size:  # every server is at the planning line
                     candidates = np.flatnonzero(ok & (room > 0))
                 if not candidates.size:
                     break
-                server = candidates[np.argmin(load[candidates])]
+                share = (load[candidates] / limit[candidates]).max(axis=1)
+                server = candidates[np.lexsort((by_name[candidates], share))[0]]
             out[cam] = server
-            load[server] += mbps
+            load[server] += need
             room[server] -= 1
     return out
 

@@ -25,11 +25,14 @@ class LinkStats:
     p99_util: float
     max_util: float
     loss_fraction: float  # bytes lost / bytes offered, per-second fluid model, whole run
-    window_loss_fraction: float  # bytes lost / offered in the frame-level window
+    window_loss_fraction: float  # bytes lost / offered in its frame-level window
     mean_delay_ms: float  # queueing delay (wait before transmission), frame-level window
     p99_delay_ms: float
     max_delay_ms: float
     down_hours: float  # time the link was failed
+    # its frame-level window: a district link's own busiest minute; the core's busiest for
+    # the core and the access links (all of them at once)
+    window_start_s: float = 0.0
 
 
 @dataclass
@@ -67,16 +70,36 @@ class RecordingStats:
 
 
 @dataclass
-class Sizing:
-    """Recording servers needed, by constraint, against those configured."""
+class GroupSizing:
+    """One server group: its servers needed, by constraint, against those configured."""
 
+    name: str
+    cameras: int  # cameras it records (and those no server had room for)
     servers_configured: int
     servers_needed: int
-    binding: str  # the constraint that sets servers_needed
+    binding: str
     by_constraint: dict[str, int]
-    storage_needed_tb: float
+
+
+@dataclass
+class Sizing:
+    """Recording servers needed, by constraint, against those configured.
+
+    Storage is sized for the demand: what the cameras meant to be recorded would record were
+    every camera, link and server up; `daily_lost_tb` is what of it never reached a disk, by
+    first cause (the causes of `RecordingStats.lost_hours`).
+    """
+
+    servers_configured: int
+    servers_needed: int  # the sum over the groups
+    binding: str  # the constraint that sets servers_needed (of the group needing the most)
+    by_constraint: dict[str, int]  # summed over the groups
+    storage_needed_tb: float  # demand at retention steady state, + each server's reserve
     storage_usable_tb: float
-    daily_write_tb: float
+    daily_write_tb: float  # demand per day
+    planning_load: float  # share of each server limit sized for (recording.planning_load)
+    daily_lost_tb: dict[str, float]  # demand not stored, TB per day, by first cause
+    groups: list[GroupSizing] = field(default_factory=list)  # in scenario order
 
 
 @dataclass

@@ -10,7 +10,7 @@ moves the others), and each child one grandchild per thing that draws, keyed by 
 |           |       | `activity:<district>`,              | disk failures                        |
 |           |       | `disks:<server>`                    |                                      |
 | `traffic` | 1     | chunk number, `state`               | per-second bitrates, motion episodes |
-| `window`  | 2     | —                                   | the frame-level window's frames      |
+| `window`  | 2     | — (the core's), a district link     | the frame-level windows' frames      |
 | `watch`   | 3     | `incidents`, `operators`            | incidents, requests, detections      |
 | `wire`    | 4     | camera and kind, `district:<name>`  | stream faults on the timeline        |
 | `actions` | 5     | `requests`, `ptz`                   | what the operators' actions act on   |

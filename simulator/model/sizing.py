@@ -18,14 +18,14 @@ from simulator.model.city import City
 from simulator.model.links import fluid_queue
 from simulator.model.measures import Measures
 from simulator.model.operators import city_watch
-from simulator.model.reads import add_constraint, recorder_reads
+from simulator.model.reads import add_disk_iops, recorder_reads
 from simulator.model.recorders import assign
 from simulator.model.resilience import Plan
 from simulator.model.results import Results
 from simulator.model.seeds import SeedTree
 from simulator.model.states import States
 from simulator.model.traffic import Traffic
-from simulator.model.window import simulate_window
+from simulator.model.window import WindowResult, simulate_window
 from simulator.model.world import world_events
 from simulator.scenario.schema import Scenario
 
@@ -41,6 +41,8 @@ class Chunk:
     main: np.ndarray  # (cameras, ticks) bits/s, zero when not sending
     sub: np.ndarray
     intended: np.ndarray  # (cameras, ticks) bool: the camera should be recorded
+    demand: np.ndarray  # (cameras, ticks) main-stream bits/s to record, were everything up
+    sub_demand: np.ndarray  # the same of the sub-stream (recorded with record_sub_streams)
 
 
 def simulate(city: City | Scenario, progress: Progress | None = None) -> Results:
@@ -78,23 +80,62 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
             progress(b / ticks)
 
     window_s, note = _window_length(scenario, table)
-    w0, w1 = acc.busiest_window(window_s)
-    main, sub = _window_rates(states, bounds, starts, seeds, w0, w1)
-    window = simulate_window(
-        table, main, sub, w0 * tick, scenario.network.access,
-        states.path_at(w0, links), links[-1] if states.core_up[w0] else None,
-        seeds.generator("window"),
-    )  # fmt: skip
+    window, start_s, length_s, starts_s = _windows(
+        scenario, states, acc, links, bounds, starts, seeds, window_s
+    )
     resilience = plan.finish(acc) if plan.active else None
-    results = acc.results(window, w0 * tick, (w1 - w0) * tick)
+    results = acc.results(window, start_s, length_s, starts_s)
     results.resilience = resilience
     if note:
         results.warnings.append(note)
     both = city_watch(city)
     results.watch = None if both is None else both[0]
     results.reads = recorder_reads(city, None if both is None else both[1], acc, camera_mbps)
-    add_constraint(results.sizing, "disk_iops", results.reads.servers_needed)
+    add_disk_iops(results.sizing, results.reads)
     return results
+
+
+def _windows(
+    scenario: Scenario,
+    states: States,
+    acc: Measures,
+    links: list,
+    bounds: list[tuple[int, int]],
+    starts: list[tuple[np.ndarray, np.ndarray]],
+    seeds: SeedTree,
+    window_s: float,
+) -> tuple[WindowResult, float, float, dict[str, float]]:
+    """The frame-level window at the core's busiest minute, and each district link's own
+    (its district's cameras only: districts are independent up to the core), unless it never
+    carried anything or it is the core's minute. Returns the window (a district link's figures
+    from its own), its start and length, and each link's window start (s)."""
+    table, tick = states.table, states.tick
+    core = len(links) - 1
+    spans = {i: acc.busiest_window(window_s, i) for i in range(len(links))}
+    own = [
+        i for i in range(core)
+        if acc.offered[i] > 0 and spans[i] != spans[core]
+        and states.carries(links[i], spans[i][0], spans[i][0] + 1)[0]
+    ]  # fmt: skip
+    rows = {i: np.flatnonzero(table.district == links[i].district) for i in own}
+    rates = _window_rates(states, bounds, starts, seeds, window_s, [spans[core]] +
+                          [(*spans[i], rows[i]) for i in own])  # fmt: skip
+    w0, w1 = spans[core]
+    window = simulate_window(
+        table, *rates[0], w0 * tick, scenario.network.access,
+        states.path_at(w0, links), links[-1] if states.core_up[w0] else None,
+        seeds.generator("window"),
+    )  # fmt: skip
+    starts_s = dict.fromkeys((lk.name for lk in links), w0 * tick)
+    for i, (main, sub) in zip(own, rates[1:], strict=True):
+        link, t0 = links[i], spans[i][0] * tick
+        seen = simulate_window(
+            table.take(rows[i]), main, sub, t0, scenario.network.access,
+            {link.district: link}, None, seeds.generator("window", link.name),
+        )  # fmt: skip
+        window.links[link.name] = seen.links[link.name]
+        starts_s[link.name] = t0
+    return window, w0 * tick, rates[0][0].shape[1], starts_s
 
 
 def _window_length(scenario: Scenario, table: CameraTable) -> tuple[float, str]:
@@ -120,11 +161,12 @@ def _chunk(
 ) -> tuple[Chunk, np.ndarray]:
     activity = states.activity(a, b)
     main, sub = traffic.rates(activity, states.night[a:b], rng)
+    intended, carry = states.intended(a, b, activity, motion_carry, rng)
+    demand, sub_demand = main * intended, sub * intended
     sending = states.sending(a, b)
     main *= sending
     sub *= sending
-    intended, carry = states.intended(a, b, activity, motion_carry, rng)
-    return Chunk(main, sub, intended), carry
+    return Chunk(main, sub, intended, demand, sub_demand), carry
 
 
 def _window_rates(
@@ -132,23 +174,32 @@ def _window_rates(
     bounds: list[tuple[int, int]],
     starts: list[tuple[np.ndarray, np.ndarray]],
     seeds: SeedTree,
-    w0: int,
-    w1: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Main and sub rates (cameras, seconds) over [w0, w1), regenerated exactly as the main
-    pass drew them from each chunk's saved state and seed."""
-    parts_main, parts_sub = [], []
+    length_s: float,
+    windows: list[tuple],
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Main and sub rates (cameras, seconds) over each window (first tick, last tick, and
+    optionally the camera rows wanted), its first `length_s` seconds, regenerated exactly as
+    the main pass drew them from each chunk's saved state and seed; each chunk once."""
+    parts: list[tuple[list, list]] = [([], []) for _ in windows]
     for i, (a, b) in enumerate(bounds):
-        if b <= w0 or a >= w1:
+        touched = [k for k, (w0, w1, *_) in enumerate(windows) if a < w1 and w0 < b]
+        if not touched:
             continue
         traffic = Traffic(states.table, None, state=starts[i][0])
         chunk, _ = _chunk(states, traffic, a, b, starts[i][1], seeds.generator("traffic", i))
-        lo, hi = max(a, w0) - a, min(b, w1) - a
-        parts_main.append(chunk.main[:, lo:hi])
-        parts_sub.append(chunk.sub[:, lo:hi])
-    main = np.concatenate(parts_main, axis=1).astype(np.float64)
-    sub = np.concatenate(parts_sub, axis=1).astype(np.float64)
-    return np.repeat(main, states.tick, axis=1), np.repeat(sub, states.tick, axis=1)
+        for k in touched:
+            w0, w1, *rows = windows[k]
+            take = rows[0] if rows else slice(None)
+            lo, hi = max(a, w0) - a, min(b, w1) - a
+            parts[k][0].append(chunk.main[take, lo:hi])
+            parts[k][1].append(chunk.sub[take, lo:hi])
+    seconds = max(1, int(length_s))
+
+    def per_second(p: list[np.ndarray]) -> np.ndarray:
+        x = np.concatenate(p, axis=1).astype(np.float64)
+        return np.repeat(x, states.tick, axis=1)[:, :seconds]
+
+    return [(per_second(m), per_second(s)) for m, s in parts]
 
 
 def _network_and_recording(
@@ -192,5 +243,6 @@ def _network_and_recording(
     core_through = np.divide(offered - lost, offered, out=np.zeros_like(offered), where=offered > 0)
     reach = through * core_through  # (districts, ticks)
     recorded = chunk.main + chunk.sub if dual else chunk.main
-    acc.recording(a, b, recorded, chunk.intended, reach[table.district])
+    demand = chunk.demand + chunk.sub_demand if dual else chunk.demand
+    acc.recording(a, b, recorded, demand, chunk.intended, reach[table.district])
     return new_backlog

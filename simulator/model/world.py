@@ -2,8 +2,11 @@
 
 Each failing thing alternates exponentially distributed up times (MTBF) and down times (MTTR),
 drawn from its own generator of the seed tree's `world` child, so its history is the same
-whichever other cameras exist or are simulated. The result is a list of timeline events that
-the sizing model and the executors consume.
+whichever other cameras exist or are simulated. It starts in its stationary state: down with
+probability MTTR / (MTBF + MTTR) (a `*_down` event at t = 0, then the rest of its repair),
+else up; both times are exponential, so what remains of one is drawn afresh (memoryless).
+A short run is then as available as the steady state, not biased towards "everything new".
+The result is a list of timeline events that the sizing model and the executors consume.
 """
 
 from __future__ import annotations
@@ -35,11 +38,13 @@ def world_events(city: City, cameras: Sequence[int] | None = None) -> list[Event
 
     def alternate(rel: Reliability, down: str, up: str, key: str, **who: object) -> Generator:
         rng = seeds.generator("world", key)
-        while True:
+        if rng.random() >= rel.mttr_h / (rel.mtbf_h + rel.mttr_h):  # starts up
             yield env.timeout(rng.exponential(rel.mtbf_h * HOUR))
-            events.append(Event(env.now, down, **who))  # type: ignore[arg-type]
+        while True:
+            events.append(Event(float(env.now), down, **who))  # type: ignore[arg-type]
             yield env.timeout(rng.exponential(rel.mttr_h * HOUR))
             events.append(Event(env.now, up, **who))  # type: ignore[arg-type]
+            yield env.timeout(rng.exponential(rel.mtbf_h * HOUR))
 
     net = scenario.network
     for i in chosen:

@@ -112,9 +112,15 @@ def sizing_table(results: Results) -> Table:
             "storage (TB)",
             num(s.storage_needed_tb, 1),
             num(s.storage_usable_tb, 1),
-            f"usable; daily write {num(s.daily_write_tb, 2)} TB",
+            f"usable; demand, daily write {num(s.daily_write_tb, 2)} TB",
         ],
         over_storage,
+    )
+    lost = sum(s.daily_lost_tb.values())
+    causes = ", ".join(f"{k} {num(v, 2)}" for k, v in sorted(s.daily_lost_tb.items()) if v > 0)
+    t.add(
+        ["  not stored (TB/day)", num(lost, 2), "", causes or "nothing lost"],
+        any(s.daily_lost_tb.get(c, 0) > 0 for c in SIZING_CAUSES),
     )
     t.add(
         [
@@ -125,12 +131,31 @@ def sizing_table(results: Results) -> Table:
         ],
         s.servers_needed > s.servers_configured,
     )
+    t.add(
+        [
+            "  planning load %",
+            pct(s.planning_load, 0),
+            "",
+            "of each server limit: ingest, streams, IOPS, MB/s",
+        ]
+    )
     for name in sorted(s.by_constraint):
         n = s.by_constraint[name]
         t.add(
             [f"  by {name}", str(n), "", "binding" if name == s.binding else ""],
             n > s.servers_configured,
         )
+    if len(s.groups) > 1:  # mixed groups: each on its own hardware
+        for g in s.groups:
+            t.add(
+                [
+                    f"  group {g.name}",
+                    str(g.servers_needed),
+                    str(g.servers_configured),
+                    f"{g.cameras} cameras; binding: {g.binding}",
+                ],
+                g.servers_needed > g.servers_configured,
+            )
     return t
 
 
@@ -222,11 +247,22 @@ def servers_table(results: Results) -> Table:
 
 
 def window_table(results: Results) -> Table:
-    """The frame-level window."""
+    """The frame-level window (the core's busiest minute), and the district links windowed
+    again at their own busiest minute."""
     w = results.window
-    t = Table("Frame-level window", ["start", "length", "frames", "end-to-end p99 ms"])
-    t.align = "rrrr"
-    t.add([clock(w.start_s), duration(w.length_s), f"{w.frames:,}", num(w.end_to_end_p99_ms, 2)])
+    t = Table("Frame-level window", ["link", "start", "length", "frames", "end-to-end p99 ms"])
+    t.add(
+        [
+            "all (core's busiest)",
+            clock(w.start_s),
+            duration(w.length_s),
+            f"{w.frames:,}",
+            num(w.end_to_end_p99_ms, 2),
+        ]
+    )
+    for link in results.links:
+        if link.kind in ("uplink", "backup") and link.window_start_s != w.start_s:
+            t.add([link.name, clock(link.window_start_s), duration(w.length_s), "", ""])
     return t
 
 

@@ -215,6 +215,9 @@ class RecordingPlan(Strict):
 
     retention_days: Positive = 30
     assignment: Literal["by_district", "round_robin"] = "by_district"
+    # the planning line: cameras are assigned, and servers sized, up to this share of each
+    # server's ingest limit, streams, write IOPS and disk write throughput
+    planning_load: Annotated[float, Field(gt=0, le=1)] = 0.8
     free_space_reserve_gb: NonNegative = 5.0
     record_sub_streams: bool = False  # dual recording: the sub-stream is recorded too
     failover: Failover = Failover()

@@ -8,8 +8,9 @@ Statistics: each seeded replication gives one availability (the mean over its 10
 over R replications the 99 % confidence interval is mean ± t(0.995, R-1) · s / √R with s the
 sample standard deviation. With R = 16 its half-width is about ±0.007 (the analytic
 standard deviation of one camera's 60-day availability is √(2a²b²/((a+b)³T)) ≈ 0.030).
-Two known biases, both far inside the interval: cameras start up (+0.06 % availability) and
-a down interval is widened to whole ticks (about one 60-s tick per failure, -0.07 %).
+Cameras start in their stationary state (tests/model/test_stationary_start.py), so the only
+known bias is a down interval widened to whole ticks (about one 60-s tick per failure,
+-0.07 %), far inside the interval.
 """
 
 from __future__ import annotations

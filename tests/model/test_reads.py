@@ -51,8 +51,7 @@ def test_constant_playback_matches_axxonsoft() -> None:
     streams = np.full((1, ticks), 3.0)
     played = per_tick(spans, 1, tick, ticks)
     stats = read_stats(
-        ["rec"], [Disks()], played, 0 * played, {}, ingest, streams,
-        np.vstack([ingest, streams]), tick,
+        ["rec"], [Disks()], played, 0 * played, {}, ingest, streams, [[0]], 0.8, tick,
     )  # fmt: skip
     expected_read = 0.035 * m + 0.035 * 4.0 * 4.0
     assert stats.read_iops.shape == (1, 1440)  # 8640 ticks fold to steps of 6
@@ -124,9 +123,14 @@ def test_slow_disks_bind_on_disk_iops(load) -> None:
     scenario = load("cbr_city", "recording.servers.0.disks.iops_per_disk=0.125",
                     "recording.servers.1.disks.iops_per_disk=0.125")  # fmt: skip
     sizing = simulate(scenario).sizing
-    # 17 Mbps over 5 cameras (3.4 Mbps each, under 3.6): writes 0.29 × 5, × 6 for RAID 6,
-    # reads 0.035 × 17; 12 disks × 0.125 IOPS. Writes alone need 6 servers, with reads 7.
-    backend = 0.29 * 5 * 6 + 0.035 * 17
-    assert sizing.by_constraint["write_iops"] == math.ceil(0.29 * 5 / (1.5 / 6)) == 6
-    assert sizing.by_constraint["disk_iops"] == math.ceil(backend / 1.5) == 7
-    assert sizing.binding == "disk_iops" and sizing.servers_needed == 7
+    # Each group on its own disks (12 × 0.125 IOPS, against the 0.8 planning line): north
+    # records 3 cameras, 12 Mbps: writes 0.78 IOPS (× 6 for RAID 6), reads 0.035 × 12;
+    # south 2 cameras, 5 Mbps: writes 0.58, reads 0.035 × 5.
+    line = 0.8 * 12 * 0.125
+    north, south = sizing.groups
+    assert north.by_constraint["write_iops"] == math.ceil(0.78 / (line / 6)) == 4
+    assert north.by_constraint["disk_iops"] == math.ceil((0.78 * 6 + 0.035 * 12) / line) == 5
+    assert south.by_constraint["write_iops"] == math.ceil(0.58 / (line / 6)) == 3
+    assert south.by_constraint["disk_iops"] == math.ceil((0.58 * 6 + 0.035 * 5) / line) == 4
+    assert sizing.by_constraint["disk_iops"] == 9 and sizing.by_constraint["write_iops"] == 7
+    assert sizing.binding == "disk_iops" and sizing.servers_needed == 9

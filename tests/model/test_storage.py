@@ -7,11 +7,14 @@ Units as in report.json: TB = 1e12 bytes; Mbps = 1e6 bit/s; the free-space reser
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from simulator.model.recorders import storage_fill, usable_tb, write_iops
 from simulator.model.sizing import simulate
+from simulator.scenario import load_scenario
 from simulator.scenario.schema import Disks
 
 TB = 1e12
@@ -161,3 +164,46 @@ def test_write_iops_follows_axxonsoft_rule():
     mbps = np.array([400.0, 100.0, 0.0])
     cams = np.array([100.0, 100.0, 0.0])
     np.testing.assert_allclose(write_iops(mbps, cams), [0.065 * 400, 0.29 * 100, 0.0])
+
+
+def test_storage_is_sized_for_the_demand_and_congestion_losses_are_reported_beside_it(load):
+    """An uplink too small for its district loses a third of it to congestion; storage is
+    still sized for what the cameras would record, and the loss is reported beside it."""
+    s = load("cbr_city", "network.districts.0.uplink.capacity_mbps=8")  # north offers 12
+    r = simulate(s)
+    north = RETENTION_DAYS * bytes_per_day(NORTH_MBPS) / TB + RESERVE_TB
+    south = RETENTION_DAYS * bytes_per_day(SOUTH_MBPS) / TB + RESERVE_TB
+    assert r.sizing.storage_needed_tb == pytest.approx(north + south, rel=REL)
+    assert r.sizing.daily_write_tb == pytest.approx(
+        bytes_per_day(NORTH_MBPS + SOUTH_MBPS) / TB, rel=REL
+    )
+    # the fluid queue drops (12 - 8) / 12 of north once its 1 MiB buffer is full (after 2 s)
+    lost = r.sizing.daily_lost_tb
+    assert lost["congestion"] == pytest.approx(bytes_per_day(NORTH_MBPS) / 3 / TB, rel=1e-3)
+    assert sum(v for k, v in lost.items() if k != "congestion") == 0
+    assert r.recording.lost_hours["congestion"] == pytest.approx(3 * 24 / 3, rel=1e-3)
+
+
+STRASBOURG = Path(__file__).parents[2] / "scenarios" / "strasbourg.yaml"
+
+
+@pytest.mark.parametrize(
+    "domes, mbps",
+    [("complex", 410 * 4 + 40 * 4 * 1.5), ("normal", 450 * 4)],  # 609 TB; the rule's 583 TB
+)
+def test_a_cbr_strasbourg_stores_its_targets_times_the_scene_factor(domes, mbps):
+    """The README's claim: with every group CBR, Strasbourg stores exactly its cameras'
+    targets × 30 days, the 40 centre domes' complex scene × 1.5 included (609 TB); with the
+    domes' scene normal, the rule of thumb's 450 × 4 Mbps × 30 days (583 TB)."""
+    groups = len(load_scenario(STRASBOURG).cameras)
+    cbr = [f"cameras.{n}.bitrate.mode=cbr" for n in range(groups)]
+    s = load_scenario(
+        STRASBOURG,
+        [*cbr, f"cameras.0.scene={domes}", "simulation.resolution_s=60", "incidents.days=1"],
+    )
+    assert s.cameras[0].name == "centre-dome" and s.cameras[0].count == 40
+    z = simulate(s).sizing
+    servers = sum(g.count for g in s.recording.servers)
+    expected = RETENTION_DAYS * bytes_per_day(mbps) / TB + servers * RESERVE_TB
+    assert z.storage_needed_tb == pytest.approx(expected, rel=REL)
+    assert round(z.storage_needed_tb) == (609 if domes == "complex" else 583)

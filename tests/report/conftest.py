@@ -42,6 +42,8 @@ def build_results(seed: int = 7) -> Results:
         LinkStats("core", "core", 10000.0, 1, 0.083, 0.131, 0.18, 0.0, 0.0, 0.003, 0.021,
                   0.05, 2.0),
     ]  # fmt: skip
+    for link in links:  # every link in the core's window (a district link may have its own)
+        link.window_start_s = 66600.0
     servers = [
         ServerStats("rec-1", 22, 600.0, 175, 101.2, 141.7, 152.3, 410.0, 590.0, 1800.0,
                     2160.0, 160.0, 121.3333333, 0.0),
@@ -87,6 +89,8 @@ def build_results(seed: int = 7) -> Results:
             storage_needed_tb=221.2098765,
             storage_usable_tb=250.0,
             daily_write_tb=7.3736625,
+            planning_load=0.8,
+            daily_lost_tb={"camera": 0.05, "link": 0.0, "server": 0.017, "overload": 0.0},
         ),
         window=Window(start_s=66600.0, length_s=3600.0, frames=2_160_000, end_to_end_p99_ms=8.75),
         series=series,

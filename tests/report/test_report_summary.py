@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from simulator.model.results import GroupSizing
 from simulator.report.summary import WIDTH, summary_text
 from simulator.report.tables import clock
 
@@ -94,3 +95,29 @@ def test_clock():
     assert clock(0) == "00:00"
     assert clock(66600) == "18:30"
     assert clock(86400 + 3600 * 9 + 59) == "day 2 09:00"
+
+
+def test_sizing_shows_the_planning_load_the_losses_and_each_mixed_group(results):
+    text = summary_text(results)
+    assert _cells(text, "  planning load %")[3] == "80"
+    lost = _row(text, "  not stored (TB/day)")
+    assert "0.07" in lost and "camera 0.05" in lost and "server 0.02" in lost
+    assert "group" not in text  # one group: nothing more to say
+    groups = [
+        GroupSizing("big", 30, 1, 1, "ingest", {}),
+        GroupSizing("small", 10, 1, 2, "streams", {}),
+    ]
+    mixed = dataclasses.replace(results.sizing, groups=groups)
+    text = summary_text(dataclasses.replace(results, sizing=mixed))
+    assert _cells(text, "  group big")[2:] == ["1", "1", "30", "cameras;", "binding:", "ingest"]
+    assert _row(text, "  group small").startswith("!")
+
+
+def test_window_table_lists_the_district_links_at_their_own_busiest_minute(results):
+    assert "18:00" not in summary_text(results)  # all in the core's window: one row
+    links = [dataclasses.replace(lk) for lk in results.links]
+    links[1].window_start_s = 64800.0  # the centre uplink's own busiest minute, 18:00
+    text = summary_text(dataclasses.replace(results, links=links))
+    rows = [line.split() for line in text.splitlines() if "18:00" in line]
+    assert rows == [["centre", "18:00", "60", "min"]]
+    assert _cells(text, "all (core's busiest)")[3:5] == ["18:30", "60"]

@@ -43,6 +43,9 @@ def test_lost_camera_hours_by_cause_equal_the_timelines_outages(tmp_path: Path) 
     lost = json.loads((tmp_path / "run" / "report.json").read_text())["recording"]["lost_hours"]
 
     events = [json.loads(line) for line in timeline.read_text().splitlines()]
+    # elements start in their stationary state: this seed has one down from t = 0 (rec-n),
+    # whose lost hours the sizing must count from its first tick
+    assert any(e["t"] == 0 and e["kind"].endswith("_down") for e in events)
     horizon = 7 * 86400
     never = np.zeros(horizon, dtype=bool)
     cams = _down(events, "camera", horizon)
