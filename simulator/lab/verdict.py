@@ -208,8 +208,12 @@ def judge(
         recs = recordings.get(cam, [])
         spans = [(a, b) for a, b, _ in recs]
         for o in by_camera[cam]:
+            # a recording that runs on through the outage's end never stopped (a short
+            # freeze the target rode out): it recorded again at once
+            through = any(a <= o.end and b >= o.end + slos.gap_tolerance_s for a, b in spans)
             after = [a for a, _ in spans if a >= o.end - slos.gap_tolerance_s]
-            o.recovered_after_s = max(0.0, min(after) - o.end) if after else None
+            o.recovered_after_s = (0.0 if through else
+                                   max(0.0, min(after) - o.end) if after else None)  # fmt: skip
         # the generator sent nothing although the target was connected: the harness's fault
         silent = [(r[0], r[1]) for r in sent.get(cam, []) if r[2] == 0 and r[3] > 0]
         # an outage explains what is missing from its start until `recovery_s` after its end;

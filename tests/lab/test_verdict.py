@@ -129,3 +129,10 @@ def test_the_targets_capture_rate_is_judged_outside_outages() -> None:
     assert checks["target capture fps, b"].threshold == 9.0
     ca, cb = v.capture
     assert ca.samples == 30 - 7 and ca.min_fps == 10.0 and cb.samples == 30
+
+
+def test_a_recording_that_runs_through_a_short_freeze_recovers_at_once() -> None:
+    freeze = Outage("a", "stream_freeze", 100.0, 101.0)
+    recs = {"a": [(0.0, 150.0, 1500), (150.0, 300.0, 1500)]}  # the next event: 49 s later
+    v = judge(W, ["a"], [freeze], recs, {"a": sent_every_10s(10)}, [], {}, Slos())
+    assert freeze.recovered_after_s == 0.0 and v.passed
