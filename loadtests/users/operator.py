@@ -15,12 +15,11 @@ from typing import Any
 
 import gevent
 from locust import User, task
-from locust.clients import HttpSession
-from urllib3 import PoolManager
 
 from loadtests.plan import Plan, Settings, camera_map, make_target
 from loadtests.schedule import dues, shard
 from loadtests.soak import NormalisingHook, failure
+from loadtests.targets.http import FastClient
 from loadtests.users.actions import Actions, Replay
 from loadtests.users.dispatcher import Dispatcher
 from simulator.timeline.clock import ReplayClock
@@ -38,17 +37,6 @@ def plan_of(environment: Any) -> Plan:
         plan = Plan(settings)
         environment.camsim_plan = plan
     return plan
-
-
-class TimeoutClient:
-    """Locust's HttpSession with a default timeout (requests has none)."""
-
-    def __init__(self, session: HttpSession, timeout_s: float) -> None:
-        self.session, self.timeout = session, (min(5.0, timeout_s), timeout_s)
-
-    def request(self, method: str, url: str, *, name: str, **kw: Any):  # noqa: ANN201
-        kw.setdefault("timeout", self.timeout)
-        return self.session.request(method, url, name=name, **kw)
 
 
 def shard_position(environment: Any, settings: Settings) -> tuple[int, int]:
@@ -94,9 +82,9 @@ class OperatorUser(User):
         s = plan.settings
         index, shards = shard_position(env, s)
         fire = env.events.request.fire
-        pool = PoolManager(maxsize=POOL, block=False)  # keep-alive for the actions in flight
-        session = HttpSession(env.host or "", NormalisingHook(fire), self, pool_manager=pool)
-        target = make_target(s, TimeoutClient(session, s.timeout_s), env.host or "")
+        # keep-alive connections for the actions in flight; each request a Locust event
+        client = FastClient(s.timeout_s, NormalisingHook(fire).fire, pool_size=POOL)
+        target = make_target(s, client, env.host or "")
         target.login()
         cameras = camera_map(s, target)
         mine = shard(plan.actions, index, shards)

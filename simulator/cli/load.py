@@ -26,7 +26,7 @@ def preflight(settings, host: str):  # noqa: ANN001, ANN201
     """The plan checked before any load: the schedule, the target reachable, logged in, and
     every camera of the schedule on it. Mistakes: one line, exit 2."""
     from loadtests.plan import Plan, camera_map, make_target
-    from loadtests.targets.base import PlainClient, TargetError
+    from loadtests.targets.base import FastClient, TargetError
 
     plan = Plan(settings)
     try:
@@ -35,7 +35,7 @@ def preflight(settings, host: str):  # noqa: ANN001, ANN201
         fail(str(exc))
     if not actions:
         fail(f"{settings.timeline or settings.scenario}: no operators' actions to replay")
-    client = PlainClient(timeout_s=15)
+    client = FastClient(timeout_s=15)
     try:
         target = make_target(settings, client, host)
         target.login()

@@ -72,9 +72,9 @@ class Progress:
 def open_target(kind: str, host: str, user: str | None, password: str | None) -> Any:
     """The adapter for `kind` on `host` (the load tests' own factory), logged in."""
     from loadtests.plan import Settings, make_target
-    from loadtests.targets import PlainClient
+    from loadtests.targets import FastClient
 
-    target = make_target(Settings(target=kind, user=user, password=password), PlainClient(), host)
+    target = make_target(Settings(target=kind, user=user, password=password), FastClient(), host)
     target.login()
     return target
 
