@@ -26,7 +26,6 @@ from simulator.timeline.clock import ReplayClock
 
 log = logging.getLogger(__name__)
 SETUP = "SETUP"  # request_type of a desk that could not start
-POOL = 100  # connections to the target kept open
 
 
 def plan_of(environment: Any) -> Plan:
@@ -82,8 +81,9 @@ class OperatorUser(User):
         s = plan.settings
         index, shards = shard_position(env, s)
         fire = env.events.request.fire
-        # keep-alive connections for the actions in flight; each request a Locust event
-        client = FastClient(s.timeout_s, NormalisingHook(fire).fire, pool_size=POOL)
+        # a connection for each action in flight (a smaller pool would queue actions behind
+        # slow answers: coordinated omission), kept alive; each request a Locust event
+        client = FastClient(s.timeout_s, NormalisingHook(fire).fire, pool_size=s.max_in_flight)
         target = make_target(s, client, env.host or "")
         target.login()
         cameras = camera_map(s, target)
