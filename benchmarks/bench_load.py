@@ -7,7 +7,8 @@ table; not a test.
     python benchmarks/bench_load.py --rates 500 --seconds 5
 
 The endpoint (`endpoint.py`) is a gevent WSGI server in its own process that plays a
-ZoneMinder just enough for the adapter and answers each live view "ok", and counts them. Each load runs in its own Locust process (headless, one process); its
+ZoneMinder just enough for the adapter and answers each live view "ok", and counts them.
+Each load runs in its own Locust process (headless, one process); its
 requests are the server's count, its CPU the process's own user + system time read from
 /proc over the same window (the load only, not Locust's start-up). Requests per core is
 requests / CPU seconds, so a busy machine shows up as lag, not as a better figure. The

@@ -128,7 +128,7 @@ def soak(minutes: float, rate: float, every_s: float, warmup_min: float) -> None
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 text=True, env=ENV, cwd=ROOT)  # fmt: skip
         t0 = time.monotonic()
-        print(f"{n} actions over {minutes:g} min at {rate:g}/s; RSS every {every_s:g} s", flush=True)
+        print(f"{n} actions in {minutes:g} min at {rate:g}/s; RSS every {every_s:g} s", flush=True)
         print(f"{'min':>6} {'RSS MB':>8} {'served':>9} {'CPU s':>7} {'loadavg':>7}", flush=True)
         samples: list[tuple[float, float]] = []
         while proc.poll() is None:
