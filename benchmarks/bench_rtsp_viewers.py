@@ -76,10 +76,13 @@ def main() -> None:
     if a.child:
         child(json.loads(a.child), int(a.viewers), a.seconds)
         return
+    counts = [int(n) for n in a.viewers.split(",")]
+    per_stream = -(-max(counts) // a.cameras) + 1
     serve = subprocess.Popen(
         [sys.executable, "-m", "simulator.cli", "serve", str(ROOT / "scenarios/strasbourg.yaml"),
          "--cameras", str(a.cameras), "--rtsp-port", "0", "--api-port", "0", "--no-faults",
-         "--quiet", "--cache", a.cache, "--loop-seconds", "2", "--max-clients", "64"],
+         "--quiet", "--cache", a.cache, "--loop-seconds", "2", "--max-clients", str(per_stream),
+         "--overlay", "group"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV,
     )  # fmt: skip
     try:
@@ -92,7 +95,7 @@ def main() -> None:
         print(f"{a.cameras} cameras on rtsp://127.0.0.1:{port}/, {a.seconds:g} s per run")
         print(f"{'viewers':>7} {'CPU %':>6} {'frames':>7} {'expected':>8} {'gaps':>5} {'Mbps':>7} "
               f"{'lat p50':>8} {'lat p99':>8}")  # fmt: skip
-        for n in map(int, a.viewers.split(",")):
+        for n in counts:
             before = frames_sent(api)
             out = subprocess.run(
                 [sys.executable, __file__, "--child", json.dumps(urls), "--viewers", str(n),
