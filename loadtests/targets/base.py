@@ -225,7 +225,7 @@ class Target(ABC):
                     raise TargetError(f"{self.kind}: {name}: {resp.url}: ended before a part")
                 data += chunk
             raise TargetError(f"{self.kind}: {name}: {resp.url}: no part in {max_bytes} bytes")
-        except TRANSPORT_ERRORS as exc:
+        except (RequestError, *TRANSPORT_ERRORS) as exc:
             raise TargetError(f"{self.kind}: {name}: {resp.url}: {exc}") from exc
         finally:
             resp.close()
