@@ -87,14 +87,9 @@ class Response:
 
     def close(self) -> None:
         """Done with the answer: its connection goes back to the pool if the answer was
-        read to its end, else it is closed (an unfinished stream cannot be reused)."""
-        raw = self._raw
-        sock, pool = raw._sock, raw._pool  # noqa: SLF001
-        if sock is not None and pool is not None and not raw.message_complete:
-            raw._sock = raw._pool = None  # noqa: SLF001
-            pool.release_socket(sock)
-        else:
-            raw.release()
+        read to its end, else it is closed (geventhttpclient's rule: an unfinished stream
+        cannot be reused)."""
+        self._raw.release()
 
 
 class FastClient:
