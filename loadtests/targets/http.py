@@ -3,8 +3,8 @@ of keep-alive connections per host, and a `requests`-like answer.
 
 It works inside a Locust process (gevent-patched, each request fired as a Locust request
 event named after its action kind) and in plain Python (`camsim lab`, the pre-flight, the
-tests: gevent sockets run on their own, no patching needed), with one clock for both. It is
-about 2.5 times cheaper in CPU per request than `requests` (benchmarks/bench_load.py).
+tests: gevent sockets run on their own, no patching needed). Through the adapters it costs
+about half the CPU per request of `requests` (Locust's HttpUser; benchmarks/bench_load.py).
 """
 
 from __future__ import annotations
