@@ -1,37 +1,39 @@
-"""Load-harness benchmark: how many operators' actions one process dispatches, and its own
-dispatch lag, against a fast local endpoint. Prints a table; not a test.
+"""Load-harness benchmark: requests per second per core of the operator user (camsim's
+locustfile, open-model, through the ZoneMinder adapter), side by side with plain Locust
+`FastHttpUser` and `HttpUser` against the same fast local endpoint, in the same run. Prints a
+table; not a test.
 
-    python benchmarks/bench_load.py                  # rates 100 … 2000 actions/s, 10 s each
-    python benchmarks/bench_load.py --quick          # 2 s each
+    python benchmarks/bench_load.py                       # 1000 and 2000 actions/s, 10 s each
+    python benchmarks/bench_load.py --rates 500 --seconds 5
 
-Each rate runs in a fresh, gevent-patched process: the open-model dispatcher starts one action
-per due time, each action one GET through Locust's HttpSession (what the operator user uses)
-to a gevent WSGI server in another process answering "ok". Figures: actions/s achieved, the
-dispatch lag p50/p99/max (start minus due: the harness's own lateness), actions started late
-(lag > 100 ms), dropped (5,000 in flight) and the process's CPU seconds per 1,000 started.
+The endpoint (`endpoint.py`) is a gevent WSGI server in its own process that plays a
+ZoneMinder just enough for the adapter and answers each live view "ok", and counts them.
+Each load runs in its own Locust process (headless, one process); its
+requests are the server's count, its CPU the process's own user + system time read from
+/proc over the same window (the load only, not Locust's start-up). Requests per core is
+requests / CPU seconds, so a busy machine shows up as lag, not as a better figure. The
+operator user's actions are tour steps (`live_view`, one GET of nph-zms each), replayed from
+a timeline at the given rate; the plain users run closed-loop (20 users, no wait).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from endpoint import Endpoint, cpu_s  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-POOL = 200  # connections kept per host (as the operator user keeps them)
-
-SERVER = """
-from gevent import monkey; monkey.patch_all()
-from gevent.pywsgi import WSGIServer
-def app(env, start):
-    start("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-    return [b"ok"]
-s = WSGIServer(("127.0.0.1", 0), app, log=None)
-s.start(); print(s.server_port, flush=True); s.serve_forever()
-"""
-
+SCENARIO = ROOT / "tests" / "streams" / "tiny.yaml"
+LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
+CAMERA = "h264cam-001"
 
 PLAIN = """
 from locust import FastHttpUser, HttpUser, constant, task
@@ -39,122 +41,122 @@ class Plain{kind}({kind}):
     wait_time = constant(0)
     @task
     def get(self):
-        self.client.get("/", name="live_view")
+        self.client.get("/zm/cgi-bin/nph-zms", name="live_view")
 """
 
 
-def plain(kind: str, port: int, seconds: float, tmp: Path) -> tuple[float, float]:
-    """Requests/s and CPU % of one plain Locust process ({Fast,}HttpUser, closed loop, 20
-    users, no wait) against the same server: what Locust itself does on this machine."""
-    import csv
-    import resource
+def measure(cmd: list[str], ep: Endpoint, start_s: float, seconds: float) -> dict[str, float]:
+    """Run a Locust process; over [start_s, start_s + seconds] after its start: requests the
+    server answered, CPU seconds it used, and the machine's load average."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)  # fmt: skip
+    try:
+        time.sleep(start_s)
+        n0, c0 = ep.served(), cpu_s(proc.pid)
+        time.sleep(seconds)
+        n1, c1 = ep.served(), cpu_s(proc.pid)
+        load = os.getloadavg()[0]
+    finally:
+        try:
+            _, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+    if n1 == n0:
+        raise RuntimeError(f"no requests served: {err[-1500:]}")
+    return {"requests": n1 - n0, "cpu": c1 - c0, "wall": seconds, "load": load}
 
+
+def operator_run(rate: float, seconds: float, ep: Endpoint, tmp: Path) -> dict[str, float]:
+    """camsim's operator user replaying `rate` tour steps a second for `seconds` (+ ramps)."""
+    from simulator.timeline.event import Event
+
+    lead, ramp = 1.0, 1.5  # the replay starts `lead` after the test; skip `ramp` of it
+    n = int(rate * (seconds + 2 * ramp))
+    timeline = tmp / f"tour-{rate:g}.jsonl"
+    with timeline.open("w") as f:
+        for i in range(n):
+            e = Event(i / rate, "live_view", CAMERA, params={"duration_s": 1.0, "operator": 0})
+            f.write(e.to_json() + "\n")
+    summary = tmp / f"summary-{rate:g}.json"
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
+           "--loglevel", "ERROR", "--host", f"http://127.0.0.1:{ep.port}/zm",
+           "--camsim-scenario", str(SCENARIO), "--camsim-timeline", str(timeline),
+           "--camsim-cameras", CAMERA, "--camsim-lead-s", str(lead),
+           "--camsim-max-in-flight", "5000", "--camsim-summary", str(summary)]  # fmt: skip
+    # start-up (imports, the plan) takes a few seconds before the test: wait for the replay
+    got = measure(cmd, ep, startup_s(tmp) + lead + ramp, seconds)
+    row = json.loads(summary.read_text())["actions"]["live_view"]
+    got |= {"lag_p99_ms": row["lag_p99_ms"], "late": row["late"], "dropped": row["dropped"],
+            "failed": row["failures"]}  # fmt: skip
+    return got
+
+
+_STARTUP: list[float] = []
+
+
+def startup_s(tmp: Path) -> float:
+    """How long `locust -f loadtests/locustfile.py` takes to start a test here (measured once
+    with a timeline of one action, plus a margin)."""
+    if not _STARTUP:
+        from simulator.timeline.event import Event
+
+        one = tmp / "one.jsonl"
+        one.write_text(Event(0.0, "live_view", CAMERA, params={"duration_s": 0.0}).to_json())
+        t0 = time.monotonic()
+        subprocess.run(
+            [sys.executable, "-c", "import locust, loadtests.locustfile, loadtests.plan as p; "
+             f"p.Plan(p.Settings(scenario={str(SCENARIO)!r}, timeline={str(one)!r}, "
+             f"cameras={CAMERA!r})).actions"],
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT, check=True,
+        )  # fmt: skip
+        _STARTUP.append(time.monotonic() - t0 + 1.0)
+    return _STARTUP[0]
+
+
+def plain_run(kind: str, seconds: float, ep: Endpoint, tmp: Path) -> dict[str, float]:
     locustfile = tmp / f"plain_{kind}.py"
     locustfile.write_text(PLAIN.format(kind=kind))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", "20",
-         "-r", "20", "--run-time", f"{seconds:g}s", "--host", f"http://127.0.0.1:{port}",
-         "--csv", str(tmp / kind), "--only-summary", "--loglevel", "ERROR"],
-        capture_output=True, timeout=seconds + 60,
-    )  # fmt: skip
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    with open(tmp / f"{kind}_stats.csv", newline="") as f:
-        total = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
-    return float(total["Requests/s"]), 100 * cpu / seconds
-
-
-def child(rate: float, seconds: float, port: int) -> None:
-    """One rate in this (patched) process: prints a JSON line of figures."""
-    from gevent import monkey
-
-    monkey.patch_all()
-    import resource
-    import time
-
-    import numpy as np
-    from locust.clients import HttpSession
-    from locust.event import EventHook
-
-    from loadtests.users.dispatcher import DISPATCH, Dispatcher, Due
-
-    lags, failures = [], [0]
-    hook = EventHook()
-
-    def on_request(request_type, exception=None, response_time=0.0, **_):  # noqa: ANN001, ANN003
-        if request_type == DISPATCH:
-            lags.append(response_time)
-        elif exception is not None:
-            failures[0] += 1
-
-    hook.add_listener(on_request)
-    from urllib3 import PoolManager
-
-    pool = PoolManager(maxsize=POOL, block=False)
-    session = HttpSession(f"http://127.0.0.1:{port}", hook, None, pool_manager=pool)
-    n = int(rate * seconds)
-    origin = time.monotonic() + 0.5
-    schedule = (Due(origin + i / rate, "live_view", i) for i in range(n))
-
-    def run(_: int) -> None:
-        session.get("/", name="live_view", timeout=10)
-
-    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-    d = Dispatcher(schedule, run, hook.fire, max_in_flight=5000, late_s=0.1)
-    t0 = time.monotonic()
-    d.start()
-    d.join()
-    wall = time.monotonic() - t0
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
-    lag = np.array(lags)
-    print(json.dumps({
-        "rate": rate, "actions": n, "started": d.tally.started, "dropped": d.tally.dropped,
-        "late": d.tally.late, "failures": failures[0], "achieved": d.tally.started / (wall - 0.5),
-        "lag_p50_ms": float(np.percentile(lag, 50)), "lag_p99_ms": float(np.percentile(lag, 99)),
-        "lag_max_ms": float(lag.max()), "cpu_s_per_1000": 1000 * cpu / max(1, d.tally.started),
-    }))  # fmt: skip
+    cmd = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", "20",
+           "-r", "20", "--run-time", f"{seconds + 6:g}s", "--host", f"http://127.0.0.1:{ep.port}",
+           "--only-summary", "--loglevel", "ERROR"]  # fmt: skip
+    return measure(cmd, ep, 4.0, seconds)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--rates", default="100,250,500,1000,2000")
-    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--rates", default="1000,2000", help="operator actions/s offered")
+    ap.add_argument("--seconds", type=float, default=10.0, help="measured window of each run")
     a = ap.parse_args()
-    if a.child:
-        child(float(a.child[0]), float(a.child[1]), int(a.child[2]))
-        return
-    seconds = 2.0 if a.quick else 10.0
-    env = {"PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+    ep = Endpoint([CAMERA])
     try:
-        port = int(server.stdout.readline())
-        print(f"{'rate/s':>7} {'achieved/s':>10} {'lag p50':>8} {'lag p99':>8} {'lag max':>8} "
-              f"{'late':>6} {'dropped':>7} {'failed':>6} {'CPU s/1000':>10}")  # fmt: skip
-        for rate in map(float, a.rates.split(",")):
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", str(rate), str(seconds), str(port)],
-                capture_output=True, text=True, env={**__import__("os").environ, **env},
-            )  # fmt: skip
-            if out.returncode != 0:
-                print(f"{rate:7.0f} failed: {out.stderr.strip()[-300:]}")
-                continue
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"{rate:7.0f} {r['achieved']:10.0f} {r['lag_p50_ms']:7.1f}m "
-                  f"{r['lag_p99_ms']:7.1f}m "
-                  f"{r['lag_max_ms']:7.1f}m {r['late']:6d} {r['dropped']:7d} {r['failures']:6d} "
-                  f"{r['cpu_s_per_1000']:10.2f}")  # fmt: skip
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            for kind in ("HttpUser", "FastHttpUser"):
-                rps, cpu = plain(kind, port, seconds, Path(tmp))
-                print(f"plain Locust {kind}: {rps:.0f} requests/s at {cpu:.0f} % CPU "
-                      f"({100 * rps / max(cpu, 1e-9):.0f} requests/s per core)")  # fmt: skip
+        print(f"{'load':<28} {'req/s':>7} {'CPU %':>6} {'req/s/core':>10} {'lag p99':>8} "
+              f"{'late':>6} {'dropped':>7} {'failed':>6} {'loadavg':>7}")  # fmt: skip
+        per_core: dict[str, float] = {}
+        with tempfile.TemporaryDirectory() as td:
+            tmp = Path(td)
+            for rate in map(float, a.rates.split(",")):
+                r = operator_run(rate, a.seconds, ep, tmp)
+                name = f"operator user @ {rate:g}/s"
+                per_core[name] = _row(name, r)
+            for kind in ("FastHttpUser", "HttpUser"):
+                per_core[kind] = _row(f"plain Locust {kind}", plain_run(kind, a.seconds, ep, tmp))
+        fast = per_core["FastHttpUser"]
+        for name, v in per_core.items():
+            if name.startswith("operator"):
+                print(f"{name}: {v / fast:.2f} x plain FastHttpUser per core")
     finally:
-        server.terminate()
+        ep.stop()
+
+
+def _row(name: str, r: dict[str, float]) -> float:
+    rps, share = r["requests"] / r["wall"], r["cpu"] / r["wall"]
+    per_core = r["requests"] / max(r["cpu"], 1e-9)
+    extra = (f"{r['lag_p99_ms']:7.1f}m {r['late']:6d} {r['dropped']:7d} {r['failed']:6d}"
+             if "late" in r else f"{'':8} {'':6} {'':7} {'':6}")  # fmt: skip
+    print(f"{name:<28} {rps:7.0f} {100 * share:6.0f} {per_core:10.0f} {extra} "
+          f"{r['load']:7.2f}")  # fmt: skip
+    return per_core
 
 
 if __name__ == "__main__":

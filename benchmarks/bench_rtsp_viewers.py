@@ -2,13 +2,16 @@
 gevent process watching `camsim serve`'s cameras for a while. Prints a table; not a test.
 
     python benchmarks/bench_rtsp_viewers.py                      # 8 and 32 viewers, 15 s
+    python benchmarks/bench_rtsp_viewers.py --viewers 450 --cameras 8   # the city
     python benchmarks/bench_rtsp_viewers.py --viewers 16 --seconds 5 --cameras 2
 
-The cameras are the Strasbourg scenario's first ones (1080p25 H.264, about 7.9 Mbps main
-streams); each viewer watches one, round-robin. Figures: the viewers' process CPU (% of one
-core), frames counted against those the server says it sent (per stream, times the viewers
-of a stream), RTP gaps, received Mbps,
-and the SEI latency p50/p99.
+The cameras are the Strasbourg scenario's first ones (1080p25 H.264 at its 4 Mbps target,
+group overlays: shared clips); each viewer watches one, round-robin. Figures: the viewers'
+process CPU (CPU time over wall time, % of one core, and seconds), frames counted, the bytes
+of RTP the viewers received against those the server says it sent (`/metrics`
+bytes_sent; each viewer reads up to its TEARDOWN's answer, so the two are equal when every
+frame was counted), frames the server dropped for slow clients, RTP gaps, viewers that
+drained, received Mbps, the SEI latency p50/p99, the server's CPU and the load average.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from endpoint import cpu_s  # noqa: E402
+
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
@@ -47,7 +53,9 @@ def child(urls: list[str], viewers: int, seconds: float) -> None:
     stats = [j.value for j in jobs if j.value is not None]
     lat = np.array([x for s in stats for x in s.latencies] or [0.0])
     print(json.dumps({
-        "viewers": viewers, "ok": len(stats), "cpu_pct": 100 * cpu / wall,
+        "viewers": viewers, "ok": len(stats), "cpu_pct": 100 * cpu / wall, "cpu_s": cpu,
+        "wall_s": wall, "drained": sum(s.drained for s in stats),
+        "wire_bytes": sum(s.wire_bytes for s in stats),
         "frames": sum(s.frames for s in stats), "gaps": sum(s.seq_gaps for s in stats),
         "mbps": sum(s.bitrate_bps for s in stats) / 1e6,
         "lat_p50_ms": 1000 * float(np.percentile(lat, 50)),
@@ -55,14 +63,17 @@ def child(urls: list[str], viewers: int, seconds: float) -> None:
     }))  # fmt: skip
 
 
-def frames_sent(api: str) -> int:
+def server_counts(api: str) -> dict[str, int]:
+    """camsim serve's totals over all streams: frames_sent, bytes_sent, client_drops."""
     import urllib.request
 
+    out = {}
     with urllib.request.urlopen(f"{api}metrics", timeout=10) as r:
         for line in r.read().decode().splitlines():
-            if line.startswith('camsim_stream_frames_sent_total{camera="all",stream="all"}'):
-                return int(float(line.split()[-1]))
-    return 0
+            for name in ("frames_sent", "bytes_sent", "client_drops"):
+                if line.startswith(f'camsim_stream_{name}_total{{camera="all",stream="all"}}'):
+                    out[name] = int(float(line.split()[-1]))
+    return out
 
 
 def main() -> None:
@@ -76,10 +87,13 @@ def main() -> None:
     if a.child:
         child(json.loads(a.child), int(a.viewers), a.seconds)
         return
+    counts = [int(n) for n in a.viewers.split(",")]
+    per_stream = -(-max(counts) // a.cameras) + 1
     serve = subprocess.Popen(
         [sys.executable, "-m", "simulator.cli", "serve", str(ROOT / "scenarios/strasbourg.yaml"),
          "--cameras", str(a.cameras), "--rtsp-port", "0", "--api-port", "0", "--no-faults",
-         "--quiet", "--cache", a.cache, "--loop-seconds", "2", "--max-clients", "64"],
+         "--quiet", "--cache", a.cache, "--loop-seconds", "2", "--max-clients", str(per_stream),
+         "--overlay", "group"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV,
     )  # fmt: skip
     try:
@@ -89,22 +103,31 @@ def main() -> None:
 
         with urllib.request.urlopen(ready["urls"], timeout=10) as r:
             urls = [c["streams"]["main"]["url"] for c in json.load(r)]
-        print(f"{a.cameras} cameras on rtsp://127.0.0.1:{port}/, {a.seconds:g} s per run")
-        print(f"{'viewers':>7} {'CPU %':>6} {'frames':>7} {'expected':>8} {'gaps':>5} {'Mbps':>7} "
-              f"{'lat p50':>8} {'lat p99':>8}")  # fmt: skip
-        for n in map(int, a.viewers.split(",")):
-            before = frames_sent(api)
+        print(f"{a.cameras} cameras on rtsp://127.0.0.1:{port}/, {a.seconds:g} s per viewing")
+        print(f"{'viewers':>7} {'CPU %':>6} {'CPU s':>6} {'frames':>7} {'MB recv':>8} "
+              f"{'MB sent':>8} {'drops':>5} {'gaps':>5} {'drained':>7} {'Mbps':>7} "
+              f"{'lat p50':>8} {'lat p99':>8} {'serve %':>7} {'loadavg':>7}")  # fmt: skip
+        for n in counts:
+            before, serve_cpu = server_counts(api), cpu_s(serve.pid)
             out = subprocess.run(
                 [sys.executable, __file__, "--child", json.dumps(urls), "--viewers", str(n),
                  "--seconds", str(a.seconds)], capture_output=True, text=True, env=ENV,
             )  # fmt: skip
-            sent = (frames_sent(api) - before) // a.cameras * n  # per stream, × viewers of one
+            after, serve_cpu = server_counts(api), cpu_s(serve.pid) - serve_cpu
             if out.returncode != 0:
                 print(f"{n:7d} failed: {out.stderr.strip()[-300:]}")
                 continue
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"{n:7d} {r['cpu_pct']:6.1f} {r['frames']:7d} {sent:8d} {r['gaps']:5d} "
-                  f"{r['mbps']:7.1f} {r['lat_p50_ms']:7.1f}m {r['lat_p99_ms']:7.1f}m")  # fmt: skip
+            sent = after["bytes_sent"] - before["bytes_sent"]
+            drops = after["client_drops"] - before["client_drops"]
+            print(f"{n:7d} {r['cpu_pct']:6.1f} {r['cpu_s']:6.1f} {r['frames']:7d} "
+                  f"{r['wire_bytes'] / 1e6:8.1f} {sent / 1e6:8.1f} {drops:5d} {r['gaps']:5d} "
+                  f"{r['drained']:7d} {r['mbps']:7.1f} {r['lat_p50_ms']:7.1f}m "
+                  f"{r['lat_p99_ms']:7.1f}m {100 * serve_cpu / r['wall_s']:7.1f} "
+                  f"{os.getloadavg()[0]:7.2f}")  # fmt: skip
+            if r["wire_bytes"] == sent and not drops and not r["gaps"] and r["drained"] == n:
+                print(f"{'':7} every frame counted: the viewers received every byte the server "
+                      f"sent ({sent:,}), none dropped, no gaps")  # fmt: skip
     finally:
         serve.terminate()
         serve.wait(15)

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from loadtests.targets import PlainClient  # noqa: E402
+from loadtests.targets import FastClient  # noqa: E402
 from loadtests.targets.zoneminder import ZoneMinder  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -94,7 +94,7 @@ def main() -> None:
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     setup_s = time.perf_counter() - t
-    client = PlainClient(timeout_s=30)
+    client = FastClient(timeout_s=30)
     settings = {"DecodingEnabled": int(args.decoding), "SectionLength": 20}
     zm = ZoneMinder(client, url, monitor=settings)
     camsim, urls = serve(args.scenario, args.cameras)

@@ -22,10 +22,10 @@ from loadtests.prometheus import LoadMetrics, serve
 from loadtests.shapes import CityDay, desks
 from loadtests.soak import Trimmer
 from loadtests.summary import summary_of
-from loadtests.users.operator import OperatorUser, plan_of
+from loadtests.users.operator import IntegrationUser, OperatorUser, plan_of
 from loadtests.users.rtsp_viewer import RtspViewerUser
 
-__all__ = ["CityDay", "OperatorUser", "RtspViewerUser"]
+__all__ = ["CityDay", "IntegrationUser", "OperatorUser", "RtspViewerUser"]
 log = logging.getLogger("camsim")
 
 
@@ -64,6 +64,7 @@ def _test_start(environment, **_) -> None:  # noqa: ANN001
     opts.camsim_shards = desks(runner)
     opts.camsim_origin = time.time() + opts.camsim_lead_s
     OperatorUser.fixed_count = opts.camsim_shards
+    IntegrationUser.fixed_count = opts.camsim_shards if opts.camsim_integration else 0
     log.info("camsim: %d actions over %d desk(s)", len(plan_of(environment).actions),
              opts.camsim_shards)  # fmt: skip
 

@@ -48,6 +48,7 @@ class Settings:
     rtsp: str | None = None  # camsim serve's API (…/api/cameras) or a file of rtsp:// URLs
     rtsp_viewers: int = 0
     view_s: float = 60.0
+    integration: bool = False  # an IntegrationUser raises the alarms the operators check
     summary: str | None = None  # write the run's summary (JSON) here at the end
     origin: float = 0.0  # Unix time the replay starts (set by the master or local runner)
     shards: int = 1  # processes replaying the schedule (set by the master)
@@ -87,6 +88,8 @@ def add_arguments(parser: Any) -> None:
     arg("--camsim-rtsp", help="camsim serve's http://…/api/cameras, or a file of rtsp:// URLs")
     arg("--camsim-rtsp-viewers", type=int, default=0, help="RTSP viewers at most (the wall's)")
     arg("--camsim-view-s", type=float, default=60.0, help="Length of one RTSP viewing")
+    arg("--camsim-integration", action="store_true", default=False,
+        help="An alarm integration raises the alarms; the operators acknowledge them")  # fmt: skip
     arg("--camsim-summary", include_in_web_ui=False, help="Write the summary (JSON) here")
     arg("--camsim-actions-log", include_in_web_ui=False,
         help="Append one JSON line per action done to this file")  # fmt: skip

@@ -41,10 +41,10 @@ def shard(events: Sequence[Event], index: int, shards: int) -> list[Event]:
     return [e for e in events if shard_of(e, shards) == index]
 
 
-def dues(events: Iterable[Event], clock: ReplayClock) -> Iterator[Due]:
-    """The actions on the dispatcher's clock (a started ReplayClock)."""
+def dues(events: Iterable[Event], clock: ReplayClock, prefix: str = "") -> Iterator[Due]:
+    """The actions on the dispatcher's clock (a started ReplayClock), named prefix + kind."""
     for e in events:
-        yield Due(clock.wall_at(e.t), e.kind, e)
+        yield Due(clock.wall_at(e.t), prefix + e.kind, e)
 
 
 def end_of(events: Sequence[Event]) -> float:

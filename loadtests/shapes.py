@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from locust import LoadTestShape
 
-from loadtests.users.actions import ACTION
+from loadtests.users.actions import ACTION, INTEGRATION
 from loadtests.users.dispatcher import DISPATCH
-from loadtests.users.operator import OperatorUser, plan_of
+from loadtests.users.operator import IntegrationUser, OperatorUser, plan_of
 from loadtests.users.rtsp_viewer import RtspViewerUser
 
 
@@ -26,7 +26,7 @@ def unfinished(stats) -> int:  # noqa: ANN001
         for x in stats.errors.values()
         if x.method == DISPATCH and StatsError.parse_error(x.error).startswith("Dropped(")
     )
-    ended = sum(e.num_requests for (_, m), e in stats.entries.items() if m == ACTION)
+    ended = sum(e.num_requests for (_, m), e in stats.entries.items() if m in (ACTION, INTEGRATION))
     return reached - dropped - ended
 
 
@@ -53,12 +53,17 @@ class CityDay(LoadTestShape):
             return None
         ops = desks(self.runner)
         OperatorUser.fixed_count = ops
+        users: list[type] = [OperatorUser]
+        if s.integration:
+            IntegrationUser.fixed_count = ops
+            users.append(IntegrationUser)
         sim = s.start_at + max(0.0, t - s.lead_s) * s.speed
         viewers = 0
         if s.rtsp_viewers > 0:
             staff = plan.on_duty(sim)  # without a rota: the viewers throughout
             wall = s.rtsp_viewers if staff is None else staff * plan.monitors_each
             viewers = min(s.rtsp_viewers, wall)
+        fixed = ops * len(users)
         if not viewers:
-            return ops, ops, [OperatorUser]
-        return ops + viewers, max(1.0, float(ops + viewers)), [OperatorUser, RtspViewerUser]
+            return fixed, fixed, users
+        return fixed + viewers, max(1.0, float(fixed + viewers)), [*users, RtspViewerUser]

@@ -60,8 +60,8 @@ def failure(exc: BaseException | str | None) -> Failure | None:
 
 
 class NormalisingHook:
-    """Stands in for `events.request` where a client fires its own events (Locust's
-    HttpSession): exceptions are normalised before they reach the statistics."""
+    """Stands in for `events.request` where a client fires its own events (`FastClient`):
+    exceptions are normalised before they reach the statistics."""
 
     def __init__(self, fire: Callable[..., None]) -> None:
         self._fire = fire

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from loadtests.schedule import ACTIONS
-from loadtests.users.actions import ACTION, UNSUPPORTED
+from loadtests.users.actions import ACTION, INTEGRATION, UNSUPPORTED
 from loadtests.users.dispatcher import DISPATCH
 
 PERCENTILES = (0.5, 0.95, 0.99)
@@ -65,16 +65,25 @@ def summary_of(stats: Any, plan: Any = None, until_s: float | None = None,
             "late": late[kind],
             "dropped": dropped[kind],
         }
-    rtsp = {}
+    rtsp, integration = {}, {}
     unsupported = {}
     for (name, method), entry in stats.entries.items():
-        if method == "RTSP":
+        if method == INTEGRATION:  # the alarms an IntegrationUser raised, with its lag
+            lag = stats.entries.get((f"integration/{name}", DISPATCH))
+            integration[name] = {
+                "scheduled": scheduled[name], "count": entry.num_requests,
+                "failures": entry.num_failures, **_percentiles(entry),
+                "lag_p99_ms": float(lag.get_response_time_percentile(0.99)) if lag else 0.0,
+                "late": late[f"integration/{name}"], "dropped": dropped[f"integration/{name}"],
+            }  # fmt: skip
+        elif method == "RTSP":
             rtsp[name] = {"count": entry.num_requests, "failures": entry.num_failures,
                           **_percentiles(entry)}  # fmt: skip
         elif method == UNSUPPORTED:
             unsupported[name] = entry.num_requests
     errors.sort(key=lambda r: -r["occurrences"])
-    return {"actions": actions, "rtsp": rtsp, "unsupported": unsupported, "errors": errors[:20],
+    return {"actions": actions, "integration": integration, "rtsp": rtsp,
+            "unsupported": unsupported, "errors": errors[:20],
             "outage": outage or {"failing_minutes": 0}}  # fmt: skip
 
 
@@ -83,7 +92,11 @@ def table(summary: dict) -> str:
     head = ("action", "sched", "done", "fail", "p50 ms", "p95 ms", "p99 ms", "lag p99", "late",
             "dropped")  # fmt: skip
     rows = [head]
-    for kind, r in summary["actions"].items():
+    desks = [
+        *summary["actions"].items(),
+        *((f"integration/{k}", r) for k, r in summary.get("integration", {}).items()),
+    ]
+    for kind, r in desks:
         rows.append((kind, r["scheduled"], r["count"], r["failures"], f"{r['p50_ms']:.0f}",
                      f"{r['p95_ms']:.0f}", f"{r['p99_ms']:.0f}", f"{r['lag_p99_ms']:.0f} ms",
                      r["late"], r["dropped"]))  # fmt: skip

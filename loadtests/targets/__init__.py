@@ -3,18 +3,18 @@
 from loadtests.targets.base import (
     HttpClient,
     NotSupported,
-    PlainClient,
     Recording,
     StreamRead,
     Target,
     TargetCamera,
     TargetError,
 )
+from loadtests.targets.http import FastClient
 
 __all__ = [
     "HttpClient",
     "NotSupported",
-    "PlainClient",
+    "FastClient",
     "Recording",
     "StreamRead",
     "Target",

@@ -5,9 +5,9 @@ views and snapshots pulled, recordings played back and exported, alarms raised a
 acknowledged, and what it says it recorded and noticed. Each adapter (ZoneMinder, motion, a
 generic REST mapping) implements what its system can do and raises `NotSupported` for the rest.
 
-Requests go through an `HttpClient`: Locust's `HttpUser.client` inside a load test (its `name=`
-keeps the statistics low-cardinality: names are action kinds, never camera ids), a
-`PlainClient` elsewhere (the lab, the tests).
+Requests go through an `HttpClient`, in practice `http.FastClient` (geventhttpclient): inside a
+load test it fires each request as a Locust request event named after its action kind (low
+cardinality: never camera ids); elsewhere (the lab, the tests) it fires nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
-import requests
+from loadtests.targets.http import TRANSPORT_ERRORS, RequestError, Response
 
 #: Most bytes one live view, playback or export reads, whatever its duration.
 MAX_STREAM_BYTES = 64 * 1024 * 1024
@@ -34,24 +34,10 @@ class NotSupported(TargetError):
 
 
 class HttpClient(Protocol):
-    """Anything with requests' `request()` plus a low-cardinality `name` (Locust's HttpSession)."""
+    """Anything with `FastClient.request()`: method, URL, a low-cardinality `name`, and
+    params/data/json/headers/auth/stream keywords, answering a `Response`."""
 
-    def request(self, method: str, url: str, *, name: str, **kw: Any) -> requests.Response: ...
-
-
-class PlainClient:
-    """An `HttpClient` on a `requests.Session` with timeouts, for use outside Locust."""
-
-    def __init__(self, timeout_s: float = 10.0, session: requests.Session | None = None) -> None:
-        self.timeout_s = timeout_s
-        self.session = session or requests.Session()
-
-    def request(self, method: str, url: str, *, name: str, **kw: Any) -> requests.Response:
-        kw.setdefault("timeout", self.timeout_s)
-        return self.session.request(method, url, **kw)
-
-    def close(self) -> None:
-        self.session.close()
+    def request(self, method: str, url: str, *, name: str, **kw: Any) -> Response: ...
 
 
 @dataclass(frozen=True)
@@ -196,20 +182,53 @@ class Target(ABC):
         path: str,
         expect: Iterable[int] = (200,),
         **kw: Any,
-    ) -> requests.Response:
+    ) -> Response:
         """One request named after its action kind; a status not in `expect` → TargetError."""
         url = path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
         try:
             resp = self.client.request(method, url, name=name, **kw)
-        except requests.RequestException as exc:
+        except RequestError as exc:
             raise TargetError(f"{self.kind}: {name}: {method} {url}: {exc}") from exc
         if resp.status_code not in tuple(expect):
-            body = resp.text[:200].replace("\n", " ") if not kw.get("stream") else ""
+            try:  # of a stream, what has come (a streamed error is short, or cut)
+                raw = resp.read1(200) if kw.get("stream") else resp.content[:200]
+            except TRANSPORT_ERRORS:
+                raw = b""
+            body = raw.decode("utf-8", "replace").replace("\n", " ")
             resp.close()
             raise TargetError(
                 f"{self.kind}: {name}: {method} {url} answered {resp.status_code}: {body}"
             )
         return resp
+
+    def _still(self, name: str, resp: Response, max_bytes: int = 16 * 1024 * 1024) -> bytes:
+        """The image of a streamed answer: the first part of a multipart stream (an MJPEG
+        server's endless answer), else the whole body; then closes it."""
+        try:
+            boundary = _boundary(resp.headers.get("Content-Type", ""))
+            if not boundary:
+                return resp.content
+            data = b""
+            while len(data) < max_bytes:
+                start = data.find(boundary)
+                head_end = data.find(b"\r\n\r\n", start) if start >= 0 else -1
+                if head_end >= 0:
+                    body = data[head_end + 4 :]
+                    length = _content_length(data[start:head_end])
+                    if length is not None and len(body) >= length:
+                        return body[:length]
+                    end = body.find(boundary)
+                    if length is None and end >= 0:
+                        return body[:end].rstrip(b"\r\n")
+                chunk = resp.read1(65536)
+                if not chunk:
+                    raise TargetError(f"{self.kind}: {name}: {resp.url}: ended before a part")
+                data += chunk
+            raise TargetError(f"{self.kind}: {name}: {resp.url}: no part in {max_bytes} bytes")
+        except (RequestError, *TRANSPORT_ERRORS) as exc:
+            raise TargetError(f"{self.kind}: {name}: {resp.url}: {exc}") from exc
+        finally:
+            resp.close()
 
     def _read_stream(
         self,
@@ -230,7 +249,7 @@ class Target(ABC):
     def _read_response(
         self,
         name: str,
-        resp: requests.Response,
+        resp: Response,
         t0: float,
         seconds: float,
         max_bytes: int = MAX_STREAM_BYTES,
@@ -243,9 +262,8 @@ class Target(ABC):
         first: float | None = None
         tail = b""
         try:
-            read = getattr(resp.raw, "read1", None) or resp.raw.read
             while n < max_bytes and time.perf_counter() - t0 < seconds:
-                chunk = read(min(65536, max_bytes - n))
+                chunk = resp.read1(min(65536, max_bytes - n))
                 if not chunk:
                     break
                 if first is None:
@@ -257,7 +275,7 @@ class Target(ABC):
                     data = tail + chunk
                     parts += data.count(boundary)
                     tail = data[-(len(boundary) - 1) :]
-        except (requests.RequestException, OSError) as exc:
+        except (RequestError, *TRANSPORT_ERRORS) as exc:
             if first is None:
                 raise TargetError(f"{self.kind}: {name}: {resp.url}: {exc}") from exc
         finally:
@@ -276,3 +294,12 @@ def _boundary(content_type: str) -> bytes:
         if key.lower() == "boundary" and value:
             return b"--" + value.strip('"').encode()
     return b""
+
+
+def _content_length(head: bytes) -> int | None:
+    """A part's Content-Length header, if it has one."""
+    for line in head.split(b"\r\n"):
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == b"content-length" and value.strip().isdigit():
+            return int(value)
+    return None

@@ -207,7 +207,9 @@ class RestTarget(Target):
         return self._stream("live_view", {"target_id": target_id, "seconds": seconds}, seconds)
 
     def snapshot(self, target_id: str) -> bytes:
-        return self._send("snapshot", self._action("snapshot"), {"target_id": target_id}).content
+        args = {"target_id": target_id}
+        resp = self._send("snapshot", self._action("snapshot"), args, stream=True)
+        return self._still("snapshot", resp)
 
     def ptz(self, target_id: str, pan: float, tilt: float, zoom: float) -> None:
         args = {"target_id": target_id, "pan": pan, "tilt": tilt, "zoom": zoom}

@@ -222,12 +222,15 @@ class ZoneMinder(Target):
         return self._read_stream("live_view", url, seconds)
 
     def snapshot(self, target_id: str) -> bytes:
-        resp = self._call("snapshot", "GET", self._zms(mode="single", monitor=int(target_id)))
-        if not resp.content.startswith(b"\xff\xd8"):
+        """The first frame of the live stream: `mode=single` answers with no blank line
+        after its headers (not HTTP; only lenient parsers take it)."""
+        url = self._zms(mode="jpeg", monitor=int(target_id), scale=100)
+        jpeg = self._still("snapshot", self._call("snapshot", "GET", url, stream=True))
+        if not jpeg.startswith(b"\xff\xd8"):
             raise TargetError(
-                f"zoneminder: snapshot of monitor {target_id}: no JPEG ({len(resp.content)} bytes)"
+                f"zoneminder: snapshot of monitor {target_id}: no JPEG ({len(jpeg)} bytes)"
             )
-        return resp.content
+        return jpeg
 
     def ptz(self, target_id: str, pan: float, tilt: float, zoom: float) -> None:
         raise self._unsupported(

@@ -20,6 +20,7 @@ from simulator.timeline.clock import ReplayClock
 from simulator.timeline.event import Event
 
 ACTION = "ACTION"  # request_type of the actions fired through `events.request`
+INTEGRATION = "INTEGRATION"  # request_type of the alarms the integration posts
 UNSUPPORTED = "UNSUPPORTED"  # a step the target cannot do: counted, not failed
 
 
@@ -53,23 +54,40 @@ class Actions:
         cameras: Mapping[str, str],
         replay: Replay,
         fire: Callable[..., None],
+        integration: bool = False,
     ) -> None:
         self.target = target
         self.cameras = cameras  # camsim camera id → the target's id
         self.replay = replay
         self.fire = fire
+        self.integration = integration  # an IntegrationUser raises the alarms
 
     def run(self, event: Event) -> None:
+        self._timed(ACTION, event, getattr(self, event.kind))
+
+    def post_alarm(self, event: Event) -> None:
+        """The integration's half of an alarm check: the alarm raised on the camera."""
+        self._timed(INTEGRATION, event, self._raise)
+
+    def _raise(self, e: Event, tid: str) -> int:
+        try:
+            self.target.alarm(tid, True)
+        except NotSupported:
+            self._unsupported("integration", "alarm")
+        return 0
+
+    def _timed(self, request_type: str, event: Event, do: Callable[[Event, str], int]) -> None:
         t0 = time.perf_counter()
         got, exc = 0, None
         try:
-            got = getattr(self, event.kind)(event, self._target_id(event))
+            got = do(event, self._target_id(event))
         except Exception as err:  # noqa: BLE001 - any failure of the action is its outcome
             exc = failure(err)
+        planned = self.planned_s(event) if request_type == ACTION else 0.0
         self.fire(
-            request_type=ACTION, name=event.kind, response_time=(time.perf_counter() - t0) * 1000,
-            response_length=got, exception=exc,
-            context={"camera": event.camera, "planned_s": self.planned_s(event)},
+            request_type=request_type, name=event.kind,
+            response_time=(time.perf_counter() - t0) * 1000, response_length=got, exception=exc,
+            context={"camera": event.camera, "planned_s": planned},
         )  # fmt: skip
 
     def planned_s(self, e: Event) -> float:
@@ -112,8 +130,10 @@ class Actions:
         return self.target.export(tid, start, self.replay.wall(e.params["length_s"])).bytes
 
     def alarm(self, e: Event, tid: str) -> int:
-        """An integration raises the alarm; the operator acknowledges it when the check ends."""
-        self.target.alarm(tid, True)
+        """An integration raises the alarm (the IntegrationUser, or here); the operator
+        acknowledges it when the check ends."""
+        if not self.integration:
+            self.target.alarm(tid, True)
         gevent.sleep(self.replay.wall(e.params["duration_s"]))
         self.target.acknowledge(tid)
         return 0

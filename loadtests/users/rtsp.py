@@ -44,6 +44,8 @@ class ViewStats:
     packets: int = 0
     seq_gaps: int = 0  # RTP packets missing (sequence numbers skipped)
     payload_bytes: int = 0
+    wire_bytes: int = 0  # interleaved RTP as sent: the 4-byte "$" frame, RTP header, payload
+    drained: bool = False  # read up to TEARDOWN's answer: all the server sent was counted
     max_frame_gap_s: float = 0.0  # longest time between two frames' arrival
     seconds: float = 0.0  # of reading after PLAY
     latencies: list[float] = field(default_factory=list)  # SEI latency of each frame, bounded
@@ -57,37 +59,40 @@ class ViewStats:
 MAX_LATENCIES = 100_000
 
 
-def keyframe_nal(codec: str, payload: bytes | memoryview) -> bool:
+def keyframe_nal(codec: str, payload: bytes | bytearray | memoryview) -> bool:
     """Whether an RTP payload starts (or carries) a keyframe NAL unit."""
-    if not payload:
+    return keyframe_at(codec, payload, 0, len(payload))
+
+
+def keyframe_at(codec: str, buf: bytes | bytearray | memoryview, p: int, e: int) -> bool:
+    """`keyframe_nal` of the payload buf[p:e], read in place (no copy per packet)."""
+    if p >= e:
         return False
     if codec == "h264":
-        t = payload[0] & 0x1F
+        t = buf[p] & 0x1F
         if t == 5:
             return True
-        if t == 28 and len(payload) > 1:  # FU-A: the start fragment names the type
-            return bool(payload[1] & 0x80) and payload[1] & 0x1F == 5
+        if t == 28 and e - p > 1:  # FU-A: the start fragment names the type
+            return bool(buf[p + 1] & 0x80) and buf[p + 1] & 0x1F == 5
         if t == 24:  # STAP-A: 2-byte sizes, then NAL units
-            i = 1
-            while i + 2 < len(payload):
-                size = payload[i] << 8 | payload[i + 1]
-                if payload[i + 2] & 0x1F == 5:
+            i = p + 1
+            while i + 2 < e:
+                if buf[i + 2] & 0x1F == 5:
                     return True
-                i += 2 + size
+                i += 2 + (buf[i] << 8 | buf[i + 1])
         return False
     if codec == "h265":
-        t = (payload[0] >> 1) & 0x3F
+        t = (buf[p] >> 1) & 0x3F
         if 16 <= t <= 21:
             return True
-        if t == 49 and len(payload) > 2:
-            return bool(payload[2] & 0x80) and 16 <= payload[2] & 0x3F <= 21
+        if t == 49 and e - p > 2:
+            return bool(buf[p + 2] & 0x80) and 16 <= buf[p + 2] & 0x3F <= 21
         if t == 48:
-            i = 2
-            while i + 2 < len(payload):
-                size = payload[i] << 8 | payload[i + 1]
-                if 16 <= (payload[i + 2] >> 1) & 0x3F <= 21:
+            i = p + 2
+            while i + 2 < e:
+                if 16 <= (buf[i + 2] >> 1) & 0x3F <= 21:
                     return True
-                i += 2 + size
+                i += 2 + (buf[i] << 8 | buf[i + 1])
         return False
     return True  # JPEG: every frame stands alone
 
@@ -130,6 +135,9 @@ class RtspViewer:
         self.cseq = 0
         self.session = ""
         self.keepalive_s = 30.0
+        # the packet reader's state between reads: last RTP seq, last frame's arrival, whether
+        # the frame being read has a keyframe NAL and its SEI latency
+        self._rx: tuple[int | None, float | None, bool, float | None] = (None, None, False, None)
 
     # --- the RTSP conversation -------------------------------------------------------------
     def _send(self, method: str, url: str, headers: dict[str, str] | None = None) -> None:
@@ -245,6 +253,12 @@ class RtspViewer:
             st.play_s = time.perf_counter() - t1
             self._read(st, seconds, t1)
             self._send("TEARDOWN", base)
+            # what the server sent before it read TEARDOWN is counted: its answer comes after
+            try:
+                self._read(st, self.timeout_s, t1, until_cseq=self.cseq)
+                st.drained = True
+            except (RtspError, OSError):
+                pass  # counted what came; `drained` says the count may be short
         finally:
             if self.sock is not None:
                 self.sock.close()
@@ -263,89 +277,116 @@ class RtspViewer:
         return codec, base, track
 
     # --- RTP -------------------------------------------------------------------------------
-    def _read(self, st: ViewStats, seconds: float, play_sent: float) -> None:
+    def _read(
+        self, st: ViewStats, seconds: float, play_sent: float, until_cseq: int | None = None
+    ) -> None:
+        """Read RTP for `seconds` (keeping the session alive), or, with `until_cseq`, until
+        the answer to that request has come (at most `seconds`). The hot loop keeps its
+        counts in locals and reads packets in place (no copy of a payload)."""
         assert self.sock is not None
+        sock, buf, codec = self.sock, self.buf, st.codec
         start = time.perf_counter()
         end = start + seconds
-        next_keepalive = start + self.keepalive_s
-        last_seq: int | None = None
-        last_frame: float | None = None
-        frame_has_key = False
-        frame_latency: float | None = None
-        buf = self.buf
-        while True:
-            now = time.perf_counter()
-            if now >= end:
-                break
-            if now >= next_keepalive:
-                self._send("GET_PARAMETER", self.url)
-                next_keepalive = now + self.keepalive_s
-            self.sock.settimeout(max(0.001, min(end, next_keepalive) - now))
-            try:
-                chunk = self.sock.recv(RECV)
-            except TimeoutError:
-                continue
-            if not chunk:
-                raise RtspError("server closed the connection")
-            buf += chunk
-            i, n = 0, len(buf)
-            arrived = time.perf_counter()
-            while i + 4 <= n:
-                if buf[i] != 0x24:  # an RTSP response (keep-alive answer) amid the packets
-                    stop = buf.find(b"\r\n\r\n", i)
-                    if stop < 0:
-                        break
-                    length = 0
-                    head = bytes(buf[i:stop]).lower()
-                    k = head.find(b"content-length:")
-                    if k >= 0:
-                        length = int(head[k + 15 :].split(b"\r\n")[0])
-                    if stop + 4 + length > n:
-                        break
-                    i = stop + 4 + length
-                    continue
-                size = buf[i + 2] << 8 | buf[i + 3]
-                if i + 4 + size > n:
+        next_keepalive = start + self.keepalive_s if until_cseq is None else float("inf")
+        last_seq, last_frame, frame_has_key, frame_latency = self._rx
+        packets = payload = wire = gaps = frames = 0
+        answered = False
+        try:
+            while not answered:
+                now = time.perf_counter()
+                if now >= end:
                     break
-                if buf[i + 1] == 0 and size >= 12:
-                    p, e = i + 4, i + 4 + size
-                    seq = buf[p + 2] << 8 | buf[p + 3]
-                    if last_seq is not None:
-                        ahead = (seq - last_seq - 1) & 0xFFFF
-                        if ahead < 0x8000:
-                            st.seq_gaps += ahead
-                    last_seq = seq
-                    marker = buf[p + 1] & 0x80
-                    p += 12 + 4 * (buf[p] & 0x0F)
-                    st.packets += 1
-                    st.payload_bytes += e - p
-                    if not frame_has_key and keyframe_nal(
-                        st.codec, bytes(buf[p : min(e, p + 1500)])
-                    ):
-                        frame_has_key = True
-                    if frame_latency is None:
-                        k = buf.find(SEI_UUID, p, min(e, p + 256))
+                if now >= next_keepalive:
+                    self._send("GET_PARAMETER", self.url)
+                    next_keepalive = now + self.keepalive_s
+                sock.settimeout(max(0.001, min(end, next_keepalive) - now))
+                try:
+                    chunk = sock.recv(RECV)
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    raise RtspError("server closed the connection")
+                buf += chunk
+                i, n = 0, len(buf)
+                arrived = time.perf_counter()
+                while i + 4 <= n:
+                    if buf[i] != 0x24:  # an RTSP response (keep-alive answer) amid the packets
+                        stop = buf.find(b"\r\n\r\n", i)
+                        if stop < 0:
+                            break
+                        length = 0
+                        head = bytes(buf[i:stop]).lower()
+                        k = head.find(b"content-length:")
                         if k >= 0:
-                            sent = sei_time(buf[k + len(SEI_UUID) : k + len(SEI_UUID) + SEI_FIELD])
-                            if sent is not None:
-                                frame_latency = time.time() - sent
-                    if marker:  # the frame's last packet
-                        st.frames += 1
-                        if st.first_frame_s is None:
-                            st.first_frame_s = arrived - play_sent
-                        if frame_has_key:
-                            st.keyframes += 1
-                            if st.first_keyframe_s is None:
-                                st.first_keyframe_s = arrived - play_sent
-                        if last_frame is not None:
-                            st.max_frame_gap_s = max(st.max_frame_gap_s, arrived - last_frame)
-                        last_frame = arrived
-                        if frame_latency is not None and len(st.latencies) < MAX_LATENCIES:
-                            st.latencies.append(frame_latency)
-                        frame_has_key, frame_latency = False, None
-                i += 4 + size
-            del buf[:i]
-        st.seconds = time.perf_counter() - start
+                            length = int(head[k + 15 :].split(b"\r\n")[0])
+                        if stop + 4 + length > n:
+                            break
+                        i = stop + 4 + length
+                        if until_cseq is not None and _cseq(head) == until_cseq:
+                            answered = True
+                            break
+                        continue
+                    size = buf[i + 2] << 8 | buf[i + 3]
+                    e = i + 4 + size
+                    if e > n:
+                        break
+                    if buf[i + 1] == 0 and size >= 12:
+                        p = i + 4
+                        wire += 4 + size
+                        seq = buf[p + 2] << 8 | buf[p + 3]
+                        if last_seq is not None:
+                            ahead = (seq - last_seq - 1) & 0xFFFF
+                            if ahead < 0x8000:
+                                gaps += ahead
+                        last_seq = seq
+                        marker = buf[p + 1] & 0x80
+                        p += 12 + 4 * (buf[p] & 0x0F)
+                        packets += 1
+                        payload += e - p
+                        if not frame_has_key and keyframe_at(codec, buf, p, e):
+                            frame_has_key = True
+                        if frame_latency is None:
+                            k = buf.find(SEI_UUID, p, min(e, p + 256))
+                            if k >= 0:
+                                k += len(SEI_UUID)
+                                sent = sei_time(buf[k : k + SEI_FIELD])
+                                if sent is not None:
+                                    frame_latency = time.time() - sent
+                        if marker:  # the frame's last packet
+                            frames += 1
+                            if st.first_frame_s is None:
+                                st.first_frame_s = arrived - play_sent
+                            if frame_has_key:
+                                st.keyframes += 1
+                                if st.first_keyframe_s is None:
+                                    st.first_keyframe_s = arrived - play_sent
+                            if last_frame is not None and arrived - last_frame > st.max_frame_gap_s:
+                                st.max_frame_gap_s = arrived - last_frame
+                            last_frame = arrived
+                            if frame_latency is not None and len(st.latencies) < MAX_LATENCIES:
+                                st.latencies.append(frame_latency)
+                            frame_has_key, frame_latency = False, None
+                    i = e
+                del buf[:i]
+        finally:
+            self._rx = (last_seq, last_frame, frame_has_key, frame_latency)
+            st.packets += packets
+            st.payload_bytes += payload
+            st.wire_bytes += wire
+            st.seq_gaps += gaps
+            st.frames += frames
+            st.seconds += time.perf_counter() - start
+        if until_cseq is not None and not answered:
+            raise RtspError(f"no answer to request {until_cseq} within {seconds:g} s")
+
+
+def _cseq(head: bytes) -> int | None:
+    """The CSeq of a (lower-cased) RTSP response head."""
+    k = head.find(b"cseq:")
+    if k < 0:
+        return None
+    value = head[k + 5 :].split(b"\r\n")[0].strip()
+    return int(value) if value.isdigit() else None
 
 
 def rtsp_urls(where: str) -> list[str]:

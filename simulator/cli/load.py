@@ -26,7 +26,8 @@ def preflight(settings, host: str):  # noqa: ANN001, ANN201
     """The plan checked before any load: the schedule, the target reachable, logged in, and
     every camera of the schedule on it. Mistakes: one line, exit 2."""
     from loadtests.plan import Plan, camera_map, make_target
-    from loadtests.targets.base import PlainClient, TargetError
+    from loadtests.targets.base import TargetError
+    from loadtests.targets.http import FastClient
 
     plan = Plan(settings)
     try:
@@ -35,7 +36,7 @@ def preflight(settings, host: str):  # noqa: ANN001, ANN201
         fail(str(exc))
     if not actions:
         fail(f"{settings.timeline or settings.scenario}: no operators' actions to replay")
-    client = PlainClient(timeout_s=15)
+    client = FastClient(timeout_s=15)
     try:
         target = make_target(settings, client, host)
         target.login()
@@ -120,6 +121,9 @@ def _progress(stats_csv: Path, started: float, total: int) -> str:
               "of rtsp:// URLs) for the RTSP viewers.")  # fmt: skip
 @click.option("--view-s", default=60.0, show_default=True, type=click.FloatRange(min=0.5),
               help="Length of one RTSP viewing, then the next camera.")  # fmt: skip
+@click.option("--integration", is_flag=True,
+              help="An alarm integration user raises the schedule's alarms when due; the "
+              "operators' alarm checks acknowledge them.")  # fmt: skip
 @click.option(
     "--late-ms",
     default=100.0,
@@ -159,6 +163,7 @@ def loadtest(scenario: str, target_kind: str, host: str, overrides: tuple[str, .
         camera_map=kw["camera_map"], stream_url=kw["stream_url"], user=kw["user"],
         password=kw["password"],
         speed=kw["speed"], start_at=kw["start_at"], late_ms=kw["late_ms"],
+        integration=kw["integration"],
     )  # fmt: skip
     plan = preflight(settings, host)
     total = len(plan.actions)
@@ -182,7 +187,8 @@ def loadtest(scenario: str, target_kind: str, host: str, overrides: tuple[str, .
 
 
 def _failed(summary: dict) -> bool:
-    return any(r["failures"] or r["dropped"] for r in summary["actions"].values())
+    rows = [*summary["actions"].values(), *summary.get("integration", {}).values()]
+    return any(r["failures"] or r["dropped"] for r in rows)
 
 
 def _locust_command(settings, host: str, kw: dict, prefix: str, summary: str) -> list[str]:  # noqa: ANN001
@@ -215,6 +221,8 @@ def _locust_command(settings, host: str, kw: dict, prefix: str, summary: str) ->
             "--camsim-view-s",
             repr(kw["view_s"]),
         ]
+    if settings.integration:
+        cmd.append("--camsim-integration")
     if kw["processes"] > 1:
         cmd += ["--processes", str(kw["processes"])]
     return cmd

@@ -60,10 +60,10 @@ def open_target(kind: str, host: str, user: str | None, password: str | None,
                 mapping: str | None = None) -> Any:  # fmt: skip
     """The adapter for `kind` on `host` (the load tests' own factory), logged in."""
     from loadtests.plan import Settings, make_target
-    from loadtests.targets import PlainClient
+    from loadtests.targets import FastClient
 
     settings = Settings(target=kind, user=user, password=password, mapping=mapping)
-    target = make_target(settings, PlainClient(), host)
+    target = make_target(settings, FastClient(), host)
     target.login()
     return target
 
@@ -94,10 +94,10 @@ def motion_host(host: str | None) -> str:
 
 
 def _motion(host: str, stream: str, directory: Path) -> Any:
-    from loadtests.targets import PlainClient
+    from loadtests.targets import FastClient
     from loadtests.targets.motion import Motion
 
-    return Motion(PlainClient(), host, stream, directory / "movies", directory / "motion.log")
+    return Motion(FastClient(), host, stream, directory / "movies", directory / "motion.log")
 
 
 def start_motion(host: str, cameras: list[dict[str, Any]], directory: Path) -> Attached:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests.targets import PlainClient
+from loadtests.targets import FastClient
 
 ROOT = Path(__file__).parents[2]
 TINY = ROOT / "tests" / "streams" / "tiny.yaml"
@@ -37,8 +37,8 @@ def motion_version(setup_script) -> str:  # noqa: ANN001
     return setup_script("motion.sh")
 
 
-class RecordingClient(PlainClient):
-    """A PlainClient that remembers the request names it was given (bounded)."""
+class RecordingClient(FastClient):
+    """A FastClient that remembers the request names it was given (bounded)."""
 
     def __init__(self) -> None:
         super().__init__(timeout_s=15)

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from loadtests.targets import NotSupported, PlainClient, TargetError
+from loadtests.targets import FastClient, NotSupported, TargetError
 from loadtests.targets.motion import Motion
 from loadtests.targets.motion_config import MotionCamera, MotionConfig
 
@@ -46,7 +46,7 @@ def running(camsim, motion_version, tmp_path_factory, wait_for) -> Iterator[Runn
     proc = subprocess.Popen(
         ["motion", "-n", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    client = PlainClient(timeout_s=10)
+    client = FastClient(timeout_s=10)
     motion = Motion(
         client, f"http://127.0.0.1:{web}", f"http://127.0.0.1:{stream}",
         directory / "movies", directory / "motion.log",

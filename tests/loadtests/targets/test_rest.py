@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from loadtests.targets import NotSupported, PlainClient, TargetError
+from loadtests.targets import FastClient, NotSupported, TargetError
 from loadtests.targets.mapping import MappingError, load_mapping
 from loadtests.targets.rest import MAPPINGS, RestTarget
 from loadtests.targets.zoneminder import ZoneMinder
@@ -157,7 +157,7 @@ def demo(tmp_path: Path) -> Iterator[RestTarget]:
     mapping.write_text(DEMO)
     Demo.seen = []
     url = f"http://127.0.0.1:{server.server_port}"
-    client = PlainClient(timeout_s=5)
+    client = FastClient(timeout_s=5)
     try:
         yield RestTarget(client, url, mapping, user="op", password="pw")
     finally:
@@ -227,7 +227,7 @@ def test_zoneminder_mapping_drives_the_real_zoneminder(
     wait_for,
 ) -> None:
     zm = RestTarget(http, zoneminder_url, MAPPINGS / "zoneminder-1.36.yaml")
-    cleanup = ZoneMinder(PlainClient(), zoneminder_url)
+    cleanup = ZoneMinder(FastClient(), zoneminder_url)
     zm.login()
     assert zm.health()["version"].startswith("1.36.")
     since = datetime.now(UTC).replace(microsecond=0)

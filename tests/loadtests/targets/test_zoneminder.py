@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
-from loadtests.targets import NotSupported, PlainClient, Recording, TargetError
+from loadtests.targets import FastClient, NotSupported, Recording, TargetError
 from loadtests.targets.zoneminder import ZoneMinder
 
 FPS = 10  # tiny.yaml's h264cam: 320x180 at 10 fps, a key frame every 10 frames
@@ -34,14 +34,14 @@ class Monitors:
 
 
 @pytest.fixture(scope="module")
-def zm_client() -> Iterator[PlainClient]:
-    client = PlainClient(timeout_s=15)
+def zm_client() -> Iterator[FastClient]:
+    client = FastClient(timeout_s=15)
     yield client
     client.close()
 
 
 @pytest.fixture(scope="module")
-def zm(zoneminder_url: str, zm_client: PlainClient) -> ZoneMinder:
+def zm(zoneminder_url: str, zm_client: FastClient) -> ZoneMinder:
     target = ZoneMinder(zm_client, zoneminder_url)
     target.login()
     return target
@@ -54,7 +54,7 @@ def _purge(zm: ZoneMinder, target_id: str) -> None:
 
 @pytest.fixture(scope="module")
 def monitors(
-    zm: ZoneMinder, zoneminder_url: str, zm_client: PlainClient, camsim
+    zm: ZoneMinder, zoneminder_url: str, zm_client: FastClient, camsim
 ) -> Iterator[Monitors]:
     for cam in zm.list_cameras():  # left over by an interrupted run
         if cam.name.startswith(PREFIX):
@@ -222,7 +222,7 @@ def test_login_with_a_user_while_auth_is_off_fails_clearly(zoneminder_url: str) 
     # The shared ZoneMinder runs with OPT_USE_AUTH off (other tests use it): it then answers
     # login.json with 200 and null tokens, which must not pass for a session.
     with pytest.raises(TargetError, match="no access_token .is OPT_USE_AUTH off"):
-        ZoneMinder(PlainClient(), zoneminder_url, "admin", "admin").login()
+        ZoneMinder(FastClient(), zoneminder_url, "admin", "admin").login()
 
 
 def test_ptz_is_not_supported(zm: ZoneMinder) -> None:
@@ -243,17 +243,16 @@ def test_request_names_are_action_kinds(zoneminder_url: str, http, monitors) -> 
                                "events", "log_lines"}  # fmt: skip
 
 
-def test_locust_http_session_drives_the_adapter(zoneminder_url: str) -> None:
+def test_locust_events_from_the_adapter_in_a_patched_process(zoneminder_url: str) -> None:
     # Locust monkey-patches the process with gevent on import: run it in its own interpreter.
     code = f"""
 import locust
-from locust.clients import HttpSession
 from locust.event import Events
+from loadtests.targets.http import FastClient
 from loadtests.targets.zoneminder import ZoneMinder
 events, seen = Events(), []
 events.request.add_listener(lambda name, exception, **kw: seen.append((name, exception)))
-session = HttpSession({zoneminder_url!r}, request_event=events.request, user=None)
-zm = ZoneMinder(session, {zoneminder_url!r})
+zm = ZoneMinder(FastClient(fire=events.request.fire), {zoneminder_url!r})
 zm.login()
 print(zm.health()["version"], sorted(set(seen)))
 """

@@ -123,10 +123,10 @@ CAMERAS = ("h264cam-001", "h264cam-002")
 def zoneminder_cameras(zoneminder_root: str, serve: Serve) -> Iterator[str]:
     """ZoneMinder recording camsim's two cameras (monitors named after them), until the
     session ends; yields the web root."""
-    from loadtests.targets import PlainClient
+    from loadtests.targets import FastClient
     from loadtests.targets.zoneminder import ZoneMinder
 
-    zm = ZoneMinder(PlainClient(), zoneminder_root)
+    zm = ZoneMinder(FastClient(), zoneminder_root)
     zm.login()
     for cam in zm.list_cameras():
         if cam.name in CAMERAS:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import signal
 import statistics
+import subprocess
+import sys
+import time
 
 import pytest
 import requests
 
 from loadtests.users.rtsp import RtspError, RtspViewer, keyframe_nal
+from tests.loadtests.users.conftest import ENV, ROOT
 
 
 def test_the_viewer_counts_the_frames_the_server_sent(serve) -> None:
@@ -20,15 +26,45 @@ def test_the_viewer_counts_the_frames_the_server_sent(serve) -> None:
     assert st.codec == "h264"
     # 5 fps for 4 s, from the first keyframe (a GOP of 10 frames: 2 s at most) on
     assert 9 <= st.frames <= 21
-    # the server counts frames as it sends them; TEARDOWN reaches it a frame or so after
-    # the viewer stopped reading
-    assert 0 <= (after - before) - st.frames <= 2
+    # the viewer reads up to TEARDOWN's answer, after the last frame the server sent it
+    assert st.drained and after - before == st.frames
     assert st.seq_gaps == 0
     assert st.first_keyframe_s is not None and st.first_frame_s == st.first_keyframe_s
     assert st.keyframes >= 1
     assert 0 < st.max_frame_gap_s < 0.5
     assert 0.01e6 < st.bitrate_bps < 1e6
     assert st.describe_s > 0 and st.setup_s > 0 and st.play_s > 0
+
+
+def test_frames_still_in_the_socket_at_teardown_are_counted(tmp_path) -> None:
+    """A viewer that fell behind still counts every frame the server sent it: it reads up to
+    TEARDOWN's answer. Here its process is stopped (SIGSTOP) from 2 s into its 4 s viewing
+    for 10 s: about 370 kB (a 0.3 Mbps stream) wait in its socket, more than one read takes,
+    when the viewing ends. Its own server: nothing else watches the stream."""
+    from tests.loadtests.users.conftest import TINY, Serve
+
+    server = Serve([str(TINY), "--cameras", "1", "--rtsp-port", "0", "--api-port", "0",
+                    "--no-faults", "--cache", str(tmp_path), "--loop-seconds", "1"])  # fmt: skip
+    try:
+        cam = "h264cam-001"
+        code = (f"import json; from loadtests.users.rtsp import RtspViewer; print(flush=True); "
+                f"st = RtspViewer({server.url(cam)!r}).watch(4.0); "
+                f"print(json.dumps([st.frames, st.drained, st.seq_gaps]))")  # fmt: skip
+        before = server.frames_sent(cam)
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                text=True, env=ENV, cwd=ROOT)  # fmt: skip
+        assert proc.stdout is not None
+        proc.stdout.readline()  # imported: the viewing starts
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGSTOP)
+        time.sleep(10.0)
+        proc.send_signal(signal.SIGCONT)
+        out, _ = proc.communicate(timeout=30)
+        frames, drained, gaps = json.loads(out)
+        assert drained and gaps == 0
+        assert 100 <= frames == server.frames_sent(cam) - before  # 10 fps, 12 s
+    finally:
+        server.stop()
 
 
 def test_camera_to_viewer_latency_comes_from_the_sei(serve) -> None:
