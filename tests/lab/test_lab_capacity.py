@@ -31,7 +31,9 @@ def test_the_search_stops_at_the_first_failing_step(zoneminder_url: str, tmp_pat
     c = json.loads((out / "capacity.json").read_text())
     assert c["schema"] == "camsim.capacity/1" and c["ceiling"] == 3
     assert [(s["cameras"], s["passed"]) for s in c["steps"]] == [(1, True), (2, False)]
-    assert c["sustained"] == 1 and c["conclusive"]
+    assert c["sustained"] == 1
+    # conclusive unless the generator itself fell behind in the failing step (a busy machine)
+    assert c["conclusive"] == (not c["steps"][1]["harness_fell_behind"])
     assert any(f.startswith("recovery after camera_down on labcam-002") for f in c["broke_first"])
     assert not any("labcam-001" in f for f in c["broke_first"]), c["broke_first"]
     one, two = c["steps"]
