@@ -33,6 +33,11 @@ def validate(
     help="Directory for report.json, CSVs and report.html [default: out/<scenario name>].",
 )  # fmt: skip
 @scenario_options
+@click.option(
+    "--year/--no-year", default=None,
+    help="Year-aware sizing: the year at 60 s and its peak day at full resolution "
+    "[default: on, unless --days or --set simulation.days=… is given].",
+)  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
     scenario: str,
@@ -40,20 +45,27 @@ def run(
     overrides: tuple[str, ...],
     seed: int | None,
     days: float | None,
+    year: bool | None,
     quiet: bool,
 ) -> None:
     """Simulate SCENARIO and report storage, servers, link loads and recording availability
-    (and, with an `operators` section, the share of incidents the operators see)."""
+    (and, with an `operators` section, the share of incidents the operators see). By default
+    the sizing holds for the whole year: the retention window that stores the most and the
+    year's peak day; with --days (or --no-year), the scenario's own span."""
     from simulator.model.sizing import simulate
+    from simulator.model.year import size_year
     from simulator.report import summary_text, write_report
 
     s = load(scenario, overrides, seed, days)
     out = out_dir if out_dir is not None else Path("out") / Path(scenario).stem
     if out.exists() and not out.is_dir():
         fail(f"--out {out}: exists and is not a directory")
+    if year is None:
+        year = days is None and not any(o.startswith("simulation.days=") for o in overrides)
+    label = f"{s.camera_count} cameras × " + ("a year" if year else f"{s.simulation.days:g} d")
     started = time.perf_counter()
-    with Progress(quiet, f"simulating {s.camera_count} cameras × {s.simulation.days:g} d") as bar:
-        results = simulate(s, progress=bar)
+    with Progress(quiet, f"simulating {label}") as bar:
+        results = (size_year if year else simulate)(s, progress=bar)
     elapsed = time.perf_counter() - started
     click.echo(summary_text(results))
     try:

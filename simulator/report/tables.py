@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
 from simulator.model.operators import detection_probability
-from simulator.model.results import LinkStats, Results
+from simulator.model.results import LinkStats, Results, Year
 from simulator.report.checks import (
     CAMERAS_PER_OPERATOR,
     HOURS_UNWATCHED,
@@ -94,12 +95,70 @@ def link_label(link: LinkStats) -> str:
 
 def headline(results: Results) -> list[tuple[str, str]]:
     """Label/value pairs for the top of the report."""
+    y = results.year
+    span = ("days", f"{results.days:g}") if y is None else ("year", year_span(y))
     return [
         ("scenario", results.scenario),
         ("cameras", str(results.cameras)),
-        ("days", f"{results.days:g}"),
+        span,
         ("seed", str(results.seed)),
     ]
+
+
+def date(instant: dt.datetime) -> str:
+    """A simulated instant's date (report.json has the full instant)."""
+    return f"{instant:%Y-%m-%d}"
+
+
+def year_span(y: Year) -> str:
+    """How a year-aware run was simulated, in a few words."""
+    return (
+        f"{y.days:g} days from {date(y.start)} at {y.coarse_resolution_s} s, "
+        f"peak day {date(y.date(y.peak_day))} at {y.resolution_s} s"
+    )
+
+
+def year_table(results: Results) -> Table:
+    """Where in the year the sizing binds: the retention window, the peak day, and each
+    constraint's servers in both."""
+    y = results.year
+    if y is None:
+        raise ValueError("the run is not year-aware (results.year is None)")
+    first, last = y.storage_window
+    s = results.sizing
+    t = Table("Year: where the sizing binds", ["item", "when", "value", "note"], align="llrl")
+    t.add(
+        [
+            f"{y.retention_days:g}-day window storing the most",
+            f"{date(first)} → {date(last)}",
+            f"{num(y.storage_window_tb, 1)} TB",
+            "sizes storage",
+        ],
+    )
+    t.add(
+        [
+            "peak day (busiest hour of demand)",
+            date(y.date(y.peak_day)),
+            f"{num(y.daily_write_peak_day_tb, 2)} TB/day",
+            f"at {y.resolution_s} s; {num(y.daily_write_peak_day_coarse_tb, 2)} at "
+            f"{y.coarse_resolution_s} s",
+        ],
+    )
+    t.add(["mean day of the year", "", f"{num(y.daily_write_year_tb, 2)} TB/day", ""])
+    window = f"{date(first)} → {date(last)}"
+    for name in sorted(s.by_constraint):
+        n = s.by_constraint[name]
+        if y.where(name) == "peak day":
+            when = date(y.date(y.peak_day))
+        else:
+            when = window if name == "storage" else "whole year"
+        day = y.by_constraint_peak_day.get(name, 0)
+        note = f"year {y.by_constraint_year.get(name, 0)}, peak day {day or '-'}"
+        t.add(
+            [f"servers by {name}", when, str(n), note + ("; binding" if name == s.binding else "")],
+            n > s.servers_configured,
+        )
+    return t
 
 
 def sizing_table(results: Results) -> Table:
@@ -112,7 +171,7 @@ def sizing_table(results: Results) -> Table:
             "storage (TB)",
             num(s.storage_needed_tb, 1),
             num(s.storage_usable_tb, 1),
-            f"usable; daily write {num(s.daily_write_tb, 2)} TB",
+            f"usable; daily write {num(s.daily_write_tb, 2)} TB" + _when(results, "storage"),
         ],
         over_storage,
     )
@@ -121,7 +180,7 @@ def sizing_table(results: Results) -> Table:
             "recording servers",
             str(s.servers_needed),
             str(s.servers_configured),
-            f"binding: {s.binding}",
+            f"binding: {s.binding}" + _when(results, s.binding),
         ],
         s.servers_needed > s.servers_configured,
     )
@@ -132,6 +191,19 @@ def sizing_table(results: Results) -> Table:
             n > s.servers_configured,
         )
     return t
+
+
+def _when(results: Results, constraint: str) -> str:
+    """Where in the year a constraint binds ("" for a run that is not year-aware)."""
+    y = results.year
+    if y is None:
+        return ""
+    if y.where(constraint) == "peak day":
+        return f" (peak day {date(y.date(y.peak_day))})"
+    if constraint == "storage":
+        first, last = y.storage_window
+        return f" ({date(first)} → {date(last)})"
+    return " (whole year)"
 
 
 def links_table(results: Results) -> Table:
@@ -308,6 +380,8 @@ def all_tables(results: Results) -> list[Table]:
         servers_table(results),
         window_table(results),
     ]
+    if results.year is not None:
+        tables.insert(1, year_table(results))
     if results.watch is not None:
         tables.append(watch_table(results))
     return tables
