@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from simulator.model.replications import Replications
 
 
 @dataclass
@@ -161,6 +165,8 @@ class Results:
     warnings: list[str] = field(default_factory=list)
     watch: Watch | None = None  # operators and incidents, when the scenario has operators
     year: Year | None = None  # where in the year the sizing binds, for a year-aware run
+    # key figures over independent replications, when this run is the first of several
+    replications: Replications | None = None
 
 
 @dataclass

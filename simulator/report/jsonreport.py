@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from simulator.model.replications import Replications
 from simulator.model.results import Results, Watch, Year
 from simulator.report._atomic import atomic_write_text
 from simulator.report.checks import (
@@ -117,6 +118,8 @@ def to_json_dict(results: Results) -> dict[str, Any]:
     # absent rather than null, so that a run without operators keeps its report byte for byte
     if results.year is not None:
         report["year"] = year_dict(results.year)
+    if results.replications is not None:
+        report["replications"] = replications_dict(results.replications)
     if results.watch is not None:
         report["watch"] = watch_dict(results.watch)
         report["checks"]["max_cameras_per_operator"] = MAX_CAMERAS_PER_OPERATOR
@@ -178,6 +181,28 @@ def year_dict(y: Year) -> dict[str, Any]:
         "by_constraint_year": dict(y.by_constraint_year),
         "by_constraint_peak_day": dict(y.by_constraint_peak_day),
         "binding_where": {k: y.where(k) for k in y.by_constraint_year},
+    }
+
+
+def replications_dict(rep: Replications) -> dict[str, Any]:
+    """Key figures over the replications (not yet cleaned)."""
+    return {
+        "count": len(rep.seeds),
+        "seed": rep.seed,
+        "seeds": list(rep.seeds),
+        "figures": {
+            name: {
+                "mean": iv.mean,
+                "low": iv.low,
+                "high": iv.high,
+                "half_width": iv.half_width,
+                "sd": iv.sd,
+                "n": iv.n,
+                "level": iv.level,
+                "values": list(rep.values[name]),
+            }
+            for name, iv in rep.figures.items()
+        },
     }
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simulator.model.replications import summarize
 from simulator.model.results import Watch, Year
 from simulator.report.jsonreport import SCHEMA, dumps, round_sig, to_json_dict, write_json
 
@@ -141,7 +142,7 @@ def test_schema_doc_covers_every_field(results):
     assert {"sizing.by_constraint", "recording.lost_hours"} <= maps
 
 
-def test_schema_doc_covers_every_field_of_a_year_aware_run_with_operators(results):
+def test_schema_doc_covers_every_field_of_a_replicated_year_aware_run_with_operators(results):
     by_hour = np.zeros((24, 2), dtype=np.int64)
     by_hour[20] = (3, 1)
     watch = Watch(
@@ -155,7 +156,8 @@ def test_schema_doc_covers_every_field_of_a_year_aware_run_with_operators(result
         peak_hour_tb=1.24, by_constraint_year={"storage": 5}, by_constraint_peak_day={"storage": 0},
         daily_write_year_tb=23.4, daily_write_peak_day_tb=24.1, daily_write_peak_day_coarse_tb=24.1,
     )  # fmt: skip
+    reps = summarize(results.seed, [results, results])
     fields, maps = _doc_fields()
-    d = to_json_dict(dataclasses.replace(results, watch=watch, year=year))
+    d = to_json_dict(dataclasses.replace(results, watch=watch, year=year, replications=reps))
     assert "watch" in d and d["year"]["storage_window"]["start"] == "2026-12-05T17:00:00"
     assert _paths(d, "", maps) == fields, "field paths and docs/report-schema.md disagree"
