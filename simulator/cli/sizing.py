@@ -29,14 +29,15 @@ def replication_options(f):  # type: ignore[no-untyped-def]
     )(f)  # fmt: skip
 
 
-def _replicated(s: Scenario, count: int, jobs: int | None, how: Run) -> Results:
-    """The first of `count` replications, carrying every key figure's interval."""
+def _replicated(scenarios: list[Scenario], count: int, jobs: int | None, how: Run) -> list[Results]:
+    """Each scenario's first of `count` replications, carrying every key figure's interval;
+    all the runs in one pool of local processes."""
     from concurrent.futures import ProcessPoolExecutor
 
     from simulator.sweep import run_replicated
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return run_replicated([s], count, pool, how)[0]
+        return run_replicated(scenarios, count, pool, how)
 
 
 @click.command()
@@ -102,7 +103,7 @@ def run(
             results = how(s, progress=bar)
     else:
         click.echo(f"simulating {label}, {replications} replications...", err=True)
-        results = _replicated(s, replications, jobs, how)
+        (results,) = _replicated([s], replications, jobs, how)
     elapsed = time.perf_counter() - started
     click.echo(summary_text(results))
     try:
@@ -137,12 +138,12 @@ def compare(
     first = load(base, overrides, seed, days)
     # both runs draw from the base scenario's seed unless --seed says otherwise
     second = load(other, overrides, first.simulation.seed, days)
+    if replications is not None:
+        click.echo(f"simulating both, {replications} replications each...", err=True)
+        click.echo(compare_text(*_replicated([first, second], replications, jobs, simulate)))
+        return
     results = []
     for s in (first, second):
-        if replications is not None:
-            click.echo(f"simulating {s.name}, {replications} replications...", err=True)
-            results.append(_replicated(s, replications, jobs, simulate))
-            continue
         with Progress(quiet, f"simulating {s.name}") as bar:
             results.append(simulate(s, progress=bar))
     click.echo(compare_text(*results))

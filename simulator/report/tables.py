@@ -181,7 +181,7 @@ def year_table(results: Results) -> Table:
     t = Table("Year: where the sizing binds", ["item", "when", "value", "note"], align="llrl")
     t.add(
         [
-            f"{y.retention_days:g}-day window storing the most",
+            f"{y.retention_days:g}-day window, most stored",
             f"{date(first)} → {date(last)}",
             f"{num(y.storage_window_tb, 1)} TB",
             "sizes storage",
@@ -189,7 +189,7 @@ def year_table(results: Results) -> Table:
     )
     t.add(
         [
-            "peak day (busiest hour of demand)",
+            "peak day (busiest hour)",
             date(y.date(y.peak_day)),
             f"{num(y.daily_write_peak_day_tb, 2)} TB/day",
             f"at {y.resolution_s} s; {num(y.daily_write_peak_day_coarse_tb, 2)} at "
@@ -207,7 +207,7 @@ def year_table(results: Results) -> Table:
         day = y.by_constraint_peak_day.get(name, 0)
         note = f"year {y.by_constraint_year.get(name, 0)}, peak day {day or '-'}"
         t.add(
-            [f"servers by {name}", when, str(n), note + ("; binding" if name == s.binding else "")],
+            [f"servers by {name}", when, str(n), note + (", binds" if name == s.binding else "")],
             n > s.servers_configured,
         )
     return t

@@ -8,6 +8,7 @@ import json
 from click.testing import CliRunner
 
 from simulator.cli import main
+from simulator.report.summary import WIDTH
 
 
 def camsim(*args: object):
@@ -27,6 +28,8 @@ def test_run_without_days_names_the_binding_window_of_the_year(data_dir, tmp_pat
     assert window["start"][:10] in result.stdout
     assert year["peak_day"]["date"][:10] in result.stdout
     assert report["sizing"]["binding"] in year["binding_where"]
+    summary = (out / "summary.txt").read_text()
+    assert max(len(line) for line in summary.splitlines()) <= WIDTH
 
 
 def test_run_with_days_or_no_year_runs_the_scenario_span_as_before(data_dir, tmp_path):
