@@ -23,6 +23,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import resource  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from concurrent.futures import Executor, ProcessPoolExecutor  # noqa: E402
@@ -59,6 +60,12 @@ def timed(executor: Executor, scenarios: list[Scenario], reps: int) -> tuple[flo
     return time.perf_counter() - t, results
 
 
+def cpu_s(who: int = resource.RUSAGE_SELF) -> float:
+    """User + system CPU seconds of this process (or of its reaped children)."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
 def figures(results: list[Results]) -> list[dict[str, float]]:
     """Every variant's interval bounds, for checking two executors agree."""
     return [
@@ -86,27 +93,32 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {"runs": runs, "load_avg_at_start": load0}
 
     serial = replicate(scenarios[0], args.serial)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu_s()
     for s in serial:
         simulate(s)
     per_run = (time.perf_counter() - t) / len(serial)
-    out["serial_per_run_s"] = per_run
+    cpu_run = (cpu_s() - c) / len(serial)
+    out.update(serial_per_run_s=per_run, serial_cpu_per_run_s=cpu_run)
+    idle = lambda cpu: f"{cpu / args.workers:.0f}"  # noqa: E731 — wall on idle cores
     rows = [["serial, this process (extrapolated)", f"{per_run * runs:.0f}", f"{1 / per_run:.2f}",
-             "", "", f"{args.serial} runs timed"]]  # fmt: skip
+             f"{cpu_run * runs:.0f}", f"{cpu_run * runs:.0f}", "", "",
+             f"{args.serial} runs timed"]]  # fmt: skip
 
+    c = cpu_s(resource.RUSAGE_CHILDREN)
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         local_s, local = timed(pool, scenarios, args.replications)
-    out["local_s"] = local_s
+    local_cpu = cpu_s(resource.RUSAGE_CHILDREN) - c  # the workers, reaped at shutdown
+    out.update(local_s=local_s, local_cpu_s=local_cpu)
     rows.append([f"local processes ({args.workers})", f"{local_s:.0f}", f"{runs / local_s:.2f}",
-                 f"{TARGET_S:g}", verdict(local_s <= TARGET_S),
+                 f"{local_cpu:.0f}", idle(local_cpu), f"{TARGET_S:g}",
+                 verdict(local_s <= TARGET_S),
                  f"{per_run * runs / local_s:.1f}x serial"])  # fmt: skip
     if not args.no_dask:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            rows.append(
-                ["Dask LocalCluster", "-", "-", "", "", "not installed: pip install '.[dask]'"]
-            )
+            missing = "not installed: pip install '.[dask]'"
+            rows.append(["Dask LocalCluster", "-", "-", "-", "-", "", "", missing])
         else:
             with (
                 LocalCluster(
@@ -117,14 +129,19 @@ def main(argv: list[str] | None = None) -> int:
                 ) as cluster,  # fmt: skip
                 Client(cluster) as client,
             ):
+                c = sum(client.run(cpu_s).values())
                 dask_s, dask = timed(client.get_executor(), scenarios, args.replications)
+                dask_cpu = sum(client.run(cpu_s).values()) - c
             same = figures(dask) == figures(local)
-            out.update(dask_s=dask_s, dask_equals_local=same)
+            out.update(dask_s=dask_s, dask_cpu_s=dask_cpu, dask_equals_local=same)
             rows.append([f"Dask LocalCluster ({args.workers} workers)", f"{dask_s:.0f}",
-                         f"{runs / dask_s:.2f}", f"{TARGET_S:g}", verdict(dask_s <= TARGET_S),
+                         f"{runs / dask_s:.2f}", f"{dask_cpu:.0f}", idle(dask_cpu),
+                         f"{TARGET_S:g}", verdict(dask_s <= TARGET_S),
                          f"{per_run * runs / dask_s:.1f}x serial; same figures as local: "
                          f"{'yes' if same else 'NO'}"])  # fmt: skip
-    print(table(["executor", "wall s", "runs/s", "target s", "", "note"], rows))
+    print(table(["executor", "wall s", "runs/s", "CPU s", "CPU s / workers", "target s", "",
+                 "note"], rows))  # fmt: skip
+    print("    CPU s / workers: the wall time the same work would take on idle cores")
     print()
     print(sweep_text(FIELD, values, local), end="")
     out["load_avg_at_end"] = os.getloadavg()

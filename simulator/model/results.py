@@ -192,6 +192,9 @@ class Year:
     daily_write_year_tb: float  # mean over the year
     daily_write_peak_day_tb: float  # the peak day at full resolution
     daily_write_peak_day_coarse_tb: float  # the same day in the coarse year
+    # each link's p99 utilisation and loss over the coarse year (Results.links: the peak day's)
+    link_p99_util_year: dict[str, float] = field(default_factory=dict)
+    link_loss_year: dict[str, float] = field(default_factory=dict)
 
     def date(self, day: float) -> dt.datetime:
         """The instant `day` days after the year's start."""

@@ -123,5 +123,7 @@ def size_year(city: City | Scenario, progress: Progress | None = None) -> Result
             daily_write_year_tb=year.sizing.daily_write_tb,
             daily_write_peak_day_tb=float(day.series.demand_hourly_tb.sum()),
             daily_write_peak_day_coarse_tb=float(same_day.sum()),
+            link_p99_util_year={lk.name: lk.p99_util for lk in year.links},
+            link_loss_year={lk.name: lk.loss_fraction for lk in year.links},
         ),
     )

@@ -181,6 +181,10 @@ def year_dict(y: Year) -> dict[str, Any]:
         "by_constraint_year": dict(y.by_constraint_year),
         "by_constraint_peak_day": dict(y.by_constraint_peak_day),
         "binding_where": {k: y.where(k) for k in y.by_constraint_year},
+        "links": {
+            name: {"p99_util": p99, "loss_fraction": y.link_loss_year.get(name, 0.0)}
+            for name, p99 in y.link_p99_util_year.items()
+        },
     }
 
 

@@ -15,6 +15,7 @@ from simulator.report.checks import (
     MAX_CAMERAS_PER_OPERATOR,
     MAX_MONITORS_PER_OPERATOR,
     MONITORS_EACH,
+    PLANNING_UTIL,
     link_checks,
     server_checks,
     watch_checks,
@@ -197,13 +198,21 @@ def year_table(results: Results) -> Table:
         ],
     )
     t.add(["mean day of the year", "", f"{num(y.daily_write_year_tb, 2)} TB/day", ""])
-    window = f"{date(first)} → {date(last)}"
+    if y.link_p99_util_year:
+        name = max(y.link_p99_util_year, key=lambda k: y.link_p99_util_year[k])
+        day = next((lk.p99_util for lk in results.links if lk.name == name), math.nan)
+        t.add(
+            [
+                f"busiest link p99 ({name})",
+                "whole year",
+                f"{pct(y.link_p99_util_year[name])} %",
+                f"peak day {pct(day)} %; year loss {pct(y.link_loss_year.get(name, 0.0), 2)} %",
+            ],
+            y.link_p99_util_year[name] > PLANNING_UTIL or y.link_loss_year.get(name, 0.0) > 0,
+        )
     for name in sorted(s.by_constraint):
         n = s.by_constraint[name]
-        if y.where(name) == "peak day":
-            when = date(y.date(y.peak_day))
-        else:
-            when = window if name == "storage" else "whole year"
+        when = binds_when(y, name)
         day = y.by_constraint_peak_day.get(name, 0)
         note = f"year {y.by_constraint_year.get(name, 0)}, peak day {day or '-'}"
         t.add(
@@ -245,17 +254,20 @@ def sizing_table(results: Results) -> Table:
     return t
 
 
-def _when(results: Results, constraint: str) -> str:
-    """Where in the year a constraint binds ("" for a run that is not year-aware)."""
-    y = results.year
-    if y is None:
-        return ""
+def binds_when(y: Year, constraint: str) -> str:
+    """When in the year a server constraint binds: the peak day, the storage window or the
+    whole year."""
     if y.where(constraint) == "peak day":
-        return f" (peak day {date(y.date(y.peak_day))})"
+        return f"peak day {date(y.date(y.peak_day))}"
     if constraint == "storage":
         first, last = y.storage_window
-        return f" ({date(first)} → {date(last)})"
-    return " (whole year)"
+        return f"{date(first)} → {date(last)}"
+    return "whole year"
+
+
+def _when(results: Results, constraint: str) -> str:
+    """When the constraint binds, in parentheses, for a year-aware run ("" otherwise)."""
+    return "" if results.year is None else f" ({binds_when(results.year, constraint)})"
 
 
 def links_table(results: Results) -> Table:

@@ -94,3 +94,12 @@ def test_a_year_of_cbr_stores_bitrate_times_time(load):
     assert r.sizing.storage_needed_tb == pytest.approx(per_day_tb * 30 + 2 * RESERVE_TB, rel=REL)
     assert r.sizing.daily_write_tb == pytest.approx(per_day_tb, rel=REL)
     assert r.recording.expected_hours == pytest.approx(5 * YEAR_DAYS * 24, rel=REL)
+
+
+def test_the_year_keeps_each_links_figures(year_run):
+    _, r = year_run
+    y = r.year
+    assert set(y.link_p99_util_year) == {lk.name for lk in r.links}
+    # 20 cameras × 4 Mbps VBR on a 1 Gbps uplink: a few per cent, never lost
+    assert 0 < y.link_p99_util_year["uplink:town"] < 0.2
+    assert y.link_loss_year["uplink:town"] == 0

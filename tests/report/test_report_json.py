@@ -155,6 +155,7 @@ def test_schema_doc_covers_every_field_of_a_replicated_year_aware_run_with_opera
         retention_days=30.0, storage_window_start_h=4073, storage_window_tb=720.4, peak_day=191,
         peak_hour_tb=1.24, by_constraint_year={"storage": 5}, by_constraint_peak_day={"storage": 0},
         daily_write_year_tb=23.4, daily_write_peak_day_tb=24.1, daily_write_peak_day_coarse_tb=24.1,
+        link_p99_util_year={"core": 0.3}, link_loss_year={"core": 0.0},
     )  # fmt: skip
     reps = summarize(results.seed, [results, results])
     fields, maps = _doc_fields()
