@@ -6,7 +6,7 @@ straightforward full-resolution run of the year. Prints tables; `--json FILE` al
 
 numpy/BLAS on one thread. Sections: (a) `size_year` (the year at 60 s + the peak day at 1 s),
 wall time against the 60 s target; (b) the straightforward run of the year, `simulate` at the
-scenario's 1 s over all 365 days, cannot be run here (its per-tick state alone is ~4 GB), so
+scenario's 1 s over all 365 days, cannot be run here (its per-tick arrays: about 6 GB), so
 it is measured on `--days` consecutive days at 1 s and extrapolated linearly (the model's cost
 is linear in days, README "Performance"); (c) accuracy of the 60 s resolution: the same days
 at 60 s against 1 s; (d) one day of 450 cameras at 1 s (the ≤ 3 s target, unchanged).

@@ -203,10 +203,10 @@ def year_table(results: Results) -> Table:
         day = next((lk.p99_util for lk in results.links if lk.name == name), math.nan)
         t.add(
             [
-                f"busiest link p99 ({name})",
+                f"p99 of {name}",
                 "whole year",
                 f"{pct(y.link_p99_util_year[name])} %",
-                f"peak day {pct(day)} %; year loss {pct(y.link_loss_year.get(name, 0.0), 2)} %",
+                f"peak day {pct(day)} %, loss {pct(y.link_loss_year.get(name, 0.0), 2)} %",
             ],
             y.link_p99_util_year[name] > PLANNING_UTIL or y.link_loss_year.get(name, 0.0) > 0,
         )
