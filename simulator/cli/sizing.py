@@ -4,10 +4,40 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from simulator.cli.common import Progress, fail, load, scenario_options
+
+if TYPE_CHECKING:
+    from simulator.model.results import Results
+    from simulator.scenario import Scenario
+    from simulator.sweep import Run
+
+
+def replication_options(f):  # type: ignore[no-untyped-def]
+    """--replications N and --jobs J."""
+    f = click.option(
+        "--jobs", type=click.IntRange(min=1), default=None,
+        help="Runs at once, in local processes [default: cores].",
+    )(f)  # fmt: skip
+    return click.option(
+        "--replications", type=click.IntRange(min=2), default=None, metavar="N",
+        help="N independent replications (seeds from the scenario's seed tree): each key "
+        "figure with its mean and 95 % confidence interval.",
+    )(f)  # fmt: skip
+
+
+def _replicated(scenarios: list[Scenario], count: int, jobs: int | None, how: Run) -> list[Results]:
+    """Each scenario's first of `count` replications, carrying every key figure's interval;
+    all the runs in one pool of local processes."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from simulator.sweep import run_replicated
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return run_replicated(scenarios, count, pool, how)
 
 
 @click.command()
@@ -33,6 +63,12 @@ def validate(
     help="Directory for report.json, CSVs and report.html [default: out/<scenario name>].",
 )  # fmt: skip
 @scenario_options
+@click.option(
+    "--year/--no-year", default=None,
+    help="Year-aware sizing: the year at 60 s and its peak day at full resolution "
+    "[default: on, unless --days or --set simulation.days=… is given].",
+)  # fmt: skip
+@replication_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
     scenario: str,
@@ -40,20 +76,34 @@ def run(
     overrides: tuple[str, ...],
     seed: int | None,
     days: float | None,
+    year: bool | None,
+    replications: int | None,
+    jobs: int | None,
     quiet: bool,
 ) -> None:
     """Simulate SCENARIO and report storage, servers, link loads and recording availability
-    (and, with an `operators` section, the share of incidents the operators see)."""
+    (and, with an `operators` section, the share of incidents the operators see). By default
+    the sizing holds for the whole year: the retention window that stores the most and the
+    year's peak day; with --days (or --no-year), the scenario's own span."""
     from simulator.model.sizing import simulate
+    from simulator.model.year import size_year
     from simulator.report import summary_text, write_report
 
     s = load(scenario, overrides, seed, days)
     out = out_dir if out_dir is not None else Path("out") / Path(scenario).stem
     if out.exists() and not out.is_dir():
         fail(f"--out {out}: exists and is not a directory")
+    if year is None:
+        year = days is None and not any(o.startswith("simulation.days=") for o in overrides)
+    label = f"{s.camera_count} cameras × " + ("a year" if year else f"{s.simulation.days:g} d")
     started = time.perf_counter()
-    with Progress(quiet, f"simulating {s.camera_count} cameras × {s.simulation.days:g} d") as bar:
-        results = simulate(s, progress=bar)
+    how = size_year if year else simulate
+    if replications is None:
+        with Progress(quiet, f"simulating {label}") as bar:
+            results = how(s, progress=bar)
+    else:
+        click.echo(f"simulating {label}, {replications} replications...", err=True)
+        (results,) = _replicated([s], replications, jobs, how)
     elapsed = time.perf_counter() - started
     click.echo(summary_text(results))
     try:
@@ -67,6 +117,7 @@ def run(
 @click.argument("base", type=click.Path(path_type=str))
 @click.argument("other", type=click.Path(path_type=str))
 @scenario_options
+@replication_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def compare(
     base: str,
@@ -74,16 +125,23 @@ def compare(
     overrides: tuple[str, ...],
     seed: int | None,
     days: float | None,
+    replications: int | None,
+    jobs: int | None,
     quiet: bool,
 ) -> None:
     """Simulate BASE and OTHER (e.g. an expansion) with the same seed and compare them;
-    --set, --seed and --days apply to both."""
+    --set, --seed and --days apply to both. With --replications, both run the same N seeds
+    and each difference comes with its paired confidence interval."""
     from simulator.model.sizing import simulate
     from simulator.report.compare import compare_text
 
     first = load(base, overrides, seed, days)
     # both runs draw from the base scenario's seed unless --seed says otherwise
     second = load(other, overrides, first.simulation.seed, days)
+    if replications is not None:
+        click.echo(f"simulating both, {replications} replications each...", err=True)
+        click.echo(compare_text(*_replicated([first, second], replications, jobs, simulate)))
+        return
     results = []
     for s in (first, second):
         with Progress(quiet, f"simulating {s.name}") as bar:
@@ -97,9 +155,7 @@ def compare(
     "--vary", required=True, metavar="PATH=V1,V2,...",
     help="The field to sweep and its values, e.g. operators.monitors_each=2,4,6,9.",
 )  # fmt: skip
-@click.option(
-    "--jobs", type=click.IntRange(min=1), default=None, help="Runs at once [default: cores]."
-)
+@replication_options
 @click.option(
     "--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
     help="Also write the figures to this CSV file.",
@@ -108,6 +164,7 @@ def compare(
 def sweep(
     scenario: str,
     vary: str,
+    replications: int | None,
     jobs: int | None,
     csv_path: Path | None,
     overrides: tuple[str, ...],
@@ -116,11 +173,12 @@ def sweep(
 ) -> None:
     """Run SCENARIO once for each value of one field, with the same seed, and tabulate the
     key figures: storage, servers, the busiest link, availability and, with operators, the
-    share of incidents seen."""
+    share of incidents seen. With --replications, N seeds per value (the same N for every
+    value) and each figure as mean ± its 95 % half-width."""
     from concurrent.futures import ProcessPoolExecutor
 
     from simulator.report.sweep import sweep_csv, sweep_text
-    from simulator.sweep import run_sweep, split_values
+    from simulator.sweep import run_replicated, run_sweep, split_values
 
     name, sep, raw = vary.partition("=")
     field, values = name.strip(), split_values(raw)
@@ -129,7 +187,10 @@ def sweep(
     runs = [load(scenario, (*overrides, f"{field}={v}"), seed, days) for v in values]
     click.echo(f"sweeping {field} over {len(values)} values...", err=True)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        results = run_sweep(runs, pool)
+        if replications is None:
+            results = run_sweep(runs, pool)
+        else:
+            results = run_replicated(runs, replications, pool)
     click.echo(sweep_text(field, values, results))
     if csv_path is not None:
         from simulator.report._atomic import atomic_write_text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -10,6 +11,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from simulator.model.reads import ReadStats
+    from simulator.model.replications import Replications
     from simulator.model.resilience import Resilience
 
 
@@ -118,6 +120,8 @@ class Series:
     camera_ids: list[str] = field(default_factory=list)  # (cameras,) scenario order
     camera_districts: list[str] = field(default_factory=list)
     camera_servers: list[str] = field(default_factory=list)  # "" when not recorded
+    # (hours,) TB the cameras meant to be recorded sent, hour by hour: the storage demand
+    demand_hourly_tb: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass
@@ -187,3 +191,49 @@ class Results:
     watch: Watch | None = None  # operators and incidents, when the scenario has operators
     reads: ReadStats | None = None  # the recorders' read load (simulator.model.reads)
     resilience: Resilience | None = None  # failover and disks, when the scenario has them
+    year: Year | None = None  # where in the year the sizing binds, for a year-aware run
+    # key figures over independent replications, when this run is the first of several
+    replications: Replications | None = None
+
+
+@dataclass
+class Year:
+    """Year-aware sizing: the year at a coarse resolution, its peak day at full resolution.
+
+    Days count from the scenario's start (day 0). Storage and recording figures are the year's;
+    links, servers' ingest and the frame-level window are the peak day's; each server
+    constraint is the larger of the two.
+    """
+
+    start: dt.datetime  # the year's first instant (the scenario's start)
+    days: float  # simulated at the coarse resolution
+    coarse_resolution_s: int
+    resolution_s: int  # of the peak day
+    retention_days: float
+    storage_window_start_h: int  # first hour of the retention window that stores the most
+    storage_window_tb: float  # demand written in it (what the storage constraint sizes)
+    peak_day: int  # the day holding the year's busiest hour of demand, re-run at full res
+    peak_hour_tb: float
+    by_constraint_year: dict[str, int]  # servers needed by constraint, coarse year
+    by_constraint_peak_day: dict[str, int]  # the same, peak day at full resolution
+    daily_write_year_tb: float  # mean over the year
+    daily_write_peak_day_tb: float  # the peak day at full resolution
+    daily_write_peak_day_coarse_tb: float  # the same day in the coarse year
+    # each link's p99 utilisation and loss over the coarse year (Results.links: the peak day's)
+    link_p99_util_year: dict[str, float] = field(default_factory=dict)
+    link_loss_year: dict[str, float] = field(default_factory=dict)
+
+    def date(self, day: float) -> dt.datetime:
+        """The instant `day` days after the year's start."""
+        return self.start + dt.timedelta(days=day)
+
+    @property
+    def storage_window(self) -> tuple[dt.datetime, dt.datetime]:
+        """[first, last) instants of the retention window that stores the most."""
+        first = self.date(self.storage_window_start_h / 24)
+        return first, first + dt.timedelta(days=self.retention_days)
+
+    def where(self, constraint: str) -> str:
+        """Which part of the year sets a constraint: "year" (storage window) or "peak day"."""
+        y, d = self.by_constraint_year[constraint], self.by_constraint_peak_day[constraint]
+        return "peak day" if d > y else "year"

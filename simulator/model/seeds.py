@@ -15,6 +15,7 @@ moves the others), and each child one grandchild per thing that draws, keyed by 
 | `wire`    | 4     | camera and kind, `district:<name>`  | stream faults on the timeline        |
 | `actions` | 5     | `requests`, `ptz`                   | what the operators' actions act on   |
 | `streams` | 6     | camera, stream                      | SSRC, first seq, loop offset, loss   |
+| `replications` | 7 | replication number               | each replication's seed              |
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CHILDREN = ("world", "traffic", "window", "watch", "wire", "actions", "streams")
+CHILDREN = ("world", "traffic", "window", "watch", "wire", "actions", "streams", "replications")
 
 
 def _words(key: str) -> tuple[int, int]:

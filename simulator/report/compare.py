@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 
+from simulator.model.replications import KEY_FIGURES, Replications, differences
 from simulator.model.results import Results
 from simulator.report.summary import render_table
 from simulator.report.tables import (
     Table,
+    figure_digits,
     link_label,
+    mean_pm,
     num,
     pct,
 )
@@ -74,6 +77,34 @@ def compare_table(base: Results, other: Results) -> Table:
     return t
 
 
+def compare_replications_table(
+    base: Replications, other: Replications, names: tuple[str, str]
+) -> Table:
+    """Each key figure's mean ± half-width on both sides and their paired difference; a
+    difference whose interval excludes 0 is significant (flagged)."""
+    diff = differences(base, other)
+    level = next(iter(diff.values())).level if diff else 0.95
+    t = Table(
+        f"Comparison: {names[0]}  →  {names[1]}, {len(base.seeds)} paired replications "
+        f"(mean ± {level:.0%} half-width)",
+        ["figure", "base", "other", "change", "significant"],
+    )
+    for name, d in diff.items():
+        label = KEY_FIGURES[name][0]
+        a, b = base.figures[name], other.figures[name]
+        digits = figure_digits(label, base.values[name] + other.values[name])
+        change = ("+" if d.mean >= 0 else "") + mean_pm(label, d, digits)
+        significant = d.n >= 2 and not d.covers(0.0)
+        cells = [label, mean_pm(label, a, digits), mean_pm(label, b, digits), change]
+        t.add([*cells, "yes" if significant else "no"], significant)
+    return t
+
+
 def compare_text(base: Results, other: Results) -> str:
-    """The comparison as text for the terminal."""
+    """The comparison as text for the terminal (over the replications when both have them)."""
+    if base.replications is not None and other.replications is not None:
+        table = compare_replications_table(
+            base.replications, other.replications, (base.scenario, other.scenario)
+        )
+        return "\n".join(render_table(table)) + "\n"
     return "\n".join(render_table(compare_table(base, other))) + "\n"

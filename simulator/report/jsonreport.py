@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from simulator.model.results import Results, Watch
+from simulator.model.replications import Replications
+from simulator.model.results import Results, Watch, Year
 from simulator.report._atomic import atomic_write_text
 from simulator.report.checks import (
     MAX_CAMERAS_PER_OPERATOR,
@@ -124,6 +125,10 @@ def to_json_dict(results: Results) -> dict[str, Any]:
         report["reads"] = reads_dict(results.reads)
     if results.resilience is not None:
         report["resilience"] = resilience_dict(results.resilience)
+    if results.year is not None:
+        report["year"] = year_dict(results.year)
+    if results.replications is not None:
+        report["replications"] = replications_dict(results.replications)
     if results.watch is not None:
         report["watch"] = watch_dict(results.watch)
         report["checks"]["max_cameras_per_operator"] = MAX_CAMERAS_PER_OPERATOR
@@ -156,6 +161,61 @@ def watch_dict(w: Watch) -> dict[str, Any]:
             {"hour": h, "incidents": int(by_hour[h, 0]), "detected": int(by_hour[h, 1])}
             for h in range(24)
         ],
+    }
+
+
+def year_dict(y: Year) -> dict[str, Any]:
+    """Where in the year the sizing binds (not yet cleaned); dates are simulated time, ISO 8601."""
+    first, last = y.storage_window
+    return {
+        "start": y.start.isoformat(),
+        "days": y.days,
+        "coarse_resolution_s": y.coarse_resolution_s,
+        "resolution_s": y.resolution_s,
+        "storage_window": {
+            "start": first.isoformat(),
+            "end": last.isoformat(),
+            "start_day": y.storage_window_start_h / 24,
+            "days": y.retention_days,
+            "demand_tb": y.storage_window_tb,
+        },
+        "peak_day": {
+            "date": y.date(y.peak_day).isoformat(),
+            "day": y.peak_day,
+            "peak_hour_tb": y.peak_hour_tb,
+            "daily_write_tb": y.daily_write_peak_day_tb,
+            "daily_write_coarse_tb": y.daily_write_peak_day_coarse_tb,
+        },
+        "daily_write_mean_tb": y.daily_write_year_tb,
+        "by_constraint_year": dict(y.by_constraint_year),
+        "by_constraint_peak_day": dict(y.by_constraint_peak_day),
+        "binding_where": {k: y.where(k) for k in y.by_constraint_year},
+        "links": {
+            name: {"p99_util": p99, "loss_fraction": y.link_loss_year.get(name, 0.0)}
+            for name, p99 in y.link_p99_util_year.items()
+        },
+    }
+
+
+def replications_dict(rep: Replications) -> dict[str, Any]:
+    """Key figures over the replications (not yet cleaned)."""
+    return {
+        "count": len(rep.seeds),
+        "seed": rep.seed,
+        "seeds": list(rep.seeds),
+        "figures": {
+            name: {
+                "mean": iv.mean,
+                "low": iv.low,
+                "high": iv.high,
+                "half_width": iv.half_width,
+                "sd": iv.sd,
+                "n": iv.n,
+                "level": iv.level,
+                "values": list(rep.values[name]),
+            }
+            for name, iv in rep.figures.items()
+        },
     }
 
 

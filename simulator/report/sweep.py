@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from simulator.model.replications import KEY_FIGURES
 from simulator.model.results import Results
 from simulator.report.checks import PLANNING_UTIL
 from simulator.report.csvreport import csv_text
 from simulator.report.summary import render_table
-from simulator.report.tables import Table, num, pct
+from simulator.report.tables import Table, figure_digits, mean_pm, num, pct
 
 
 def sweep_rows(results: Sequence[Results]) -> list[dict[str, float | str]]:
@@ -66,13 +67,46 @@ def sweep_table(field: str, values: Sequence[str], results: Sequence[Results]) -
     return t
 
 
+SWEEP_FIGURES = ("storage_needed_tb", "servers_needed", "busiest_link_p99_util",
+                 "lost_camera_hours", "detected_share", "detected_per_year")  # fmt: skip
+"""The key figures a sweep with replications tabulates (its CSV has them all)."""
+
+
+def sweep_replications_table(
+    field: str, values: Sequence[str], results: Sequence[Results]
+) -> Table:
+    """One row per value: each key figure's mean ± half-width over that value's replications."""
+    reps = [r.replications for r in results]
+    assert all(r is not None for r in reps), "every value needs its replications"
+    names = [k for k in SWEEP_FIGURES if all(k in r.figures for r in reps)]  # type: ignore[union-attr]
+    n = len(reps[0].seeds)  # type: ignore[union-attr]
+    t = Table(
+        f"Sweep of {field} ({results[0].scenario}): mean ± 95% half-width over {n} replications",
+        ["value", *(KEY_FIGURES[k][0] for k in names)],
+    )
+    for value, rep in zip(values, reps, strict=True):
+        cells = [value]
+        for k in names:
+            label, iv = KEY_FIGURES[k][0], rep.figures[k]  # type: ignore[union-attr]
+            d = figure_digits(label, rep.values[k])  # type: ignore[union-attr]
+            cells.append(mean_pm(label, iv, d))
+        t.add(cells)
+    return t
+
+
 def sweep_text(field: str, values: Sequence[str], results: Sequence[Results]) -> str:
-    """The sweep table for the terminal."""
+    """The sweep table for the terminal (over the replications when the runs have them)."""
+    if results and results[0].replications is not None:
+        return "\n".join(render_table(sweep_replications_table(field, values, results))) + "\n"
     return "\n".join(render_table(sweep_table(field, values, results))) + "\n"
 
 
 def sweep_csv(field: str, values: Sequence[str], results: Sequence[Results]) -> str:
-    """The figures as CSV, one row per value (fractions as fractions, not %)."""
+    """The figures as CSV, one row per value (fractions as fractions, not %); with
+    replications, every key figure's mean, low and high."""
     rows = sweep_rows(results)
+    for row, r in zip(rows, results, strict=True):
+        for k, iv in ({} if r.replications is None else r.replications.figures).items():
+            row.update({f"{k}_mean": iv.mean, f"{k}_low": iv.low, f"{k}_high": iv.high})
     body = ([value, *row.values()] for value, row in zip(values, rows, strict=True))
     return csv_text([field, *rows[0]], body)

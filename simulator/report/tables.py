@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
 from simulator.model.operators import detection_probability
-from simulator.model.results import LinkStats, Results
+from simulator.model.replications import KEY_FIGURES, Interval
+from simulator.model.results import LinkStats, Results, Year
 from simulator.report.checks import (
     CAMERAS_PER_OPERATOR,
     HOURS_UNWATCHED,
     MAX_CAMERAS_PER_OPERATOR,
     MAX_MONITORS_PER_OPERATOR,
     MONITORS_EACH,
+    PLANNING_UTIL,
     link_checks,
     server_checks,
     watch_checks,
@@ -94,12 +97,129 @@ def link_label(link: LinkStats) -> str:
 
 def headline(results: Results) -> list[tuple[str, str]]:
     """Label/value pairs for the top of the report."""
+    y, rep = results.year, results.replications
+    span = ("days", f"{results.days:g}") if y is None else ("year", year_span(y))
+    head = [("scenario", results.scenario), ("cameras", str(results.cameras)), span]
+    if rep is None:
+        return [*head, ("seed", str(results.seed))]
     return [
-        ("scenario", results.scenario),
-        ("cameras", str(results.cameras)),
-        ("days", f"{results.days:g}"),
-        ("seed", str(results.seed)),
+        *head,
+        ("seed", f"{rep.seed} → {len(rep.seeds)} replications from its seed tree"),
+        ("other tables", f"replication 1 (seed {results.seed})"),
     ]
+
+
+def figure_text(label: str, x: float, digits: int) -> str:
+    """A key figure's value in its label's unit (labels ending in % hold fractions)."""
+    return pct(x, digits) if label.endswith("%") else num(x, digits)
+
+
+def mean_pm(label: str, iv: Interval, digits: int) -> str:
+    """An interval as "mean ± half-width" in its figure's unit."""
+    return f"{figure_text(label, iv.mean, digits)} ± {figure_text(label, iv.half_width, digits)}"
+
+
+def figure_digits(label: str, values: list[float]) -> int:
+    """Decimals that show a figure's spread without noise: whole counts stay whole."""
+    scale = 100 if label.endswith("%") else 1
+    if scale == 1 and all(float(v).is_integer() for v in values):
+        return 0
+    top = max((abs(v) * scale for v in values), default=0.0)
+    return 0 if top >= 1000 else 1 if top >= 100 else 2 if top >= 1 else 3
+
+
+def replications_table(results: Results) -> Table:
+    """Each key figure's mean and confidence interval over the replications."""
+    rep = results.replications
+    if rep is None:
+        raise ValueError("the run has no replications (results.replications is None)")
+    n = len(rep.seeds)
+    level = next(iter(rep.figures.values())).level if rep.figures else 0.95
+    t = Table(
+        f"Key figures over {n} replications: mean and {level:.0%} confidence interval (Student t)",
+        ["figure", "mean", "interval", "±", "min", "max"],
+    )
+    for name, iv in rep.figures.items():
+        label = KEY_FIGURES[name][0]
+        values = rep.values[name]
+        d = figure_digits(label, values)
+        if "availability" in label:
+            d = 3
+        t.add(
+            [
+                label,
+                figure_text(label, iv.mean, d),
+                f"{figure_text(label, iv.low, d)} – {figure_text(label, iv.high, d)}",
+                figure_text(label, iv.half_width, d),
+                figure_text(label, min(values), d),
+                figure_text(label, max(values), d),
+            ]
+        )
+    return t
+
+
+def date(instant: dt.datetime) -> str:
+    """A simulated instant's date (report.json has the full instant)."""
+    return f"{instant:%Y-%m-%d}"
+
+
+def year_span(y: Year) -> str:
+    """How a year-aware run was simulated, in a few words."""
+    return (
+        f"{y.days:g} days from {date(y.start)} at {y.coarse_resolution_s} s, "
+        f"peak day {date(y.date(y.peak_day))} at {y.resolution_s} s"
+    )
+
+
+def year_table(results: Results) -> Table:
+    """Where in the year the sizing binds: the retention window, the peak day, and each
+    constraint's servers in both."""
+    y = results.year
+    if y is None:
+        raise ValueError("the run is not year-aware (results.year is None)")
+    first, last = y.storage_window
+    s = results.sizing
+    t = Table("Year: where the sizing binds", ["item", "when", "value", "note"], align="llrl")
+    t.add(
+        [
+            f"{y.retention_days:g}-day window, most stored",
+            f"{date(first)} → {date(last)}",
+            f"{num(y.storage_window_tb, 1)} TB",
+            "sizes storage",
+        ],
+    )
+    t.add(
+        [
+            "peak day (busiest hour)",
+            date(y.date(y.peak_day)),
+            f"{num(y.daily_write_peak_day_tb, 2)} TB/day",
+            f"at {y.resolution_s} s; {num(y.daily_write_peak_day_coarse_tb, 2)} at "
+            f"{y.coarse_resolution_s} s",
+        ],
+    )
+    t.add(["mean day of the year", "", f"{num(y.daily_write_year_tb, 2)} TB/day", ""])
+    if y.link_p99_util_year:
+        name = max(y.link_p99_util_year, key=lambda k: y.link_p99_util_year[k])
+        day = next((lk.p99_util for lk in results.links if lk.name == name), math.nan)
+        t.add(
+            [
+                f"p99 of {name}",
+                "whole year",
+                f"{pct(y.link_p99_util_year[name])} %",
+                f"peak day {pct(day)} %, loss {pct(y.link_loss_year.get(name, 0.0), 2)} %",
+            ],
+            y.link_p99_util_year[name] > PLANNING_UTIL or y.link_loss_year.get(name, 0.0) > 0,
+        )
+    for name in sorted(s.by_constraint):
+        n = s.by_constraint[name]
+        when = binds_when(y, name)
+        day = y.by_constraint_peak_day.get(name, 0)
+        note = f"year {y.by_constraint_year.get(name, 0)}, peak day {day or '-'}"
+        t.add(
+            [f"servers by {name}", when, str(n), note + (", binds" if name == s.binding else "")],
+            n > s.servers_configured,
+        )
+    return t
 
 
 def sizing_table(results: Results) -> Table:
@@ -112,7 +232,8 @@ def sizing_table(results: Results) -> Table:
             "storage (TB)",
             num(s.storage_needed_tb, 1),
             num(s.storage_usable_tb, 1),
-            f"usable; demand, daily write {num(s.daily_write_tb, 2)} TB",
+            f"usable; demand, daily write {num(s.daily_write_tb, 2)} TB"
+            + _when(results, "storage"),
         ],
         over_storage,
     )
@@ -127,7 +248,7 @@ def sizing_table(results: Results) -> Table:
             "recording servers",
             str(s.servers_needed),
             str(s.servers_configured),
-            f"binding: {s.binding}",
+            f"binding: {s.binding}" + _when(results, s.binding),
         ],
         s.servers_needed > s.servers_configured,
     )
@@ -157,6 +278,22 @@ def sizing_table(results: Results) -> Table:
                 g.servers_needed > g.servers_configured,
             )
     return t
+
+
+def binds_when(y: Year, constraint: str) -> str:
+    """When in the year a server constraint binds: the peak day, the storage window or the
+    whole year."""
+    if y.where(constraint) == "peak day":
+        return f"peak day {date(y.date(y.peak_day))}"
+    if constraint == "storage":
+        first, last = y.storage_window
+        return f"{date(first)} → {date(last)}"
+    return "whole year"
+
+
+def _when(results: Results, constraint: str) -> str:
+    """When the constraint binds, in parentheses, for a year-aware run ("" otherwise)."""
+    return "" if results.year is None else f" ({binds_when(results.year, constraint)})"
 
 
 def links_table(results: Results) -> Table:
@@ -352,6 +489,10 @@ def all_tables(results: Results) -> list[Table]:
         from simulator.report.resilience import resilience_tables
 
         tables[4:4] = resilience_tables(results)
+    if results.year is not None:
+        tables.insert(1, year_table(results))
+    if results.replications is not None:
+        tables.insert(0, replications_table(results))
     if results.watch is not None:
         tables.append(watch_table(results))
     return tables

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -10,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.model.results import Watch
+from simulator.model.replications import summarize
+from simulator.model.results import Watch, Year
 from simulator.report.jsonreport import SCHEMA, dumps, round_sig, to_json_dict, write_json
 
 SCHEMA_DOC = Path(__file__).resolve().parents[2] / "docs" / "report-schema.md"
@@ -141,7 +143,7 @@ def test_schema_doc_covers_every_field(results):
     assert {"sizing.by_constraint", "recording.lost_hours"} <= maps
 
 
-def test_schema_doc_covers_every_field_of_a_run_with_operators(results):
+def test_schema_doc_covers_every_field_of_a_replicated_year_aware_run_with_operators(results):
     by_hour = np.zeros((24, 2), dtype=np.int64)
     by_hour[20] = (3, 1)
     watch = Watch(
@@ -149,9 +151,17 @@ def test_schema_doc_covers_every_field_of_a_run_with_operators(results):
         delays_s=np.array([42.0]), by_hour=by_hour, busy_share=0.01, requests=3, detection_p=0.74,
         monitors_each=4, max_cameras_per_operator=20, hours_unwatched=0,
     )  # fmt: skip
+    year = Year(
+        start=dt.datetime(2026, 6, 19), days=365.0, coarse_resolution_s=60, resolution_s=1,
+        retention_days=30.0, storage_window_start_h=4073, storage_window_tb=720.4, peak_day=191,
+        peak_hour_tb=1.24, by_constraint_year={"storage": 5}, by_constraint_peak_day={"storage": 0},
+        daily_write_year_tb=23.4, daily_write_peak_day_tb=24.1, daily_write_peak_day_coarse_tb=24.1,
+        link_p99_util_year={"core": 0.3}, link_loss_year={"core": 0.0},
+    )  # fmt: skip
+    reps = summarize(results.seed, [results, results])
     fields, maps = _doc_fields()
-    d = to_json_dict(dataclasses.replace(results, watch=watch))
-    assert "watch" in d
+    d = to_json_dict(dataclasses.replace(results, watch=watch, year=year, replications=reps))
+    assert "watch" in d and d["year"]["storage_window"]["start"] == "2026-12-05T17:00:00"
     own_tests = ("reads", "resilience")
     documented = {f for f in fields if f.split(".")[0] not in own_tests}
     assert _paths(d, "", maps) == documented, "field paths and docs/report-schema.md disagree"

@@ -1,0 +1,129 @@
+"""Year-aware sizing: the retention window of the year that stores the most, and the year's
+peak day.
+
+A whole year at the scenario's resolution (1 s) would cost a year of per-second volume (450
+cameras: about 20 minutes and GBs of per-tick state). Instead the year runs at
+COARSE_RESOLUTION_S: the volume model's per-tick marginals do not depend on the tick (each
+tick's rate is target × activity × night × a stationary lognormal scene term), so the year's
+bytes, means and percentiles are the same statistics at 60 s as at 1 s
+(`benchmarks/bench_year.py` measures the difference). Then the day holding the year's busiest
+hour of demand runs again at the scenario's resolution, for the per-second peaks, the queues
+and the frame-level window. It is the run `--set simulation.start=<that day> --days 1`: same
+season, the scenario's seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import numpy as np
+
+from simulator.model.city import City
+from simulator.model.results import Results, Year
+from simulator.model.sizing import Progress, simulate
+from simulator.scenario.schema import Scenario
+
+COARSE_RESOLUTION_S = 60  # the coarsest the schema allows; see the module docstring
+YEAR_DAYS = 365
+YEAR_SHARE = 0.85  # of the progress bar: the coarse year; the rest is the peak day
+YEAR_ONLY = ("storage",)  # a one-day run repeats its day over the retention period: not this
+
+
+def worst_window(hourly: np.ndarray, hours: int) -> tuple[int, float]:
+    """First index and sum of the `hours` consecutive values of `hourly` with the largest sum
+    (the first such run; the whole series when it is shorter than `hours`)."""
+    n = max(1, min(hours, hourly.size))
+    total = np.concatenate([[0.0], np.cumsum(hourly, dtype=np.float64)])
+    sums = total[n:] - total[:-n]
+    first = int(np.argmax(sums))
+    return first, float(sums[first])
+
+
+def _with(scenario: Scenario, **simulation: object) -> Scenario:
+    return scenario.model_copy(
+        update={"simulation": scenario.simulation.model_copy(update=simulation)}
+    )
+
+
+def year_scenario(scenario: Scenario) -> Scenario:
+    """The scenario over a year from its start, at the coarse resolution (its frame-level
+    window is the peak day's, so the year's is kept to one second)."""
+    res = max(scenario.simulation.resolution_s, COARSE_RESOLUTION_S)
+    return _with(scenario, days=float(YEAR_DAYS), resolution_s=res, frame_window_s=1.0)
+
+
+def peak_day_scenario(scenario: Scenario, day: int) -> Scenario:
+    """The scenario over one day, `day` days after its start, at its own resolution."""
+    return _with(scenario, start=scenario.simulation.start + dt.timedelta(days=day), days=1.0)
+
+
+def _part(progress: Progress | None, a: float, b: float) -> Progress | None:
+    return None if progress is None else (lambda f: progress(a + (b - a) * f))
+
+
+def size_year(city: City | Scenario, progress: Progress | None = None) -> Results:
+    """Year-aware sizing (see `Year`): Results whose storage, recording and storage series
+    (fill, hourly demand) are the year's,
+    whose links, servers' ingest and window are the peak day's at full resolution, and whose
+    servers needed take each constraint at the larger of the two (storage: the year's)."""
+    scenario = city.scenario if isinstance(city, City) else city
+    year = simulate(year_scenario(scenario), _part(progress, 0.0, YEAR_SHARE))
+    hourly = year.series.demand_hourly_tb
+    retention = scenario.recording.retention_days
+    first, window_tb = worst_window(hourly, int(round(retention * 24)))
+    peak_hour = int(np.argmax(hourly))
+    peak_day = peak_hour // 24
+    day = simulate(peak_day_scenario(scenario, peak_day), _part(progress, YEAR_SHARE, 1.0))
+
+    keys = list(dict.fromkeys([*day.sizing.by_constraint, *year.sizing.by_constraint]))
+    by_year = {k: year.sizing.by_constraint.get(k, 0) for k in keys}
+    by_day = {k: 0 if k in YEAR_ONLY else day.sizing.by_constraint.get(k, 0) for k in keys}
+    by = {k: max(by_year[k], by_day[k]) for k in keys}
+    binding = max(by, key=lambda k: by[k])
+    sizing = replace(
+        day.sizing,
+        servers_needed=max(1, by[binding]),
+        binding=binding,
+        by_constraint=by,
+        storage_needed_tb=year.sizing.storage_needed_tb,
+        daily_write_tb=year.sizing.daily_write_tb,
+    )
+    servers = [
+        replace(d, storage_needed_tb=y.storage_needed_tb)
+        for d, y in zip(day.servers, year.servers, strict=True)
+    ]
+    series = replace(
+        day.series,
+        storage_days=year.series.storage_days,
+        storage_fill_tb=year.series.storage_fill_tb,
+        demand_hourly_tb=hourly,
+    )
+    same_day = hourly[peak_day * 24 : (peak_day + 1) * 24]
+    return replace(
+        day,
+        sizing=sizing,
+        servers=servers,
+        recording=year.recording,
+        series=series,
+        watch=year.watch,
+        warnings=list(dict.fromkeys([*year.warnings, *day.warnings])),
+        year=Year(
+            start=scenario.simulation.start,
+            days=float(YEAR_DAYS),
+            coarse_resolution_s=year_scenario(scenario).simulation.resolution_s,
+            resolution_s=scenario.simulation.resolution_s,
+            retention_days=retention,
+            storage_window_start_h=first,
+            storage_window_tb=window_tb,
+            peak_day=peak_day,
+            peak_hour_tb=float(hourly[peak_hour]),
+            by_constraint_year=by_year,
+            by_constraint_peak_day=by_day,
+            daily_write_year_tb=year.sizing.daily_write_tb,
+            daily_write_peak_day_tb=float(day.series.demand_hourly_tb.sum()),
+            daily_write_peak_day_coarse_tb=float(same_day.sum()),
+            link_p99_util_year={lk.name: lk.p99_util for lk in year.links},
+            link_loss_year={lk.name: lk.loss_fraction for lk in year.links},
+        ),
+    )

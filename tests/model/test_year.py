@@ -1,0 +1,105 @@
+"""Year-aware sizing: the retention window that stores the most, found by brute force too; a
+CBR year stores bitrate × time; the winter binds a city whose cameras are busier at night."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from simulator.model.year import YEAR_DAYS, size_year, worst_window
+
+TB = 1e12
+REL = 1e-6  # float32 accumulation of the per-tick volume is ~1e-7 relative
+RESERVE_TB = 5 / 1000
+
+
+def brute_force(hourly: np.ndarray, hours: int) -> tuple[int, float]:
+    """Every window start, summed one value at a time."""
+    best, first = -np.inf, -1
+    for start in range(hourly.size - hours + 1):
+        total = 0.0
+        for x in hourly[start : start + hours]:
+            total += float(x)
+        if total > best:
+            best, first = total, start
+    return first, best
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_worst_window_is_the_brute_force_maximum_on_random_series(seed):
+    rng = np.random.default_rng(seed)
+    hourly = rng.gamma(2.0, 1.0, size=rng.integers(30, 200))
+    hours = int(rng.integers(1, hourly.size + 1))
+    first, total = worst_window(hourly, hours)
+    want_first, want = brute_force(hourly, hours)
+    assert first == want_first
+    assert total == pytest.approx(want, rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def year_run(request):
+    from tests.conftest import load_data_scenario
+
+    scenario = load_data_scenario("year_city")
+    return scenario, size_year(scenario)
+
+
+def test_year_window_is_the_brute_force_maximum_of_the_simulated_year(year_run):
+    scenario, r = year_run
+    y = r.year
+    hourly = r.series.demand_hourly_tb
+    assert hourly.size == YEAR_DAYS * 24
+    keep = int(scenario.recording.retention_days * 24)
+    first, total = brute_force(hourly, keep)
+    assert y.storage_window_start_h == first
+    assert y.storage_window_tb == pytest.approx(total, rel=1e-9)
+    # one server, nothing lost: the storage it needs is that window plus its reserve, as
+    # computed independently by the retention model (recorders.storage_fill)
+    assert r.sizing.storage_needed_tb == pytest.approx(total + RESERVE_TB, rel=REL)
+
+
+def test_winter_binds_when_cameras_send_more_at_night(year_run):
+    scenario, r = year_run
+    first, last = r.year.storage_window
+    middle = first + (last - first) / 2
+    solstice = dt.datetime(2026, 12, 21, 12)
+    assert abs((middle - solstice).total_seconds()) < 20 * 86400, (first, last)
+    # and the binding window stores more than the mean window of the year
+    mean_window = r.year.daily_write_year_tb * scenario.recording.retention_days
+    assert r.year.storage_window_tb > 1.02 * mean_window
+
+
+def test_peak_day_is_the_day_of_the_busiest_hour_rerun_at_full_resolution(year_run):
+    scenario, r = year_run
+    y = r.year
+    hourly = r.series.demand_hourly_tb
+    assert y.peak_day == int(np.argmax(hourly)) // 24
+    assert y.resolution_s == scenario.simulation.resolution_s
+    assert r.days == 1
+    # the peak day at full resolution writes what the coarse year wrote that day, within
+    # the scene noise of 20 cameras over a day (a few per cent)
+    assert y.daily_write_peak_day_tb == pytest.approx(y.daily_write_peak_day_coarse_tb, rel=0.05)
+
+
+def test_a_year_of_cbr_stores_bitrate_times_time(load):
+    # tests/data/cbr_city.yaml: 3 × 4 Mbps (rec-north) and 2 × 2.5 Mbps (rec-south), CBR
+    scenario = load("cbr_city")
+    r = size_year(scenario)
+    mbps = 3 * 4.0 + 2 * 2.5
+    per_day_tb = mbps * 1e6 / 8 * 86400 / TB
+    assert float(r.series.demand_hourly_tb.sum()) == pytest.approx(per_day_tb * YEAR_DAYS, rel=REL)
+    assert r.year.storage_window_tb == pytest.approx(per_day_tb * 30, rel=REL)
+    assert r.sizing.storage_needed_tb == pytest.approx(per_day_tb * 30 + 2 * RESERVE_TB, rel=REL)
+    assert r.sizing.daily_write_tb == pytest.approx(per_day_tb, rel=REL)
+    assert r.recording.expected_hours == pytest.approx(5 * YEAR_DAYS * 24, rel=REL)
+
+
+def test_the_year_keeps_each_links_figures(year_run):
+    _, r = year_run
+    y = r.year
+    assert set(y.link_p99_util_year) == {lk.name for lk in r.links}
+    # 20 cameras × 4 Mbps VBR on a 1 Gbps uplink: a few per cent, never lost
+    assert 0 < y.link_p99_util_year["uplink:town"] < 0.2
+    assert y.link_loss_year["uplink:town"] == 0
