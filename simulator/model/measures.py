@@ -313,7 +313,7 @@ class Measures:
                 where=self.camera_ticks > 0,
             )
             / 1e6,
-            demand_hourly_tb=self.demand_written[0] / TB,
+            demand_hourly_tb=self.server_demand.sum(axis=0) / TB,
             camera_ids=list(table.ids),
             camera_districts=[districts[d] for d in table.district],
             camera_servers=[self.servers[s].name if s >= 0 else "" for s in self.server_of],

@@ -101,7 +101,7 @@ def per_tick(spans: ReadSpans, servers: int, tick: float, ticks: int, first: int
         servers * width,
     )
     out = out.reshape(servers, width) + np.cumsum(steps.reshape(servers, width), axis=1)
-    return out[:, :ticks]
+    return out[:, :ticks].astype(np.float64, copy=False)  # (no span at all: bincount gives ints)
 
 
 def _split(spans: ReadSpans, keep: np.ndarray) -> ReadSpans:

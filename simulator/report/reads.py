@@ -16,7 +16,7 @@ def reads_table(reads: ReadStats) -> Table:
     t = Table(
         f"Read load ({n.get('review', 0):,} reviews, {n.get('export', 0):,} exports, "
         f"{live:,} live views)" if n else "Read load (the recording's own reads; no operators)",
-        ["server", "playback MB/s mean/max", "live Mbps mean/p99", "read IOPS mean/p99",
+        ["server", "played MB/s mean/max", "live Mbps mean/p99", "read IOPS mean/p99",
          "disk IOPS p99/cap", "load%"],
     )  # fmt: skip
     for s in reads.servers:
