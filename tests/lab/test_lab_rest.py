@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import urllib.request
 import sys
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
