@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -87,6 +88,51 @@ def in_lab(scenario: str, cameras: int, seconds: float, warmup: float,
     return cpu, ledger_checks(out)
 
 
+STRAIGHTFORWARD_SENT = """CREATE TABLE sent (
+    camera TEXT NOT NULL, stream TEXT NOT NULL, t0 REAL NOT NULL, t1 REAL NOT NULL,
+    frames INTEGER NOT NULL, bytes INTEGER NOT NULL, sessions INTEGER NOT NULL,
+    late_skips INTEGER NOT NULL, fault_drops INTEGER NOT NULL,
+    PRIMARY KEY (camera, stream, t0))"""
+
+
+def ledger_in_process(cameras: int, intervals: int, tmp: Path) -> list[tuple[str, float, float]]:
+    """The ledger's `sent` rows for `cameras` (main stream played, sub idle) over `intervals`
+    of 10.2 s: MB per camera-day and ms of CPU per interval written, for the Ledger and for
+    the straightforward table (a row per stream and interval, keyed by camera first)."""
+    import sqlite3
+
+    from simulator.lab.ledger import Ledger, Sent
+
+    out = []
+    for name in ("Ledger", "straightforward"):
+        path = tmp / f"{name}.sqlite"
+        ledger = Ledger(path) if name == "Ledger" else None
+        db = ledger.db if ledger else sqlite3.connect(path, isolation_level=None)
+        if ledger is None:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(STRAIGHTFORWARD_SENT)
+        t, cpu = 1.79e9, 0.0
+        for _ in range(intervals):
+            sent = [Sent(f"cam-{i:03d}", st, t, t + 10.2, 255 * (st == "main"),
+                         5_000_000 * (st == "main") + i, int(st == "main"))
+                    for i in range(cameras) for st in ("main", "sub")]  # fmt: skip
+            c0 = time.process_time()
+            if ledger is not None:
+                ledger.record(sent=sent)
+            else:
+                db.execute("BEGIN")
+                db.executemany("INSERT OR REPLACE INTO sent VALUES (?,?,?,?,?,?,?,?,?)",
+                               [tuple(s.__dict__.values()) for s in sent])  # fmt: skip
+                db.execute("COMMIT")
+            cpu += time.process_time() - c0
+            t += 10.2
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        per_day = path.stat().st_size / (cameras * intervals * 10.2 / 86400)
+        out.append((name, per_day / 1e6, 1000 * cpu / intervals))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -101,6 +147,12 @@ def main() -> None:
     print(f"# camsim lab overhead: {args.cameras} cameras of {args.scenario}, one reader per "
           f"main stream, {args.seconds:g} s windows, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory() as td:
+        rows = ledger_in_process(args.cameras, 360, Path(td))
+    (_, mb, ms), (_, mb0, ms0) = rows
+    print(f"ledger sent rows in process, {args.cameras} cameras x 360 intervals: {mb:.2f} MB "
+          f"per camera-day, {ms:.1f} ms CPU per interval; straightforward table {mb0:.2f} MB, "
+          f"{ms0:.1f} ms ({mb0 / mb:.1f}x the size)", flush=True)  # fmt: skip
     alone = serve_alone(args.scenario, args.cameras, args.seconds, args.warmup)
     print(f"(a) camsim serve alone: {alone:.1f} % of one core "
           f"(load average {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
