@@ -27,15 +27,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_streams import _reader, start_server
+from bench_streams import _reader, p99_from, start_server
 from lab_under_test import LabUnderTest, ledger_checks
 
 from simulator.lab import processes
 from simulator.streams.clipcache import default_cache_dir
 
 
-def serve_alone(scenario: str, cameras: int, seconds: float, warmup: float) -> float:
-    """CPU % of one core of `camsim serve` alone with one reader per camera."""
+def serve_alone(scenario: str, cameras: int, seconds: float,
+                warmup: float) -> tuple[float, float]:  # fmt: skip
+    """CPU % of one core of `camsim serve` alone with one reader per camera, and its p99
+    frame send lateness (ms, bucket bound) over the window."""
     server = start_server(Path(scenario), default_cache_dir(), ["--cameras", str(cameras)])
     stop, out, ready = mp.Event(), mp.Queue(), mp.Event()
     try:
@@ -51,7 +53,9 @@ def serve_alone(scenario: str, cameras: int, seconds: float, warmup: float) -> f
         if not ready.wait(120):
             raise RuntimeError("readers did not connect")
         time.sleep(warmup)
-        return cpu_pct({"serve": server.proc.pid}, seconds)["serve"]
+        m0 = server.metrics()
+        cpu = cpu_pct({"serve": server.proc.pid}, seconds)["serve"]
+        return cpu, p99_from(m0, server.metrics())
     finally:
         stop.set()
         server.stop()
@@ -153,8 +157,8 @@ def main() -> None:
     print(f"ledger sent rows in process, {args.cameras} cameras x 360 intervals: {mb:.2f} MB "
           f"per camera-day, {ms:.1f} ms CPU per interval; straightforward table {mb0:.2f} MB, "
           f"{ms0:.1f} ms ({mb0 / mb:.1f}x the size)", flush=True)  # fmt: skip
-    alone = serve_alone(args.scenario, args.cameras, args.seconds, args.warmup)
-    print(f"(a) camsim serve alone: {alone:.1f} % of one core "
+    alone, p99 = serve_alone(args.scenario, args.cameras, args.seconds, args.warmup)
+    print(f"(a) camsim serve alone: {alone:.1f} % of one core, p99 send lateness {p99:g} ms "
           f"(load average {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
     cpu, checks = in_lab(args.scenario, args.cameras, args.seconds, args.warmup, args.out)
     harness = sum(v for n, v in cpu.items() if n != "camsim serve")
@@ -165,6 +169,9 @@ def main() -> None:
         f"harness added over serve alone: {100 * (total - alone) / alone:+.1f} % "
         f"(lab + loadtest alone: {100 * harness / alone:.1f} % of serve alone; goal <= 10 %)"
     )
+    print(f"(b) generator's p99 send lateness per interval in the lab (ledger): median "
+          f"{checks['lateness_p99_median_s'] * 1000:g} ms, worst "
+          f"{checks['lateness_p99_max_s'] * 1000:g} ms")  # fmt: skip
     print(f"ledger: {checks['bytes'] / 2**20:.2f} MB over {checks['window_s']:.0f} s = "
           f"{checks['bytes_per_camera_day'] / 1e6:.2f} MB per camera-day (goal <= 1); cameras "
           f"with a missing interval: {checks['cameras_with_missing_intervals']}")  # fmt: skip

@@ -159,6 +159,12 @@ def ledger_checks(out: Path, interval_s: float = 10.0) -> dict[str, float]:
         rows = db.execute("SELECT camera, t0, t1 FROM sent WHERE stream = 'main' "
                           "ORDER BY camera, t0").fetchall()  # fmt: skip
         cameras = [c for (c,) in db.execute("SELECT camera FROM cameras")]
+        health = db.execute(
+            "SELECT lateness_p99_s, frames_late FROM health "
+            "WHERE process = 'camsim serve' AND t >= ?",
+            (started,),
+        ).fetchall()
+        late = sorted(x for x, _ in health if x is not None)
     finally:
         db.close()
     by_cam: dict[str, list[tuple[float, float]]] = {c: [] for c in cameras}
@@ -188,4 +194,7 @@ def ledger_checks(out: Path, interval_s: float = 10.0) -> dict[str, float]:
         "bytes": size,
         "bytes_per_camera_day": size / (len(by_cam) * days) if by_cam and days else 0.0,
         "window_s": ended - started,
+        "lateness_p99_median_s": late[len(late) // 2] if late else 0.0,
+        "lateness_p99_max_s": late[-1] if late else 0.0,
+        "frames_late": sum(n or 0 for _, n in health),  # frames the generator skipped late
     }
