@@ -137,6 +137,48 @@ def ledger_in_process(cameras: int, intervals: int, tmp: Path) -> list[tuple[str
     return out
 
 
+def api_reads_in_process(scenario: str, cameras: int) -> tuple[float, float, float]:
+    """CPU ms `camsim serve` spends, on its event loop, on each interval's reads by the lab:
+    GET /api/cameras and /metrics; and /api/cameras the straightforward way (each clip's
+    size summed over its frames on every call, as before it was kept)."""
+    import asyncio
+    import statistics
+
+    from simulator.cli.common import load
+    from simulator.model.city import City
+    from simulator.streams import encoder
+    from simulator.streams.api import cameras_json, metrics_text
+    from simulator.streams.server import CameraServer, ServeOptions
+
+    city = City.of(load(scenario, (), None, None))
+    opts = ServeOptions(rtsp_port=0, progress=False)
+    server = CameraServer(city, city.select(str(cameras)), opts)
+    server.build_clips()
+
+    def ms(fn) -> float:  # noqa: ANN001
+        runs = []
+        for _ in range(5):
+            c0 = time.process_time()
+            fn(server)
+            runs.append(time.process_time() - c0)
+        return 1000 * statistics.median(runs)
+
+    async def measure() -> tuple[float, float, float]:
+        await server.start()
+        try:
+            kept, metrics = ms(cameras_json), ms(metrics_text)
+            cached = encoder.Clip.nbytes
+            encoder.Clip.nbytes = property(lambda c: sum(len(u) for f in c.frames for u in f))
+            try:
+                return kept, metrics, ms(cameras_json)
+            finally:
+                encoder.Clip.nbytes = cached
+        finally:
+            await server.stop()
+
+    return asyncio.run(measure())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -157,6 +199,10 @@ def main() -> None:
     print(f"ledger sent rows in process, {args.cameras} cameras x 360 intervals: {mb:.2f} MB "
           f"per camera-day, {ms:.1f} ms CPU per interval; straightforward table {mb0:.2f} MB, "
           f"{ms0:.1f} ms ({mb0 / mb:.1f}x the size)", flush=True)  # fmt: skip
+    cams_ms, metrics_ms, straight_ms = api_reads_in_process(args.scenario, args.cameras)
+    print(f"serve's work for the lab's reads each interval, in process: GET /api/cameras "
+          f"{cams_ms:.1f} ms CPU (summing each clip's size on every call: {straight_ms:.1f} ms, "
+          f"{straight_ms / cams_ms:.1f}x), /metrics {metrics_ms:.1f} ms", flush=True)  # fmt: skip
     alone, p99 = serve_alone(args.scenario, args.cameras, args.seconds, args.warmup)
     print(f"(a) camsim serve alone: {alone:.1f} % of one core, p99 send lateness {p99:g} ms "
           f"(load average {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
