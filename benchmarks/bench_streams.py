@@ -14,6 +14,7 @@ Full run:   python benchmarks/bench_streams.py
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
 import re
@@ -92,10 +93,17 @@ def start_server(scenario: Path, cache: Path, extra: list[str]) -> Server:
 
 
 def _reader(
-    port: int, paths: list[str], transport: str, ready: mp.Event, stop: mp.Event, out: mp.Queue
+    port: int,
+    paths: list[str],
+    transport: str,
+    ready: mp.Event,
+    stop: mp.Event,
+    out: mp.Queue,
+    keepalive_s: float = 20.0,
 ) -> None:
-    """Connect one reader per path, then count received bytes until told to stop."""
-    conns, udps = [], []
+    """Connect one reader per path, then count received bytes until told to stop, keeping
+    each session alive (OPTIONS every `keepalive_s`) past the server's session timeout."""
+    conns, udps, keepalives = [], [], []
     for path in paths:
         s = socket.create_connection(("127.0.0.1", port))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
@@ -132,6 +140,7 @@ def _reader(
             session = m.group(1).decode() if m else session
         s.setblocking(False)
         conns.append(s)
+        keepalives.append(f"OPTIONS {url} RTSP/1.0\r\nCSeq: 9\r\nSession: {session}\r\n\r\n")
     ready.set()
     poller = select.epoll()
     socks = {s.fileno(): s for s in conns + udps}
@@ -142,8 +151,13 @@ def _reader(
     # TCP still acknowledges every byte: flow control towards the server is real.
     buf = bytearray(1 << 20 if transport == "tcp" else 1)
     total = 0
-    t0 = time.perf_counter()
+    t0 = next_keepalive = time.perf_counter()
     while not stop.is_set():
+        if time.perf_counter() >= next_keepalive:
+            next_keepalive += keepalive_s
+            for s, req in zip(conns, keepalives, strict=True):
+                with contextlib.suppress(OSError):  # its answer is drained with the media
+                    s.send(req.encode())
         for fd, _ in poller.poll(0.2):
             try:
                 while True:

@@ -119,8 +119,9 @@ class Plan:
         """Every action of the run (all shards), in time order, from --start-at on."""
         return [e for e in self.source.events(self.city) if e.t >= self.settings.start_at]
 
-    @property
+    @cached_property
     def end_s(self) -> float:
+        """When the last action ends (simulated s); the load shape asks every second."""
         return end_of(self.actions)
 
     def on_duty(self, sim_t: float) -> int | None:

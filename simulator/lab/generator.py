@@ -35,6 +35,7 @@ class Generator:
     seen_seq: int = 0  # the last applied event read from /api/timeline
     missed: int = 0  # applied events that fell out of the API's window before being read
     last_buckets: list[tuple[float, int]] = field(default_factory=list)
+    last_cameras: list[dict[str, Any]] = field(default_factory=list)  # as interval() read them
 
     @classmethod
     def start(cls, args: list[str], log: Path) -> Generator:
@@ -75,7 +76,8 @@ class Generator:
         """What each stream sent since the last call."""
         now = time.time()
         out = []
-        for cam in self.cameras():
+        self.last_cameras = self.cameras()
+        for cam in self.last_cameras:
             for name, s in cam["streams"].items():
                 key = (cam["id"], name)
                 before = self.last.get(key, {})

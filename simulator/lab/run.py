@@ -152,7 +152,7 @@ def facts(opts: LabOptions) -> dict[str, Any]:
 
 def _progress(gen: Generator, load: Load | None, started: float, duration_s: float,
               faults: int) -> Progress:  # fmt: skip
-    cams = gen.cameras()
+    cams = gen.last_cameras  # as the interval just sampled read them
     streaming = sum(1 for c in cams if c["streams"]["main"]["clients"] > 0)
     p = Progress(time.time() - started, duration_s, streaming, len(cams), faults)
     if load is not None:

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 
@@ -56,8 +57,10 @@ class Clip:
     def duration_s(self) -> float:
         return len(self.frames) / self.fps
 
-    @property
+    @cached_property
     def nbytes(self) -> int:
+        """Payload bytes of the loop (a clip is not changed once built; /api/cameras asks
+        for each stream's rate every time)."""
         return sum(len(u) for f in self.frames for u in f)
 
     @property
