@@ -232,8 +232,7 @@ def sizing_table(results: Results) -> Table:
             "storage (TB)",
             num(s.storage_needed_tb, 1),
             num(s.storage_usable_tb, 1),
-            f"usable; demand {num(s.daily_write_tb, 2)} TB/day"
-            + _when(results, "storage"),
+            f"usable; demand {num(s.daily_write_tb, 2)} TB/day" + _when(results, "storage"),
         ],
         over_storage,
     )
