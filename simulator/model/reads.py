@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from simulator.model.city import City
 from simulator.model.measures import Measures
 from simulator.model.operators import Duty, Wall
 from simulator.model.recorders import WRITE_PENALTY, write_iops
-from simulator.model.results import Sizing
+from simulator.model.results import ReadStats, ServerReads, Sizing
 from simulator.scenario.schema import Disks
 from simulator.timeline.event import Event
 
@@ -160,38 +160,6 @@ def disk_iops(
 def disk_capability(disks: Disks) -> float:
     """Random IOPS the array's disks sustain together."""
     return disks.count * disks.iops_per_disk
-
-
-@dataclass
-class ServerReads:
-    """One server's read load over the run."""
-
-    name: str
-    playback_mbyte_s_mean: float  # reviews and exports, from disk
-    playback_mbyte_s_max: float  # reviews are rare: their p99 is often 0
-    live_mbps_mean: float  # live views relayed
-    live_mbps_p99: float
-    read_iops_mean: float  # AxxonSoft, recording's own reads included
-    read_iops_p99: float
-    disk_iops_p99: float  # write × penalty + read
-    disk_iops_capability: float
-
-    @property
-    def disk_load_p99(self) -> float:
-        return self.disk_iops_p99 / self.disk_iops_capability
-
-
-@dataclass
-class ReadStats:
-    """The recorders' read load: by server, over time, and the servers it needs."""
-
-    actions: dict[str, int]  # actions that read, by kind
-    servers: list[ServerReads]
-    servers_needed: int  # by write + read IOPS at p99, against the planning load: all groups
-    step_s: int
-    read_iops: np.ndarray  # (servers, steps) mean per step
-    disk_load: np.ndarray  # (servers, steps) back-end IOPS / capability
-    group_needed: list[int] = field(default_factory=list)  # per `recording.servers` group
 
 
 def _fold(x: np.ndarray, per: int) -> np.ndarray:

@@ -5,14 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from simulator.model.reads import ReadStats
-    from simulator.model.replications import Replications
-    from simulator.model.resilience import Resilience
 
 
 @dataclass
@@ -190,10 +185,12 @@ class Results:
     warnings: list[str] = field(default_factory=list)
     watch: Watch | None = None  # operators and incidents, when the scenario has operators
     reads: ReadStats | None = None  # the recorders' read load (simulator.model.reads)
-    resilience: Resilience | None = None  # failover and disks, when the scenario has them
+    # failover and disks, when the scenario has them: a simulator.model.resilience.Resilience
+    # (typed loosely: the modules that build results import this one, not the reverse)
+    resilience: Any = None
     year: Year | None = None  # where in the year the sizing binds, for a year-aware run
     # key figures over independent replications, when this run is the first of several
-    replications: Replications | None = None
+    replications: Any = None  # a simulator.model.replications.Replications
 
 
 @dataclass
@@ -237,3 +234,35 @@ class Year:
         """Which part of the year sets a constraint: "year" (storage window) or "peak day"."""
         y, d = self.by_constraint_year[constraint], self.by_constraint_peak_day[constraint]
         return "peak day" if d > y else "year"
+
+
+@dataclass
+class ServerReads:
+    """One server's read load over the run."""
+
+    name: str
+    playback_mbyte_s_mean: float  # reviews and exports, from disk
+    playback_mbyte_s_max: float  # reviews are rare: their p99 is often 0
+    live_mbps_mean: float  # live views relayed
+    live_mbps_p99: float
+    read_iops_mean: float  # AxxonSoft, recording's own reads included
+    read_iops_p99: float
+    disk_iops_p99: float  # write × penalty + read
+    disk_iops_capability: float
+
+    @property
+    def disk_load_p99(self) -> float:
+        return self.disk_iops_p99 / self.disk_iops_capability
+
+
+@dataclass
+class ReadStats:
+    """The recorders' read load: by server, over time, and the servers it needs."""
+
+    actions: dict[str, int]  # actions that read, by kind
+    servers: list[ServerReads]
+    servers_needed: int  # by write + read IOPS at p99, against the planning load: all groups
+    step_s: int
+    read_iops: np.ndarray  # (servers, steps) mean per step
+    disk_load: np.ndarray  # (servers, steps) back-end IOPS / capability
+    group_needed: list[int] = field(default_factory=list)  # per `recording.servers` group

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.model.reads import LIVE, READ_IOPS_PER_MBPS, ReadStats
-from simulator.report.tables import Table, num, pct
+from simulator.report.text import Table, num, pct
 
 
 def reads_table(reads: ReadStats) -> Table:

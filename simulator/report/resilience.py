@@ -7,7 +7,7 @@ from typing import Any
 
 from simulator.model.resilience import Resilience
 from simulator.model.results import Results
-from simulator.report.tables import Table, duration, num, pct
+from simulator.report.text import Table, duration, num, pct
 
 
 def resilience_tables(results: Results) -> list[Table]:

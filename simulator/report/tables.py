@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
 
 from simulator.model.operators import detection_probability
 from simulator.model.replications import KEY_FIGURES, Interval
@@ -20,72 +19,13 @@ from simulator.report.checks import (
     server_checks,
     watch_checks,
 )
+from simulator.report.text import Table, clock, duration, num, pct  # noqa: F401 - re-exported
 
 FLAG = "!"
 """Marker for a row over a limit."""
 
 SIZING_CAUSES = ("congestion", "overload", "unassigned")
 """Lost-recording causes that mean the network or recorders are undersized or misconfigured."""
-
-
-@dataclass
-class Table:
-    """A titled table: header, rows of already formatted cells, and which rows are flagged."""
-
-    title: str
-    columns: list[str]
-    rows: list[list[str]] = field(default_factory=list)
-    flagged: list[bool] = field(default_factory=list)
-    align: str = ""  # one of "l"/"r" per column; default: first left, rest right
-
-    def add(self, cells: list[str], flagged: bool = False) -> None:
-        """Append one row."""
-        self.rows.append(cells)
-        self.flagged.append(flagged)
-
-    def alignment(self) -> str:
-        """Alignment string, one letter per column."""
-        return self.align or "l" + "r" * (len(self.columns) - 1)
-
-
-def num(x: float, digits: int = 1) -> str:
-    """A fixed-point number, or "-" when not finite."""
-    if x is None or not math.isfinite(x):
-        return "-"
-    return f"{x:,.{digits}f}"
-
-
-def pct(fraction: float, digits: int = 1) -> str:
-    """A fraction as a percentage; tiny non-zero values stay visible."""
-    if fraction is None or not math.isfinite(fraction):
-        return "-"
-    p = fraction * 100
-    if p == 0:
-        return "0"
-    if abs(p) < 10 ** (-digits):
-        return f"{p:.1e}"
-    return f"{p:.{digits}f}"
-
-
-def clock(seconds: float) -> str:
-    """Simulated time as HH:MM, prefixed with the day number after the first day."""
-    if not math.isfinite(seconds):
-        return "-"
-    total_min = int(seconds // 60)
-    day, minute_of_day = divmod(total_min, 24 * 60)
-    hhmm = f"{minute_of_day // 60:02d}:{minute_of_day % 60:02d}"
-    return hhmm if day == 0 else f"day {day + 1} {hhmm}"
-
-
-def duration(seconds: float) -> str:
-    """A length of time in the largest sensible unit."""
-    if not math.isfinite(seconds):
-        return "-"
-    if seconds < 120:
-        return f"{seconds:g} s"
-    if seconds < 7200:
-        return f"{seconds / 60:g} min"
-    return f"{seconds / 3600:g} h"
 
 
 def link_label(link: LinkStats) -> str:
