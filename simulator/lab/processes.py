@@ -54,10 +54,9 @@ def by_name(names: tuple[str, ...]) -> dict[str, Usage]:
     return {n: Usage(t[0], t[1], int(t[2])) for n, t in totals.items() if t[2]}
 
 
-def tree(pid: int) -> Usage | None:
-    """Summed usage of a process and all its descendants (None if it is gone): `camsim
-    loadtest` runs Locust in child processes."""
-    children: dict[int, list[int]] = {}
+def children() -> dict[int, list[int]]:
+    """Every process's children on this host, by parent pid (from /proc)."""
+    out: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -65,11 +64,18 @@ def tree(pid: int) -> Usage | None:
             except OSError:
                 continue
             ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-            children.setdefault(ppid, []).append(int(entry.name))
+            out.setdefault(ppid, []).append(int(entry.name))
+    return out
+
+
+def tree(pid: int) -> Usage | None:
+    """Summed usage of a process and all its descendants (None if it is gone): `camsim
+    loadtest` runs Locust in child processes."""
+    kids = children()
     total, todo, count = [0.0, 0.0], [pid], 0
     while todo:
         u = usage(p := todo.pop())
         if u is not None:
             total[0], total[1], count = total[0] + u.cpu_s, total[1] + u.rss_mb, count + 1
-        todo += children.get(p, [])
+        todo += kids.get(p, [])
     return Usage(total[0], total[1], count) if count else None

@@ -12,22 +12,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+from simulator.lab.processes import children
+
 ROOT = Path(__file__).parents[2]
 STUB = ROOT / "benchmarks" / "stub_vms.py"
 MAPPING = ROOT / "benchmarks" / "data" / "stub-vms.yaml"
 
 
 def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
-                out.append(int(entry.name))
-    return out
+    return children().get(pid, [])
 
 
 def _alive(pid: int) -> bool:
