@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from simulator.lab.generator import die_with_parent
+from simulator.lab.processes import end
 
 MOTION_MOVIE_S = 60  # one movie a minute: motion's own default for continuous recording
 MOTION_READY_S = 30.0
@@ -36,7 +37,7 @@ class Attached:
     def close(self, keep: bool) -> None:
         """Take the cameras out again (unless keep); stop a target the lab started."""
         if self.proc is not None:
-            _stop(self.proc)
+            end(self.proc)
         elif not keep:
             remove_cameras(self.target, self.ids.values())
 
@@ -131,15 +132,5 @@ def start_motion(host: str, cameras: list[dict[str, Any]], directory: Path) -> A
             if target.health()["cameras"] == len(cams):
                 return attached
         time.sleep(0.5)
-    _stop(proc)
+    end(proc)
     raise AttachError(f"motion's webcontrol at {host} did not answer in {MOTION_READY_S:g} s")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.lab.ledger import Sent
+from simulator.lab.processes import end
 
 READY_TIMEOUT_S = 600.0  # a cold clip cache for a whole city takes about a minute
 
@@ -136,13 +137,7 @@ class Generator:
         self.post(f"/api/cameras/{camera}/faults", body)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        end(self.proc, signal.SIGINT, 30.0)  # serve's Ctrl-C path closes its sessions
 
     @property
     def pid(self) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.lab.generator import die_with_parent
+from simulator.lab.processes import end
 
 
 @dataclass
@@ -61,11 +62,7 @@ class Load:
         try:
             self.proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+            end(self.proc)
         if self.summary.exists() and self.summary.stat().st_size:
             return json.loads(self.summary.read_text())
         return None

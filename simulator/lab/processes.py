@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,3 +81,14 @@ def tree(pid: int) -> Usage | None:
             total[0], total[1], count = total[0] + u.cpu_s, total[1] + u.rss_mb, count + 1
         todo += kids.get(p, [])
     return Usage(total[0], total[1], count) if count else None
+
+
+def end(proc: subprocess.Popen, sig: int = signal.SIGTERM, grace_s: float = 15.0) -> None:
+    """Ask a child to end with `sig`; kill it if it has not within `grace_s`."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
