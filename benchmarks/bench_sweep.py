@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                  "note"], rows))  # fmt: skip
     print("    CPU s / workers: the wall time the same work would take on idle cores")
     print()
-    print(sweep_text(FIELD, values, local), end="")
+    print(sweep_text([FIELD], [(v,) for v in values], local), end="")
     out["load_avg_at_end"] = os.getloadavg()
     print(f"\nload avg at start {load0[0]:.2f}, at end {os.getloadavg()[0]:.2f} "
           "(2 shared cores: figures are noisy; one sweep each)")  # fmt: skip

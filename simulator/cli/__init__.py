@@ -9,8 +9,9 @@ from simulator import __version__
 from simulator.cli.common import fail
 from simulator.cli.lab import lab, verdict
 from simulator.cli.load import loadtest
-from simulator.cli.sizing import compare, run, sweep, validate
+from simulator.cli.sizing import compare, run, validate
 from simulator.cli.streams import serve, timeline
+from simulator.cli.sweep import sweep
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,43 +1,14 @@
-"""Sizing commands: `camsim validate`, `run`, `compare` and `sweep`."""
+"""Sizing commands: `camsim validate`, `run` and `compare` (`sweep` is in cli/sweep.py)."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from simulator.cli.common import Progress, fail, load, scenario_options
-
-if TYPE_CHECKING:
-    from simulator.model.results import Results
-    from simulator.scenario import Scenario
-    from simulator.sweep import Run
-
-
-def replication_options(f):  # type: ignore[no-untyped-def]
-    """--replications N and --jobs J."""
-    f = click.option(
-        "--jobs", type=click.IntRange(min=1), default=None,
-        help="Runs at once, in local processes [default: cores].",
-    )(f)  # fmt: skip
-    return click.option(
-        "--replications", type=click.IntRange(min=2), default=None, metavar="N",
-        help="N independent replications (seeds from the scenario's seed tree): each key "
-        "figure with its mean and 95 % confidence interval.",
-    )(f)  # fmt: skip
-
-
-def _replicated(scenarios: list[Scenario], count: int, jobs: int | None, how: Run) -> list[Results]:
-    """Each scenario's first of `count` replications, carrying every key figure's interval;
-    all the runs in one pool of local processes."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from simulator.sweep import run_replicated
-
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return run_replicated(scenarios, count, pool, how)
+from simulator.cli.runs import check_year, how, replicated, replication_options, year_flag
 
 
 @click.command()
@@ -85,8 +56,6 @@ def run(
     (and, with an `operators` section, the share of incidents the operators see). By default
     the sizing holds for the whole year: the retention window that stores the most and the
     year's peak day; with --days (or --no-year), the scenario's own span."""
-    from simulator.model.sizing import simulate
-    from simulator.model.year import size_year
     from simulator.report import summary_text, write_report
 
     s = load(scenario, overrides, seed, days)
@@ -97,13 +66,12 @@ def run(
         year = days is None and not any(o.startswith("simulation.days=") for o in overrides)
     label = f"{s.camera_count} cameras × " + ("a year" if year else f"{s.simulation.days:g} d")
     started = time.perf_counter()
-    how = size_year if year else simulate
     if replications is None:
         with Progress(quiet, f"simulating {label}") as bar:
-            results = how(s, progress=bar)
+            results = how(year)(s, progress=bar)
     else:
         click.echo(f"simulating {label}, {replications} replications...", err=True)
-        (results,) = _replicated([s], replications, jobs, how)
+        (results,) = replicated([s], replications, jobs, how(year), quiet=quiet)
     elapsed = time.perf_counter() - started
     click.echo(summary_text(results))
     try:
@@ -117,6 +85,7 @@ def run(
 @click.argument("base", type=click.Path(path_type=str))
 @click.argument("other", type=click.Path(path_type=str))
 @scenario_options
+@year_flag
 @replication_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def compare(
@@ -125,78 +94,28 @@ def compare(
     overrides: tuple[str, ...],
     seed: int | None,
     days: float | None,
+    year: bool,
     replications: int | None,
     jobs: int | None,
     quiet: bool,
 ) -> None:
     """Simulate BASE and OTHER (e.g. an expansion) with the same seed and compare them;
     --set, --seed and --days apply to both. With --replications, both run the same N seeds
-    and each difference comes with its paired confidence interval."""
-    from simulator.model.sizing import simulate
+    and each difference comes with its paired confidence interval. Both run the scenarios'
+    span unless --year is given."""
     from simulator.report.compare import compare_text
 
+    check_year(year, overrides, days)
     first = load(base, overrides, seed, days)
     # both runs draw from the base scenario's seed unless --seed says otherwise
     second = load(other, overrides, first.simulation.seed, days)
     if replications is not None:
         click.echo(f"simulating both, {replications} replications each...", err=True)
-        click.echo(compare_text(*_replicated([first, second], replications, jobs, simulate)))
+        both = replicated([first, second], replications, jobs, how(year), quiet=quiet)
+        click.echo(compare_text(*both))
         return
     results = []
     for s in (first, second):
-        with Progress(quiet, f"simulating {s.name}") as bar:
-            results.append(simulate(s, progress=bar))
+        with Progress(quiet, f"simulating {s.name}" + (" over a year" if year else "")) as bar:
+            results.append(how(year)(s, progress=bar))
     click.echo(compare_text(*results))
-
-
-@click.command()
-@click.argument("scenario", type=click.Path(path_type=str))
-@click.option(
-    "--vary", required=True, metavar="PATH=V1,V2,...",
-    help="The field to sweep and its values, e.g. operators.monitors_each=2,4,6,9.",
-)  # fmt: skip
-@replication_options
-@click.option(
-    "--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-    help="Also write the figures to this CSV file.",
-)  # fmt: skip
-@scenario_options
-def sweep(
-    scenario: str,
-    vary: str,
-    replications: int | None,
-    jobs: int | None,
-    csv_path: Path | None,
-    overrides: tuple[str, ...],
-    seed: int | None,
-    days: float | None,
-) -> None:
-    """Run SCENARIO once for each value of one field, with the same seed, and tabulate the
-    key figures: storage, servers, the busiest link, availability and, with operators, the
-    share of incidents seen. With --replications, N seeds per value (the same N for every
-    value) and each figure as mean ± its 95 % half-width."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from simulator.report.sweep import sweep_csv, sweep_text
-    from simulator.sweep import run_replicated, run_sweep, split_values
-
-    name, sep, raw = vary.partition("=")
-    field, values = name.strip(), split_values(raw)
-    if not sep or not field or not values:
-        fail(f"--vary {vary!r}: expected PATH=V1,V2,..., e.g. operators.monitors_each=2,4,6")
-    runs = [load(scenario, (*overrides, f"{field}={v}"), seed, days) for v in values]
-    click.echo(f"sweeping {field} over {len(values)} values...", err=True)
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        if replications is None:
-            results = run_sweep(runs, pool)
-        else:
-            results = run_replicated(runs, replications, pool)
-    click.echo(sweep_text(field, values, results))
-    if csv_path is not None:
-        from simulator.report._atomic import atomic_write_text
-
-        try:
-            atomic_write_text(csv_path, sweep_csv(field, values, results))
-        except OSError as exc:
-            fail(f"--csv {csv_path}: cannot write: {exc.strerror or exc}")
-        click.echo(f"wrote {csv_path}")

@@ -1,4 +1,5 @@
-"""A sweep's runs side by side: one row for each value of the field swept."""
+"""A sweep's runs side by side: one row for each point of the grid (a value of each field
+swept, one column per field)."""
 
 from __future__ import annotations
 
@@ -36,18 +37,32 @@ def sweep_rows(results: Sequence[Results]) -> list[dict[str, float | str]]:
     return rows
 
 
-def sweep_table(field: str, values: Sequence[str], results: Sequence[Results]) -> Table:
-    """One row per value; flagged where a limit is passed (as in the run's summary)."""
+Points = Sequence[Sequence[str]]  # one value per field swept, in the grid's order
+
+
+def field_labels(fields: Sequence[str]) -> list[str]:
+    """Column headings for the fields: the last part of each path, unless two share it."""
+    leaves = [f.rsplit(".", 1)[-1] for f in fields]
+    return leaves if len(set(leaves)) == len(leaves) else list(fields)
+
+
+def _title(fields: Sequence[str], r: Results) -> str:
+    seed = r.seed if r.replications is None else r.replications.seed  # the scenario's
+    return f"Sweep of {' × '.join(fields)} ({r.scenario}, seed {seed})"
+
+
+def sweep_table(fields: Sequence[str], points: Points, results: Sequence[Results]) -> Table:
+    """One row per point; flagged where a limit is passed (as in the run's summary)."""
     watched = any(r.watch is not None for r in results)
-    columns = ["value", "cameras", "storage TB", "servers need/have", "busiest link p99 %",
-               "avail. %"]  # fmt: skip
+    columns = [*field_labels(fields), "cameras", "storage TB", "servers need/have",
+               "busiest link p99 %", "avail. %"]  # fmt: skip
     if watched:
         columns += ["seen %", "seen/year", "delay s"]
-    t = Table(f"Sweep of {field} ({results[0].scenario}, seed {results[0].seed})", columns)
+    t = Table(_title(fields, results[0]), columns)
     # seen: incidents detected by the operators; delay: median time to detection
-    for value, row in zip(values, sweep_rows(results), strict=True):
+    for point, row in zip(points, sweep_rows(results), strict=True):
         cells = [
-            value,
+            *point,
             f"{row['cameras']:,}",
             num(float(row["storage_needed_tb"]), 1),
             f"{row['servers_needed']}/{row['servers_configured']}",
@@ -73,19 +88,19 @@ SWEEP_FIGURES = ("storage_needed_tb", "servers_needed", "busiest_link_p99_util",
 
 
 def sweep_replications_table(
-    field: str, values: Sequence[str], results: Sequence[Results]
+    fields: Sequence[str], points: Points, results: Sequence[Results]
 ) -> Table:
-    """One row per value: each key figure's mean ± half-width over that value's replications."""
+    """One row per point: each key figure's mean ± half-width over its replications."""
     reps = [r.replications for r in results]
     assert all(r is not None for r in reps), "every value needs its replications"
     names = [k for k in SWEEP_FIGURES if all(k in r.figures for r in reps)]  # type: ignore[union-attr]
     n = len(reps[0].seeds)  # type: ignore[union-attr]
     t = Table(
-        f"Sweep of {field} ({results[0].scenario}): mean ± 95% half-width over {n} replications",
-        ["value", *(KEY_FIGURES[k][0] for k in names)],
+        f"{_title(fields, results[0])}: mean ± 95% half-width over {n} replications",
+        [*field_labels(fields), *(KEY_FIGURES[k][0] for k in names)],
     )
-    for value, rep in zip(values, reps, strict=True):
-        cells = [value]
+    for point, rep in zip(points, reps, strict=True):
+        cells = [*point]
         for k in names:
             label, iv = KEY_FIGURES[k][0], rep.figures[k]  # type: ignore[union-attr]
             d = figure_digits(label, rep.values[k])  # type: ignore[union-attr]
@@ -94,19 +109,24 @@ def sweep_replications_table(
     return t
 
 
-def sweep_text(field: str, values: Sequence[str], results: Sequence[Results]) -> str:
-    """The sweep table for the terminal (over the replications when the runs have them)."""
+def sweep_tables(fields: Sequence[str], points: Points, results: Sequence[Results]) -> Table:
+    """The sweep's table: over the replications when the runs have them."""
     if results and results[0].replications is not None:
-        return "\n".join(render_table(sweep_replications_table(field, values, results))) + "\n"
-    return "\n".join(render_table(sweep_table(field, values, results))) + "\n"
+        return sweep_replications_table(fields, points, results)
+    return sweep_table(fields, points, results)
 
 
-def sweep_csv(field: str, values: Sequence[str], results: Sequence[Results]) -> str:
-    """The figures as CSV, one row per value (fractions as fractions, not %); with
-    replications, every key figure's mean, low and high."""
+def sweep_text(fields: Sequence[str], points: Points, results: Sequence[Results]) -> str:
+    """The sweep table for the terminal."""
+    return "\n".join(render_table(sweep_tables(fields, points, results))) + "\n"
+
+
+def sweep_csv(fields: Sequence[str], points: Points, results: Sequence[Results]) -> str:
+    """The figures as CSV, one row per point, one column per field (fractions as fractions,
+    not %); with replications, every key figure's mean, low and high."""
     rows = sweep_rows(results)
     for row, r in zip(rows, results, strict=True):
         for k, iv in ({} if r.replications is None else r.replications.figures).items():
             row.update({f"{k}_mean": iv.mean, f"{k}_low": iv.low, f"{k}_high": iv.high})
-    body = ([value, *row.values()] for value, row in zip(values, rows, strict=True))
-    return csv_text([field, *rows[0]], body)
+    body = ([*point, *row.values()] for point, row in zip(points, rows, strict=True))
+    return csv_text([*fields, *rows[0]], body)

@@ -1,0 +1,121 @@
+"""`camsim sweep`: a scenario run at every point of a grid of field values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from simulator.cli.common import fail, load, scenario_options
+from simulator.cli.runs import RunsDone, check_year, executor, how, replication_options, year_flag
+
+
+def _fields_given(overrides: tuple[str, ...], seed: int | None, days: float | None) -> set[str]:
+    """The fields --set, --seed and --days fix for every point."""
+    given = {o.partition("=")[0].strip() for o in overrides}
+    given |= {"simulation.seed"} if seed is not None else set()
+    return given | ({"simulation.days"} if days is not None else set())
+
+
+def _output(option: str, path: Path | None) -> None:
+    if path is not None and path.is_dir():
+        fail(f"{option} {path}: is a directory; give a file name")
+
+
+def _write(option: str, path: Path, text: str) -> None:
+    from simulator.report._atomic import atomic_write_text
+
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        fail(f"{option} {path}: cannot write: {exc.strerror or exc}")
+    click.echo(f"wrote {path}")
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(path_type=str))
+@click.option(
+    "--vary", "vary", multiple=True, required=True, metavar="PATH=V1,V2,...",
+    help="A field to sweep and its values, e.g. operators.monitors_each=2,4,6,9. Repeat it "
+    "for a grid: every combination, the first --vary varying slowest.",
+)  # fmt: skip
+@replication_options
+@click.option(
+    "--scheduler", default=None, metavar="ADDRESS",
+    help="Run on the workers of this Dask scheduler (e.g. tcp://127.0.0.1:8786; they must "
+    "have camsim installed) instead of local processes; needs camsim[dask].",
+)  # fmt: skip
+@year_flag
+@click.option(
+    "--csv", "csv_path", type=click.Path(path_type=Path), default=None,
+    help="Also write the figures to this CSV file, one row per point.",
+)  # fmt: skip
+@click.option(
+    "--html", "html_path", type=click.Path(path_type=Path), default=None,
+    help="Also write an HTML page plotting each key figure against the swept values.",
+)  # fmt: skip
+@click.option("--yes", is_flag=True, help="Run a grid over the size limit without asking.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@scenario_options
+def sweep(
+    scenario: str,
+    vary: tuple[str, ...],
+    replications: int | None,
+    jobs: int | None,
+    scheduler: str | None,
+    year: bool,
+    csv_path: Path | None,
+    html_path: Path | None,
+    yes: bool,
+    quiet: bool,
+    overrides: tuple[str, ...],
+    seed: int | None,
+    days: float | None,
+) -> None:
+    """Run SCENARIO at every point of a grid (one --vary: one field; several: every
+    combination), all with the scenario's seed, and tabulate the key figures: storage,
+    servers, the busiest link, availability and, with operators, the share of incidents seen.
+    With --replications, N seeds per point (the same N for every point) and each figure as
+    mean ± its 95 % half-width. The runs take the scenario's span unless --year is given."""
+    from simulator.report.sweep import sweep_csv, sweep_text
+    from simulator.sweep import (
+        MAX_RUNS,
+        GridError,
+        check_size,
+        make_grid,
+        run_replicated,
+        run_sweep,
+    )
+
+    try:
+        grid = make_grid(vary)
+        runs = check_size(grid, replications, limit=None if yes else MAX_RUNS)
+    except GridError as exc:
+        fail(str(exc))
+    clash = sorted(set(grid.fields) & _fields_given(overrides, seed, days))
+    if clash:
+        fail(f"--vary {clash[0]}: also fixed by --set, --seed or --days; give it one way")
+    check_year(year, (*overrides, *vary), days)
+    if jobs is not None and scheduler is not None:
+        fail("--jobs with --scheduler: the scheduler's workers run the runs; give one")
+    _output("--csv", csv_path)
+    _output("--html", html_path)
+    points = grid.points
+    scenarios = [load(scenario, (*overrides, *grid.overrides(p)), seed, days) for p in points]
+    shape = " × ".join(map(str, grid.shape)) + " = " if len(grid.axes) > 1 else ""
+    reps = f" × {replications} replications = {runs} runs" if replications else ""
+    click.echo(f"sweeping {' × '.join(grid.fields)}: {shape}{len(points)} points{reps}"
+               f"{', year-aware' if year else ''}...", err=True)  # fmt: skip
+    with executor(jobs, scheduler) as pool:
+        done = RunsDone(quiet)
+        if replications is None:
+            results = run_sweep(scenarios, pool, how(year), done)
+        else:
+            results = run_replicated(scenarios, replications, pool, how(year), done)
+    click.echo(sweep_text(grid.fields, points, results))
+    if csv_path is not None:
+        _write("--csv", csv_path, sweep_csv(grid.fields, points, results))
+    if html_path is not None:
+        from simulator.report.sweep_html import render_sweep_html
+
+        _write("--html", html_path, render_sweep_html(grid.fields, points, results))
