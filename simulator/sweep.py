@@ -113,10 +113,10 @@ def check_size(grid: Grid, replications: int | None, limit: int | None = MAX_RUN
     points = math.prod(grid.shape)
     runs = points * (replications or 1)
     if limit is not None and runs > limit:
-        size = " × ".join(map(str, grid.shape))
+        size = " × ".join(map(str, grid.shape)) + " = " if len(grid.axes) > 1 else ""
         reps = f" × {replications} replications" if replications else ""
         raise GridError(
-            f"--vary: the grid is {size} = {points} points{reps} = {runs} runs, over the limit "
+            f"--vary: the grid is {size}{points} points{reps} = {runs} runs, over the limit "
             f"of {limit} runs; give --yes to run them all"
         )
     return runs

@@ -255,38 +255,3 @@ def test_compare_applies_set_to_both_scenarios(tmp_path: Path) -> None:
     a, b = storage(once.output), storage(twice.output)
     assert a[0] == a[1] and b[0] == b[1]
     assert b[0] == pytest.approx(a[0] / 2, rel=0.02)
-
-
-def test_sweep_runs_each_value_and_writes_csv(tmp_path: Path) -> None:
-    """Retention 10, 20, 30 days: storage in proportion, one row and one CSV line each."""
-    out = tmp_path / "sweep.csv"
-    base = ROOT / "tests" / "data" / "cbr_city.yaml"
-    result = camsim(
-        "sweep", base, "--vary", "recording.retention_days=10,20,30", "--days", "0.05",
-        "--jobs", "2", "--csv", out,
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    rows = [line for line in result.output.splitlines() if line[2:4] in ("10", "20", "30")]
-    assert len(rows) == 3
-    lines = out.read_text().splitlines()
-    assert lines[0].startswith("recording.retention_days,cameras,storage_needed_tb")
-    tb = [float(line.split(",")[2]) for line in lines[1:]]
-    assert tb[1:] == pytest.approx([2 * tb[0], 3 * tb[0]], rel=0.01)
-
-
-def test_sweep_with_a_bad_field_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
-    out = tmp_path / "sweep.csv"
-    base = ROOT / "tests" / "data" / "cbr_city.yaml"
-    result = camsim("sweep", base, "--vary", "recording.retention_dayz=10,20", "--csv", out)
-    assert_one_line_error(result, str(base), "retention_dayz")
-    assert not out.exists()
-    result = camsim("sweep", base, "--vary", "recording.retention_days")
-    assert_one_line_error(result, "--vary", "PATH=V1,V2")
-
-
-def test_sweep_values_keep_lists_whole() -> None:
-    from simulator.sweep import split_values
-
-    assert split_values("2,4, 6") == ["2", "4", "6"]
-    assert split_values("[2,3],[4,5]") == ["[2,3]", "[4,5]"]
-    assert split_values("{a: 1, b: 2},x") == ["{a: 1, b: 2}", "x"]

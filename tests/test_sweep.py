@@ -19,7 +19,14 @@ from simulator.sweep import (
     parse_axis,
     run_replicated,
     run_sweep,
+    split_values,
 )
+
+
+def test_sweep_values_keep_lists_whole() -> None:
+    assert split_values("2,4, 6") == ["2", "4", "6"]
+    assert split_values("[2,3],[4,5]") == ["[2,3]", "[4,5]"]
+    assert split_values("{a: 1, b: 2},x") == ["{a: 1, b: 2}", "x"]
 
 
 def test_grid_is_the_product_with_the_first_field_slowest() -> None:
@@ -109,7 +116,7 @@ def test_a_dask_local_cluster_gives_exactly_the_local_processes_results(load):
         local = run_replicated(scenarios, 2, pool)
     with (
         LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                     dashboard_address=None, scheduler_kwargs={"dashboard": False}) as cluster,
+                     scheduler_kwargs={"dashboard": False}) as cluster,
         Client(cluster) as client,
     ):  # fmt: skip
         dask = run_replicated(scenarios, 2, client.get_executor())

@@ -104,9 +104,10 @@ def sweep(
     scenarios = [load(scenario, (*overrides, *grid.overrides(p)), seed, days) for p in points]
     shape = " × ".join(map(str, grid.shape)) + " = " if len(grid.axes) > 1 else ""
     reps = f" × {replications} replications = {runs} runs" if replications else ""
-    click.echo(f"sweeping {' × '.join(grid.fields)}: {shape}{len(points)} points{reps}"
-               f"{', year-aware' if year else ''}...", err=True)  # fmt: skip
-    with executor(jobs, scheduler) as pool:
+    with executor(jobs, scheduler) as pool:  # connected: say what runs
+        click.echo(f"sweeping {' × '.join(grid.fields)}: {shape}{len(points)} point"
+                   f"{'s' * (len(points) > 1)}{reps}{', year-aware' if year else ''}...",
+                   err=True)  # fmt: skip
         done = RunsDone(quiet)
         if replications is None:
             results = run_sweep(scenarios, pool, how(year), done)
