@@ -104,12 +104,11 @@ def replicated(
     count: int,
     jobs: int | None,
     run: Run,
-    scheduler: str | None = None,
     quiet: bool = False,
 ) -> list[Results]:
     """Each scenario's first of `count` replications, carrying every key figure's interval;
-    all the runs on one executor."""
+    all the runs in one pool of local processes."""
     from simulator.sweep import run_replicated
 
-    with executor(jobs, scheduler) as pool:
+    with executor(jobs, None) as pool:
         return run_replicated(scenarios, count, pool, run, RunsDone(quiet))

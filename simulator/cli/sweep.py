@@ -54,7 +54,10 @@ def _write(option: str, path: Path, text: str) -> None:
     "--html", "html_path", type=click.Path(path_type=Path), default=None,
     help="Also write an HTML page plotting each key figure against the swept values.",
 )  # fmt: skip
-@click.option("--yes", is_flag=True, help="Run a grid over the size limit without asking.")
+@click.option(
+    "--yes", is_flag=True,
+    help="Run a grid over the limit of runs (points × replications) instead of stopping.",
+)  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
 @scenario_options
 def sweep(

@@ -109,7 +109,7 @@ def sweep_replications_table(
     return t
 
 
-def sweep_tables(fields: Sequence[str], points: Points, results: Sequence[Results]) -> Table:
+def sweep_summary(fields: Sequence[str], points: Points, results: Sequence[Results]) -> Table:
     """The sweep's table: over the replications when the runs have them."""
     if results and results[0].replications is not None:
         return sweep_replications_table(fields, points, results)
@@ -118,7 +118,7 @@ def sweep_tables(fields: Sequence[str], points: Points, results: Sequence[Result
 
 def sweep_text(fields: Sequence[str], points: Points, results: Sequence[Results]) -> str:
     """The sweep table for the terminal."""
-    return "\n".join(render_table(sweep_tables(fields, points, results))) + "\n"
+    return "\n".join(render_table(sweep_summary(fields, points, results))) + "\n"
 
 
 def sweep_csv(fields: Sequence[str], points: Points, results: Sequence[Results]) -> str:

@@ -7,12 +7,10 @@ from html import escape
 
 from simulator.model.results import Results
 from simulator.report.html import CSS, figure_html, table_html
-from simulator.report.sweep import sweep_tables
+from simulator.report.sweep import Points, sweep_summary
 
 
-def render_sweep_html(
-    fields: Sequence[str], points: Sequence[Sequence[str]], results: Sequence[Results]
-) -> str:
+def render_sweep_html(fields: Sequence[str], points: Points, results: Sequence[Results]) -> str:
     """The whole page as a string (plots rendered now, embedded as base64 PNG)."""
     from simulator.report.sweep_plots import plots_for, run_label, sweep_png
 
@@ -41,7 +39,7 @@ def render_sweep_html(
         f"<p>{len(points)} points: {escape(run_label(r))}.{escape(reps)} The grid is every "
         "combination of these values, the first field varying slowest:</p>",
         f"<ul>{axes}</ul>",
-        table_html(sweep_tables(fields, points, results)),
+        table_html(sweep_summary(fields, points, results)),
         "<h2>Plots</h2>",
     ]
     for plot_id, plot in plots_for(results).items():

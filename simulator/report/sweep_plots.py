@@ -15,6 +15,7 @@ from simulator.model.replications import KEY_FIGURES
 from simulator.model.results import Results
 from simulator.report.checks import PLANNING_UTIL
 from simulator.report.plots import _colours, _figure, _legend, _png
+from simulator.report.sweep import Points
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -75,7 +76,7 @@ def _numeric(values: Sequence[str]) -> list[float] | None:
 
 def run_label(r: Results) -> str:
     """Which runs a figure comes from: the scenario's seed, the replications, the span."""
-    span = "year-aware" if r.year is not None else "scenario's span"
+    span = "year-aware" if r.year is not None else f"{r.days:g}-day runs"
     if r.replications is None:
         return f"seed {r.seed}, one run per point, {span}"
     n = len(r.replications.seeds)
@@ -95,9 +96,8 @@ def _reference(ax: Axes, plot: SweepPlot, results: Sequence[Results]) -> None:
 
 
 def sweep_png(
-    plot: SweepPlot, fields: Sequence[str], points: Sequence[Sequence[str]],
-    results: Sequence[Results],
-) -> bytes:  # fmt: skip
+    plot: SweepPlot, fields: Sequence[str], points: Points, results: Sequence[Results]
+) -> bytes:
     """The figure against the first field's values (numeric axis when they are numbers), a
     line for each combination of the other fields' values."""
     xs = list(dict.fromkeys(p[0] for p in points))
@@ -107,7 +107,7 @@ def sweep_png(
     numeric = _numeric(xs)
     x = np.asarray(numeric if numeric is not None else range(len(xs)), dtype=float)
     # lines side by side, a little apart, so that their error bars do not hide each other
-    step = 0.012 * (np.ptp(x) or 1.0) if results[0].replications is not None else 0.0
+    step = 0.008 * (np.ptp(x) or 1.0) if results[0].replications is not None else 0.0
     with _figure(7.5, 3.8) as (fig, ax):
         for j, (rest, colour) in enumerate(zip(rests, _colours(len(rests)), strict=True)):
             rows = [where.get((v, rest)) for v in xs]
@@ -128,5 +128,8 @@ def sweep_png(
         ax.set_title(f"{plot.caption} against {fields[0]}\n{r.scenario}: {run_label(r)}",
                      fontsize=9)  # fmt: skip
         if ax.get_legend_handles_labels()[0]:
-            _legend(ax, len(rests) + 1)
+            if len(rests) > 8:
+                _legend(ax, len(rests))  # beside the axes
+            else:
+                ax.legend(loc="best", fontsize=8, framealpha=0.9)
         return _png(fig)
