@@ -118,8 +118,9 @@ def sweep_png(
             ax.errorbar(x + dx, y[:, 0], yerr=err, color=colour, marker="o", ms=4, lw=1.4,
                         capsize=3, label=label or None)  # fmt: skip
         _reference(ax, plot, results)
-        if numeric is None:
-            ax.set_xticks(x, xs, rotation=30 if max(map(len, xs)) > 6 else 0)
+        if numeric is None:  # long values (lists) shortened: the table has them whole
+            ticks = [v if len(v) <= 16 else v[:15] + "…" for v in xs]
+            ax.set_xticks(x, ticks, rotation=30 if max(map(len, ticks)) > 6 else 0)
         elif len(xs) <= 12:
             ax.set_xticks(x, xs)  # the values swept, as given
         ax.set_xlabel(fields[0])
