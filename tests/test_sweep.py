@@ -121,6 +121,9 @@ def test_a_dask_local_cluster_gives_exactly_the_local_processes_results(load):
     ):  # fmt: skip
         dask = run_replicated(scenarios, 2, client.get_executor())
     assert len(dask) == len(local) == 4
+    # every point ran the same replication seeds, children of the scenario's seed
+    assert {tuple(r.replications.seeds) for r in local} == {tuple(local[0].replications.seeds)}
+    assert {r.replications.seed for r in local} == {scenarios[0].simulation.seed}
     assert all(_equal(d, x) for d, x in zip(dask, local, strict=True))
     # and the figures differ across the grid, so the equality says something
     assert len({r.sizing.storage_needed_tb for r in local}) == 2
