@@ -90,6 +90,14 @@ class Grid:
         """Every combination of values, one per field, in `itertools.product` order."""
         return list(itertools.product(*(a.values for a in self.axes)))
 
+    def size(self, replications: int | None) -> str:
+        """`2 × 3 = 6 points × 5 replications = 30 runs`, for the user."""
+        points = math.prod(self.shape)
+        shape = " × ".join(map(str, self.shape)) + " = " if len(self.axes) > 1 else ""
+        reps = f" × {replications} replications" if replications else ""
+        runs = points * (replications or 1)
+        return f"{shape}{points} point{'s' * (points != 1)}{reps} = {runs} run{'s' * (runs != 1)}"
+
     def overrides(self, point: Sequence[str]) -> tuple[str, ...]:
         """`--set`-style overrides for one point."""
         return tuple(f"{f}={v}" for f, v in zip(self.fields, point, strict=True))
@@ -110,14 +118,11 @@ def make_grid(texts: Sequence[str]) -> Grid:
 def check_size(grid: Grid, replications: int | None, limit: int | None = MAX_RUNS) -> int:
     """The sweep's run count; GridError when it is over `limit` (None: no limit; the CLI's
     --yes)."""
-    points = math.prod(grid.shape)
-    runs = points * (replications or 1)
+    runs = math.prod(grid.shape) * (replications or 1)
     if limit is not None and runs > limit:
-        size = " × ".join(map(str, grid.shape)) + " = " if len(grid.axes) > 1 else ""
-        reps = f" × {replications} replications" if replications else ""
         raise GridError(
-            f"--vary: the grid is {size}{points} points{reps} = {runs} runs, over the limit "
-            f"of {limit} runs; give --yes to run them all"
+            f"--vary: the grid is {grid.size(replications)}, over the limit of {limit} runs; "
+            "give --yes to run them all"
         )
     return runs
 

@@ -71,6 +71,8 @@ def test_a_grid_over_the_limit_says_how_large_and_the_limit() -> None:
     assert f"limit of {MAX_RUNS} runs" in message and "--yes" in message
     assert check_size(grid, 10, limit=None) == 120
     assert parse_axis("x=1").values == ("1",)
+    assert make_grid(["x=1"]).size(None) == "1 point = 1 run"
+    assert make_grid(["x=1,2"]).size(3) == "2 points × 3 replications = 6 runs"
 
 
 def _seed_after_a_pause(scenario: Any) -> int:

@@ -92,7 +92,7 @@ def sweep(
 
     try:
         grid = make_grid(vary)
-        runs = check_size(grid, replications, limit=None if yes else MAX_RUNS)
+        check_size(grid, replications, limit=None if yes else MAX_RUNS)
     except GridError as exc:
         fail(str(exc))
     clash = sorted(set(grid.fields) & _fields_given(overrides, seed, days))
@@ -105,11 +105,9 @@ def sweep(
     _output("--html", html_path)
     points = grid.points
     scenarios = [load(scenario, (*overrides, *grid.overrides(p)), seed, days) for p in points]
-    shape = " × ".join(map(str, grid.shape)) + " = " if len(grid.axes) > 1 else ""
-    reps = f" × {replications} replications = {runs} runs" if replications else ""
     with executor(jobs, scheduler) as pool:  # connected: say what runs
-        click.echo(f"sweeping {' × '.join(grid.fields)}: {shape}{len(points)} point"
-                   f"{'s' * (len(points) > 1)}{reps}{', year-aware' if year else ''}...",
+        year_aware = ", year-aware" if year else ""
+        click.echo(f"sweeping {' × '.join(grid.fields)}: {grid.size(replications)}{year_aware}...",
                    err=True)  # fmt: skip
         done = RunsDone(quiet)
         if replications is None:
