@@ -102,6 +102,12 @@ class GopPattern:
         weight = np.where(position % (b + 1) == 0, 1.0, self.b_to_p[cam])
         return np.where(position == 0, self.i_to_p[cam], weight)
 
+    def mean_weight(self) -> np.ndarray:
+        """Each camera's mean frame weight over its GOP."""
+        length = np.maximum(self.length, 1)
+        p_frames = (length - 1) // (self.b_frames + 1)
+        return (self.i_to_p + p_frames + self.b_to_p * (length - 1 - p_frames)) / length
+
 
 def frame_schedule(
     rate_bps: np.ndarray, fps: np.ndarray, gop: GopPattern, t0: float, rng: np.random.Generator
@@ -130,9 +136,6 @@ def frame_schedule(
     cell = cam * secs + second  # (camera, second) of each frame
     per_second = np.bincount(cell, weights=weight, minlength=cams * secs)[cell]
     slow = fps[cam] < 1  # seconds without a frame: normalise by the GOP's mean weight instead
-    if slow.any():
-        n_p = (length - 1) // (gop.b_frames + 1)
-        mean = (gop.i_to_p + n_p + gop.b_to_p * (length - 1 - n_p)) / length
-        per_second[slow] = (fps * mean)[cam[slow]]
+    per_second[slow] = (fps * gop.mean_weight())[cam[slow]]
     size = rate_bps[cam, second] / 8 * weight / per_second
     return cam, time, size

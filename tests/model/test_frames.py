@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from simulator.model.seeds import SeedTree
 from simulator.model.traffic import FRAME_COV, GopPattern, frame_schedule
@@ -24,6 +25,11 @@ def test_two_b_frames_in_twelve_are_ibbpbbpbbpbb() -> None:
 def test_no_b_frames_is_an_i_then_p_frames() -> None:
     w = _pattern(5, 0).weights(np.zeros(5, dtype=int), np.arange(5))
     assert w.tolist() == [1.3, 1.0, 1.0, 1.0, 1.0]
+
+
+def test_mean_weight_is_the_patterns() -> None:
+    assert _pattern(12, 2).mean_weight()[0] == pytest.approx((1.3 + 3 + 8 * 0.3) / 12)
+    assert _pattern(1, 0).mean_weight()[0] == pytest.approx(1.3)
 
 
 def test_frames_of_a_second_carry_its_bytes() -> None:
