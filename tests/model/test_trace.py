@@ -1,11 +1,12 @@
 """The model's frames against a real trace: the ASU "Parking Lot Cam", MPEG-4, high quality.
 
 Published figures (REFERENCE.md; Fitzek & Reisslein's trace library, statistics page
-trace.eas.asu.edu/TRACE/pics/FrameStat/stat448e.html): one hour, 89,998 frames at 25 frames/s,
-7,499 GoPs of 12 frames, 790 kbit/s; frame CoV 0.70, frame peak/mean 3.52 (there: peak over
-mean frame bit rate, i.e. largest frame over mean frame, 13,851 B / ~3,930 B), GoP CoV 0.12,
-GoP peak/mean 1.27 (60,011 B over ~47,200 B), Hurst (R/S) 0.85-1.01 at aggregation levels
-12-800 frames.
+trace.eas.asu.edu/TRACE/pics/FrameStat/stat448e.html, read at its mirror
+https://cnets.io/traces.cnets.io/trace.eas.asu.edu/TRACE/pics/FrameStat/stat448e.html): one
+hour, 89,998 frames at 25 frames/s, 7,499 GoPs of 12 frames, 790 kbit/s; frame CoV 0.70, frame
+peak/mean 3.52 (there: peak over mean frame bit rate, i.e. largest frame over mean frame,
+13,851 B / ~3,930 B), GoP CoV 0.12, GoP peak/mean 1.27 (60,011 B over ~47,200 B), Hurst (R/S)
+0.85-1.01 at aggregation levels 12-800 frames.
 
 tests/data/asu-parking-lot.yaml configures one camera like it. Its frames come from the model's
 own path: `Traffic.rates` (per-second scene term) then `window_frames` (the frame-level window's
