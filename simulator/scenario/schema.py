@@ -82,6 +82,16 @@ class SubStream(Strict):
     bitrate_mbps: Positive | None = None
 
 
+class GopStructure(Strict):
+    """Frame types within the main stream's GOP: B-frames between reference frames, and the
+    mean size of an I- and of a B-frame relative to a P-frame. The defaults (IP-only, I = 5 P)
+    are assumptions; tests/data/asu-parking-lot.yaml sets a real trace's."""
+
+    b_frames: Annotated[int, Field(ge=0, le=7)] = 0
+    i_to_p: Annotated[float, Field(ge=1, le=100)] = 5.0
+    b_to_p: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+
 class Night(Strict):
     """Night-time behaviour: the factor multiplies the VBR bitrate between dusk and dawn."""
 
@@ -108,6 +118,7 @@ class CameraGroup(Strict):
     fps: Annotated[float, Field(gt=0, le=120)] = 25
     codec: Literal["h264", "h265", "mjpeg"] = "h264"
     gop: Annotated[int, Field(ge=1, le=1000)] = 50
+    gop_structure: GopStructure = GopStructure()
     bitrate: Bitrate = Bitrate()
     scene: Literal["simple", "normal", "complex"] = "normal"
     activity: Literal["low", "medium", "high"] = "medium"
