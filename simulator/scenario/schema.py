@@ -85,7 +85,9 @@ class SubStream(Strict):
 class GopStructure(Strict):
     """Frame types within the main stream's GOP: B-frames between reference frames, and the
     mean size of an I- and of a B-frame relative to a P-frame. The defaults (IP-only, I = 5 P)
-    are assumptions; tests/data/asu-parking-lot.yaml sets a real trace's."""
+    are assumptions; tests/data/asu-parking-lot.yaml sets a real trace's. The sizing model
+    uses it; `camsim serve` encodes IP-only streams whatever it says (replaying reordered
+    B-frames over RTP is not built)."""
 
     b_frames: Annotated[int, Field(ge=0, le=7)] = 0
     i_to_p: Annotated[float, Field(ge=1, le=100)] = 5.0
@@ -145,6 +147,10 @@ class CameraGroup(Strict):
                     f"{name}: {value} ({w}x{h}) cannot be encoded as {self.codec}: 4:2:0 "
                     "video needs an even width and height"
                 )
+        b = self.gop_structure.b_frames
+        if b and (self.codec == "mjpeg" or b >= self.gop):
+            allowed = "0 for MJPEG" if self.codec == "mjpeg" else f"at most {self.gop - 1}"
+            raise ValueError(f"gop_structure.b_frames: {b} in a GOP of {self.gop}: {allowed}")
         return self
 
 
