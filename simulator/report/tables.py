@@ -17,6 +17,7 @@ from simulator.report.checks import (
     PLANNING_UTIL,
     link_checks,
     server_checks,
+    server_load,
     watch_checks,
 )
 from simulator.report.text import Table, clock, duration, num, pct  # noqa: F401 - re-exported
@@ -286,18 +287,21 @@ def recording_table(results: Results) -> Table:
 
 
 def servers_table(results: Results) -> Table:
-    """Per recording server: cameras, ingest, write IOPS and storage against limits."""
+    """Per recording server: cameras, ingest, write IOPS and storage against limits, and the
+    highest share of a limit it uses (flagged above the planning line)."""
+    line = results.sizing.planning_load
     t = Table(
         "Recording servers",
         [
             "server",
             "cams",
-            "ingest mean/p99/max Mbps",
+            "ingest mean/p99/max",
             "limit",
             "IOPS p99",
             "IOPS cap",
             "need TB",
             "usable TB",
+            "load%",
             "down h",
         ],
     )
@@ -305,6 +309,7 @@ def servers_table(results: Results) -> Table:
         ingest = "/".join(
             num(v, 0) for v in (s.ingest_mean_mbps, s.ingest_p99_mbps, s.ingest_max_mbps)
         )
+        load = [v for v in server_load(s).values() if math.isfinite(v)]
         t.add(
             [
                 s.name,
@@ -315,9 +320,10 @@ def servers_table(results: Results) -> Table:
                 num(s.iops_capacity, 0),
                 num(s.storage_needed_tb, 1),
                 num(s.usable_tb, 1),
+                pct(max(load, default=math.nan), 0),
                 num(s.down_hours, 1),
             ],
-            bool(server_checks(s)),
+            bool(server_checks(s, line)),
         )
     return t
 
