@@ -153,8 +153,11 @@ def storage_fill(
     """Occupied storage over time, per server, with deletion after the retention period.
 
     written_per_hour: (servers, hours) bytes, the last hour possibly only partly simulated
-    (`days` says how much). When the run is shorter than the retention period, the simulated
-    hours repeat, each at its own rate, until the store is full. Returns (days axis,
+    (`days` says how much). The simulated hours repeat, each at its own rate (a year's end is
+    followed by the same season as its start; a shorter run stands for the days that follow
+    it), from an empty store for the retention period and then for one whole run more, so the
+    store passes through every hour of the run full: its maximum is the largest retention
+    window of the repeating run, one that wraps past its end included. Returns (days axis,
     occupied bytes (servers, points)).
     """
     servers, hours = written_per_hour.shape
@@ -163,11 +166,9 @@ def storage_fill(
     if 0 < last < 1:
         rate[:, -1] /= last
     keep = int(round(retention_days * 24))
-    horizon = max(hours, keep + 24)
+    horizon = keep + hours
     reps = -(-horizon // hours)
     series = np.tile(rate, (1, reps))[:, :horizon]
-    if hours >= horizon and 0 < last < 1:
-        series[:, -1] *= last
     total = np.concatenate([np.zeros((servers, 1)), np.cumsum(series, axis=1)], axis=1)
     older = np.concatenate([np.zeros((servers, keep)), total[:, :-keep]], axis=1)[:, : horizon + 1]
     occupied = total - older

@@ -118,13 +118,12 @@ def year_table(results: Results) -> Table:
     y = results.year
     if y is None:
         raise ValueError("the run is not year-aware (results.year is None)")
-    first, last = y.storage_window
     s = results.sizing
     t = Table("Year: where the sizing binds", ["item", "when", "value", "note"], align="llrl")
     t.add(
         [
-            f"{y.retention_days:g}-day window, most stored",
-            f"{date(first)} → {date(last)}",
+            f"worst {y.retention_days:g}-day window",
+            window_text(y),
             f"{num(y.storage_window_tb, 1)} TB",
             "sizes storage",
         ],
@@ -173,7 +172,7 @@ def sizing_table(results: Results) -> Table:
             "storage (TB)",
             num(s.storage_needed_tb, 1),
             num(s.storage_usable_tb, 1),
-            f"usable; demand {num(s.daily_write_tb, 2)} TB/day" + _when(results, "storage"),
+            f"demand {num(s.daily_write_tb, 2)} TB/day" + _when(results, "storage"),
         ],
         over_storage,
     )
@@ -226,9 +225,15 @@ def binds_when(y: Year, constraint: str) -> str:
     if y.where(constraint) == "peak day":
         return f"peak day {date(y.date(y.peak_day))}"
     if constraint == "storage":
-        first, last = y.storage_window
-        return f"{date(first)} → {date(last)}"
+        return window_text(y)
     return "whole year"
+
+
+def window_text(y: Year) -> str:
+    """The storage window's dates in the simulated year, marked when it wraps past the year's
+    end (on from its start: the year repeats)."""
+    first, last = y.storage_window
+    return f"{date(first)} → {date(last)}" + (", wraps" if y.wraps else "")
 
 
 def _when(results: Results, constraint: str) -> str:
