@@ -10,6 +10,7 @@ Nothing changes unless the scenario sets `recording.failover.standby` or `disks.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ from simulator.model.disks import (
     second_failure_p,
     spans_mask,
 )
-from simulator.model.failover import covered, runs
+from simulator.model.failover import covered, runs, standby_up
 from simulator.model.measures import Measures
 from simulator.model.recorders import iops_capacity, write_capacity_mbps, write_iops
 from simulator.model.states import States
@@ -59,6 +60,7 @@ class Resilience:
     outages: int  # server or array outages
     failovers: int  # outages a standby took over
     covered_camera_hours: float  # recorded on a standby
+    standby_down_hours: float  # summed over the standbys (they fail like servers)
     servers: list[ServerDisks]  # servers whose disks fail (`disks.mtbf_h`)
 
 
@@ -94,10 +96,20 @@ class Plan:
             self.array_up[s] = ~spans_mask(h.lost, tick, ticks)
             self.degraded[s] = spans_mask(h.degraded, tick, ticks)
         self.standby, self.delay_s = rec.failover.standby, rec.failover.delay_s
+        rel = rec.failover.reliability or max(
+            (g.reliability for g in rec.servers), key=lambda r: r.mttr_h / (r.mtbf_h + r.mttr_h)
+        )
+        self.standby_down_ticks = 0
+
+        def standbys() -> Iterator[np.ndarray]:
+            for k in range(self.standby):
+                up = standby_up(rel, tick, ticks, city.seeds.generator("world", f"standby:{k + 1}"))
+                self.standby_down_ticks += int((~up).sum())
+                yield up
+
         down = ~states.server_up | ~self.array_up
-        self.covered = covered(down, self.standby, math.ceil(self.delay_s / tick))
+        self.covered, self.failovers = covered(down, standbys(), math.ceil(self.delay_s / tick))
         self.outages = sum(len(runs(row)) for row in down)
-        self.failovers = sum(len(runs(row)) for row in self.covered)
 
     @property
     def active(self) -> bool:
@@ -146,6 +158,7 @@ class Plan:
             )
             for s, h in self.histories.items()
         ]  # fmt: skip
+        down_h = self.standby_down_ticks * tick / HOUR
         return Resilience(
-            self.standby, self.delay_s, self.outages, self.failovers, covered_h, disks
+            self.standby, self.delay_s, self.outages, self.failovers, covered_h, down_h, disks
         )
