@@ -5,6 +5,17 @@ Lost camera-time goes to its first cause, as for every other cause: `server` (se
 no standby yet), `disks` (array lost, no standby yet), and `degraded`: while a rebuild runs,
 what the array cannot write at `degraded_write_factor` of its write IOPS and throughput.
 Nothing changes unless the scenario sets `recording.failover.standby` or `disks.mtbf_h`.
+
+The degraded loss is counted after the run's chunks (`Plan.finish`), from the per-tick
+ingest and streams the run keeps for every server over the whole run (`Measures.ingest`,
+`Measures.streams`), not within the chunk loop. That is exact, not an approximation: it is
+the last cause of loss (after overload: of what the server took, what the array could not
+write), and nothing in the run depends on it (no recorder queue or backlog carries a tick's
+loss into the next, and storage is sized on the demand), so the same per-tick formula over
+the same per-tick figures gives the same sums whether applied tick by tick in the run or over
+the stored series afterwards; the only difference is float rounding (the stored series are
+float32, the sums float64: ~1e-7 relative). It gives camera-hours (`lost_hours["degraded"]`)
+and the demand not stored (`Sizing.daily_lost_tb["degraded"]`).
 """
 
 from __future__ import annotations
@@ -125,7 +136,7 @@ class Plan:
     def finish(self, acc: Measures) -> Resilience:
         """Lost camera-time while degraded (taken from what was recorded), and the figures."""
         tick = acc.tick
-        lost_degraded = 0.0
+        lost_degraded = lost_bits = 0.0
         for s in self.histories:
             spec = self.servers[s].spec
             on = self.degraded[s] & acc.states.server_up[s] & self.array_up[s]
@@ -147,8 +158,10 @@ class Plan:
                           out=np.ones_like(written), where=written > 0),
             ])  # fmt: skip
             lost_degraded += float((cams * (1 - keep)).sum())
+            lost_bits += float((written * (1 - keep)).sum()) * 1e6
         if self.histories:
             acc.lost_ticks["degraded"] = lost_degraded
+            acc.lost_bits["degraded"] = lost_bits
             acc.cam_ticks["recorded"] -= lost_degraded
         covered_h = float((acc.streams * self.covered).sum()) * tick / HOUR
         disks = [

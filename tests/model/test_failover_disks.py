@@ -139,6 +139,9 @@ def test_degraded_mode_loses_what_the_array_cannot_write(load) -> None:
     assert lost["disks"] == 0
     expected = results.recording.expected_hours
     assert results.recording.recorded_hours == pytest.approx(expected - lost["degraded"], rel=1e-9)
+    # and the demand it did not store: 12 - 8 = 4 Mbps while degraded, TB a day of the week
+    not_stored_tb = 4e6 / 8 * north.degraded_hours * 3600 / 1e12 / 7
+    assert results.sizing.daily_lost_tb["degraded"] == pytest.approx(not_stored_tb, rel=1e-6)
 
 
 def test_dual_recording_adds_the_sub_stream(load) -> None:
