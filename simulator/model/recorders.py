@@ -109,13 +109,13 @@ def assign(
             [s.spec.districts is None or names[district] in s.spec.districts for s in servers]
         )
 
+    def need(cam: int) -> np.ndarray:
+        return np.array([1.0, mean_mbps[cam], iops[cam]])
+
     def candidates(cam: int, ok: np.ndarray) -> np.ndarray:
         """Servers below the line with this camera on, else (all at it) any with room."""
         fits = ok & (room > 0) & ((load + need(cam)) <= limit).all(axis=1)
         return np.flatnonzero(fits if fits.any() else ok & (room > 0))
-
-    def need(cam: int) -> np.ndarray:
-        return np.array([1.0, mean_mbps[cam], iops[cam]])
 
     def place(cam: int, server: int) -> None:
         out[cam] = server

@@ -69,7 +69,7 @@ class Resilience:
     standby: int
     failover_delay_s: float
     outages: int  # server or array outages
-    failovers: int  # outages a standby took over
+    failovers: int  # takeovers by a standby (again when the standby recording them failed)
     covered_camera_hours: float  # recorded on a standby
     standby_down_hours: float  # summed over the standbys (they fail like servers)
     servers: list[ServerDisks]  # servers whose disks fail (`disks.mtbf_h`)

@@ -59,7 +59,8 @@ def test_links_table(results):
 def test_servers_and_window(results):
     text = summary_text(results)
     rec1 = _row(text, "rec-1 ")
-    assert "22/175" in rec1 and "101/142/152" in rec1 and "600" in rec1 and "1,800" in rec1
+    assert "22/175" in rec1 and "101/142/152" in rec1 and "600" in rec1 and "590/1,800" in rec1
+    assert _cells(text, "rec-1 ")[-2] == "33"  # load%: its highest share, IOPS 590 / 1,800
     assert "18:30" in text and "60 min" in text and "2,160,000" in text and "8.75" in text
     for w in results.warnings:
         assert w in text
