@@ -221,10 +221,13 @@ class ServerGroup(Strict):
 
 
 class Failover(Strict):
-    """N+k: `standby` spare servers; one takes a failed server's cameras after `delay_s`."""
+    """N+k: `standby` spare servers; one takes a failed server's cameras after `delay_s`.
+    Standbys fail and are repaired too: `reliability`, by default the least available server
+    group's."""
 
     standby: Annotated[int, Field(ge=0, le=1000)] = 0  # 0: no failover
     delay_s: NonNegative = 60.0
+    reliability: Reliability | None = None
 
 
 class RecordingPlan(Strict):
