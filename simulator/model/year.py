@@ -98,6 +98,7 @@ def size_year(city: City | Scenario, progress: Progress | None = None) -> Result
         by_constraint=by,
         storage_needed_tb=year.sizing.storage_needed_tb,
         daily_write_tb=year.sizing.daily_write_tb,
+        daily_lost_tb=year.sizing.daily_lost_tb,  # over the year, like the lost camera-hours
     )
     servers = [
         replace(d, storage_needed_tb=y.storage_needed_tb)

@@ -163,3 +163,16 @@ def test_the_year_keeps_each_links_figures(year_run):
     # 20 cameras × 4 Mbps VBR on a 1 Gbps uplink: a few per cent, never lost
     assert 0 < y.link_p99_util_year["uplink:town"] < 0.2
     assert y.link_loss_year["uplink:town"] == 0
+
+
+def test_what_was_not_stored_covers_the_year_like_the_lost_hours(load):
+    # CBR: each lost camera-hour of a 4 Mbps camera is 4 Mbps × 1 h not stored, so the TB/day
+    # not stored and the lost camera-hours must describe the same period (the year)
+    scenario = load(
+        "cbr_city", "cameras.0.reliability.mtbf_h=200", "cameras.0.reliability.mttr_h=20"
+    )
+    r = size_year(scenario)
+    lost_h = r.recording.lost_hours["camera"]
+    assert lost_h > 0
+    lost_tb_per_day = lost_h * 3600 * 4e6 / 8 / TB / YEAR_DAYS
+    assert r.sizing.daily_lost_tb["camera"] == pytest.approx(lost_tb_per_day, rel=1e-3)
