@@ -315,7 +315,12 @@ class ZoneMinder(Target):
     def alarm_state(self, target_id: str) -> int:
         """zmu's state: 0 idle, 1 prealarm, 2 alarm, 3 alert, 4 recording (tape)."""
         path = f"api/monitors/alarm/id:{int(target_id)}/command:status.json"
-        return int(self._json("alarm", "GET", path)["status"])
+        status = self._json("alarm", "GET", path).get("status")
+        try:
+            return int(status)
+        except (TypeError, ValueError):  # zmu not attached yet answers with text
+            what = f"monitor {target_id}: status {status!r}"
+            raise TargetError(f"zoneminder: alarm: {what}") from None
 
     def acknowledge(self, target_id: str) -> None:
         """ZoneMinder has no acknowledgement: the operator cancels the forced alarm."""

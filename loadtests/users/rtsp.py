@@ -2,24 +2,22 @@
 OpenCV): DESCRIBE, SETUP (RTP over the RTSP connection, interleaved), PLAY, then it reads
 RTP for a while and measures what a viewer sees.
 
-Frames end at the RTP marker bit. Keyframes are found from the NAL unit types (H.264 IDR 5,
-H.265 IRAP 16-21, through STAP-A/AP and FU-A/FU); every JPEG frame is one. Camera-to-viewer
-latency comes from camsim's per-frame SEI send time (the field `rtp.sei_data` writes).
+Frames end at the RTP marker bit; keyframes and the camera-to-viewer latency are read from
+the payloads (`payloads`); credentials answer the server's challenge (`rtsp_auth`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import socket
 import time
 import urllib.request
-from base64 import b64encode
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from loadtests.users.payloads import keyframe_at, sei_time
+from loadtests.users.rtsp_auth import authorization, challenge
 from simulator.streams.rtp import SEI_FIELD, SEI_UUID
 
 MAX_MESSAGE = 65536  # bytes of one RTSP response head + body
@@ -59,65 +57,6 @@ class ViewStats:
 MAX_LATENCIES = 100_000
 
 
-def keyframe_nal(codec: str, payload: bytes | bytearray | memoryview) -> bool:
-    """Whether an RTP payload starts (or carries) a keyframe NAL unit."""
-    return keyframe_at(codec, payload, 0, len(payload))
-
-
-def keyframe_at(codec: str, buf: bytes | bytearray | memoryview, p: int, e: int) -> bool:
-    """`keyframe_nal` of the payload buf[p:e], read in place (no copy per packet)."""
-    if p >= e:
-        return False
-    if codec == "h264":
-        t = buf[p] & 0x1F
-        if t == 5:
-            return True
-        if t == 28 and e - p > 1:  # FU-A: the start fragment names the type
-            return bool(buf[p + 1] & 0x80) and buf[p + 1] & 0x1F == 5
-        if t == 24:  # STAP-A: 2-byte sizes, then NAL units
-            i = p + 1
-            while i + 2 < e:
-                if buf[i + 2] & 0x1F == 5:
-                    return True
-                i += 2 + (buf[i] << 8 | buf[i + 1])
-        return False
-    if codec == "h265":
-        t = (buf[p] >> 1) & 0x3F
-        if 16 <= t <= 21:
-            return True
-        if t == 49 and e - p > 2:
-            return bool(buf[p + 2] & 0x80) and 16 <= buf[p + 2] & 0x3F <= 21
-        if t == 48:
-            i = p + 2
-            while i + 2 < e:
-                if 16 <= (buf[i + 2] >> 1) & 0x3F <= 21:
-                    return True
-                i += 2 + (buf[i] << 8 | buf[i + 1])
-        return False
-    return True  # JPEG: every frame stands alone
-
-
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - RTSP Digest is MD5
-
-
-def _challenge(value: str) -> dict[str, str]:
-    """A WWW-Authenticate value: {"scheme": "digest" or "basic", its parameters...}."""
-    scheme, _, rest = value.strip().partition(" ")
-    out = {"scheme": scheme.lower()}
-    for m in re.finditer(r'(\w+)=(?:"([^"]*)"|([^\s,]+))', rest):
-        out[m.group(1).lower()] = m.group(2) if m.group(2) is not None else m.group(3)
-    return out
-
-
-def sei_time(field: bytes | bytearray) -> float | None:
-    """The send time (Unix seconds) in camsim's SEI field (camera id, 16 hex digits of µs)."""
-    try:
-        return int(field[32:SEI_FIELD], 16) / 1e6
-    except ValueError:
-        return None
-
-
 class RtspViewer:
     """One RTSP session over TCP: `watch(seconds)` does the whole viewing."""
 
@@ -146,7 +85,8 @@ class RtspViewer:
         if self.session:
             lines.append(f"Session: {self.session}")
         if self.challenge is not None:
-            lines.append(f"Authorization: {self._authorization(method, url)}")
+            auth = authorization(self.challenge, self.user, self.password, method, url, self.cseq)
+            lines.append(f"Authorization: {auth}")
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         assert self.sock is not None
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -192,30 +132,11 @@ class RtspViewer:
             raise RtspError(f"not an RTSP response: {head[0][:80]!r}")
         return int(parts[1]), headers, body
 
-    def _authorization(self, method: str, uri: str) -> str:
-        """Basic or Digest (MD5, qop auth) credentials answering the server's challenge."""
-        c = self.challenge or {}
-        if c.get("scheme") == "basic":
-            return "Basic " + b64encode(f"{self.user}:{self.password}".encode()).decode()
-        ha1 = _md5(f"{self.user}:{c.get('realm', '')}:{self.password}")
-        ha2 = _md5(f"{method}:{uri}")
-        nc, cnonce = f"{self.cseq:08x}", f"{self.cseq:016x}"
-        fields = {"username": self.user, "realm": c.get("realm", ""),
-                  "nonce": c.get("nonce", ""), "uri": uri}  # fmt: skip
-        if "auth" in c.get("qop", ""):
-            fields |= {"qop": "auth", "nc": nc, "cnonce": cnonce}
-            response = _md5(f"{ha1}:{fields['nonce']}:{nc}:{cnonce}:auth:{ha2}")
-        else:
-            response = _md5(f"{ha1}:{fields['nonce']}:{ha2}")
-        quoted = ", ".join(f'{k}="{v}"' if k not in ("nc", "qop") else f"{k}={v}"
-                           for k, v in fields.items())  # fmt: skip
-        return f'Digest {quoted}, response="{response}", algorithm=MD5'
-
     def _ask(self, method: str, url: str, headers: dict[str, str] | None = None):  # noqa: ANN202
         self._send(method, url, headers)
         status, h, body = self._response()
         if status == 401 and self.user and self.challenge is None:
-            self.challenge = _challenge(h.get("www-authenticate", ""))
+            self.challenge = challenge(h.get("www-authenticate", ""))
             self._send(method, url, headers)
             status, h, body = self._response()
         if status != 200:

@@ -45,10 +45,10 @@ class Load:
         with open(self.log, "rb") as f:
             f.seek(self.offset)
             data = f.read()
-        end = data.rfind(b"\n") + 1
-        self.offset += end
+        whole = data.rfind(b"\n") + 1
+        self.offset += whole
         rows = []
-        for line in data[:end].splitlines():
+        for line in data[:whole].splitlines():
             a = json.loads(line)
             response = max(0.0, a["latency_s"] - a.get("planned_s", 0.0))
             rows.append((a["kind"], a["camera"], None, a["end"] - a["latency_s"], response,
@@ -68,5 +68,4 @@ class Load:
         return None
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        end(self.proc)

@@ -41,6 +41,7 @@ class Outage:
     end: float
     noticed: list[str] = field(default_factory=list)  # how: "log", "event closed"
     recovered_after_s: float | None = None  # first recording after the end, minus the end
+    not_judged: str = ""  # why recovery is not judged: the run ended too soon after it
 
     @property
     def length_s(self) -> float:
@@ -214,6 +215,10 @@ def judge(
             after = [a for a, _ in spans if a >= o.end - slos.gap_tolerance_s]
             o.recovered_after_s = (0.0 if through else
                                    max(0.0, min(after) - o.end) if after else None)  # fmt: skip
+            left = window[1] - o.end
+            if o.recovered_after_s is None and left < slos.recovery_s:
+                o.not_judged = ("still out when the run ended" if left <= slos.gap_tolerance_s
+                                else f"back {left:.0f} s before the run ended")  # fmt: skip
         # the generator sent nothing although the target was connected: the harness's fault
         silent = [(r[0], r[1]) for r in sent.get(cam, []) if r[2] == 0 and r[3] > 0]
         # an outage explains what is missing from its start until `recovery_s` after its end;
@@ -306,6 +311,8 @@ def _checks(
         ok = o.recovered_after_s is not None and o.recovered_after_s <= slos.recovery_s
         value = None if o.recovered_after_s is None else round(o.recovered_after_s, 1)
         note = "never recorded again" if value is None else ""
+        if o.not_judged:  # not the target's failure: there was no time to recover
+            ok, note = True, f"not judged: {o.not_judged}"
         checks.append(Check(f"recovery after {o.kind} on {o.camera}", ok, value,
                             slos.recovery_s, note))  # fmt: skip
     for f in frames:

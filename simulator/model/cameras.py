@@ -55,6 +55,9 @@ class CameraTable:
     district: np.ndarray  # int, index into scenario.network.districts
     fps: np.ndarray
     gop: np.ndarray  # frames per GOP
+    b_frames: np.ndarray  # int, B-frames between the GOP's reference frames
+    i_to_p: np.ndarray  # I-frame / P-frame mean size
+    b_to_p: np.ndarray  # B-frame / P-frame mean size
     codec: list[str]
     main_mbps: np.ndarray  # mean main-stream rate at medium activity
     cap_mbps: np.ndarray  # VBR peak cap (== main_mbps for CBR)
@@ -108,6 +111,9 @@ def camera_table(scenario: Scenario) -> CameraTable:
         district=per_camera([district_index[g.district] for g in groups], int),
         fps=per_camera([g.fps for g in groups]),
         gop=per_camera([g.gop for g in groups], int),
+        b_frames=per_camera([g.gop_structure.b_frames for g in groups], int),
+        i_to_p=per_camera([g.gop_structure.i_to_p for g in groups]),
+        b_to_p=per_camera([g.gop_structure.b_to_p for g in groups]),
         codec=[g.codec for g in groups for _ in range(g.count)],
         main_mbps=per_camera(main),
         cap_mbps=per_camera(cap),

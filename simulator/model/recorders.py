@@ -84,29 +84,15 @@ def assign(
     throughput, counted at the cameras' `mean_mbps` (the line leaves room for the busy hours'
     peaks). When every eligible server is at that line, the least loaded with a stream free
     takes the camera.
-    `round_robin` deals cameras out in turn. A server group that lists `districts` only
-    takes those districts' cameras.
+    `round_robin` deals cameras out in turn (in the servers' order), each to the next server
+    below that line, or, when every eligible server is at it, to the next with a stream free.
+    A server group that lists `districts` only takes those districts' cameras.
     """
     names = [d.name for d in scenario.network.districts]
     plan = scenario.recording.planning_load
     room = np.array([s.spec.max_streams for s in servers])
     out = np.full(len(table), -1)
     recorded = np.flatnonzero(table.recording > 0)
-
-    def eligible(district: int) -> np.ndarray:
-        return np.array(
-            [s.spec.districts is None or names[district] in s.spec.districts for s in servers]
-        )
-
-    if scenario.recording.assignment == "round_robin":
-        turn = 0
-        for cam in recorded:
-            ok = np.flatnonzero(eligible(table.district[cam]) & (room > 0))
-            if ok.size:
-                server = ok[turn % ok.size]
-                turn += 1
-                out[cam], room[server] = server, room[server] - 1
-        return out
     # load and limits per server: streams, Mbps (ingest and disk throughput), IOPS
     limit = plan * np.array(
         [
@@ -116,26 +102,48 @@ def assign(
         ]
     )  # fmt: skip
     load = np.zeros_like(limit)
-    by_name = np.argsort(np.argsort([s.name for s in servers], kind="stable"))
     iops = camera_iops(mean_mbps)
+
+    def eligible(district: int) -> np.ndarray:
+        return np.array(
+            [s.spec.districts is None or names[district] in s.spec.districts for s in servers]
+        )
+
+    def need(cam: int) -> np.ndarray:
+        return np.array([1.0, mean_mbps[cam], iops[cam]])
+
+    def candidates(cam: int, ok: np.ndarray) -> np.ndarray:
+        """Servers below the line with this camera on, else (all at it) any with room."""
+        fits = ok & (room > 0) & ((load + need(cam)) <= limit).all(axis=1)
+        return np.flatnonzero(fits if fits.any() else ok & (room > 0))
+
+    def place(cam: int, server: int) -> None:
+        out[cam] = server
+        load[server] += need(cam)
+        room[server] -= 1
+
+    if scenario.recording.assignment == "round_robin":
+        turn = 0  # the server whose turn it is
+        for cam in recorded:
+            ok = candidates(cam, eligible(table.district[cam]))
+            if ok.size:
+                server = int(ok[np.argmin((ok - turn) % len(servers))])
+                place(cam, server)
+                turn = server + 1
+        return out
+    by_name = np.argsort(np.argsort([s.name for s in servers], kind="stable"))
     demand = np.bincount(table.district[recorded], weights=mean_mbps[recorded])
     for district in np.argsort(-demand, kind="stable"):
         ok = eligible(district)
         server = -1
         for cam in recorded[table.district[recorded] == district]:
-            need = np.array([1.0, mean_mbps[cam], iops[cam]])
-            fits = ((load + need) <= limit).all(axis=1)
-            if server < 0 or room[server] == 0 or not fits[server]:
-                candidates = np.flatnonzero(ok & (room > 0) & fits)
-                if not candidates.size:  # every server is at the planning line
-                    candidates = np.flatnonzero(ok & (room > 0))
-                if not candidates.size:
+            if server < 0 or room[server] == 0 or (load[server] + need(cam) > limit[server]).any():
+                choice = candidates(cam, ok)
+                if not choice.size:
                     break
-                share = (load[candidates] / limit[candidates]).max(axis=1)
-                server = candidates[np.lexsort((by_name[candidates], share))[0]]
-            out[cam] = server
-            load[server] += need
-            room[server] -= 1
+                share = (load[choice] / limit[choice]).max(axis=1)
+                server = choice[np.lexsort((by_name[choice], share))[0]]
+            place(cam, server)
     return out
 
 
@@ -145,8 +153,11 @@ def storage_fill(
     """Occupied storage over time, per server, with deletion after the retention period.
 
     written_per_hour: (servers, hours) bytes, the last hour possibly only partly simulated
-    (`days` says how much). When the run is shorter than the retention period, the simulated
-    hours repeat, each at its own rate, until the store is full. Returns (days axis,
+    (`days` says how much). The simulated hours repeat, each at its own rate (a year's end is
+    followed by the same season as its start; a shorter run stands for the days that follow
+    it), from an empty store for the retention period and then for one whole run more, so the
+    store passes through every hour of the run full: its maximum is the largest retention
+    window of the repeating run, one that wraps past its end included. Returns (days axis,
     occupied bytes (servers, points)).
     """
     servers, hours = written_per_hour.shape
@@ -155,11 +166,9 @@ def storage_fill(
     if 0 < last < 1:
         rate[:, -1] /= last
     keep = int(round(retention_days * 24))
-    horizon = max(hours, keep + 24)
+    horizon = keep + hours
     reps = -(-horizon // hours)
     series = np.tile(rate, (1, reps))[:, :horizon]
-    if hours >= horizon and 0 < last < 1:
-        series[:, -1] *= last
     total = np.concatenate([np.zeros((servers, 1)), np.cumsum(series, axis=1)], axis=1)
     older = np.concatenate([np.zeros((servers, keep)), total[:, :-keep]], axis=1)[:, : horizon + 1]
     occupied = total - older

@@ -5,11 +5,23 @@ Lost camera-time goes to its first cause, as for every other cause: `server` (se
 no standby yet), `disks` (array lost, no standby yet), and `degraded`: while a rebuild runs,
 what the array cannot write at `degraded_write_factor` of its write IOPS and throughput.
 Nothing changes unless the scenario sets `recording.failover.standby` or `disks.mtbf_h`.
+
+The degraded loss is counted after the run's chunks (`Plan.finish`), from the per-tick
+ingest and streams the run keeps for every server over the whole run (`Measures.ingest`,
+`Measures.streams`), not within the chunk loop. That is exact, not an approximation: it is
+the last cause of loss (after overload: of what the server took, what the array could not
+write), and nothing in the run depends on it (no recorder queue or backlog carries a tick's
+loss into the next, and storage is sized on the demand), so the same per-tick formula over
+the same per-tick figures gives the same sums whether applied tick by tick in the run or over
+the stored series afterwards; the only difference is float rounding (the stored series are
+float32, the sums float64: ~1e-7 relative). It gives camera-hours (`lost_hours["degraded"]`)
+and the demand not stored (`Sizing.daily_lost_tb["degraded"]`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +36,7 @@ from simulator.model.disks import (
     second_failure_p,
     spans_mask,
 )
-from simulator.model.failover import covered, runs
+from simulator.model.failover import covered, runs, standby_up
 from simulator.model.measures import Measures
 from simulator.model.recorders import iops_capacity, write_capacity_mbps, write_iops
 from simulator.model.states import States
@@ -57,8 +69,9 @@ class Resilience:
     standby: int
     failover_delay_s: float
     outages: int  # server or array outages
-    failovers: int  # outages a standby took over
+    failovers: int  # takeovers by a standby (again when the standby recording them failed)
     covered_camera_hours: float  # recorded on a standby
+    standby_down_hours: float  # summed over the standbys (they fail like servers)
     servers: list[ServerDisks]  # servers whose disks fail (`disks.mtbf_h`)
 
 
@@ -94,10 +107,20 @@ class Plan:
             self.array_up[s] = ~spans_mask(h.lost, tick, ticks)
             self.degraded[s] = spans_mask(h.degraded, tick, ticks)
         self.standby, self.delay_s = rec.failover.standby, rec.failover.delay_s
+        rel = rec.failover.reliability or max(
+            (g.reliability for g in rec.servers), key=lambda r: r.mttr_h / (r.mtbf_h + r.mttr_h)
+        )
+        self.standby_down_ticks = 0
+
+        def standbys() -> Iterator[np.ndarray]:
+            for k in range(self.standby):
+                up = standby_up(rel, tick, ticks, city.seeds.generator("world", f"standby:{k + 1}"))
+                self.standby_down_ticks += int((~up).sum())
+                yield up
+
         down = ~states.server_up | ~self.array_up
-        self.covered = covered(down, self.standby, math.ceil(self.delay_s / tick))
+        self.covered, self.failovers = covered(down, standbys(), math.ceil(self.delay_s / tick))
         self.outages = sum(len(runs(row)) for row in down)
-        self.failovers = sum(len(runs(row)) for row in self.covered)
 
     @property
     def active(self) -> bool:
@@ -113,7 +136,7 @@ class Plan:
     def finish(self, acc: Measures) -> Resilience:
         """Lost camera-time while degraded (taken from what was recorded), and the figures."""
         tick = acc.tick
-        lost_degraded = 0.0
+        lost_degraded = lost_bits = 0.0
         for s in self.histories:
             spec = self.servers[s].spec
             on = self.degraded[s] & acc.states.server_up[s] & self.array_up[s]
@@ -135,8 +158,10 @@ class Plan:
                           out=np.ones_like(written), where=written > 0),
             ])  # fmt: skip
             lost_degraded += float((cams * (1 - keep)).sum())
+            lost_bits += float((written * (1 - keep)).sum()) * 1e6
         if self.histories:
             acc.lost_ticks["degraded"] = lost_degraded
+            acc.lost_bits["degraded"] = lost_bits
             acc.cam_ticks["recorded"] -= lost_degraded
         covered_h = float((acc.streams * self.covered).sum()) * tick / HOUR
         disks = [
@@ -146,6 +171,7 @@ class Plan:
             )
             for s, h in self.histories.items()
         ]  # fmt: skip
+        down_h = self.standby_down_ticks * tick / HOUR
         return Resilience(
-            self.standby, self.delay_s, self.outages, self.failovers, covered_h, disks
+            self.standby, self.delay_s, self.outages, self.failovers, covered_h, down_h, disks
         )

@@ -226,9 +226,17 @@ class Year:
 
     @property
     def storage_window(self) -> tuple[dt.datetime, dt.datetime]:
-        """[first, last) instants of the retention window that stores the most."""
-        first = self.date(self.storage_window_start_h / 24)
-        return first, first + dt.timedelta(days=self.retention_days)
+        """[first, last) instants of the retention window that stores the most, in the
+        simulated year: when it `wraps`, it runs from `first` to the year's end and on from
+        the year's start to `last`, so `last` comes before `first`."""
+        first = self.storage_window_start_h / 24
+        last = first + self.retention_days - (self.days if self.wraps else 0.0)
+        return self.date(first), self.date(last)
+
+    @property
+    def wraps(self) -> bool:
+        """Whether the storage window goes past the year's end (on from its start)."""
+        return self.storage_window_start_h / 24 + self.retention_days > self.days
 
     def where(self, constraint: str) -> str:
         """Which part of the year sets a constraint: "year" (storage window) or "peak day"."""

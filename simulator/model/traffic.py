@@ -3,11 +3,14 @@
 Per second, a VBR camera sends target × activity factor × night factor × a lognormal factor
 whose logarithm is AR(1) (slowly varying scene content: GoP-level CoV 0.12 and strong
 long-range correlation in the ASU parking-lot trace), capped at its VBR peak. A CBR camera
-sends its target. Within a second, frames follow the GOP: an I-frame `I_TO_P` times a
-P-frame, each frame Gamma-distributed around its share (Koumaras 2005).
+sends its target. Within a second, frames follow each camera's GOP pattern (I, P and B
+frames, `GopPattern`), each frame Gamma-distributed around its type's share (Koumaras 2005),
+and the frames of a second carry exactly that second's bytes.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.signal import lfilter
@@ -16,8 +19,9 @@ from simulator.model.cameras import CameraTable, activity_bitrate_factor
 
 GOP_COV = 0.12  # ASU parking-lot trace, GoP size CoV
 AR_PHI = 0.98  # per-second autocorrelation of scene content (assumption: ~50 s memory)
-I_TO_P = 5.0  # I-frame size / P-frame size (assumption, fits ASU frame peak/mean ≈ 3.5)
-FRAME_COV = 0.25  # P-frame size CoV around its GOP share (assumption)
+#: A frame's size CoV around its type's share. Small: in the ASU parking-lot trace the GoP
+#: CoV (0.12) is the scene's alone (tests/model/test_trace.py fits 0.05).
+FRAME_COV = 0.05
 SUB_GOP_S = 2.0  # sub-stream GOP length in seconds (assumption)
 
 
@@ -76,12 +80,44 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
+@dataclass(frozen=True)
+class GopPattern:
+    """Each camera's GOP: its length in frames, the B-frames between reference frames
+    (b_frames=2 and length 12: IBBPBBPBBPBB), and the mean size of an I- and of a B-frame
+    relative to a P-frame."""
+
+    length: np.ndarray  # int, frames
+    b_frames: np.ndarray  # int
+    i_to_p: np.ndarray
+    b_to_p: np.ndarray
+
+    @classmethod
+    def of(cls, table: CameraTable) -> GopPattern:
+        """The main streams' GOPs, as the cameras' groups configure them."""
+        return cls(table.gop, table.b_frames, table.i_to_p, table.b_to_p)
+
+    def weights(self, cam: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """Mean size of the frame at `position` in camera `cam`'s GOP, relative to a P-frame."""
+        b = self.b_frames[cam]
+        weight = np.where(position % (b + 1) == 0, 1.0, self.b_to_p[cam])
+        return np.where(position == 0, self.i_to_p[cam], weight)
+
+    def mean_weight(self) -> np.ndarray:
+        """Each camera's mean frame weight over its GOP."""
+        length = np.maximum(self.length, 1)
+        p_frames = (length - 1) // (self.b_frames + 1)
+        return (self.i_to_p + p_frames + self.b_to_p * (length - 1 - p_frames)) / length
+
+
 def frame_schedule(
-    rate_bps: np.ndarray, fps: np.ndarray, gop: np.ndarray, t0: float, rng: np.random.Generator
+    rate_bps: np.ndarray, fps: np.ndarray, gop: GopPattern, t0: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Frames of one stream per camera over `rate_bps.shape[1]` seconds from t0.
 
-    Each camera starts at a random phase within its frame interval and GOP. Returns
+    Each camera starts at a random phase within its frame interval and GOP. A frame's size is
+    its type's weight times Gamma noise (mean 1, CoV FRAME_COV), scaled so that the frames
+    sent within a second carry that second's bytes exactly (at fps ≥ 1, where every second
+    has a frame; below, each frame carries 1/fps seconds' bytes on average). Returns
     (camera index, send time s, size bytes) for every frame, grouped by camera.
     """
     cams, secs = rate_bps.shape
@@ -92,12 +128,14 @@ def frame_schedule(
     phase = rng.random(cams)
     time = t0 + (k + phase[cam]) / fps[cam]
     second = np.minimum((time - t0).astype(np.int64), secs - 1)
-    gop_phase = rng.integers(0, np.maximum(gop, 1))
-    is_i = (k + gop_phase[cam]) % gop[cam] == 0
-    # Share of one second's bytes for an I-frame and a P-frame, GOP-averaged to 1.
-    mean_share = (I_TO_P + gop - 1) / gop
-    share = np.where(is_i, I_TO_P, 1.0) / mean_share[cam]
+    length = np.maximum(gop.length, 1)
+    gop_phase = rng.integers(0, length)
     shape = 1 / FRAME_COV**2
-    noise = rng.gamma(shape, 1 / shape, size=cam.size)
-    size = rate_bps[cam, second] / 8 / fps[cam] * share * noise
+    weight = gop.weights(cam, (k + gop_phase[cam]) % length[cam])
+    weight *= rng.gamma(shape, 1 / shape, size=cam.size)
+    cell = cam * secs + second  # (camera, second) of each frame
+    per_second = np.bincount(cell, weights=weight, minlength=cams * secs)[cell]
+    slow = fps[cam] < 1  # seconds without a frame: normalise by the GOP's mean weight instead
+    per_second[slow] = (fps * gop.mean_weight())[cam[slow]]
+    size = rate_bps[cam, second] / 8 * weight / per_second
     return cam, time, size

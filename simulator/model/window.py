@@ -15,7 +15,7 @@ import numpy as np
 
 from simulator.model.cameras import CameraTable
 from simulator.model.links import MTU, FrameQueue, NetworkLink, frame_queue, spread_queue
-from simulator.model.traffic import SUB_GOP_S, frame_schedule
+from simulator.model.traffic import SUB_GOP_S, GopPattern, frame_schedule
 from simulator.scenario.schema import Link
 
 
@@ -55,8 +55,11 @@ def window_frames(
 ) -> Frames:
     """Every main- and sub-stream frame of every camera over the rates' seconds from t0
     (zero-size frames, from cameras that do not send, left out)."""
-    cam_m, t_m, s_m = frame_schedule(main_bps, table.fps, table.gop, t0, rng)
-    sub_gop = np.maximum(np.round(table.sub_fps * SUB_GOP_S), 1).astype(np.int64)
+    cam_m, t_m, s_m = frame_schedule(main_bps, table.fps, GopPattern.of(table), t0, rng)
+    sub_gop = GopPattern(  # IP-only, with the main stream's I/P ratio (assumption)
+        np.maximum(np.round(table.sub_fps * SUB_GOP_S), 1).astype(np.int64),
+        np.zeros(len(table), dtype=np.int64), table.i_to_p, table.b_to_p,
+    )  # fmt: skip
     cam_s, t_s, s_s = frame_schedule(sub_bps, table.sub_fps, sub_gop, t0, rng)
     size = np.concatenate([s_m, s_s])
     keep = size > 0

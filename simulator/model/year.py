@@ -1,6 +1,11 @@
 """Year-aware sizing: the retention window of the year that stores the most, and the year's
 peak day.
 
+The year is 365 days from the scenario's start and is taken to repeat: the day after its end
+is the same season as its start, so the hourly demand is circular and the retention window
+that stores the most may start in the year's last `retention_days` and go on from its first
+day (the retention model, `recorders.storage_fill`, repeats the run the same way).
+
 A whole year at the scenario's resolution (1 s) would cost a year of per-second volume (450
 cameras: about 20 minutes and GBs of per-tick state). Instead the year runs at
 COARSE_RESOLUTION_S: the volume model's per-tick marginals do not depend on the tick (each
@@ -31,10 +36,15 @@ YEAR_ONLY = ("storage",)  # a one-day run repeats its day over the retention per
 
 
 def worst_window(hourly: np.ndarray, hours: int) -> tuple[int, float]:
-    """First index and sum of the `hours` consecutive values of `hourly` with the largest sum
-    (the first such run; the whole series when it is shorter than `hours`)."""
+    """First index and sum of the `hours` consecutive values of `hourly` with the largest sum,
+    the series read as circular (a year is followed by the same season as its start, so a
+    window may start in its last `hours` and go on from its first value): the first such
+    start; (0, the whole sum) when the series is no longer than `hours`."""
     n = max(1, min(hours, hourly.size))
-    total = np.concatenate([[0.0], np.cumsum(hourly, dtype=np.float64)])
+    if n == hourly.size:
+        return 0, float(hourly.sum(dtype=np.float64))
+    around = np.concatenate([hourly, hourly[: n - 1]])
+    total = np.concatenate([[0.0], np.cumsum(around, dtype=np.float64)])
     sums = total[n:] - total[:-n]
     first = int(np.argmax(sums))
     return first, float(sums[first])
@@ -88,6 +98,7 @@ def size_year(city: City | Scenario, progress: Progress | None = None) -> Result
         by_constraint=by,
         storage_needed_tb=year.sizing.storage_needed_tb,
         daily_write_tb=year.sizing.daily_write_tb,
+        daily_lost_tb=year.sizing.daily_lost_tb,  # over the year, like the lost camera-hours
     )
     servers = [
         replace(d, storage_needed_tb=y.storage_needed_tb)

@@ -48,15 +48,48 @@ def link_checks(link: LinkStats) -> list[str]:
     return failed
 
 
-def server_checks(server: ServerStats) -> list[str]:
-    """Rules a recording server fails: ingest, streams, IOPS or storage over its limit."""
+SERVER_LIMITS = {
+    "ingest": ("ingest_p99>plan", "ingest_max>limit"),
+    "streams": ("cameras>plan", "cameras>max_streams"),
+    "write_iops": ("write_iops_p99>plan", "write_iops_p99>capacity"),
+    "write_throughput": ("write_p99>plan", "write_p99>capacity"),
+}
+"""Per server limit (the servers-needed constraints): the planning check, and the stronger
+check of the physical limit that replaces it when failed."""
+
+
+def server_load(server: ServerStats) -> dict[str, float]:
+    """Share of each server limit used, as servers needed counts it (p99 ingest, cameras,
+    p99 write IOPS, p99 ingest against the disks' write throughput); NaN without a limit."""
+
+    def share(value: float, limit: float) -> float:
+        return value / limit if math.isfinite(limit) and limit > 0 else math.nan
+
+    return {
+        "ingest": share(server.ingest_p99_mbps, server.ingest_limit_mbps),
+        "streams": share(server.cameras, server.max_streams),
+        "write_iops": share(server.write_iops_p99, server.iops_capacity),
+        "write_throughput": share(server.ingest_p99_mbps, server.write_capacity_mbps),
+    }
+
+
+def server_checks(server: ServerStats, planning_load: float) -> list[str]:
+    """Rules a recording server fails: each limit above the planning line (the share of it
+    servers needed sizes for, `recording.planning_load`) or, stronger, above the limit itself
+    (ingest: its peak, which loses video), and storage needed above usable."""
+    load = server_load(server)
+    physical = {
+        "ingest": load["ingest"] > 1 or _over(server.ingest_max_mbps, server.ingest_limit_mbps),
+        "streams": load["streams"] > 1,
+        "write_iops": load["write_iops"] > 1,
+        "write_throughput": load["write_throughput"] > 1,
+    }
     failed = []
-    if _over(server.ingest_max_mbps, server.ingest_limit_mbps):
-        failed.append("ingest_max>limit")
-    if server.max_streams > 0 and server.cameras > server.max_streams:
-        failed.append("cameras>max_streams")
-    if _over(server.write_iops_p99, server.iops_capacity):
-        failed.append("write_iops_p99>capacity")
+    for name, (plan, limit) in SERVER_LIMITS.items():
+        if physical[name]:
+            failed.append(limit)
+        elif load[name] > planning_load:
+            failed.append(plan)
     if _over(server.storage_needed_tb, server.usable_tb):
         failed.append("storage_needed>usable")
     return failed
@@ -86,7 +119,7 @@ def flags(results: Results) -> list[Flag]:
     for link in results.links:
         out.extend(Flag("link", link.name, c) for c in link_checks(link))
     for server in results.servers:
-        out.extend(Flag("server", server.name, c) for c in server_checks(server))
+        out.extend(Flag("server", server.name, c) for c in server_checks(server, s.planning_load))
     for name, check in disk_checks(results):
         out.append(Flag("disks", name, check))
     if results.watch is not None:
@@ -115,7 +148,8 @@ def findings(results: Results) -> list[str]:
     for flag in flags(results):
         if flag.subject == "servers":
             out.append(
-                f"{s.servers_needed} recording servers needed (binding: {s.binding}), "
+                f"undersized: {s.servers_needed} recording servers needed at the "
+                f"{s.planning_load:.0%} planning load (binding: {s.binding}), "
                 f"{s.servers_configured} configured"
             )
         elif flag.subject == "storage":
@@ -133,7 +167,7 @@ def findings(results: Results) -> list[str]:
             out.append(f"server {flag.name}: " + _disk_text(results, flag))
         else:
             sv = servers[flag.name]
-            out.append(f"server {sv.name}: " + _SERVER_TEXT[flag.check](sv))
+            out.append(f"server {sv.name}: " + _server_text(sv, flag.check, s.planning_load))
     return out
 
 
@@ -146,18 +180,31 @@ _LINK_TEXT = {
         f"loses {lk.window_loss_fraction:.3%} of its traffic in the busiest window"
     ),
 }
-_SERVER_TEXT = {
-    "ingest_max>limit": lambda sv: (
-        f"ingest peaks at {sv.ingest_max_mbps:,.0f} Mbps, limit {sv.ingest_limit_mbps:,.0f}"
-    ),
-    "cameras>max_streams": lambda sv: f"{sv.cameras} cameras, at most {sv.max_streams} streams",
-    "write_iops_p99>capacity": lambda sv: (
-        f"write IOPS p99 {sv.write_iops_p99:,.0f}, capacity {sv.iops_capacity:,.0f}"
-    ),
-    "storage_needed>usable": lambda sv: (
-        f"needs {sv.storage_needed_tb:,.0f} TB, has {sv.usable_tb:,.0f} TB usable"
-    ),
-}
+
+
+def _server_text(sv: ServerStats, check: str, line: float) -> str:
+    """A failed server check as a phrase: the figure, the line or limit, and what it means."""
+    load = server_load(sv)
+    plan = f"above the {line:.0%} planning line"
+    if check == "storage_needed>usable":
+        return f"needs {sv.storage_needed_tb:,.0f} TB, has {sv.usable_tb:,.0f} TB usable"
+    if check == "ingest_max>limit":
+        return (
+            f"ingest peaks at {sv.ingest_max_mbps:,.0f} Mbps, over its "
+            f"{sv.ingest_limit_mbps:,.0f} Mbps limit: video is lost"
+        )
+    name = next(k for k, v in SERVER_LIMITS.items() if check in v)
+    value, unit, limit = {
+        "ingest": (sv.ingest_p99_mbps, " Mbps ingest p99", sv.ingest_limit_mbps),
+        "streams": (sv.cameras, " cameras", sv.max_streams),
+        "write_iops": (sv.write_iops_p99, " write IOPS p99", sv.iops_capacity),
+        "write_throughput": (sv.ingest_p99_mbps, " Mbps p99 to disk", sv.write_capacity_mbps),
+    }[name]
+    where = plan if check == SERVER_LIMITS[name][0] else "over the limit itself"
+    return (
+        f"{value:,.0f}{unit}, {load[name]:.0%} of its {limit:,.0f} limit, {where} "
+        f"({line * limit:,.0f})"
+    )
 
 
 def _disk_text(results: Results, flag: Flag) -> str:

@@ -85,8 +85,9 @@ def render_html(results: Results) -> str:
         f"<h1>camsim sizing report: {escape(results.scenario)}</h1>",
         f'<p class="headline">{head}</p>',
         f"<p>Rows marked <b>{FLAG}</b> are over a limit: link p99 utilisation above "
-        f"{PLANNING_UTIL:.0%}, any loss, ingest, streams, write IOPS or storage above what the "
-        "server has"
+        f"{PLANNING_UTIL:.0%}, any loss; a server's p99 ingest, streams, write IOPS or MB/s "
+        f"above the {results.sizing.planning_load:.0%} planning line servers needed size to, "
+        "or storage above what the server has"
         + (
             f"; more than {MAX_CAMERAS_PER_OPERATOR} cameras or {MAX_MONITORS_PER_OPERATOR} "
             "monitors per operator, or hours of the day with nobody on duty"

@@ -177,6 +177,7 @@ def year_dict(y: Year) -> dict[str, Any]:
             "end": last.isoformat(),
             "start_day": y.storage_window_start_h / 24,
             "days": y.retention_days,
+            "wraps": y.wraps,
             "demand_tb": y.storage_window_tb,
         },
         "peak_day": {

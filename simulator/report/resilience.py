@@ -23,8 +23,9 @@ def resilience_tables(results: Results) -> list[Table]:
             ["standby servers", str(r.standby), f"{need} needed + {r.standby} = {need + r.standby}"]
         )
         t.add(["failover delay", duration(r.failover_delay_s), "cameras lost meanwhile"])
-        t.add(["outages (server or array)", f"{r.outages:,}", f"{r.failovers:,} taken over"])
+        t.add(["outages (server or array)", f"{r.outages:,}", f"{r.failovers:,} takeovers"])
         t.add(["camera-hours on a standby", num(r.covered_camera_hours, 1), ""])
+        t.add(["standby hours down", num(r.standby_down_hours, 1), "they fail like servers"])
         tables.append(t)
     if r.servers:
         t = Table(

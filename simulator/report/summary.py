@@ -5,7 +5,12 @@ from __future__ import annotations
 import textwrap
 
 from simulator.model.results import Results
-from simulator.report.checks import MAX_CAMERAS_PER_OPERATOR, MAX_MONITORS_PER_OPERATOR, findings
+from simulator.report.checks import (
+    MAX_CAMERAS_PER_OPERATOR,
+    MAX_MONITORS_PER_OPERATOR,
+    PLANNING_UTIL,
+    findings,
+)
 from simulator.report.tables import FLAG, Table, all_tables, headline
 
 WIDTH = 100
@@ -50,7 +55,12 @@ def summary_text(results: Results) -> str:
             )
     else:
         lines.append("Warnings: none")
-    lines.append(f"({FLAG} = over a limit: link p99 > 80 %, any loss, ingest/IOPS/storage/streams)")
+    legend = (
+        f"({FLAG} = over a limit: link p99 > {PLANNING_UTIL:.0%}, any loss; a server's p99 ingest, "
+        f"streams, IOPS or MB/s above the {results.sizing.planning_load:.0%} planning line "
+        "servers needed size to, or its storage; load% = a server's highest p99 share of a limit)"
+    )
+    lines += textwrap.wrap(legend, WIDTH, subsequent_indent=" ")
     if results.watch is not None:
         lines.append(
             f"({FLAG} operators: more than {MAX_CAMERAS_PER_OPERATOR} cameras or "

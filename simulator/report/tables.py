@@ -17,6 +17,7 @@ from simulator.report.checks import (
     PLANNING_UTIL,
     link_checks,
     server_checks,
+    server_load,
     watch_checks,
 )
 from simulator.report.text import Table, clock, duration, num, pct  # noqa: F401 - re-exported
@@ -117,13 +118,12 @@ def year_table(results: Results) -> Table:
     y = results.year
     if y is None:
         raise ValueError("the run is not year-aware (results.year is None)")
-    first, last = y.storage_window
     s = results.sizing
     t = Table("Year: where the sizing binds", ["item", "when", "value", "note"], align="llrl")
     t.add(
         [
-            f"{y.retention_days:g}-day window, most stored",
-            f"{date(first)} → {date(last)}",
+            f"worst {y.retention_days:g}-day window",
+            window_text(y),
             f"{num(y.storage_window_tb, 1)} TB",
             "sizes storage",
         ],
@@ -172,7 +172,7 @@ def sizing_table(results: Results) -> Table:
             "storage (TB)",
             num(s.storage_needed_tb, 1),
             num(s.storage_usable_tb, 1),
-            f"usable; demand {num(s.daily_write_tb, 2)} TB/day" + _when(results, "storage"),
+            f"demand {num(s.daily_write_tb, 2)} TB/day" + _when(results, "storage"),
         ],
         over_storage,
     )
@@ -225,9 +225,15 @@ def binds_when(y: Year, constraint: str) -> str:
     if y.where(constraint) == "peak day":
         return f"peak day {date(y.date(y.peak_day))}"
     if constraint == "storage":
-        first, last = y.storage_window
-        return f"{date(first)} → {date(last)}"
+        return window_text(y)
     return "whole year"
+
+
+def window_text(y: Year) -> str:
+    """The storage window's dates in the simulated year, marked when it wraps past the year's
+    end (on from its start: the year repeats)."""
+    first, last = y.storage_window
+    return f"{date(first)} → {date(last)}" + (", wraps" if y.wraps else "")
 
 
 def _when(results: Results, constraint: str) -> str:
@@ -286,18 +292,20 @@ def recording_table(results: Results) -> Table:
 
 
 def servers_table(results: Results) -> Table:
-    """Per recording server: cameras, ingest, write IOPS and storage against limits."""
+    """Per recording server: cameras, ingest, write IOPS and storage against limits, and the
+    highest share of a limit it uses (flagged above the planning line)."""
+    line = results.sizing.planning_load
     t = Table(
         "Recording servers",
         [
             "server",
             "cams",
-            "ingest mean/p99/max Mbps",
+            "ingest mean/p99/max",
             "limit",
-            "IOPS p99",
-            "IOPS cap",
+            "IOPS p99/cap",
             "need TB",
             "usable TB",
+            "load%",
             "down h",
         ],
     )
@@ -305,19 +313,20 @@ def servers_table(results: Results) -> Table:
         ingest = "/".join(
             num(v, 0) for v in (s.ingest_mean_mbps, s.ingest_p99_mbps, s.ingest_max_mbps)
         )
+        load = [v for v in server_load(s).values() if math.isfinite(v)]
         t.add(
             [
                 s.name,
                 f"{s.cameras}/{s.max_streams}",
                 ingest,
                 num(s.ingest_limit_mbps, 0),
-                num(s.write_iops_p99, 0),
-                num(s.iops_capacity, 0),
+                f"{num(s.write_iops_p99, 0)}/{num(s.iops_capacity, 0)}",
                 num(s.storage_needed_tb, 1),
                 num(s.usable_tb, 1),
+                pct(max(load, default=math.nan), 0),
                 num(s.down_hours, 1),
             ],
-            bool(server_checks(s)),
+            bool(server_checks(s, line)),
         )
     return t
 

@@ -30,6 +30,8 @@ def verdict_text(v: Verdict) -> str:
                  f"{len(v.frames)} cameras, {len(v.outages)} outages injected")  # fmt: skip
     for o in v.outages:
         rec = "never" if o.recovered_after_s is None else f"{o.recovered_after_s:.1f} s after"
+        if o.not_judged:
+            rec += f" ({o.not_judged})"
         lines.append(f"  outage {o.kind} {o.camera} {o.length_s:.0f} s: noticed by "
                      f"{', '.join(o.noticed) or 'nothing'}; recorded again {rec}")  # fmt: skip
     for d in v.degradations:

@@ -82,6 +82,18 @@ class SubStream(Strict):
     bitrate_mbps: Positive | None = None
 
 
+class GopStructure(Strict):
+    """Frame types within the main stream's GOP: B-frames between reference frames, and the
+    mean size of an I- and of a B-frame relative to a P-frame. The defaults (IP-only, I = 5 P)
+    are assumptions; tests/data/asu-parking-lot.yaml sets a real trace's. The sizing model
+    uses it; `camsim serve` encodes IP-only streams whatever it says (replaying reordered
+    B-frames over RTP is not built)."""
+
+    b_frames: Annotated[int, Field(ge=0, le=7)] = 0
+    i_to_p: Annotated[float, Field(ge=1, le=100)] = 5.0
+    b_to_p: Annotated[float, Field(gt=0, le=1)] = 0.5
+
+
 class Night(Strict):
     """Night-time behaviour: the factor multiplies the VBR bitrate between dusk and dawn."""
 
@@ -108,6 +120,7 @@ class CameraGroup(Strict):
     fps: Annotated[float, Field(gt=0, le=120)] = 25
     codec: Literal["h264", "h265", "mjpeg"] = "h264"
     gop: Annotated[int, Field(ge=1, le=1000)] = 50
+    gop_structure: GopStructure = GopStructure()
     bitrate: Bitrate = Bitrate()
     scene: Literal["simple", "normal", "complex"] = "normal"
     activity: Literal["low", "medium", "high"] = "medium"
@@ -134,6 +147,10 @@ class CameraGroup(Strict):
                     f"{name}: {value} ({w}x{h}) cannot be encoded as {self.codec}: 4:2:0 "
                     "video needs an even width and height"
                 )
+        b = self.gop_structure.b_frames
+        if b and (self.codec == "mjpeg" or b >= self.gop):
+            allowed = "0 for MJPEG" if self.codec == "mjpeg" else f"at most {self.gop - 1}"
+            raise ValueError(f"gop_structure.b_frames: {b} in a GOP of {self.gop}: {allowed}")
         return self
 
 
@@ -204,10 +221,13 @@ class ServerGroup(Strict):
 
 
 class Failover(Strict):
-    """N+k: `standby` spare servers; one takes a failed server's cameras after `delay_s`."""
+    """N+k: `standby` spare servers; one takes a failed server's cameras after `delay_s`.
+    Standbys fail and are repaired too: `reliability`, by default the least available server
+    group's."""
 
     standby: Annotated[int, Field(ge=0, le=1000)] = 0  # 0: no failover
     delay_s: NonNegative = 60.0
+    reliability: Reliability | None = None
 
 
 class RecordingPlan(Strict):

@@ -136,3 +136,23 @@ def test_a_recording_that_runs_through_a_short_freeze_recovers_at_once() -> None
     recs = {"a": [(0.0, 150.0, 1500), (150.0, 300.0, 1500)]}  # the next event: 49 s later
     v = judge(W, ["a"], [freeze], recs, {"a": sent_every_10s(10)}, [], {}, Slos())
     assert freeze.recovered_after_s == 0.0 and v.passed
+
+
+@pytest.mark.parametrize(
+    ("end", "why"), [(300.0, "still out when the run ended"), (285.0, "back 15 s before")]
+)
+def test_recovery_is_not_judged_when_the_run_ends_too_soon_after_the_outage(end, why) -> None:
+    outage = Outage("a", "camera_down", 200.0, end)
+    recs = {"a": [(0.0, 200.0, 2000)]}
+    v = judge(W, ["a"], [outage], recs, {"a": sent_every_10s(10, silent=(200, end))}, [], {},
+              Slos())  # fmt: skip
+    check = next(c for c in v.checks if c.name == "recovery after camera_down on a")
+    assert check.passed and why in check.note and outage.recovered_after_s is None
+    assert v.passed, [c for c in v.checks if not c.passed]
+
+
+def test_an_outage_with_time_left_that_never_recovers_still_fails() -> None:
+    outage = Outage("a", "camera_down", 100.0, 200.0)
+    recs = {"a": [(0.0, 100.0, 1000)]}
+    v = judge(W, ["a"], [outage], recs, {"a": sent_every_10s(10)}, [], {}, Slos())
+    assert not outage.not_judged and not v.passed

@@ -37,11 +37,12 @@ FAILING_SERVERS = (
     "recording.servers.1.reliability.mttr_h=4",
 )
 CAMERAS = {"rec-north": 3, "rec-south": 2}
+STANDBYS_NEVER_FAIL = "recording.failover.reliability={mtbf_h: 1.0e+12, mttr_h: 1}"
 
 
 def test_n_plus_k_failover_loses_only_the_delay(load) -> None:
     scenario = load("cbr_city", *FAILING_SERVERS, "recording.failover.standby=2",
-                    "recording.failover.delay_s=60")  # fmt: skip
+                    "recording.failover.delay_s=60", STANDBYS_NEVER_FAIL)  # fmt: skip
     events = world_events(City.of(scenario))
     failures = {name: 0 for name in CAMERAS}
     down_at: dict[str, float] = {}
@@ -65,7 +66,9 @@ def test_n_plus_k_failover_loses_only_the_delay(load) -> None:
     assert without.recording.lost_hours["server"] == pytest.approx(
         expected_h + r.covered_camera_hours, rel=1e-6
     )
-    one = simulate(load("cbr_city", *FAILING_SERVERS, "recording.failover.standby=1"))
+    one = simulate(
+        load("cbr_city", *FAILING_SERVERS, "recording.failover.standby=1", STANDBYS_NEVER_FAIL)
+    )
     assert one.recording.lost_hours["server"] >= expected_h * (1 - 1e-9)
 
 
@@ -136,6 +139,9 @@ def test_degraded_mode_loses_what_the_array_cannot_write(load) -> None:
     assert lost["disks"] == 0
     expected = results.recording.expected_hours
     assert results.recording.recorded_hours == pytest.approx(expected - lost["degraded"], rel=1e-9)
+    # and the demand it did not store: 12 - 8 = 4 Mbps while degraded, TB a day of the week
+    not_stored_tb = 4e6 / 8 * north.degraded_hours * 3600 / 1e12 / 7
+    assert results.sizing.daily_lost_tb["degraded"] == pytest.approx(not_stored_tb, rel=1e-6)
 
 
 def test_dual_recording_adds_the_sub_stream(load) -> None:

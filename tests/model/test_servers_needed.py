@@ -90,3 +90,27 @@ def test_a_group_for_its_districts_is_sized_for_them_alone(load):
     assert (groups["rec-north"].servers_needed, groups["rec-north"].binding) == (3, "ingest")
     assert (groups["rec-south"].servers_needed, groups["rec-south"].binding) == (3, "streams")
     assert z.servers_needed == 6
+
+
+TWO_SERVERS = "recording.servers=[{name: rec, count: 2, reliability: {mtbf_h: 1.0e+12, mttr_h: 1}}]"
+
+
+@pytest.mark.parametrize(
+    ("limit", "plan", "want"),
+    [
+        # line 10 Mbps: the fifth camera (2.5 Mbps) would put rec-1 at 10.5, so rec-2 takes it
+        (12.5, 0.8, [0, 1, 0, 1, 1]),
+        (12.5, 1.0, [0, 1, 0, 1, 0]),  # line 12.5: plain turns
+        # line 4.8: one 4-Mbps camera each fills both, the rest go in turn to any with room
+        (6.0, 0.8, [0, 1, 0, 1, 0]),
+    ],
+)
+def test_round_robin_deals_in_turn_below_the_planning_line(load, limit, plan, want):
+    s = load(
+        "cbr_city", TWO_SERVERS, "recording.assignment=round_robin",
+        f"recording.servers.0.ingest_limit_mbps={limit}", f"recording.planning_load={plan}",
+    )  # fmt: skip
+    city = City.of(s)
+    mean = city.table.main_mbps.astype(float)
+    assert mean.tolist() == [4, 4, 4, 2.5, 2.5]
+    assert assign(s, city.table, city.recorders, mean).tolist() == want

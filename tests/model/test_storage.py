@@ -106,7 +106,7 @@ def occupancy_loop(written: np.ndarray, retention_days: float) -> np.ndarray:
     """Occupied bytes after each hour: a plain loop deleting what is older than retention."""
     keep = int(round(retention_days * 24))
     hours = written.shape[1]
-    horizon = max(hours, keep + 24)
+    horizon = keep + hours  # the run repeats: full through every hour of it
     out = np.zeros((written.shape[0], horizon + 1))
     for s in range(written.shape[0]):
         kept: list[float] = []
@@ -135,8 +135,11 @@ def test_storage_fill_deletes_after_retention_on_a_varying_profile():
     per_hour = rng.uniform(0, 10, size=(3, 72))  # a 3-day run, retention 1 day
     _, occupied = storage_fill(per_hour, retention_days=1, days=3)
     np.testing.assert_allclose(occupied, occupancy_loop(per_hour, 1), rtol=1e-12, atol=1e-9)
-    # once full, it holds exactly the last 24 hours written
+    # once full, it holds exactly the last 24 hours written, past the run's end too (the
+    # run repeats): 12 hours of its end and 12 of its start
     np.testing.assert_allclose(occupied[:, 50], per_hour[:, 26:50].sum(axis=1), rtol=1e-12)
+    wrapped = per_hour[:, 60:].sum(axis=1) + per_hour[:, :12].sum(axis=1)
+    np.testing.assert_allclose(occupied[:, 84], wrapped, rtol=1e-12)
 
 
 def test_storage_fill_repeats_a_short_run_until_the_store_is_full():

@@ -16,12 +16,13 @@ RESERVE_TB = 5 / 1000
 
 
 def brute_force(hourly: np.ndarray, hours: int) -> tuple[int, float]:
-    """Every window start, summed one value at a time."""
+    """Every window start, the series read as circular (after its last value, its first),
+    summed one value at a time."""
     best, first = -np.inf, -1
-    for start in range(hourly.size - hours + 1):
+    for start in range(hourly.size):
         total = 0.0
-        for x in hourly[start : start + hours]:
-            total += float(x)
+        for k in range(hours):
+            total += float(hourly[(start + k) % hourly.size])
         if total > best:
             best, first = total, start
     return first, best
@@ -31,11 +32,32 @@ def brute_force(hourly: np.ndarray, hours: int) -> tuple[int, float]:
 def test_worst_window_is_the_brute_force_maximum_on_random_series(seed):
     rng = np.random.default_rng(seed)
     hourly = rng.gamma(2.0, 1.0, size=rng.integers(30, 200))
-    hours = int(rng.integers(1, hourly.size + 1))
+    hours = int(rng.integers(1, hourly.size))
     first, total = worst_window(hourly, hours)
     want_first, want = brute_force(hourly, hours)
     assert first == want_first
     assert total == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_window_across_the_series_end_is_found(seed):
+    # the largest values straddle the end: the best window starts near the end and goes
+    # on from the start, which a scan that does not wrap cannot see
+    rng = np.random.default_rng(seed)
+    hourly = rng.gamma(2.0, 1.0, size=rng.integers(30, 200))
+    hours = int(rng.integers(2, hourly.size // 2))
+    hourly[-(hours // 2) :] += 10.0
+    hourly[: hours - hours // 2] += 10.0
+    first, total = worst_window(hourly, hours)
+    want_first, want = brute_force(hourly, hours)
+    assert first == want_first and first > hourly.size - hours
+    assert total == pytest.approx(want, rel=1e-12)
+
+
+def test_a_window_as_long_as_the_series_is_all_of_it():
+    hourly = np.arange(1.0, 25.0)
+    assert worst_window(hourly, 24) == (0, 300.0)
+    assert worst_window(hourly, 100) == (0, 300.0)
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +82,53 @@ def test_year_window_is_the_brute_force_maximum_of_the_simulated_year(year_run):
     assert r.sizing.storage_needed_tb == pytest.approx(total + RESERVE_TB, rel=REL)
 
 
+def days_from_solstice(y, instant: dt.datetime) -> float:
+    """Days between an instant and the nearest 21 December noon, either way."""
+    return min(
+        abs((instant - dt.datetime(year, 12, 21, 12)).total_seconds()) / 86400
+        for year in (instant.year - 1, instant.year)
+    )
+
+
+def window_middle(y) -> dt.datetime:
+    """The storage window's middle, in the simulated year (around its end when it wraps)."""
+    return y.date((y.storage_window_start_h / 24 + y.retention_days / 2) % y.days)
+
+
 def test_winter_binds_when_cameras_send_more_at_night(year_run):
     scenario, r = year_run
+    assert not r.year.wraps  # the year starts on 2 March: the winter is inside it
     first, last = r.year.storage_window
-    middle = first + (last - first) / 2
-    solstice = dt.datetime(2026, 12, 21, 12)
-    assert abs((middle - solstice).total_seconds()) < 20 * 86400, (first, last)
+    assert last - first == dt.timedelta(days=30)
+    assert days_from_solstice(r.year, window_middle(r.year)) < 20, (first, last)
     # and the binding window stores more than the mean window of the year
     mean_window = r.year.daily_write_year_tb * scenario.recording.retention_days
     assert r.year.storage_window_tb > 1.02 * mean_window
+
+
+def test_a_year_from_the_solstice_wraps_its_window_past_the_years_end(load):
+    # the same city from 21 December: its winter is split between the year's first and last
+    # weeks, and the worst window goes on past the year's end into its start
+    scenario = load("year_city", "simulation.start=2026-12-21T00:00:00")
+    r = size_year(scenario)
+    y = r.year
+    hourly = r.series.demand_hourly_tb
+    keep = int(scenario.recording.retention_days * 24)
+    first, total = brute_force(hourly, keep)
+    assert y.storage_window_start_h == first > hourly.size - keep
+    assert y.wraps
+    assert y.storage_window_tb == pytest.approx(total, rel=1e-9)
+    assert r.sizing.storage_needed_tb == pytest.approx(total + RESERVE_TB, rel=REL)
+    (server,) = r.servers
+    assert server.storage_needed_tb == pytest.approx(total + RESERVE_TB, rel=REL)
+    start, end = y.storage_window
+    assert start == y.date(first / 24) and dt.datetime(2027, 11, 21) < start < y.date(365)
+    assert end == start + dt.timedelta(days=30) - dt.timedelta(days=365)
+    assert dt.datetime(2026, 12, 21) < end < dt.datetime(2027, 1, 20)
+    assert days_from_solstice(y, window_middle(y)) < 20
+    # a window that cannot wrap would hold less: the two halves of the winter apart
+    plain = max(hourly[i : i + keep].sum() for i in range(hourly.size - keep + 1))
+    assert total > plain
 
 
 def test_peak_day_is_the_day_of_the_busiest_hour_rerun_at_full_resolution(year_run):
@@ -103,3 +163,16 @@ def test_the_year_keeps_each_links_figures(year_run):
     # 20 cameras × 4 Mbps VBR on a 1 Gbps uplink: a few per cent, never lost
     assert 0 < y.link_p99_util_year["uplink:town"] < 0.2
     assert y.link_loss_year["uplink:town"] == 0
+
+
+def test_what_was_not_stored_covers_the_year_like_the_lost_hours(load):
+    # CBR: each lost camera-hour of a 4 Mbps camera is 4 Mbps × 1 h not stored, so the TB/day
+    # not stored and the lost camera-hours must describe the same period (the year)
+    scenario = load(
+        "cbr_city", "cameras.0.reliability.mtbf_h=200", "cameras.0.reliability.mttr_h=20"
+    )
+    r = size_year(scenario)
+    lost_h = r.recording.lost_hours["camera"]
+    assert lost_h > 0
+    lost_tb_per_day = lost_h * 3600 * 4e6 / 8 / TB / YEAR_DAYS
+    assert r.sizing.daily_lost_tb["camera"] == pytest.approx(lost_tb_per_day, rel=1e-3)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from simulator.report.checks import findings, flags
+import pytest
+
+from simulator.model.sizing import simulate
+from simulator.report.checks import Flag, findings, flags, server_checks
 
 
 def test_every_flag_becomes_one_sentence(results) -> None:
@@ -27,10 +30,44 @@ def test_nothing_over_a_limit_gives_only_model_warnings(results) -> None:
         link.p99_util = link.max_util = 0.1
         link.loss_fraction = link.window_loss_fraction = 0.0
     for server in results.servers:
-        server.ingest_max_mbps = 0.5 * server.ingest_limit_mbps
+        server.ingest_max_mbps = server.ingest_p99_mbps = 0.5 * server.ingest_limit_mbps
         server.storage_needed_tb = 0.5 * server.usable_tb
         server.write_iops_p99 = 0.0
         server.cameras = 1
     results.sizing.servers_needed = results.sizing.servers_configured
     results.sizing.storage_needed_tb = 0.5 * results.sizing.storage_usable_tb
     assert findings(results) == results.warnings
+
+
+ONE_SERVER = (
+    "recording.servers=[{name: rec, count: 1, ingest_limit_mbps: 20, "
+    "reliability: {mtbf_h: 1.0e+12, mttr_h: 1}}]"
+)
+
+
+@pytest.mark.parametrize(("limit", "want"), [(20.0, "ingest_p99>plan"), (16.0, "ingest_max>limit")])
+def test_a_server_is_flagged_against_the_planning_line_as_servers_needed_counts(
+    load, limit, want
+) -> None:
+    # tests/data/cbr_city.yaml: 17 Mbps CBR on one server. At a 20 Mbps limit it runs at 85 %,
+    # under the limit but above the 80 % line: servers needed by ingest is ceil(17 / 16) = 2,
+    # and the server is flagged for the line. At 16 Mbps it is over the limit itself (video
+    # lost): the stronger flag replaces the planning one.
+    r = simulate(load("cbr_city", ONE_SERVER, f"recording.servers.0.ingest_limit_mbps={limit}"))
+    (server,) = r.servers
+    assert server.ingest_p99_mbps == pytest.approx(17.0, rel=1e-6)
+    assert r.sizing.by_constraint["ingest"] == 2
+    assert server_checks(server, r.sizing.planning_load) == [want]
+    assert Flag("server", "rec", want) in flags(r)
+
+
+def test_the_planning_line_is_the_scenarios(load) -> None:
+    r = simulate(load("cbr_city", ONE_SERVER, "recording.planning_load=0.9"))
+    (server,) = r.servers
+    assert server_checks(server, r.sizing.planning_load) == []  # 85 % under a 90 % line
+    assert r.sizing.by_constraint["ingest"] == 1  # ceil(17 / 18)
+    found = findings(simulate(load("cbr_city", ONE_SERVER)))
+    assert (
+        "server rec: 17 Mbps ingest p99, 85% of its 20 limit, above the 80% planning line (16)"
+        in found
+    )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
-from simulator.model.results import GroupSizing
+import pytest
+
+from simulator.model.results import GroupSizing, Year
+from simulator.report.jsonreport import to_json_dict
 from simulator.report.summary import WIDTH, summary_text
 from simulator.report.tables import clock
 
@@ -55,7 +59,8 @@ def test_links_table(results):
 def test_servers_and_window(results):
     text = summary_text(results)
     rec1 = _row(text, "rec-1 ")
-    assert "22/175" in rec1 and "101/142/152" in rec1 and "600" in rec1 and "1,800" in rec1
+    assert "22/175" in rec1 and "101/142/152" in rec1 and "600" in rec1 and "590/1,800" in rec1
+    assert _cells(text, "rec-1 ")[-2] == "33"  # load%: its highest share, IOPS 590 / 1,800
     assert "18:30" in text and "60 min" in text and "2,160,000" in text and "8.75" in text
     for w in results.warnings:
         assert w in text
@@ -121,3 +126,35 @@ def test_window_table_lists_the_district_links_at_their_own_busiest_minute(resul
     rows = [line.split() for line in text.splitlines() if "18:00" in line]
     assert rows == [["centre", "18:00", "60", "min"]]
     assert _cells(text, "all (core's busiest)")[3:5] == ["18:30", "60"]
+
+
+def _year(start_h: int) -> Year:
+    return Year(
+        start=dt.datetime(2026, 12, 21), days=365.0, coarse_resolution_s=60, resolution_s=1,
+        retention_days=30.0, storage_window_start_h=start_h, storage_window_tb=720.4,
+        peak_day=5, peak_hour_tb=1.24, by_constraint_year={"storage": 5, "ingest": 2},
+        by_constraint_peak_day={"storage": 0, "ingest": 1}, daily_write_year_tb=23.4,
+        daily_write_peak_day_tb=24.1, daily_write_peak_day_coarse_tb=24.1,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("start_h", "when", "end"),
+    [
+        # 335 days in: the window ends exactly at the year's end, no wrap
+        (335 * 24, "2027-11-21 → 2027-12-21", "2027-12-21T00:00:00"),
+        # 350 days in: 15 days to the year's end, then its first 15 days
+        (350 * 24, "2027-12-06 → 2027-01-05, wraps", "2027-01-05T00:00:00"),
+    ],
+)
+def test_the_storage_window_dates_are_the_simulated_years_even_when_it_wraps(
+    results, start_h, when, end
+):
+    r = dataclasses.replace(results, year=_year(start_h))
+    r.sizing.by_constraint = {"storage": 5, "ingest": 2}
+    text = summary_text(r)
+    assert when in _row(text, "worst 30-day window")
+    assert f"({when})" in _row(text, "storage (TB)")
+    assert max(len(line) for line in text.splitlines()) <= WIDTH
+    window = to_json_dict(r)["year"]["storage_window"]
+    assert window["end"] == end and window["wraps"] == ("wraps" in when)

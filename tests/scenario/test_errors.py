@@ -115,6 +115,14 @@ CASES = {
         lambda d: d["cameras"][0].update(resolution="641x360"),
         ["cameras.0", "641x360", "even width and height"],
     ),
+    "B-frames filling the GOP": (
+        lambda d: d["cameras"][0].update(gop=4, gop_structure={"b_frames": 4}),
+        ["cameras.0", "gop_structure.b_frames: 4 in a GOP of 4", "at most 3"],
+    ),
+    "B-frames in MJPEG": (
+        lambda d: d["cameras"][0].update(codec="mjpeg", gop_structure={"b_frames": 1}),
+        ["cameras.0", "gop_structure.b_frames", "0 for MJPEG"],
+    ),
     # ranges
     "negative core capacity": (
         _set("network.core.capacity_mbps", -10),

@@ -12,7 +12,8 @@ import time
 import pytest
 import requests
 
-from loadtests.users.rtsp import RtspError, RtspViewer, keyframe_nal
+from loadtests.users.payloads import keyframe_nal
+from loadtests.users.rtsp import RtspError, RtspViewer
 from tests.loadtests.users.conftest import ENV, ROOT
 
 
