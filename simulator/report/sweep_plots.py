@@ -101,10 +101,12 @@ def sweep_png(
     """The figure against the first field's values (numeric axis when they are numbers), a
     line for each combination of the other fields' values."""
     xs = list(dict.fromkeys(p[0] for p in points))
+    if (numeric := _numeric(xs)) is not None:  # lines from left to right, whatever the order
+        xs = [v for _, v in sorted(zip(numeric, xs, strict=True))]
+        numeric = sorted(numeric)
     rests = list(dict.fromkeys(tuple(p[1:]) for p in points))
     where = {(p[0], tuple(p[1:])): i for i, p in enumerate(points)}
     values = figure_values(results, plot.key) * plot.scale
-    numeric = _numeric(xs)
     x = np.asarray(numeric if numeric is not None else range(len(xs)), dtype=float)
     # lines side by side, a little apart, so that their error bars do not hide each other
     step = 0.008 * (np.ptp(x) or 1.0) if results[0].replications is not None else 0.0
