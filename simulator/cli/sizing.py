@@ -64,6 +64,7 @@ def run(
         fail(f"--out {out}: exists and is not a directory")
     if year is None:
         year = days is None and not any(o.startswith("simulation.days=") for o in overrides)
+    check_year(year, overrides, days)
     label = f"{s.camera_count} cameras × " + ("a year" if year else f"{s.simulation.days:g} d")
     started = time.perf_counter()
     if replications is None:

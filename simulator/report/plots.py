@@ -33,7 +33,7 @@ STYLE: dict[str, Any] = {
 
 
 @contextmanager
-def _figure(width: float = 10.0, height: float = 4.0) -> Iterator[tuple[Figure, Axes]]:
+def figure(width: float = 10.0, height: float = 4.0) -> Iterator[tuple[Figure, Axes]]:
     """A fresh Agg figure and axes under the report's fixed style."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -45,7 +45,7 @@ def _figure(width: float = 10.0, height: float = 4.0) -> Iterator[tuple[Figure, 
         yield fig, fig.add_subplot()
 
 
-def _png(fig: Figure) -> bytes:
+def png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     return buf.getvalue()
@@ -69,14 +69,14 @@ def _hours_axis(ax: Axes, total_h: float) -> None:
     ax.set_xlabel("simulated time (h)")
 
 
-def _legend(ax: Axes, n: int) -> None:
+def legend(ax: Axes, n: int) -> None:
     if n > 8:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     else:
         ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
 
 
-def _colours(n: int) -> list[Any]:
+def colours(n: int) -> list[Any]:
     """n distinct colours; beyond 10, tab20's dark shades first, then its light ones."""
     from matplotlib import colormaps
 
@@ -109,8 +109,8 @@ def link_utilisation_png(results: Results) -> bytes:
     t_h = np.arange(util.shape[1]) * s.step_s / 3600
     t_plot, u_plot = _thin(t_h, util)
     hot = {link.name for link in results.links if link_checks(link)}
-    with _figure() as (fig, ax):
-        for name, y, c in zip(s.link_names, u_plot, _colours(len(s.link_names)), strict=True):
+    with figure() as (fig, ax):
+        for name, y, c in zip(s.link_names, u_plot, colours(len(s.link_names)), strict=True):
             flagged = name in hot
             ax.plot(
                 t_plot, y, lw=2.0 if flagged else 0.9, color=c, zorder=3 if flagged else 2,
@@ -126,8 +126,8 @@ def link_utilisation_png(results: Results) -> bytes:
         ax.set_ylabel("utilisation, mean per step (%)")
         ax.set_title(f"Link utilisation ({s.step_s} s steps)")
         _hours_axis(ax, float(t_h[-1] + s.step_s / 3600) if t_h.size else 24.0)
-        _legend(ax, len(s.link_names) + 2)
-        return _png(fig)
+        legend(ax, len(s.link_names) + 2)
+        return png(fig)
 
 
 def storage_fill_png(results: Results) -> bytes:
@@ -136,19 +136,19 @@ def storage_fill_png(results: Results) -> bytes:
     days = np.asarray(s.storage_days, dtype=float)
     fill = np.asarray(s.storage_fill_tb, dtype=float).reshape(len(s.server_names), -1)
     usable = {srv.name: srv.usable_tb for srv in results.servers if srv.name in s.server_names}
-    colours = dict(zip(s.server_names, _colours(len(s.server_names)), strict=True))
-    with _figure() as (fig, ax):
+    by_server = dict(zip(s.server_names, colours(len(s.server_names)), strict=True))
+    with figure() as (fig, ax):
         for name, y in zip(s.server_names, fill, strict=True):
-            ax.plot(days, y, lw=1.5, color=colours[name], label=name)
-        _limit_lines(ax, usable, colours, "usable", "TB")
+            ax.plot(days, y, lw=1.5, color=by_server[name], label=name)
+        _limit_lines(ax, usable, by_server, "usable", "TB")
         ax.set_xlabel("days since first recording")
         ax.set_ylabel("occupied storage (TB)")
         ax.set_ylim(bottom=0)
         if days.size:
             ax.set_xlim(float(days.min()), float(days.max()))
         ax.set_title("Storage fill per recording server (dashed: usable capacity)")
-        _legend(ax, len(s.server_names) + len(set(usable.values())))
-        return _png(fig)
+        legend(ax, len(s.server_names) + len(set(usable.values())))
+        return png(fig)
 
 
 def server_ingest_png(results: Results) -> bytes:
@@ -160,24 +160,24 @@ def server_ingest_png(results: Results) -> bytes:
     limit = {
         srv.name: srv.ingest_limit_mbps for srv in results.servers if srv.name in s.server_names
     }
-    colours = dict(zip(s.server_names, _colours(len(s.server_names)), strict=True))
-    with _figure() as (fig, ax):
+    by_server = dict(zip(s.server_names, colours(len(s.server_names)), strict=True))
+    with figure() as (fig, ax):
         for name, y in zip(s.server_names, i_plot, strict=True):
-            ax.plot(t_plot, y, lw=1.0, color=colours[name], label=name)
-        _limit_lines(ax, limit, colours, "ingest limit", "Mbps")
+            ax.plot(t_plot, y, lw=1.0, color=by_server[name], label=name)
+        _limit_lines(ax, limit, by_server, "ingest limit", "Mbps")
         ax.set_ylim(bottom=0)
         ax.set_ylabel("ingest (Mbps, mean per step)")
         ax.set_title("Recording-server ingest (dashed: ingest limit)")
         _hours_axis(ax, float(t_h[-1] + s.step_s / 3600) if t_h.size else 24.0)
-        _legend(ax, len(s.server_names) + len(set(limit.values())))
-        return _png(fig)
+        legend(ax, len(s.server_names) + len(set(limit.values())))
+        return png(fig)
 
 
 def bitrate_histogram_png(results: Results) -> bytes:
     """Distribution of camera mean bitrates (main + sub stream)."""
     mbps = np.asarray(results.series.camera_mean_mbps, dtype=float)
     mbps = mbps[np.isfinite(mbps)]
-    with _figure(7.0, 3.5) as (fig, ax):
+    with figure(7.0, 3.5) as (fig, ax):
         if mbps.size:
             bins = int(np.clip(np.sqrt(mbps.size) * 2, 10, 60))
             ax.hist(mbps, bins=bins, color="steelblue", edgecolor="white", lw=0.5)
@@ -187,7 +187,7 @@ def bitrate_histogram_png(results: Results) -> bytes:
         ax.set_xlabel("camera mean bitrate, main + sub (Mbps)")
         ax.set_ylabel("cameras")
         ax.set_title(f"Bitrate distribution ({mbps.size} cameras)")
-        return _png(fig)
+        return png(fig)
 
 
 def incidents_by_hour_png(results: Results) -> bytes:
@@ -200,7 +200,7 @@ def incidents_by_hour_png(results: Results) -> bytes:
     hours = np.arange(24)
     with np.errstate(invalid="ignore", divide="ignore"):
         detected_pct = np.where(incidents > 0, detected / incidents * 100, np.nan)
-    with _figure() as (fig, ax):
+    with figure() as (fig, ax):
         ax.bar(hours - 0.2, incidents, width=0.4, color="silver", label="incidents")
         ax.bar(hours + 0.2, detected, width=0.4, color="steelblue", label="detected")
         ax.set_xlim(-0.6, 23.6)
@@ -227,7 +227,7 @@ def incidents_by_hour_png(results: Results) -> bytes:
         handles, labels = ax.get_legend_handles_labels()
         h2, l2 = share.get_legend_handles_labels()
         ax.legend(handles + h2, labels + l2, loc="upper center", ncol=3, fontsize=8, framealpha=0.9)
-        return _png(fig)
+        return png(fig)
 
 
 def disk_load_png(results: Results) -> bytes:
@@ -238,16 +238,16 @@ def disk_load_png(results: Results) -> bytes:
     load = np.asarray(reads.disk_load, dtype=float).reshape(len(reads.servers), -1) * 100
     t_h = np.arange(load.shape[1]) * reads.step_s / 3600
     t_plot, y_plot = _thin(t_h, load)
-    with _figure() as (fig, ax):
-        for s, y, c in zip(reads.servers, y_plot, _colours(len(reads.servers)), strict=True):
+    with figure() as (fig, ax):
+        for s, y, c in zip(reads.servers, y_plot, colours(len(reads.servers)), strict=True):
             ax.plot(t_plot, y, lw=1.0, color=c, label=s.name)
         ax.axhline(100, color="black", lw=1.2, ls="--", label="disks' IOPS (100 %)")
         ax.set_ylim(0, max(110.0, float(np.nanmax(y_plot)) * 1.05 if y_plot.size else 110.0))
         ax.set_ylabel("disk IOPS used, mean per step (%)")
         ax.set_title("Recorder disks: writes × RAID penalty + reads (AxxonSoft)")
         _hours_axis(ax, float(t_h[-1] + reads.step_s / 3600) if t_h.size else 24.0)
-        _legend(ax, len(reads.servers) + 1)
-        return _png(fig)
+        legend(ax, len(reads.servers) + 1)
+        return png(fig)
 
 
 PLOTS: dict[str, tuple[str, Callable[[Results], bytes]]] = {

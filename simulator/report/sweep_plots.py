@@ -14,7 +14,7 @@ import numpy as np
 from simulator.model.replications import KEY_FIGURES
 from simulator.model.results import Results
 from simulator.report.checks import PLANNING_UTIL
-from simulator.report.plots import _colours, _figure, _legend, _png
+from simulator.report.plots import colours, figure, legend, png
 from simulator.report.sweep import Points
 
 if TYPE_CHECKING:
@@ -110,8 +110,8 @@ def sweep_png(
     x = np.asarray(numeric if numeric is not None else range(len(xs)), dtype=float)
     # lines side by side, a little apart, so that their error bars do not hide each other
     step = 0.008 * (np.ptp(x) or 1.0) if results[0].replications is not None else 0.0
-    with _figure(7.5, 3.8) as (fig, ax):
-        for j, (rest, colour) in enumerate(zip(rests, _colours(len(rests)), strict=True)):
+    with figure(7.5, 3.8) as (fig, ax):
+        for j, (rest, colour) in enumerate(zip(rests, colours(len(rests)), strict=True)):
             rows = [where.get((v, rest)) for v in xs]
             y = np.array([values[i] if i is not None else [math.nan] * 3 for i in rows])
             label = ", ".join(f"{f} = {v}" for f, v in zip(fields[1:], rest, strict=True))
@@ -132,7 +132,7 @@ def sweep_png(
                      fontsize=9)  # fmt: skip
         if ax.get_legend_handles_labels()[0]:
             if len(rests) > 8:
-                _legend(ax, len(rests))  # beside the axes
+                legend(ax, len(rests))  # beside the axes
             else:
                 ax.legend(loc="best", fontsize=8, framealpha=0.9)
-        return _png(fig)
+        return png(fig)

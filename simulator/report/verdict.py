@@ -10,7 +10,7 @@ from pathlib import Path
 from simulator.lab.verdict import Verdict
 from simulator.report._atomic import atomic_write_text
 from simulator.report.html import CSS
-from simulator.report.plots import _figure, _png
+from simulator.report.plots import figure, png
 
 
 def verdict_text(v: Verdict) -> str:
@@ -57,7 +57,7 @@ def timeline_png(v: Verdict) -> bytes:
     only degrade the stream (orange), gaps nothing explains (black)."""
     cams = [f.camera for f in v.frames]
     t0 = v.window[0]
-    with _figure(10.0, 1.2 + 0.45 * max(1, len(cams))) as (fig, ax):
+    with figure(10.0, 1.2 + 0.45 * max(1, len(cams))) as (fig, ax):
         for i, cam in enumerate(cams):
             recs = v.recordings.get(cam, [])
             ax.broken_barh([(a - t0, b - a) for a, b, _ in recs], (i - 0.3, 0.6), color="#2e8b57")
@@ -75,12 +75,12 @@ def timeline_png(v: Verdict) -> bytes:
 
         handles = [Patch(color=c, label=t) for c, t in KEY]
         fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8)
-        return _png(fig)
+        return png(fig)
 
 
 def frames_png(v: Verdict) -> bytes:
     """Frames sent and recorded per camera, outside outages."""
-    with _figure(10.0, 3.5) as (fig, ax):
+    with figure(10.0, 3.5) as (fig, ax):
         x = range(len(v.frames))
         ax.bar([i - 0.2 for i in x], [f.outside_outages_sent for f in v.frames], 0.4,
                label="sent", color="#4a78b5")  # fmt: skip
@@ -89,7 +89,7 @@ def frames_png(v: Verdict) -> bytes:
         ax.set_xticks(list(x), [f.camera for f in v.frames], rotation=30, ha="right")
         ax.set_ylabel("frames, outside outages")
         ax.legend()
-        return _png(fig)
+        return png(fig)
 
 
 def resources_png(v: Verdict) -> bytes | None:
@@ -98,7 +98,7 @@ def resources_png(v: Verdict) -> bytes | None:
     if not v.resources:
         return None
     t0 = v.window[0]
-    with _figure(10.0, 5.5) as (fig, ax):
+    with figure(10.0, 5.5) as (fig, ax):
         fig.delaxes(ax)
         axes = fig.subplots(2, 1, sharex=True)
         for proc, series in sorted(v.resources.items()):
@@ -111,7 +111,7 @@ def resources_png(v: Verdict) -> bytes | None:
         axes[1].set_ylabel("RSS, MB")
         axes[1].set_xlabel("minutes since the timeline started (dashed: the harness)")
         axes[0].legend(fontsize=7, ncols=3)
-        return _png(fig)
+        return png(fig)
 
 
 def api_png(v: Verdict) -> bytes | None:
@@ -119,7 +119,7 @@ def api_png(v: Verdict) -> bytes | None:
     if not v.api_over_time:
         return None
     t0 = v.window[0]
-    with _figure(10.0, 3.5) as (fig, ax):
+    with figure(10.0, 3.5) as (fig, ax):
         for kind, series in sorted(v.api_over_time.items()):
             pts = [((t - t0) / 60, p) for t, _, p in series if p is not None]
             if pts:
@@ -128,7 +128,7 @@ def api_png(v: Verdict) -> bytes | None:
         ax.set_ylabel("p95 latency, s")
         ax.set_xlabel("minutes since the timeline started")
         ax.legend(fontsize=7, ncols=3)
-        return _png(fig)
+        return png(fig)
 
 
 def write_verdict(v: Verdict, out: Path) -> list[Path]:

@@ -80,3 +80,12 @@ def test_compare_and_sweep_with_replications_give_intervals(data_dir, tmp_path):
     assert "over 3 replications" in result.stdout and "±" in result.stdout
     header, *rows = csv.read_text().splitlines()
     assert "detected_per_year_low" in header and len(rows) == 2
+
+
+def test_run_with_year_and_days_is_refused_before_anything_runs(data_dir, tmp_path):
+    out = tmp_path / "both"
+    for args in (("--days", 1), ("--set", "simulation.days=1")):
+        result = camsim("run", data_dir / "cbr_city.yaml", "--out", out, "-q", "--year", *args)
+        assert result.exit_code == 2, result.output
+        assert "--year with --days" in result.output and len(result.output.splitlines()) == 1
+        assert not out.exists()
