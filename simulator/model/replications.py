@@ -55,6 +55,12 @@ class Interval:
     def covers(self, value: float) -> bool:
         return self.low <= value <= self.high
 
+    def within(self, lo: float, hi: float) -> Interval:
+        """The interval cut to the figure's possible range [lo, hi] (a t interval around a
+        mean near a bound can reach past it: availability above 100 %, negative hours)."""
+        return Interval(self.mean, max(lo, self.low), min(hi, self.high), self.sd, self.n,
+                        self.level)  # fmt: skip
+
 
 def t_interval(values: Sequence[float], level: float = LEVEL) -> Interval:
     """Mean ± t(level, n - 1) · sd / √n (NaN bounds from fewer than two values)."""
@@ -98,6 +104,14 @@ KEY_FIGURES: dict[str, tuple[str, Callable[[Results], float]]] = {
 }
 
 
+# the possible range of each key figure (others: never negative)
+RANGES: dict[str, tuple[float, float]] = {
+    "availability": (0.0, 1.0),
+    "worst_link_loss": (0.0, 1.0),
+    "detected_share": (0.0, 1.0),
+}
+
+
 def key_figures(r: Results) -> dict[str, float]:
     """The key figures of one run (those that are not finite, e.g. without operators, left
     out)."""
@@ -116,14 +130,18 @@ class Replications:
 
 
 def summarize(seed: int, results: Sequence[Results], level: float = LEVEL) -> Replications:
-    """Each key figure present in every replication, with its t interval."""
+    """Each key figure present in every replication, with its t interval (cut to the
+    figure's possible range)."""
     per_run = [key_figures(r) for r in results]
     names = [k for k in KEY_FIGURES if all(k in f for f in per_run)]
     values = {k: [f[k] for f in per_run] for k in names}
     return Replications(
         seed=seed,
         seeds=[r.seed for r in results],
-        figures={k: t_interval(v, level) for k, v in values.items()},
+        figures={
+            k: t_interval(v, level).within(*RANGES.get(k, (0.0, math.inf)))
+            for k, v in values.items()
+        },
         values=values,
     )
 

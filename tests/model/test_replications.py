@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from simulator.model.replications import (
+    RANGES,
     differences,
     replicate,
     replication_seeds,
@@ -44,6 +45,12 @@ def test_t_interval_against_scipy_and_by_hand():
     assert math.isnan(t_interval([5.0]).low)
 
 
+def test_an_interval_near_a_bound_is_cut_to_the_figures_range():
+    iv = t_interval([1.0, 1.0, 0.99]).within(0.0, 1.0)  # availability: t interval up to 1.011
+    assert iv.high == 1.0 and iv.low < iv.mean < 1.0 and iv.covers(1.0)
+    assert t_interval([0.0, 0.0, 3.0]).within(0.0, math.inf).low == 0.0  # lost hours
+
+
 def test_intervals_cover_the_true_mean_at_their_nominal_rate(load):
     scenario = load("incidents_city")
     runs = replicate(scenario, SETS * PER_SET)
@@ -69,6 +76,9 @@ def test_summarize_gives_every_key_figure_of_every_replication(load):
     # CBR storage does not vary between replications: a zero-width interval
     storage = rep.figures["storage_needed_tb"]
     assert storage.sd == pytest.approx(0, abs=1e-9) and storage.half_width == pytest.approx(0)
+    for name, iv in rep.figures.items():  # never past what the figure can be
+        lo, hi = RANGES.get(name, (0.0, math.inf))
+        assert lo <= iv.low <= iv.mean <= iv.high <= hi, (name, iv)
 
 
 def test_paired_differences_are_significant_only_where_the_scenarios_differ(load):
