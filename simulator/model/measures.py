@@ -62,6 +62,7 @@ class Measures:
         self.ingest = np.zeros((n_srv, ticks), dtype=np.float32)  # Mbps offered to each server
         self.streams = np.zeros((n_srv, ticks), dtype=np.float32)  # cameras being recorded
         self.demand = np.zeros((2, ticks), dtype=np.float32)  # Mbps, cameras meant to record
+        self.districts_seen = np.unique(table.district)  # districts with cameras
         self.camera_group = camera_groups(scenario, table, servers, server_of)
         n_grp = len(scenario.recording.servers)
         self.group_matrix = np.zeros((n_grp, n_cam), dtype=np.float32)
@@ -85,14 +86,16 @@ class Measures:
     def access(self, a: int, b: int, sent: np.ndarray) -> None:
         """Per-camera access links: utilisation histogram and fluid overflow."""
         util = sent / self.access_cap
-        bins = np.minimum((util * UTIL_BINS).astype(np.int64), 2 * UTIL_BINS)
-        self.access_hist += np.bincount(bins.ravel(), minlength=2 * UTIL_BINS + 1)
-        self.camera_bits += sent.sum(axis=1)
-        self.camera_ticks += (sent > 0).sum(axis=1)
-        self.access_offered += float(sent.sum()) * self.tick / 8
-        self.access_lost += float(np.maximum(sent - self.access_cap, 0).sum()) * self.tick / 8
         self.access_series[0, a:b] = util.mean(axis=0)
-        self.access_series[1, a:b] = util.max(axis=0)
+        self.access_series[1, a:b] = peak = util.max(axis=0)
+        scaled = np.multiply(util, UTIL_BINS, out=util)
+        np.minimum(scaled, 2 * UTIL_BINS, out=scaled)  # before truncation: same bins, fewer bytes
+        self.access_hist += np.bincount(scaled.astype(np.intp).ravel(), minlength=2 * UTIL_BINS + 1)
+        self.camera_bits += sent.sum(axis=1)
+        self.camera_ticks += np.count_nonzero(sent, axis=1)
+        self.access_offered += float(sent.sum()) * self.tick / 8
+        if peak.size and peak.max() >= 1:  # overflow is rare: sum only if there may be some
+            self.access_lost += float(np.maximum(sent - self.access_cap, 0).sum()) * self.tick / 8
 
     def network(self, a: int, b: int, offered: np.ndarray, lost: np.ndarray) -> None:
         """Shared links: bytes offered and lost per tick."""
@@ -113,34 +116,33 @@ class Measures:
         """What the cameras would record (the demand storage is sized for), what reaches the
         recorders and what they keep; lost time and demand by its first cause."""
         st, srv, n = self.states, self.server_of, b - a
-        cam_up = st.camera_up(a, b)
-        link_ok = st.camera_up(a, b, st.access_down) & (reach > 0)
-        assigned = (srv >= 0)[:, None]
+        district = st.table.district
+        assigned = srv >= 0
         srv_up = np.ones((len(srv), n), dtype=bool)
-        srv_up[srv >= 0] = self.serving[srv[srv >= 0], a:b]
-        causes = {
-            "camera": ~cam_up,
-            "link": ~link_ok,
-            "unassigned": ~assigned,
-            "server": ~srv_up,
+        srv_up[assigned] = self.serving[srv[assigned], a:b]
+        ok = {  # by cause, in the order losses are blamed: where that part works
+            "camera": st.camera_up(a, b),
+            "link": st.camera_up(a, b, st.access_down) & (reach > 0)[district],
+            "unassigned": assigned[:, None],
+            "server": srv_up,
         }
         for cause, serving in self.more_causes.items():
-            ok = np.ones_like(srv_up)
-            ok[srv >= 0] = serving[srv[srv >= 0], a:b]
-            causes[cause] = ~ok
+            works = np.ones_like(srv_up)
+            works[assigned] = serving[srv[assigned], a:b]
+            ok[cause] = works
         alive = intended.copy()
-        for cause, broken in causes.items():
-            lost = alive & broken
+        for cause, works in ok.items():
+            lost = np.greater(alive, works)  # alive & ~works
             count = np.count_nonzero(lost)
             self.lost_ticks.setdefault(cause, 0.0)  # failover's and disks' causes too
             self.lost_bits.setdefault(cause, 0.0)
             if count:  # failures are rare: index only when there are some
                 self.lost_ticks[cause] += float(count)
                 self.lost_bits[cause] += float(demand[lost].sum(dtype=np.float64))
-            alive &= ~broken
+                alive &= works
         alive_f = alive.astype(np.float32)
-        kept = alive_f * reach.astype(np.float32)
-        if reach.min() < 1:  # some congestion loss in this chunk
+        kept = alive_f * reach.astype(np.float32)[district]
+        if reach[self.districts_seen].min(initial=1.0) < 1:  # some congestion loss in this chunk
             self.lost_ticks["congestion"] += float(alive.sum() - kept.sum())
             self.lost_bits["congestion"] += float((main * (alive_f - kept)).sum(dtype=np.float64))
         ingest = self.server_matrix @ (main * kept) / 1e6
@@ -152,11 +154,11 @@ class Measures:
         overload = float((streams * (1 - share)).sum())
         self.lost_ticks["overload"] += overload
         self.lost_bits["overload"] += float((ingest * (1 - share)).sum(dtype=np.float64)) * 1e6
-        self.cam_ticks["expected"] += float(intended.sum())
+        self.cam_ticks["expected"] += float(np.count_nonzero(intended))
         self.cam_ticks["recorded"] += float(kept.sum()) - overload
         self.ingest[:, a:b], self.streams[:, a:b] = ingest, streams
         self.demand[0, a:b] = demand.sum(axis=0) / 1e6
-        self.demand[1, a:b] = intended.sum(axis=0)
+        self.demand[1, a:b] = np.count_nonzero(intended, axis=0)
         if self.one_group:  # the city's demand is the group's
             self.group_demand[:, 0, a:b] = self.demand[:, a:b]
         else:

@@ -36,13 +36,14 @@ MAX_WINDOW_FRAMES = 3_000_000  # frames in the frame-level window (~250 bytes ea
 
 @dataclass
 class Chunk:
-    """The volume of one time chunk: who sends what, and what should be recorded."""
+    """The volume of one time chunk: who sends what, and what should be recorded (read-only:
+    `demand` is `main` itself when every camera records and sends throughout)."""
 
     main: np.ndarray  # (cameras, ticks) bits/s, zero when not sending
     sub: np.ndarray
     intended: np.ndarray  # (cameras, ticks) bool: the camera should be recorded
     demand: np.ndarray  # (cameras, ticks) main-stream bits/s to record, were everything up
-    sub_demand: np.ndarray  # the same of the sub-stream (recorded with record_sub_streams)
+    sub_demand: np.ndarray | None  # the same of the sub-stream (with record_sub_streams)
 
 
 def simulate(city: City | Scenario, progress: Progress | None = None) -> Results:
@@ -73,7 +74,7 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
     for k, (a, b) in enumerate(bounds):
         starts.append((traffic.state(), motion_carry.copy()))
         chunk, motion_carry = _chunk(
-            states, traffic, a, b, motion_carry, seeds.generator("traffic", k)
+            states, traffic, a, b, motion_carry, seeds.generator("traffic", k), dual
         )
         backlog = _network_and_recording(acc, states, chunk, a, b, links, backlog, dual)
         if progress is not None:
@@ -158,15 +159,34 @@ def _chunk(
     b: int,
     motion_carry: np.ndarray,
     rng: np.random.Generator,
+    dual: bool = False,
 ) -> tuple[Chunk, np.ndarray]:
     activity = states.activity(a, b)
     main, sub = traffic.rates(activity, states.night[a:b], rng)
     intended, carry = states.intended(a, b, activity, motion_carry, rng)
-    demand, sub_demand = main * intended, sub * intended
+    every = bool(intended.all())  # continuous recording: the demand is what is sent
     sending = states.sending(a, b)
-    main *= sending
-    sub *= sending
+    if not every or not sending.all():
+        demand = main * intended
+        sub_demand = sub * intended if dual else None
+        main *= sending
+        sub *= sending
+    else:
+        demand, sub_demand = main, (sub if dual else None)
     return Chunk(main, sub, intended, demand, sub_demand), carry
+
+
+def _sent(
+    states: States, traffic: Traffic, a: int, b: int, ticks: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Main and sub rates over the first `ticks` of chunk [a, b), as `_chunk` drew them."""
+    activity = states.activity(a, a + ticks)
+    main, sub = traffic.rates(activity, states.night[a : a + ticks], rng, draw_ticks=b - a)
+    sending = states.sending(a, a + ticks)
+    if not sending.all():
+        main *= sending
+        sub *= sending
+    return main, sub
 
 
 def _window_rates(
@@ -186,13 +206,14 @@ def _window_rates(
         if not touched:
             continue
         traffic = Traffic(states.table, None, state=starts[i][0])
-        chunk, _ = _chunk(states, traffic, a, b, starts[i][1], seeds.generator("traffic", i))
+        ticks = max(min(b, windows[k][1]) - a for k in touched)
+        main, sub = _sent(states, traffic, a, b, ticks, seeds.generator("traffic", i))
         for k in touched:
             w0, w1, *rows = windows[k]
             take = rows[0] if rows else slice(None)
             lo, hi = max(a, w0) - a, min(b, w1) - a
-            parts[k][0].append(chunk.main[take, lo:hi])
-            parts[k][1].append(chunk.sub[take, lo:hi])
+            parts[k][0].append(main[take, lo:hi])
+            parts[k][1].append(sub[take, lo:hi])
     seconds = max(1, int(length_s))
 
     def per_second(p: list[np.ndarray]) -> np.ndarray:
@@ -215,7 +236,6 @@ def _network_and_recording(
     """Carry one chunk through the access links, district links, core and recorders (with
     `dual`, the sub-streams are recorded too)."""
     tick = states.tick
-    table = states.table
     sent = chunk.main + chunk.sub
     acc.access(a, b, sent)
     by_district = states.district_matrix @ sent  # (districts, ticks) bits/s
@@ -244,5 +264,5 @@ def _network_and_recording(
     reach = through * core_through  # (districts, ticks)
     recorded = chunk.main + chunk.sub if dual else chunk.main
     demand = chunk.demand + chunk.sub_demand if dual else chunk.demand
-    acc.recording(a, b, recorded, demand, chunk.intended, reach[table.district])
+    acc.recording(a, b, recorded, demand, chunk.intended, reach)
     return new_backlog
