@@ -77,7 +77,9 @@ def clamp_scan(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, w0: float = 0.0) -
 def lindley(x: np.ndarray, w0: float = 0.0) -> np.ndarray:
     """w[k] = max(0, w[k-1] + x[k]) from w0: the queue with an infinite buffer."""
     s = np.cumsum(x, dtype=np.float64)
-    return s - np.minimum(np.minimum.accumulate(s), -w0)
+    low = np.minimum.accumulate(s)
+    np.minimum(low, -w0, out=low)
+    return np.subtract(s, low, out=s)
 
 
 def fluid_queue(
@@ -186,30 +188,49 @@ def spread_queue(
             np.bincount(segment, weights=size)[seg[end]] + np.broadcast_to(buf, t.shape)[end] + 1
         )
         del seg
-    hi = np.where(end, 0.0, buf)
     w = lindley(x)
     before = np.concatenate([[0.0], w[:-1]])
-    if np.any(before + x > buf):
-        w = clamp_scan(x, 0.0, hi)
-        before = np.concatenate([[0.0], w[:-1]])
     del w
+    overflow = bool(np.any(before + x > buf))
+    if overflow:
+        hi = np.where(end, 0.0, buf)
+        before = np.concatenate([[0.0], clamp_scan(x, 0.0, hi)[:-1]])
+        accepted = _accepted(before, x, hi, end, inflow, order, size, rate)
+    else:  # nothing lost: every byte accepted
+        accepted = size.copy()
+    del x, inflow
+    # FIFO: a byte leaves once the backlog it found has gone, so the last byte leaves at
+    # end + backlog(end) / capacity. Computed in event order, then put back per frame.
+    at = np.divide(before, cap, out=before)
+    ends = order >= n
+    at[ends] += t[ends]
+    per_frame = np.empty(2 * n)
+    per_frame[order] = at
+    return FrameQueue(per_frame[:n], accepted, per_frame[n:])
+
+
+def _accepted(
+    before: np.ndarray,
+    x: np.ndarray,
+    hi: np.ndarray,
+    end: np.ndarray,
+    inflow: np.ndarray,
+    order: np.ndarray,
+    size: np.ndarray,
+    rate: np.ndarray,
+) -> np.ndarray:
+    """Bytes of each frame accepted by spread_queue's buffer when it overflowed: what did not
+    fit while several frames arrived is taken from each in proportion to its rate."""
+    n = size.size
     lost = np.maximum(before + x - hi, 0.0)
-    del x, hi
     lost[end] = 0.0
     per_rate = np.divide(lost, inflow, out=lost, where=inflow > 0)
     per_rate[inflow <= 0] = 0.0
-    del inflow
     cum = np.concatenate([[0.0], np.cumsum(per_rate)])
-    del per_rate
     where = np.empty(2 * n, dtype=np.int64)
     where[order] = np.arange(2 * n)
-    del order
     first, last = where[:n], where[n:]
-    accepted = np.clip(size - rate * (cum[last] - cum[first]), 0.0, size)
-    # FIFO: a byte leaves once the backlog it found has gone, so the last byte leaves at
-    # end + backlog(end) / capacity.
-    wait = before[first] / capacity_Bps
-    return FrameQueue(wait, accepted, t[last] + before[last] / capacity_Bps)
+    return np.clip(size - rate * (cum[last] - cum[first]), 0.0, size)
 
 
 def _by_event(per_frame: float | np.ndarray, order: np.ndarray) -> float | np.ndarray:
