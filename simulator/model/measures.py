@@ -1,4 +1,9 @@
-"""Measures: what a run observes, collected chunk by chunk and turned into Results."""
+"""Measures: what the recorders receive and keep over a run, collected chunk by chunk.
+
+Per server and tick the ingest and streams; what the cameras would record (the demand
+storage and servers are sized for), per group and per server-hour; recorded time and lost
+time and demand by first cause. With the links' measures, turned into Results.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import math
 import numpy as np
 
 from simulator.model.cameras import CameraTable
-from simulator.model.links import NetworkLink
+from simulator.model.link_measures import LinkMeasures
 from simulator.model.recorders import (
     Recorder,
     iops_capacity,
@@ -17,7 +22,6 @@ from simulator.model.recorders import (
     write_iops,
 )
 from simulator.model.results import (
-    LinkStats,
     RecordingStats,
     Results,
     Series,
@@ -29,33 +33,24 @@ from simulator.model.states import States
 from simulator.model.window import WindowResult
 from simulator.scenario.schema import Scenario
 
-UTIL_BINS = 1000  # access-link utilisation histogram: 0.1 % bins up to 200 %
 TB = 1e12
 
 
 class Measures:
-    """Accumulates link, recorder and recording figures over the run's chunks."""
+    """Accumulates recorder and recording figures over the run's chunks."""
 
     def __init__(
         self,
         scenario: Scenario,
         states: States,
-        links: list[NetworkLink],
         servers: list[Recorder],
         server_of: np.ndarray,
     ) -> None:
-        self.scenario, self.states, self.links, self.servers = scenario, states, links, servers
+        self.scenario, self.states, self.servers = scenario, states, servers
         self.server_of = server_of
         table: CameraTable = states.table
         ticks, self.tick = states.ticks, states.tick
         n_cam, n_srv = len(table), len(servers)
-        self.access_cap = scenario.network.access.capacity_mbps * 1e6
-        self.access_hist = np.zeros(2 * UTIL_BINS + 1, dtype=np.int64)
-        self.access_series = np.zeros((2, ticks), dtype=np.float32)  # mean, max over cameras
-        self.access_offered = self.access_lost = 0.0
-        self.util = np.zeros((len(links), ticks), dtype=np.float32)
-        self.offered = np.zeros(len(links))
-        self.lost = np.zeros(len(links))
         self.server_matrix = np.zeros((n_srv, n_cam), dtype=np.float32)
         on = server_of >= 0
         self.server_matrix[server_of[on], np.flatnonzero(on)] = 1.0
@@ -72,8 +67,6 @@ class Measures:
         self.one_group = n_grp == 1 and bool((grouped | (table.recording == 0)).all())
         hours = math.ceil(ticks * self.tick / 3600)
         self.server_demand = np.zeros((n_srv, hours))  # bytes its cameras would record
-        self.camera_bits = np.zeros(n_cam)
-        self.camera_ticks = np.zeros(n_cam)
         self.cam_ticks = {"expected": 0.0, "recorded": 0.0}
         causes = ("camera", "link", "server", "unassigned", "overload", "congestion")
         self.lost_ticks = dict.fromkeys(causes, 0.0)
@@ -82,27 +75,6 @@ class Measures:
         # set by simulator.model.resilience for failover and disks
         self.serving = states.server_up
         self.more_causes: dict[str, np.ndarray] = {}
-
-    def access(self, a: int, b: int, sent: np.ndarray) -> None:
-        """Per-camera access links: utilisation histogram and fluid overflow."""
-        util = sent / self.access_cap
-        self.access_series[0, a:b] = util.mean(axis=0)
-        self.access_series[1, a:b] = peak = util.max(axis=0)
-        scaled = np.multiply(util, UTIL_BINS, out=util)
-        np.minimum(scaled, 2 * UTIL_BINS, out=scaled)  # before truncation: same bins, fewer bytes
-        self.access_hist += np.bincount(scaled.astype(np.intp).ravel(), minlength=2 * UTIL_BINS + 1)
-        self.camera_bits += sent.sum(axis=1)
-        self.camera_ticks += np.count_nonzero(sent, axis=1)
-        self.access_offered += float(sent.sum()) * self.tick / 8
-        if peak.size and peak.max() >= 1:  # overflow is rare: sum only if there may be some
-            self.access_lost += float(np.maximum(sent - self.access_cap, 0).sum()) * self.tick / 8
-
-    def network(self, a: int, b: int, offered: np.ndarray, lost: np.ndarray) -> None:
-        """Shared links: bytes offered and lost per tick."""
-        caps = np.array([lk.capacity_Bps * self.tick for lk in self.links])[:, None]
-        self.util[:, a:b] = offered / caps
-        self.offered += offered.sum(axis=1)
-        self.lost += lost.sum(axis=1)
 
     def recording(
         self,
@@ -170,24 +142,20 @@ class Measures:
         for s in range(len(self.servers)):
             self.server_demand[s] += np.bincount(hour, weights=per_server[s], minlength=hours)
 
-    def busiest_window(self, length_s: float, link: int = -1) -> tuple[int, int]:
-        """[first, last) tick of the window where a link (default: the core) is busiest."""
-        n = min(self.states.ticks, max(1, math.ceil(length_s / self.tick)))
-        load = np.concatenate([[0.0], np.cumsum(self.util[link], dtype=np.float64)])
-        first = int(np.argmax(load[n:] - load[:-n]))
-        return first, first + n
-
     def results(
-        self, window: WindowResult, start_s: float, length_s: float, starts_s: dict[str, float]
+        self,
+        net: LinkMeasures,
+        window: WindowResult,
+        start_s: float,
+        length_s: float,
+        starts_s: dict[str, float],
     ) -> Results:
-        """Turn the accumulated figures into Results; `window` holds each link's frame-level
-        figures from its window, which starts at `starts_s[link]` (the access links: the
-        core's, at `start_s`)."""
+        """Turn the accumulated figures and the links' (`net`) into Results; `window` holds
+        each link's frame-level figures from its window, which starts at `starts_s[link]`
+        (the access links: the core's, at `start_s`)."""
         sc, tick = self.scenario, self.tick
         warnings: list[str] = []
-        links = [self._access_stats(window, start_s)] + [
-            self._link_stats(i, lk, window, starts_s[lk.name]) for i, lk in enumerate(self.links)
-        ]
+        links = net.stats(window, start_s, starts_s)
         retention = sc.recording.retention_days
         days_axis, fill = storage_fill(self.server_demand, retention, sc.simulation.days)
         reserve_tb = sc.recording.free_space_reserve_gb / 1000
@@ -241,51 +209,11 @@ class Measures:
                 frames=window.frames,
                 end_to_end_p99_ms=float(np.percentile(e2e, 99) * 1e3) if e2e.size else 0.0,
             ),
-            series=self._series(days_axis, fill),
+            series=self._series(net, days_axis, fill),
             warnings=warnings,
         )
 
-    def _access_stats(self, window: WindowResult, start_s: float) -> LinkStats:
-        hist = self.access_hist
-        total = hist.sum()
-        centers = (np.arange(hist.size) + 0.5) / UTIL_BINS
-        p99 = float(centers[np.searchsorted(np.cumsum(hist), 0.99 * total)]) if total else 0.0
-        p99 = min(p99, float(self.access_series[1].max()))  # a bin centre can pass the max
-        access = self.scenario.network.access
-        down = sum(e - s for v in self.states.access_down.values() for s, e in v)
-        return LinkStats(
-            name="access",
-            kind="access",
-            capacity_mbps=access.capacity_mbps,
-            count=len(self.states.table),
-            mean_util=float((hist * centers).sum() / total) if total else 0.0,
-            p99_util=p99,
-            max_util=float(self.access_series[1].max()),
-            loss_fraction=self.access_lost / self.access_offered if self.access_offered else 0.0,
-            **_window_stats(window, "access"),
-            window_start_s=start_s,
-            down_hours=down * self.tick / 3600,
-        )
-
-    def _link_stats(
-        self, i: int, link: NetworkLink, window: WindowResult, start_s: float
-    ) -> LinkStats:
-        util = self.util[i]
-        return LinkStats(
-            name=link.name,
-            kind=link.kind,
-            capacity_mbps=link.spec.capacity_mbps,
-            count=1,
-            mean_util=float(util.mean()),
-            p99_util=float(np.percentile(util, 99)),
-            max_util=float(util.max()),
-            loss_fraction=float(self.lost[i] / self.offered[i]) if self.offered[i] else 0.0,
-            **_window_stats(window, link.name),
-            window_start_s=start_s,
-            down_hours=self.states.link_down_hours.get(link.name, 0.0),
-        )
-
-    def _series(self, days_axis: np.ndarray, fill: np.ndarray) -> Series:
+    def _series(self, net: LinkMeasures, days_axis: np.ndarray, fill: np.ndarray) -> Series:
         ticks = self.states.ticks
         per = max(1, math.ceil(ticks / 1440))
         steps = ticks // per
@@ -294,42 +222,22 @@ class Measures:
             x = x[..., : steps * per].reshape(*x.shape[:-1], steps, per)
             return x.max(axis=-1) if how == "max" else x.mean(axis=-1)
 
-        util_mean = np.vstack([fold(self.access_series[0], "mean"), fold(self.util, "mean")])
-        util_max = np.vstack([fold(self.access_series[1], "max"), fold(self.util, "max")])
+        util_mean, util_max = net.util_series(fold)
         stride = max(1, math.ceil(days_axis.size / 1000))
         table = self.states.table
         districts = [d.name for d in self.scenario.network.districts]
         return Series(
             step_s=per * self.tick,
-            link_names=["access"] + [lk.name for lk in self.links],
+            link_names=["access"] + [lk.name for lk in net.links],
             link_mean_util=util_mean,
             link_max_util=util_max,
             server_names=[s.name for s in self.servers],
             server_ingest_mbps=fold(self.ingest, "mean"),
             storage_days=days_axis[::stride],
             storage_fill_tb=fill[:, ::stride] / TB,
-            camera_mean_mbps=np.divide(
-                self.camera_bits,
-                self.camera_ticks,
-                out=np.zeros_like(self.camera_bits),
-                where=self.camera_ticks > 0,
-            )
-            / 1e6,
+            camera_mean_mbps=net.camera_mean_mbps(),
             demand_hourly_tb=self.server_demand.sum(axis=0) / TB,
             camera_ids=list(table.ids),
             camera_districts=[districts[d] for d in table.district],
             camera_servers=[self.servers[s].name if s >= 0 else "" for s in self.server_of],
         )
-
-
-def _window_stats(window: WindowResult, name: str) -> dict[str, float]:
-    seen = window.links.get(name)
-    if seen is None or seen.waits_s.size == 0:
-        return dict(window_loss_fraction=0.0, mean_delay_ms=0.0, p99_delay_ms=0.0, max_delay_ms=0.0)
-    ms = seen.waits_s * 1e3
-    return dict(
-        window_loss_fraction=seen.lost_bytes / seen.offered_bytes if seen.offered_bytes else 0.0,
-        mean_delay_ms=float(ms.mean()),
-        p99_delay_ms=float(np.percentile(ms, 99)),
-        max_delay_ms=float(ms.max()),
-    )

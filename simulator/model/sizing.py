@@ -15,6 +15,7 @@ import numpy as np
 
 from simulator.model.cameras import CameraTable
 from simulator.model.city import City
+from simulator.model.link_measures import LinkMeasures
 from simulator.model.links import fluid_queue
 from simulator.model.measures import Measures
 from simulator.model.operators import city_watch
@@ -60,7 +61,8 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
     recorded_mbps = camera_mbps * (1 + table.sub_mbps / table.main_mbps) if dual else camera_mbps
     server_of = assign(scenario, table, servers, recorded_mbps)
     links = city.links
-    acc = Measures(scenario, states, links, servers, server_of)
+    net = LinkMeasures(scenario, states, links)
+    acc = Measures(scenario, states, servers, server_of)
     plan = Plan(city, states)
     if plan.active:
         plan.attach(acc)
@@ -76,16 +78,16 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
         chunk, motion_carry = _chunk(
             states, traffic, a, b, motion_carry, seeds.generator("traffic", k), dual
         )
-        backlog = _network_and_recording(acc, states, chunk, a, b, links, backlog, dual)
+        backlog = _network_and_recording(net, acc, states, chunk, a, b, links, backlog, dual)
         if progress is not None:
             progress(b / ticks)
 
     window_s, note = _window_length(scenario, table)
     window, start_s, length_s, starts_s = _windows(
-        scenario, states, acc, links, bounds, starts, seeds, window_s
+        scenario, states, net, links, bounds, starts, seeds, window_s
     )
     resilience = plan.finish(acc) if plan.active else None
-    results = acc.results(window, start_s, length_s, starts_s)
+    results = acc.results(net, window, start_s, length_s, starts_s)
     results.resilience = resilience
     if note:
         results.warnings.append(note)
@@ -99,7 +101,7 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
 def _windows(
     scenario: Scenario,
     states: States,
-    acc: Measures,
+    net: LinkMeasures,
     links: list,
     bounds: list[tuple[int, int]],
     starts: list[tuple[np.ndarray, np.ndarray]],
@@ -112,10 +114,10 @@ def _windows(
     from its own), its start and length, and each link's window start (s)."""
     table, tick = states.table, states.tick
     core = len(links) - 1
-    spans = {i: acc.busiest_window(window_s, i) for i in range(len(links))}
+    spans = {i: net.busiest_window(window_s, i) for i in range(len(links))}
     own = [
         i for i in range(core)
-        if acc.offered[i] > 0 and spans[i] != spans[core]
+        if net.offered[i] > 0 and spans[i] != spans[core]
         and states.carries(links[i], spans[i][0], spans[i][0] + 1)[0]
     ]  # fmt: skip
     rows = {i: np.flatnonzero(table.district == links[i].district) for i in own}
@@ -224,6 +226,7 @@ def _window_rates(
 
 
 def _network_and_recording(
+    net: LinkMeasures,
     acc: Measures,
     states: States,
     chunk: Chunk,
@@ -237,7 +240,7 @@ def _network_and_recording(
     `dual`, the sub-streams are recorded too)."""
     tick = states.tick
     sent = chunk.main + chunk.sub
-    acc.access(a, b, sent)
+    net.access(a, b, sent)
     by_district = states.district_matrix @ sent  # (districts, ticks) bits/s
     delivered = np.zeros_like(by_district, dtype=np.float64)
     offered_all = np.zeros((len(links), b - a))
@@ -255,7 +258,7 @@ def _network_and_recording(
     w, lost = fluid_queue(offered, core.capacity_Bps * tick, core.buffer_B, backlog[-1])
     new_backlog[-1] = w[-1]
     offered_all[-1], lost_all[-1] = offered, lost
-    acc.network(a, b, offered_all, lost_all)
+    net.network(a, b, offered_all, lost_all)
 
     # Fraction of each district's bytes that reach the centre, per tick.
     offered_d = by_district * tick / 8
