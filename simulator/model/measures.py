@@ -137,10 +137,11 @@ class Measures:
             self.group_demand[0, :, a:b] = self.group_matrix @ demand / 1e6
             self.group_demand[1, :, a:b] = self.group_matrix @ intended.astype(np.float32)
         hour = (np.arange(a, b) * self.tick) // 3600
-        hours = self.server_demand.shape[1]
         per_server = (self.server_matrix @ demand).astype(np.float64) * self.tick / 8
-        for s in range(len(self.servers)):
-            self.server_demand[s] += np.bincount(hour, weights=per_server[s], minlength=hours)
+        cuts = np.flatnonzero(np.diff(hour)) + 1
+        for h, i, j in zip(hour[np.r_[0, cuts]], np.r_[0, cuts], np.r_[cuts, b - a], strict=True):
+            # each hour's bytes summed tick after tick (a sequential cumsum, not pairwise)
+            self.server_demand[:, h] += np.cumsum(per_server[:, i:j], axis=1)[:, -1]
 
     def results(
         self,

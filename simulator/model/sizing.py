@@ -16,7 +16,7 @@ import numpy as np
 from simulator.model.cameras import CameraTable
 from simulator.model.city import City
 from simulator.model.link_measures import LinkMeasures
-from simulator.model.links import fluid_queue
+from simulator.model.links import fluid_queue, fluid_queues
 from simulator.model.measures import Measures
 from simulator.model.operators import city_watch
 from simulator.model.reads import add_disk_iops, recorder_reads
@@ -242,17 +242,23 @@ def _network_and_recording(
     sent = chunk.main + chunk.sub
     net.access(a, b, sent)
     by_district = states.district_matrix @ sent  # (districts, ticks) bits/s
-    delivered = np.zeros_like(by_district, dtype=np.float64)
     offered_all = np.zeros((len(links), b - a))
     lost_all = np.zeros((len(links), b - a))
     new_backlog = backlog.copy()
-    for i, link in enumerate(links[:-1]):
-        carries = states.carries(link, a, b)
-        offered = by_district[link.district] * carries * tick / 8
-        w, lost = fluid_queue(offered, link.capacity_Bps * tick, link.buffer_B, backlog[i])
-        new_backlog[i] = w[-1]
-        offered_all[i], lost_all[i] = offered, lost
-        delivered[link.district] += offered - lost
+    shared = links[:-1]  # the district links, all at once
+    district = np.array([lk.district for lk in shared], dtype=int)
+    offered = by_district[district] * states.carrying(shared, a, b) * tick / 8
+    capacity = np.array([lk.capacity_Bps * tick for lk in shared])
+    buffer = np.array([lk.buffer_B for lk in shared])
+    w, lost = fluid_queues(offered, capacity, buffer, backlog[:-1])
+    if w.shape[1]:
+        new_backlog[:-1] = w[:, -1]
+    offered_all[:-1], lost_all[:-1] = offered, lost
+    passed = offered - lost
+    delivered = np.zeros_like(by_district, dtype=np.float64)
+    for kind in ("uplink", "backup"):  # a district's uplink, then its backup, as link order
+        rows = [i for i, lk in enumerate(shared) if lk.kind == kind]
+        delivered[district[rows]] += passed[rows]
     core = links[-1]
     offered = delivered.sum(axis=0) * states.core_up[a:b]
     w, lost = fluid_queue(offered, core.capacity_Bps * tick, core.buffer_B, backlog[-1])

@@ -142,6 +142,13 @@ class States:
             return up
         return ~up & self.backup_up[link.district, a:b]
 
+    def carrying(self, links: list[NetworkLink], a: int, b: int) -> np.ndarray:
+        """(links, ticks) bool: `carries` of each of these district links."""
+        district = np.array([lk.district for lk in links], dtype=int)
+        uplink = np.array([lk.kind == "uplink" for lk in links])[:, None]
+        up = self.uplink_up[district, a:b]
+        return np.where(uplink, up, ~up & self.backup_up[district, a:b])
+
     def path_at(self, tick: int, links: list[NetworkLink]) -> dict[int, NetworkLink | None]:
         """Each district's active link at a tick (None: cut off)."""
         path: dict[int, NetworkLink | None] = {}
