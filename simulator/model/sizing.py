@@ -71,10 +71,10 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
     bounds = [(a, min(a + size, ticks)) for a in range(0, ticks, size)]
     traffic = Traffic(table, seeds.generator("traffic", "state"))
     motion_carry = np.zeros(len(table), dtype=np.int64)
-    starts: list[tuple[np.ndarray, np.ndarray]] = []
+    starts: list[np.ndarray] = []  # the traffic state at each chunk's start
     backlog = np.zeros(len(links))
     for k, (a, b) in enumerate(bounds):
-        starts.append((traffic.state(), motion_carry.copy()))
+        starts.append(traffic.state())
         chunk, motion_carry = _chunk(
             states, traffic, a, b, motion_carry, seeds.generator("traffic", k), dual
         )
@@ -104,7 +104,7 @@ def _windows(
     net: LinkMeasures,
     links: list,
     bounds: list[tuple[int, int]],
-    starts: list[tuple[np.ndarray, np.ndarray]],
+    starts: list[np.ndarray],
     seeds: SeedTree,
     window_s: float,
 ) -> tuple[WindowResult, float, float, dict[str, float]]:
@@ -179,12 +179,22 @@ def _chunk(
 
 
 def _sent(
-    states: States, traffic: Traffic, a: int, b: int, ticks: int, rng: np.random.Generator
+    states: States,
+    traffic: Traffic,
+    a: int,
+    b: int,
+    ticks: int,
+    rng: np.random.Generator,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Main and sub rates over the first `ticks` of chunk [a, b), as `_chunk` drew them."""
-    activity = states.activity(a, a + ticks)
-    main, sub = traffic.rates(activity, states.night[a : a + ticks], rng, draw_ticks=b - a)
+    """Main and sub rates over the first `ticks` of chunk [a, b) (of these cameras only, if
+    given), as `_chunk` drew them."""
+    activity = states.activity(a, a + ticks, rows)
+    night = states.night[a : a + ticks]
+    main, sub = traffic.rates(activity, night, rng, draw_ticks=b - a, rows=rows)
     sending = states.sending(a, a + ticks)
+    if rows is not None:
+        sending = sending[rows]
     if not sending.all():
         main *= sending
         sub *= sending
@@ -194,7 +204,7 @@ def _sent(
 def _window_rates(
     states: States,
     bounds: list[tuple[int, int]],
-    starts: list[tuple[np.ndarray, np.ndarray]],
+    starts: list[np.ndarray],
     seeds: SeedTree,
     length_s: float,
     windows: list[tuple],
@@ -207,12 +217,17 @@ def _window_rates(
         touched = [k for k, (w0, w1, *_) in enumerate(windows) if a < w1 and w0 < b]
         if not touched:
             continue
-        traffic = Traffic(states.table, None, state=starts[i][0])
+        traffic = Traffic(states.table, None, state=starts[i])
         ticks = max(min(b, windows[k][1]) - a for k in touched)
-        main, sub = _sent(states, traffic, a, b, ticks, seeds.generator("traffic", i))
-        for k in touched:
-            w0, w1, *rows = windows[k]
-            take = rows[0] if rows else slice(None)
+        wanted = [windows[k][2] if len(windows[k]) > 2 else None for k in touched]
+        rows = None if any(r is None for r in wanted) else np.unique(np.concatenate(wanted))
+        main, sub = _sent(states, traffic, a, b, ticks, seeds.generator("traffic", i), rows)
+        for k, want in zip(touched, wanted, strict=True):
+            w0, w1, *_ = windows[k]
+            if want is None:
+                take: slice | np.ndarray = slice(None)
+            else:
+                take = want if rows is None else np.searchsorted(rows, want)
             lo, hi = max(a, w0) - a, min(b, w1) - a
             parts[k][0].append(main[take, lo:hi])
             parts[k][1].append(sub[take, lo:hi])

@@ -114,11 +114,15 @@ class States:
         factor *= 1 + self.night.mean() * (t.night_factor - 1)
         return np.where(t.cbr, t.main_mbps, np.minimum(t.main_mbps * factor, t.cap_mbps))
 
-    def activity(self, a: int, b: int) -> np.ndarray:
-        """(cameras, ticks) street activity seen by each camera."""
-        act = self.hourly[None, a:b] * self._activity_scale
-        for d, r0, r1 in self._district_runs:  # rows of one district: no gather
-            act[r0:r1] *= self.episode_factor[d, a:b]
+    def activity(self, a: int, b: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """(cameras, ticks) street activity seen by each camera (or these rows only)."""
+        if rows is None:
+            act = self.hourly[None, a:b] * self._activity_scale
+            for d, r0, r1 in self._district_runs:  # rows of one district: no gather
+                act[r0:r1] *= self.episode_factor[d, a:b]
+        else:
+            act = self.hourly[None, a:b] * self._activity_scale[rows]
+            act *= self.episode_factor[self.table.district[rows], a:b]
         return np.minimum(act, MAX_ACTIVITY, out=act)
 
     def camera_up(self, a: int, b: int, down: Spans | None = None) -> np.ndarray:

@@ -54,32 +54,37 @@ class Traffic:
         night: np.ndarray,
         rng: np.random.Generator,
         draw_ticks: int | None = None,
+        rows: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Main and sub stream bits/s, shape (cameras, seconds), for the next chunk.
 
-        activity: (cameras, seconds) 0..1.5; night: (seconds,) bool. `draw_ticks`: the
-        chunk's length when activity covers only its first seconds (the draws are the whole
-        chunk's, the rates only those seconds'), to regenerate part of a chunk.
+        activity: (cameras, seconds) 0..1.5; night: (seconds,) bool. `draw_ticks` and `rows`
+        regenerate part of a chunk: its first activity.shape[1] seconds of `draw_ticks`, of
+        these cameras only (sorted, activity's rows). The draws are then the whole chunk's
+        (up to the last row: they are drawn camera after camera) and the state stays.
         """
-        t = self.table
         n = activity.shape[1]
         f32 = np.float32
-        innov = rng.standard_normal((len(t), n if draw_ticks is None else draw_ticks), dtype=f32)
+        take = slice(None) if rows is None else rows
+        drawn = len(self.table) if rows is None else int(rows[-1]) + 1
+        innov = rng.standard_normal((drawn, draw_ticks or n), dtype=f32)[take, :n]
         innov *= f32(self._sigma * np.sqrt(1 - AR_PHI**2))
-        zi = (AR_PHI * self._state).astype(f32)[:, None]
-        x, _ = lfilter(np.array([1], f32), np.array([1, -AR_PHI], f32), innov[:, :n], axis=1, zi=zi)
+        zi = (AR_PHI * self._state[take]).astype(f32)[:, None]
+        x, _ = lfilter(np.array([1], f32), np.array([1, -AR_PHI], f32), innov, axis=1, zi=zi)
         del innov
-        self._state = x[:, -1].astype(np.float64)
+        if draw_ticks is None and rows is None:
+            self._state = x[:, -1].astype(np.float64)
         x -= f32(self._sigma**2 / 2)
         factor = np.exp(x, out=x)
         factor *= activity_bitrate_factor(activity)
         for a, b in _runs(night):
-            factor[:, a:b] *= self._night
-        factor *= self._scale
-        main = np.minimum(factor, self._cap, out=factor)
-        if self._cbr.any():
-            main[self._cbr] = self._scale[self._cbr]
-        sub = main * self._sub_share
+            factor[:, a:b] *= self._night[take]
+        scale, cbr = self._scale[take], self._cbr[take]
+        factor *= scale
+        main = np.minimum(factor, self._cap[take], out=factor)
+        if cbr.any():
+            main[cbr] = scale[cbr]
+        sub = main * self._sub_share[take]
         return main, sub
 
 
