@@ -108,6 +108,7 @@ class Measures:
             works[assigned] = serving[srv[assigned], a:b]
             ok[cause] = works
         alive = intended.copy()
+        lossless = True
         for cause, works in ok.items():
             lost = np.greater(alive, works)  # alive & ~works
             count = np.count_nonzero(lost)
@@ -117,12 +118,19 @@ class Measures:
                 self.lost_ticks[cause] += float(count)
                 self.lost_bits[cause] += float(demand[lost].sum(dtype=np.float64))
                 alive &= works
+                lossless = False
         alive_f = alive.astype(np.float32)
-        kept = alive_f * reach.astype(np.float32)[district]
         if reach[self.districts_seen].min(initial=1.0) < 1:  # some congestion loss in this chunk
+            kept = alive_f * reach.astype(np.float32)[district]
             self.lost_ticks["congestion"] += float(alive.sum() - kept.sum())
             self.lost_bits["congestion"] += float((main * (alive_f - kept)).sum(dtype=np.float64))
-        ingest = self.server_matrix @ (main * kept) / 1e6
+            lossless = False
+        else:  # every district's bytes reach the centre: reach is 1
+            kept = alive_f
+        # Nothing lost: what reaches the servers is the demand itself, so one product serves
+        # for both (the same numbers as main * kept, to the bit).
+        demand_by_server = self.server_matrix @ demand
+        ingest = (demand_by_server if lossless else self.server_matrix @ (main * kept)) / 1e6
         streams = np.zeros((len(self.servers), n), dtype=np.float32)
         if self._recording.size:
             alive_by_server = alive[self._by_server].view(np.uint8)
@@ -147,7 +155,7 @@ class Measures:
             self.group_demand[0, :, a:b] = self.group_matrix @ demand / 1e6
             self.group_demand[1, :, a:b] = self.group_matrix @ intended.astype(np.float32)
         hour = (np.arange(a, b) * self.tick) // 3600
-        per_server = (self.server_matrix @ demand).astype(np.float64) * self.tick / 8
+        per_server = demand_by_server.astype(np.float64) * self.tick / 8
         cuts = np.flatnonzero(np.diff(hour)) + 1
         for h, i, j in zip(hour[np.r_[0, cuts]], np.r_[0, cuts], np.r_[cuts, b - a], strict=True):
             # each hour's bytes summed tick after tick (a sequential cumsum, not pairwise)
