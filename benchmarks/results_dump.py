@@ -7,7 +7,8 @@ speed-up left the model's answers unchanged. Not a test.
 
 Cases: Strasbourg (450 cameras, 1 day), tests/data/mixed_city.yaml (12 cameras, every random
 part of the model), tests/data/outages.yaml (10 cameras) and Strasbourg scaled to 1,000
-cameras over 6 h (many districts and servers, a different chunk length).
+cameras over 6 h (many districts and servers, a different chunk length), and two small
+cities with failover, disks, dual recording, motion and a congested uplink.
 """
 
 from __future__ import annotations
@@ -36,11 +37,33 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def cases() -> dict[str, Scenario]:
     """The fixed cases, by name."""
+    data = ROOT / "tests" / "data"
     return {
         "strasbourg": load_scenario(ROOT / "scenarios" / "strasbourg.yaml"),
-        "mixed_city": load_scenario(ROOT / "tests" / "data" / "mixed_city.yaml"),
-        "outages": load_scenario(ROOT / "tests" / "data" / "outages.yaml"),
+        "mixed_city": load_scenario(data / "mixed_city.yaml"),
+        "outages": load_scenario(data / "outages.yaml"),
         "scaled_1000": scaled(load_data(ROOT / "scenarios" / "strasbourg.yaml"), 1000, 0.25),
+        # failing servers with a standby, failing disks, dual recording, a congested uplink
+        "resilience": load_scenario(
+            data / "cbr_city.yaml",
+            [
+                "simulation.days=2",
+                "recording.record_sub_streams=true",
+                "recording.servers.0.reliability.mtbf_h=20",
+                "recording.servers.0.reliability.mttr_h=4",
+                "recording.failover.standby=1",
+                "recording.servers.0.disks.mtbf_h=50",
+                "recording.servers.0.disks.size_tb=1",
+                "recording.servers.0.disks.raid=raid5",
+            ],
+        ),
+        "motion_congested": load_scenario(
+            data / "mixed_city.yaml",
+            [
+                "simulation.days=0.5",
+                "network.districts.1.uplink.capacity_mbps=6",
+            ],
+        ),
     }
 
 
