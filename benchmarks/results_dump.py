@@ -8,7 +8,8 @@ speed-up left the model's answers unchanged. Not a test.
 Cases: Strasbourg (450 cameras, 1 day), tests/data/mixed_city.yaml (12 cameras, every random
 part of the model), tests/data/outages.yaml (10 cameras) and Strasbourg scaled to 1,000
 cameras over 6 h (many districts and servers, a different chunk length), and two small
-cities with failover, disks, dual recording, motion and a congested uplink.
+cities with failover, disks, dual recording, motion and a congested uplink; and the
+year-aware sizing (`size_year`) of tests/data/year_city.yaml.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np  # noqa: E402
 from bench_sizing import load_data, scaled  # noqa: E402
 
 from simulator.model.sizing import simulate  # noqa: E402
+from simulator.model.year import size_year  # noqa: E402
 from simulator.report import write_json  # noqa: E402
 from simulator.scenario import Scenario, load_scenario  # noqa: E402
 
@@ -93,7 +95,7 @@ def dump(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, scenario in cases().items():
         t, c = time.perf_counter(), time.process_time()
-        r = simulate(scenario)
+        r = size_year(scenario) if name.startswith("year") else simulate(scenario)
         wall, cpu = time.perf_counter() - t, time.process_time() - c
         write_json(r, out / f"{name}.json")
         (out / f"{name}.pkl").write_bytes(pickle.dumps(flat(r)))
