@@ -45,7 +45,7 @@ def cases() -> dict[str, Scenario]:
         "mixed_city": load_scenario(data / "mixed_city.yaml"),
         "outages": load_scenario(data / "outages.yaml"),
         "scaled_1000": scaled(load_data(ROOT / "scenarios" / "strasbourg.yaml"), 1000, 0.25),
-        # failing servers with a standby, failing disks, dual recording, a congested uplink
+        # failing servers with a standby, failing disks, dual recording
         "resilience": load_scenario(
             data / "cbr_city.yaml",
             [
@@ -66,6 +66,7 @@ def cases() -> dict[str, Scenario]:
                 "network.districts.1.uplink.capacity_mbps=6",
             ],
         ),
+        "year_city": load_scenario(data / "year_city.yaml"),  # size_year: a year at 60 s
     }
 
 

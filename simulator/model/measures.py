@@ -54,11 +54,6 @@ class Measures:
         self.server_matrix = np.zeros((n_srv, n_cam), dtype=np.float32)
         on = server_of >= 0
         self.server_matrix[server_of[on], np.flatnonzero(on)] = 1.0
-        # cameras grouped by server, for exact counts of streams (sums of 0/1, in any order)
-        self._by_server = np.flatnonzero(on)[np.argsort(server_of[on], kind="stable")]
-        counts = np.bincount(server_of[on], minlength=n_srv)
-        self._recording = np.flatnonzero(counts)  # servers with cameras
-        self._firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])[self._recording]
         self.ingest = np.zeros((n_srv, ticks), dtype=np.float32)  # Mbps offered to each server
         self.streams = np.zeros((n_srv, ticks), dtype=np.float32)  # cameras being recorded
         self.demand = np.zeros((2, ticks), dtype=np.float32)  # Mbps, cameras meant to record
@@ -131,12 +126,7 @@ class Measures:
         # for both (the same numbers as main * kept, to the bit).
         demand_by_server = self.server_matrix @ demand
         ingest = (demand_by_server if lossless else self.server_matrix @ (main * kept)) / 1e6
-        streams = np.zeros((len(self.servers), n), dtype=np.float32)
-        if self._recording.size:
-            alive_by_server = alive[self._by_server].view(np.uint8)
-            streams[self._recording] = np.add.reduceat(
-                alive_by_server, self._firsts, axis=0, dtype=np.int32
-            )
+        streams = self.server_matrix @ alive_f
         limit = np.array([s.spec.ingest_limit_mbps for s in self.servers])[:, None]
         share = np.minimum(
             1.0, np.divide(limit, ingest, out=np.ones_like(ingest), where=ingest > 0)
