@@ -190,10 +190,13 @@ def spread_queue(
         order = np.lexsort((t, np.concatenate([segment, segment])))
 
     t = t[order]
-    inflow = np.cumsum(np.concatenate([rate, -rate])[order])  # input rate after each event
+    inflow = np.concatenate([rate, -rate])[order]
+    np.cumsum(inflow, out=inflow)  # input rate after each event
     np.maximum(inflow, 0.0, out=inflow)
     cap, buf = _by_event(capacity_Bps, order), _by_event(buffer_B, order)
-    x = np.diff(t, append=t[-1])
+    x = np.empty_like(t)  # np.diff(t, append=t[-1]) without copying t
+    np.subtract(t[1:], t[:-1], out=x[:-1])
+    x[-1] = 0.0
     x *= inflow - cap
     end = np.zeros(2 * n, dtype=bool)
     end[-1] = True
