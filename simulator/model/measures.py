@@ -86,7 +86,8 @@ class Measures:
         reach: np.ndarray,
     ) -> None:
         """What the cameras would record (the demand storage is sized for), what reaches the
-        recorders and what they keep; lost time and demand by its first cause."""
+        recorders and what they keep; lost time and demand by its first cause. `reach`:
+        (districts, ticks) the share of each district's bytes that reaches the centre."""
         st, srv, n = self.states, self.server_of, b - a
         district = st.table.district
         assigned = srv >= 0
