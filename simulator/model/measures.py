@@ -1,4 +1,9 @@
-"""Measures: what a run observes, collected chunk by chunk and turned into Results."""
+"""Measures: what the recorders receive and keep over a run, collected chunk by chunk.
+
+Per server and tick the ingest and streams; what the cameras would record (the demand
+storage and servers are sized for), per group and per server-hour; recorded time and lost
+time and demand by first cause. With the links' measures, turned into Results.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import math
 import numpy as np
 
 from simulator.model.cameras import CameraTable
-from simulator.model.links import NetworkLink
+from simulator.model.link_measures import LinkMeasures
 from simulator.model.recorders import (
     Recorder,
     iops_capacity,
@@ -17,7 +22,6 @@ from simulator.model.recorders import (
     write_iops,
 )
 from simulator.model.results import (
-    LinkStats,
     RecordingStats,
     Results,
     Series,
@@ -29,39 +33,31 @@ from simulator.model.states import States
 from simulator.model.window import WindowResult
 from simulator.scenario.schema import Scenario
 
-UTIL_BINS = 1000  # access-link utilisation histogram: 0.1 % bins up to 200 %
 TB = 1e12
 
 
 class Measures:
-    """Accumulates link, recorder and recording figures over the run's chunks."""
+    """Accumulates recorder and recording figures over the run's chunks."""
 
     def __init__(
         self,
         scenario: Scenario,
         states: States,
-        links: list[NetworkLink],
         servers: list[Recorder],
         server_of: np.ndarray,
     ) -> None:
-        self.scenario, self.states, self.links, self.servers = scenario, states, links, servers
+        self.scenario, self.states, self.servers = scenario, states, servers
         self.server_of = server_of
         table: CameraTable = states.table
         ticks, self.tick = states.ticks, states.tick
         n_cam, n_srv = len(table), len(servers)
-        self.access_cap = scenario.network.access.capacity_mbps * 1e6
-        self.access_hist = np.zeros(2 * UTIL_BINS + 1, dtype=np.int64)
-        self.access_series = np.zeros((2, ticks), dtype=np.float32)  # mean, max over cameras
-        self.access_offered = self.access_lost = 0.0
-        self.util = np.zeros((len(links), ticks), dtype=np.float32)
-        self.offered = np.zeros(len(links))
-        self.lost = np.zeros(len(links))
         self.server_matrix = np.zeros((n_srv, n_cam), dtype=np.float32)
         on = server_of >= 0
         self.server_matrix[server_of[on], np.flatnonzero(on)] = 1.0
         self.ingest = np.zeros((n_srv, ticks), dtype=np.float32)  # Mbps offered to each server
         self.streams = np.zeros((n_srv, ticks), dtype=np.float32)  # cameras being recorded
         self.demand = np.zeros((2, ticks), dtype=np.float32)  # Mbps, cameras meant to record
+        self.districts_seen = np.unique(table.district)  # districts with cameras
         self.camera_group = camera_groups(scenario, table, servers, server_of)
         n_grp = len(scenario.recording.servers)
         self.group_matrix = np.zeros((n_grp, n_cam), dtype=np.float32)
@@ -71,8 +67,6 @@ class Measures:
         self.one_group = n_grp == 1 and bool((grouped | (table.recording == 0)).all())
         hours = math.ceil(ticks * self.tick / 3600)
         self.server_demand = np.zeros((n_srv, hours))  # bytes its cameras would record
-        self.camera_bits = np.zeros(n_cam)
-        self.camera_ticks = np.zeros(n_cam)
         self.cam_ticks = {"expected": 0.0, "recorded": 0.0}
         causes = ("camera", "link", "server", "unassigned", "overload", "congestion")
         self.lost_ticks = dict.fromkeys(causes, 0.0)
@@ -81,25 +75,6 @@ class Measures:
         # set by simulator.model.resilience for failover and disks
         self.serving = states.server_up
         self.more_causes: dict[str, np.ndarray] = {}
-
-    def access(self, a: int, b: int, sent: np.ndarray) -> None:
-        """Per-camera access links: utilisation histogram and fluid overflow."""
-        util = sent / self.access_cap
-        bins = np.minimum((util * UTIL_BINS).astype(np.int64), 2 * UTIL_BINS)
-        self.access_hist += np.bincount(bins.ravel(), minlength=2 * UTIL_BINS + 1)
-        self.camera_bits += sent.sum(axis=1)
-        self.camera_ticks += (sent > 0).sum(axis=1)
-        self.access_offered += float(sent.sum()) * self.tick / 8
-        self.access_lost += float(np.maximum(sent - self.access_cap, 0).sum()) * self.tick / 8
-        self.access_series[0, a:b] = util.mean(axis=0)
-        self.access_series[1, a:b] = util.max(axis=0)
-
-    def network(self, a: int, b: int, offered: np.ndarray, lost: np.ndarray) -> None:
-        """Shared links: bytes offered and lost per tick."""
-        caps = np.array([lk.capacity_Bps * self.tick for lk in self.links])[:, None]
-        self.util[:, a:b] = offered / caps
-        self.offered += offered.sum(axis=1)
-        self.lost += lost.sum(axis=1)
 
     def recording(
         self,
@@ -111,39 +86,47 @@ class Measures:
         reach: np.ndarray,
     ) -> None:
         """What the cameras would record (the demand storage is sized for), what reaches the
-        recorders and what they keep; lost time and demand by its first cause."""
+        recorders and what they keep; lost time and demand by its first cause. `reach`:
+        (districts, ticks) the share of each district's bytes that reaches the centre."""
         st, srv, n = self.states, self.server_of, b - a
-        cam_up = st.camera_up(a, b)
-        link_ok = st.camera_up(a, b, st.access_down) & (reach > 0)
-        assigned = (srv >= 0)[:, None]
+        district = st.table.district
+        assigned = srv >= 0
         srv_up = np.ones((len(srv), n), dtype=bool)
-        srv_up[srv >= 0] = self.serving[srv[srv >= 0], a:b]
-        causes = {
-            "camera": ~cam_up,
-            "link": ~link_ok,
-            "unassigned": ~assigned,
-            "server": ~srv_up,
+        srv_up[assigned] = self.serving[srv[assigned], a:b]
+        ok = {  # by cause, in the order losses are blamed: where that part works
+            "camera": st.camera_up(a, b),
+            "link": st.camera_up(a, b, st.access_down) & (reach > 0)[district],
+            "unassigned": assigned[:, None],
+            "server": srv_up,
         }
         for cause, serving in self.more_causes.items():
-            ok = np.ones_like(srv_up)
-            ok[srv >= 0] = serving[srv[srv >= 0], a:b]
-            causes[cause] = ~ok
+            works = np.ones_like(srv_up)
+            works[assigned] = serving[srv[assigned], a:b]
+            ok[cause] = works
         alive = intended.copy()
-        for cause, broken in causes.items():
-            lost = alive & broken
+        lossless = True
+        for cause, works in ok.items():
+            lost = np.greater(alive, works)  # alive & ~works
             count = np.count_nonzero(lost)
             self.lost_ticks.setdefault(cause, 0.0)  # failover's and disks' causes too
             self.lost_bits.setdefault(cause, 0.0)
             if count:  # failures are rare: index only when there are some
                 self.lost_ticks[cause] += float(count)
                 self.lost_bits[cause] += float(demand[lost].sum(dtype=np.float64))
-            alive &= ~broken
+                alive &= works
+                lossless = False
         alive_f = alive.astype(np.float32)
-        kept = alive_f * reach.astype(np.float32)
-        if reach.min() < 1:  # some congestion loss in this chunk
+        if reach[self.districts_seen].min(initial=1.0) < 1:  # some congestion loss in this chunk
+            kept = alive_f * reach.astype(np.float32)[district]
             self.lost_ticks["congestion"] += float(alive.sum() - kept.sum())
             self.lost_bits["congestion"] += float((main * (alive_f - kept)).sum(dtype=np.float64))
-        ingest = self.server_matrix @ (main * kept) / 1e6
+            lossless = False
+        else:  # every district's bytes reach the centre: reach is 1
+            kept = alive_f
+        # Nothing lost: what reaches the servers is the demand itself, so one product serves
+        # for both (the same numbers as main * kept, to the bit).
+        demand_by_server = self.server_matrix @ demand
+        ingest = (demand_by_server if lossless else self.server_matrix @ (main * kept)) / 1e6
         streams = self.server_matrix @ alive_f
         limit = np.array([s.spec.ingest_limit_mbps for s in self.servers])[:, None]
         share = np.minimum(
@@ -152,40 +135,37 @@ class Measures:
         overload = float((streams * (1 - share)).sum())
         self.lost_ticks["overload"] += overload
         self.lost_bits["overload"] += float((ingest * (1 - share)).sum(dtype=np.float64)) * 1e6
-        self.cam_ticks["expected"] += float(intended.sum())
+        self.cam_ticks["expected"] += float(np.count_nonzero(intended))
         self.cam_ticks["recorded"] += float(kept.sum()) - overload
         self.ingest[:, a:b], self.streams[:, a:b] = ingest, streams
         self.demand[0, a:b] = demand.sum(axis=0) / 1e6
-        self.demand[1, a:b] = intended.sum(axis=0)
+        self.demand[1, a:b] = np.count_nonzero(intended, axis=0)
         if self.one_group:  # the city's demand is the group's
             self.group_demand[:, 0, a:b] = self.demand[:, a:b]
         else:
             self.group_demand[0, :, a:b] = self.group_matrix @ demand / 1e6
             self.group_demand[1, :, a:b] = self.group_matrix @ intended.astype(np.float32)
         hour = (np.arange(a, b) * self.tick) // 3600
-        hours = self.server_demand.shape[1]
-        per_server = (self.server_matrix @ demand).astype(np.float64) * self.tick / 8
-        for s in range(len(self.servers)):
-            self.server_demand[s] += np.bincount(hour, weights=per_server[s], minlength=hours)
-
-    def busiest_window(self, length_s: float, link: int = -1) -> tuple[int, int]:
-        """[first, last) tick of the window where a link (default: the core) is busiest."""
-        n = min(self.states.ticks, max(1, math.ceil(length_s / self.tick)))
-        load = np.concatenate([[0.0], np.cumsum(self.util[link], dtype=np.float64)])
-        first = int(np.argmax(load[n:] - load[:-n]))
-        return first, first + n
+        per_server = demand_by_server.astype(np.float64) * self.tick / 8
+        cuts = np.flatnonzero(np.diff(hour)) + 1
+        for h, i, j in zip(hour[np.r_[0, cuts]], np.r_[0, cuts], np.r_[cuts, b - a], strict=True):
+            # each hour's bytes summed tick after tick (a sequential cumsum, not pairwise)
+            self.server_demand[:, h] += np.cumsum(per_server[:, i:j], axis=1)[:, -1]
 
     def results(
-        self, window: WindowResult, start_s: float, length_s: float, starts_s: dict[str, float]
+        self,
+        net: LinkMeasures,
+        window: WindowResult,
+        start_s: float,
+        length_s: float,
+        starts_s: dict[str, float],
     ) -> Results:
-        """Turn the accumulated figures into Results; `window` holds each link's frame-level
-        figures from its window, which starts at `starts_s[link]` (the access links: the
-        core's, at `start_s`)."""
+        """Turn the accumulated figures and the links' (`net`) into Results; `window` holds
+        each link's frame-level figures from its window, which starts at `starts_s[link]`
+        (the access links: the core's, at `start_s`)."""
         sc, tick = self.scenario, self.tick
         warnings: list[str] = []
-        links = [self._access_stats(window, start_s)] + [
-            self._link_stats(i, lk, window, starts_s[lk.name]) for i, lk in enumerate(self.links)
-        ]
+        links = net.stats(window, start_s, starts_s)
         retention = sc.recording.retention_days
         days_axis, fill = storage_fill(self.server_demand, retention, sc.simulation.days)
         reserve_tb = sc.recording.free_space_reserve_gb / 1000
@@ -239,51 +219,11 @@ class Measures:
                 frames=window.frames,
                 end_to_end_p99_ms=float(np.percentile(e2e, 99) * 1e3) if e2e.size else 0.0,
             ),
-            series=self._series(days_axis, fill),
+            series=self._series(net, days_axis, fill),
             warnings=warnings,
         )
 
-    def _access_stats(self, window: WindowResult, start_s: float) -> LinkStats:
-        hist = self.access_hist
-        total = hist.sum()
-        centers = (np.arange(hist.size) + 0.5) / UTIL_BINS
-        p99 = float(centers[np.searchsorted(np.cumsum(hist), 0.99 * total)]) if total else 0.0
-        p99 = min(p99, float(self.access_series[1].max()))  # a bin centre can pass the max
-        access = self.scenario.network.access
-        down = sum(e - s for v in self.states.access_down.values() for s, e in v)
-        return LinkStats(
-            name="access",
-            kind="access",
-            capacity_mbps=access.capacity_mbps,
-            count=len(self.states.table),
-            mean_util=float((hist * centers).sum() / total) if total else 0.0,
-            p99_util=p99,
-            max_util=float(self.access_series[1].max()),
-            loss_fraction=self.access_lost / self.access_offered if self.access_offered else 0.0,
-            **_window_stats(window, "access"),
-            window_start_s=start_s,
-            down_hours=down * self.tick / 3600,
-        )
-
-    def _link_stats(
-        self, i: int, link: NetworkLink, window: WindowResult, start_s: float
-    ) -> LinkStats:
-        util = self.util[i]
-        return LinkStats(
-            name=link.name,
-            kind=link.kind,
-            capacity_mbps=link.spec.capacity_mbps,
-            count=1,
-            mean_util=float(util.mean()),
-            p99_util=float(np.percentile(util, 99)),
-            max_util=float(util.max()),
-            loss_fraction=float(self.lost[i] / self.offered[i]) if self.offered[i] else 0.0,
-            **_window_stats(window, link.name),
-            window_start_s=start_s,
-            down_hours=self.states.link_down_hours.get(link.name, 0.0),
-        )
-
-    def _series(self, days_axis: np.ndarray, fill: np.ndarray) -> Series:
+    def _series(self, net: LinkMeasures, days_axis: np.ndarray, fill: np.ndarray) -> Series:
         ticks = self.states.ticks
         per = max(1, math.ceil(ticks / 1440))
         steps = ticks // per
@@ -292,42 +232,22 @@ class Measures:
             x = x[..., : steps * per].reshape(*x.shape[:-1], steps, per)
             return x.max(axis=-1) if how == "max" else x.mean(axis=-1)
 
-        util_mean = np.vstack([fold(self.access_series[0], "mean"), fold(self.util, "mean")])
-        util_max = np.vstack([fold(self.access_series[1], "max"), fold(self.util, "max")])
+        util_mean, util_max = net.util_series(fold)
         stride = max(1, math.ceil(days_axis.size / 1000))
         table = self.states.table
         districts = [d.name for d in self.scenario.network.districts]
         return Series(
             step_s=per * self.tick,
-            link_names=["access"] + [lk.name for lk in self.links],
+            link_names=["access"] + [lk.name for lk in net.links],
             link_mean_util=util_mean,
             link_max_util=util_max,
             server_names=[s.name for s in self.servers],
             server_ingest_mbps=fold(self.ingest, "mean"),
             storage_days=days_axis[::stride],
             storage_fill_tb=fill[:, ::stride] / TB,
-            camera_mean_mbps=np.divide(
-                self.camera_bits,
-                self.camera_ticks,
-                out=np.zeros_like(self.camera_bits),
-                where=self.camera_ticks > 0,
-            )
-            / 1e6,
+            camera_mean_mbps=net.camera_mean_mbps(),
             demand_hourly_tb=self.server_demand.sum(axis=0) / TB,
             camera_ids=list(table.ids),
             camera_districts=[districts[d] for d in table.district],
             camera_servers=[self.servers[s].name if s >= 0 else "" for s in self.server_of],
         )
-
-
-def _window_stats(window: WindowResult, name: str) -> dict[str, float]:
-    seen = window.links.get(name)
-    if seen is None or seen.waits_s.size == 0:
-        return dict(window_loss_fraction=0.0, mean_delay_ms=0.0, p99_delay_ms=0.0, max_delay_ms=0.0)
-    ms = seen.waits_s * 1e3
-    return dict(
-        window_loss_fraction=seen.lost_bytes / seen.offered_bytes if seen.offered_bytes else 0.0,
-        mean_delay_ms=float(ms.mean()),
-        p99_delay_ms=float(np.percentile(ms, 99)),
-        max_delay_ms=float(ms.max()),
-    )

@@ -15,7 +15,8 @@ import numpy as np
 
 from simulator.model.cameras import CameraTable
 from simulator.model.city import City
-from simulator.model.links import fluid_queue
+from simulator.model.link_measures import LinkMeasures
+from simulator.model.links import fluid_queue, fluid_queues
 from simulator.model.measures import Measures
 from simulator.model.operators import city_watch
 from simulator.model.reads import add_disk_iops, recorder_reads
@@ -36,13 +37,14 @@ MAX_WINDOW_FRAMES = 3_000_000  # frames in the frame-level window (~250 bytes ea
 
 @dataclass
 class Chunk:
-    """The volume of one time chunk: who sends what, and what should be recorded."""
+    """The volume of one time chunk: who sends what, and what should be recorded (read-only:
+    `demand` is `main` itself when every camera records and sends throughout)."""
 
     main: np.ndarray  # (cameras, ticks) bits/s, zero when not sending
     sub: np.ndarray
     intended: np.ndarray  # (cameras, ticks) bool: the camera should be recorded
     demand: np.ndarray  # (cameras, ticks) main-stream bits/s to record, were everything up
-    sub_demand: np.ndarray  # the same of the sub-stream (recorded with record_sub_streams)
+    sub_demand: np.ndarray | None  # the same of the sub-stream (with record_sub_streams)
 
 
 def simulate(city: City | Scenario, progress: Progress | None = None) -> Results:
@@ -59,7 +61,8 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
     recorded_mbps = camera_mbps * (1 + table.sub_mbps / table.main_mbps) if dual else camera_mbps
     server_of = assign(scenario, table, servers, recorded_mbps)
     links = city.links
-    acc = Measures(scenario, states, links, servers, server_of)
+    net = LinkMeasures(scenario, states, links)
+    acc = Measures(scenario, states, servers, server_of)
     plan = Plan(city, states)
     if plan.active:
         plan.attach(acc)
@@ -68,23 +71,23 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
     bounds = [(a, min(a + size, ticks)) for a in range(0, ticks, size)]
     traffic = Traffic(table, seeds.generator("traffic", "state"))
     motion_carry = np.zeros(len(table), dtype=np.int64)
-    starts: list[tuple[np.ndarray, np.ndarray]] = []
+    starts: list[np.ndarray] = []  # the traffic state at each chunk's start
     backlog = np.zeros(len(links))
     for k, (a, b) in enumerate(bounds):
-        starts.append((traffic.state(), motion_carry.copy()))
+        starts.append(traffic.state())
         chunk, motion_carry = _chunk(
-            states, traffic, a, b, motion_carry, seeds.generator("traffic", k)
+            states, traffic, a, b, motion_carry, seeds.generator("traffic", k), dual
         )
-        backlog = _network_and_recording(acc, states, chunk, a, b, links, backlog, dual)
+        backlog = _network_and_recording(net, acc, states, chunk, a, b, links, backlog, dual)
         if progress is not None:
             progress(b / ticks)
 
     window_s, note = _window_length(scenario, table)
     window, start_s, length_s, starts_s = _windows(
-        scenario, states, acc, links, bounds, starts, seeds, window_s
+        scenario, states, net, links, bounds, starts, seeds, window_s
     )
     resilience = plan.finish(acc) if plan.active else None
-    results = acc.results(window, start_s, length_s, starts_s)
+    results = acc.results(net, window, start_s, length_s, starts_s)
     results.resilience = resilience
     if note:
         results.warnings.append(note)
@@ -98,10 +101,10 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
 def _windows(
     scenario: Scenario,
     states: States,
-    acc: Measures,
+    net: LinkMeasures,
     links: list,
     bounds: list[tuple[int, int]],
-    starts: list[tuple[np.ndarray, np.ndarray]],
+    starts: list[np.ndarray],
     seeds: SeedTree,
     window_s: float,
 ) -> tuple[WindowResult, float, float, dict[str, float]]:
@@ -111,10 +114,10 @@ def _windows(
     from its own), its start and length, and each link's window start (s)."""
     table, tick = states.table, states.tick
     core = len(links) - 1
-    spans = {i: acc.busiest_window(window_s, i) for i in range(len(links))}
+    spans = {i: net.busiest_window(window_s, i) for i in range(len(links))}
     own = [
         i for i in range(core)
-        if acc.offered[i] > 0 and spans[i] != spans[core]
+        if net.offered[i] > 0 and spans[i] != spans[core]
         and states.carries(links[i], spans[i][0], spans[i][0] + 1)[0]
     ]  # fmt: skip
     rows = {i: np.flatnonzero(table.district == links[i].district) for i in own}
@@ -158,21 +161,50 @@ def _chunk(
     b: int,
     motion_carry: np.ndarray,
     rng: np.random.Generator,
+    dual: bool = False,
 ) -> tuple[Chunk, np.ndarray]:
     activity = states.activity(a, b)
     main, sub = traffic.rates(activity, states.night[a:b], rng)
     intended, carry = states.intended(a, b, activity, motion_carry, rng)
-    demand, sub_demand = main * intended, sub * intended
+    every = bool(intended.all())  # continuous recording: the demand is what is sent
     sending = states.sending(a, b)
-    main *= sending
-    sub *= sending
+    if not every or not sending.all():
+        demand = main * intended
+        sub_demand = sub * intended if dual else None
+        main *= sending
+        sub *= sending
+    else:
+        demand, sub_demand = main, (sub if dual else None)
     return Chunk(main, sub, intended, demand, sub_demand), carry
+
+
+def _sent(
+    states: States,
+    traffic: Traffic,
+    a: int,
+    b: int,
+    ticks: int,
+    rng: np.random.Generator,
+    rows: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Main and sub rates over the first `ticks` of chunk [a, b) (of these cameras only, if
+    given), as `_chunk` drew them."""
+    activity = states.activity(a, a + ticks, rows)
+    night = states.night[a : a + ticks]
+    main, sub = traffic.rates(activity, night, rng, draw_ticks=b - a, rows=rows)
+    sending = states.sending(a, a + ticks)
+    if rows is not None:
+        sending = sending[rows]
+    if not sending.all():
+        main *= sending
+        sub *= sending
+    return main, sub
 
 
 def _window_rates(
     states: States,
     bounds: list[tuple[int, int]],
-    starts: list[tuple[np.ndarray, np.ndarray]],
+    starts: list[np.ndarray],
     seeds: SeedTree,
     length_s: float,
     windows: list[tuple],
@@ -185,14 +217,20 @@ def _window_rates(
         touched = [k for k, (w0, w1, *_) in enumerate(windows) if a < w1 and w0 < b]
         if not touched:
             continue
-        traffic = Traffic(states.table, None, state=starts[i][0])
-        chunk, _ = _chunk(states, traffic, a, b, starts[i][1], seeds.generator("traffic", i))
-        for k in touched:
-            w0, w1, *rows = windows[k]
-            take = rows[0] if rows else slice(None)
+        traffic = Traffic(states.table, None, state=starts[i])
+        ticks = max(min(b, windows[k][1]) - a for k in touched)
+        wanted = [windows[k][2] if len(windows[k]) > 2 else None for k in touched]
+        rows = None if any(r is None for r in wanted) else np.unique(np.concatenate(wanted))
+        main, sub = _sent(states, traffic, a, b, ticks, seeds.generator("traffic", i), rows)
+        for k, want in zip(touched, wanted, strict=True):
+            w0, w1, *_ = windows[k]
+            if want is None:
+                take: slice | np.ndarray = slice(None)
+            else:
+                take = want if rows is None else np.searchsorted(rows, want)
             lo, hi = max(a, w0) - a, min(b, w1) - a
-            parts[k][0].append(chunk.main[take, lo:hi])
-            parts[k][1].append(chunk.sub[take, lo:hi])
+            parts[k][0].append(main[take, lo:hi])
+            parts[k][1].append(sub[take, lo:hi])
     seconds = max(1, int(length_s))
 
     def per_second(p: list[np.ndarray]) -> np.ndarray:
@@ -203,6 +241,7 @@ def _window_rates(
 
 
 def _network_and_recording(
+    net: LinkMeasures,
     acc: Measures,
     states: States,
     chunk: Chunk,
@@ -215,27 +254,32 @@ def _network_and_recording(
     """Carry one chunk through the access links, district links, core and recorders (with
     `dual`, the sub-streams are recorded too)."""
     tick = states.tick
-    table = states.table
     sent = chunk.main + chunk.sub
-    acc.access(a, b, sent)
+    net.access(a, b, sent)
     by_district = states.district_matrix @ sent  # (districts, ticks) bits/s
-    delivered = np.zeros_like(by_district, dtype=np.float64)
     offered_all = np.zeros((len(links), b - a))
     lost_all = np.zeros((len(links), b - a))
     new_backlog = backlog.copy()
-    for i, link in enumerate(links[:-1]):
-        carries = states.carries(link, a, b)
-        offered = by_district[link.district] * carries * tick / 8
-        w, lost = fluid_queue(offered, link.capacity_Bps * tick, link.buffer_B, backlog[i])
-        new_backlog[i] = w[-1]
-        offered_all[i], lost_all[i] = offered, lost
-        delivered[link.district] += offered - lost
+    shared = links[:-1]  # the district links, all at once
+    district = np.array([lk.district for lk in shared], dtype=int)
+    offered = by_district[district] * states.carrying(shared, a, b) * tick / 8
+    capacity = np.array([lk.capacity_Bps * tick for lk in shared])
+    buffer = np.array([lk.buffer_B for lk in shared])
+    w, lost = fluid_queues(offered, capacity, buffer, backlog[:-1])
+    if w.shape[1]:
+        new_backlog[:-1] = w[:, -1]
+    offered_all[:-1], lost_all[:-1] = offered, lost
+    passed = offered - lost
+    delivered = np.zeros_like(by_district, dtype=np.float64)
+    for kind in ("uplink", "backup"):  # a district's uplink, then its backup, as link order
+        rows = [i for i, lk in enumerate(shared) if lk.kind == kind]
+        delivered[district[rows]] += passed[rows]
     core = links[-1]
     offered = delivered.sum(axis=0) * states.core_up[a:b]
     w, lost = fluid_queue(offered, core.capacity_Bps * tick, core.buffer_B, backlog[-1])
     new_backlog[-1] = w[-1]
     offered_all[-1], lost_all[-1] = offered, lost
-    acc.network(a, b, offered_all, lost_all)
+    net.network(a, b, offered_all, lost_all)
 
     # Fraction of each district's bytes that reach the centre, per tick.
     offered_d = by_district * tick / 8
@@ -244,5 +288,5 @@ def _network_and_recording(
     reach = through * core_through  # (districts, ticks)
     recorded = chunk.main + chunk.sub if dual else chunk.main
     demand = chunk.demand + chunk.sub_demand if dual else chunk.demand
-    acc.recording(a, b, recorded, demand, chunk.intended, reach[table.district])
+    acc.recording(a, b, recorded, demand, chunk.intended, reach)
     return new_backlog

@@ -95,6 +95,15 @@ class States:
         servers = _intervals(events, "server_down", "server_up", "server", tick, ticks)
         self.server_up = np.stack([_mask(servers.get(r.name, []), ticks) for r in city.recorders])
         self._index = {cid: i for i, cid in enumerate(table.ids)}
+        self._activity_scale = table.activity_scale.astype(np.float32)[:, None]
+        edges = np.flatnonzero(np.diff(table.district)) + 1
+        firsts = np.concatenate([[0], edges]).astype(int)
+        lasts = np.concatenate([edges, [len(table)]]).astype(int)
+        self._district_runs = [
+            (int(table.district[r0]), int(r0), int(r1))
+            for r0, r1 in zip(firsts, lasts, strict=True)
+            if r1 > r0
+        ]
 
     def mean_main_mbps(self) -> np.ndarray:
         """Each camera's expected main-stream rate over the run (hourly activity and nights)."""
@@ -105,11 +114,15 @@ class States:
         factor *= 1 + self.night.mean() * (t.night_factor - 1)
         return np.where(t.cbr, t.main_mbps, np.minimum(t.main_mbps * factor, t.cap_mbps))
 
-    def activity(self, a: int, b: int) -> np.ndarray:
-        """(cameras, ticks) street activity seen by each camera."""
-        t = self.table
-        act = self.hourly[None, a:b] * t.activity_scale.astype(np.float32)[:, None]
-        act *= self.episode_factor[t.district, a:b]
+    def activity(self, a: int, b: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """(cameras, ticks) street activity seen by each camera (or these rows only)."""
+        if rows is None:
+            act = self.hourly[None, a:b] * self._activity_scale
+            for d, r0, r1 in self._district_runs:  # rows of one district: no gather
+                act[r0:r1] *= self.episode_factor[d, a:b]
+        else:
+            act = self.hourly[None, a:b] * self._activity_scale[rows]
+            act *= self.episode_factor[self.table.district[rows], a:b]
         return np.minimum(act, MAX_ACTIVITY, out=act)
 
     def camera_up(self, a: int, b: int, down: Spans | None = None) -> np.ndarray:
@@ -123,8 +136,8 @@ class States:
         return up
 
     def sending(self, a: int, b: int) -> np.ndarray:
-        """(cameras, ticks) 1.0 where the camera and its access link are up, else 0."""
-        return (self.camera_up(a, b) & self.camera_up(a, b, self.access_down)).astype(np.float32)
+        """(cameras, ticks) bool: the camera and its access link are up."""
+        return self.camera_up(a, b) & self.camera_up(a, b, self.access_down)
 
     def carries(self, link: NetworkLink, a: int, b: int) -> np.ndarray:
         """(ticks,) whether this district link carries its district's traffic."""
@@ -132,6 +145,13 @@ class States:
         if link.kind == "uplink":
             return up
         return ~up & self.backup_up[link.district, a:b]
+
+    def carrying(self, links: list[NetworkLink], a: int, b: int) -> np.ndarray:
+        """(links, ticks) bool: `carries` of each of these district links."""
+        district = np.array([lk.district for lk in links], dtype=int)
+        uplink = np.array([lk.kind == "uplink" for lk in links])[:, None]
+        up = self.uplink_up[district, a:b]
+        return np.where(uplink, up, ~up & self.backup_up[district, a:b])
 
     def path_at(self, tick: int, links: list[NetworkLink]) -> dict[int, NetworkLink | None]:
         """Each district's active link at a tick (None: cut off)."""

@@ -41,36 +41,54 @@ class Traffic:
             assert rng is not None, "a stationary start needs a generator"
             state = rng.standard_normal(len(table)) * self._sigma
         self._state = state.copy()
-        self._vbr = ~table.cbr
+        f32 = np.float32
+        self._cbr = table.cbr
+        self._night = table.night_factor.astype(f32)[:, None]
+        self._scale = (table.main_mbps * 1e6).astype(f32)[:, None]
+        self._cap = (table.cap_mbps * 1e6).astype(f32)[:, None]
+        self._sub_share = (table.sub_mbps / table.main_mbps).astype(f32)[:, None]
 
     def state(self) -> np.ndarray:
         """The AR(1) state at the end of the last chunk (to resume from here)."""
         return self._state.copy()
 
     def rates(
-        self, activity: np.ndarray, night: np.ndarray, rng: np.random.Generator
+        self,
+        activity: np.ndarray,
+        night: np.ndarray,
+        rng: np.random.Generator,
+        draw_ticks: int | None = None,
+        rows: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Main and sub stream bits/s, shape (cameras, seconds), for the next chunk.
 
-        activity: (cameras, seconds) 0..1.5; night: (seconds,) bool.
+        activity: (cameras, seconds) 0..1.5; night: (seconds,) bool. `draw_ticks` and `rows`
+        regenerate part of a chunk: its first activity.shape[1] seconds of `draw_ticks`, of
+        these cameras only (sorted, activity's rows). The draws are then the whole chunk's
+        (up to the last row: they are drawn camera after camera) and the state stays.
         """
-        t = self.table
         n = activity.shape[1]
         f32 = np.float32
-        innov = rng.standard_normal((len(t), n), dtype=f32)
+        take = slice(None) if rows is None else rows
+        drawn = len(self.table) if rows is None else int(rows[-1]) + 1
+        innov = rng.standard_normal((drawn, draw_ticks or n), dtype=f32)[take, :n]
         innov *= f32(self._sigma * np.sqrt(1 - AR_PHI**2))
-        zi = (AR_PHI * self._state).astype(f32)[:, None]
+        zi = (AR_PHI * self._state[take]).astype(f32)[:, None]
         x, _ = lfilter(np.array([1], f32), np.array([1, -AR_PHI], f32), innov, axis=1, zi=zi)
-        self._state = x[:, -1].astype(np.float64)
+        del innov
+        if draw_ticks is None and rows is None:
+            self._state = x[:, -1].astype(np.float64)
         x -= f32(self._sigma**2 / 2)
         factor = np.exp(x, out=x)
         factor *= activity_bitrate_factor(activity)
         for a, b in _runs(night):
-            factor[:, a:b] *= t.night_factor.astype(f32)[:, None]
-        scale = (t.main_mbps * 1e6).astype(f32)[:, None]
-        main = np.minimum(factor * scale, (t.cap_mbps * 1e6).astype(f32)[:, None], out=factor)
-        main[~self._vbr] = scale[~self._vbr]
-        sub = main * (t.sub_mbps / t.main_mbps).astype(f32)[:, None]
+            factor[:, a:b] *= self._night[take]
+        scale, cbr = self._scale[take], self._cbr[take]
+        factor *= scale
+        main = np.minimum(factor, self._cap[take], out=factor)
+        if cbr.any():
+            main[cbr] = scale[cbr]
+        sub = main * self._sub_share[take]
         return main, sub
 
 

@@ -114,6 +114,7 @@ def simulate_window(
 
     empty = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), np.zeros(0))
     idx, start, size, rate = (np.concatenate(p) for p in zip(empty, *to_core, strict=True))
+    del to_core, district  # the core's queue is the window's largest: hold each frame once
     hop = _Hop(core.capacity_Bps, core.buffer_B, core.spec.latency_ms / 1e3)
     q = spread_queue(start, size, rate, hop.capacity, hop.buffer)
     links[core.name] = LinkWindow(float(size.sum()), float((size - q.accepted).sum()), q.wait_s)
