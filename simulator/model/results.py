@@ -96,6 +96,7 @@ class Sizing:
     daily_write_tb: float  # demand per day
     planning_load: float  # share of each server limit sized for (recording.planning_load)
     daily_lost_tb: dict[str, float]  # demand not stored, TB per day, by first cause
+    link_planning_load: float = 0.8  # p99 utilisation links are planned to (network.)
     groups: list[GroupSizing] = field(default_factory=list)  # in scenario order
 
 

@@ -108,6 +108,7 @@ def sizing_of(
         storage_usable_tb=usable_tb_total,
         daily_write_tb=daily_tb,
         planning_load=rec.planning_load,
+        link_planning_load=scenario.network.planning_load,
         daily_lost_tb={k: v * tick / 8 / TB / days for k, v in lost_bits.items()},
         groups=groups,
     )

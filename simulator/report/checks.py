@@ -7,9 +7,6 @@ from dataclasses import dataclass
 
 from simulator.model.results import LinkStats, Results, ServerStats, Watch
 
-PLANNING_UTIL = 0.8
-"""Utilisation above which a link is flagged: the usual 80 % planning headroom rule."""
-
 MAX_CAMERAS_PER_OPERATOR = 16
 """Cameras one operator can supervise: "no more than 16" (Wallace & Diffley 1988, UK PSDB)."""
 
@@ -36,11 +33,12 @@ def _over(value: float, limit: float) -> bool:
     return math.isfinite(value) and math.isfinite(limit) and limit > 0 and value > limit
 
 
-def link_checks(link: LinkStats) -> list[str]:
-    """Rules a link fails: p99 utilisation over the planning line, or any loss."""
+def link_checks(link: LinkStats, line: float) -> list[str]:
+    """Rules a link fails: p99 utilisation over the planning line (`network.planning_load`),
+    or any loss."""
     failed = []
-    if math.isfinite(link.p99_util) and link.p99_util > PLANNING_UTIL:
-        failed.append(f"p99_util>{PLANNING_UTIL:g}")
+    if math.isfinite(link.p99_util) and link.p99_util > line:
+        failed.append(f"p99_util>{line:g}")
     if link.loss_fraction > 0:
         failed.append("loss>0")
     if link.window_loss_fraction > 0:
@@ -117,7 +115,7 @@ def flags(results: Results) -> list[Flag]:
     if _over(s.storage_needed_tb, s.storage_usable_tb):
         out.append(Flag("storage", "total", "needed>usable"))
     for link in results.links:
-        out.extend(Flag("link", link.name, c) for c in link_checks(link))
+        out.extend(Flag("link", link.name, c) for c in link_checks(link, s.link_planning_load))
     for server in results.servers:
         out.extend(Flag("server", server.name, c) for c in server_checks(server, s.planning_load))
     for name, check in disk_checks(results):
@@ -159,7 +157,7 @@ def findings(results: Results) -> list[str]:
             )
         elif flag.subject == "link":
             lk = links[flag.name]
-            out.append(f"link {lk.name}: " + _LINK_TEXT[flag.check](lk))
+            out.append(f"link {lk.name}: " + _link_text(lk, flag.check, s.link_planning_load))
         elif flag.subject == "operators":
             assert results.watch is not None
             out.append("operators: " + _WATCH_TEXT[flag.check](results.watch))
@@ -171,15 +169,13 @@ def findings(results: Results) -> list[str]:
     return out
 
 
-_LINK_TEXT = {
-    f"p99_util>{PLANNING_UTIL:g}": lambda lk: (
-        f"p99 utilisation {lk.p99_util:.0%} above the {PLANNING_UTIL:.0%} planning line"
-    ),
-    "loss>0": lambda lk: f"loses {lk.loss_fraction:.3%} of its traffic (per-second model)",
-    "window_loss>0": lambda lk: (
-        f"loses {lk.window_loss_fraction:.3%} of its traffic in the busiest window"
-    ),
-}
+def _link_text(lk: LinkStats, check: str, line: float) -> str:
+    """A failed link check as a phrase."""
+    if check == "loss>0":
+        return f"loses {lk.loss_fraction:.3%} of its traffic (per-second model)"
+    if check == "window_loss>0":
+        return f"loses {lk.window_loss_fraction:.3%} of its traffic in the busiest window"
+    return f"p99 utilisation {lk.p99_util:.0%} above the {line:.0%} planning line"
 
 
 def _server_text(sv: ServerStats, check: str, line: float) -> str:

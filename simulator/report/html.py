@@ -11,7 +11,6 @@ from simulator.report._atomic import atomic_write_text
 from simulator.report.checks import (
     MAX_CAMERAS_PER_OPERATOR,
     MAX_MONITORS_PER_OPERATOR,
-    PLANNING_UTIL,
     findings,
 )
 from simulator.report.csvreport import CSV_FILES, WATCH_CSV
@@ -85,7 +84,8 @@ def render_html(results: Results) -> str:
         f"<h1>camsim sizing report: {escape(results.scenario)}</h1>",
         f'<p class="headline">{head}</p>',
         f"<p>Rows marked <b>{FLAG}</b> are over a limit: link p99 utilisation above "
-        f"{PLANNING_UTIL:.0%}, any loss; a server's p99 ingest, streams, write IOPS or MB/s "
+        f"{results.sizing.link_planning_load:.0%}, any loss; a server's p99 ingest, streams, "
+        "write IOPS or MB/s "
         f"above the {results.sizing.planning_load:.0%} planning line servers needed size to, "
         "or storage above what the server has"
         + (

@@ -22,7 +22,6 @@ from simulator.report._atomic import atomic_write_text
 from simulator.report.checks import (
     MAX_CAMERAS_PER_OPERATOR,
     MAX_MONITORS_PER_OPERATOR,
-    PLANNING_UTIL,
     flags,
 )
 from simulator.report.reads import reads_dict
@@ -113,7 +112,7 @@ def to_json_dict(results: Results) -> dict[str, Any]:
             "storage_points": int(np.size(se.storage_days)),
         },
         "checks": {
-            "planning_util": PLANNING_UTIL,
+            "planning_util": results.sizing.link_planning_load,
             "flags": [
                 {"subject": f.subject, "name": f.name, "check": f.check} for f in flags(results)
             ],

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulator.model.results import Results
-from simulator.report.checks import PLANNING_UTIL, link_checks
+from simulator.report.checks import link_checks
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -103,12 +103,13 @@ def _limit_lines(
 
 
 def link_utilisation_png(results: Results) -> bytes:
-    """Mean utilisation per step for every link, with 100 % capacity and the 80 % planning line."""
+    """Mean utilisation per step for every link, with 100 % capacity and the planning line."""
     s = results.series
     util = np.asarray(s.link_mean_util, dtype=float).reshape(len(s.link_names), -1) * 100
     t_h = np.arange(util.shape[1]) * s.step_s / 3600
     t_plot, u_plot = _thin(t_h, util)
-    hot = {link.name for link in results.links if link_checks(link)}
+    line = results.sizing.link_planning_load
+    hot = {link.name for link in results.links if link_checks(link, line)}
     with figure() as (fig, ax):
         for name, y, c in zip(s.link_names, u_plot, colours(len(s.link_names)), strict=True):
             flagged = name in hot
@@ -118,8 +119,7 @@ def link_utilisation_png(results: Results) -> bytes:
             )  # fmt: skip
         ax.axhline(100, color="black", lw=1.2, label="capacity (100 %)")
         ax.axhline(
-            PLANNING_UTIL * 100, color="crimson", lw=1.0, ls="--",
-            label=f"planning line ({PLANNING_UTIL:.0%})",
+            line * 100, color="crimson", lw=1.0, ls="--", label=f"planning line ({line:.0%})",
         )  # fmt: skip
         top = max(110.0, float(np.nanmax(u_plot)) * 1.05 if u_plot.size else 110.0)
         ax.set_ylim(0, top)

@@ -8,7 +8,6 @@ from simulator.model.results import Results
 from simulator.report.checks import (
     MAX_CAMERAS_PER_OPERATOR,
     MAX_MONITORS_PER_OPERATOR,
-    PLANNING_UTIL,
     findings,
 )
 from simulator.report.tables import FLAG, Table, all_tables, headline
@@ -56,7 +55,8 @@ def summary_text(results: Results) -> str:
     else:
         lines.append("Warnings: none")
     legend = (
-        f"({FLAG} = over a limit: link p99 > {PLANNING_UTIL:.0%}, any loss; a server's p99 ingest, "
+        f"({FLAG} = over a limit: link p99 > {results.sizing.link_planning_load:.0%}, any loss; "
+        "a server's p99 ingest, "
         f"streams, IOPS or MB/s above the {results.sizing.planning_load:.0%} planning line "
         "servers needed size to, or its storage; load% = a server's highest p99 share of a limit)"
     )

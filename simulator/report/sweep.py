@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 from simulator.model.replications import KEY_FIGURES
 from simulator.model.results import Results
-from simulator.report.checks import PLANNING_UTIL
 from simulator.report.csvreport import csv_text
 from simulator.report.summary import render_table
 from simulator.report.tables import Table, figure_digits, mean_pm, num, pct
@@ -60,7 +59,7 @@ def sweep_table(fields: Sequence[str], points: Points, results: Sequence[Results
         columns += ["seen %", "seen/year", "delay s"]
     t = Table(_title(fields, results[0]), columns)
     # seen: incidents detected by the operators; delay: median time to detection
-    for point, row in zip(points, sweep_rows(results), strict=True):
+    for point, row, r in zip(points, sweep_rows(results), results, strict=True):
         cells = [
             *point,
             f"{row['cameras']:,}",
@@ -75,7 +74,7 @@ def sweep_table(fields: Sequence[str], points: Points, results: Sequence[Results
                 num(float(row["detected_per_year"]), 0),
                 num(float(row["delay_median_s"]), 0),
             ]
-        over = float(row["busiest_link_p99_util"]) > PLANNING_UTIL or int(
+        over = float(row["busiest_link_p99_util"]) > r.sizing.link_planning_load or int(
             row["servers_needed"]
         ) > int(row["servers_configured"])
         t.add(cells, over)

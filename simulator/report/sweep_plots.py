@@ -13,7 +13,6 @@ import numpy as np
 
 from simulator.model.replications import KEY_FIGURES
 from simulator.model.results import Results
-from simulator.report.checks import PLANNING_UTIL
 from simulator.report.plots import colours, figure, legend, png
 from simulator.report.sweep import Points
 
@@ -91,8 +90,11 @@ def _reference(ax: Axes, plot: SweepPlot, results: Sequence[Results]) -> None:
             n = have.pop()
             ax.axhline(n, color="black", lw=1.0, ls="--", label=f"configured ({n})")
     elif plot.key == "busiest_link_p99_util":
-        ax.axhline(PLANNING_UTIL * 100, color="crimson", lw=1.0, ls="--",
-                   label=f"planning line ({PLANNING_UTIL:.0%})")  # fmt: skip
+        lines = {r.sizing.link_planning_load for r in results}
+        if len(lines) == 1:
+            line = lines.pop()
+            ax.axhline(line * 100, color="crimson", lw=1.0, ls="--",
+                       label=f"planning line ({line:.0%})")  # fmt: skip
 
 
 def sweep_png(

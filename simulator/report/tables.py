@@ -14,7 +14,6 @@ from simulator.report.checks import (
     MAX_CAMERAS_PER_OPERATOR,
     MAX_MONITORS_PER_OPERATOR,
     MONITORS_EACH,
-    PLANNING_UTIL,
     link_checks,
     server_checks,
     server_load,
@@ -148,7 +147,8 @@ def year_table(results: Results) -> Table:
                 f"{pct(y.link_p99_util_year[name])} %",
                 f"peak day {pct(day)} %, loss {pct(y.link_loss_year.get(name, 0.0), 2)} %",
             ],
-            y.link_p99_util_year[name] > PLANNING_UTIL or y.link_loss_year.get(name, 0.0) > 0,
+            y.link_p99_util_year[name] > results.sizing.link_planning_load
+            or y.link_loss_year.get(name, 0.0) > 0,
         )
     for name in sorted(s.by_constraint):
         n = s.by_constraint[name]
@@ -273,7 +273,7 @@ def links_table(results: Results) -> Table:
                 num(link.p99_delay_ms, 2),
                 num(link.down_hours, 1),
             ],
-            bool(link_checks(link)),
+            bool(link_checks(link, results.sizing.link_planning_load)),
         )
     return t
 

@@ -177,6 +177,8 @@ class Network(Strict):
     access: Link = Link(capacity_mbps=100, latency_ms=0.05, buffer_kb=512)
     districts: list[District] = Field(min_length=1)
     core: Link
+    # p99 utilisation a link is planned to; above it a link is flagged (the usual 80 % rule)
+    planning_load: Annotated[float, Field(gt=0, le=1)] = 0.8
 
     @field_validator("districts")
     @classmethod

@@ -71,3 +71,16 @@ def test_the_planning_line_is_the_scenarios(load) -> None:
         "server rec: 17 Mbps ingest p99, 85% of its 20 limit, above the 80% planning line (16)"
         in found
     )
+
+
+def test_links_are_flagged_at_the_scenarios_planning_line(load) -> None:
+    # cbr_city: 12 Mbps CBR on the north uplink (1.2 % of 1 Gbps), 5 Mbps on the south one
+    # (0.5 %), 4 Mbps on a north camera's access link (4 % of 100 Mbps), 17 on the core
+    def hot(*overrides: str) -> set[str]:
+        r = simulate(load("cbr_city", *overrides))
+        return {f.name for f in flags(r) if f.subject == "link" and f.check.startswith("p99_util>")}
+
+    assert hot() == set()
+    assert hot("network.planning_load=0.01") == {"access", "uplink:north"}
+    r = simulate(load("cbr_city", "network.planning_load=0.01"))
+    assert "link uplink:north: p99 utilisation 1% above the 1% planning line" in findings(r)
