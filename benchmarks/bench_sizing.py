@@ -266,6 +266,18 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     )
 
 
+def finish(figures: dict[str, Any], json_path: Path | None, note: str) -> int:
+    """The last lines of a benchmark: the load average at the end (also into `figures`), what
+    the figures are worth, and the JSON file when asked for; the exit status."""
+    figures["load_avg_at_end"] = os.getloadavg()
+    print(f"\nload avg at end {os.getloadavg()[0]:.2f} (2 shared cores: figures are noisy; "
+          f"{note})")  # fmt: skip
+    if json_path:
+        json_path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {json_path}")
+    return 0
+
+
 def verdict(ok: bool) -> str:
     return "OK" if ok else "MISSED"
 
@@ -401,13 +413,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    vs {axis}: time ∝ {axis}^{f['exponent']:.2f}; linear fit "
                       f"{f['fixed_s']:.2f} s + {slope:.2f} {u} per {unit}")  # fmt: skip
 
-    figures["machine"]["load_avg_at_end"] = os.getloadavg()
-    print(f"\nload avg at end {os.getloadavg()[0]:.2f} (2 cores shared: figures are noisy; "
-          "(a) is best of N)")  # fmt: skip
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {args.json}")
-    return 0
+    return finish(figures, args.json, "(a) is best of N")
 
 
 if __name__ == "__main__":

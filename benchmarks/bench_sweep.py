@@ -22,7 +22,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -31,7 +30,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
-from bench_sizing import table, verdict  # noqa: E402
+from bench_sizing import finish, table, verdict  # noqa: E402
 
 from simulator.model.replications import replicate  # noqa: E402
 from simulator.model.results import Results  # noqa: E402
@@ -144,12 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     print("    CPU s / workers: the wall time the same work would take on idle cores")
     print()
     print(sweep_text([FIELD], [(v,) for v in values], local), end="")
-    out["load_avg_at_end"] = os.getloadavg()
-    print(f"\nload avg at start {load0[0]:.2f}, at end {os.getloadavg()[0]:.2f} "
-          "(2 shared cores: figures are noisy; one sweep each)")  # fmt: skip
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-    return 0
+    return finish(out, args.json, f"at start {load0[0]:.2f}; one sweep each")
 
 
 if __name__ == "__main__":

@@ -20,13 +20,12 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import json  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from bench_sizing import best_of, load, table, verdict  # noqa: E402
+from bench_sizing import best_of, finish, load, table, verdict  # noqa: E402
 
 from simulator.model.results import Results  # noqa: E402
 from simulator.model.sizing import simulate  # noqa: E402
@@ -131,13 +130,7 @@ def main(argv: list[str] | None = None) -> int:
           " ".join(f"{c:.2f}" for c in cpus), f"{TARGET_DAY_S:g}", verdict(best <= TARGET_DAY_S)]],
     ))  # fmt: skip
 
-    out["load_avg_at_end"] = os.getloadavg()
-    print(f"\nload avg at start {load0[0]:.2f}, at end {os.getloadavg()[0]:.2f} "
-          "(2 shared cores: figures are noisy; one run each unless stated)")  # fmt: skip
-    if args.json:
-        args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {args.json}")
-    return 0
+    return finish(out, args.json, f"at start {load0[0]:.2f}; one run each unless stated")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,10 @@ class Axis:
     values: tuple[str, ...]
 
 
+def _first_repeat(items: Sequence[str]) -> str | None:
+    return next((x for i, x in enumerate(items) if x in items[:i]), None)
+
+
 def parse_axis(text: str) -> Axis:
     """`PATH=V1,V2,...` → Axis; GridError for no `=`, no field, no values or a repeated value."""
     name, sep, raw = text.partition("=")
@@ -65,7 +69,7 @@ def parse_axis(text: str) -> Axis:
         )
     if not values:
         raise GridError(f"--vary {text!r}: no values after '=' (the grid would be empty)")
-    repeated = next((v for i, v in enumerate(values) if v in values[:i]), None)
+    repeated = _first_repeat(values)
     if repeated is not None:
         raise GridError(f"--vary {field}: the value {repeated!r} is given twice")
     return Axis(field, tuple(values))
@@ -90,12 +94,15 @@ class Grid:
         """Every combination of values, one per field, in `itertools.product` order."""
         return list(itertools.product(*(a.values for a in self.axes)))
 
+    def runs(self, replications: int | None) -> int:
+        """Runs in all: points × replications."""
+        return math.prod(self.shape) * (replications or 1)
+
     def size(self, replications: int | None) -> str:
         """`2 × 3 = 6 points × 5 replications = 30 runs`, for the user."""
-        points = math.prod(self.shape)
+        points, runs = math.prod(self.shape), self.runs(replications)
         shape = " × ".join(map(str, self.shape)) + " = " if len(self.axes) > 1 else ""
         reps = f" × {replications} replications" if replications else ""
-        runs = points * (replications or 1)
         return f"{shape}{points} point{'s' * (points != 1)}{reps} = {runs} run{'s' * (runs != 1)}"
 
     def overrides(self, point: Sequence[str]) -> tuple[str, ...]:
@@ -108,8 +115,7 @@ def make_grid(texts: Sequence[str]) -> Grid:
     if not texts:
         raise GridError("--vary: give at least one PATH=V1,V2,... (the grid would be empty)")
     axes = [parse_axis(t) for t in texts]
-    fields = [a.field for a in axes]
-    twice = next((f for i, f in enumerate(fields) if f in fields[:i]), None)
+    twice = _first_repeat([a.field for a in axes])
     if twice is not None:
         raise GridError(f"--vary {twice}: the same field is given twice; list its values once")
     return Grid(tuple(axes))
@@ -118,7 +124,7 @@ def make_grid(texts: Sequence[str]) -> Grid:
 def check_size(grid: Grid, replications: int | None, limit: int | None = MAX_RUNS) -> int:
     """The sweep's run count; GridError when it is over `limit` (None: no limit; the CLI's
     --yes)."""
-    runs = math.prod(grid.shape) * (replications or 1)
+    runs = grid.runs(replications)
     if limit is not None and runs > limit:
         raise GridError(
             f"--vary: the grid is {grid.size(replications)}, over the limit of {limit} runs; "

@@ -1,11 +1,12 @@
 """What every camsim command shares: loading a scenario with overrides, the one-line `fail`,
-the --set/--seed/--days options and the progress bar."""
+writing an output file, the --set/--seed/--days options and the progress bar."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn, TypeVar
 from urllib.parse import urlsplit
 
@@ -20,6 +21,17 @@ def fail(message: str) -> NoReturn:
     """Report a user mistake on one line and exit with status 2."""
     click.echo(f"camsim: error: {message}", err=True)
     sys.exit(2)
+
+
+def write_file(what: str, path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all (atomically); a one-line error naming `what`
+    (the option or file) when it cannot be written."""
+    from simulator.report._atomic import atomic_write_text
+
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        fail(f"{what}: cannot write: {exc.strerror or exc}")
 
 
 def check_host(host: str, what: str = "--host") -> str:

@@ -55,9 +55,14 @@ def year_flag(f):  # type: ignore[no-untyped-def]
     )(f)  # fmt: skip
 
 
+def span_given(overrides: tuple[str, ...], days: float | None) -> bool:
+    """Whether the user set the simulated span (--days, or --set simulation.days=…)."""
+    return days is not None or any(o.startswith("simulation.days=") for o in overrides)
+
+
 def check_year(year: bool, overrides: tuple[str, ...], days: float | None) -> None:
     """--year with a span is a contradiction: the year-aware run sets its own."""
-    if year and (days is not None or any(o.startswith("simulation.days=") for o in overrides)):
+    if year and span_given(overrides, days):
         fail("--year with --days or simulation.days: a year-aware run simulates 365 days and "
              "its peak day; give one or the other")  # fmt: skip
 

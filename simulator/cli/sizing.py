@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 
 from simulator.cli.common import Progress, fail, load, scenario_options
-from simulator.cli.runs import check_year, how, replicated, replication_options, year_flag
+from simulator.cli.runs import (
+    check_year,
+    how,
+    replicated,
+    replication_options,
+    span_given,
+    year_flag,
+)
 
 
 @click.command()
@@ -63,7 +70,7 @@ def run(
     if out.exists() and not out.is_dir():
         fail(f"--out {out}: exists and is not a directory")
     if year is None:
-        year = days is None and not any(o.startswith("simulation.days=") for o in overrides)
+        year = not span_given(overrides, days)
     check_year(year, overrides, days)
     label = f"{s.camera_count} cameras × " + ("a year" if year else f"{s.simulation.days:g} d")
     started = time.perf_counter()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.common import fail, load, scenario_options
+from simulator.cli.common import fail, load, scenario_options, write_file
 
 speed_option = click.option(
     "--speed", default=1.0, show_default=True, type=click.FloatRange(min=1e-3, max=1e6),
@@ -74,14 +74,9 @@ def timeline(scenario: str, out: str | None, cameras: str | None, shard: str | N
     if out is None:
         write_jsonl(events, sys.stdout)
         return
-    from simulator.report._atomic import atomic_write_text
-
     buf = io.StringIO()
     n = write_jsonl(events, buf)
-    try:
-        atomic_write_text(Path(out), buf.getvalue())
-    except OSError as exc:
-        fail(f"{out}: cannot write: {exc.strerror}")
+    write_file(str(out), Path(out), buf.getvalue())
     click.echo(f"{out}: {n} events over {city.scenario.simulation.days:g} day(s)", err=True)
 
 

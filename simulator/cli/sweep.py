@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.common import fail, load, scenario_options
+from simulator.cli.common import fail, load, scenario_options, write_file
 from simulator.cli.runs import RunsDone, check_year, executor, how, replication_options, year_flag
 
 
@@ -23,12 +23,7 @@ def _output(option: str, path: Path | None) -> None:
 
 
 def _write(option: str, path: Path, text: str) -> None:
-    from simulator.report._atomic import atomic_write_text
-
-    try:
-        atomic_write_text(path, text)
-    except OSError as exc:
-        fail(f"{option} {path}: cannot write: {exc.strerror or exc}")
+    write_file(f"{option} {path}", path, text)
     click.echo(f"wrote {path}")
 
 
