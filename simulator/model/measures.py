@@ -54,6 +54,7 @@ class Measures:
         self.server_matrix = np.zeros((n_srv, n_cam), dtype=np.float32)
         on = server_of >= 0
         self.server_matrix[server_of[on], np.flatnonzero(on)] = 1.0
+        self.cameras_of = self.server_matrix.sum(axis=1)[:, None]  # (servers, 1)
         self.ingest = np.zeros((n_srv, ticks), dtype=np.float32)  # Mbps offered to each server
         self.streams = np.zeros((n_srv, ticks), dtype=np.float32)  # cameras being recorded
         self.demand = np.zeros((2, ticks), dtype=np.float32)  # Mbps, cameras meant to record
@@ -104,30 +105,38 @@ class Measures:
             works[assigned] = serving[srv[assigned], a:b]
             ok[cause] = works
         alive = intended.copy()
-        lossless = True
+        gone: list[tuple[np.ndarray, np.ndarray]] = []  # (camera, tick) of the cells lost
         for cause, works in ok.items():
             lost = np.greater(alive, works)  # alive & ~works
             count = np.count_nonzero(lost)
             self.lost_ticks.setdefault(cause, 0.0)  # failover's and disks' causes too
             self.lost_bits.setdefault(cause, 0.0)
             if count:  # failures are rare: index only when there are some
+                cells = np.nonzero(lost)
+                gone.append(cells)
                 self.lost_ticks[cause] += float(count)
-                self.lost_bits[cause] += float(demand[lost].sum(dtype=np.float64))
+                self.lost_bits[cause] += float(demand[cells].sum(dtype=np.float64))
                 alive &= works
-                lossless = False
-        alive_f = alive.astype(np.float32)
-        if reach[self.districts_seen].min(initial=1.0) < 1:  # some congestion loss in this chunk
-            kept = alive_f * reach.astype(np.float32)[district]
-            self.lost_ticks["congestion"] += float(alive.sum() - kept.sum())
-            self.lost_bits["congestion"] += float((main * (alive_f - kept)).sum(dtype=np.float64))
-            lossless = False
-        else:  # every district's bytes reach the centre: reach is 1
-            kept = alive_f
-        # Nothing lost: what reaches the servers is the demand itself, so one product serves
-        # for both (the same numbers as main * kept, to the bit).
         demand_by_server = self.server_matrix @ demand
-        ingest = (demand_by_server if lossless else self.server_matrix @ (main * kept)) / 1e6
-        streams = self.server_matrix @ alive_f
+        if reach[self.districts_seen].min(initial=1.0) < 1:  # some congestion loss in this chunk
+            alive_f = alive.astype(np.float32)
+            kept = alive_f * reach.astype(np.float32)[district]
+            kept_ticks = float(kept.sum())
+            self.lost_ticks["congestion"] += float(np.count_nonzero(alive)) - kept_ticks
+            self.lost_bits["congestion"] += float((main * (alive_f - kept)).sum(dtype=np.float64))
+            ingest = self.server_matrix @ (main * kept) / 1e6
+            streams = self.server_matrix @ alive_f
+        else:
+            # Every district's bytes reach the centre, so a server receives its cameras' demand
+            # less the few cells lost above (where alive, what is sent is the demand).
+            kept_ticks = float(np.count_nonzero(alive))
+            lost_bits, lost_n = self._by_server(gone, demand)
+            if intended.all():
+                streams = self.cameras_of - lost_n
+            else:
+                streams = self.server_matrix @ intended.astype(np.float32) - lost_n
+            # what rounding leaves of a server all of whose cameras were lost is nothing
+            ingest = np.where(streams > 0, np.maximum(demand_by_server - lost_bits, 0), 0) / 1e6
         limit = np.array([s.spec.ingest_limit_mbps for s in self.servers])[:, None]
         share = np.minimum(
             1.0, np.divide(limit, ingest, out=np.ones_like(ingest), where=ingest > 0)
@@ -136,7 +145,7 @@ class Measures:
         self.lost_ticks["overload"] += overload
         self.lost_bits["overload"] += float((ingest * (1 - share)).sum(dtype=np.float64)) * 1e6
         self.cam_ticks["expected"] += float(np.count_nonzero(intended))
-        self.cam_ticks["recorded"] += float(kept.sum()) - overload
+        self.cam_ticks["recorded"] += kept_ticks - overload
         self.ingest[:, a:b], self.streams[:, a:b] = ingest, streams
         self.demand[0, a:b] = demand.sum(axis=0) / 1e6
         self.demand[1, a:b] = np.count_nonzero(intended, axis=0)
@@ -151,6 +160,22 @@ class Measures:
         for h, i, j in zip(hour[np.r_[0, cuts]], np.r_[0, cuts], np.r_[cuts, b - a], strict=True):
             # each hour's bytes summed tick after tick (a sequential cumsum, not pairwise)
             self.server_demand[:, h] += np.cumsum(per_server[:, i:j], axis=1)[:, -1]
+
+    def _by_server(
+        self, cells: list[tuple[np.ndarray, np.ndarray]], demand: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(servers, ticks) demand (bits/s) and count of these (camera, tick) cells."""
+        shape = (len(self.servers), demand.shape[1])
+        if not cells:
+            return np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32)
+        cam, tick = (np.concatenate(c) for c in zip(*cells, strict=True))
+        srv = self.server_of[cam]
+        on = srv >= 0  # unassigned cameras reach no server
+        cell = srv[on] * shape[1] + tick[on]
+        size = shape[0] * shape[1]
+        bits = np.bincount(cell, weights=demand[cam[on], tick[on]], minlength=size)
+        count = np.bincount(cell, minlength=size)
+        return bits.reshape(shape).astype(np.float32), count.reshape(shape).astype(np.float32)
 
     def results(
         self,

@@ -256,7 +256,7 @@ def _network_and_recording(
     tick = states.tick
     sent = chunk.main + chunk.sub
     net.access(a, b, sent)
-    by_district = states.district_matrix @ sent  # (districts, ticks) bits/s
+    by_district = states.district_sums(sent)  # (districts, ticks) bits/s
     offered_all = np.zeros((len(links), b - a))
     lost_all = np.zeros((len(links), b - a))
     new_backlog = backlog.copy()

@@ -14,6 +14,10 @@ from simulator.model.links import NetworkLink
 from simulator.timeline.event import Event, LinkId
 
 MAX_ACTIVITY = 1.5  # activity is clipped here; 1.0 is the city's busiest hour
+#: From this many districts, a district's sum is a segment sum over its cameras' rows; below,
+#: a dense product (BLAS): 1.6 ms against 7 ms at 12 districts and 2M cells, 19 ms against
+#: 10 ms at 264 (measured on this project's 2-core machine).
+SEGMENT_SUMS_FROM = 100
 
 
 Spans = dict[str, list[tuple[int, int]]]  # who → [(first tick down, first tick up), ...]
@@ -50,6 +54,10 @@ class States:
         names = [d.name for d in scenario.network.districts]
         self.district_matrix = np.zeros((len(names), len(table)), dtype=np.float32)
         self.district_matrix[table.district, np.arange(len(table))] = 1.0
+        self._by_district = np.argsort(table.district, kind="stable")  # rows, district by district
+        counts = np.bincount(table.district, minlength=len(names))
+        self._with_cameras = np.flatnonzero(counts)
+        self._first_row = (np.cumsum(counts) - counts)[self._with_cameras]
 
         t = (np.arange(ticks) + 0.5) * tick
         start = scenario.simulation.start
@@ -124,6 +132,16 @@ class States:
             act = self.hourly[None, a:b] * self._activity_scale[rows]
             act *= self.episode_factor[self.table.district[rows], a:b]
         return np.minimum(act, MAX_ACTIVITY, out=act)
+
+    def district_sums(self, x: np.ndarray) -> np.ndarray:
+        """(districts, ticks): the sum of x's rows (cameras, ticks) over each district."""
+        if len(self.district_matrix) < SEGMENT_SUMS_FROM:
+            return self.district_matrix @ x
+        out = np.zeros((len(self.district_matrix), x.shape[1]), dtype=x.dtype)
+        if self._with_cameras.size:
+            rows = x[self._by_district]
+            out[self._with_cameras] = np.add.reduceat(rows, self._first_row, axis=0)
+        return out
 
     def camera_up(self, a: int, b: int, down: Spans | None = None) -> np.ndarray:
         """(cameras, ticks) bool: not failed (cameras, or access links with `down`)."""
