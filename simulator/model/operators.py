@@ -17,6 +17,7 @@ first `record_s` seconds, which `simulator.model.actions` turns into the load's 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Generator
 from dataclasses import dataclass
 
@@ -61,18 +62,20 @@ class Wall:
         self.first_hour = start.hour  # clock hour of the run's first (partial) hour
         self.offset_s = start.minute * 60.0 + start.second  # run start after that hour began
         staff = max(1, max(ops.on_duty))
-        self.busy_until = np.zeros(staff)
+        self.rota = list(ops.on_duty)  # by clock hour (a list: read hundreds of thousands of times)
+        self.busy_until = [0.0] * staff
         self.handling_s = 0.0
         self.cycle_s = (ops.break_every_min + ops.break_min) * 60.0  # work, then a break
         # stagger the operators' breaks so that they do not all leave at once
-        self.break_offset = np.arange(staff) * self.cycle_s / staff
+        self.break_offset = [k * self.cycle_s / staff for k in range(staff)]
+        self.work_s = ops.break_every_min * 60.0 if ops.break_min > 0 else float("inf")
 
     def _hour(self, t: float) -> int:
         """Clock hours since the run's first hour began."""
         return int((t + self.offset_s) // HOUR)
 
     def on_duty(self, t: float) -> int:
-        return self.ops.on_duty[(self.first_hour + self._hour(t)) % 24]
+        return self.rota[(self.first_hour + int((t + self.offset_s) // HOUR)) % 24]
 
     def rota_end(self, t: float) -> float:
         """The next time after t at which the number on duty changes (inf if it never does)."""
@@ -104,7 +107,7 @@ class Wall:
             if tour is None:
                 return end, end, None
             d = self.ops.dwell_s
-            q = np.floor((t - tour.slot * d) / tour.cycle_s)
+            q = math.floor((t - tour.slot * d) / tour.cycle_s)
             shown = tour.slot * d + q * tour.cycle_s
             if t >= shown + d:
                 shown += tour.cycle_s
@@ -121,11 +124,13 @@ class Wall:
 
     def free_from(self, op: int, t: float) -> float:
         """The first time at or after t at which the operator is neither busy nor on a break."""
-        t = max(t, float(self.busy_until[op]))
-        on_task = self._on_task_s(op, t)
-        if self.ops.break_min <= 0 or on_task < self.ops.break_every_min * 60.0:
+        busy = self.busy_until[op]
+        if busy > t:
+            t = busy
+        if self.work_s == float("inf"):  # no breaks
             return t
-        return t + self.cycle_s - on_task
+        on_task = (t + self.break_offset[op]) % self.cycle_s
+        return t if on_task < self.work_s else t + self.cycle_s - on_task
 
     def take(self, op: int, t: float) -> tuple[int, float]:
         """(who, when) a request given to `op` at t begins: the first time at or after t at
@@ -146,7 +151,7 @@ class Wall:
         """(starts, ends) of the operator's time between breaks within [a, b), in order."""
         if self.ops.break_min <= 0:
             return np.array([a]), np.array([b])
-        off, cycle = float(self.break_offset[op]), self.cycle_s
+        off, cycle = self.break_offset[op], self.cycle_s
         j = np.arange(np.floor((a + off) / cycle), np.ceil((b + off) / cycle) + 1)
         w0 = j * cycle - off
         w1 = np.minimum(w0 + self.ops.break_every_min * 60.0, b)
@@ -204,17 +209,18 @@ def run_watch(
 
     def requests() -> Generator:
         nonlocal handled
-        for t, span, u, code in zip(req.t, req.span_s, req.who, req.kind, strict=True):
+        columns = (req.t.tolist(), req.span_s.tolist(), req.who.tolist(), req.kind.tolist())
+        for t, span, u, code in zip(*columns, strict=True):
             yield env.timeout(t - env.now)
             k = wall.on_duty(t)
             if k == 0:
                 continue  # nobody there to take it
-            op, begin = wall.take(min(int(u * k), k - 1), float(t))
+            op, begin = wall.take(min(int(u * k), k - 1), t)
             wall.busy_until[op] = begin + span
             wall.handling_s += span
             handled += 1
             if begin < record_s:
-                log.append((int(code), float(t), begin, float(span), op, -1))
+                log.append((code, t, begin, span, op, -1))
 
     def incident(k: int) -> Generator:
         t0 = float(incidents.start_s[k])
