@@ -183,7 +183,8 @@ def spread_queue(
         empty = np.zeros(0)
         return FrameQueue(empty, empty, empty)
 
-    t = np.concatenate([start, start + size / rate])
+    last_in = start + size / rate  # when a frame's last byte has arrived
+    t = np.concatenate([start, last_in])
     if segment is None:
         order = np.argsort(t, kind="stable")
     else:
@@ -221,10 +222,9 @@ def spread_queue(
     del x, inflow
     # FIFO: a byte leaves once the backlog it found has gone, so the last byte leaves at
     # end + backlog(end) / capacity. Computed in event order, then put back per frame.
-    at = np.divide(before, cap, out=before)
-    np.add(at, t, out=at, where=order >= n)  # a masked add: boolean indexing costs more
     per_frame = np.empty(2 * n)
-    per_frame[order] = at
+    per_frame[order] = np.divide(before, cap, out=before)
+    per_frame[n:] += last_in
     return FrameQueue(per_frame[:n], accepted, per_frame[n:])
 
 
