@@ -105,17 +105,17 @@ class Measures:
             works[assigned] = serving[srv[assigned], a:b]
             ok[cause] = works
         alive = intended.copy()
-        gone: list[tuple[np.ndarray, np.ndarray]] = []  # (camera, tick) of the cells lost
+        gone: list[np.ndarray] = []  # the cells lost, as flat (camera, tick) indices
         for cause, works in ok.items():
             lost = np.greater(alive, works)  # alive & ~works
             count = np.count_nonzero(lost)
             self.lost_ticks.setdefault(cause, 0.0)  # failover's and disks' causes too
             self.lost_bits.setdefault(cause, 0.0)
             if count:  # failures are rare: index only when there are some
-                cells = np.nonzero(lost)
+                cells = np.flatnonzero(lost)  # (np.nonzero of a 2-D mask is 20 times slower)
                 gone.append(cells)
                 self.lost_ticks[cause] += float(count)
-                self.lost_bits[cause] += float(demand[cells].sum(dtype=np.float64))
+                self.lost_bits[cause] += float(np.take(demand, cells).sum(dtype=np.float64))
                 alive &= works
         demand_by_server = self.server_matrix @ demand
         if reach[self.districts_seen].min(initial=1.0) < 1:  # some congestion loss in this chunk
@@ -162,18 +162,19 @@ class Measures:
             self.server_demand[:, h] += np.cumsum(per_server[:, i:j], axis=1)[:, -1]
 
     def _by_server(
-        self, cells: list[tuple[np.ndarray, np.ndarray]], demand: np.ndarray
+        self, cells: list[np.ndarray], demand: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(servers, ticks) demand (bits/s) and count of these (camera, tick) cells."""
+        """(servers, ticks) demand (bits/s) and count of these flat (camera, tick) cells."""
         shape = (len(self.servers), demand.shape[1])
         if not cells:
             return np.zeros(shape, dtype=np.float32), np.zeros(shape, dtype=np.float32)
-        cam, tick = (np.concatenate(c) for c in zip(*cells, strict=True))
+        flat = np.concatenate(cells)
+        cam, tick = np.divmod(flat, shape[1])
         srv = self.server_of[cam]
         on = srv >= 0  # unassigned cameras reach no server
         cell = srv[on] * shape[1] + tick[on]
         size = shape[0] * shape[1]
-        bits = np.bincount(cell, weights=demand[cam[on], tick[on]], minlength=size)
+        bits = np.bincount(cell, weights=np.take(demand, flat[on]), minlength=size)
         count = np.bincount(cell, minlength=size)
         return bits.reshape(shape).astype(np.float32), count.reshape(shape).astype(np.float32)
 
