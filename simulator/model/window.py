@@ -86,8 +86,7 @@ def simulate_window(
     f = window_frames(table, main_bps, sub_bps, t0, rng)
     cam, send, size0 = f.cam, f.send, f.size
     district = table.district[cam]
-    # (camera, send time) as one sort key: the frames are two runs in it (main, then sub)
-    by_camera = cam + (send - t0) / (main_bps.shape[1] + 2)
+    span = main_bps.shape[1] + 2.0  # longer than the window: (camera, send time) as one key
 
     links: dict[str, LinkWindow] = {}
     acc_rate = access.capacity_mbps * 1e6 / 8
@@ -96,7 +95,8 @@ def simulate_window(
     to_core: list[tuple[np.ndarray, ...]] = []
     for d in np.unique(district):
         sel = np.flatnonzero(district == d)
-        idx = sel[np.argsort(by_camera[sel], kind="stable")]
+        # by camera, then send time: a stable sort of one key, two runs (main, then sub)
+        idx = sel[np.argsort(cam[sel] + (send[sel] - t0) / span, kind="stable")]
         q = frame_queue(send[idx], size0[idx], acc_rate, acc_hop.buffer, cam[idx])
         access_seen.append((float(size0[idx].sum()), float(q.accepted.sum()), q.wait_s))
         idx, start, size, rate = acc_hop.forward(idx, send[idx], q)
