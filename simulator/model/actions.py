@@ -26,8 +26,9 @@ import numpy as np
 
 from simulator.model.city import City
 from simulator.model.incidents import HOUR
-from simulator.model.operators import INCIDENT, Duty, Wall, city_watch
+from simulator.model.operators import INCIDENT, Duty, city_watch
 from simulator.model.requests import REQUEST_KINDS
+from simulator.model.wall import Wall
 from simulator.scenario.schema import Operators
 from simulator.timeline.event import Event, sort_events
 

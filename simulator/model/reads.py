@@ -26,9 +26,10 @@ import numpy as np
 from simulator.model.actions import request_events, rota_windows, tour_steps
 from simulator.model.city import City
 from simulator.model.measures import Measures
-from simulator.model.operators import Duty, Wall
+from simulator.model.operators import Duty
 from simulator.model.recorders import WRITE_PENALTY, write_iops
 from simulator.model.results import ReadStats, ServerReads, Sizing
+from simulator.model.wall import Wall
 from simulator.scenario.schema import Disks
 from simulator.timeline.event import Event
 

@@ -34,7 +34,8 @@ from simulator.cli import main
 from simulator.model.actions import REVIEW_SPEED, action_events, iter_action_events
 from simulator.model.city import City
 from simulator.model.incidents import draw_incidents
-from simulator.model.operators import Wall, city_watch
+from simulator.model.operators import city_watch
+from simulator.model.wall import Wall
 from simulator.scenario.loader import validate
 from simulator.scenario.schema import Scenario
 from simulator.timeline.build import build_timeline

@@ -34,7 +34,8 @@ import yaml
 
 from simulator.model.city import City
 from simulator.model.incidents import draw_incidents, weekend_night
-from simulator.model.operators import Wall, detection_probability, watch, watch_city
+from simulator.model.operators import detection_probability, watch, watch_city
+from simulator.model.wall import Wall
 from simulator.scenario.loader import ScenarioError, load_scenario, validate
 from simulator.scenario.schema import Incidents, Operators, Requests
 
