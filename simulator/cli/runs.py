@@ -33,7 +33,12 @@ def how(year: bool) -> Run:
 
 
 def replication_options(f):  # type: ignore[no-untyped-def]
-    """--replications N and --jobs J."""
+    """--replications N, --jobs J and --scheduler ADDRESS."""
+    f = click.option(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help="Run on the workers of this Dask scheduler (e.g. tcp://127.0.0.1:8786; they must "
+        "have camsim installed) instead of local processes; needs camsim[dask].",
+    )(f)  # fmt: skip
     f = click.option(
         "--jobs", type=click.IntRange(min=1), default=None,
         help="Runs at once, in local processes [default: cores].",
@@ -78,6 +83,15 @@ class RunsDone:
             click.echo(f"  {n}/{total} runs done", err=True)
 
 
+def check_pool(jobs: int | None, scheduler: str | None, runs_here: bool = False) -> None:
+    """--jobs and --scheduler are two answers to where the runs run; `runs_here`: a single
+    run (no --replications), which runs in this process."""
+    if jobs is not None and scheduler is not None:
+        fail("--jobs with --scheduler: the scheduler's workers run the runs; give one")
+    if runs_here and scheduler is not None:
+        fail("--scheduler without --replications: a single run runs here; give --replications N")
+
+
 @contextmanager
 def executor(jobs: int | None, scheduler: str | None) -> Iterator[Executor]:
     """Local worker processes (`jobs` of them, default one per core), or the workers of the
@@ -108,12 +122,13 @@ def replicated(
     scenarios: list[Scenario],
     count: int,
     jobs: int | None,
+    scheduler: str | None,
     run: Run,
     quiet: bool = False,
 ) -> list[Results]:
     """Each scenario's first of `count` replications, carrying every key figure's interval;
-    all the runs in one pool of local processes."""
+    all the runs in one pool (local processes, or a Dask scheduler's workers)."""
     from simulator.sweep import run_replicated
 
-    with executor(jobs, None) as pool:
+    with executor(jobs, scheduler) as pool:
         return run_replicated(scenarios, count, pool, run, RunsDone(quiet))

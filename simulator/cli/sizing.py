@@ -9,6 +9,7 @@ import click
 
 from simulator.cli.common import Progress, fail, load, scenario_options
 from simulator.cli.runs import (
+    check_pool,
     check_year,
     how,
     replicated,
@@ -57,6 +58,7 @@ def run(
     year: bool | None,
     replications: int | None,
     jobs: int | None,
+    scheduler: str | None,
     quiet: bool,
 ) -> None:
     """Simulate SCENARIO and report storage, servers, link loads and recording availability
@@ -65,6 +67,7 @@ def run(
     year's peak day; with --days (or --no-year), the scenario's own span."""
     from simulator.report import summary_text, write_report
 
+    check_pool(jobs, scheduler, runs_here=replications is None)
     s = load(scenario, overrides, seed, days)
     out = out_dir if out_dir is not None else Path("out") / Path(scenario).stem
     if out.exists() and not out.is_dir():
@@ -79,7 +82,7 @@ def run(
             results = how(year)(s, progress=bar)
     else:
         click.echo(f"simulating {label}, {replications} replications...", err=True)
-        (results,) = replicated([s], replications, jobs, how(year), quiet=quiet)
+        (results,) = replicated([s], replications, jobs, scheduler, how(year), quiet=quiet)
     elapsed = time.perf_counter() - started
     click.echo(summary_text(results))
     try:
@@ -105,6 +108,7 @@ def compare(
     year: bool,
     replications: int | None,
     jobs: int | None,
+    scheduler: str | None,
     quiet: bool,
 ) -> None:
     """Simulate BASE and OTHER (e.g. an expansion) with the same seed and compare them;
@@ -114,12 +118,13 @@ def compare(
     from simulator.report.compare import compare_text
 
     check_year(year, overrides, days)
+    check_pool(jobs, scheduler, runs_here=replications is None)
     first = load(base, overrides, seed, days)
     # both runs draw from the base scenario's seed unless --seed says otherwise
     second = load(other, overrides, first.simulation.seed, days)
     if replications is not None:
         click.echo(f"simulating both, {replications} replications each...", err=True)
-        both = replicated([first, second], replications, jobs, how(year), quiet=quiet)
+        both = replicated([first, second], replications, jobs, scheduler, how(year), quiet=quiet)
         click.echo(compare_text(*both))
         return
     results = []

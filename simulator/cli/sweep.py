@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 from simulator.cli.common import fail, load, scenario_options, write_file
-from simulator.cli.runs import RunsDone, check_year, executor, how, replication_options, year_flag
+from simulator.cli.runs import (
+    RunsDone,
+    check_pool,
+    check_year,
+    executor,
+    how,
+    replication_options,
+    year_flag,
+)
 
 
 def _fields_given(overrides: tuple[str, ...], seed: int | None, days: float | None) -> set[str]:
@@ -35,11 +43,6 @@ def _write(option: str, path: Path, text: str) -> None:
     "for a grid: every combination, the first --vary varying slowest.",
 )  # fmt: skip
 @replication_options
-@click.option(
-    "--scheduler", default=None, metavar="ADDRESS",
-    help="Run on the workers of this Dask scheduler (e.g. tcp://127.0.0.1:8786; they must "
-    "have camsim installed) instead of local processes; needs camsim[dask].",
-)  # fmt: skip
 @year_flag
 @click.option(
     "--csv", "csv_path", type=click.Path(path_type=Path), default=None,
@@ -94,8 +97,7 @@ def sweep(
     if clash:
         fail(f"--vary {clash[0]}: also fixed by --set, --seed or --days; give it one way")
     check_year(year, (*overrides, *vary), days)
-    if jobs is not None and scheduler is not None:
-        fail("--jobs with --scheduler: the scheduler's workers run the runs; give one")
+    check_pool(jobs, scheduler)
     _output("--csv", csv_path)
     _output("--html", html_path)
     points = grid.points
