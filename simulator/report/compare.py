@@ -6,15 +6,9 @@ import math
 
 from simulator.model.replications import KEY_FIGURES, Replications, differences
 from simulator.model.results import Results
+from simulator.report.key_figures import figure_digits, mean_pm
 from simulator.report.summary import render_table
-from simulator.report.tables import (
-    Table,
-    figure_digits,
-    link_label,
-    mean_pm,
-    num,
-    pct,
-)
+from simulator.report.tables import Table, link_label, num, pct
 
 
 def _change(a: float, b: float, digits: int) -> str:

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from simulator.model.replications import KEY_FIGURES
 from simulator.model.results import Results
 from simulator.report.csvreport import csv_text
+from simulator.report.key_figures import figure_digits, mean_pm
 from simulator.report.summary import render_table
-from simulator.report.tables import Table, figure_digits, mean_pm, num, pct
+from simulator.report.text import Table, num, pct
 
 
 def sweep_rows(results: Sequence[Results]) -> list[dict[str, float | str]]:

@@ -5,21 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from simulator.model.operators import detection_probability
-from simulator.model.replications import KEY_FIGURES, Interval
 from simulator.model.results import LinkStats, Results, Year
 from simulator.report.checks import (
-    CAMERAS_PER_OPERATOR,
-    HOURS_UNWATCHED,
-    MAX_CAMERAS_PER_OPERATOR,
-    MAX_MONITORS_PER_OPERATOR,
-    MONITORS_EACH,
     link_checks,
     server_checks,
     server_load,
-    watch_checks,
 )
+from simulator.report.key_figures import replications_table
 from simulator.report.text import Table, clock, duration, num, pct  # noqa: F401 - re-exported
+from simulator.report.watch_table import watch_table
 
 FLAG = "!"
 """Marker for a row over a limit."""
@@ -47,55 +41,6 @@ def headline(results: Results) -> list[tuple[str, str]]:
         ("seed", f"{rep.seed} → {len(rep.seeds)} replications from its seed tree"),
         ("other tables", f"replication 1 (seed {results.seed})"),
     ]
-
-
-def figure_text(label: str, x: float, digits: int) -> str:
-    """A key figure's value in its label's unit (labels ending in % hold fractions)."""
-    return pct(x, digits) if label.endswith("%") else num(x, digits)
-
-
-def mean_pm(label: str, iv: Interval, digits: int) -> str:
-    """An interval as "mean ± half-width" in its figure's unit."""
-    return f"{figure_text(label, iv.mean, digits)} ± {figure_text(label, iv.half_width, digits)}"
-
-
-def figure_digits(label: str, values: list[float]) -> int:
-    """Decimals that show a figure's spread without noise: whole counts stay whole."""
-    scale = 100 if label.endswith("%") else 1
-    if scale == 1 and all(float(v).is_integer() for v in values):
-        return 0
-    top = max((abs(v) * scale for v in values), default=0.0)
-    return 0 if top >= 1000 else 1 if top >= 100 else 2 if top >= 1 else 3
-
-
-def replications_table(results: Results) -> Table:
-    """Each key figure's mean and confidence interval over the replications."""
-    rep = results.replications
-    if rep is None:
-        raise ValueError("the run has no replications (results.replications is None)")
-    n = len(rep.seeds)
-    level = next(iter(rep.figures.values())).level if rep.figures else 0.95
-    t = Table(
-        f"Key figures over {n} replications: mean and {level:.0%} confidence interval (Student t)",
-        ["figure", "mean", "interval", "±", "min", "max"],
-    )
-    for name, iv in rep.figures.items():
-        label = KEY_FIGURES[name][0]
-        values = rep.values[name]
-        d = figure_digits(label, values)
-        if "availability" in label:
-            d = 3
-        t.add(
-            [
-                label,
-                figure_text(label, iv.mean, d),
-                f"{figure_text(label, iv.low, d)} – {figure_text(label, iv.high, d)}",
-                figure_text(label, iv.half_width, d),
-                figure_text(label, min(values), d),
-                figure_text(label, max(values), d),
-            ]
-        )
-    return t
 
 
 def date(instant: dt.datetime) -> str:
@@ -348,75 +293,6 @@ def window_table(results: Results) -> Table:
     for link in results.links:
         if link.kind in ("uplink", "backup") and link.window_start_s != w.start_s:
             t.add([link.name, clock(link.window_start_s), duration(w.length_s), "", ""])
-    return t
-
-
-def share(part: float, whole: float) -> float:
-    """part / whole, NaN when whole is 0."""
-    return part / whole if whole else math.nan
-
-
-def _seconds(x: float) -> str:
-    """A delay in the largest sensible unit, to a whole second or a tenth of a minute or hour."""
-    if not math.isfinite(x):
-        return duration(x)
-    step = 1 if x < 119.5 else 6 if x < 7197 else 360
-    return duration(round(x / step) * step)
-
-
-def watch_table(results: Results) -> Table:
-    """What the operators saw of the street incidents, with the supervision limits flagged."""
-    w = results.watch
-    if w is None:
-        raise ValueError("the run has no operators (results.watch is None)")
-    failed = watch_checks(w)
-    n = w.incidents
-    median, p90 = w.delay_percentiles()
-    psdb = w.detection_p == detection_probability(w.monitors_each)
-    t = Table("Operators and incidents", ["item", "value", "note"], align="lrl")
-    t.add([f"incidents over {w.days:g} days", f"{n:,}", f"{num(share(n, w.days), 1)} a day"])
-    t.add(["detected %", pct(w.detected_share), f"{w.detected:,} of {n:,} incidents"])
-    t.add(["detected per year", num(w.detected_per_year, 0), f"{w.detected:,} × 365 / {w.days:g}"])
-    t.add(["time to detection, median", _seconds(median), "from the start of the incident"])
-    t.add(["time to detection, p90", _seconds(p90), ""])
-    t.add(["missed: never on a monitor %", pct(share(w.unseen, n)), f"{w.unseen:,} incidents"])
-    t.add(["missed: operator busy or on a break %", pct(share(w.away, n)), f"{w.away:,} incidents"])
-    t.add(
-        [
-            "missed: on screen, not noticed %",
-            pct(share(w.unnoticed, n)),
-            f"{w.unnoticed:,} incidents",
-        ]
-    )
-    t.add(["operators busy %", pct(w.busy_share), f"incidents and {w.requests:,} requests"])
-    t.add(
-        [
-            "detection per look %",
-            pct(w.detection_p),
-            f"{w.monitors_each} monitors each"
-            f"{' (PSDB)' if psdb else ' (set in the scenario)'}, before vigilance",
-        ]
-    )
-    t.add(
-        [
-            "cameras per operator on duty, most",
-            f"{w.max_cameras_per_operator:,}",
-            f"no more than {MAX_CAMERAS_PER_OPERATOR} (Wallace & Diffley, PSDB)",
-        ],
-        CAMERAS_PER_OPERATOR in failed,
-    )
-    t.add(
-        [
-            "monitors per operator",
-            str(w.monitors_each),
-            f"about {MAX_MONITORS_PER_OPERATOR} at most (Tickner & Poulton)",
-        ],
-        MONITORS_EACH in failed,
-    )
-    t.add(
-        ["hours of the day with nobody on duty", str(w.hours_unwatched), ""],
-        HOURS_UNWATCHED in failed,
-    )
     return t
 
 

@@ -24,7 +24,8 @@ from simulator.report.html import render_html
 from simulator.report.jsonreport import dumps, to_json_dict
 from simulator.report.plots import incidents_by_hour_png
 from simulator.report.summary import WIDTH, summary_text
-from simulator.report.tables import all_tables, watch_table
+from simulator.report.tables import all_tables
+from simulator.report.watch_table import watch_table
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DATA = Path(__file__).resolve().parents[1] / "data"
