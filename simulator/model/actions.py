@@ -29,7 +29,7 @@ from simulator.model.incidents import HOUR
 from simulator.model.operators import INCIDENT, Duty, city_watch
 from simulator.model.requests import REQUEST_KINDS
 from simulator.model.wall import Wall
-from simulator.scenario.schema import Operators
+from simulator.scenario.watch import Operators
 from simulator.timeline.event import Event, sort_events
 
 REVIEW_SPEED = 4.0  # playback speed of a review (assumption)

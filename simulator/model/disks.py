@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.scenario.schema import Disks
+from simulator.scenario.recording import Disks
 
 HOUR = 3600.0
 TOLERATES = {"raid0": 0, "raid1": 1, "raid5": 1, "raid6": 2, "raid10": 1}  # disks down at once

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.scenario.schema import Incidents
+from simulator.scenario.watch import Incidents
 
 HOUR = 3600.0
 

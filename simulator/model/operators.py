@@ -28,7 +28,7 @@ from simulator.model.incidents import IncidentSet, draw_incidents
 from simulator.model.requests import REQUEST_KINDS, draw_requests
 from simulator.model.results import Watch
 from simulator.model.wall import Wall
-from simulator.scenario.schema import Operators
+from simulator.scenario.watch import Operators
 
 #: Share of targets detected against monitors watched (UK PSDB, Aldridge; REFERENCE).
 PSDB_MONITORS = (1.0, 4.0, 6.0, 9.0)

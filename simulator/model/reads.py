@@ -30,7 +30,7 @@ from simulator.model.operators import Duty
 from simulator.model.recorders import WRITE_PENALTY, write_iops
 from simulator.model.results import ReadStats, ServerReads, Sizing
 from simulator.model.wall import Wall
-from simulator.scenario.schema import Disks
+from simulator.scenario.recording import Disks
 from simulator.timeline.event import Event
 
 READ_IOPS_PER_MBPS = 0.035  # AxxonSoft: 4 MB blocks, 0.035 × M + 0.035 × R × S

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.model.cameras import CameraTable
-from simulator.scenario.schema import Disks, Scenario, ServerGroup
+from simulator.scenario.recording import Disks, ServerGroup
+from simulator.scenario.schema import Scenario
 
 DATA_DISKS = {
     "raid0": lambda n: n,

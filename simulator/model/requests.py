@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.scenario.schema import Requests
+from simulator.scenario.watch import Requests
 
 #: The requests' kinds, in the order they are drawn (their timeline kinds).
 REQUEST_KINDS = ("live_transfer", "review", "export", "alarm")

@@ -40,7 +40,7 @@ from simulator.model.failover import covered, runs, standby_up
 from simulator.model.measures import Measures
 from simulator.model.recorders import iops_capacity, write_capacity_mbps, write_iops
 from simulator.model.states import States
-from simulator.scenario.schema import Disks
+from simulator.scenario.recording import Disks
 
 YEAR_H = 8760.0
 

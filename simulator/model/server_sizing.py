@@ -24,7 +24,8 @@ from simulator.model.recorders import (
     write_iops,
 )
 from simulator.model.results import GroupSizing, Sizing
-from simulator.scenario.schema import Scenario, ServerGroup
+from simulator.scenario.recording import ServerGroup
+from simulator.scenario.schema import Scenario
 
 TB = 1e12
 

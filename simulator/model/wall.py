@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.model.incidents import HOUR
-from simulator.scenario.schema import Operators
+from simulator.scenario.watch import Operators
 
 VIGILANT_MIN = 30.0  # detection falls notably after about 30 minutes on task (Mackworth 1948)
 

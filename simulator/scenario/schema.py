@@ -10,13 +10,12 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from simulator.scenario.base import Hourly, NonNegative, Positive, Reliability, Strict
+from simulator.scenario.recording import RecordingPlan
+from simulator.scenario.watch import Incidents, Operators
 from simulator.timeline import kinds
-
-Positive = Annotated[float, Field(gt=0)]
-NonNegative = Annotated[float, Field(ge=0)]
-Hourly = Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=24, max_length=24)]
 
 RESOLUTIONS: dict[str, tuple[int, int]] = {
     "360p": (640, 360),
@@ -31,12 +30,6 @@ RESOLUTIONS: dict[str, tuple[int, int]] = {
 
 #: Countries whose law caps retention (days). France: CSI art. L252-5, at most one month.
 RETENTION_LIMITS_DAYS: dict[str, int] = {"FR": 30}
-
-
-class Strict(BaseModel):
-    """Base for every schema section: unknown keys are errors, values are checked on set."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 def parse_resolution(value: str) -> tuple[int, int]:
@@ -56,13 +49,6 @@ def _resolution(value: str) -> str:
 
 
 Resolution = Annotated[str, AfterValidator(_resolution)]
-
-
-class Reliability(Strict):
-    """Exponential time to failure and to repair."""
-
-    mtbf_h: Positive = 43_800.0
-    mttr_h: Positive = 48.0
 
 
 class Bitrate(Strict):
@@ -190,62 +176,6 @@ class Network(Strict):
         return v
 
 
-class Disks(Strict):
-    """A recording server's disk array."""
-
-    count: Annotated[int, Field(ge=1, le=1000)] = 12
-    size_tb: Positive = 16.0
-    raid: Literal["raid0", "raid1", "raid5", "raid6", "raid10"] = "raid6"
-    write_mbyte_s_per_disk: Positive = 180.0  # sequential MB/s of one disk
-    iops_per_disk: Positive = 150.0
-    mtbf_h: Positive | None = None  # disks do not fail unless given
-    rebuild_mbyte_s: Positive = 100.0  # RAID rebuild rate onto a replaced disk
-    degraded_write_factor: Annotated[float, Field(gt=0, le=1)] = 0.5  # kept while rebuilding
-
-    @model_validator(mode="after")
-    def _enough_disks(self) -> Disks:
-        need = {"raid1": 2, "raid5": 3, "raid6": 4, "raid10": 4}.get(self.raid, 1)
-        if self.count < need:
-            raise ValueError(f"{self.raid} needs at least {need} disks, got {self.count}")
-        return self
-
-
-class ServerGroup(Strict):
-    """Identical recording servers."""
-
-    name: str
-    count: Annotated[int, Field(ge=1, le=10_000)] = 1
-    ingest_limit_mbps: Positive = 600.0
-    max_streams: Annotated[int, Field(ge=1)] = 175
-    disks: Disks = Disks()
-    districts: list[str] | None = None
-    reliability: Reliability = Reliability(mtbf_h=26_280.0, mttr_h=4.0)
-
-
-class Failover(Strict):
-    """N+k: `standby` spare servers; one takes a failed server's cameras after `delay_s`.
-    Standbys fail and are repaired too: `reliability`, by default the least available server
-    group's."""
-
-    standby: Annotated[int, Field(ge=0, le=1000)] = 0  # 0: no failover
-    delay_s: NonNegative = 60.0
-    reliability: Reliability | None = None
-
-
-class RecordingPlan(Strict):
-    """Recording servers, how cameras are spread over them, and how long video is kept."""
-
-    retention_days: Positive = 30
-    assignment: Literal["by_district", "round_robin"] = "by_district"
-    # the planning line: cameras are assigned, and servers sized, up to this share of each
-    # server's ingest limit, streams, write IOPS and disk write throughput
-    planning_load: Annotated[float, Field(gt=0, le=1)] = 0.8
-    free_space_reserve_gb: NonNegative = 5.0
-    record_sub_streams: bool = False  # dual recording: the sub-stream is recorded too
-    failover: Failover = Failover()
-    servers: list[ServerGroup] = Field(min_length=1)
-
-
 class Location(Strict):
     """Where the city is: sets sunrise and sunset."""
 
@@ -311,55 +241,6 @@ class StreamFaults(Strict):
     reconnect_storms_per_district_day: NonNegative = 0.02
     clock_jumps_per_camera_day: NonNegative = 0.005
     clock_jump_s: Annotated[float, Field(ge=-1e9, le=1e9)] = kinds.default("clock_jump", "offset_s")
-
-
-class Incidents(Strict):
-    """Street incidents a camera could show: a Poisson process shaped by hour and weekday.
-
-    No public source gives street-incident rates, durations or hourly profiles for French
-    city centres (REFERENCE): the rate is calibrated on Strasbourg's operators signalling 611
-    offences a year, the rest are assumptions (docs/defaults.md).
-    """
-
-    days: Annotated[float, Field(gt=0, le=366)] = 182.0  # simulated for the watch figures
-    per_camera_day: NonNegative = 0.0128  # an ordinary day; Fri/Sat nights add to it
-    visible_median_s: Positive = 120.0  # how long an incident stays visible, lognormal
-    visible_sigma: Annotated[float, Field(ge=0, le=3)] = 0.8
-    weekend_night_factor: Annotated[float, Field(ge=1, le=10)] = 2.0  # Fri/Sat 18:00-01:00
-    hourly: Hourly = Field(default_factory=lambda: [
-        0.9, 0.8, 0.6, 0.4, 0.25, 0.15, 0.15, 0.2, 0.3, 0.35, 0.4, 0.45,
-        0.5, 0.5, 0.5, 0.55, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0, 1.0,
-    ])  # fmt: skip
-
-
-class Requests(Strict):
-    """Work that takes an operator away from the wall, per camera and year (Strasbourg's 2016
-    figures over its 367 cameras, REFERENCE), with the mean minutes each (assumptions)."""
-
-    live_transfers_per_camera_year: NonNegative = 15.5  # live images sent to the police
-    live_transfer_min: NonNegative = 10.0
-    reviews_per_camera_year: NonNegative = 6.1  # recordings reviewed after a complaint
-    review_min: NonNegative = 30.0
-    exports_per_camera_year: NonNegative = 1.56  # exports on judicial requisition
-    export_min: NonNegative = 20.0
-    alarm_checks_per_camera_year: NonNegative = 8.6
-    alarm_check_min: NonNegative = 3.0
-
-
-class Operators(Strict):
-    """The supervision centre's operators: who is on duty, what each one watches, how."""
-
-    on_duty: list[Annotated[int, Field(ge=0, le=1000)]] = Field(
-        default_factory=lambda: [2] * 7 + [4] * 12 + [3] * 5, min_length=24, max_length=24
-    )  # by hour of day
-    monitors_each: Annotated[int, Field(ge=1, le=64)] = 4
-    dwell_s: Annotated[float, Field(gt=0, le=3600)] = 10.0  # a tour step on one monitor
-    detection: Annotated[float, Field(gt=0, le=1)] | None = None  # None: from monitors_each
-    handling_mean_min: Positive = 8.0  # exponential
-    break_every_min: Positive = 30.0
-    break_min: NonNegative = 5.0
-    vigilance_at_90_min: Annotated[float, Field(gt=0, le=1)] = 0.7
-    requests: Requests = Requests()
 
 
 class Scenario(Strict):

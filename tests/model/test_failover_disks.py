@@ -27,7 +27,7 @@ from simulator.model.city import City
 from simulator.model.disks import array_history, loss_p, rebuild_s, second_failure_p
 from simulator.model.sizing import simulate
 from simulator.model.world import world_events
-from simulator.scenario.schema import Disks
+from simulator.scenario.recording import Disks
 
 FAILING_SERVERS = (
     "simulation.days=7",

@@ -37,7 +37,7 @@ from simulator.model.incidents import draw_incidents, weekend_night
 from simulator.model.operators import detection_probability, watch, watch_city
 from simulator.model.wall import Wall
 from simulator.scenario.loader import ScenarioError, load_scenario, validate
-from simulator.scenario.schema import Incidents, Operators, Requests
+from simulator.scenario.watch import Incidents, Operators, Requests
 
 START = dt.datetime(2026, 6, 15)  # a Monday
 FLAT = [1.0] * 24

@@ -31,7 +31,7 @@ from simulator.model.reads import (
     read_stats,
 )
 from simulator.model.sizing import simulate
-from simulator.scenario.schema import Disks
+from simulator.scenario.recording import Disks
 from simulator.timeline.event import Event
 
 

@@ -15,7 +15,7 @@ import pytest
 from simulator.model.recorders import storage_fill, usable_tb, write_iops
 from simulator.model.sizing import simulate
 from simulator.scenario import load_scenario
-from simulator.scenario.schema import Disks
+from simulator.scenario.recording import Disks
 
 TB = 1e12
 REL = 1e-6  # the brief's "exact": relative 1e-6 (float32 accumulation is ~1e-7)

@@ -1,0 +1,25 @@
+"""What every scenario section is built from: the strict base model, its number types, and
+the reliability (MTBF/MTTR) cameras, links and servers share."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Hourly = Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=24, max_length=24)]
+
+
+class Strict(BaseModel):
+    """Base for every schema section: unknown keys are errors, values are checked on set."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Reliability(Strict):
+    """Exponential time to failure and to repair."""
+
+    mtbf_h: Positive = 43_800.0
+    mttr_h: Positive = 48.0
