@@ -9,13 +9,13 @@ sent late or not at all) is never counted against the target, and is reported fi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-Span = tuple[float, float]
+from simulator.lab.spans import Span, complement, distinct, inside, overlap, union
 
 
 @dataclass(frozen=True)
@@ -153,35 +153,6 @@ class Verdict:
         return d
 
 
-def union(spans: Iterable[Span]) -> list[Span]:
-    """Overlapping or touching spans merged, sorted."""
-    out: list[list[float]] = []
-    for a, b in sorted(spans):
-        if out and a <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], b)
-        else:
-            out.append([a, b])
-    return [(a, b) for a, b in out]
-
-
-def complement(spans: Sequence[Span], window: Span, min_len: float) -> list[Span]:
-    """The parts of `window` no span covers, at least `min_len` long."""
-    out, t = [], window[0]
-    for a, b in union(spans):
-        if a - t >= min_len and a > window[0]:
-            out.append((t, min(a, window[1])))
-        t = max(t, b)
-        if t >= window[1]:
-            break
-    if window[1] - t >= min_len:
-        out.append((t, window[1]))
-    return [(a, b) for a, b in out if b > a]
-
-
-def overlap(a: Span, b: Span) -> float:
-    return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-
-
 def judge(
     window: Span,
     cameras: Sequence[str],
@@ -236,11 +207,11 @@ def judge(
                 gaps.append(Gap(cam, c, d, None, harness_fault))
         cam_sent = sent.get(cam, [])
         upto = (window[0], min(window[1], (frames_until or {}).get(cam, window[1])))
-        n_sent = round(sum(_inside(r, upto, []) for r in cam_sent))
-        n_out = round(sum(_inside(r, upto, out_spans) for r in cam_sent))
+        n_sent = round(sum(inside(r, upto, []) for r in cam_sent))
+        n_out = round(sum(inside(r, upto, out_spans) for r in cam_sent))
         once = distinct(recs)
-        rec = sum(_inside(r, upto, []) for r in once)
-        rec_out = sum(_inside(r, upto, out_spans) for r in once)
+        rec = sum(inside(r, upto, []) for r in once)
+        rec_out = sum(inside(r, upto, out_spans) for r in once)
         frames.append(CameraFrames(cam, n_sent, rec, n_out, rec_out))
         if capture and cam in capture:
             fps, samples = capture[cam]
@@ -251,40 +222,12 @@ def judge(
     for d in degradations:
         during = [(d.start, d.end)]
         outside = complement(during, window, 0.0)
-        d.sent = round(sum(_inside(r, window, outside) for r in sent.get(d.camera, [])))
-        d.recorded = sum(
-            _inside(r, window, outside) for r in distinct(recordings.get(d.camera, []))
-        )
+        d.sent = round(sum(inside(r, window, outside) for r in sent.get(d.camera, [])))
+        d.recorded = sum(inside(r, window, outside) for r in distinct(recordings.get(d.camera, [])))
     api = _api_stats(actions)
     checks = _checks(outages, gaps, frames, api, slos, captures)
     return Verdict(window, harness, outages, gaps, frames, api, checks, dict(recordings),
                    list(degradations), captures)  # fmt: skip
-
-
-def distinct(recordings: Sequence[tuple[float, float, int]]) -> list[tuple[float, float, float]]:
-    """Recordings with each one's overlap with those before it cut off, pro rata, so that
-    frames two recordings both hold count once (motion starts each movie with the packets it
-    had buffered, which the previous movie already holds)."""
-    out: list[tuple[float, float, float]] = []
-    covered = float("-inf")
-    for a, b, n in sorted(recordings):
-        if b > a and a < covered:
-            kept = max(0.0, b - covered) / (b - a)
-            a, n = min(covered, b), n * kept
-        out.append((a, b, float(n)))
-        covered = max(covered, b)
-    return out
-
-
-def _inside(r: tuple, window: Span, outside: Sequence[Span]) -> float:
-    """A stretch's frames (start, end, frames, ...), pro rata to its part inside the window
-    and outside the spans."""
-    a, b, n = r[:3]
-    if b <= a:
-        return float(n) if window[0] <= a <= window[1] else 0.0
-    inside = overlap((a, b), window)
-    inside -= sum(overlap((max(a, window[0]), min(b, window[1])), s) for s in outside)
-    return n * max(0.0, inside) / (b - a)
 
 
 def _api_stats(actions: Sequence[tuple[str, float | None, bool]]) -> list[ApiStats]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.lab.verdict import Outage, Slos, complement, distinct, judge, union
+from simulator.lab.spans import complement, distinct, union
+from simulator.lab.verdict import Outage, Slos, judge
 
 W = (0.0, 300.0)
 
