@@ -3,10 +3,13 @@ commands. It parses arguments, calls the model and the executors, hands results 
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 
 from simulator import __version__
-from simulator.cli.common import fail
+from simulator.cli.common import NOT_JUDGED, fail
 from simulator.cli.lab import lab, verdict
 from simulator.cli.load import loadtest
 from simulator.cli.sizing import compare, run, validate
@@ -23,4 +26,21 @@ def main() -> None:
 for command in (validate, run, compare, sweep, timeline, serve, lab, verdict, loadtest):
     main.add_command(command)
 
-__all__ = ["fail", "main"]
+
+
+def entry() -> None:
+    """The `camsim` command: `main`, with an internal error reported on one line and exit 3
+    (could not judge), never as exit 1, the code of a failed SLO. CAMSIM_DEBUG=1 shows the
+    traceback."""
+    try:
+        main(prog_name="camsim")
+    except Exception as exc:
+        if os.environ.get("CAMSIM_DEBUG"):
+            raise
+        text = str(exc).splitlines()[0][:300] if str(exc) else ""
+        click.echo(f"camsim: internal error: {type(exc).__name__}: {text} "
+                   "(CAMSIM_DEBUG=1 shows the traceback)", err=True)  # fmt: skip
+        sys.exit(NOT_JUDGED)
+
+
+__all__ = ["entry", "fail", "main"]

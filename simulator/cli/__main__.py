@@ -1,5 +1,5 @@
 """`python -m simulator.cli`: the camsim command."""
 
-from simulator.cli import main
+from simulator.cli import entry
 
-main(prog_name="camsim")
+entry()

@@ -17,10 +17,22 @@ from simulator.scenario import Scenario, ScenarioError, load_scenario
 F = TypeVar("F", bound=Callable)
 
 
+#: Exit codes, the same for every command: pass, an SLO failed, bad input, could not judge
+#: (an unusable ledger, a target that did not answer when asked what it recorded, an
+#: internal error). A pipeline tells a failed target (1) from a broken run (3).
+PASSED, SLO_FAILED, BAD_INPUT, NOT_JUDGED = 0, 1, 2, 3
+
+
 def fail(message: str) -> NoReturn:
     """Report a user mistake on one line and exit with status 2."""
     click.echo(f"camsim: error: {message}", err=True)
-    sys.exit(2)
+    sys.exit(BAD_INPUT)
+
+
+def not_judged(message: str) -> NoReturn:
+    """Report on one line that a run could not be judged, and exit with status 3."""
+    click.echo(f"camsim: could not judge: {message}", err=True)
+    sys.exit(NOT_JUDGED)
 
 
 def write_file(what: str, path: Path, text: str) -> None:
