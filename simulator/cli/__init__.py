@@ -27,7 +27,6 @@ for command in (validate, run, compare, sweep, timeline, serve, lab, verdict, lo
     main.add_command(command)
 
 
-
 def entry() -> None:
     """The `camsim` command: `main`, with an internal error reported on one line and exit 3
     (could not judge), never as exit 1, the code of a failed SLO. CAMSIM_DEBUG=1 shows the
