@@ -116,6 +116,9 @@ def _progress(stats_csv: Path, started: float, total: int) -> str:
               "reads it).")  # fmt: skip
 @click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 256),
               help="Locust worker processes on this machine.")  # fmt: skip
+@click.option("--master-bind-host", default="127.0.0.1", show_default=True,
+              help="With --processes: the address Locust's master listens on for its "
+              "workers (port 5557).")  # fmt: skip
 @click.option("--rtsp-viewers", default=0, type=click.IntRange(0), help="RTSP viewers at most.")
 @click.option("--rtsp", "rtsp_source", help="camsim serve's http://…/api/cameras (or a file "
               "of rtsp:// URLs) for the RTSP viewers.")  # fmt: skip
@@ -224,7 +227,7 @@ def _locust_command(settings, host: str, kw: dict, prefix: str, summary: str) ->
     if settings.integration:
         cmd.append("--camsim-integration")
     if kw["processes"] > 1:
-        cmd += ["--processes", str(kw["processes"])]
+        cmd += ["--processes", str(kw["processes"]), "--master-bind-host", kw["master_bind_host"]]
     return cmd
 
 
