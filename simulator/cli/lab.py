@@ -42,22 +42,25 @@ def _capacity(city, opts, step: int, hold_s: float) -> None:  # noqa: ANN001
     def on_step(s) -> None:  # noqa: ANN001
         what = "held" if s.passed else "FAILED: " + "; ".join(s.failed[:3])
         behind = " (the generator fell behind)" if s.harness_fell_behind else ""
-        click.echo(f"step {s.cameras} cameras: {what}{behind}")
+        idle = " (not conclusive)" if s.load and not s.api_exercised else ""
+        click.echo(f"step {s.cameras} cameras: {what}{behind}; {s.api}{idle}")
 
     try:
         c = find_capacity(city, opts, step, hold_s, on_step, on_interval)
     except GeneratorError as exc:
         fail(str(exc))
+    except ValueError as exc:  # the operators' actions could not be drawn
+        fail(f"{opts.timeline or opts.scenario}: {exc}")
     except (OSError, TargetError) as exc:
         fail(f"--host {opts.host}: {str(exc).splitlines()[0][:300]}")
     failing = next((s for s in c.steps if not s.passed), None)
     if failing is not None:
-        how = "" if c.conclusive else " (inconclusive: the generator fell behind then)"
         click.echo(f"capacity: sustained {c.sustained} cameras; broke first at "
-                   f"{failing.cameras}{how}: {'; '.join(failing.failed)}")  # fmt: skip
+                   f"{failing.cameras}: {'; '.join(failing.failed)}")  # fmt: skip
     else:
-        click.echo(f"capacity: sustained all {c.sustained} cameras the search could add "
-                   f"(the ceiling, not the target, ended it)")  # fmt: skip
+        click.echo(f"capacity: sustained all {c.sustained} cameras the search could add")
+    if c.inconclusive:
+        click.echo(f"capacity: not conclusive: {'; '.join(c.inconclusive)}")
     click.echo(f"wrote {opts.out}/capacity.json, ledger.sqlite")
     sys.exit(0)
 

@@ -15,8 +15,17 @@ from simulator.lab.attach import open_target, register, remove_cameras
 from simulator.lab.generator import Generator
 from simulator.lab.ledger import Ledger
 from simulator.lab.load import Load
-from simulator.lab.run import LOAD_GRACE_S, LabOptions, facts, has_actions, load_args, serve_args
+from simulator.lab.run import (
+    LOAD_GRACE_S,
+    LOAD_LEAD_S,
+    LabOptions,
+    facts,
+    has_actions,
+    load_args,
+    serve_args,
+)
 from simulator.lab.sampler import Sampler
+from simulator.lab.stepload import StepLoad, done_by_kind
 from simulator.model.city import City
 
 
@@ -30,6 +39,31 @@ class Step:
     passed: bool
     failed: list[str] = field(default_factory=list)  # the checks it failed, with the numbers
     harness_fell_behind: bool = False
+    load: bool = False  # the operators' load ran in this step
+    scheduled: int = 0  # actions due in the step's stretch of the timeline
+    actions: dict[str, int] = field(default_factory=dict)  # done in its window, by kind
+    actions_failed: int = 0
+
+    @property
+    def api_exercised(self) -> bool:
+        """Whether any action ran against the target's API in this step's window."""
+        return sum(self.actions.values()) > 0
+
+    @property
+    def api(self) -> str:
+        """What the step exercised of the API, in words."""
+        if self.api_exercised:
+            kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.actions.items()))
+            return (f"API exercised by {sum(self.actions.values())} actions ({kinds}), "
+                    f"{self.actions_failed} failed")  # fmt: skip
+        if not self.load:
+            return "API not exercised (no operators' load)"
+        if not self.scheduled:
+            return "API not exercised (no action due in the step's window)"
+        return f"API not exercised ({self.scheduled} actions due, none done)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "api_exercised": self.api_exercised, "api": self.api}
 
 
 @dataclass
@@ -57,17 +91,32 @@ class Capacity:
         return [] if failing is None else failing.failed
 
     @property
-    def conclusive(self) -> bool:
-        """False when the harness itself fell behind at the failing step (or the ceiling,
-        not the target, ended the search)."""
+    def inconclusive(self) -> list[str]:
+        """Why the answer cannot be relied on (empty when it can): the ceiling, not the
+        target, ended the search; the harness fell behind at the failing step; a step
+        counted as held ran the operators' load without any action reaching the API."""
         failing = next((s for s in self.steps if not s.passed), None)
-        return failing is not None and not failing.harness_fell_behind
+        why = []
+        if failing is None:
+            why.append("the ceiling, not the target, ended the search")
+        elif failing.harness_fell_behind:
+            why.append(f"the generator fell behind at {failing.cameras} cameras")
+        held = self.steps[: self.steps.index(failing)] if failing else self.steps
+        idle = [str(s.cameras) for s in held if s.load and not s.api_exercised]
+        if idle:
+            why.append(f"API not exercised at {', '.join(idle)} cameras")
+        return why
+
+    @property
+    def conclusive(self) -> bool:
+        return not self.inconclusive
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": "camsim.capacity/1", "sustained": self.sustained,
                 "broke_first": self.broke_first, "conclusive": self.conclusive,
-                "ceiling": self.ceiling, "step": self.step, "hold_s": self.hold_s,
-                "steps": [asdict(s) for s in self.steps]}  # fmt: skip
+                "inconclusive": self.inconclusive, "ceiling": self.ceiling,
+                "step": self.step, "hold_s": self.hold_s,
+                "steps": [s.to_dict() for s in self.steps]}  # fmt: skip
 
 
 def find_capacity(
@@ -76,10 +125,14 @@ def find_capacity(
     on_interval: Callable[[int, float], None] | None = None,
 ) -> Capacity:  # fmt: skip
     """Serve the candidate cameras, add `step` more to the target at a time, hold each step
-    for `hold_s` with the operators' load on the cameras in it, and stop at the first step
-    that fails. Writes capacity.json to opts.out; Ctrl-C ends the search at the step held."""
+    for `hold_s` with the operators' whole load moved onto the cameras in it (stepload.py),
+    and stop at the first step that fails. Writes capacity.json to opts.out; Ctrl-C ends the
+    search at the step held. Raises ValueError when the actions cannot be drawn."""
     from simulator.lab.collect import collect
 
+    plan = None
+    if opts.load and has_actions(city, opts):
+        plan = StepLoad.of(city, opts.scenario, opts.timeline)
     opts.out.mkdir(parents=True, exist_ok=True)
     ledger = Ledger(opts.out / "ledger.sqlite")
     ledger.set(**facts(opts), step=step, hold_s=hold_s, find_capacity=True)
@@ -103,13 +156,19 @@ def find_capacity(
                 gen.start_replay()
                 replayed = time.time()
                 ledger.set(started=replayed)
-            if opts.load and has_actions(city, opts):
-                # this step's actions, on its cameras, from where the timeline is now
+            due: list = []
+            if plan is not None:
+                # the operators' actions from where the timeline is now, on this step's cameras
                 at = opts.start_at + (time.time() - replayed) * opts.speed
+                due = plan.schedule(at, at + (hold_s + LOAD_LEAD_S) * opts.speed, list(ids))
+                here = opts.out / f"step-{len(ids)}"
+                here.mkdir(exist_ok=True)
+                schedule = StepLoad.write(due, here / "schedule.jsonl")
                 held = LabOptions(**{**opts.__dict__, "cameras": ",".join(ids),
-                                     "duration_s": hold_s, "start_at": at})  # fmt: skip
-                (opts.out / f"step-{len(ids)}").mkdir(exist_ok=True)
-                load = Load.start(load_args(held, {}), opts.out / f"step-{len(ids)}")
+                                     "duration_s": hold_s, "start_at": at,
+                                     "timeline": str(schedule)})  # fmt: skip
+                if due:  # (camsim loadtest refuses an empty schedule)
+                    load = Load.start(load_args(held, {}), here)
             sampler = Sampler(ledger, gen, target, opts.target, {t: c for c, t in ids.items()},
                               load)  # fmt: skip
             gen.interval()  # this step's counters from here on
@@ -132,7 +191,9 @@ def find_capacity(
                         only=set(ids), actions_from=start - opts.interval_s)  # fmt: skip
             failed = [f"{c.name}: {c.value} (limit {c.threshold})" for c in v.checks
                       if not c.passed]  # fmt: skip
-            s = Step(len(ids), start, end, not failed, failed, v.harness["fell_behind"])
+            done, errors = done_by_kind(ledger, start - opts.interval_s)
+            s = Step(len(ids), start, end, not failed, failed, v.harness["fell_behind"],
+                     plan is not None, len(due), done, errors)  # fmt: skip
             result.steps.append(s)
             _write(result, opts)
             if on_step is not None:
