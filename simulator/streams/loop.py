@@ -2,11 +2,15 @@
 
 Each frame is packetised twice (UDP and TCP layouts), with a placeholder SEI message before
 its first slice when the camera id and send time are to ride along; a bitrate spike replays
-the same loop with filler NAL units, built once per factor.
+the same loop with filler NAL units. A spiked copy is built in a worker thread (the stream
+sends its frames unspiked meanwhile) and a loop keeps at most SPIKED_KEPT of them, the least
+recently used dropped first, so distinct factors cost neither unbounded memory nor a stall.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from simulator.streams.encoder import Clip
@@ -21,6 +25,8 @@ from simulator.streams.rtp import (
     wire_frame,
 )
 
+SPIKED_KEPT = 2  # spiked copies of a loop kept at once (least recently used dropped)
+
 
 @dataclass
 class Loop:
@@ -29,7 +35,8 @@ class Loop:
     clip: Clip
     frames: list[WireFrame]
     sei: bool = True
-    spiked: dict[float, list[WireFrame]] = field(default_factory=dict)
+    spiked: OrderedDict[float, list[WireFrame]] = field(default_factory=OrderedDict)
+    building: set[float] = field(default_factory=set)  # factors being built now
 
     @classmethod
     def of(cls, clip: Clip, sei: bool = True) -> Loop:
@@ -38,24 +45,47 @@ class Loop:
         return cls(clip, [_frame(clip.codec, u, k, sei) for u, k in pairs], sei)
 
     def with_filler(self, factor: float) -> list[WireFrame]:
-        """The loop with filler NAL units making it `factor` times bigger (JPEG: unchanged)."""
+        """The loop with filler NAL units making it `factor` times bigger (JPEG: unchanged).
+
+        On the event loop a missing copy is built in a worker thread and the loop as it is
+        answers until then; without a running event loop it is built at once."""
         factor = round(factor, 1)
-        if factor not in self.spiked:
-            c = self.clip
-            filler = {"h264": filler_h264, "h265": filler_h265}.get(c.codec)
-            if filler is None or factor <= 1:
-                self.spiked[factor] = self.frames
-            else:
-                self.spiked[factor] = [
-                    _frame(
-                        c.codec,
-                        [*units, filler(int(sum(map(len, units)) * (factor - 1)))],
-                        key,
-                        self.sei,
-                    )
-                    for units, key in zip(c.frames, c.keyframes, strict=True)
-                ]
-        return self.spiked[factor]
+        if factor <= 1 or self.clip.codec not in ("h264", "h265"):
+            return self.frames
+        frames = self.spiked.get(factor)
+        if frames is not None:
+            self.spiked.move_to_end(factor)
+            return frames
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._keep(factor, self.spiked_frames(factor))
+            return self.spiked[factor]
+        if factor not in self.building:
+            self.building.add(factor)
+            fut = loop.run_in_executor(None, self.spiked_frames, factor)
+            fut.add_done_callback(lambda f: self._built(factor, f))
+        return self.frames
+
+    def spiked_frames(self, factor: float) -> list[WireFrame]:
+        """A copy of the loop `factor` times bigger with filler NAL units (H.264/H.265)."""
+        c = self.clip
+        filler = filler_h264 if c.codec == "h264" else filler_h265
+        return [
+            _frame(c.codec, [*units, filler(int(sum(map(len, units)) * (factor - 1)))], key,
+                   self.sei)
+            for units, key in zip(c.frames, c.keyframes, strict=True)
+        ]  # fmt: skip
+
+    def _built(self, factor: float, fut: asyncio.Future) -> None:
+        self.building.discard(factor)
+        if not fut.cancelled() and fut.exception() is None:
+            self._keep(factor, fut.result())
+
+    def _keep(self, factor: float, frames: list[WireFrame]) -> None:
+        self.spiked[factor] = frames
+        while len(self.spiked) > SPIKED_KEPT:
+            self.spiked.popitem(last=False)
 
 
 def _frame(codec: str, units: list[bytes], key: bool, sei: bool) -> WireFrame:

@@ -1,0 +1,65 @@
+"""Bitrate spikes: a loop keeps a bounded number of spiked copies, built off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from simulator.streams.encoder import Clip
+from simulator.streams.loop import SPIKED_KEPT, Loop
+
+
+def _loop(codec: str = "h264") -> Loop:
+    """A loop of 10 fake frames (an IDR slice, then P slices) of 1,000 bytes each."""
+    key, other = (b"\x65", b"\x41") if codec == "h264" else (b"\x26\x01", b"\x02\x01")
+    frames = [[(key if i == 0 else other) + bytes(1000)] for i in range(10)]
+    clip = Clip(codec, 320, 180, 10.0, 10, frames, [i == 0 for i in range(10)])
+    return Loop.of(clip)
+
+
+def _size(frames: list) -> int:
+    return sum(f.tcp.payload_bytes for f in frames)
+
+
+def test_ten_factors_keep_at_most_a_few_spiked_copies() -> None:
+    loop = _loop()
+    for k in range(10):
+        frames = loop.with_filler(2.0 + k)  # no event loop: built at once
+        assert _size(frames) > (1 + k) * _size(loop.frames)
+    assert len(loop.spiked) <= SPIKED_KEPT <= 3
+    assert list(loop.spiked) == [10.0, 11.0]  # the most recent ones
+
+
+def test_the_least_recently_used_copy_goes_first() -> None:
+    loop = _loop("h265")
+    loop.with_filler(2.0)
+    loop.with_filler(3.0)
+    loop.with_filler(2.0)  # used again: 3.0 is now the older one
+    loop.with_filler(4.0)
+    assert set(loop.spiked) == {2.0, 4.0}
+
+
+def test_on_the_event_loop_the_copy_is_built_in_a_thread_and_the_loop_sent_meanwhile() -> None:
+    loop = _loop()
+
+    async def spike() -> tuple[list, list, int]:
+        first = loop.with_filler(3.0)  # not built yet: the loop as it is, no stall
+        building = len(loop.building)
+        while loop.building:
+            await asyncio.sleep(0.01)
+        for k in range(8):  # more factors than kept, each built in turn
+            loop.with_filler(4.0 + k)
+            while loop.building:
+                await asyncio.sleep(0.01)
+        return first, loop.with_filler(11.0), building
+
+    first, later, building = asyncio.run(spike())
+    assert first is loop.frames and building == 1
+    assert _size(later) > 9 * _size(loop.frames)
+    assert len(loop.spiked) <= SPIKED_KEPT
+
+
+def test_factors_of_one_or_less_and_jpeg_are_the_loop_itself() -> None:
+    loop = _loop()
+    assert loop.with_filler(1.0) is loop.frames and not loop.spiked
+    jpeg = Loop(Clip("mjpeg", 320, 180, 10.0, 10, [], []), [])
+    assert jpeg.with_filler(5.0) is jpeg.frames and not jpeg.spiked
