@@ -13,9 +13,10 @@ Hourly = Annotated[list[Annotated[float, Field(ge=0, le=1)]], Field(min_length=2
 
 
 class Strict(BaseModel):
-    """Base for every schema section: unknown keys are errors, values are checked on set."""
+    """Base for every schema section: unknown keys are errors, values are checked on set,
+    numbers are finite (`"inf"` and `"nan"` as text are refused too)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Reliability(Strict):

@@ -10,16 +10,27 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from simulator.limits import (
+    SCENARIO_BYTES,
+    BoundedLoader,
+    LimitError,
+    clip,
+    decode,
+    load_yaml,
+    read_bounded,
+    shown,
+)
 from simulator.scenario.schema import Scenario
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false, so `mode: off` and `country: NO` stay strings."""
+class _Loader(BoundedLoader):
+    """YAML 1.2 booleans: only true/false, so `mode: off` and `country: NO` stay strings;
+    within the bounds of `simulator.limits` (depth, aliases, finite numbers)."""
 
 
 _Loader.yaml_implicit_resolvers = {
     key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for key, resolvers in BoundedLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
@@ -27,7 +38,7 @@ _Loader.add_implicit_resolver(
 
 
 def _parse(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    return load_yaml(text, _Loader)
 
 
 class ScenarioError(ValueError):
@@ -38,15 +49,23 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     """Read, override and validate a scenario file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = read_bounded(path, SCENARIO_BYTES, "a scenario")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ScenarioError(f"{path}: is a directory, expected a YAML scenario file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except LimitError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+    try:
+        text = decode(raw)
+    except LimitError as exc:
         raise ScenarioError(f"{path}: cannot read: {exc}") from None
     try:
         data = _parse(text)
+    except LimitError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -70,13 +89,17 @@ def validate(data: dict[str, Any], path: str | Path = "<scenario>") -> Scenario:
 def apply_override(data: dict[str, Any], item: str, path: str | Path = "<scenario>") -> None:
     """Set `a.b.0.c=value` in a parsed scenario; value is parsed as YAML (`5`, `true`, `[1,2]`)."""
     if "=" not in item:
-        raise ScenarioError(f"{path}: --set {item!r}: expected path=value, e.g. simulation.days=2")
+        raise ScenarioError(
+            f"{path}: --set {shown(item)}: expected path=value, e.g. simulation.days=2"
+        )
     key, raw = item.split("=", 1)
     parts = [p for p in key.strip().split(".") if p]
     if not parts:
-        raise ScenarioError(f"{path}: --set {item!r}: empty field path")
+        raise ScenarioError(f"{path}: --set {shown(item)}: empty field path")
     try:
         value = _parse(raw) if raw.strip() else ""
+    except LimitError as exc:
+        raise ScenarioError(f"{path}: --set {shown(key)}: {exc}") from None
     except yaml.YAMLError:
         value = raw
     node: Any = data
@@ -86,7 +109,7 @@ def apply_override(data: dict[str, Any], item: str, path: str | Path = "<scenari
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
                 raise ScenarioError(
-                    f"{path}: --set {key}: {where}: index must be 0..{len(node) - 1}"
+                    f"{path}: --set {clip(key)}: {clip(where)}: index must be 0..{len(node) - 1}"
                 )
             idx = int(part)
             if last:
@@ -99,7 +122,9 @@ def apply_override(data: dict[str, Any], item: str, path: str | Path = "<scenari
             else:
                 node = node.setdefault(part, {})
         else:
-            raise ScenarioError(f"{path}: --set {key}: {where}: parent is not a section")
+            raise ScenarioError(
+                f"{path}: --set {clip(key)}: {clip(where)}: parent is not a section"
+            )
 
 
 def _describe(exc: ValidationError, data: Any) -> str:
@@ -109,16 +134,16 @@ def _describe(exc: ValidationError, data: Any) -> str:
     if kind == "extra_forbidden":
         parent_loc, name = err["loc"][:-1], err["loc"][-1]
         allowed = ", ".join(_fields_at(parent_loc, data))
-        return f"{loc}: unknown key {name!r} (allowed: {allowed})"
+        return f"{clip(loc)}: unknown key {shown(name)} (allowed: {allowed})"
     if kind == "missing":
-        return f"{loc}: required field is missing"
+        return f"{clip(loc)}: required field is missing"
     msg = re.sub(r" or instance of \w+", "", err["msg"].removeprefix("Value error, "))
     if kind == "value_error" and msg.split(":", 1)[0].count(".") >= 1 and not loc:
-        return msg  # model-level checks already name their field
+        return clip(msg, 300)  # model-level checks already name their field
     got = err.get("input")
-    plain = isinstance(got, dict | list) or got is None or repr(got) in msg
-    shown = "" if plain else f" (got {got!r})"
-    return f"{loc or 'scenario'}: {msg}{shown}"
+    plain = isinstance(got, dict | list) or got is None or shown(got) in msg
+    extra = "" if plain else f" (got {shown(got)})"
+    return f"{clip(loc or 'scenario')}: {clip(msg, 300)}{extra}"
 
 
 def _fields_at(loc: tuple[Any, ...], data: Any) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from simulator.limits import shown
 from simulator.scenario.base import Hourly, NonNegative, Positive, Reliability, Strict
 from simulator.scenario.recording import RecordingPlan
 from simulator.scenario.watch import Incidents, Operators
@@ -39,7 +40,9 @@ def parse_resolution(value: str) -> tuple[int, int]:
         return RESOLUTIONS[key]
     m = re.fullmatch(r"(\d{2,5})x(\d{2,5})", key)
     if not m:
-        raise ValueError(f"expected one of {', '.join(RESOLUTIONS)} or WIDTHxHEIGHT, got {value!r}")
+        raise ValueError(
+            f"expected one of {', '.join(RESOLUTIONS)} or WIDTHxHEIGHT, got {shown(value)}"
+        )
     return int(m.group(1)), int(m.group(2))
 
 
@@ -270,14 +273,14 @@ class Scenario(Strict):
         for i, group in enumerate(self.cameras):
             if group.district not in districts:
                 raise ValueError(
-                    f"cameras.{i}.district: {group.district!r} is not a network district "
+                    f"cameras.{i}.district: {shown(group.district)} is not a network district "
                     f"(one of {', '.join(sorted(districts))})"
                 )
         for i, server in enumerate(self.recording.servers):
             for name in server.districts or []:
                 if name not in districts:
                     raise ValueError(
-                        f"recording.servers.{i}.districts: {name!r} is not a network district "
+                        f"recording.servers.{i}.districts: {shown(name)} is not a network district "
                         f"(one of {', '.join(sorted(districts))})"
                     )
         return self
