@@ -95,7 +95,8 @@ def in_lab(scenario: str, cameras: int, seconds: float, warmup: float,
 STRAIGHTFORWARD_SENT = """CREATE TABLE sent (
     camera TEXT NOT NULL, stream TEXT NOT NULL, t0 REAL NOT NULL, t1 REAL NOT NULL,
     frames INTEGER NOT NULL, bytes INTEGER NOT NULL, sessions INTEGER NOT NULL,
-    late_skips INTEGER NOT NULL, fault_drops INTEGER NOT NULL,
+    late_skips INTEGER NOT NULL, fault_drops INTEGER NOT NULL, due INTEGER NOT NULL,
+    target_drops INTEGER NOT NULL, unsent_bytes INTEGER NOT NULL,
     PRIMARY KEY (camera, stream, t0))"""
 
 
@@ -125,7 +126,7 @@ def ledger_in_process(cameras: int, intervals: int, tmp: Path) -> list[tuple[str
                 ledger.record(sent=sent)
             else:
                 db.execute("BEGIN")
-                db.executemany("INSERT OR REPLACE INTO sent VALUES (?,?,?,?,?,?,?,?,?)",
+                db.executemany("INSERT OR REPLACE INTO sent VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                                [tuple(s.__dict__.values()) for s in sent])  # fmt: skip
                 db.execute("COMMIT")
             cpu += time.process_time() - c0

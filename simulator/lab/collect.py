@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 
 from simulator.lab.ledger import Ledger
-from simulator.lab.verdict import Degradation, Outage, Slos, Verdict, judge
+from simulator.lab.verdict import Degradation, Interval, Outage, Slos, Verdict, judge
 from simulator.model.city import City
 from simulator.timeline.event import LinkId
 
 NOTICE_WITHIN_S = 15.0  # a log line or a closed recording this soon after a fault starts
+HEALTH_SLACK_S = 2.0  # the sample that closes the window is taken just after its end
 
 
 def outages(ledger: Ledger, city: City, cameras: list[str], end: float) -> list[Outage]:
@@ -88,11 +89,12 @@ def collect(
             end = start + r.length_s if r.length_s is not None else time.time()
             recs.append((start, end, r.frames))
         recordings[cam] = recs
-    sent: dict[str, list[tuple[float, float, int, int]]] = {c: [] for c in ids}
+    sent: dict[str, list[Interval]] = {c: [] for c in ids}
     for cam, *row in ledger.rows(
-        "SELECT camera, t0, t1, frames, sessions FROM sent WHERE stream = 'main' ORDER BY t0"
+        "SELECT camera, t0, t1, frames, sessions, due, late_skips, fault_drops, target_drops, "
+        "unsent_bytes FROM sent WHERE stream = 'main' ORDER BY t0"
     ):
-        sent.setdefault(cam, []).append(tuple(row))  # type: ignore[arg-type]
+        sent.setdefault(cam, []).append(Interval(*row))
     outs = outages(ledger, city, ids, window[1])
     degraded = degradations(ledger, ids)
     logs = _log_times(target, since)
@@ -107,11 +109,11 @@ def collect(
     actions = [(k, lat, bool(ok)) for k, lat, ok in ledger.rows(
         "SELECT kind, latency_s, ok FROM actions WHERE start >= ?",
         float("-inf") if actions_from is None else actions_from)]  # fmt: skip
-    health = ledger.rows(  # (a capacity step is judged before later steps' rows exist)
+    health = ledger.rows(  # the window's own samples: a capacity step's, not the next one's
         "SELECT max(lateness_p99_s), sum(frames_late), max(rss_mb) FROM health "
-        "WHERE process = 'camsim serve' AND t >= ?",
-        window[0],
-    )[0]
+        "WHERE process = 'camsim serve' AND t > ? AND t <= ?",
+        window[0], window[1] + HEALTH_SLACK_S,
+    )[0]  # fmt: skip
     fps = max((f for _, _, f in cams), default=25.0)
     late_p99 = health[0] or 0.0
     harness = {
@@ -127,7 +129,7 @@ def collect(
         samples.setdefault(cam, []).append((t, f))
     capture = {c: (f, samples[c]) for c, _, f in cams if samples.get(c)}
     v = judge(window, ids, outs, recordings, sent, actions, harness, slos, degraded,
-              frames_until, capture)  # fmt: skip
+              frames_until, capture, {c: f for c, _, f in cams})  # fmt: skip
     v.resources = resources_over_time(ledger, window)
     v.api_over_time = api_over_time(ledger, window)
     return v

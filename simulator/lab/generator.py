@@ -17,6 +17,9 @@ from typing import Any
 from simulator.lab.ledger import Sent
 from simulator.lab.processes import end
 
+#: A stream's counters in /api/cameras that the ledger keeps per interval.
+COUNTERS = ("frames_sent", "bytes_sent", "late_skips", "fault_drops", "frames_due",
+            "target_drops")  # fmt: skip
 READY_TIMEOUT_S = 600.0  # a cold clip cache for a whole city takes about a minute
 
 
@@ -82,17 +85,13 @@ class Generator:
             for name, s in cam["streams"].items():
                 key = (cam["id"], name)
                 before = self.last.get(key, {})
-                counts = {k: int(s[k]) for k in ("frames_sent", "bytes_sent", "late_skips",
-                                                  "fault_drops")}  # fmt: skip
+                counts = {k: int(s[k]) for k in COUNTERS}
                 self.last[key] = counts
-                out.append(
-                    Sent(
-                        cam["id"], name, self.last_t, now,
-                        *(counts[k] - before.get(k, 0) for k in ("frames_sent", "bytes_sent")),
-                        int(s["clients"]),
-                        *(counts[k] - before.get(k, 0) for k in ("late_skips", "fault_drops")),
-                    )
-                )  # fmt: skip
+                d = {k: counts[k] - before.get(k, 0) for k in COUNTERS}
+                out.append(Sent(cam["id"], name, self.last_t, now, d["frames_sent"],
+                                d["bytes_sent"], int(s["clients"]), d["late_skips"],
+                                d["fault_drops"], d["frames_due"], d["target_drops"],
+                                int(s["unsent_bytes"])))  # fmt: skip
         self.last_t = now
         return out
 

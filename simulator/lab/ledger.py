@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS cameras (
 CREATE TABLE IF NOT EXISTS sent (
     camera TEXT NOT NULL, stream TEXT NOT NULL, t0 REAL NOT NULL, t1 REAL NOT NULL,
     frames INTEGER NOT NULL, bytes INTEGER NOT NULL, sessions INTEGER NOT NULL,
-    late_skips INTEGER NOT NULL, fault_drops INTEGER NOT NULL,
+    late_skips INTEGER NOT NULL, fault_drops INTEGER NOT NULL, due INTEGER NOT NULL,
+    target_drops INTEGER NOT NULL, unsent_bytes INTEGER NOT NULL,
     PRIMARY KEY (t0, camera, stream)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS faults (
     seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, camera TEXT, district TEXT, link TEXT,
@@ -57,8 +58,11 @@ class Sent:
     frames: int
     bytes: int
     sessions: int
-    late_skips: int = 0  # frames the generator skipped because it fell behind
+    late_skips: int = 0  # frames the generator skipped because it fell behind (its own)
     fault_drops: int = 0  # frames withheld by injected faults
+    due: int = 0  # frame slots that fell due while a session played
+    target_drops: int = 0  # frames a session missed because the target stopped reading
+    unsent_bytes: int = 0  # what its sessions had not taken at the interval's end
 
 
 class Ledger:
@@ -119,9 +123,10 @@ class Ledger:
         stream's, whose silence the verdict reads (the target not connected)."""
         with self.interval() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO sent VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(s.camera, s.stream, s.t0, s.t1, s.frames, s.bytes, s.sessions,
-                  s.late_skips, s.fault_drops) for s in sent
+                  s.late_skips, s.fault_drops, s.due, s.target_drops, s.unsent_bytes)
+                 for s in sent
                  if s.stream == MAIN or s.sessions or s.frames or s.late_skips or s.fault_drops],
             )  # fmt: skip
             db.executemany("INSERT OR IGNORE INTO faults VALUES (?,?,?,?,?,?,?,?,?,?)", faults)

@@ -1,17 +1,20 @@
-"""The verdict: what the target recorded against what the harness sent and broke.
+"""The verdict: what the target recorded against what the cameras produced and the harness
+broke.
 
 Pure computation on plain data (the ledger's rows, the target's recordings and what the lab
-read of its logs): recording gaps explained by an injected outage or not, how the target
-noticed each outage and how soon it recorded again, frames recorded against frames sent, the
-API's latencies, and pass or fail per SLO. What the harness itself failed to do (frames it
-sent late or not at all) is never counted against the target, and is reported first.
+read of its logs): recording gaps explained by an injected outage or not, recordings that
+hold far fewer frames than their span, how the target noticed each outage and how soon it
+recorded again, frames recorded against frames produced, the API's latencies, and pass or fail
+per SLO. What the harness itself failed to do (frames it skipped because it fell behind) is
+never counted against the target, and is reported first; what a target that stopped reading
+left unsent (its connection full: backpressure) is the target's loss.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -24,11 +27,33 @@ class Slos:
 
     gap_tolerance_s: float = 2.0  # shorter breaks between recordings are not gaps
     recovery_s: float = 30.0  # recording again at most this long after a camera returns
-    frames_ratio: float = 0.95  # frames recorded / frames sent, outside outages
+    frames_ratio: float = 0.95  # frames recorded / frames produced, outside outages
     capture_ratio: float = 0.9  # the target's median capture rate / the camera's, outside outages
     api_p95_s: float = 2.0
     api_p99_s: float = 5.0
     api_error_rate: float = 0.01
+
+
+class Interval(NamedTuple):
+    """One interval of a camera's main stream as the generator lived it (a ledger row)."""
+
+    t0: float
+    t1: float
+    frames: int  # sent to at least one session
+    sessions: int  # playing at the interval's end
+    due: int = 0  # frame slots that fell due while a session played
+    late_skips: int = 0  # frames the generator skipped because it fell behind (its own)
+    fault_drops: int = 0  # frames an injected fault withheld
+    target_drops: int = 0  # frames a session missed because the target stopped reading
+    unsent_bytes: int = 0  # what the sessions had not taken at the interval's end
+
+    @property
+    def harness_silent(self) -> bool:
+        """The generator sent nothing to a playing session that was taking what it got."""
+        return self.frames == 0 and self.sessions > 0 and self.target_drops == 0
+
+
+STOPPED_READING = "the target stopped reading"
 
 
 @dataclass
@@ -70,6 +95,7 @@ class Gap:
     end: float
     explained_by: str | None  # the outage's kind, or None
     harness: bool = False  # the generator sent nothing then, with no fault: not the target's
+    cause: str = ""  # what the ledger says of it: "the target stopped reading" (backpressure)
 
     @property
     def length_s(self) -> float:
@@ -77,17 +103,40 @@ class Gap:
 
 
 @dataclass
+class Shortfall:
+    """A closed recording that holds far fewer frames than the camera produced over its span:
+    video lost inside a recording (the target kept it open across a stall)."""
+
+    camera: str
+    start: float
+    end: float
+    frames: int  # what the recording holds
+    produced: float  # what the camera produced over its span
+    lost_s: float  # the missing frames, in seconds of the camera's video
+    explained_by: str | None  # an injected outage or degradation over it, or None
+
+
+@dataclass
 class CameraFrames:
+    """Frames one camera produced, the harness sent and the target recorded, over the window
+    up to the target's first still-open recording; produced leaves out what the harness
+    skipped itself (late_skips) and what injected faults withheld."""
+
     camera: str
     sent: int
     recorded: float
     outside_outages_sent: int
     outside_outages_recorded: float
+    produced: float = 0.0
+    outside_outages_produced: float = 0.0
+    target_drops: int = 0  # frames the target did not take (its connection full)
+    late_skips: int = 0  # frames the harness skipped (its own lateness), not counted
 
     @property
     def ratio(self) -> float | None:
-        s = self.outside_outages_sent
-        return None if s == 0 else self.outside_outages_recorded / s
+        """Frames recorded / produced outside outages."""
+        p = self.outside_outages_produced
+        return None if p <= 0 else self.outside_outages_recorded / p
 
 
 @dataclass
@@ -134,6 +183,7 @@ class Verdict:
     checks: list[Check]
     recordings: dict[str, list[tuple[float, float, int]]] = field(default_factory=dict)
     degradations: list[Degradation] = field(default_factory=list)
+    shortfalls: list[Shortfall] = field(default_factory=list)
     capture: list[CameraCapture] = field(default_factory=list)
     # over time, at most MAX_POINTS points a series: process → [t, cpu % of a core, rss MB],
     # action kind → [t, count, p95 s] per bin
@@ -158,27 +208,33 @@ def judge(
     cameras: Sequence[str],
     outages: list[Outage],
     recordings: dict[str, list[tuple[float, float, int]]],
-    sent: dict[str, list[tuple[float, float, int, int]]],
+    sent: dict[str, list[tuple]],
     actions: Sequence[tuple[str, float | None, bool]],
     harness: dict[str, Any],
     slos: Slos = Slos(),
     degradations: Sequence[Degradation] = (),
     frames_until: dict[str, float] | None = None,
     capture: dict[str, tuple[float, list[tuple[float, float]]]] | None = None,
+    fps: dict[str, float] | None = None,
 ) -> Verdict:
     """The verdict of a run over `window`: `recordings` per camera are (start, end, frames),
-    `sent` (start, end, frames, sessions); `actions` are (kind, latency_s, ok); `harness`
-    holds the generator's own health (lateness_p99_s, frame_interval_s, late_skips,
-    missed_events). Frames are compared up to `frames_until` a camera (the start of a
-    recording still open when the target was asked: its frame count is not final).
-    `capture` holds, per camera, its frame rate and the target's (t, capture fps) samples."""
+    `sent` per camera the generator's intervals (`Interval` fields, in order; the first four
+    at least); `actions` are (kind, latency_s, ok); `harness` holds the generator's own
+    health (lateness_p99_s, frame_interval_s, late_skips, missed_events). Frames are compared
+    up to `frames_until` a camera (the start of a recording still open when the target was
+    asked: its frame count is not final). `capture` holds, per camera, its frame rate and the
+    target's (t, capture fps) samples. `fps` gives each camera's frame rate, from which what
+    it produced is counted; without it, what was produced is what was sent plus what the
+    target did not take."""
     gaps: list[Gap] = []
+    shortfalls: list[Shortfall] = []
     frames: list[CameraFrames] = []
     captures: list[CameraCapture] = []
     by_camera = {c: [o for o in outages if o.camera == c] for c in cameras}
     for cam in cameras:
         recs = recordings.get(cam, [])
         spans = [(a, b) for a, b, _ in recs]
+        rows = [Interval(*r) for r in sent.get(cam, [])]
         for o in by_camera[cam]:
             # a recording that runs on through the outage's end never stopped (a short
             # freeze the target rode out): it recorded again at once
@@ -190,8 +246,10 @@ def judge(
             if o.recovered_after_s is None and left < slos.recovery_s:
                 o.not_judged = ("still out when the run ended" if left <= slos.gap_tolerance_s
                                 else f"back {left:.0f} s before the run ended")  # fmt: skip
-        # the generator sent nothing although the target was connected: the harness's fault
-        silent = [(r[0], r[1]) for r in sent.get(cam, []) if r[2] == 0 and r[3] > 0]
+        # the generator sent nothing to a playing session that took what it got: the
+        # harness's fault; but a session that stopped reading lost what it did not take
+        silent = [(r.t0, r.t1) for r in rows if r.harness_silent]
+        blocked = [(r.t0, r.t1) for r in rows if r.target_drops > 0]
         # an outage explains what is missing from its start until `recovery_s` after its end;
         # the rest of a gap is unexplained (or the harness's, when it sent nothing)
         allowed = [(o.start - slos.gap_tolerance_s, o.end + slos.recovery_s, o.kind)
@@ -203,31 +261,77 @@ def judge(
                     kind = next(k for x, y, k in allowed if overlap((a, b), (x, y)) > 0)
                     gaps.append(Gap(cam, max(a, w0), min(b, w1), kind))
             for c, d in complement(out_spans, (a, b), slos.gap_tolerance_s):
-                harness_fault = any(overlap((c, d), s) > 0 for s in silent)
-                gaps.append(Gap(cam, c, d, None, harness_fault))
-        cam_sent = sent.get(cam, [])
+                stopped = any(overlap((c, d), s) > 0 for s in blocked)
+                harness_fault = not stopped and any(overlap((c, d), s) > 0 for s in silent)
+                gaps.append(Gap(cam, c, d, None, harness_fault,
+                                STOPPED_READING if stopped else ""))  # fmt: skip
         upto = (window[0], min(window[1], (frames_until or {}).get(cam, window[1])))
-        n_sent = round(sum(inside(r, upto, []) for r in cam_sent))
-        n_out = round(sum(inside(r, upto, out_spans) for r in cam_sent))
+        rate = (fps or {}).get(cam)
         once = distinct(recs)
-        rec = sum(inside(r, upto, []) for r in once)
-        rec_out = sum(inside(r, upto, out_spans) for r in once)
-        frames.append(CameraFrames(cam, n_sent, rec, n_out, rec_out))
+        frames.append(_frames(cam, rows, once, upto, out_spans, rate))
+        if rate:
+            degraded = [(d.start, d.end, d.kind) for d in degradations if d.camera == cam]
+            shortfalls += _shortfalls(cam, once, rows, upto, rate, [*allowed, *degraded], slos)
         if capture and cam in capture:
-            fps, samples = capture[cam]
+            cam_fps, samples = capture[cam]
             kept = [f for t, f in samples if window[0] <= t <= window[1]
                     and not any(a <= t <= b for a, b in out_spans)]  # fmt: skip
             med = float(np.median(kept)) if kept else None
-            captures.append(CameraCapture(cam, fps, len(kept), med, min(kept, default=None)))
+            captures.append(CameraCapture(cam, cam_fps, len(kept), med, min(kept, default=None)))
     for d in degradations:
         during = [(d.start, d.end)]
         outside = complement(during, window, 0.0)
         d.sent = round(sum(inside(r, window, outside) for r in sent.get(d.camera, [])))
         d.recorded = sum(inside(r, window, outside) for r in distinct(recordings.get(d.camera, [])))
     api = _api_stats(actions)
-    checks = _checks(outages, gaps, frames, api, slos, captures)
+    checks = _checks(outages, gaps, frames, api, slos, captures, shortfalls)
     return Verdict(window, harness, outages, gaps, frames, api, checks, dict(recordings),
-                   list(degradations), captures)  # fmt: skip
+                   list(degradations), shortfalls, captures)  # fmt: skip
+
+
+def _not_produced(rows: Sequence[Interval], upto: Span, outside: Sequence[Span]) -> float:
+    """Frames the camera did not produce for the target over `upto` less `outside`: those
+    the harness skipped itself and those injected faults withheld (pro rata)."""
+    return sum(inside((r.t0, r.t1, r.late_skips + r.fault_drops), upto, outside) for r in rows)
+
+
+def _frames(cam: str, rows: Sequence[Interval], once: Sequence[tuple[float, float, float]],
+            upto: Span, out_spans: Sequence[Span], fps: float | None) -> CameraFrames:  # fmt: skip
+    """One camera's frames produced, sent and recorded over `upto`, and outside outages."""
+    n_sent = round(sum(inside(r, upto, []) for r in rows))
+    n_out = round(sum(inside(r, upto, out_spans) for r in rows))
+    rec = sum(inside(r, upto, []) for r in once)
+    rec_out = sum(inside(r, upto, out_spans) for r in once)
+    drops = round(sum(inside((r.t0, r.t1, r.target_drops), upto, []) for r in rows))
+    late = round(sum(inside((r.t0, r.t1, r.late_skips), upto, []) for r in rows))
+    if fps:
+        free = (upto[1] - upto[0]) - sum(overlap(upto, s) for s in out_spans)
+        produced = fps * max(0.0, upto[1] - upto[0]) - _not_produced(rows, upto, [])
+        produced_out = fps * max(0.0, free) - _not_produced(rows, upto, out_spans)
+    else:
+        produced = n_sent + drops
+        produced_out = n_out + sum(inside((r.t0, r.t1, r.target_drops), upto, out_spans)
+                                   for r in rows)  # fmt: skip
+    return CameraFrames(cam, n_sent, rec, n_out, rec_out, max(0.0, produced),
+                        max(0.0, produced_out), drops, late)  # fmt: skip
+
+
+def _shortfalls(
+    cam: str, once: Sequence[tuple[float, float, float]], rows: Sequence[Interval], upto: Span,
+    fps: float, faults: Sequence[tuple[float, float, str]], slos: Slos,
+) -> list[Shortfall]:  # fmt: skip
+    """Closed recordings that lost more of the camera's video than the frames SLO allows and
+    more than a gap's tolerance: (produced - held) / fps seconds."""
+    out = []
+    for a, b, n in once:
+        if b <= a or b > upto[1] + slos.gap_tolerance_s:
+            continue  # still open when asked, or its count is not final
+        produced = fps * (b - a) - _not_produced(rows, (a, b), [])
+        lost_s = (produced - n) / fps
+        if lost_s > max(slos.gap_tolerance_s, (1 - slos.frames_ratio) * (b - a)):
+            why = next((k for x, y, k in faults if overlap((a, b), (x, y)) > 0), None)
+            out.append(Shortfall(cam, a, b, round(n), round(produced, 1), round(lost_s, 1), why))
+    return out
 
 
 def _api_stats(actions: Sequence[tuple[str, float | None, bool]]) -> list[ApiStats]:
@@ -243,12 +347,17 @@ def _api_stats(actions: Sequence[tuple[str, float | None, bool]]) -> list[ApiSta
 
 def _checks(
     outages: list[Outage], gaps: list[Gap], frames: list[CameraFrames], api: list[ApiStats],
-    slos: Slos, captures: Sequence[CameraCapture] = (),
+    slos: Slos, captures: Sequence[CameraCapture] = (), shortfalls: Sequence[Shortfall] = (),
 ) -> list[Check]:  # fmt: skip
     unexplained = [g for g in gaps if g.explained_by is None and not g.harness]
+    lost = [s for s in shortfalls if s.explained_by is None]
     checks = [
         Check("unexplained recording gaps", not unexplained, len(unexplained), 0,
-              ", ".join(f"{g.camera} {g.length_s:.0f} s" for g in unexplained[:5])),
+              ", ".join(f"{g.camera} {g.length_s:.0f} s" + (f" ({g.cause})" if g.cause else "")
+                        for g in unexplained[:5])),
+        Check("video lost inside recordings", not lost, len(lost), 0,
+              ", ".join(f"{s.camera} {s.lost_s:.0f} s of a {s.end - s.start:.0f} s recording"
+                        for s in lost[:5])),
     ]  # fmt: skip
     for o in outages:
         ok = o.recovered_after_s is not None and o.recovered_after_s <= slos.recovery_s
@@ -264,7 +373,7 @@ def _checks(
         # not a failure, and what was not recorded at all is a gap above
         note = "nothing to compare: no closed recording outside outages" if r is None else ""
         value = None if r is None else round(r, 4)
-        checks.append(Check(f"frames recorded / sent, {f.camera}",
+        checks.append(Check(f"frames recorded / produced, {f.camera}",
                             r is None or r >= slos.frames_ratio, value, slos.frames_ratio,
                             note))  # fmt: skip
     for c in captures:

@@ -41,7 +41,13 @@ def verdict_text(v: Verdict) -> str:
                      f"{', '.join(d.noticed) or 'nothing'}")  # fmt: skip
     for g in v.gaps:
         why = g.explained_by or ("the generator (sent nothing)" if g.harness else "UNEXPLAINED")
-        lines.append(f"  gap {g.camera} {g.length_s:.1f} s: {why}")
+        lines.append(f"  gap {g.camera} {g.length_s:.1f} s: {why}"
+                     + (f": {g.cause}" if g.cause else ""))  # fmt: skip
+    for s in v.shortfalls:
+        why = s.explained_by or "UNEXPLAINED"
+        lines.append(f"  lost inside a recording {s.camera} {s.lost_s:.1f} s: a "
+                     f"{s.end - s.start:.1f} s recording holds {s.frames} of {s.produced:.0f} "
+                     f"frames produced: {why}")  # fmt: skip
     for c in v.checks:
         mark = " " if c.passed else "!"
         lines.append(f"{mark} {c.name}: {c.value} (limit {c.threshold}) {c.note}".rstrip())
@@ -79,12 +85,14 @@ def timeline_png(v: Verdict) -> bytes:
 
 
 def frames_png(v: Verdict) -> bytes:
-    """Frames sent and recorded per camera, outside outages."""
+    """Frames produced, sent and recorded per camera, outside outages."""
     with figure(10.0, 3.5) as (fig, ax):
         x = range(len(v.frames))
-        ax.bar([i - 0.2 for i in x], [f.outside_outages_sent for f in v.frames], 0.4,
+        ax.bar([i - 0.27 for i in x], [f.outside_outages_produced for f in v.frames], 0.27,
+               label="produced", color="#999999")  # fmt: skip
+        ax.bar([i for i in x], [f.outside_outages_sent for f in v.frames], 0.27,
                label="sent", color="#4a78b5")  # fmt: skip
-        ax.bar([i + 0.2 for i in x], [f.outside_outages_recorded for f in v.frames], 0.4,
+        ax.bar([i + 0.27 for i in x], [f.outside_outages_recorded for f in v.frames], 0.27,
                label="recorded", color="#2e8b57")  # fmt: skip
         ax.set_xticks(list(x), [f.camera for f in v.frames], rotation=30, ha="right")
         ax.set_ylabel("frames, outside outages")

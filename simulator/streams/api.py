@@ -17,6 +17,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from simulator.streams.applier import fault_event
+from simulator.streams.output import unsent_bytes
 
 if TYPE_CHECKING:
     from simulator.streams.server import CameraServer
@@ -48,8 +49,11 @@ def cameras_json(server: CameraServer) -> list[dict[str, Any]]:
                 "clients": sum(1 for c in s.clients if c.playing),
                 "frames_sent": s.counters.frames_sent,
                 "bytes_sent": s.counters.bytes_sent,
+                "frames_due": s.counters.frames_due,
                 "late_skips": s.counters.late_skips,
                 "fault_drops": s.counters.fault_drops,
+                "target_drops": s.counters.target_drops,
+                "unsent_bytes": unsent_bytes(s.clients),
                 "keyframe_wait_skips": s.counters.keyframe_wait_skips,
             }
         out.append(
@@ -111,6 +115,9 @@ def metrics_text(server: CameraServer) -> str:
         ("camsim_stream_keyframe_wait_skips_total", ctr,
          "frames skipped before the keyframe a started stream opens with",
          lambda s: s.counters.keyframe_wait_skips),
+        ("camsim_stream_target_drops_total", ctr,
+         "frames a client missed because it stopped reading (the target's loss)",
+         lambda s: s.counters.target_drops),
         ("camsim_stream_late_skips_total", ctr,
          "frames skipped because the server fell behind (its own lateness)",
          lambda s: s.counters.late_skips),

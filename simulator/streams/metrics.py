@@ -5,9 +5,11 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-#: Upper bounds (seconds) of the send-lateness histogram buckets.
+#: Upper bounds (seconds) of the send-lateness histogram buckets: fine around one frame
+#: interval (40 ms at 25 fps, 33 ms at 30, 100 ms at 10), where "fell behind" is decided.
 LATENESS_BUCKETS = (
-    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04,
+    0.045, 0.05, 0.06, 0.07, 0.08, 0.1, 0.125, 0.25, 0.5, 1.0, 5.0,
 )  # fmt: skip
 
 
@@ -60,7 +62,10 @@ class StreamCounters:
     octets: int = 0  # RTP payload octets emitted in the UDP layout (for RTCP SR)
     tcp_packets: int = 0  # the same in the TCP layout
     tcp_octets: int = 0
-    client_drops: int = 0  # frames not sent to a client because it was too slow
+    frames_due: int = 0  # frame slots that fell due while a client played (sent or not)
+    client_drops: int = 0  # frames not sent to a client because it was too slow (per client)
+    target_drops: int = 0  # frames some TCP client missed because it stopped reading: its
+    # connection held more than its backlog, or it waited out the GOP after such a drop
     fault_drops: int = 0  # frames withheld by a fault, and the rest of their GOP
     keyframe_wait_skips: int = 0  # frames before the keyframe a (re)started stream opens with
     late_skips: int = 0  # frames the server skipped after falling behind, and the rest of the GOP

@@ -8,10 +8,13 @@ nothing queued.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import os
 import socket
 import struct
+import termios
 from dataclasses import dataclass
 
 from simulator.streams.rtp import Layout
@@ -90,3 +93,16 @@ def kept_parts(lay: Layout, parts: list, keep: list[bool]) -> list:
         if kept:
             out += lay.packet_parts(parts, k, k + 1)
     return out
+
+
+def unsent_bytes(clients: list[Client]) -> int:
+    """What a stream's playing TCP clients have not taken yet: the transport's queue and the
+    kernel's send queue (SIOCOUTQ), in bytes."""
+    total = 0
+    for c in clients:
+        if c.playing and c.tcp is not None:
+            total += c.tcp.get_write_buffer_size()
+            if c.fd >= 0:
+                with contextlib.suppress(OSError):
+                    total += struct.unpack("i", fcntl.ioctl(c.fd, termios.TIOCOUTQ, b"\0" * 4))[0]
+    return total

@@ -20,6 +20,7 @@ from simulator.streams.rtp import interleave, sei_data, sender_report
 from simulator.streams.stream import CLOCK, Client, Stream
 
 SR_INTERVAL_S = 5.0
+MIN_BACKLOG_BYTES = 64_000  # a client's backlog allowance, however low the stream's bitrate
 MAX_PASS_S = 0.05  # longest stretch of sending before other work gets a turn
 MAX_PASS_FRAMES = 256  # frames decided before they are written
 RESYNC_AFTER_S = 0.5  # a stream later than this skips ahead to the current slot
@@ -30,7 +31,8 @@ class Pacer:
     """Sends every running stream's frames on time, on one asyncio event loop."""
 
     udp: UdpOut | None
-    client_buffer_bytes: int = 2_000_000
+    client_buffer_bytes: int | None = None  # a TCP client's backlog allowance, or by time:
+    client_buffer_s: float = 2.0  # this much of the stream's video, as a camera buffers
     batch_s: float = 0.002  # frames due this soon are sent in the same pass (one timer each)
     lateness: Histogram = field(default_factory=Histogram)
     epoch: float = 0.0
@@ -68,6 +70,10 @@ class Pacer:
         if s.running:
             return
         s.running = True
+        if not s.backlog_bytes:
+            s.backlog_bytes = self.client_buffer_bytes or max(
+                MIN_BACKLOG_BYTES, int(s.clip.bitrate_bps / 8 * self.client_buffer_s)
+            )
         now = self.loop.time()
         s.n = max(s.n, self.slot(s, now))
         s.need_key = True
@@ -131,12 +137,15 @@ class Pacer:
             return
         if now - due > RESYNC_AFTER_S:  # far behind: skip to the present
             n = self.slot(s, now)
-            s.counters.late_skips += max(0, n - s.n)
+            skipped = max(0, n - s.n)
+            s.counters.late_skips += skipped
+            s.counters.frames_due += skipped
             s.n = n
             s.need_key = True
             s.waits_for = "late"
             s.counters.late_resyncs += 1
         else:
+            s.counters.frames_due += 1
             self._send(s, due, now)
             s.n += 1
         if now - s.last_sr >= SR_INTERVAL_S:
@@ -193,16 +202,22 @@ class Pacer:
         udp_parts: list | None = None
         out = self._out
         k = s.counters
+        blocked = False  # some client missed this frame because it stopped reading
         for c in s.clients:
-            if not c.playing or (c.waiting_key and not key):
+            if not c.playing:
+                continue
+            if c.waiting_key and not key:
+                blocked = blocked or c.blocked
                 continue
             if c.tcp is not None:
                 t = c.tcp
                 if t.is_closing():
                     continue
-                if t.get_write_buffer_size() > self.client_buffer_bytes:
+                # the kernel's buffers are full and the client left this much unread: a
+                # camera throws away what its client does not take (the client's loss)
+                if t.get_write_buffer_size() > s.backlog_bytes:
                     c.drops += 1
-                    c.waiting_key = True
+                    c.waiting_key = c.blocked = blocked = True
                     k.client_drops += 1
                     continue
                 lay = wf.tcp
@@ -221,7 +236,10 @@ class Pacer:
                 out.append((c, udp_parts, wf.udp, udp_keep, key, k))
             else:
                 continue
-            c.waiting_key = False  # from this frame on (a UDP send that fails sets it back)
+            # from this frame on (a UDP send that fails sets it back: the server's own socket)
+            c.waiting_key = c.blocked = False
+        if blocked:
+            k.target_drops += 1
         out.append((None, None, due, None, None, k))
         u, t = wf.udp, wf.tcp
         s.seq = (s.seq + len(u.heads)) & 0xFFFF
@@ -287,7 +305,7 @@ class Pacer:
             if not c.playing:
                 continue
             if c.tcp is not None and not c.tcp.is_closing():
-                if c.tcp.get_write_buffer_size() <= self.client_buffer_bytes:
+                if c.tcp.get_write_buffer_size() <= s.backlog_bytes:
                     c.tcp.write(interleave(tcp_pkt, c.channel + 1))
             elif c.rtcp_addr is not None and self.udp is not None:
                 with contextlib.suppress(OSError):

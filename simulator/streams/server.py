@@ -43,7 +43,8 @@ class ServeOptions:
     cache_dir: Path = field(default_factory=default_cache_dir)
     progress: bool = True
     limits: Limits = field(default_factory=Limits)
-    client_buffer_bytes: int = 2_000_000
+    client_buffer_bytes: int | None = None  # a TCP client's backlog allowance, or by time:
+    client_buffer_s: float = 2.0  # seconds of the stream's video (at least 64 kB)
     batch_s: float = 0.002  # frames due within this window are sent in one pass
     user: str | None = None
     password: str | None = None
@@ -176,7 +177,8 @@ class CameraServer:
             rtp, rtcp = _udp_pair(self.opts.host, self.opts.udp_port)
             udp = UdpOut(rtp, rtcp, gso=self.opts.gso)
             self.udp_ports = (rtp.getsockname()[1], rtcp.getsockname()[1])
-        self.pacer = Pacer(udp, self.opts.client_buffer_bytes, self.opts.batch_s)
+        o = self.opts
+        self.pacer = Pacer(udp, o.client_buffer_bytes, o.client_buffer_s, o.batch_s)
         auth = None
         if self.opts.user is not None:
             auth = Authenticator(self.opts.user, self.opts.password or "", self.opts.auth_scheme)

@@ -34,6 +34,7 @@ class Client:
     rtcp_addr: tuple[str, int] | None = None
     playing: bool = False
     waiting_key: bool = True
+    blocked: bool = False  # it waits for a keyframe because it stopped reading (TCP)
     frames: int = 0
     bytes: int = 0
     drops: int = 0
@@ -65,6 +66,7 @@ class Stream:
     last_sr: float = 0.0
     last_send: float = 0.0
     counters: StreamCounters = field(default_factory=StreamCounters)
+    backlog_bytes: int = 0  # most a TCP client may leave unread before it misses frames
     period: float = field(init=False)  # seconds between frames
     ts_step: float = field(init=False)  # RTP clock ticks between frames
     ts_base: float = field(init=False)  # RTP timestamp of slot 0 (+ 0.5, to round down)

@@ -1,12 +1,14 @@
 """The verdict on plain data: gaps explained by an outage or not, recovery, frames recorded
-against sent, what the harness failed to do, API statistics."""
+against produced, video lost inside recordings, what the harness failed to do and what the
+target did not take, API statistics."""
 
 from __future__ import annotations
 
 import pytest
 
 from simulator.lab.spans import complement, distinct, union
-from simulator.lab.verdict import Outage, Slos, judge
+from simulator.lab.verdict import STOPPED_READING, Interval, Outage, Slos, judge
+from simulator.report.verdict import verdict_text
 
 W = (0.0, 300.0)
 
@@ -157,3 +159,61 @@ def test_an_outage_with_time_left_that_never_recovers_still_fails() -> None:
     recs = {"a": [(0.0, 100.0, 1000)]}
     v = judge(W, ["a"], [outage], recs, {"a": sent_every_10s(10)}, [], {}, Slos())
     assert not outage.not_judged and not v.passed
+
+
+def test_a_target_that_stopped_reading_is_blamed_not_excused() -> None:
+    """A recorder whose capture stalled: the camera's frames were due, the connection was
+    full, nothing was sent. That is the target's loss, not the harness's."""
+    recs = {"a": [(0.0, 150.0, 1500), (213.0, 300.0, 870)]}
+    rows = [Interval(a, b, n, s, due=100, target_drops=100 if n == 0 else 0)
+            for a, b, n, s in sent_every_10s(10, silent=(150, 210))]  # fmt: skip
+    v = judge(W, ["a"], [], recs, {"a": rows}, [], {}, Slos(), fps={"a": 10.0})
+    (gap,) = v.gaps
+    assert (gap.harness, gap.explained_by, gap.cause) == (False, None, STOPPED_READING)
+    assert not v.passed
+    assert "the target stopped reading" in verdict_text(v)
+    # the same silence with the generator late and the connection taking all: the harness's
+    rows = [Interval(a, b, n, s, due=100, late_skips=100 if n == 0 else 0)
+            for a, b, n, s in sent_every_10s(10, silent=(150, 210))]  # fmt: skip
+    v = judge(W, ["a"], [], recs, {"a": rows}, [], {}, Slos(), fps={"a": 10.0})
+    assert [(g.harness, g.cause) for g in v.gaps] == [(True, "")] and v.passed
+
+
+def test_frames_are_compared_with_what_the_camera_produced_not_with_what_was_sent() -> None:
+    """A 30 s stall the target rode out inside one recording: the frames it did not take are
+    left out of "sent", so recorded / sent looks whole; against the camera's 25 fps the
+    recording holds 7 s of 36.8 s, and 30 s of video are lost."""
+    w = (0.0, 480.0)
+    recs = {"a": [(0.0, 115.7, 2892), (115.7, 152.5, 175), (152.5, 480.0, 8187)]}
+    rows = []
+    for t in range(0, 480, 10):
+        stalled = 118 <= t < 148
+        rows.append(Interval(float(t), t + 10.0, 0 if stalled else 250, 1, due=250,
+                             target_drops=250 if stalled else 0))  # fmt: skip
+    v = judge(w, ["a"], [], recs, {"a": rows}, [], {}, Slos(), fps={"a": 25.0})
+    (f,) = v.frames
+    assert f.outside_outages_sent == 250 * 45 and f.target_drops == 750
+    assert f.outside_outages_produced == pytest.approx(12_000)
+    assert f.ratio == pytest.approx((2892 + 175 + 8187) / 12_000)
+    (s,) = v.shortfalls
+    assert (s.start, s.end, s.frames, s.explained_by) == (115.7, 152.5, 175, None)
+    assert s.lost_s == pytest.approx(36.8 - 7.0, abs=0.1)
+    assert not v.passed and any(c.name == "video lost inside recordings" and not c.passed
+                                for c in v.checks)  # fmt: skip
+    # frames the harness skipped itself are not produced for the target: not its loss
+    rows = [r._replace(late_skips=r.target_drops, target_drops=0) for r in rows]
+    v = judge(w, ["a"], [], recs, {"a": rows}, [], {}, Slos(), fps={"a": 25.0})
+    assert not v.shortfalls and v.frames[0].late_skips == 750
+
+
+def test_a_thin_recording_over_an_injected_fault_is_explained() -> None:
+    recs = {"a": [(0.0, 100.0, 1000), (100.0, 160.0, 200), (160.0, 300.0, 1400)]}
+    rows = [Interval(a, b, n, s, due=100) for a, b, n, s in sent_every_10s(10)]
+    stall = Outage("a", "stream_freeze", 110.0, 150.0)
+    v = judge(W, ["a"], [stall], recs, {"a": rows}, [], {}, Slos(), fps={"a": 10.0})
+    assert [s.explained_by for s in v.shortfalls] == ["stream_freeze"]
+    assert v.passed, [c for c in v.checks if not c.passed]
+    # a recording a little short of its span (within the frames SLO) is no shortfall
+    recs = {"a": [(0.0, 300.0, 2900)]}
+    v = judge(W, ["a"], [], recs, {"a": rows}, [], {}, Slos(), fps={"a": 10.0})
+    assert not v.shortfalls and v.passed
