@@ -5,7 +5,9 @@ camera then does on the wire. Offline cameras (failed, or behind a failed link w
 working backup) lose their sessions and answer 503. A freeze or frame drops withhold frames
 (until the next keyframe, as a decoder could not use the rest), packet loss withholds RTP
 packets, jitter delays frames, a bitrate spike adds filler NAL units, a reconnect storm closes
-every session of a district at once, a clock jump shifts the camera's RTCP wall clock.
+every session of a district at once, a clock jump shifts the camera's RTCP wall clock (and
+its SEI send time): the shifts add up to at most MAX_CLOCK_OFFSET_S either way, so the wall
+clock a camera sends stays positive and fits its fields.
 Server failures, activity episodes and operators' actions do not change the streams; they
 are only counted.
 """
@@ -21,10 +23,12 @@ from typing import Any
 
 from simulator.timeline.clock import ReplayClock, resume
 from simulator.timeline.event import Event, LinkId
-from simulator.timeline.kinds import KINDS, kind
+from simulator.timeline.kinds import KINDS
 
 APPLIED_KEPT = 200  # applied events remembered for GET /api/timeline
 UPCOMING_SHOWN = 20
+MAX_CLOCK_OFFSET_S = 1e9  # a camera's total clock offset, either way (one jump's own range)
+MAX_ECHO = 40  # characters of a name from a request quoted back in an error
 
 
 @dataclass(slots=True)
@@ -64,15 +68,30 @@ class FaultState:
 def fault_event(kind_name: str, camera: str, district: str, body: dict[str, Any]) -> Event:
     """Check an API fault request for a camera against the registry and turn it into an
     Event (on the camera, or its district for a storm; durations in wall-clock seconds);
-    raises ValueError with a one-line reason."""
-    k = kind(kind_name)
-    if not k.injectable:
-        allowed = ", ".join(n for n, v in KINDS.items() if v.injectable)
-        raise ValueError(f"{kind_name!r} cannot be injected into a camera (one of {allowed})")
+    raises ValueError with a one-line reason (quoting at most MAX_ECHO characters of it)."""
+    allowed = ", ".join(n for n, v in KINDS.items() if v.injectable)
+    k = KINDS.get(kind_name)
+    if k is None or not k.injectable:
+        raise ValueError(f"{_echo(kind_name)} cannot be injected into a camera (one of {allowed})")
+    names = k.params.model_fields
+    for name in body:
+        if name != "kind" and name not in names:
+            known = ", ".join(names) or "none"
+            raise ValueError(f"{k.name}: unknown parameter {_echo(name)} (allowed: {known})")
     params = k.check({name: v for name, v in body.items() if name != "kind"})
     if k.subject == "district":
         return Event(0.0, k.name, district=district, params=params)
     return Event(0.0, k.name, camera=camera, params=params)
+
+
+def _echo(text: str) -> str:
+    """A name from a request, quoted and cut to MAX_ECHO characters."""
+    return repr(text if len(text) <= MAX_ECHO else text[:MAX_ECHO] + "…")
+
+
+def clamp_offset(offset_s: float) -> float:
+    """A camera's total clock offset within ±MAX_CLOCK_OFFSET_S."""
+    return max(-MAX_CLOCK_OFFSET_S, min(MAX_CLOCK_OFFSET_S, offset_s))
 
 
 @dataclass
@@ -101,6 +120,18 @@ class FaultApplier:
     def total(self) -> int:
         """Events applied so far."""
         return sum(self.counts.values())
+
+    def refuse(self, event: Event) -> str | None:
+        """Why an injected event is refused, if it is: a clock jump that would take its
+        camera's total offset beyond ±MAX_CLOCK_OFFSET_S (a replayed one is clamped)."""
+        s = self.states.get(event.camera or "")
+        if event.kind != "clock_jump" or s is None:
+            return None
+        total = s.clock_offset_s + event.params["offset_s"]
+        if abs(total) <= MAX_CLOCK_OFFSET_S:
+            return None
+        return (f"clock_jump: the camera's clock offset would be {total:.6g} s; it is "
+                f"{s.clock_offset_s:.6g} s and stays within ±{MAX_CLOCK_OFFSET_S:g} s")  # fmt: skip
 
     def apply(self, event: Event, now: float, time_scale: float = 1.0) -> None:
         """Apply one event at loop time `now`; durations are multiplied by `time_scale`."""
@@ -144,7 +175,7 @@ class FaultApplier:
         elif k == "bitrate_spike":
             s.spike_until, s.spike_factor = until, p["factor"]
         elif k == "clock_jump":
-            s.clock_offset_s += p["offset_s"]
+            s.clock_offset_s = clamp_offset(s.clock_offset_s + p["offset_s"])
 
     def _behind(self, link: LinkId) -> Iterable[str]:
         if link.kind == "access":
