@@ -12,6 +12,7 @@ from simulator.limits import (
     TIMELINE_BYTES,
     TIMELINE_LINE_BYTES,
     LimitError,
+    clip,
     decode,
     loads_json,
     shown,
@@ -137,5 +138,5 @@ def read_jsonl(
                 yield parse_event(line, names)
             except LimitError as exc:
                 raise TimelineError(f"{path}:{n}: {str(exc).removeprefix('line 1: ')}") from None
-            except ValueError as exc:
-                raise TimelineError(f"{path}:{n}: {exc}") from None
+            except ValueError as exc:  # at most 300 characters, whatever the line held
+                raise TimelineError(f"{path}:{n}: {clip(str(exc), 300)}") from None

@@ -64,6 +64,13 @@ def test_a_hostile_line_is_one_error_naming_file_and_line(
         assert message in text, text
 
 
+def test_a_long_parameter_name_is_not_echoed_whole(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    line = '{"t": 1, "kind": "jitter", "camera": "c", "params": {"' + "m" * 60_000 + '": 1}}'
+    path.write_text(GOOD + line + "\n")
+    assert "unknown parameter 'mmmm" in error(path)
+
+
 def test_invalid_utf8_is_named_by_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_bytes(GOOD.encode() + b'{"t": 1, "kind": "ni\xffght"}\n')
