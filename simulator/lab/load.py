@@ -4,6 +4,8 @@ the actions it reports, read into the ledger interval by interval."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -28,12 +30,18 @@ class Load:
 
     @classmethod
     def start(cls, args: list[str], out: Path) -> Load:
+        """Start the load; its temporary files (Locust's CSV, its log) go to OUT/tmp, which
+        a load killed with the lab leaves behind and the next start in OUT clears."""
         log, summary = out / "actions.jsonl", out / "load-summary.json"
         log.write_text("")  # this run's actions only
+        tmp = temp_dir(out)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
         cmd = [sys.executable, "-m", "simulator.cli", "loadtest", *args,
                "--actions-log", str(log), "--summary", str(summary)]  # fmt: skip
+        env = {**os.environ, "TMPDIR": str(tmp.resolve())}  # Python's tempfile reads it
         with open(out / "load.log", "w", encoding="utf-8") as err:
-            proc = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT, env=env,
                                     preexec_fn=die_with_parent)  # fmt: skip
         return cls(proc, log, summary)
 
@@ -63,9 +71,21 @@ class Load:
             self.proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
             end(self.proc)
+        self._clear()
         if self.summary.exists() and self.summary.stat().st_size:
             return json.loads(self.summary.read_text())
         return None
 
     def stop(self) -> None:
         end(self.proc)
+        self._clear()
+
+    def _clear(self) -> None:
+        """Remove the temporary files once the load has ended."""
+        if self.proc.poll() is not None:
+            shutil.rmtree(temp_dir(self.log.parent), ignore_errors=True)
+
+
+def temp_dir(out: Path) -> Path:
+    """Where the load in OUT keeps its temporary files."""
+    return out / "tmp"
