@@ -11,9 +11,29 @@ from __future__ import annotations
 import string
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from simulator.limits import (
+    MAPPING_BYTES,
+    BoundedLoader,
+    LimitError,
+    YamlLimits,
+    clip,
+    decode,
+    load_yaml,
+    read_bounded,
+    shown,
+)
 
 #: Each action's placeholders (plus `token` when the mapping logs in).
 ARGUMENTS: dict[str, frozenset[str]] = {
@@ -52,6 +72,12 @@ ActionName = Literal[
 
 class MappingError(ValueError):
     """A mapping file that cannot be used (one line: file, field, what is allowed)."""
+
+
+class _Loader(BoundedLoader):
+    """A mapping's YAML: a body is sent per request, so its aliases expand to far less."""
+
+    limits = YamlLimits(nodes=100_000)
 
 
 class Request(BaseModel):
@@ -105,8 +131,33 @@ class Mapping(BaseModel):
     auth: Auth | None = None
     actions: dict[ActionName, Action]
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(
+                f"unknown time zone {shown(v)} (an IANA name such as Europe/Paris, or UTC)"
+            ) from None
+        return v
+
+    def token_used_at(self) -> str | None:
+        """Where an action's template uses `{token}` (which only a login fills), if anywhere."""
+        for name, action in self.actions.items():
+            reqs = [("", action)] + ([(".lookup", action.lookup)] if action.lookup else [])
+            for sub, req in reqs:
+                for where, text in _templates(req):
+                    if "token" in placeholders(text):
+                        return f"actions.{name}{sub}.{where}"
+            if action.target_id is not None and "token" in placeholders(action.target_id):
+                return f"actions.{name}.target_id"
+        return None
+
     @model_validator(mode="after")
     def _placeholders_exist(self) -> Mapping:
+        for key, text in self.servers.items():
+            _check(f"servers.{key}", text, {"scheme", "host"})
         extra = {"token"} if self.auth else set()
         todo: list[tuple[str, str, Request]] = [
             (f"actions.{k}", k, a) for k, a in self.actions.items()
@@ -126,7 +177,7 @@ class Mapping(BaseModel):
             for where, text in _templates(req):
                 _check(f"{loc}.{where}", text, allowed)
             if req.server is not None and req.server not in self.servers:
-                raise ValueError(f"{loc}.server: {req.server!r} is not in servers")
+                raise ValueError(f"{loc}.server: {shown(req.server)} is not in servers")
             if isinstance(req, Action):
                 bad = set(req.fields) - FIELDS.get(action, frozenset())
                 if bad:
@@ -160,11 +211,18 @@ def _strings(value: Any, at: str) -> list[tuple[str, str]]:
 
 
 def placeholders(text: str) -> set[str]:
-    """The `{name}` placeholders of a template."""
+    """The `{name}` placeholders of a template (a format spec or conversion, `{x:>9}` or
+    `{x!r}`, is refused: filled in, it could make a string of any size)."""
     try:
-        return {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+        parts = list(string.Formatter().parse(text))
     except ValueError as exc:
-        raise ValueError(f"bad template {text!r}: {exc}") from exc
+        raise ValueError(f"bad template {shown(text)}: {exc}") from None
+    for _, name, spec, conversion in parts:
+        if name is not None and (spec or conversion):
+            raise ValueError(
+                f"bad template {shown(text)}: format specs and conversions are not allowed"
+            )
+    return {name for _, name, _, _ in parts if name is not None}
 
 
 def _check(loc: str, text: str, allowed: set[str] | frozenset[str]) -> None:
@@ -180,17 +238,20 @@ def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping file; any problem → MappingError naming file and field."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(decode(read_bounded(path, MAPPING_BYTES, "a mapping")), _Loader)
     except OSError as exc:
-        raise MappingError(f"{path}: cannot read: {exc.strerror}") from None
+        raise MappingError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except LimitError as exc:
+        raise MappingError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" line {where.line + 1}" if where else ""
-        raise MappingError(f"{path}:{line} not YAML: {getattr(exc, 'problem', exc)}") from None
+        problem = clip(str(getattr(exc, "problem", None) or exc).splitlines()[0], 200)
+        raise MappingError(f"{path}:{line} not YAML: {problem}") from None
     try:
         return Mapping.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
+        loc = clip(".".join(str(p) for p in err["loc"]))
+        msg = clip(err["msg"].removeprefix("Value error, "), 300)
         raise MappingError(f"{path}: {loc + ': ' if loc else ''}{msg}") from None

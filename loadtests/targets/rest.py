@@ -21,7 +21,7 @@ from loadtests.targets.base import (
     TargetCamera,
     TargetError,
 )
-from loadtests.targets.mapping import Action, Mapping, Request, load_mapping
+from loadtests.targets.mapping import Action, Mapping, MappingError, Request, load_mapping
 
 MAPPINGS = Path(__file__).with_name("mappings")
 
@@ -39,6 +39,11 @@ class RestTarget(Target):
     ) -> None:
         super().__init__(client, base_url, user, password)
         self.mapping = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+        token_at = self.mapping.token_used_at()
+        if token_at is not None and user is None:
+            where = self.mapping.name if isinstance(mapping, Mapping) else mapping
+            raise MappingError(f"{where}: {token_at} uses {{token}}, which needs a login: give "
+                               "--user (and --password or $CAMSIM_TARGET_PASSWORD)")  # fmt: skip
         self.kind = self.mapping.name
         self._tz = ZoneInfo(self.mapping.timezone)
         self._token: str | None = None
