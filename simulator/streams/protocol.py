@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 MAX_HEAD = 8192  # request line and headers
 MAX_URL = 2048
@@ -38,6 +39,9 @@ REASONS = {
 _TOKEN = re.compile(rb"[A-Za-z_][A-Za-z0-9_\-]{0,31}")
 _REQUEST_LINE = re.compile(rb"[A-Za-z_][A-Za-z0-9_\-]{0,31} [^ ]+ [^ ]+\r?")
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_URL = re.compile(r"[\x21-\x7e]+")  # visible ASCII: no spaces, control or non-ASCII characters
+_DIGITS = re.compile(r"[0-9]{1,10}")  # str.isdigit() also takes '²' and '١'
+_PAIR = re.compile(r"([0-9]{1,5})(?:-([0-9]{1,5}))?")
 
 
 class BadRequest(Exception):
@@ -130,6 +134,7 @@ def parse_head(head: bytes) -> Request:
     method, url, version = parts
     if len(url) > MAX_URL:
         raise BadRequest(414, "request URL too long")
+    _check_url(url)
     if not version.startswith("RTSP/"):
         raise BadRequest(400, "not an RTSP request")
     if version != "RTSP/1.0":
@@ -147,16 +152,26 @@ def parse_head(head: bytes) -> Request:
             raise BadRequest(400, "malformed header line")
         headers[name.lower()] = value.strip()
     cseq = headers.get("cseq")
-    if cseq is None or not cseq.isdigit() or len(cseq) > 10:
+    if cseq is None or not _DIGITS.fullmatch(cseq):
         raise BadRequest(400, "missing or malformed CSeq")
     return Request(method, url, version, headers)
 
 
 def _content_length(request: Request) -> int:
     raw = request.headers.get("content-length", "0")
-    if not raw.isdigit() or len(raw) > 9:
+    if not _DIGITS.fullmatch(raw) or len(raw) > 9:
         raise BadRequest(400, "malformed Content-Length")
     return int(raw)
+
+
+def _check_url(url: str) -> None:
+    """Refuse a request URL with characters a URL cannot hold or that urlsplit rejects."""
+    if not _URL.fullmatch(url):
+        raise BadRequest(400, "malformed request URL")
+    try:
+        urlsplit(url).port  # noqa: B018  # raises on a bad IPv6 host or port
+    except ValueError:
+        raise BadRequest(400, "malformed request URL") from None
 
 
 def response(
@@ -167,10 +182,15 @@ def response(
     if cseq is not None:
         lines.append(f"CSeq: {cseq}")
     lines.append("Server: camsim")
-    lines += [f"{k}: {v}" for k, v in headers]
+    # values may quote the request (its URL): never let one end the line it is on
+    lines += [f"{k}: {v if v.isprintable() else _printable(v)}" for k, v in headers]
     if body:
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text if ch.isprintable())
 
 
 @dataclass(frozen=True)
@@ -183,7 +203,9 @@ class Transport:
 
 
 def parse_transport(value: str) -> Transport | None:
-    """The first unicast RTP/AVP transport we support in a Transport header, or None."""
+    """The first unicast RTP/AVP transport we support in a Transport header, or None.
+
+    A port or channel that is not a number or a pair of numbers is a BadRequest (400)."""
     for spec in value.split(","):
         fields = [f.strip() for f in spec.split(";") if f.strip()]
         if not fields:
@@ -207,7 +229,10 @@ def parse_transport(value: str) -> Transport | None:
 
 
 def _pair(text: str) -> tuple[int, int] | None:
-    a, _, b = text.partition("-")
-    if not a.isdigit() or len(a) > 5 or (b and (not b.isdigit() or len(b) > 5)):
+    if not text:
         return None
-    return int(a), int(b) if b else int(a) + 1
+    m = _PAIR.fullmatch(text)
+    if m is None:
+        raise BadRequest(400, "malformed Transport port or channel")
+    a = int(m.group(1))
+    return a, int(m.group(2)) if m.group(2) else a + 1

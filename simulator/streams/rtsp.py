@@ -276,7 +276,10 @@ class RtspServer:
 
     def _stream(self, url: str) -> tuple[Stream, bool]:
         """The stream a URL names, and whether it names the track (not the aggregate)."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # parse_head refuses these: only for a Request made elsewhere
+            raise BadRequest(400, "malformed URL") from None
         if parts.scheme.lower() not in ("rtsp", "rtspt", ""):
             raise BadRequest(400, "not an rtsp URL")
         path = [p for p in parts.path.split("/") if p]

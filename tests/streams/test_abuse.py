@@ -244,3 +244,55 @@ def test_authentication(guarded) -> None:  # noqa: ANN001
     assert c.request("DESCRIBE", url, {"Authorization": wrong}).status == 401
     assert c.request("DESCRIBE", url, {"Authorization": right}).status == 200
     c.close()
+
+
+# -- issue 16: hostile input that used to end in a traceback and no answer ----------------------
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "OPTIONS rtsp://x/ RTSP/1.0\r\nCSeq: 1\r\nContent-Length: ²\r\n\r\n",
+        "SET_PARAMETER rtsp://x/ RTSP/1.0\r\nCSeq: 1\r\nContent-Length: ١٢\r\n\r\n" + "x" * 12,
+        "OPTIONS rtsp://x/ RTSP/1.0\r\nCSeq: ١\r\n\r\n",
+        "SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n"
+        "Transport: RTP/AVP;unicast;client_port=٤٠٠٠٠-٤٠٠٠١\r\n\r\n",
+        "SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n"
+        "Transport: RTP/AVP;unicast;client_port=4²\r\n\r\n",
+        "SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n"
+        "Transport: RTP/AVP/TCP;interleaved=٠-١\r\n\r\n",
+    ],
+)
+def test_only_ascii_digits_are_numbers(served, head: str) -> None:  # noqa: ANN001
+    payload = head.format(url=served.url("h264cam-001")).encode()
+    assert _status_then_closed(served.port, payload) == 400
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "rtsp://[::1",
+        "rtsp://[::1/h264cam-001/main",
+        "rtsp://[nope]:x/h264cam-001/main",
+        "rtsp://::1]/",
+        "rtsp://x:y/",
+    ],
+)
+@pytest.mark.parametrize("method", ["OPTIONS", "DESCRIBE", "SETUP", "PLAY"])
+def test_urls_that_do_not_parse_get_400(served, method: str, url: str) -> None:  # noqa: ANN001
+    payload = f"{method} {url} RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP\r\n\r\n".encode()
+    assert _status_then_closed(served.port, payload) == 400
+
+
+@pytest.mark.parametrize("inject", ["\n", "\r", "\t", " \n", "\x00", "\x7f", "é"])
+def test_control_characters_in_a_url_get_400_and_are_never_echoed(served, inject: str) -> None:  # noqa: ANN001
+    # urlsplit drops tabs and line ends and keeps the rest in the query: the path still names
+    # a stream, so the URL would reach Content-Base
+    url = served.url("h264cam-001") + f"?a{inject}X-Injected:1"
+    c = RawClient(served.port)
+    c.send_raw(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n\r\n".encode())
+    answer = c.read_answer()
+    assert answer.status == 400
+    assert not any("X-Injected" in v for v in answer.headers.values())
+    assert c.closed_by_server()
+    c.close()
