@@ -131,7 +131,10 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
     """Serve the scenario's cameras as RTSP cameras, replaying its timeline's faults.
 
     When every stream can be served, prints one JSON line on stdout,
-    {"camsim": "ready", "rtsp_port": …, "api_port": …, "urls": "<API>/api/cameras", …}."""
+    {"camsim": "ready", "rtsp_port": …, "api_port": …, "urls": "<API>/api/cameras", …,
+    "token": …}; the control API's POSTs need that token as a bearer (or --user/--password
+    as Basic). A --host other than a loopback address needs --user and --password."""
+    from simulator.streams.api import is_loopback
     from simulator.streams.rtsp import Limits
     from simulator.streams.server import ServeOptions
     from simulator.timeline.build import build_timeline
@@ -148,6 +151,9 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
     )
     if kw["user"] is not None and not kw["password"]:
         fail("--user needs --password (or $CAMSIM_RTSP_PASSWORD)")
+    if kw["user"] is None and not is_loopback(kw["host"]):  # type: ignore[arg-type]
+        fail(f"--host {kw['host']} is not a loopback address: give --user and --password, "
+             "which the cameras and the control API then require")  # fmt: skip
     events = []
     if kw["timeline_file"]:
         events = read_timeline(kw["timeline_file"], city)  # type: ignore[arg-type]
@@ -183,7 +189,7 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
 
 
 async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: ANN001
-    from simulator.streams.api import start_api
+    from simulator.streams.api import ApiAuth, start_api
     from simulator.streams.server import CameraServer
 
     server = CameraServer(city, indexes, opts, events, clock)
@@ -197,7 +203,8 @@ async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: A
             err=True,
         )
     await server.start()
-    api, api_port = await start_api(server, opts.host, kw["api_port"])
+    auth = ApiAuth.new(opts.host, opts.user, opts.password)
+    api, api_port = await start_api(server, opts.host, kw["api_port"], auth)
     # Clips, streams and imported modules live as long as the process: keep them out of the
     # garbage collector's full passes, which would otherwise stall the pacer for milliseconds.
     gc.freeze()
@@ -233,6 +240,7 @@ async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: A
         "speed": clock.speed,
         "start_at": clock.start_at,
         "replay": "waiting for POST /api/timeline/start" if kw["wait_start"] else "started",
+        "token": auth.token,  # the API's bearer token: Authorization: Bearer <token>
     }
     click.echo(json.dumps(ready, separators=(",", ":")))
     sys.stdout.flush()

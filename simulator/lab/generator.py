@@ -121,6 +121,7 @@ class Generator:
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body or {}).encode()
         req = urllib.request.Request(self.ready["api"].rstrip("/") + path, data, method="POST")
+        req.add_header("Authorization", f"Bearer {self.ready.get('token', '')}")  # ready line's
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 return json.loads(r.read())

@@ -23,7 +23,7 @@ import pytest
 
 from simulator.model.city import City
 from simulator.scenario import load_scenario
-from simulator.streams.api import start_api
+from simulator.streams.api import ApiAuth, start_api
 from simulator.streams.rtsp import Limits
 from simulator.streams.server import CameraServer, ServeOptions
 
@@ -78,6 +78,7 @@ class Served:
     server: CameraServer
     thread: LoopThread
     api_port: int = 0
+    token: str = ""  # the control API's bearer token (what serve prints on its ready line)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -90,6 +91,7 @@ class Served:
     def api(self, path: str, body: dict | None = None) -> tuple[int, Any]:
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(f"http://127.0.0.1:{self.api_port}{path}", data=data)
+        req.add_header("Authorization", f"Bearer {self.token}")
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 raw, status = r.read(), r.status
@@ -132,12 +134,14 @@ def _serve(loop_thread: LoopThread, scenario: Any, clip_dir: Path, **kw: Any) ->
     server = CameraServer(city, city.select(), opts)
     server.build_clips()
 
+    auth = ApiAuth.new("127.0.0.1", opts.user, opts.password)
+
     async def start() -> int:
         await server.start()
-        _, port = await start_api(server, "127.0.0.1", 0)
+        _, port = await start_api(server, "127.0.0.1", 0, auth)
         return port
 
-    return Served(server, loop_thread, loop_thread.run(start()))
+    return Served(server, loop_thread, loop_thread.run(start()), auth.token)
 
 
 @pytest.fixture(scope="session")

@@ -161,10 +161,15 @@ def test_api_rejects_bad_fault_requests(served) -> None:  # noqa: ANN001
 def test_api_answers_malformed_http_and_closes(served) -> None:  # noqa: ANN001
     import socket
 
+    auth = b"Authorization: Bearer " + served.token.encode() + b"\r\n"
     cases = [
         (b"NONSENSE\r\n\r\n", b"400"),
         (b"GET /" + b"a" * 9000, b"431"),
-        (b"POST /api/cameras/x/faults HTTP/1.1\r\nContent-Length: 999999\r\n\r\n", b"413"),
+        (
+            b"POST /api/cameras/x/faults HTTP/1.1\r\n" + auth + b"Content-Length: 999999\r\n\r\n",
+            b"413",
+        ),
+        (b"POST /api/cameras/x/faults HTTP/1.1\r\nContent-Length: 999999\r\n\r\n", b"401"),
         (b"GET /api/cameras/h264cam-001/faults HTTP/1.1\r\n\r\n", b"405"),
     ]
     for payload, status in cases:

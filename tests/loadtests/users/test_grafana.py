@@ -66,7 +66,9 @@ def test_every_metric_the_dashboard_queries_is_exposed(
     # a fault applied now makes camsim serve count a timeline event
     fault = {"kind": "jitter", "ms": 5.0, "duration_s": 1.0}
     api = serve.ready["api"]
-    assert requests.post(f"{api}api/cameras/h264cam-001/faults", json=fault, timeout=10).ok
+    token = {"Authorization": f"Bearer {serve.ready['token']}"}
+    assert requests.post(f"{api}api/cameras/h264cam-001/faults", json=fault, headers=token,
+                         timeout=10).ok  # fmt: skip
     assert load, err[-1500:]
     exposed = load | samples(serve.metrics())
     assert wanted - exposed == set(), f"queried but not exposed: {sorted(wanted - exposed)}"

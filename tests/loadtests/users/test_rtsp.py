@@ -78,7 +78,9 @@ def test_camera_to_viewer_latency_comes_from_the_sei(serve) -> None:
 def test_injected_packet_loss_shows_as_sequence_gaps(serve) -> None:
     cam = "h264cam-002"
     fault = {"kind": "packet_loss", "percent": 30.0, "duration_s": 5.0}
-    r = requests.post(f"{serve.ready['api']}api/cameras/{cam}/faults", json=fault, timeout=10)
+    token = {"Authorization": f"Bearer {serve.ready['token']}"}
+    r = requests.post(f"{serve.ready['api']}api/cameras/{cam}/faults", json=fault,
+                      headers=token, timeout=10)  # fmt: skip
     assert r.status_code in (200, 201, 202), r.text
     st = RtspViewer(serve.url(cam)).watch(2.5)
     assert st.seq_gaps > 0 and st.packets > 0
