@@ -142,6 +142,7 @@ def find_capacity(
     result = Capacity([], len(cams), step, hold_s)
     ids: dict[str, str] = {}
     load: Load | None = None
+    sampler = Sampler(ledger, gen, target, opts.target)  # one, for the processes' totals
     try:
         for k in range(0, len(cams), step):
             added = register(target, cams[k : k + step], opts.mapping).ids
@@ -169,8 +170,7 @@ def find_capacity(
                                      "timeline": str(schedule)})  # fmt: skip
                 if due:  # (camsim loadtest refuses an empty schedule)
                     load = Load.start(load_args(held, {}), here)
-            sampler = Sampler(ledger, gen, target, opts.target, {t: c for c, t in ids.items()},
-                              load)  # fmt: skip
+            sampler.cameras, sampler.load = {t: c for c, t in ids.items()}, load
             gen.interval()  # this step's counters from here on
             start = time.time()
             interrupted = False

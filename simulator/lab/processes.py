@@ -56,6 +56,20 @@ def by_name(names: tuple[str, ...]) -> dict[str, Usage]:
     return {n: Usage(t[0], t[1], int(t[2])) for n, t in totals.items() if t[2]}
 
 
+def named(names: tuple[str, ...]) -> dict[int, Usage]:
+    """Each process whose command name is one of `names` exactly, by pid."""
+    out: dict[int, Usage] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm in names and (u := usage(int(entry.name))) is not None:
+                out[int(entry.name)] = u
+    return out
+
+
 def children() -> dict[int, list[int]]:
     """Every process's children on this host, by parent pid (from /proc)."""
     out: dict[int, list[int]] = {}

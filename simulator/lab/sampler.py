@@ -21,6 +21,26 @@ TARGET_PROCESSES = {
     "zoneminder": ("zmc", "zma", "apache2", "mariadbd", "zmdc", "zmwatch"),
     "motion": ("motion",),
 }
+#: Processes that come and go, each group one series: ZoneMinder's `zms` CGI serves one live
+#: view or playback (`nph-zms` is its name when Apache runs it).
+TRANSIENT_PROCESSES = {"zoneminder": {"zms": ("zms", "nph-zms")}}
+
+
+@dataclass
+class Transient:
+    """A group of processes that come and go, as one running total of CPU: what each used
+    since it was last seen (all of it when it is new), so that one ending does not take its
+    CPU away; what one used after its last sample is not seen."""
+
+    names: tuple[str, ...]
+    seen: dict[int, float] = field(default_factory=dict)  # pid → CPU s at the last sample
+    cpu_s: float = 0.0
+
+    def sample(self) -> processes.Usage:
+        now = processes.named(self.names)
+        self.cpu_s += sum(max(0.0, u.cpu_s - self.seen.get(p, 0.0)) for p, u in now.items())
+        self.seen = {p: u.cpu_s for p, u in now.items()}
+        return processes.Usage(self.cpu_s, sum(u.rss_mb for u in now.values()), len(now))
 
 
 @dataclass
@@ -33,6 +53,11 @@ class Sampler:
     kind: str
     cameras: dict[str, str] = field(default_factory=dict)
     load: Load | None = None
+    transient: dict[str, Transient] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        groups = TRANSIENT_PROCESSES.get(self.kind, {})
+        self.transient = {name: Transient(names) for name, names in groups.items()}
 
     def sample(self) -> int:
         """Read one interval into the ledger; returns the faults applied in it."""
@@ -49,7 +74,10 @@ class Sampler:
         if self.load is not None:
             mine.append(("camsim loadtest", processes.tree(self.load.proc.pid)))
         health += [(now, n, u.cpu_s, u.rss_mb, None, None) for n, u in mine if u is not None]
-        for name, u in processes.by_name(TARGET_PROCESSES.get(self.kind, ())).items():
+        target = processes.by_name(TARGET_PROCESSES.get(self.kind, ()))
+        if target:  # the target runs on this host: its transient processes too, even none
+            target |= {name: t.sample() for name, t in self.transient.items()}
+        for name, u in target.items():
             health.append((now, name, u.cpu_s, u.rss_mb, None, None))
         faults = [
             (a["seq"], a["kind"], a.get("camera"), a.get("district"), a.get("link"), a["wall"],
