@@ -4,12 +4,14 @@ Each frame is packetised twice (UDP and TCP layouts), with a placeholder SEI mes
 its first slice when the camera id and send time are to ride along; a bitrate spike replays
 the same loop with filler NAL units. A spiked copy is built in a worker thread (the stream
 sends its frames unspiked meanwhile) and a loop keeps at most SPIKED_KEPT of them, the least
-recently used dropped first, so distinct factors cost neither unbounded memory nor a stall.
+recently used dropped first, and builds one at a time, so distinct factors cost neither
+unbounded memory nor a stall.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -36,7 +38,7 @@ class Loop:
     frames: list[WireFrame]
     sei: bool = True
     spiked: OrderedDict[float, list[WireFrame]] = field(default_factory=OrderedDict)
-    building: set[float] = field(default_factory=set)  # factors being built now
+    building: float | None = None  # the factor being built now (one at a time)
 
     @classmethod
     def of(cls, clip: Clip, sei: bool = True) -> Loop:
@@ -47,8 +49,8 @@ class Loop:
     def with_filler(self, factor: float) -> list[WireFrame]:
         """The loop with filler NAL units making it `factor` times bigger (JPEG: unchanged).
 
-        On the event loop a missing copy is built in a worker thread and the loop as it is
-        answers until then; without a running event loop it is built at once."""
+        On the event loop a missing copy is built in a worker thread, one at a time, and the
+        loop as it is answers until then; without a running event loop it is built at once."""
         factor = round(factor, 1)
         if factor <= 1 or self.clip.codec not in ("h264", "h265"):
             return self.frames
@@ -61,8 +63,8 @@ class Loop:
         except RuntimeError:
             self._keep(factor, self.spiked_frames(factor))
             return self.spiked[factor]
-        if factor not in self.building:
-            self.building.add(factor)
+        if self.building is None:
+            self.building = factor
             fut = loop.run_in_executor(None, self.spiked_frames, factor)
             fut.add_done_callback(lambda f: self._built(factor, f))
         return self.frames
@@ -71,14 +73,15 @@ class Loop:
         """A copy of the loop `factor` times bigger with filler NAL units (H.264/H.265)."""
         c = self.clip
         filler = filler_h264 if c.codec == "h264" else filler_h265
-        return [
-            _frame(c.codec, [*units, filler(int(sum(map(len, units)) * (factor - 1)))], key,
-                   self.sei)
-            for units, key in zip(c.frames, c.keyframes, strict=True)
-        ]  # fmt: skip
+        out = []
+        for units, key in zip(c.frames, c.keyframes, strict=True):
+            size = int(sum(map(len, units)) * (factor - 1))
+            out.append(_frame(c.codec, [*units, filler(size)], key, self.sei))
+            time.sleep(0)  # in a worker thread: the event loop gets the GIL between frames
+        return out
 
     def _built(self, factor: float, fut: asyncio.Future) -> None:
-        self.building.discard(factor)
+        self.building = None
         if not fut.cancelled() and fut.exception() is None:
             self._keep(factor, fut.result())
 

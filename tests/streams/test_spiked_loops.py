@@ -41,19 +41,21 @@ def test_the_least_recently_used_copy_goes_first() -> None:
 def test_on_the_event_loop_the_copy_is_built_in_a_thread_and_the_loop_sent_meanwhile() -> None:
     loop = _loop()
 
-    async def spike() -> tuple[list, list, int]:
+    async def spike() -> tuple[list, list, float | None, list]:
         first = loop.with_filler(3.0)  # not built yet: the loop as it is, no stall
-        building = len(loop.building)
-        while loop.building:
+        building = loop.building
+        others = [loop.with_filler(4.0 + k) for k in range(8)]  # one build at a time
+        while loop.building is not None:
             await asyncio.sleep(0.01)
         for k in range(8):  # more factors than kept, each built in turn
             loop.with_filler(4.0 + k)
-            while loop.building:
+            while loop.building is not None:
                 await asyncio.sleep(0.01)
-        return first, loop.with_filler(11.0), building
+        return first, loop.with_filler(11.0), building, others
 
-    first, later, building = asyncio.run(spike())
-    assert first is loop.frames and building == 1
+    first, later, building, others = asyncio.run(spike())
+    assert first is loop.frames and building == 3.0
+    assert all(o is loop.frames for o in others)
     assert _size(later) > 9 * _size(loop.frames)
     assert len(loop.spiked) <= SPIKED_KEPT
 
