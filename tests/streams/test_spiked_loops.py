@@ -65,3 +65,26 @@ def test_factors_of_one_or_less_and_jpeg_are_the_loop_itself() -> None:
     assert loop.with_filler(1.0) is loop.frames and not loop.spiked
     jpeg = Loop(Clip("mjpeg", 320, 180, 10.0, 10, [], []), [])
     assert jpeg.with_filler(5.0) is jpeg.frames and not jpeg.spiked
+
+
+def test_a_served_camera_spiked_with_ten_factors_keeps_a_few_copies(fresh) -> None:  # noqa: ANN001
+    import time
+
+    from rtspclient import RawClient
+
+    cam = "h264cam-002"
+    stream = fresh.server.streams[f"{cam}/sub"]
+    client = RawClient(fresh.port)
+    client.play_tcp(fresh.url(cam, "sub"))
+    try:
+        for k in range(10):
+            factor = 2.0 + k
+            fresh.fault(cam, kind="bitrate_spike", factor=factor, duration_s=60)
+            deadline = time.monotonic() + 20
+            while factor not in stream.day.spiked:  # built by the pacer's worker thread
+                assert time.monotonic() < deadline, f"no spiked copy for {factor}"
+                client.packets(0.1)
+            assert len(stream.day.spiked) <= SPIKED_KEPT
+    finally:
+        fresh.fault(cam, kind="bitrate_spike", factor=1.0, duration_s=0)
+        client.close()
