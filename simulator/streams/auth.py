@@ -1,18 +1,30 @@
 """Camera credentials: HTTP Basic (RFC 7617) and Digest (RFC 2617/7616, MD5 or SHA-256).
 
-Nonces are stateless: a timestamp signed with a per-server secret, valid for `nonce_ttl_s`.
+A nonce is a timestamp and a random salt signed with a per-server secret, valid for
+`nonce_ttl_s`; an answer with the right credentials on an older one is told `stale=true`. A
+digest is good only for the request URL it names (`uri`) and, with `qop=auth`, once per nonce
+count: the highest `nc` of the last `max_nonces` nonces used is kept, and a nonce that fell out
+of that table is stale. Answers without `qop` (RFC 2069, as live555 sends) carry no count and
+can be replayed for the same method and URL until their nonce expires.
 """
 
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
 import hmac
 import re
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
+MAX_FIELD = 512  # longest digest parameter but the uri (a SHA-256 response is 64)
+MAX_URI = 2048
+MAX_BASIC = 1024  # longest base64 user:password
+_NONCE = re.compile(r"[0-9a-f]{32}")  # 8 of time, 8 of salt, 16 of signature
+_NC = re.compile(r"[0-9a-fA-F]{8}")
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^\s,]+)\s*,?')
 
 
@@ -24,9 +36,22 @@ def parse_digest(value: str) -> dict[str, str]:
     return out
 
 
+def _b(text: str) -> bytes:
+    # compare_digest takes str only when ASCII; a header decoded from UTF-8 may be anything
+    return text.encode("utf-8", "surrogatepass")
+
+
 def _h(algorithm: str, text: str) -> str:
     fn = hashlib.sha256 if algorithm.upper().startswith("SHA-256") else hashlib.md5
-    return fn(text.encode()).hexdigest()
+    return fn(_b(text)).hexdigest()
+
+
+class Verdict(enum.Enum):
+    """What a request's credentials are worth."""
+
+    OK = "ok"
+    DENIED = "denied"
+    STALE = "stale"  # the right digest on an expired nonce: retry with a new one
 
 
 @dataclass
@@ -39,63 +64,101 @@ class Authenticator:
     realm: str = "camsim"
     nonce_ttl_s: float = 3600.0
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+    max_nonces: int = 10_000
+    # nonce → highest nc seen, least recently used first; stamps up to _floor fell out of it
+    _counts: OrderedDict[str, int] = field(default_factory=OrderedDict, init=False, repr=False)
+    _floor: int = field(default=-1, init=False, repr=False)
 
-    def challenges(self) -> list[str]:
+    def challenges(self, stale: bool = False) -> list[str]:
         """WWW-Authenticate values for a 401 answer."""
         if self.scheme == "basic":
             return [f'Basic realm="{self.realm}"']
         nonce = self._nonce()
         # MD5 only in the challenge: ffmpeg-based clients take the last challenge they see and
         # know no other algorithm; SHA-256 answers are still accepted.
-        return [f'Digest realm="{self.realm}", nonce="{nonce}", algorithm=MD5, qop="auth"']
+        extra = ", stale=true" if stale else ""
+        return [f'Digest realm="{self.realm}", nonce="{nonce}", algorithm=MD5, qop="auth"{extra}']
 
     def _nonce(self, stamp: int | None = None) -> str:
-        stamp = int(time.time()) if stamp is None else stamp
-        sig = hmac.new(self.secret, str(stamp).encode(), hashlib.sha256).hexdigest()[:16]
-        return f"{stamp:x}{sig}"
+        # a salt per challenge: clients challenged in the same second count their nc apart
+        head = f"{int(time.time()) if stamp is None else stamp:08x}{secrets.token_hex(4)}"
+        return head + self._sign(head)
 
-    def _nonce_ok(self, nonce: str) -> bool:
-        try:
-            stamp = int(nonce[:-16], 16)
-        except ValueError:
-            return False
-        fresh = 0 <= time.time() - stamp <= self.nonce_ttl_s
-        return fresh and hmac.compare_digest(nonce, self._nonce(stamp))
+    def _sign(self, head: str) -> str:
+        return hmac.new(self.secret, head.encode(), hashlib.sha256).hexdigest()[:16]
 
-    def check(self, method: str, authorization: str | None) -> bool:
-        """True if the header carries this user's valid credentials for `method`."""
+    def _nonce_age(self, nonce: str) -> float | None:
+        """Seconds since this server issued the nonce, or None if it did not."""
+        if not _NONCE.fullmatch(nonce):
+            return None
+        if not hmac.compare_digest(nonce[16:].encode(), self._sign(nonce[:16]).encode()):
+            return None
+        return time.time() - int(nonce[:8], 16)
+
+    def check(self, method: str, uri: str, authorization: str | None) -> Verdict:
+        """What the Authorization header is worth for `method` on the request URL `uri`."""
         if not authorization:
-            return False
+            return Verdict.DENIED
         scheme, _, value = authorization.strip().partition(" ")
         if self.scheme == "basic" and scheme.lower() == "basic":
-            try:
-                user, _, password = (
-                    base64.b64decode(value.strip(), validate=True).decode().partition(":")
-                )
-            except (ValueError, UnicodeDecodeError):
-                return False
-            return hmac.compare_digest(user, self.user) & hmac.compare_digest(
-                password, self.password
-            )
+            return self._basic(value.strip())
         if self.scheme == "digest" and scheme.lower() == "digest":
-            p = parse_digest(value)
-            need = ("username", "realm", "nonce", "uri", "response")
-            if (
-                any(k not in p for k in need)
-                or p["realm"] != self.realm
-                or not self._nonce_ok(p["nonce"])
-            ):
-                return False
-            if p["username"] != self.user:
-                return False
-            algo = p.get("algorithm", "MD5")
-            ha1 = _h(algo, f"{self.user}:{self.realm}:{self.password}")
-            ha2 = _h(algo, f"{method}:{p['uri']}")
-            if "qop" in p:
-                if p["qop"] != "auth" or "nc" not in p or "cnonce" not in p:
-                    return False
-                want = _h(algo, f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:auth:{ha2}")
-            else:
-                want = _h(algo, f"{ha1}:{p['nonce']}:{ha2}")
-            return hmac.compare_digest(want, p["response"].lower())
-        return False
+            return self._digest(method, uri, parse_digest(value))
+        return Verdict.DENIED
+
+    def _basic(self, value: str) -> Verdict:
+        if len(value) > MAX_BASIC:
+            return Verdict.DENIED
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except ValueError:  # binascii.Error, or a str that is not ASCII
+            return Verdict.DENIED
+        user, _, password = raw.partition(b":")
+        ok = hmac.compare_digest(user, _b(self.user)) & hmac.compare_digest(
+            password, _b(self.password)
+        )
+        return Verdict.OK if ok else Verdict.DENIED
+
+    def _digest(self, method: str, uri: str, p: dict[str, str]) -> Verdict:
+        need = ("username", "realm", "nonce", "uri", "response")
+        if any(k not in p for k in need) or any(
+            len(v) > (MAX_URI if k == "uri" else MAX_FIELD) for k, v in p.items()
+        ):
+            return Verdict.DENIED
+        # RFC 7616 3.4.6: the digest is for the resource the request line names
+        if p["realm"] != self.realm or p["username"] != self.user or p["uri"] != uri:
+            return Verdict.DENIED
+        age = self._nonce_age(p["nonce"])
+        if age is None or age < -5:  # not ours, or from the future
+            return Verdict.DENIED
+        algo = p.get("algorithm", "MD5")
+        ha1 = _h(algo, f"{self.user}:{self.realm}:{self.password}")
+        ha2 = _h(algo, f"{method}:{p['uri']}")
+        counted = "qop" in p
+        if counted:
+            if p["qop"] != "auth" or "cnonce" not in p or not _NC.fullmatch(p.get("nc", "")):
+                return Verdict.DENIED
+            want = _h(algo, f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:auth:{ha2}")
+        else:
+            want = _h(algo, f"{ha1}:{p['nonce']}:{ha2}")
+        if not hmac.compare_digest(_b(want), _b(p["response"].lower())):
+            return Verdict.DENIED
+        nonce = p["nonce"]
+        if age > self.nonce_ttl_s or (
+            nonce not in self._counts and int(nonce[:8], 16) <= self._floor
+        ):
+            return Verdict.STALE
+        if counted and not self._count(nonce, int(p["nc"], 16)):
+            return Verdict.DENIED  # a replay, or an older count
+        return Verdict.OK
+
+    def _count(self, nonce: str, nc: int) -> bool:
+        """Record a nonce count; False if it is not above the highest seen with this nonce."""
+        if nc <= self._counts.get(nonce, 0):
+            return False
+        self._counts[nonce] = nc
+        self._counts.move_to_end(nonce)
+        while len(self._counts) > self.max_nonces:
+            old, _ = self._counts.popitem(last=False)
+            self._floor = max(self._floor, int(old[:8], 16))
+        return True

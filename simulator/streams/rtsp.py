@@ -14,7 +14,7 @@ import socket
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from simulator.streams.auth import Authenticator
+from simulator.streams.auth import Authenticator, Verdict
 from simulator.streams.pacer import Pacer
 from simulator.streams.protocol import (
     BadRequest,
@@ -39,7 +39,9 @@ class Limits:
     max_connections: int = 20_000
     timeout_s: float = 60.0
     max_pending_bytes: int = 8_000_000  # unread answers + media queued for one connection
-    sndbuf_bytes: int | None = None  # kernel send buffer per connection (None: autotuned)
+    # the kernel's send buffer per connection (it doubles it), as small as a camera's, so a
+    # client that stops reading fills it in seconds, not minutes (None: autotuned, to 4 MB)
+    sndbuf_bytes: int | None = 256_000
 
 
 @dataclass(eq=False)
@@ -216,18 +218,25 @@ class RtspServer:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Answer one request: (status, headers, body)."""
         method = req.method
-        if self._offline(req.url):  # whatever is asked: the camera is not there to answer it
-            return 503, [], b""
-        if method == "OPTIONS":
-            return 200, [("Public", METHODS)], b""
         if method not in METHODS.split(", "):
             return (
                 (405 if method in ("ANNOUNCE", "RECORD", "REDIRECT") else 501),
                 [("Allow", METHODS)],
                 b"",
             )
-        if self.auth is not None and not self.auth.check(method, req.headers.get("authorization")):
-            return 401, [("WWW-Authenticate", c) for c in self.auth.challenges()], b""
+        # Credentials first: before them, a known, an offline and an unknown camera answer
+        # alike (OPTIONS 200, the rest 401), so a stranger cannot tell which cameras exist.
+        if self.auth is not None:
+            verdict = self.auth.check(method, req.url, req.headers.get("authorization"))
+            if verdict is not Verdict.OK:
+                if method == "OPTIONS":
+                    return 200, [("Public", METHODS)], b""
+                challenges = self.auth.challenges(stale=verdict is Verdict.STALE)
+                return 401, [("WWW-Authenticate", c) for c in challenges], b""
+        if self._offline(req.url):  # whatever is asked: the camera is not there to answer it
+            return 503, [], b""
+        if method == "OPTIONS":
+            return 200, [("Public", METHODS)], b""
         if method == "DESCRIBE":
             return self._describe(req)
         if method == "SETUP":

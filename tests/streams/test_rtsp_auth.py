@@ -1,0 +1,151 @@
+"""Camera credentials under attack: hostile Authorization headers, replayed digests, stale
+nonces, and whether a 401 tells an unauthenticated client which cameras exist."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from base64 import b64encode
+
+import pytest
+from rtspclient import RawClient
+
+from simulator.streams.auth import parse_digest
+from simulator.timeline.event import Event
+
+
+def _challenge(c: RawClient, url: str) -> dict[str, str]:
+    answer = c.request("DESCRIBE", url)
+    assert answer.status == 401
+    return parse_digest(answer.headers["www-authenticate"].split(" ", 1)[1])
+
+
+def _digest(p: dict[str, str], method: str, uri: str, nc: int = 1, password: str = "s3cret") -> str:
+    ha1 = hashlib.md5(f"admin:{p['realm']}:{password}".encode()).hexdigest()
+    ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()
+    r = hashlib.md5(f"{ha1}:{p['nonce']}:{nc:08x}:abc:auth:{ha2}".encode()).hexdigest()
+    return (
+        f'Digest username="admin", realm="{p["realm"]}", nonce="{p["nonce"]}", '
+        f'uri="{uri}", qop=auth, nc={nc:08x}, cnonce="abc", response="{r}"'
+    )
+
+
+def _digest_only(guarded) -> None:  # noqa: ANN001
+    if guarded.extra["scheme"] != "digest":
+        pytest.skip("digest only")
+
+
+HOSTILE = [
+    'Digest username="admin", realm="camsim", nonce="{nonce}", uri="{url}", response="é"',
+    'Digest username="admin", realm="camsim", nonce="é{nonce}", uri="{url}", response="00"',
+    'Digest username="admin", realm="camsim", nonce="' + "1" * 7000 + '{nonce}", uri="{url}", '
+    'response="00"',
+    'Digest username="admin", realm="camsim", nonce="' + "f" * 7000 + '", uri="{url}", '
+    'response="00"',
+    'Digest username="ädmin", realm="camsim", nonce="{nonce}", uri="{url}", response="00"',
+    'Digest username="admin", realm="camsim", nonce="{nonce}", uri="{url}", qop=auth, '
+    'nc=٠٠٠٠٠٠٠١, cnonce="é", response="00"',
+    'Digest username="admin", realm="camsim", nonce="{nonce}", uri="{url}", response="'
+    + "a" * 6000
+    + '"',
+    "Basic " + b64encode("admin:pässwörd".encode()).decode(),
+    "Basic " + b64encode("ädmin:s3cret".encode()).decode(),
+    "Basic " + b64encode(b"\xff\xfe:\x00\x80").decode(),
+    "Basic é",
+    "Basic " + "QUFB" * 1500,
+]
+
+
+@pytest.mark.parametrize("header", HOSTILE)
+def test_hostile_credentials_get_401(guarded, header: str) -> None:  # noqa: ANN001
+    c = RawClient(guarded.port)
+    url = guarded.url("h264cam-001", "sub")
+    first = c.request("DESCRIBE", url)
+    nonce = parse_digest(first.headers["www-authenticate"].split(" ", 1)[1]).get("nonce", "")
+    answer = c.request("DESCRIBE", url, {"Authorization": header.format(nonce=nonce, url=url)})
+    assert answer.status == 401
+    assert c.request("OPTIONS", url).status == 200, "the connection is still served"
+    c.close()
+
+
+def test_a_digest_is_good_only_for_the_url_it_names(guarded) -> None:  # noqa: ANN001
+    _digest_only(guarded)
+    c = RawClient(guarded.port)
+    one, other = guarded.url("h264cam-001", "sub"), guarded.url("h264cam-002")
+    p = _challenge(c, one)
+    assert (
+        c.request("DESCRIBE", other, {"Authorization": _digest(p, "DESCRIBE", one)}).status == 401
+    )
+    assert (
+        c.request("DESCRIBE", one, {"Authorization": _digest(p, "DESCRIBE", one, 2)}).status == 200
+    )
+    c.close()
+
+
+def test_a_replayed_or_older_nonce_count_is_refused(guarded) -> None:  # noqa: ANN001
+    _digest_only(guarded)
+    c, thief = RawClient(guarded.port), RawClient(guarded.port)
+    url = guarded.url("h264cam-002")
+    p = _challenge(c, url)
+    first = _digest(p, "DESCRIBE", url, 1)
+    assert c.request("DESCRIBE", url, {"Authorization": first}).status == 200
+    assert c.request("DESCRIBE", url, {"Authorization": first}).status == 401
+    assert thief.request("DESCRIBE", url, {"Authorization": first}).status == 401
+    assert (
+        c.request("DESCRIBE", url, {"Authorization": _digest(p, "DESCRIBE", url, 3)}).status == 200
+    )
+    assert (
+        c.request("DESCRIBE", url, {"Authorization": _digest(p, "DESCRIBE", url, 2)}).status == 401
+    )
+    assert (
+        c.request("DESCRIBE", url, {"Authorization": _digest(p, "DESCRIBE", url, 4)}).status == 200
+    )
+    c.close()
+    thief.close()
+
+
+def test_an_expired_nonce_is_answered_stale(guarded) -> None:  # noqa: ANN001
+    _digest_only(guarded)
+    auth = guarded.server.rtsp.auth
+    c = RawClient(guarded.port)
+    url = guarded.url("h264cam-003")
+    p = _challenge(c, url)
+    ttl = auth.nonce_ttl_s
+    guarded.thread.call(setattr, auth, "nonce_ttl_s", 1.0)
+    try:
+        time.sleep(2.2)
+        right = c.request("DESCRIBE", url, {"Authorization": _digest(p, "DESCRIBE", url)})
+        wrong = c.request("DESCRIBE", url, {"Authorization": _digest(p, "DESCRIBE", url, 2, "x")})
+    finally:
+        guarded.thread.call(setattr, auth, "nonce_ttl_s", ttl)
+    assert right.status == 401 and "stale=true" in right.headers["www-authenticate"]
+    assert wrong.status == 401 and "stale" not in wrong.headers["www-authenticate"]
+    fresh = parse_digest(right.headers["www-authenticate"].split(" ", 1)[1])
+    assert fresh["nonce"] != p["nonce"]
+    assert (
+        c.request("DESCRIBE", url, {"Authorization": _digest(fresh, "DESCRIBE", url)}).status == 200
+    )
+    c.close()
+
+
+def test_unauthenticated_clients_cannot_tell_offline_cameras_from_unknown_ones(guarded) -> None:  # noqa: ANN001
+    server = guarded.server
+    guarded.thread.call(server.inject, Event(0, "camera_down", camera="h264cam-003"))
+    try:
+        c = RawClient(guarded.port)
+        answers = {}
+        for cam in ("h264cam-001", "h264cam-003", "nope-001"):
+            url = guarded.url(cam, "sub")
+            for method in ("DESCRIBE", "SETUP", "PLAY", "GET_PARAMETER", "TEARDOWN"):
+                headers = {"Transport": "RTP/AVP/TCP;interleaved=0-1", "Session": "1"}
+                a = c.request(method, url if method != "SETUP" else f"{url}/trackID=0", headers)
+                answers[cam, method] = a.status, sorted(a.headers)
+            answers[cam, "OPTIONS"] = c.request("OPTIONS", url).status, []
+        for (cam, method), got in answers.items():
+            want = answers["nope-001", method]
+            assert got == want, f"{method} on {cam}: {got} against {want} for an unknown camera"
+        assert answers["nope-001", "DESCRIBE"][0] == 401
+        assert answers["nope-001", "OPTIONS"][0] == 200
+        c.close()
+    finally:
+        guarded.thread.call(server.inject, Event(0, "camera_up", camera="h264cam-003"))
