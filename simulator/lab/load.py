@@ -30,7 +30,7 @@ class Load:
 
     @classmethod
     def start(cls, args: list[str], out: Path) -> Load:
-        """Start the load; its temporary files (Locust's CSV, its log) go to OUT/tmp, which
+        """Start the load; its temporary files (Locust's CSV, its log) go to OUT/load-tmp, which
         a load killed with the lab leaves behind and the next start in OUT clears."""
         log, summary = out / "actions.jsonl", out / "load-summary.json"
         log.write_text("")  # this run's actions only
@@ -88,4 +88,4 @@ class Load:
 
 def temp_dir(out: Path) -> Path:
     """Where the load in OUT keeps its temporary files."""
-    return out / "tmp"
+    return out / "load-tmp"
