@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.common import check_host, fail, scenario_options
+from simulator.cli.common import (
+    PASSED,
+    SLO_FAILED,
+    check_host,
+    fail,
+    not_judged,
+    scenario_options,
+)
+from simulator.limits import clip
 
 
 def duration(text: str) -> float:
@@ -117,7 +125,8 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
         frames_slo: float, find_capacity: bool, step: int, hold_text: str) -> None:  # fmt: skip
     """Soak-test a real VMS: serve SCENARIO's cameras, register them in the target, replay
     the timeline's faults, keep a ledger of what was sent, then judge what the target
-    recorded. Exit 0 when every SLO passes, 1 when one fails, 2 for bad input."""
+    recorded. Exit 0 when every SLO passes, 1 when one fails, 2 for bad input, 3 when the
+    run could not be judged (the target stopped answering once the run had started)."""
     from simulator.cli.streams import city_and_cameras, read_timeline
     from simulator.lab.attach import AttachError
     from simulator.lab.generator import GeneratorError
@@ -166,35 +175,65 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
 
     if find_capacity:
         _capacity(city, opts, step, hold)
+    from loadtests.targets.mapping import MappingError
+
     try:
         verdict = run_lab(city, opts, progress)
-    except (GeneratorError, AttachError) as exc:
+    except (GeneratorError, AttachError, MappingError) as exc:
         fail(str(exc))
     except (OSError, TargetError) as exc:
-        fail(f"--host {host}: {str(exc).splitlines()[0][:300]}")
+        said = clip(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 300)
+        if _run_started(out):  # the target stopped answering, e.g. when asked what it recorded
+            not_judged(f"the target at {host}: {said}")
+        fail(f"--host {host}: {said}")  # before the run: the target was never there
     click.echo(verdict_text(verdict))
     click.echo(f"wrote {out}/verdict.json, verdict.html, ledger.sqlite")
     sys.exit(0 if verdict.passed else 1)
 
 
+def _run_started(out: Path) -> bool:
+    """Whether the run's window opened, as its ledger says: a target that fails after that
+    leaves the run unjudged (exit 3); before it, the --host was wrong (exit 2)."""
+    from simulator.lab.ledger import Ledger, LedgerError
+
+    try:
+        ledger = Ledger.read(out / "ledger.sqlite", check=False)
+    except LedgerError:
+        return False
+    try:
+        return bool(ledger.rows("SELECT 1 FROM run WHERE key = 'started'"))
+    except LedgerError:
+        return False
+    finally:
+        ledger.close()
+
+
 @click.command()
 @click.argument("out", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--host", help="The run's target (its web root, as the run had it): the only host "
+              "asked what it recorded and cleaned; it must be the one the ledger names (a "
+              "ledger is not trusted to name a host). Not for motion.")  # fmt: skip
+@click.option("--scenario", type=click.Path(dir_okay=False, path_type=str),
+              help="The run's scenario [default: the one the ledger names].")  # fmt: skip
 @click.option("--password", envvar="CAMSIM_TARGET_PASSWORD", help="Or $CAMSIM_TARGET_PASSWORD.")
-def verdict(out: Path, password: str | None) -> None:
+def verdict(out: Path, host: str | None, scenario: str | None, password: str | None) -> None:
     """Write the verdict of a lab run from its ledger (OUT/ledger.sqlite), e.g. after the run
-    was killed; removes the run's cameras from the target unless it ran with --keep."""
-    from simulator.lab.run import verdict_of
+    was killed; removes the run's cameras from the target unless it ran with --keep. The
+    ledger is only read. Exit 0 when every SLO passes, 1 when one fails, 2 for bad input, 3
+    when the run cannot be judged (an unusable ledger, a target that does not answer)."""
+    from simulator.lab.ledger import LedgerError
+    from simulator.lab.run import NoAnswer, VerdictError, verdict_of
     from simulator.report.verdict import verdict_text
 
     if not (out / "ledger.sqlite").is_file():
         fail(f"{out}: no ledger.sqlite here (the --out of a camsim lab run)")
-    from loadtests.targets import TargetError
-
+    if host is not None:
+        host = check_host(host)
     try:
-        v = verdict_of(out, password)
-    except (OSError, TargetError) as exc:
-        fail(f"{out}: the target: {str(exc).splitlines()[0][:300]}")
-    except KeyError as exc:
-        fail(f"{out}/ledger.sqlite: the run did not get far enough to judge (no {exc})")
+        v = verdict_of(out, password, host, scenario)
+    except VerdictError as exc:
+        fail(str(exc))
+    except (LedgerError, NoAnswer) as exc:
+        not_judged(str(exc))
     click.echo(verdict_text(v))
-    sys.exit(0 if v.passed else 1)
+    sys.exit(PASSED if v.passed else SLO_FAILED)

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from simulator.limits import LEDGER_BYTES, LEDGER_VALUE_BYTES, loads_json, size
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,8 +69,14 @@ class Sent:
     unsent_bytes: int = 0  # what its sessions had not taken at the interval's end
 
 
+class LedgerError(ValueError):
+    """A ledger that cannot be judged: not SQLite, not camsim's, truncated, or past a bound
+    (one line naming the file)."""
+
+
 class Ledger:
-    """A lab run's SQLite ledger (opened for writing or for reading a finished run)."""
+    """A lab run's SQLite ledger: `Ledger(path)` to write a run, `Ledger.read(path)` to judge
+    one (read-only and checked)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -74,6 +84,77 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+
+    @classmethod
+    def read(cls, path: str | Path, check: bool = True) -> Ledger:
+        """A finished (or killed) run's ledger, opened read-only: nothing is written to it,
+        not even a schema (without a -wal file it is opened immutable, so no -wal or -shm
+        file appears beside it either). Checked before use: a regular file of at most
+        LEDGER_BYTES, every table and column of SCHEMA there, every value of the type its
+        column declares (numbers finite, text of at most LEDGER_VALUE_BYTES), the run facts
+        and fault parameters bounded JSON (`check=False`: the lab's own ledger, just
+        written, read back without the full scan). Raises LedgerError."""
+        path = Path(path)
+        try:
+            st = path.stat()
+        except OSError as exc:
+            raise LedgerError(f"{path}: cannot read: {exc.strerror}") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise LedgerError(f"{path}: not a regular file")
+        if st.st_size > LEDGER_BYTES:
+            raise LedgerError(f"{path}: larger than {size(LEDGER_BYTES)}, the limit for a ledger")
+        wal = Path(f"{path}-wal").exists()  # a killed run's last intervals are in it
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro" + ("" if wal else "&immutable=1")
+        ledger = cls.__new__(cls)
+        ledger.path = path
+        try:
+            ledger.db = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                        check_same_thread=False)  # fmt: skip
+        except sqlite3.Error as exc:
+            raise LedgerError(f"{path}: cannot open: {exc}") from None
+        try:
+            ledger.db.execute("PRAGMA query_only = ON")
+            if check:
+                ledger._check()
+        except sqlite3.DatabaseError as exc:
+            ledger.close()
+            raise LedgerError(f"{path}: not a camsim ledger ({exc})") from None
+        except LedgerError:
+            ledger.close()
+            raise
+        return ledger
+
+    def _check(self) -> None:
+        """Every table and column of SCHEMA, each value of its declared type (a full scan:
+        a truncated file fails here, not halfway through a verdict)."""
+        mem = sqlite3.connect(":memory:")
+        mem.executescript(SCHEMA)
+        tables = [t for (t,) in mem.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            want = mem.execute(f"PRAGMA table_info({table})").fetchall()
+            have = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if not have:
+                raise LedgerError(f"{self.path}: not a camsim ledger (no table {table})")
+            missing = [c[1] for c in want if c[1] not in have]
+            if missing:
+                raise LedgerError(f"{self.path}: table {table} lacks column(s) "
+                                  f"{', '.join(missing)} (written by another camsim?)")  # fmt: skip
+            kinds = {name: _kind(decl) for _, name, decl, _, _, _ in want}
+            checks = {name: _typed(name, kinds[name], nn) for _, name, _, nn, _, _ in want}
+            where = " OR ".join(f"NOT ({c})" for c in checks.values())
+            if self.db.execute(f"SELECT 1 FROM {table} WHERE {where} LIMIT 1").fetchone():
+                for name, check in checks.items():
+                    if self.db.execute(f"SELECT 1 FROM {table} WHERE NOT ({check}) LIMIT 1"
+                                       ).fetchone():  # fmt: skip
+                        raise LedgerError(f"{self.path}: {table}: a row's {name} is not "
+                                          f"{_WHAT[kinds[name]]}")  # fmt: skip
+        mem.close()
+        self.facts()
+        for (params,) in self.db.execute("SELECT params FROM faults"):
+            try:
+                loads_json(params, LEDGER_VALUE_BYTES)
+            except ValueError as exc:
+                raise LedgerError(f"{self.path}: faults: a row's params: {exc}") from None
 
     def close(self) -> None:
         self.db.close()
@@ -141,7 +222,37 @@ class Ledger:
 
     # --- reading -------------------------------------------------------------------------
     def facts(self) -> dict[str, Any]:
-        return {k: json.loads(v) for k, v in self.db.execute("SELECT key, value FROM run")}
+        """The run facts (bounded JSON values; LedgerError naming the key otherwise)."""
+        out = {}
+        for k, v in self.db.execute("SELECT key, value FROM run"):
+            try:
+                out[k] = loads_json(v, LEDGER_VALUE_BYTES)
+            except (ValueError, TypeError) as exc:
+                key = k if isinstance(k, str) and len(k) <= 60 else "a key"
+                raise LedgerError(f"{self.path}: run facts: {key}: {exc}") from None
+        return out
 
     def rows(self, sql: str, *args: Any) -> list[tuple]:
-        return self.db.execute(sql, args).fetchall()
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:  # a file damaged since it was checked
+            raise LedgerError(f"{self.path}: {exc}") from None
+
+
+_WHAT = {"REAL": "a finite number", "INTEGER": "an integer", "TEXT": "text of at most "
+         f"{size(LEDGER_VALUE_BYTES)}"}  # fmt: skip
+
+
+def _kind(decl: str) -> str:
+    return decl.upper() if decl.upper() in _WHAT else "TEXT"
+
+
+def _typed(name: str, kind: str, notnull: int) -> str:
+    """An SQL condition: `name` holds what its column declares (NULL only where allowed)."""
+    if kind == "REAL":
+        ok = f"typeof({name}) IN ('real', 'integer') AND abs({name}) <= 1e18"
+    elif kind == "INTEGER":
+        ok = f"typeof({name}) = 'integer'"
+    else:
+        ok = f"typeof({name}) = 'text' AND length(CAST({name} AS BLOB)) <= {LEDGER_VALUE_BYTES}"
+    return ok if notnull else f"{name} IS NULL OR ({ok})"

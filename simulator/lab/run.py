@@ -8,7 +8,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from simulator.lab.attach import (
     Attached,
@@ -19,10 +21,11 @@ from simulator.lab.attach import (
     start_motion,
 )
 from simulator.lab.generator import Generator
-from simulator.lab.ledger import Ledger
+from simulator.lab.ledger import Ledger, LedgerError
 from simulator.lab.load import Load
 from simulator.lab.sampler import Sampler
 from simulator.lab.verdict import Slos, Verdict
+from simulator.limits import clip, shown
 from simulator.model.city import City
 
 LOAD_LEAD_S = 15.0  # the load logs in and checks the cameras before its replay starts
@@ -187,28 +190,125 @@ def load_args(opts: LabOptions, facts: dict[str, Any]) -> list[str]:
     return args
 
 
-def verdict_of(out: Path, password: str | None = None) -> Verdict:
+class VerdictError(ValueError):
+    """A mistake in what the user asked `camsim verdict` (exit 2): --host, --scenario."""
+
+
+class NoAnswer(RuntimeError):
+    """The target did not answer when asked what it recorded (could not judge)."""
+
+
+class RunFacts(BaseModel):
+    """What `verdict_of` reads of the ledger's run facts, checked: the ledger is data."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, allow_inf_nan=False)
+
+    scenario: str
+    overrides: list[str] = []
+    seed: int | None = None
+    days: float | None = None
+    target: Literal["zoneminder", "motion", "rest"]
+    host: str
+    user: str | None = None
+    keep: bool = False
+    slos: dict[str, float] = {}
+    started: float
+    ended: float | None = None
+    attached: dict[str, str | None] = {}
+
+
+def run_facts(ledger: Ledger) -> RunFacts:
+    """The ledger's run facts, checked (LedgerError naming the fact)."""
+    raw = ledger.facts()
+    if "started" not in raw:
+        raise LedgerError(f"{ledger.path}: the run did not get far enough to judge (no started)")
+    try:
+        f = RunFacts.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = clip(".".join(str(p) for p in err["loc"]))
+        raise LedgerError(f"{ledger.path}: run facts: {loc}: {clip(err['msg'], 200)}") from None
+    unknown = set(f.slos) - set(Slos.__dataclass_fields__)
+    if unknown:
+        raise LedgerError(f"{ledger.path}: run facts: slos: unknown {shown(sorted(unknown)[0])}")
+    return f
+
+
+def verdict_of(out: Path, password: str | None = None, host: str | None = None,
+               scenario: str | None = None) -> Verdict:  # fmt: skip
     """Judge a run from its ledger alone (after a crash or a kill): the window ends at the
-    last interval written; the cameras are removed from the target unless it was --keep."""
-    from simulator.cli.common import load
+    last interval written; the cameras are removed from the target unless it was --keep.
+
+    The ledger is data, not configuration: it is opened read-only and checked
+    (`Ledger.read`); the target is asked what it recorded, and cleaned, only at `host`, the
+    user's, which must be the host the ledger names (motion needs none: its files are read
+    in OUT/motion, whatever the ledger says); the scenario is `scenario` (the user's) or the
+    ledger's, read with the same bounded reader. Raises LedgerError (could not judge),
+    VerdictError (the user's input), NoAnswer (the target did not answer)."""
+    from loadtests.targets import TargetError
     from simulator.lab.collect import collect
     from simulator.report.verdict import write_verdict
 
-    ledger = Ledger(out / "ledger.sqlite")
+    ledger = Ledger.read(out / "ledger.sqlite")
     try:
-        f = ledger.facts()
-        city = City.of(load(f["scenario"], tuple(f["overrides"]), f["seed"], f["days"]))
-        target = reopen(f["target"], f["host"], f["user"], password, f.get("attached", {}))
+        f = run_facts(ledger)
+        _check_place(f, out, host, ledger.path)
+        city = _city(f, scenario, ledger.path)
         last = ledger.rows("SELECT max(t1) FROM sent")[0][0]
-        window = (f["started"], f.get("ended") or last)
-        slos = Slos(**f["slos"])
-        verdict = collect(ledger, target, city, window, slos, 0)
+        window = (f.started, f.ended or last)
+        if window[1] is None:
+            raise LedgerError(f"{ledger.path}: the run did not get far enough to judge (no "
+                              "interval written)")  # fmt: skip
+        where = host or f.host
+        try:
+            target = reopen(f.target, where, f.user, password, f.attached)
+        except ValueError as exc:  # the mapping the ledger names
+            raise LedgerError(f"{ledger.path}: {clip(str(exc), 300)}") from None
+        except (OSError, TargetError) as exc:
+            raise NoAnswer(f"the target at {where}: {clip(str(exc).splitlines()[0], 300)}"
+                           ) from None  # fmt: skip
+        try:
+            verdict = collect(ledger, target, city, window, Slos(**f.slos), 0)
+        except (OSError, TargetError) as exc:
+            raise NoAnswer(f"the target at {where}: {clip(str(exc).splitlines()[0], 300)}"
+                           ) from None  # fmt: skip
         write_verdict(verdict, out)
-        if not f["keep"] and f["target"] != "motion":
+        if not f.keep and f.target != "motion":
             remove_cameras(target, [t for (t,) in ledger.rows("SELECT target_id FROM cameras")])
         return verdict
     finally:
         ledger.close()
+
+
+def _check_place(f: RunFacts, out: Path, host: str | None, path: Path) -> None:
+    """The user's --host is the ledger's; motion's files are read in OUT/motion only."""
+    if f.target == "motion":  # its files are this run's own, wherever the ledger says
+        f.attached = {"stream": f.attached.get("stream") or "", "dir": str(out / "motion")}
+        return
+    if host is None:
+        raise VerdictError(f"{out}: pass --host {clip(f.host)} to ask the target what it "
+                           "recorded and remove the run's cameras (the ledger names it; a "
+                           "ledger is not trusted to name a host)")  # fmt: skip
+    if host.rstrip("/") != f.host.rstrip("/"):
+        raise VerdictError(f"--host {clip(host)}: not the ledger's {clip(f.host)} (the run's "
+                           "target; a verdict asks only the host that was tested)")  # fmt: skip
+
+
+def _city(f: RunFacts, scenario: str | None, path: Path) -> City:
+    """The run's city: from the user's --scenario, or the ledger's, bounded either way."""
+    from simulator.scenario import ScenarioError, load_scenario
+
+    extra = [*f.overrides]
+    extra += [f"simulation.seed={f.seed}"] if f.seed is not None else []
+    extra += [f"simulation.days={f.days}"] if f.days is not None else []
+    try:
+        return City.of(load_scenario(scenario or f.scenario, tuple(extra)))
+    except ScenarioError as exc:
+        if scenario is not None:
+            raise VerdictError(str(exc)) from None
+        raise LedgerError(f"{path}: the run's scenario: {exc}") from None
+    except ValueError as exc:  # a city the ledger's facts cannot make
+        raise LedgerError(f"{path}: {clip(str(exc), 300)}") from None
 
 
 def serve_args(city: City, opts: LabOptions) -> list[str]:

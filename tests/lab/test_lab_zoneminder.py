@@ -107,8 +107,8 @@ def test_a_killed_run_leaves_a_ledger_to_judge(zoneminder_url: str, tmp_path: Pa
         time.sleep(0.2)
     else:
         pytest.fail(f"camsim serve (pid {pid}) outlived the killed lab")
-    run = subprocess.run([*CAMSIM, "verdict", str(out)], capture_output=True, text=True,
-                         timeout=300)  # fmt: skip
+    run = subprocess.run([*CAMSIM, "verdict", str(out), "--host", zoneminder_url],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
     assert run.returncode in (0, 1), run.stderr
     v = json.loads((out / "verdict.json").read_text())
     assert v["window"][1] == pytest.approx(intervals[-1][1])
