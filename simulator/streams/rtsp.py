@@ -98,13 +98,14 @@ class RtspConnection(asyncio.Protocol):
         assert self.transport is not None
         if self.transport.is_closing():
             return
-        self.touch()
         try:
             messages = self.parser.feed(data)
         except BadRequest as exc:
             self.transport.write(response(exc.status, None, [("Connection", "close")]))
             self.transport.close()
             return
+        if messages:  # only whole requests and packets keep a connection alive, not a byte
+            self.touch()
         for msg in messages:
             if isinstance(msg, Interleaved):
                 continue  # RTCP receiver reports: they only keep the session alive
@@ -186,18 +187,20 @@ class RtspServer:
         while True:
             await asyncio.sleep(min(1.0, self.limits.timeout_s / 4))
             now = self.loop.time()
+            # abort(), not close(): close() waits until a client that stopped reading has
+            # taken what is queued for it, which may be never
             for s in list(self.sessions.values()):
                 if now - s.last_seen > self.limits.timeout_s:
                     self.end_session(s)
                     if s.client.tcp is not None and s.conn.transport:
-                        s.conn.transport.close()
+                        s.conn.transport.abort()
             for conn in list(self.connections):
                 if (
                     not conn.sessions
                     and now - conn.last_seen > self.limits.timeout_s
                     and conn.transport
                 ):
-                    conn.transport.close()
+                    conn.transport.abort()
 
     def _on_rtcp(self) -> None:
         assert self.pacer.udp is not None

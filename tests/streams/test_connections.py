@@ -1,0 +1,103 @@
+"""Connections past their time: aborted rather than flushed, and kept alive only by whole
+requests and RTCP, not by a byte now and then."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import LoopThread, Served, _serve
+from rtspclient import RawClient
+
+from simulator.streams.rtsp import Limits
+
+
+@pytest.fixture(scope="module")
+def brief(loop_thread: LoopThread, tiny_scenario: Any, clip_dir: Path) -> Iterator[Served]:
+    """A 2 s session timeout and small socket buffers: a client that does not read fills them."""
+    s = _serve(
+        loop_thread, tiny_scenario, clip_dir, limits=Limits(timeout_s=2.0, sndbuf_bytes=8192)
+    )
+    yield s
+    loop_thread.run(s.server.stop())
+
+
+def _conn(served: Served, client: RawClient) -> Any:
+    """The server's side of a client's connection, or None once it is gone."""
+    name = client.sock.getsockname()[:2]
+    return served.thread.call(
+        lambda: next((c for c in served.server.rtsp.connections if c.peer == name), None)
+    )
+
+
+def _until(pred, timeout: float) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_connection_that_never_reads_is_aborted_after_its_timeout(brief) -> None:  # noqa: ANN001
+    c = RawClient(brief.port, rcvbuf=4096)
+    c.play_tcp(brief.url("h264cam-001"))  # then neither reads nor sends
+    conn = _conn(brief, c)
+    assert conn is not None
+    assert _until(lambda: brief.thread.call(conn.transport.get_write_buffer_size) > 0, 5), (
+        "media waits in the connection's queue: a flush could never end"
+    )
+    assert _until(lambda: _conn(brief, c) is None, 8), "the connection is freed, not flushed"
+    assert c.closed_by_server()
+    c.close()
+
+
+def test_a_byte_now_and_then_does_not_keep_a_connection(brief) -> None:  # noqa: ANN001
+    c = RawClient(brief.port)
+    c.send_raw(b"OPTIONS rtsp://127.0.0.1/ RTSP/1.0\r\nCSeq: 1\r\nX-Pad: ")
+    deadline = time.monotonic() + 8
+    closed = False
+    while time.monotonic() < deadline and not closed:
+        time.sleep(0.3)
+        try:
+            c.send_raw(b"a")
+        except OSError:
+            closed = True
+        closed = closed or _conn(brief, c) is None
+    c.close()
+    assert closed, "a request that never ends keeps nothing alive past the 2 s timeout"
+
+
+def test_a_session_with_a_byte_now_and_then_times_out(brief) -> None:  # noqa: ANN001
+    c = RawClient(brief.port)
+    url = brief.url("h264cam-002", "sub")
+    session = c.setup(url, "RTP/AVP;unicast;client_port=40010-40011")
+    sid = session
+
+    def gone() -> bool:
+        return brief.thread.call(lambda: sid not in brief.server.rtsp.sessions)
+
+    c.send_raw(f"GET_PARAMETER {url} RTSP/1.0\r\nCSeq: 9\r\nSession: {session}\r\nX: ".encode())
+    deadline = time.monotonic() + 8
+    while time.monotonic() < deadline and not gone():
+        time.sleep(0.3)
+        try:
+            c.send_raw(b"a")
+        except OSError:
+            break
+    c.close()
+    assert gone(), "bytes that never make a request do not keep the session"
+
+
+def test_interleaved_rtcp_keeps_a_session(brief) -> None:  # noqa: ANN001
+    c = RawClient(brief.port)
+    session = c.play_tcp(brief.url("h264cam-003", "sub"))
+    receiver_report = b"\x80\xc9\x00\x01" + bytes(4)
+    for _ in range(12):  # 4.8 s: more than twice the timeout
+        c.packets(0.4)
+        c.send_raw(b"$\x01" + len(receiver_report).to_bytes(2, "big") + receiver_report)
+    assert brief.thread.call(lambda: session in brief.server.rtsp.sessions)
+    c.close()
