@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from simulator.limits import LEDGER_BYTES, LEDGER_VALUE_BYTES, loads_json, size
+from simulator.limits import LEDGER_BYTES, LEDGER_VALUE_BYTES, clip, loads_json, size
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS run (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -111,14 +111,15 @@ class Ledger:
             ledger.db = sqlite3.connect(uri, uri=True, isolation_level=None,
                                         check_same_thread=False)  # fmt: skip
         except sqlite3.Error as exc:
-            raise LedgerError(f"{path}: cannot open: {exc}") from None
+            raise LedgerError(f"{path}: cannot open: {_said(exc)}") from None
+        ledger.db.text_factory = _text  # a damaged byte is shown as U+FFFD, not raised
         try:
             ledger.db.execute("PRAGMA query_only = ON")
             if check:
                 ledger._check()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # its schema's text too
             ledger.close()
-            raise LedgerError(f"{path}: not a camsim ledger ({exc})") from None
+            raise LedgerError(f"{path}: not a camsim ledger ({_said(exc)})") from None
         except LedgerError:
             ledger.close()
             raise
@@ -224,7 +225,7 @@ class Ledger:
     def facts(self) -> dict[str, Any]:
         """The run facts (bounded JSON values; LedgerError naming the key otherwise)."""
         out = {}
-        for k, v in self.db.execute("SELECT key, value FROM run"):
+        for k, v in self.rows("SELECT key, value FROM run"):
             try:
                 out[k] = loads_json(v, LEDGER_VALUE_BYTES)
             except (ValueError, TypeError) as exc:
@@ -235,8 +236,17 @@ class Ledger:
     def rows(self, sql: str, *args: Any) -> list[tuple]:
         try:
             return self.db.execute(sql, args).fetchall()
-        except sqlite3.DatabaseError as exc:  # a file damaged since it was checked
-            raise LedgerError(f"{self.path}: {exc}") from None
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # damaged since checked
+            raise LedgerError(f"{self.path}: {_said(exc)}") from None
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def _said(exc: BaseException) -> str:
+    """SQLite's message on one line, cut (it may quote the file's own damaged schema)."""
+    return clip(" ".join(str(exc).split()), 200)
 
 
 _WHAT = {"REAL": "a finite number", "INTEGER": "an integer", "TEXT": "text of at most "
