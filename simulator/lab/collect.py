@@ -4,6 +4,7 @@ what it recorded and logged, and the verdict judged."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,8 @@ from simulator.timeline.event import LinkId
 
 NOTICE_WITHIN_S = 15.0  # a log line or a closed recording this soon after a fault starts
 HEALTH_SLACK_S = 2.0  # the sample that closes the window is taken just after its end
+#: ZoneMinder closing an event at its section length: routine, not a fault noticed.
+SECTION_END = re.compile(r"Closing event (\d+), section end forced")
 
 
 def outages(ledger: Ledger, city: City, cameras: list[str], end: float) -> list[Outage]:
@@ -78,7 +81,10 @@ def collect(
     ids = [c for c, _, _ in cams]
     since = datetime.fromtimestamp(window[0], UTC) - timedelta(minutes=2)
     until = datetime.fromtimestamp(window[1], UTC) + timedelta(minutes=2)
+    logs = _log_times(target, since)
+    forced = {m.group(1) for _, line in logs if (m := SECTION_END.search(line))}
     recordings: dict[str, list[tuple[float, float, int]]] = {}
+    closed: dict[str, list[float]] = {}  # when recordings ended, but for routine section ends
     frames_until: dict[str, float] = {}
     for cam, tid, _ in cams:
         recs = []
@@ -88,6 +94,8 @@ def collect(
                 frames_until[cam] = min(frames_until.get(cam, start), start)
             end = start + r.length_s if r.length_s is not None else time.time()
             recs.append((start, end, r.frames))
+            if r.end is not None and r.recording_id not in forced:
+                closed.setdefault(cam, []).append(end)
         recordings[cam] = recs
     sent: dict[str, list[Interval]] = {c: [] for c in ids}
     for cam, *row in ledger.rows(
@@ -97,14 +105,13 @@ def collect(
         sent.setdefault(cam, []).append(Interval(*row))
     outs = outages(ledger, city, ids, window[1])
     degraded = degradations(ledger, ids)
-    logs = _log_times(target, since)
     target_of = {c: tid for c, tid, _ in cams}
     for o in [*outs, *degraded]:
         tid = target_of[o.camera]
         if any(o.start - 1 <= t <= o.start + NOTICE_WITHIN_S and _mentions(line, o.camera, tid)
                for t, line in logs):  # fmt: skip
             o.noticed.append("log")
-        if any(o.start - 1 <= b <= o.start + NOTICE_WITHIN_S for _, b, _ in recordings[o.camera]):
+        if any(o.start - 1 <= b <= o.start + NOTICE_WITHIN_S for b in closed.get(o.camera, [])):
             o.noticed.append("recording closed")
     actions = [(k, lat, bool(ok)) for k, lat, ok in ledger.rows(
         "SELECT kind, latency_s, ok FROM actions WHERE start >= ?",

@@ -5,6 +5,7 @@ camera alone (the harness is not excused, nor blamed)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -66,10 +67,8 @@ def _stall_while_running(cmd: list[str], out: Path, capture: str) -> subprocess.
         time.sleep(STALL_S)
     finally:
         for pid in stopped:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # its watchdog may have killed it
                 os.kill(pid, signal.SIGCONT)
-            except ProcessLookupError:
-                pass  # the target's watchdog killed it meanwhile
     stdout, stderr = proc.communicate(timeout=600)
     return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
 

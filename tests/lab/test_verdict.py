@@ -217,3 +217,13 @@ def test_a_thin_recording_over_an_injected_fault_is_explained() -> None:
     recs = {"a": [(0.0, 300.0, 2900)]}
     v = judge(W, ["a"], [], recs, {"a": rows}, [], {}, Slos(), fps={"a": 10.0})
     assert not v.shortfalls and v.passed
+
+
+def test_a_capture_rate_the_target_did_not_refresh_is_flagged_by_what_was_lost() -> None:
+    recs = {"a": [(0.0, 150.0, 1500), (213.0, 300.0, 870)]}
+    rows = [Interval(a, b, n, s, due=100, target_drops=100 if n == 0 else 0)
+            for a, b, n, s in sent_every_10s(10, silent=(150, 210))]  # fmt: skip
+    stale = {"a": (10.0, [(float(t), 10.0) for t in range(0, 300, 10)])}  # "10 fps" throughout
+    v = judge(W, ["a"], [], recs, {"a": rows}, [], {}, Slos(), capture=stale, fps={"a": 10.0})
+    (c,) = [c for c in v.checks if c.name.startswith("target capture fps")]
+    assert c.passed and "did not show" in c.note and not v.passed

@@ -1,0 +1,65 @@
+"""What the lab reads back after a run, with a stand-in for the target's answers: a routine
+section end is not a fault noticed, a closing because of the fault is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from loadtests.targets.base import Recording
+from simulator.lab.collect import collect
+from simulator.lab.ledger import Ledger, Sent
+from simulator.lab.verdict import Slos
+from simulator.model.city import City
+from simulator.scenario import load_scenario
+
+LAB = Path(__file__).parents[1] / "data" / "lab.yaml"
+T0 = 1_796_000_000.0
+
+
+def _at(t: float) -> datetime:
+    return datetime.fromtimestamp(T0 + t, UTC)
+
+
+class Answers:
+    """The target's events and log lines, as ZoneMinder would give them."""
+
+    def __init__(self, events: list[Recording], log: list[str]) -> None:
+        self._events, self._log = events, log
+
+    def events(self, target_id: str, since: datetime, until: datetime) -> list[Recording]:
+        return [e for e in self._events if e.target_id == target_id]
+
+    def log_lines(self, since: datetime) -> list[str]:
+        return self._log
+
+
+def _ledger(tmp_path: Path) -> Ledger:
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.camera("labcam-001", "1", "rtsp://x", 10.0, 320, 180, T0)
+    ledger.record(
+        sent=[Sent("labcam-001", "main", T0 + t, T0 + t + 10, 100, 40_000, 1, due=100)
+              for t in range(0, 180, 10)],
+        faults=[(1, "bitrate_spike", "labcam-001", None, None, T0 + 59.5, T0 + 80.0, 59.5,
+                 '{"factor": 3}', "timeline")],
+    )  # fmt: skip
+    return ledger
+
+
+def _event(rid: str, a: float, b: float) -> Recording:
+    return Recording(rid, "1", _at(a), _at(b), int((b - a) * 10), duration_s=b - a)
+
+
+def test_a_section_end_the_target_forced_is_not_noticing(tmp_path: Path) -> None:
+    city = City.of(load_scenario(LAB))
+    events = [_event("7", 0, 60), _event("8", 60, 120), _event("9", 120, 180)]
+    line = "labcam-001: 600 - Closing event 7, section end forced 1796000060 - 1796000000 = 60"
+    routine = Answers(events, [f"{_at(60).isoformat()} zmc_m1 INF {line} >= 60"])
+    ledger = _ledger(tmp_path)
+    v = collect(ledger, routine, city, (T0, T0 + 180), Slos(), 0)
+    (spike,) = v.degradations
+    assert spike.kind == "bitrate_spike" and spike.noticed == []
+    # the same event closed without the section's word for it: closed by the spike
+    v = collect(ledger, Answers(events, []), city, (T0, T0 + 180), Slos(), 0)
+    assert v.degradations[0].noticed == ["recording closed"]
+    ledger.close()
