@@ -196,6 +196,17 @@ class Simulation(Strict):
     frame_window_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
     seed: Annotated[int, Field(ge=0)] = 2023
 
+    @field_validator("start", mode="before")
+    @classmethod
+    def _real_date(cls, v: object) -> object:
+        """An impossible date or time (2026-02-30, T25:00) says which part is wrong."""
+        if isinstance(v, str):
+            try:
+                return dt.datetime.fromisoformat(v)
+            except ValueError as exc:
+                raise ValueError(f"not a date and time (YYYY-MM-DDTHH:MM:SS): {exc}") from None
+        return v
+
 
 class Activity(Strict):
     """Street activity by hour of day, 0..1 (24 values), and district activity episodes.

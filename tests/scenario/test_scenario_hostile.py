@@ -60,8 +60,10 @@ def test_a_file_past_the_size_limit_is_refused_before_it_is_parsed(tmp_path: Pat
         ("name: CBR test city", "name: " + "{a: " * 5000 + "1" + "}" * 5000, ("deeper than 32",)),
         ("mtbf_h: 1.0e+12, mttr_h: 1}\n  - name: south", "mtbf_h: .inf, mttr_h: 1}\n  - name: "
          "south", ("'.inf'", "numbers must be finite")),
-        ("start: 2026-03-02T00:00:00", "start: 2026-02-30", ("simulation.start", "2026-02-30")),
-        ("start: 2026-03-02T00:00:00", "start: 2026-03-02T25:00:00", ("simulation.start",)),
+        ("start: 2026-03-02T00:00:00", "start: 2026-02-30",
+         ("simulation.start", "day is out of range for month", "2026-02-30")),
+        ("start: 2026-03-02T00:00:00", "start: 2026-03-02T25:00:00",
+         ("simulation.start", "hour must be in 0..23")),
         ("country: FR", "country: " + "F" * 1_000_000, ("country", "1,000,000 characters")),
     ],
     ids=["5000-digit int", "deep lists", "deep maps", "inf", "feb-30", "T25", "long value"],
