@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from simulator.streams.auth import Authenticator, Verdict
+from simulator.streams.fdlimit import AcceptErrors
+from simulator.streams.listener import Listener
 from simulator.streams.pacer import Pacer
 from simulator.streams.protocol import (
     BadRequest,
@@ -69,7 +71,7 @@ class RtspConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
-        self.peer = transport.get_extra_info("peername")[:2]
+        self.peer = (transport.get_extra_info("peername") or ("", 0))[:2]  # None: already gone
         if len(self.server.connections) >= self.server.limits.max_connections:
             transport.abort()
             return
@@ -132,34 +134,48 @@ class RtspServer:
     sessions: dict[str, Session] = field(default_factory=dict)
     connections: set[RtspConnection] = field(default_factory=set)
     rtcp_peers: dict[tuple[str, int], Session] = field(default_factory=dict)
+    accept_errors: AcceptErrors = field(default_factory=AcceptErrors)
 
     def __post_init__(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self._server: asyncio.AbstractServer | None = None
+        self._listener = Listener(self.loop, self._accepted, self.accept_errors)
+        self._opening: set[asyncio.Task] = set()
         self._reaper: asyncio.Task | None = None
 
     async def start(self, host: str, port: int) -> int:
         """Listen; returns the port (useful with port 0)."""
-        self._server = await self.loop.create_server(
-            lambda: RtspConnection(self), host, port, reuse_address=True, backlog=1024
-        )
+        port = await self._listener.open(host, port)
         self._reaper = self.loop.create_task(self._reap())
         if self.pacer.udp is not None:
             self.loop.add_reader(self.pacer.udp.rtcp.fileno(), self._on_rtcp)
-        return self._server.sockets[0].getsockname()[1]
+        return port
 
     async def stop(self) -> None:
         if self._reaper:
             self._reaper.cancel()
         if self.pacer.udp is not None:
             self.loop.remove_reader(self.pacer.udp.rtcp.fileno())
-        if self._server:
-            self._server.close()
+        self._listener.close()
+        for task in list(self._opening):
+            task.cancel()
         for conn in list(self.connections):
             if conn.transport:
                 conn.transport.abort()
-        if self._server:
-            await self._server.wait_closed()
+
+    def _accepted(self, sock: socket.socket) -> None:
+        if len(self.connections) >= self.limits.max_connections:
+            sock.close()  # full: refused before it costs a transport
+            return
+        task = self.loop.create_task(
+            self.loop.connect_accepted_socket(lambda: RtspConnection(self), sock)
+        )
+        self._opening.add(task)
+        task.add_done_callback(self._opened)
+
+    def _opened(self, task: asyncio.Task) -> None:
+        self._opening.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a client gone before its transport was made is no error
 
     # -- sessions --------------------------------------------------------------------------
 

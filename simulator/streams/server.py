@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import socket
 import time
 import zlib
@@ -21,6 +22,7 @@ from simulator.streams.applier import FaultApplier, FaultState, Replay, replay
 from simulator.streams.auth import Authenticator
 from simulator.streams.clipcache import ClipCache, default_cache_dir
 from simulator.streams.encoder import EncodeSpec, loop_frames
+from simulator.streams.fdlimit import AcceptErrors, fit_open_files, log
 from simulator.streams.loop import Loop
 from simulator.streams.output import UdpOut
 from simulator.streams.pacer import Pacer
@@ -144,6 +146,7 @@ class CameraServer:
         self.rtsp_port = opts.rtsp_port
         self.udp_ports = (0, 0)
         self.clip_stats: list[tuple[EncodeSpec, float]] = []
+        self.accept_errors: AcceptErrors | None = None
 
     def build_clips(self) -> float:
         """Load or encode every loop; returns seconds taken."""
@@ -172,6 +175,12 @@ class CameraServer:
 
     async def start(self) -> None:
         """Open the UDP pair and the RTSP listener (build_clips first)."""
+        loop = asyncio.get_running_loop()
+        self.accept_errors = AcceptErrors(loop.get_exception_handler())
+        loop.set_exception_handler(self.accept_errors)
+        fit, note = fit_open_files(self.opts.limits.max_connections)
+        (log.warning if fit < self.opts.limits.max_connections else log.info)("camsim: %s", note)
+        limits = dataclasses.replace(self.opts.limits, max_connections=fit)
         udp = None
         if self.opts.udp:
             rtp, rtcp = _udp_pair(self.opts.host, self.opts.udp_port)
@@ -182,7 +191,9 @@ class CameraServer:
         auth = None
         if self.opts.user is not None:
             auth = Authenticator(self.opts.user, self.opts.password or "", self.opts.auth_scheme)
-        self.rtsp = RtspServer(self.streams, self.pacer, auth, self.opts.limits, self.udp_ports)
+        self.rtsp = RtspServer(
+            self.streams, self.pacer, auth, limits, self.udp_ports, accept_errors=self.accept_errors
+        )
         self.rtsp_port = await self.rtsp.start(self.opts.host, self.opts.rtsp_port)
         district_of = {p.id: p.district for p in self.plans}
         backups = {d.name for d in self.city.scenario.network.districts if d.backup is not None}
@@ -200,6 +211,11 @@ class CameraServer:
         if self.replayer is not None:
             self.replayer.cancel()
         await self.rtsp.stop()
+        if self.accept_errors is not None:
+            loop = asyncio.get_running_loop()
+            if loop.get_exception_handler() is self.accept_errors:
+                loop.set_exception_handler(self.accept_errors.previous)
+            self.accept_errors.close()
         if self.pacer.udp is not None:
             self.pacer.udp.rtp.close()
             self.pacer.udp.rtcp.close()
