@@ -50,8 +50,8 @@ def _capacity(city, opts, step: int, hold_s: float) -> None:  # noqa: ANN001
     def on_step(s) -> None:  # noqa: ANN001
         what = "held" if s.passed else "FAILED: " + "; ".join(s.failed[:3])
         behind = " (the generator fell behind)" if s.harness_fell_behind else ""
-        idle = " (not conclusive)" if s.load and not s.api_exercised else ""
-        click.echo(f"step {s.cameras} cameras: {what}{behind}; {s.api}{idle}")
+        idle = ": not conclusive" if s.load and not s.api_exercised and s.passed else ""
+        click.echo(f"step {s.cameras} cameras: {what}{behind} — {s.api}{idle}")
 
     try:
         c = find_capacity(city, opts, step, hold_s, on_step, on_interval)

@@ -48,10 +48,10 @@ def test_the_search_stops_at_the_first_failing_step(zoneminder_url: str, tmp_pat
     assert "capacity: sustained 1 cameras; broke first at 2" in run.stdout
     assert (one["load"], one["scheduled"], one["actions"], one["api_exercised"]) == (
         True, 0, {}, False)  # fmt: skip
-    assert "step 1 cameras: held; API not exercised (no action due in the step's window) " \
-           "(not conclusive)" in run.stdout  # fmt: skip
+    assert "step 1 cameras: held — API not exercised (no action due in the step's window): " \
+           "not conclusive" in run.stdout  # fmt: skip
     assert (two["scheduled"], two["actions"], two["api_exercised"]) == (2, {"live_view": 2}, True)
-    assert "; API exercised by 2 actions (live_view 2), 0 failed" in run.stdout
+    assert " — API exercised by 2 actions (live_view 2), 0 failed" in run.stdout
     due = [
         json.loads(line) for line in (out / "step-2" / "schedule.jsonl").read_text().splitlines()
     ]
