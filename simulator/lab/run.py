@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from simulator.lab.attach import (
     Attached,
@@ -214,7 +214,14 @@ class RunFacts(BaseModel):
     slos: dict[str, float] = {}
     started: float
     ended: float | None = None
-    attached: dict[str, str | None] = {}
+    attached: dict[str, Any] = {}  # what reopen() needs: the mapping's path (rest)
+
+    @field_validator("attached")
+    @classmethod
+    def _mapping_is_a_path(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(v.get("mapping"), str | None):
+            raise ValueError("mapping: expected a path")
+        return v
 
 
 def run_facts(ledger: Ledger) -> RunFacts:
@@ -227,7 +234,8 @@ def run_facts(ledger: Ledger) -> RunFacts:
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         loc = clip(".".join(str(p) for p in err["loc"]))
-        raise LedgerError(f"{ledger.path}: run facts: {loc}: {clip(err['msg'], 200)}") from None
+        msg = clip(err["msg"].removeprefix("Value error, "), 200)
+        raise LedgerError(f"{ledger.path}: run facts: {loc}: {msg}") from None
     unknown = set(f.slos) - set(Slos.__dataclass_fields__)
     if unknown:
         raise LedgerError(f"{ledger.path}: run facts: slos: unknown {shown(sorted(unknown)[0])}")

@@ -182,12 +182,14 @@ def test_an_unusable_ledger_is_could_not_judge_and_left_as_it_was(
          "run facts: host: nested deeper than 32"),
         ("UPDATE run SET value = 'NaN' WHERE key = 'started'", "run facts: started: NaN"),
         ("UPDATE run SET value = '[1]' WHERE key = 'target'", "run facts: target"),
+        ("""UPDATE run SET value = '{"mapping": [1]}' WHERE key = 'attached'""",
+         "run facts: attached: mapping: expected a path"),
         ("DELETE FROM run WHERE key = 'started'", "did not get far enough to judge (no started)"),
         ("INSERT INTO faults VALUES (1, 'jitter', 'labcam-001', NULL, NULL, 1796000010, NULL, "
          "NULL, printf('%.*c', 50000, '['), 'timeline')", "faults: a row's params"),
     ],
     ids=["text time", "inf frames", "long camera", "deep fact", "NaN start", "list target",
-         "no start", "deep params"],
+         "list mapping", "no start", "deep params"],
 )  # fmt: skip
 def test_a_ledger_with_hostile_rows_is_could_not_judge(tmp_path: Path, sql: str, fragment: str):
     path = write_run(tmp_path / "run", "http://127.0.0.1:9")
