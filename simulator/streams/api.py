@@ -21,6 +21,7 @@ import binascii
 import hmac
 import ipaddress
 import json
+import logging
 import math
 import secrets
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ MAX_DEPTH = 4  # JSON nesting; a fault's body is one flat object
 MAX_ERROR = 200  # characters of an error message: a request's input is never echoed whole
 REQUEST_TIMEOUT_S = 10.0  # a connection that has not sent a whole request by then is closed
 READS = ("GET", "HEAD")
+SINGLE = ("content-length", "authorization", "transfer-encoding")  # never repeated
 BODY_SHAPE = 'a JSON object {"kind": "<kind>", "<parameter>": <number, string or boolean>, …}'
 
 
@@ -329,7 +331,9 @@ class _Http(asyncio.Protocol):
         except ValueError as exc:
             status, payload = 400, {"error": _one_line(str(exc))}
         except Exception as exc:  # noqa: BLE001 - an answer, not a traceback per connection
-            status, payload = 500, {"error": _one_line(f"internal error: {type(exc).__name__}")}
+            what = _one_line(f"internal error: {type(exc).__name__}: {exc}")
+            logging.getLogger(__name__).error("control API: %s %s: %s", method, path[:80], what)
+            status, payload = 500, {"error": f"internal error: {type(exc).__name__}"}
         self._reply(status, payload)
 
     def _head(self) -> bool:
@@ -345,11 +349,13 @@ class _Http(asyncio.Protocol):
             headers: dict[str, str] = {}
             for h in head[1:]:
                 k, sep, v = h.partition(":")
-                if not sep or k.strip().lower() in headers:
+                k = k.strip().lower()
+                if not sep or (k in headers and k in SINGLE):
                     raise ValueError
-                headers[k.strip().lower()] = v.strip()
+                headers.setdefault(k, v.strip())
         except (UnicodeDecodeError, ValueError):
-            self._reply(400, {"error": "malformed request (one ASCII head, no repeated header)"})
+            self._reply(400, {"error": "malformed request (an ASCII head, no repeated "
+                                       "Content-Length or Authorization)"})  # fmt: skip
             return False
         path = target.split("?")[0]
         if self.auth.needed(method, path) and not self.auth.allows(

@@ -207,5 +207,6 @@ def test_bad_lengths_and_chunked_bodies() -> None:
     for extra, status in (("Content-Length: -1\r\n", 400), ("Content-Length: 1_0\r\n", 400),
                           ("Content-Length: " + "9" * 30 + "\r\n", 413),
                           ("Content-Length: 1\r\nContent-Length: 2\r\n", 400),
-                          ("Transfer-Encoding: chunked\r\n", 501)):  # fmt: skip
+                          ("Transfer-Encoding: chunked\r\n", 501),
+                          ("Accept: */*\r\nAccept: text/plain\r\n", 202)):  # fmt: skip
         assert exchange(StubServer(), (head + extra + "\r\n").encode())[0] == status, extra
