@@ -78,7 +78,7 @@ class ApiAuth:
     def allows(self, authorization: str) -> bool:
         """Whether an Authorization header's value holds valid credentials."""
         scheme, _, cred = authorization.strip().partition(" ")
-        given = cred.strip().encode("ascii", "replace")
+        given = cred.strip().encode("latin-1")  # the bytes sent (the head is read as Latin-1)
         if scheme.lower() == "bearer":
             return hmac.compare_digest(given, self.token.encode())
         if scheme.lower() == "basic" and self.user is not None:
@@ -344,8 +344,11 @@ class _Http(asyncio.Protocol):
                 self._reply(431, {"error": f"request head larger than {MAX_HEAD} bytes"})
             return False
         try:
-            head = bytes(self.buf[:end]).decode("ascii").split("\r\n")
-            method, target, _ = head[0].split(" ")
+            head = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
+            method, target, version = head[0].split(" ")
+            if not (method.isascii() and method.isalpha() and method.isupper()
+                    and target.startswith("/") and version.startswith("HTTP/1.")):  # fmt: skip
+                raise ValueError
             headers: dict[str, str] = {}
             for h in head[1:]:
                 k, sep, v = h.partition(":")
@@ -353,9 +356,9 @@ class _Http(asyncio.Protocol):
                 if not sep or (k in headers and k in SINGLE):
                     raise ValueError
                 headers.setdefault(k, v.strip())
-        except (UnicodeDecodeError, ValueError):
-            self._reply(400, {"error": "malformed request (an ASCII head, no repeated "
-                                       "Content-Length or Authorization)"})  # fmt: skip
+        except ValueError:
+            self._reply(400, {"error": "malformed request (METHOD /path HTTP/1.x, headers, no "
+                                       "repeated Content-Length or Authorization)"})  # fmt: skip
             return False
         path = target.split("?")[0]
         if self.auth.needed(method, path) and not self.auth.allows(

@@ -210,3 +210,18 @@ def test_bad_lengths_and_chunked_bodies() -> None:
                           ("Transfer-Encoding: chunked\r\n", 501),
                           ("Accept: */*\r\nAccept: text/plain\r\n", 202)):  # fmt: skip
         assert exchange(StubServer(), (head + extra + "\r\n").encode())[0] == status, extra
+
+
+def test_non_ascii_credentials_are_refused_as_credentials() -> None:
+    for value in ("Bearer " + "é" * 10, "Basic " + "é" * 8, "Bearer " + TOKEN + "é"):
+        request = post("/api/timeline/start", b"{}", value).decode().encode("utf-8")
+        assert exchange(StubServer(), request)[0] == 401, value
+
+
+@settings(max_examples=300, deadline=None)
+@given(head=st.binary(max_size=1500), chunks=st.integers(1, 3))
+def test_any_bytes_as_a_request_get_an_answer_and_change_nothing(head: bytes, chunks: int) -> None:
+    server = StubServer()
+    status, _, _ = exchange(server, head + b"\r\n\r\n", chunks)
+    assert status < 500, (status, head[:80])
+    assert not server.replay.started and server.faults.total == 0
