@@ -17,7 +17,6 @@ from simulator.lab.ledger import Ledger
 from simulator.lab.load import Load
 from simulator.lab.run import (
     LOAD_GRACE_S,
-    LOAD_LEAD_S,
     LabOptions,
     facts,
     has_actions,
@@ -159,9 +158,10 @@ def find_capacity(
                 ledger.set(started=replayed)
             due: list = []
             if plan is not None:
-                # the operators' actions from where the timeline is now, on this step's cameras
+                # the operators' actions over the hold from where the timeline is now, on
+                # this step's cameras (the load's run time, 15 s longer, lets it log in first)
                 at = opts.start_at + (time.time() - replayed) * opts.speed
-                due = plan.schedule(at, at + (hold_s + LOAD_LEAD_S) * opts.speed, list(ids))
+                due = plan.schedule(at, at + hold_s * opts.speed, list(ids))
                 here = opts.out / f"step-{len(ids)}"
                 here.mkdir(exist_ok=True)
                 schedule = StepLoad.write(due, here / "schedule.jsonl")

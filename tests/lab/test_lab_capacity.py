@@ -26,7 +26,7 @@ def test_the_search_stops_at_the_first_failing_step(zoneminder_url: str, tmp_pat
     view = '"kind": "live_view", "camera": "labcam-003", "params": {"duration_s": 3}}\n'
     timeline.write_text('{"t": 55, "kind": "camera_down", "camera": "labcam-002"}\n'
                         '{"t": 65, "kind": "camera_up", "camera": "labcam-002"}\n'
-                        f'{{"t": 60, {view}{{"t": 70, {view}')  # fmt: skip
+                        f'{{"t": 65, {view}{{"t": 75, {view}')  # fmt: skip
     out = tmp_path / "cap"
     run = subprocess.run(
         [sys.executable, "-m", "simulator.cli", "lab", str(LAB), "--target", "zoneminder",
@@ -55,7 +55,7 @@ def test_the_search_stops_at_the_first_failing_step(zoneminder_url: str, tmp_pat
     due = [
         json.loads(line) for line in (out / "step-2" / "schedule.jsonl").read_text().splitlines()
     ]
-    assert [(e["t"], e["camera"]) for e in due] == [(60, "labcam-001"), (70, "labcam-001")]
+    assert [(e["t"], e["camera"]) for e in due] == [(65, "labcam-001"), (75, "labcam-001")]
     db = sqlite3.connect(out / "ledger.sqlite")
     # ZoneMinder runs here: its live views' processes are a series of the resource plot
     assert "zms" in {p for (p,) in db.execute("SELECT DISTINCT process FROM health")}

@@ -21,7 +21,7 @@ def test_every_step_of_a_search_at_speed_1_has_actions_on_its_cameras() -> None:
     city = Source(STRASBOURG).city()
     load = StepLoad.of(city, STRASBOURG, None)
     ids = list(city.table.ids)
-    hold, span = 60.0, 60.0 + LOAD_LEAD_S
+    hold = span = 60.0
     missed = []  # actions each step had, filtered to its cameras
     for k, n in enumerate(range(5, 31, 5)):
         at = k * (hold + LOAD_LEAD_S + 20.0)
