@@ -376,6 +376,12 @@ def _checks(
         checks.append(Check(f"frames recorded / produced, {f.camera}",
                             r is None or r >= slos.frames_ratio, value, slos.frames_ratio,
                             note))  # fmt: skip
+        if f.target_drops and f.produced > 0:  # backpressure: what overload shows first
+            share = f.target_drops / f.produced
+            most = round(1 - slos.frames_ratio, 4)
+            checks.append(Check(f"frames the target did not take, {f.camera}", share <= most,
+                                round(share, 4), most,
+                                f"{f.target_drops} frames: {STOPPED_READING}"))  # fmt: skip
     # the target's own figure may not be refreshed while it stalls (ZoneMinder's CaptureFPS
     # kept "25.00" through a 60 s SIGSTOP): what the recordings lost says otherwise
     lost_on = {g.camera for g in unexplained} | {s.camera for s in lost}

@@ -227,3 +227,15 @@ def test_a_capture_rate_the_target_did_not_refresh_is_flagged_by_what_was_lost()
     v = judge(W, ["a"], [], recs, {"a": rows}, [], {}, Slos(), capture=stale, fps={"a": 10.0})
     (c,) = [c for c in v.checks if c.name.startswith("target capture fps")]
     assert c.passed and "did not show" in c.note and not v.passed
+
+
+def test_frames_the_target_did_not_take_fail_past_what_the_frames_slo_allows() -> None:
+    """A target that falls behind reading without a gap (a capacity step's overload)."""
+    recs = {"a": [(0.0, 300.0, 2850)]}
+    for dropped, passed in ((3, True), (20, False)):
+        rows = [Interval(a, b, n - dropped, s, due=100, target_drops=dropped)
+                for a, b, n, s in sent_every_10s(10)]  # fmt: skip
+        v = judge(W, ["a"], [], recs, {"a": rows}, [], {}, Slos(), fps={"a": 10.0})
+        (c,) = [c for c in v.checks if c.name.startswith("frames the target did not take")]
+        assert c.passed is passed and c.value == pytest.approx(dropped / 100)
+        assert STOPPED_READING in c.note
