@@ -1,11 +1,12 @@
 """Camera credentials: HTTP Basic (RFC 7617) and Digest (RFC 2617/7616, MD5 or SHA-256).
 
-A nonce is a timestamp and a random salt signed with a per-server secret, valid for
+A nonce is a timestamp and a serial number signed with a per-server secret, valid for
 `nonce_ttl_s`; an answer with the right credentials on an older one is told `stale=true`. A
 digest is good only for the request URL it names (`uri`) and, with `qop=auth`, once per nonce
-count: the highest `nc` of the last `max_nonces` nonces used is kept, and a nonce that fell out
-of that table is stale. Answers without `qop` (RFC 2069, as live555 sends) carry no count and
-can be replayed for the same method and URL until their nonce expires.
+count: the highest `nc` of the last `max_nonces` nonces used is kept, and a nonce issued
+before one that fell out of that table is stale. Answers without `qop` (RFC 2069, as live555
+sends) carry no count and can be replayed for the same method and URL until their nonce
+expires.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from simulator.streams.protocol import MAX_URL
+
 MAX_FIELD = 512  # longest digest parameter but the uri (a SHA-256 response is 64)
-MAX_URI = 2048
 MAX_BASIC = 1024  # longest base64 user:password
-_NONCE = re.compile(r"[0-9a-f]{32}")  # 8 of time, 8 of salt, 16 of signature
+_NONCE = re.compile(r"[0-9a-f]{32}")  # 8 of time, 8 of serial number, 16 of signature
 _NC = re.compile(r"[0-9a-fA-F]{8}")
 _PARAM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^\s,]+)\s*,?')
 
@@ -65,9 +67,11 @@ class Authenticator:
     nonce_ttl_s: float = 3600.0
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     max_nonces: int = 10_000
-    # nonce → highest nc seen, least recently used first; stamps up to _floor fell out of it
+    # nonce → highest nc seen, least recently used first; serials up to _floor may have
+    # fallen out of it
     _counts: OrderedDict[str, int] = field(default_factory=OrderedDict, init=False, repr=False)
     _floor: int = field(default=-1, init=False, repr=False)
+    _issued: int = field(default=0, init=False, repr=False)
 
     def challenges(self, stale: bool = False) -> list[str]:
         """WWW-Authenticate values for a 401 answer."""
@@ -80,8 +84,10 @@ class Authenticator:
         return [f'Digest realm="{self.realm}", nonce="{nonce}", algorithm=MD5, qop="auth"{extra}']
 
     def _nonce(self, stamp: int | None = None) -> str:
-        # a salt per challenge: clients challenged in the same second count their nc apart
-        head = f"{int(time.time()) if stamp is None else stamp:08x}{secrets.token_hex(4)}"
+        # a serial number per challenge: clients challenged in the same second count their nc
+        # apart, and what fell out of the table is told from what came after
+        self._issued += 1
+        head = f"{int(time.time()) if stamp is None else stamp:08x}{self._issued & 0xFFFFFFFF:08x}"
         return head + self._sign(head)
 
     def _sign(self, head: str) -> str:
@@ -122,7 +128,7 @@ class Authenticator:
     def _digest(self, method: str, uri: str, p: dict[str, str]) -> Verdict:
         need = ("username", "realm", "nonce", "uri", "response")
         if any(k not in p for k in need) or any(
-            len(v) > (MAX_URI if k == "uri" else MAX_FIELD) for k, v in p.items()
+            len(v) > (MAX_URL if k == "uri" else MAX_FIELD) for k, v in p.items()
         ):
             return Verdict.DENIED
         # RFC 7616 3.4.6: the digest is for the resource the request line names
@@ -145,7 +151,7 @@ class Authenticator:
             return Verdict.DENIED
         nonce = p["nonce"]
         if age > self.nonce_ttl_s or (
-            nonce not in self._counts and int(nonce[:8], 16) <= self._floor
+            nonce not in self._counts and int(nonce[8:16], 16) <= self._floor
         ):
             return Verdict.STALE
         if counted and not self._count(nonce, int(p["nc"], 16)):
@@ -160,5 +166,5 @@ class Authenticator:
         self._counts.move_to_end(nonce)
         while len(self._counts) > self.max_nonces:
             old, _ = self._counts.popitem(last=False)
-            self._floor = max(self._floor, int(old[:8], 16))
+            self._floor = max(self._floor, int(old[8:16], 16))
         return True

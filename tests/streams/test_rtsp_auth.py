@@ -10,7 +10,7 @@ from base64 import b64encode
 import pytest
 from rtspclient import RawClient
 
-from simulator.streams.auth import parse_digest
+from simulator.streams.auth import Authenticator, Verdict, parse_digest
 from simulator.timeline.event import Event
 
 
@@ -149,3 +149,23 @@ def test_unauthenticated_clients_cannot_tell_offline_cameras_from_unknown_ones(g
         c.close()
     finally:
         guarded.thread.call(server.inject, Event(0, "camera_up", camera="h264cam-003"))
+
+
+def test_the_nonce_table_is_bounded_and_what_fell_out_of_it_is_stale() -> None:
+    auth = Authenticator("admin", "s3cret", max_nonces=2)
+    url = "rtsp://127.0.0.1/h264cam-001/main"
+
+    def new() -> dict[str, str]:
+        return parse_digest(auth.challenges()[0].split(" ", 1)[1])
+
+    first, unused, *used = new(), new(), new(), new()
+    for p in [first, *used]:
+        assert auth.check("DESCRIBE", url, _digest(p, "DESCRIBE", url)) is Verdict.OK
+    assert len(auth._counts) == 2, "the table keeps the last two nonces used"
+    assert auth.check("DESCRIBE", url, _digest(first, "DESCRIBE", url)) is Verdict.STALE
+    assert auth.check("DESCRIBE", url, _digest(first, "DESCRIBE", url, 2)) is Verdict.STALE
+    # issued after the one that fell out and never used: good, and it pushes used[0] out
+    assert auth.check("DESCRIBE", url, _digest(unused, "DESCRIBE", url)) is Verdict.OK
+    assert auth.check("DESCRIBE", url, _digest(used[0], "DESCRIBE", url, 2)) is Verdict.STALE
+    assert auth.check("DESCRIBE", url, _digest(used[1], "DESCRIBE", url, 2)) is Verdict.OK
+    assert auth.check("DESCRIBE", url, _digest(new(), "DESCRIBE", url)) is Verdict.OK
