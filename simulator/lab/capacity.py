@@ -1,6 +1,7 @@
 """Capacity search: cameras added to the target in steps, each step held and judged like a
 lab run (unexplained recording gaps, frames recorded, the target's capture rate, API p99),
-until the target first fails. The largest count it sustained, and what broke first."""
+until the target first fails. The largest count it sustained, what broke first, and what
+each step exercised of the API (its load: stepload.py)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class Step:
     passed: bool
     failed: list[str] = field(default_factory=list)  # the checks it failed, with the numbers
     harness_fell_behind: bool = False
-    load: bool = False  # the operators' load ran in this step
+    load: bool = False  # the operators' load was to run in this step
     scheduled: int = 0  # actions due in the step's stretch of the timeline
     actions: dict[str, int] = field(default_factory=dict)  # done in its window, by kind
     actions_failed: int = 0
@@ -96,7 +97,9 @@ class Capacity:
         counted as held ran the operators' load without any action reaching the API."""
         failing = next((s for s in self.steps if not s.passed), None)
         why = []
-        if failing is None:
+        if not self.steps:
+            why.append("no step was held")
+        elif failing is None:
             why.append("the ceiling, not the target, ended the search")
         elif failing.harness_fell_behind:
             why.append(f"the generator fell behind at {failing.cameras} cameras")
