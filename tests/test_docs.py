@@ -1,0 +1,59 @@
+"""The documentation's generated pages are current, and what the README and the site both
+say is said the same way."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+def _gen():  # noqa: ANN202
+    spec = importlib.util.spec_from_file_location("docs_gen", DOCS / "gen.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_generated_pages_are_current() -> None:
+    gen = _gen()
+    for path, text in gen.pages().items():
+        page = DOCS / path
+        assert page.is_file(), f"docs/{path} is missing: run `{gen.COMMAND}` to regenerate it"
+        assert page.read_text(encoding="utf-8") == text, (
+            f"docs/{path} is stale (the code changed): run `{gen.COMMAND}` to regenerate it"
+        )
+
+
+def test_reference_covers_every_command_field_and_kind() -> None:
+    from simulator.cli import main
+    from simulator.timeline.kinds import KINDS
+
+    cli = (DOCS / "reference" / "cli.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert f"## `camsim {name}`" in cli, name
+    timeline = (DOCS / "reference" / "timeline.md").read_text(encoding="utf-8")
+    for name in KINDS:
+        assert f"### `{name}`" in timeline, name
+    scenario = (DOCS / "reference" / "scenario.md").read_text(encoding="utf-8")
+    assert "| `retention_days` |" in scenario and "| `on_duty` |" in scenario
+
+
+def _section(text: str, heading: str) -> str:
+    return re.split(r"\n#+ ", text.split(heading + "\n", 1)[1], maxsplit=1)[0].strip()
+
+
+def test_exit_codes_read_the_same_in_readme_and_site() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    assert _section(readme, "### Exit codes") == _section(index, "## Exit codes")
+
+
+def test_site_is_configured_for_every_page() -> None:
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    pages = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")}
+    missing = {p for p in pages if f": {p}\n" not in config}
+    assert not missing, f"pages not in mkdocs.yml's nav: {sorted(missing)}"
