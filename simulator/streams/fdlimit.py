@@ -65,7 +65,10 @@ class AcceptErrors:
         self._timer: asyncio.TimerHandle | None = None
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        if context.get("message") != ACCEPT_FAILED:
+        message = context.get("message", "")
+        if "_start_serving" in message and isinstance(context.get("exception"), ValueError):
+            return  # asyncio's accept retry timer, fired after its listener was closed
+        if message != ACCEPT_FAILED:
             if self.previous is not None:
                 self.previous(loop, context)
             else:

@@ -212,9 +212,7 @@ class CameraServer:
             self.replayer.cancel()
         await self.rtsp.stop()
         if self.accept_errors is not None:
-            loop = asyncio.get_running_loop()
-            if loop.get_exception_handler() is self.accept_errors:
-                loop.set_exception_handler(self.accept_errors.previous)
+            # the handler stays: an accept retry asyncio scheduled may still fire
             self.accept_errors.close()
         if self.pacer.udp is not None:
             self.pacer.udp.rtp.close()
