@@ -6,7 +6,8 @@
 The pages: every `camsim` command and option (walking the click group `simulator.cli.main`),
 every scenario field (the pydantic models in `simulator/scenario/`, their comments in the
 source as descriptions), the scenario's JSON Schema (`Scenario.model_json_schema()`, for
-editors), and every timeline kind (the registry, `simulator/timeline/kinds.py`).
+editors), every timeline kind (the registry, `simulator/timeline/kinds.py`) and every field of
+a REST mapping (`loadtests/targets/mapping.py`).
 `tests/test_docs.py` regenerates them in memory and fails when a committed page differs.
 """
 
@@ -102,6 +103,13 @@ def _type(annotation: Any) -> tuple[str, list[str], type[BaseModel] | None]:
         return f"{text} or null", inner, model
     if origin is Literal:
         return "one of " + ", ".join(f"`{v}`" for v in get_args(annotation)), [], None
+    if origin is dict:
+        key, value = get_args(annotation)
+        key_text = "name (below)" if get_origin(key) is Literal else _type(key)[0]
+        value_text, _, model = _type(value)
+        return f"map of {key_text} to {value_text}", [], model
+    if annotation is Any:
+        return "any JSON value", [], None
     if origin is list:
         (item,) = get_args(annotation)
         text, inner, model = _type(item)
@@ -371,6 +379,56 @@ def timeline_page() -> str:
     return "".join(out).rstrip() + "\n"
 
 
+# --- the REST mapping ------------------------------------------------------------------------
+def _mapping_module():  # noqa: ANN202
+    """Where the REST mapping's models live (the targets may move under simulator/)."""
+    import importlib
+
+    for name in ("simulator.targets.mapping", "loadtests.targets.mapping"):
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+    raise ModuleNotFoundError("the REST mapping's models (loadtests/targets/mapping.py)")
+
+
+def mapping_page() -> str:
+    m = _mapping_module()
+    out = [HEADER.format(source=f"the pydantic models in `{m.__name__}`"),
+           "# REST mapping reference\n\n",
+           "A REST mapping is a YAML file that tells `--target rest` how to do each action on "
+           "a system: `camsim lab … --target rest --mapping FILE` and `camsim loadtest … "
+           "--target rest --mapping FILE`. How to write one for your VMS: "
+           "[Soak-testing your VMS](../guides/soak.md#your-vms-a-rest-mapping). "
+           f"`{m.__name__}`: {inspect.getdoc(m)}\n\n"]  # fmt: skip
+    for model in (m.Mapping, m.Auth, m.Action, m.Request):
+        out.append(f"## `{model.__name__}` {{#{_anchor(model)}}}\n\n{inspect.getdoc(model)}\n\n")
+        out.append("| field | type | default | description |\n|---|---|---|---|\n")
+        skip = m.Request.model_fields if model is m.Action else {}
+        own = {k: f for k, f in model.model_fields.items() if k not in skip}
+        for name, field in own.items():
+            text, _, sub = _type(field.annotation)
+            if sub is not None:
+                text = text.replace("object", f"[{sub.__name__}](#{_anchor(sub)})")
+            key = field.alias or name
+            out.append(f"| `{key}` | {_cell(text)} | {_cell(_default(field))} | "
+                       f"{_cell(field.description or '')} |\n")  # fmt: skip
+        if model is m.Action:
+            out.append("\nand every field of a [Request](#request).\n")
+        out.append("\n")
+    out.append("## Actions and their placeholders\n\nThe actions a mapping may describe (the "
+               "keys of `actions`; `login` and `refresh` go under `auth`), the `{placeholders}` "
+               "each one's templates may use (plus `{token}` when the mapping logs in), and the "
+               "fields its answer's items can fill (`fields`). An action left out raises "
+               "`NotSupported`.\n\n")  # fmt: skip
+    out.append("| action | placeholders | fields |\n|---|---|---|\n")
+    for action in get_args(m.ActionName):
+        args = ", ".join(f"`{{{a}}}`" for a in sorted(m.ARGUMENTS[action])) or "none"
+        fields = ", ".join(f"`{f}`" for f in sorted(m.FIELDS.get(action, ()))) or "—"
+        out.append(f"| `{action}` | {args} | {fields} |\n")
+    return "".join(out).rstrip() + "\n"
+
+
 # --- writing and checking ---------------------------------------------------------------------
 def pages() -> dict[str, str]:
     """Every generated file, by its path under docs/."""
@@ -378,6 +436,7 @@ def pages() -> dict[str, str]:
         "reference/cli.md": cli_page(),
         "reference/scenario.md": scenario_page(),
         "reference/timeline.md": timeline_page(),
+        "reference/mapping.md": mapping_page(),
         "scenario.schema.json": scenario_schema(),
     }
 
