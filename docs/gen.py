@@ -5,9 +5,10 @@
 
 The pages: every `camsim` command and option (walking the click group `simulator.cli.main`),
 every scenario field (the pydantic models in `simulator/scenario/`, their comments in the
-source as descriptions), the scenario's JSON Schema (`Scenario.model_json_schema()`, for
-editors), every timeline kind (the registry, `simulator/timeline/kinds.py`) and every field of
-a REST mapping (`loadtests/targets/mapping.py`).
+source as descriptions, each default's source from docs/defaults.md), the scenario's JSON
+Schema (`Scenario.model_json_schema()`, for editors), every timeline kind (the registry,
+`simulator/timeline/kinds.py`) and every field of a REST mapping
+(`loadtests/targets/mapping.py`).
 `tests/test_docs.py` regenerates them in memory and fails when a committed page differs.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import fnmatch
 import inspect
 import io
 import json
@@ -192,6 +194,51 @@ SOURCES = {
 }  # fmt: skip
 
 
+def _defaults_rows() -> dict[str, tuple[str, str]]:
+    """docs/defaults.md's rows by the scenario path each names ("cameras[].fps", wildcards
+    kept): the row's default cell (its part for that field) and its source cell."""
+    known = [
+        name if p == "(top level)" else f"{p}.{name}"
+        for model, paths in _models(Scenario)
+        for p in paths
+        for name in model.model_fields
+    ]
+    prefixes = {"Cameras": "cameras[].", "Network": "network.", "Recording": "recording.",
+                "Stream faults": "faults."}  # fmt: skip
+    rows: dict[str, tuple[str, str]] = {}
+    prefix = ""
+    for line in (DOCS / "defaults.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            prefix = next((v for k, v in prefixes.items() if line[3:].startswith(k)), "")
+            continue
+        if not line.startswith("| `"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        names = re.findall(r"`([^`]+)`", cells[0].split(" (")[0])
+        parts = cells[1].split(" / ") if len(cells) > 1 else []
+        source = cells[2] if len(cells) > 2 else ""
+        parent = ""
+        for i, name in enumerate(names):
+            if "." in name or not parent:  # relative to the section, else from the top
+                path = prefix + name
+                if not any(fnmatch.fnmatchcase(k, path) for k in known):
+                    path = name
+                parent = path.rsplit(".", 1)[0] + "." if "." in path else ""
+            else:
+                path = parent + name
+            part = parts[i] if len(parts) == len(names) else cells[1] if len(cells) > 1 else ""
+            rows.setdefault(path, (part, source))
+    return rows
+
+
+def _defaults_row(rows: dict[str, tuple[str, str]], paths: list[str]) -> tuple[str, str]:
+    for path in paths:
+        for pattern, row in rows.items():
+            if fnmatch.fnmatchcase(path, pattern):
+                return row
+    return "", ""
+
+
 # --- the scenario -----------------------------------------------------------------------------
 def _models(root: type[BaseModel]) -> list[tuple[type[BaseModel], list[str]]]:
     """Every model reachable from `root`, in order of first appearance, with its paths."""
@@ -211,7 +258,8 @@ def _models(root: type[BaseModel]) -> list[tuple[type[BaseModel], list[str]]]:
 
 
 def scenario_page() -> str:
-    out = [HEADER.format(source="the pydantic models in `simulator/scenario/`"),
+    source = "the pydantic models in `simulator/scenario/` and docs/defaults.md"
+    out = [HEADER.format(source=source),
            "# Scenario reference\n\n",
            "A scenario is a YAML file validated by `Scenario` (`simulator/scenario/schema.py`, "
            "with `recording.py`, `watch.py` and `base.py`): unknown keys are errors, numbers "
@@ -226,6 +274,7 @@ def scenario_page() -> str:
            "with\n\n```yaml\n# yaml-language-server: $schema=../docs/scenario.schema.json\n"
            "```\n\n(the path relative to the YAML file), or maps the schema to "
            "`scenarios/*.yaml` in its settings (VS Code: `yaml.schemas`).\n\n"]  # fmt: skip
+    rows = _defaults_rows()
     for model, paths in _models(Scenario):
         title = paths[0] if paths[0] != "(top level)" else "Top level"
         out.append(f"## `{title}` {{#{_anchor(model)}}}\n\n" if title != "Top level"
@@ -237,9 +286,8 @@ def scenario_page() -> str:
                        f"{SOURCES[model.__name__]}).\n\n")  # fmt: skip
         if len(paths) > 1:
             out.append("Used at: " + ", ".join(f"`{p}`" for p in paths) + ".\n\n")
-        out.append(
-            "| field | type | default | constraints | description |\n|---|---|---|---|---|\n"
-        )
+        out.append("| field | type | default | constraints | description | source of the default "
+                   "|\n|---|---|---|---|---|---|\n")  # fmt: skip
         notes = _comments(model)
         for name, field in model.model_fields.items():
             text, inner, sub = _type(field.annotation)
@@ -252,9 +300,14 @@ def scenario_page() -> str:
             )
             if sub is not None:
                 text = text.replace("object", f"[{sub.__name__}](#{_anchor(sub)})")
+            full = [name if p == "(top level)" else f"{p}.{name}" for p in paths]
+            said, source = _defaults_row(rows, full)
             desc = field.description or notes.get(name, "")
+            if ": " in said:  # "0.8: a link whose p99 … is flagged" says what the value does
+                desc = "; ".join(d for d in (desc, said.split(": ", 1)[1]) if d)
             out.append(f"| `{name}` | {_cell(text)} | {_cell(_default(field))} | "
-                       f"{_cell('; '.join(constraints)) or '—'} | {_cell(desc)} |\n")  # fmt: skip
+                       f"{_cell('; '.join(constraints)) or '—'} | {_cell(desc)} | "
+                       f"{_cell(source) or '—'} |\n")  # fmt: skip
         checks = [
             inspect.getdoc(v.func) for v in model.__pydantic_decorators__.model_validators.values()
         ] + [
