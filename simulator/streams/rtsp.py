@@ -41,6 +41,9 @@ class Limits:
     max_connections: int = 20_000
     timeout_s: float = 60.0
     max_pending_bytes: int = 8_000_000  # unread answers + media queued for one connection
+    # when full, a connection without a session that sent nothing whole for this long makes
+    # room for a new one (a flood of idle connections cannot lock clients out)
+    evict_idle_after_s: float = 1.0
     # the kernel's send buffer per connection (it doubles it), as small as a camera's, so a
     # client that stops reading fills it in seconds, not minutes (None: autotuned, to 4 MB)
     sndbuf_bytes: int | None = 256_000
@@ -76,6 +79,7 @@ class RtspConnection(asyncio.Protocol):
             transport.abort()
             return
         self.server.connections.add(self)
+        self.server.idle[self] = None
         sock = transport.get_extra_info("socket")
         if sock is not None:
             self.fd = sock.fileno()
@@ -88,6 +92,7 @@ class RtspConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
+        self.server.idle.pop(self, None)
         for session in list(self.sessions.values()):
             self.server.end_session(session)
 
@@ -95,6 +100,9 @@ class RtspConnection(asyncio.Protocol):
         self.last_seen = now = self.server.loop.time()
         for s in self.sessions.values():
             s.last_seen = now
+        if not self.sessions:  # to the back of the queue of connections that may make room
+            self.server.idle.pop(self, None)
+            self.server.idle[self] = None
 
     def data_received(self, data: bytes) -> None:
         assert self.transport is not None
@@ -133,6 +141,8 @@ class RtspServer:
     udp_ports: tuple[int, int] = (0, 0)
     sessions: dict[str, Session] = field(default_factory=dict)
     connections: set[RtspConnection] = field(default_factory=set)
+    # connections without a session, least recently active first
+    idle: dict[RtspConnection, None] = field(default_factory=dict)
     rtcp_peers: dict[tuple[str, int], Session] = field(default_factory=dict)
     accept_errors: AcceptErrors = field(default_factory=AcceptErrors)
 
@@ -163,14 +173,27 @@ class RtspServer:
                 conn.transport.abort()
 
     def _accepted(self, sock: socket.socket) -> None:
-        if len(self.connections) >= self.limits.max_connections:
-            sock.close()  # full: refused before it costs a transport
+        full = len(self.connections) + len(self._opening) >= self.limits.max_connections
+        if full and not self._make_room():
+            sock.close()  # refused before it costs a transport
             return
         task = self.loop.create_task(
             self.loop.connect_accepted_socket(lambda: RtspConnection(self), sock)
         )
         self._opening.add(task)
         task.add_done_callback(self._opened)
+
+    def _make_room(self) -> bool:
+        """Abort the connection without a session idle longest, if idle long enough."""
+        for conn in self.idle:
+            if self.loop.time() - conn.last_seen < self.limits.evict_idle_after_s:
+                return False
+            del self.idle[conn]
+            self.connections.discard(conn)
+            if conn.transport is not None:
+                conn.transport.abort()
+            return True
+        return False
 
     def _opened(self, task: asyncio.Task) -> None:
         self._opening.discard(task)
@@ -183,6 +206,8 @@ class RtspServer:
         """Free everything a session holds."""
         self.sessions.pop(session.id, None)
         session.conn.sessions.pop(session.id, None)
+        if not session.conn.sessions and session.conn in self.connections:
+            self.idle[session.conn] = None
         if session.client in session.stream.clients:
             session.stream.clients.remove(session.client)
         if session.client.rtcp_addr is not None:
@@ -376,6 +401,7 @@ class RtspServer:
         session = Session(sid, stream, client, conn, self.loop.time())
         self.sessions[sid] = session
         conn.sessions[sid] = session
+        self.idle.pop(conn, None)
         stream.clients.append(client)
         if client.rtcp_addr is not None:
             self.rtcp_peers[client.rtcp_addr] = session

@@ -3,6 +3,7 @@ requests and RTCP, not by a byte now and then."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,3 +102,28 @@ def test_interleaved_rtcp_keeps_a_session(brief) -> None:  # noqa: ANN001
         c.send_raw(b"$\x01" + len(receiver_report).to_bytes(2, "big") + receiver_report)
     assert brief.thread.call(lambda: session in brief.server.rtsp.sessions)
     c.close()
+
+
+@pytest.fixture(scope="module")
+def crowded(loop_thread: LoopThread, tiny_scenario: Any, clip_dir: Path) -> Iterator[Served]:
+    """Room for 20 connections only."""
+    s = _serve(loop_thread, tiny_scenario, clip_dir, limits=Limits(max_connections=20))
+    yield s
+    loop_thread.run(s.server.stop())
+
+
+def test_idle_connections_make_room_for_a_client_when_full(crowded) -> None:  # noqa: ANN001
+    player = RawClient(crowded.port)
+    player.play_tcp(crowded.url("h265cam-001"))
+    idle = [RawClient(crowded.port) for _ in range(40)]  # never send a whole request
+    for c in idle:
+        with contextlib.suppress(OSError):  # those beyond the room are refused
+            c.send_raw(b"OPTIONS ")
+    time.sleep(1.5)
+    c = RawClient(crowded.port)
+    assert c.request("OPTIONS", crowded.url("h264cam-001")).status == 200
+    assert c.request("DESCRIBE", crowded.url("h264cam-001")).status == 200
+    assert len(player.packets(1.0)) > 0, "a connection with a session is never the one to go"
+    assert crowded.thread.call(lambda: len(crowded.server.rtsp.connections)) <= 20
+    for x in [c, player, *idle]:
+        x.close()
