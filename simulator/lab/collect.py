@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from simulator.lab.judge import judge
 from simulator.lab.ledger import Ledger
-from simulator.lab.verdict import Degradation, Interval, Outage, Slos, Verdict, judge
+from simulator.lab.verdict import Degradation, Interval, Outage, Slos, Verdict
 from simulator.model.city import City
 from simulator.timeline.event import LinkId
 

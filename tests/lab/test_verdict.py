@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.lab.judge import judge
 from simulator.lab.spans import complement, distinct, union
-from simulator.lab.verdict import STOPPED_READING, Interval, Outage, Slos, judge
+from simulator.lab.verdict import STOPPED_READING, Interval, Outage, Slos
 from simulator.report.verdict import verdict_text
 
 W = (0.0, 300.0)
