@@ -4,8 +4,13 @@ say is said the same way."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -57,3 +62,17 @@ def test_site_is_configured_for_every_page() -> None:
     pages = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")}
     missing = {p for p in pages if f": {p}\n" not in config}
     assert not missing, f"pages not in mkdocs.yml's nav: {sorted(missing)}"
+
+
+def test_site_builds_strict(tmp_path: Path) -> None:
+    """What .ci/run does: a broken link or anchor in docs/ fails (mkdocs, the docs extra)."""
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    if not mkdocs.exists():
+        pytest.skip("mkdocs is not installed (pip install '.[docs]')")
+    run = subprocess.run(
+        [str(mkdocs), "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )  # fmt: skip
+    warnings = [line for line in run.stderr.splitlines() if "WARNING" in line]
+    assert run.returncode == 0, "\n".join(warnings) or run.stderr[-2000:]
