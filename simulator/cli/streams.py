@@ -134,7 +134,7 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
     {"camsim": "ready", "rtsp_port": …, "api_port": …, "urls": "<API>/api/cameras", …,
     "token": …}; the control API's POSTs need that token as a bearer (or --user/--password
     as Basic). A --host other than a loopback address needs --user and --password."""
-    from simulator.streams.api import is_loopback
+    from simulator.streams.http import is_loopback
     from simulator.streams.rtsp import Limits
     from simulator.streams.server import ServeOptions
     from simulator.timeline.build import build_timeline
@@ -189,7 +189,8 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
 
 
 async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: ANN001
-    from simulator.streams.api import ApiAuth, start_api
+    from simulator.streams.api import start_api
+    from simulator.streams.http import ApiAuth
     from simulator.streams.server import CameraServer
 
     server = CameraServer(city, indexes, opts, events, clock)

@@ -7,8 +7,7 @@ POST /api/timeline/start          start the replay (camsim serve --wait-start wa
 GET /api/health                   200 once every stream can be served, else 503
 GET /metrics                      Prometheus text: per camera and total clients, frames and
                                   bytes sent, drops, faults active, send lateness
-One request per connection; requests are bounded like the RTSP ones, bodies to MAX_BODY bytes
-of UTF-8 JSON nested at most MAX_DEPTH deep (413, 400). Every request but GET and HEAD needs
+One bounded request per connection (`streams/http.py`). Every request but GET and HEAD needs
 credentials (ApiAuth: serve's --user/--password as HTTP Basic, or the bearer token on its
 ready line), and so do reads unless the API listens on a loopback address: 401 otherwise.
 """
@@ -16,148 +15,15 @@ ready line), and so do reads unless the API listens on a loopback address: 401 o
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hmac
-import ipaddress
 import json
-import logging
-import math
-import secrets
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from simulator.streams.applier import fault_event
+from simulator.streams.http import BODY_SHAPE, ApiAuth, OneRequest, json_params, one_line
 from simulator.streams.output import unsent_bytes
 
 if TYPE_CHECKING:
     from simulator.streams.server import CameraServer
-
-MAX_HEAD = 8192
-MAX_BODY = 4096  # a fault is a few parameters
-MAX_DEPTH = 4  # JSON nesting; a fault's body is one flat object
-MAX_ERROR = 200  # characters of an error message: a request's input is never echoed whole
-REQUEST_TIMEOUT_S = 10.0  # a connection that has not sent a whole request by then is closed
-READS = ("GET", "HEAD")
-SINGLE = ("content-length", "authorization", "transfer-encoding")  # never repeated
-BODY_SHAPE = 'a JSON object {"kind": "<kind>", "<parameter>": <number, string or boolean>, …}'
-
-
-def is_loopback(host: str) -> bool:
-    """Whether an address to bind is a loopback one (a name other than localhost: no)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-@dataclass(frozen=True)
-class ApiAuth:
-    """Who may use the API: anyone bearing `token` (serve prints it on its ready line), or
-    `user`/`password` over HTTP Basic when serve has them; reads are open when `open_reads`
-    (a loopback address). Credentials are compared in constant time, as bytes."""
-
-    token: str
-    user: str | None = None
-    password: str | None = None
-    open_reads: bool = True
-
-    @classmethod
-    def new(cls, host: str, user: str | None = None, password: str | None = None) -> ApiAuth:
-        """A fresh random token for an API listening on `host`."""
-        return cls(secrets.token_urlsafe(32), user, password, is_loopback(host))
-
-    def needed(self, method: str, path: str) -> bool:
-        """Whether a request needs credentials (the health check never does)."""
-        if path.rstrip("/") == "/api/health" and method in READS:
-            return False
-        return method not in READS or not self.open_reads
-
-    def allows(self, authorization: str) -> bool:
-        """Whether an Authorization header's value holds valid credentials."""
-        scheme, _, cred = authorization.strip().partition(" ")
-        given = cred.strip().encode("latin-1")  # the bytes sent (the head is read as Latin-1)
-        if scheme.lower() == "bearer":
-            return hmac.compare_digest(given, self.token.encode())
-        if scheme.lower() == "basic" and self.user is not None:
-            try:
-                pair = base64.b64decode(given, validate=True)
-            except (binascii.Error, ValueError):
-                return False
-            expected = f"{self.user}:{self.password or ''}".encode()
-            return hmac.compare_digest(pair, expected)
-        return False
-
-    def challenges(self) -> list[str]:
-        """The WWW-Authenticate headers of a 401."""
-        out = ['Bearer realm="camsim"']
-        if self.user is not None:
-            out.append('Basic realm="camsim", charset="UTF-8"')
-        return out
-
-
-def _reject(_: str) -> Any:
-    raise ValueError("numbers must be finite")
-
-
-def _int(text: str) -> int:
-    if len(text.lstrip("-")) > 20:
-        raise ValueError("integers have at most 20 digits")
-    return int(text)
-
-
-def _float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("numbers must be finite")
-    return value
-
-
-def json_params(body: bytes) -> dict[str, Any]:
-    """A request body as a flat JSON object of scalars (an empty body: {}); raises
-    ValueError with a one-line reason naming what is allowed."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ValueError(f"the body is not UTF-8; expected {BODY_SHAPE}") from None
-    if not text.strip():
-        return {}
-    depth = deepest = 0
-    quoted = escaped = False
-    for ch in text:  # nesting outside strings, before the parser recurses into it
-        if quoted:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                quoted = False
-        elif ch == '"':
-            quoted = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    if deepest > MAX_DEPTH:
-        raise ValueError(f"JSON nested more than {MAX_DEPTH} deep; expected {BODY_SHAPE}")
-    try:
-        data = json.loads(text, parse_constant=_reject, parse_int=_int, parse_float=_float)
-    except (ValueError, RecursionError) as exc:
-        raise ValueError(f"not JSON ({str(exc)[:80]}); expected {BODY_SHAPE}") from None
-    if not isinstance(data, dict) or not all(
-        isinstance(v, str | int | float | bool) for v in data.values()
-    ):
-        raise ValueError(f"expected {BODY_SHAPE}")
-    return data
-
-
-def _one_line(text: str) -> str:
-    """An error message on one line of at most MAX_ERROR characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"
 
 
 def cameras_json(server: CameraServer) -> list[dict[str, Any]]:
@@ -297,88 +163,12 @@ def metrics_text(server: CameraServer) -> str:
     return "\n".join(lines) + "\n"
 
 
-class _Http(asyncio.Protocol):
-    """One request on one connection: its head, then (when allowed) a bounded body."""
+class _Http(OneRequest):
+    """A request to the control API."""
 
     def __init__(self, server: CameraServer, auth: ApiAuth) -> None:
+        super().__init__(auth)
         self.server = server
-        self.auth = auth
-        self.buf = bytearray()
-        self.transport: asyncio.Transport | None = None
-        self.request: tuple[str, str, int] | None = None  # method, path, where the body begins
-        self.length = 0
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
-        self.timer = asyncio.get_running_loop().call_later(REQUEST_TIMEOUT_S, transport.abort)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.timer.cancel()
-
-    def data_received(self, data: bytes) -> None:
-        if self.transport is None or self.transport.is_closing():
-            return
-        self.buf += data
-        if self.request is None and not self._head():
-            return
-        assert self.request is not None
-        method, path, start = self.request
-        if len(self.buf) < start + self.length:
-            return
-        body = bytes(self.buf[start : start + self.length])
-        try:
-            status, payload = self.route(method, path, body)
-        except ValueError as exc:
-            status, payload = 400, {"error": _one_line(str(exc))}
-        except Exception as exc:  # noqa: BLE001 - an answer, not a traceback per connection
-            what = _one_line(f"internal error: {type(exc).__name__}: {exc}")
-            logging.getLogger(__name__).error("control API: %s %s: %s", method, path[:80], what)
-            status, payload = 500, {"error": f"internal error: {type(exc).__name__}"}
-        self._reply(status, payload)
-
-    def _head(self) -> bool:
-        """Parse the request head once it is whole; False while it is not (or answered)."""
-        end = self.buf.find(b"\r\n\r\n")
-        if end < 0 or end > MAX_HEAD:
-            if len(self.buf) > MAX_HEAD:
-                self._reply(431, {"error": f"request head larger than {MAX_HEAD} bytes"})
-            return False
-        try:
-            head = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
-            method, target, version = head[0].split(" ")
-            if not (method.isascii() and method.isalpha() and method.isupper()
-                    and target.startswith("/") and version.startswith("HTTP/1.")):  # fmt: skip
-                raise ValueError
-            headers: dict[str, str] = {}
-            for h in head[1:]:
-                k, sep, v = h.partition(":")
-                k = k.strip().lower()
-                if not sep or (k in headers and k in SINGLE):
-                    raise ValueError
-                headers.setdefault(k, v.strip())
-        except ValueError:
-            self._reply(400, {"error": "malformed request (METHOD /path HTTP/1.x, headers, no "
-                                       "repeated Content-Length or Authorization)"})  # fmt: skip
-            return False
-        path = target.split("?")[0]
-        if self.auth.needed(method, path) and not self.auth.allows(
-            headers.get("authorization", "")
-        ):
-            self._reply(401, {"error": "credentials needed: serve's --user/--password (Basic) "
-                                       "or the token of its ready line (Bearer)"})  # fmt: skip
-            return False
-        if "transfer-encoding" in headers:
-            self._reply(501, {"error": "no Transfer-Encoding: send Content-Length"})
-            return False
-        length = headers.get("content-length", "0")
-        if not (length.isascii() and length.isdigit()):
-            self._reply(400, {"error": "Content-Length must be a decimal number"})
-            return False
-        if len(length) > 9 or int(length) > MAX_BODY:
-            self._reply(413, {"error": f"body larger than {MAX_BODY} bytes"})
-            return False
-        self.request, self.length = (method, path, end + 4), int(length)
-        return True
 
     def route(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
         """The answer to a whole request (raises ValueError for a bad body: 400)."""
@@ -409,7 +199,7 @@ class _Http(asyncio.Protocol):
     def _fault(self, cam: str, body: bytes) -> tuple[int, Any]:
         """POST /api/cameras/{cam}/faults."""
         if cam not in self.server.states:
-            return 404, {"error": _one_line(f"no camera {cam[:40]!r} here")}
+            return 404, {"error": one_line(f"no camera {cam[:40]!r} here")}
         data = json_params(body)
         if not isinstance(data.get("kind"), str):
             raise ValueError(f'no "kind": expected {BODY_SHAPE}')
@@ -420,35 +210,6 @@ class _Http(asyncio.Protocol):
             raise ValueError(refused)
         self.server.inject(event)
         return 202, {"camera": cam, "kind": event.kind, "params": event.params}
-
-    def _reply(self, status: int, payload: Any) -> None:
-        assert self.transport is not None
-        if isinstance(payload, str):
-            body, ctype = payload.encode(), "text/plain; version=0.0.4"
-        else:
-            body, ctype = json.dumps(payload, indent=1).encode(), "application/json"
-        reason = {
-            200: "OK",
-            202: "Accepted",
-            503: "Service Unavailable",
-            400: "Bad Request",
-            401: "Unauthorized",
-            404: "Not Found",
-            405: "Method Not Allowed",
-            413: "Payload Too Large",
-            500: "Internal Server Error",
-            431: "Request Header Fields Too Large",
-            501: "Not Implemented",
-        }
-        extra = "".join(f"WWW-Authenticate: {c}\r\n" for c in self.auth.challenges())
-        head = (
-            f"HTTP/1.1 {status} {reason.get(status, 'Error')}\r\nContent-Type: {ctype}\r\n"
-            f"{extra if status == 401 else ''}"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-        )
-        self.transport.write(head.encode() + body)
-        self.transport.close()
-        self.buf.clear()
 
 
 async def start_api(

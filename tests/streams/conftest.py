@@ -23,7 +23,8 @@ import pytest
 
 from simulator.model.city import City
 from simulator.scenario import load_scenario
-from simulator.streams.api import ApiAuth, start_api
+from simulator.streams.api import start_api
+from simulator.streams.http import ApiAuth
 from simulator.streams.rtsp import Limits
 from simulator.streams.server import CameraServer, ServeOptions
 

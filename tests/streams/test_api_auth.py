@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from simulator.streams.api import ApiAuth, is_loopback
+from simulator.streams.http import ApiAuth, is_loopback
 
 TINY = Path(__file__).with_name("tiny.yaml")
 CAMSIM = [sys.executable, "-c", "from simulator.cli import main; main()"]

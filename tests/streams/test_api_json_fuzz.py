@@ -12,8 +12,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.streams.api import MAX_BODY, MAX_DEPTH, MAX_ERROR, ApiAuth, _Http
+from simulator.streams.api import _Http
 from simulator.streams.applier import FaultApplier, FaultState, Replay
+from simulator.streams.http import MAX_BODY, MAX_DEPTH, MAX_ERROR, ApiAuth
 from simulator.timeline import ReplayClock
 from simulator.timeline.kinds import KINDS
 
