@@ -54,7 +54,9 @@ def _section(text: str, heading: str) -> str:
 def test_exit_codes_read_the_same_in_readme_and_site() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     index = (DOCS / "index.md").read_text(encoding="utf-8")
-    assert _section(readme, "### Exit codes") == _section(index, "## Exit codes")
+    assert _section(readme, "### Exit codes") == _section(index, "## Exit codes"), (
+        "README.md's Exit codes section and docs/index.md's differ: make them the same"
+    )
 
 
 def test_site_is_configured_for_every_page() -> None:
