@@ -169,6 +169,13 @@ def _comments(model: type[BaseModel]) -> dict[str, str]:
     return out
 
 
+def _plain(text: str) -> str:
+    """Help text as Markdown: `<name>` shown, not taken for HTML (code spans left alone)."""
+    parts = re.split(r"(`[^`]*`)", text)
+    return "".join(p if p.startswith("`") else p.replace("<", "&lt;").replace(">", "&gt;")
+                   for p in parts)  # fmt: skip
+
+
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
@@ -342,7 +349,7 @@ def _option(param: click.Parameter, ctx: click.Context) -> str | None:
     m = re.search(r"\s*\[([^\[\]]*)\]$", text)
     if m:
         text, extra = text[: m.start()], m.group(1)
-    line = f"- `{name}`" + (f": {text.strip()}" if text.strip() else "")
+    line = f"- `{name}`" + (f": {_plain(text.strip())}" if text.strip() else "")
     return line + (f" *[{extra}]*" if extra else "") + "\n"
 
 
@@ -359,7 +366,7 @@ def cli_page() -> str:
     for name in names:
         cmd = main.get_command(ctx, name)
         first = (cmd.help or "").strip().split("\n\n")[0]
-        out.append(f"| [`camsim {name}`](#camsim-{name}) | {_cell(first)} |\n")
+        out.append(f"| [`camsim {name}`](#camsim-{name}) | {_cell(_plain(first))} |\n")
     for name in names:
         cmd = main.get_command(ctx, name)
         sub = click.Context(cmd, info_name=name, parent=ctx)
@@ -367,7 +374,7 @@ def cli_page() -> str:
         usage = " ".join(cmd.collect_usage_pieces(sub))
         out.append(f"```text\ncamsim {name} {usage}\n```\n\n")
         help_text = inspect.cleandoc(cmd.help or "").replace("\b\n", "")
-        out.append(help_text + "\n\n")
+        out.append(_plain(help_text) + "\n\n")
         args = [p for p in cmd.get_params(sub) if isinstance(p, click.Argument)]
         if args:
             names = [f"`{a.human_readable_name}`" + ("" if a.required else " (optional)")
