@@ -205,7 +205,8 @@ class Transport:
 def parse_transport(value: str) -> Transport | None:
     """The first unicast RTP/AVP transport we support in a Transport header, or None.
 
-    A port or channel that is not a number or a pair of numbers is a BadRequest (400)."""
+    A port or channel of a transport we serve that is not a number or a pair of numbers is a
+    BadRequest (400)."""
     for spec in value.split(","):
         fields = [f.strip() for f in spec.split(";") if f.strip()]
         if not fields:
@@ -218,13 +219,14 @@ def parse_transport(value: str) -> Transport | None:
             and params["mode"].strip('"').upper() not in ("PLAY",)
         ):
             continue
-        pair = _pair(params.get("interleaved" if proto == "RTP/AVP/TCP" else "client_port", ""))
         if proto == "RTP/AVP/TCP":
-            pair = pair if "interleaved" in params else (0, 1)
+            pair = _pair(params["interleaved"]) if "interleaved" in params else (0, 1)
             if pair and max(pair) <= 255:
                 return Transport(True, channels=pair)
-        elif proto in ("RTP/AVP", "RTP/AVP/UDP") and pair and min(pair) > 0 and max(pair) < 65536:
-            return Transport(False, ports=pair)
+        elif proto in ("RTP/AVP", "RTP/AVP/UDP"):
+            pair = _pair(params.get("client_port", ""))
+            if pair and min(pair) > 0 and max(pair) < 65536:
+                return Transport(False, ports=pair)
     return None
 
 

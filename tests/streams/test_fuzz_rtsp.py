@@ -282,3 +282,11 @@ def test_basic_takes_exactly_the_credentials(user: str, password: str, guess: st
     assert auth.check("DESCRIBE", "rtsp://x/", basic(user, password)) is Verdict.OK
     want = Verdict.OK if guess == password else Verdict.DENIED
     assert auth.check("DESCRIBE", "rtsp://x/", basic(user, guess)) is want
+
+
+def test_transports_we_do_not_serve_are_skipped_whatever_their_ports() -> None:
+    tp = parse_transport("RTP/SAVP;client_port=x, RTP/AVP;unicast;client_port=5000-5001")
+    assert tp is not None and tp.ports == (5000, 5001)
+    with pytest.raises(BadRequest) as exc:
+        parse_transport("RTP/AVP;unicast;client_port=٥٠٠٠-٥٠٠١")
+    assert exc.value.status == 400
