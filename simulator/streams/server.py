@@ -179,7 +179,7 @@ class CameraServer:
         self.accept_errors = AcceptErrors(loop.get_exception_handler())
         loop.set_exception_handler(self.accept_errors)
         fit, note = fit_open_files(self.opts.limits.max_connections)
-        (log.warning if fit < self.opts.limits.max_connections else log.info)("camsim: %s", note)
+        log.warning("camsim: %s", note)  # a warning: shown once without any logging set up
         limits = dataclasses.replace(self.opts.limits, max_connections=fit)
         udp = None
         if self.opts.udp:
