@@ -87,13 +87,20 @@ def collect(
     recordings: dict[str, list[tuple[float, float, int]]] = {}
     closed: dict[str, list[float]] = {}  # when recordings ended, but for routine section ends
     frames_until: dict[str, float] = {}
-    for cam, tid, _ in cams:
+    for cam, tid, fps in cams:
         recs = []
-        for r in target.events(tid, since, until):
+        events = sorted(target.events(tid, since, until), key=lambda r: r.start)
+        for i, r in enumerate(events):
             start = r.start.timestamp()
-            if r.end is None:  # still recording: its span is up to now, its frames not final
-                frames_until[cam] = min(frames_until.get(cam, start), start)
-            end = start + r.length_s if r.length_s is not None else time.time()
+            if r.end is not None:
+                end = start + (r.length_s or 0.0)
+            elif i + 1 < len(events):
+                # abandoned: a later one began, so its capture process died with it open
+                # (ZoneMinder's watchdog killed a stalled zmc): it holds what it last said
+                end = start + (r.duration_s if r.duration_s else r.frames / fps)
+            else:  # still recording: its span is up to now, its frames not final
+                frames_until[cam] = start
+                end = time.time()
             recs.append((start, end, r.frames))
             if r.end is not None and r.recording_id not in forced:
                 closed.setdefault(cam, []).append(end)

@@ -63,3 +63,21 @@ def test_a_section_end_the_target_forced_is_not_noticing(tmp_path: Path) -> None
     v = collect(ledger, Answers(events, []), city, (T0, T0 + 180), Slos(), 0)
     assert v.degradations[0].noticed == ["recording closed"]
     ledger.close()
+
+
+def test_an_event_left_open_by_a_capture_that_died_ends_where_it_last_said(
+    tmp_path: Path,
+) -> None:
+    """ZoneMinder's watchdog killed a stalled capture process: its event stays open in the
+    database for ever (no end, the length and frames of its last update), and a new one
+    begins. It is not "still recording": the time after what it holds is a gap."""
+    city = City.of(load_scenario(LAB))
+    dead = Recording("7", "1", _at(0), None, 420, duration_s=42.0)  # stalled at +42 s
+    events = [dead, _event("8", 110, 180)]
+    ledger = _ledger(tmp_path)
+    v = collect(ledger, Answers(events, []), city, (T0, T0 + 180), Slos(), 0)
+    (gap,) = v.gaps
+    assert (gap.start - T0, gap.end - T0, gap.explained_by) == (42.0, 110.0, None)
+    (f,) = v.frames
+    assert f.recorded == 420 + 700 and f.ratio is not None and f.ratio < 0.7
+    ledger.close()
