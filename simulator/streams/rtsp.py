@@ -2,7 +2,9 @@
 
 Paths are `/{camera}/main` and `/{camera}/sub` (track `trackID=0`). Sessions belong to the
 connection that set them up: when it closes, they end; they also end after `timeout_s`
-without a request, an interleaved packet or an RTCP report from the client.
+without a request, an interleaved packet or an RTCP report from the client (a byte now and
+then is none of these), and the connection is then aborted, not flushed. When all
+`max_connections` are taken, the connection without a session idle longest makes room.
 """
 
 from __future__ import annotations
