@@ -1,12 +1,13 @@
 """Camera credentials: HTTP Basic (RFC 7617) and Digest (RFC 2617/7616, MD5 or SHA-256).
 
-A nonce is a timestamp and a serial number signed with a per-server secret, valid for
-`nonce_ttl_s`; an answer with the right credentials on an older one is told `stale=true`. A
-digest is good only for the request URL it names (`uri`) and, with `qop=auth`, once per nonce
-count: the highest `nc` of the last `max_nonces` nonces used is kept, and a nonce issued
-before one that fell out of that table is stale. Answers without `qop` (RFC 2069, as live555
-sends) carry no count and can be replayed for the same method and URL until their nonce
-expires.
+A nonce is a timestamp and a serial number signed with a per-server secret together with the
+connection it was issued on (`bind`), valid there for `nonce_ttl_s`. A digest is good only
+for the request URL it names (`uri`), on that connection and, with `qop=auth`, once per nonce
+count: the highest `nc` of the last `max_nonces` nonces used is kept, and a nonce issued before
+one that fell out of that table is stale. The right digest on an expired nonce, or on one of
+another connection, is told `stale=true` (the client retries with a new one). Answers without
+`qop` (RFC 2069: GStreamer, live555) carry no count: they are good again for the same method
+and URL on their own connection, which only their client can send on.
 """
 
 from __future__ import annotations
@@ -73,43 +74,43 @@ class Authenticator:
     _floor: int = field(default=-1, init=False, repr=False)
     _issued: int = field(default=0, init=False, repr=False)
 
-    def challenges(self, stale: bool = False) -> list[str]:
-        """WWW-Authenticate values for a 401 answer."""
+    def challenges(self, stale: bool = False, bind: str = "") -> list[str]:
+        """WWW-Authenticate values for a 401 answer on the connection named `bind`."""
         if self.scheme == "basic":
             return [f'Basic realm="{self.realm}"']
-        nonce = self._nonce()
+        nonce = self._nonce(bind)
         # MD5 only in the challenge: ffmpeg-based clients take the last challenge they see and
         # know no other algorithm; SHA-256 answers are still accepted.
         extra = ", stale=true" if stale else ""
         return [f'Digest realm="{self.realm}", nonce="{nonce}", algorithm=MD5, qop="auth"{extra}']
 
-    def _nonce(self, stamp: int | None = None) -> str:
+    def _nonce(self, bind: str, stamp: int | None = None) -> str:
         # a serial number per challenge: clients challenged in the same second count their nc
         # apart, and what fell out of the table is told from what came after
         self._issued += 1
         head = f"{int(time.time()) if stamp is None else stamp:08x}{self._issued & 0xFFFFFFFF:08x}"
-        return head + self._sign(head)
+        return head + self._sign(head, bind)
 
-    def _sign(self, head: str) -> str:
-        return hmac.new(self.secret, head.encode(), hashlib.sha256).hexdigest()[:16]
+    def _sign(self, head: str, bind: str) -> str:
+        return hmac.new(self.secret, _b(f"{head}/{bind}"), hashlib.sha256).hexdigest()[:16]
 
-    def _nonce_age(self, nonce: str) -> float | None:
-        """Seconds since this server issued the nonce, or None if it did not."""
-        if not _NONCE.fullmatch(nonce):
-            return None
-        if not hmac.compare_digest(nonce[16:].encode(), self._sign(nonce[:16]).encode()):
+    def _nonce_age(self, nonce: str, bind: str) -> float | None:
+        """Seconds since this server issued the nonce on this connection, or None if it did
+        not (`nonce` matches _NONCE)."""
+        if not hmac.compare_digest(nonce[16:].encode(), self._sign(nonce[:16], bind).encode()):
             return None
         return time.time() - int(nonce[:8], 16)
 
-    def check(self, method: str, uri: str, authorization: str | None) -> Verdict:
-        """What the Authorization header is worth for `method` on the request URL `uri`."""
+    def check(self, method: str, uri: str, authorization: str | None, bind: str = "") -> Verdict:
+        """What the Authorization header is worth for `method` on the request URL `uri`, on
+        the connection named `bind`."""
         if not authorization:
             return Verdict.DENIED
         scheme, _, value = authorization.strip().partition(" ")
         if self.scheme == "basic" and scheme.lower() == "basic":
             return self._basic(value.strip())
         if self.scheme == "digest" and scheme.lower() == "digest":
-            return self._digest(method, uri, parse_digest(value))
+            return self._digest(method, uri, parse_digest(value), bind)
         return Verdict.DENIED
 
     def _basic(self, value: str) -> Verdict:
@@ -125,7 +126,7 @@ class Authenticator:
         )
         return Verdict.OK if ok else Verdict.DENIED
 
-    def _digest(self, method: str, uri: str, p: dict[str, str]) -> Verdict:
+    def _digest(self, method: str, uri: str, p: dict[str, str], bind: str) -> Verdict:
         need = ("username", "realm", "nonce", "uri", "response")
         if any(k not in p for k in need) or any(
             len(v) > (MAX_URL if k == "uri" else MAX_FIELD) for k, v in p.items()
@@ -134,8 +135,7 @@ class Authenticator:
         # RFC 7616 3.4.6: the digest is for the resource the request line names
         if p["realm"] != self.realm or p["username"] != self.user or p["uri"] != uri:
             return Verdict.DENIED
-        age = self._nonce_age(p["nonce"])
-        if age is None or age < -5:  # not ours, or from the future
+        if not _NONCE.fullmatch(p["nonce"]):
             return Verdict.DENIED
         algo = p.get("algorithm", "MD5")
         ha1 = _h(algo, f"{self.user}:{self.realm}:{self.password}")
@@ -149,9 +149,14 @@ class Authenticator:
             want = _h(algo, f"{ha1}:{p['nonce']}:{ha2}")
         if not hmac.compare_digest(_b(want), _b(p["response"].lower())):
             return Verdict.DENIED
+        # the right credentials from here on: a nonce that is not this connection's, expired
+        # or forgotten is stale (whoever knows the password may ask for a new one)
         nonce = p["nonce"]
-        if age > self.nonce_ttl_s or (
-            nonce not in self._counts and int(nonce[8:16], 16) <= self._floor
+        age = self._nonce_age(nonce, bind)
+        if (
+            age is None
+            or not -5 <= age <= self.nonce_ttl_s
+            or (nonce not in self._counts and int(nonce[8:16], 16) <= self._floor)
         ):
             return Verdict.STALE
         if counted and not self._count(nonce, int(p["nc"], 16)):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import secrets
 import socket
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class RtspConnection(asyncio.Protocol):
         self.peer = ("", 0)
         self.fd = -1
         self.last_seen = server.loop.time()
+        self.serial = next(server.serials)  # names the connection in its digest nonces
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is not a subclass
@@ -150,6 +152,7 @@ class RtspServer:
 
     def __post_init__(self) -> None:
         self.loop = asyncio.get_running_loop()
+        self.serials = itertools.count()
         self._listener = Listener(self.loop, self._accepted, self.accept_errors)
         self._opening: set[asyncio.Task] = set()
         self._reaper: asyncio.Task | None = None
@@ -273,11 +276,12 @@ class RtspServer:
         # Credentials first: before them, a known, an offline and an unknown camera answer
         # alike (OPTIONS 200, the rest 401), so a stranger cannot tell which cameras exist.
         if self.auth is not None:
-            verdict = self.auth.check(method, req.url, req.headers.get("authorization"))
+            bind = str(conn.serial)  # a nonce is good on the connection it was issued on
+            verdict = self.auth.check(method, req.url, req.headers.get("authorization"), bind)
             if verdict is not Verdict.OK:
                 if method == "OPTIONS":
                     return 200, [("Public", METHODS)], b""
-                challenges = self.auth.challenges(stale=verdict is Verdict.STALE)
+                challenges = self.auth.challenges(verdict is Verdict.STALE, bind)
                 return 401, [("WWW-Authenticate", c) for c in challenges], b""
         if self._offline(req.url):  # whatever is asked: the camera is not there to answer it
             return 503, [], b""

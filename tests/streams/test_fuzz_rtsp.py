@@ -30,7 +30,7 @@ from simulator.streams.protocol import (
     parse_transport,
     response,
 )
-from simulator.streams.rtsp import RtspServer
+from simulator.streams.rtsp import RtspConnection, RtspServer
 
 FUZZ = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -216,13 +216,15 @@ def test_reply_headers_never_carry_a_line_end(name: str, value: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def bare() -> Iterator[tuple[RtspServer, RtspServer]]:
-    """RTSP servers without streams, one with Digest credentials: what reaches handle()."""
+def bare() -> Iterator[list[RtspConnection]]:
+    """Connections (without transports) to RTSP servers without streams, one with Digest
+    credentials: what reaches handle()."""
     loop = asyncio.new_event_loop()
 
-    async def make() -> tuple[RtspServer, RtspServer]:
+    async def make() -> list[RtspConnection]:
         pacer = Pacer(None)
-        return RtspServer({}, pacer), RtspServer({}, pacer, Authenticator("admin", "s3cret"))
+        servers = RtspServer({}, pacer), RtspServer({}, pacer, Authenticator("admin", "s3cret"))
+        return [RtspConnection(server) for server in servers]
 
     yield loop.run_until_complete(make())
     loop.close()
@@ -231,7 +233,7 @@ def bare() -> Iterator[tuple[RtspServer, RtspServer]]:
 @FUZZ
 @given(requests(), st.booleans())
 def test_whatever_parses_gets_an_answer(bare, data: bytes, guarded: bool) -> None:  # noqa: ANN001
-    server = bare[guarded]
+    conn = bare[guarded]
     try:  # the head alone: trailing bytes would only make a second, refused request
         messages = RequestParser().feed(data.split(b"\r\n\r\n")[0] + b"\r\n\r\n")
     except BadRequest:
@@ -240,7 +242,7 @@ def test_whatever_parses_gets_an_answer(bare, data: bytes, guarded: bool) -> Non
         if not isinstance(msg, Request):
             continue
         try:
-            status, headers, body = server.handle(None, msg)  # type: ignore[arg-type]
+            status, headers, body = conn.server.handle(conn, msg)
         except BadRequest as exc:
             assert exc.status in REFUSALS
             continue

@@ -169,3 +169,27 @@ def test_the_nonce_table_is_bounded_and_what_fell_out_of_it_is_stale() -> None:
     assert auth.check("DESCRIBE", url, _digest(used[0], "DESCRIBE", url, 2)) is Verdict.STALE
     assert auth.check("DESCRIBE", url, _digest(used[1], "DESCRIBE", url, 2)) is Verdict.OK
     assert auth.check("DESCRIBE", url, _digest(new(), "DESCRIBE", url)) is Verdict.OK
+
+
+def _rfc2069(p: dict[str, str], method: str, uri: str) -> str:
+    """A digest without qop, as GStreamer and live555 answer: no count to track."""
+    ha1 = hashlib.md5(f"admin:{p['realm']}:s3cret".encode()).hexdigest()
+    ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()
+    r = hashlib.md5(f"{ha1}:{p['nonce']}:{ha2}".encode()).hexdigest()
+    return (
+        f'Digest username="admin", realm="{p["realm"]}", nonce="{p["nonce"]}", uri="{uri}", '
+        f'response="{r}"'
+    )
+
+
+def test_a_digest_without_count_is_good_only_on_its_connection(guarded) -> None:  # noqa: ANN001
+    _digest_only(guarded)
+    c, thief = RawClient(guarded.port), RawClient(guarded.port)
+    url = guarded.url("h264cam-001")
+    header = {"Authorization": _rfc2069(_challenge(c, url), "DESCRIBE", url)}
+    assert c.request("DESCRIBE", url, header).status == 200
+    assert c.request("DESCRIBE", url, header).status == 200, "reused on its connection"
+    stolen = thief.request("DESCRIBE", url, header)
+    assert stolen.status == 401 and "stale=true" in stolen.headers["www-authenticate"]
+    c.close()
+    thief.close()
