@@ -29,8 +29,8 @@ from typing import Any  # noqa: E402
 from simulator.model.actions import action_events, iter_action_events  # noqa: E402
 from simulator.model.city import City  # noqa: E402
 from simulator.model.operators import city_watch  # noqa: E402
+from simulator.model.timeline import build_timeline  # noqa: E402
 from simulator.scenario.loader import load_scenario  # noqa: E402
-from simulator.timeline.build import build_timeline  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "strasbourg.yaml"
 

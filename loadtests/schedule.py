@@ -70,7 +70,7 @@ class Source:
 
     def events(self, city=None) -> list[Event]:  # noqa: ANN001
         """Every action of the source (raises ValueError, ScenarioError or TimelineError)."""
-        from simulator.timeline.build import build_timeline
+        from simulator.model.timeline import build_timeline
         from simulator.timeline.jsonl import read_jsonl
 
         city = city or self.city()

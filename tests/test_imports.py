@@ -68,7 +68,7 @@ def test_no_import_circle() -> None:
 @pytest.mark.parametrize(
     "module",
     ["simulator.cli", "simulator.cli.streams", "simulator.cli.sizing", "simulator.streams.rtsp",
-     "simulator.streams.server", "simulator.timeline", "simulator.timeline.build",
+     "simulator.streams.server", "simulator.timeline", "simulator.model.timeline",
      "simulator.model.sizing", "simulator.model.world", "simulator.scenario"],
 )  # fmt: skip
 def test_each_layer_imports_on_its_own(module: str) -> None:

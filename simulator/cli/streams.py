@@ -65,7 +65,7 @@ def timeline(scenario: str, out: str | None, cameras: str | None, shard: str | N
     """Write the scenario's timeline (camera, link, server, daylight, activity, stream faults
     and, with --actions, the operators' actions) as JSON Lines, sorted by time in seconds
     since the simulation start."""
-    from simulator.timeline.build import build_timeline
+    from simulator.model.timeline import build_timeline
     from simulator.timeline.jsonl import write_jsonl
 
     city, chosen = city_and_cameras(scenario, overrides, seed, days, cameras, shard)
@@ -134,10 +134,10 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
     {"camsim": "ready", "rtsp_port": …, "api_port": …, "urls": "<API>/api/cameras", …,
     "token": …}; the control API's POSTs need that token as a bearer (or --user/--password
     as Basic). A --host other than a loopback address needs --user and --password."""
+    from simulator.model.timeline import build_timeline
     from simulator.streams.http import is_loopback
     from simulator.streams.rtsp import Limits
     from simulator.streams.server import ServeOptions
-    from simulator.timeline.build import build_timeline
     from simulator.timeline.clock import ReplayClock
 
     t0 = time.perf_counter()

@@ -1,5 +1,6 @@
-"""The assembly of a city's timeline from the model: the discrete world, the stream faults
-and the operators' actions, in one time order.
+"""A city's timeline, as the model emits it: the discrete world, the stream faults and the
+operators' actions, in one time order (what a timeline is, its kinds and its file form are
+in `simulator.timeline`, below the model).
 
 The world events are the very ones the sizing model sizes (`simulator.model.sizing`), drawn
 from the same children of the seed tree.

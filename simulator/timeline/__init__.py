@@ -3,9 +3,10 @@
 - `event`: the Event and the LinkId it may name;
 - `kinds`: the registry of kinds, their parameters and defaults;
 - `jsonl`: the JSON Lines form, checked against the registry when read;
-- `clock`: the replay clock (`--speed`, `--start-at`);
-- `build`: the assembly of a city's timeline from the model (imported on its own: it
-  depends on the model, which depends on the modules above).
+- `clock`: the replay clock (`--speed`, `--start-at`).
+
+The timeline imports nothing of the model: the model emits its events, and assembles a
+city's timeline from them (`simulator.model.timeline`).
 """
 
 from simulator.timeline.clock import ReplayClock, resume

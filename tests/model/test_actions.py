@@ -35,10 +35,10 @@ from simulator.model.actions import REVIEW_SPEED, action_events, iter_action_eve
 from simulator.model.city import City
 from simulator.model.incidents import draw_incidents
 from simulator.model.operators import city_watch
+from simulator.model.timeline import build_timeline
 from simulator.model.wall import Wall
 from simulator.scenario.loader import validate
 from simulator.scenario.schema import Scenario
-from simulator.timeline.build import build_timeline
 from simulator.timeline.jsonl import parse_event, read_jsonl
 from simulator.timeline.kinds import KINDS
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from simulator.model.city import City
+from simulator.model.timeline import build_timeline
 from simulator.scenario import load_scenario
-from simulator.timeline.build import build_timeline
 from tests.conftest import SCENARIOS
 
 CAMERAS, DAYS = 10, 2.0

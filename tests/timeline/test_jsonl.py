@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from simulator.cli import main
 from simulator.model.city import City
+from simulator.model.timeline import build_timeline
 from simulator.scenario import load_scenario
 from simulator.timeline import Event, LinkId, TimelineError, read_jsonl, write_jsonl
-from simulator.timeline.build import build_timeline
 
 TINY = Path(__file__).parents[1] / "streams" / "tiny.yaml"
 

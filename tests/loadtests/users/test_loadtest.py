@@ -52,8 +52,8 @@ def test_loadtest_replays_the_model_s_hour_against_zoneminder(
 ) -> None:
     """The operators' actions the model draws for an hour of two operators, at speed 60."""
     from simulator.model.city import City
+    from simulator.model.timeline import build_timeline
     from simulator.scenario import load_scenario
-    from simulator.timeline.build import build_timeline
 
     scenario = ROOT / "tests" / "data" / "load-city.yaml"
     city = City.of(load_scenario(scenario))
