@@ -128,8 +128,8 @@ def worst_gaps(viewers: dict, a: float, b: float, offset_s: float) -> tuple[floa
 
 
 def answers(counts: dict[str, int]) -> str:
-    """`{"401": 30, "400": 2}` as "401×30 400×2", most frequent first."""
-    return " ".join(f"{k}×{n}" for k, n in sorted(counts.items(), key=lambda x: -x[1]))
+    """`{"401": 30, "400": 2}` as "401 ×30, 400 ×2", most frequent first."""
+    return ", ".join(f"{k} ×{n}" for k, n in sorted(counts.items(), key=lambda x: -x[1]))
 
 
 def table(rows: list[list[str]], head: list[str], left: tuple[int, ...] = (0,)) -> str:

@@ -43,6 +43,8 @@ from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from simulator.timeline.kinds import KINDS
+
 READ_TIMEOUT_S = 2.0  # for the first line of an answer to a short hostile request
 EXAMPLES = 30  # unexpected answers kept as examples
 EXPLAIN_OVER_S = 0.15  # a minute's worst gap above this is matched with the timeline
@@ -301,10 +303,10 @@ class Lingerer:
     def _drain(self, most: int = 4 << 20) -> str:
         """A slow reader's fate, read at last: the server's abort of a connection whose
         window is shut may send neither FIN nor RST until what it had queued is taken."""
-        self.sock.settimeout(1.0)
-        got = 0
+        self.sock.settimeout(0.5)
+        got, deadline = 0, time.monotonic() + 1.5
         try:
-            while got < most:
+            while got < most and time.monotonic() < deadline:
                 n = len(self.sock.recv(65536))
                 if not n:
                     return f"ended (read at {self.cap_s:g} s)"
@@ -609,9 +611,13 @@ def _events(api: str, seen: dict[int, dict]) -> None:
 def explain(v: Viewer, start: float, end: float, events: dict[int, dict], slack: float = 2.0
             ) -> list[str]:  # fmt: skip
     """The timeline events applied around a gap to the viewer's camera, its district, a link or
-    the city (a link's cameras are not known here: any link counts)."""
+    the city (a link's cameras are not known here: any link counts); operators' actions do not
+    touch the stream."""
     out = []
     for a in events.values():
+        kind = KINDS.get(a.get("kind", ""))
+        if kind is not None and kind.family == "action":
+            continue
         until = a.get("until") or a["wall"]
         if a["wall"] > end + slack or until < start - slack:
             continue

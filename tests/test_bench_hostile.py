@@ -1,0 +1,65 @@
+"""benchmarks/hostile.py, the soak's hostile trickle, against a small `camsim serve`: every
+request it sends gets an answer its kind expects, a slow reader plays, a viewer times frames,
+and serve logs no traceback. A smoke test of the benchmark's parts: no figures here."""
+
+from __future__ import annotations
+
+import json
+import random
+import selectors
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import hostile  # noqa: E402
+
+TINY = ROOT / "tests" / "streams" / "tiny.yaml"
+CAMERA = "h264cam-002"
+
+
+def test_hostile_requests_get_the_answers_their_kind_expects(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "simulator.cli", "serve", str(TINY), "--rtsp-port", "0",
+           "--api-port", "0", "--cache", str(tmp_path), "--loop-seconds", "2",
+           "--cameras", CAMERA, "--quiet"]  # fmt: skip
+    log = tmp_path / "serve.log"
+    with open(log, "w", encoding="utf-8") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+    try:
+        assert proc.stdout is not None
+        ready = next(json.loads(line) for line in proc.stdout if line.startswith("{"))
+        rtsp, api = ready["rtsp_port"], ready["api_port"]
+        url = f"rtsp://127.0.0.1:{rtsp}/{CAMERA}/main"
+        rng = random.Random(16)
+        missed = []
+        for _ in range(3):
+            for case in hostile.rtsp_cases(rng, url) + hostile.api_cases(
+                rng, CAMERA, ready["token"]
+            ):
+                answer = hostile.exchange(api if case.api else rtsp, case.data, timeout=0.5)
+                if answer not in case.expected:
+                    missed.append(f"{case.kind} ({case.label}): {answer}, not {case.expected}")
+        assert not missed
+
+        slow = hostile.slow_reader(rtsp, url, keepalive=False, cap_s=1.0)
+        assert isinstance(slow, hostile.Lingerer), slow
+        viewer = hostile.Viewer(url, CAMERA, "")
+        viewer.connect(rtsp)
+        assert viewer.sock is not None
+        sel = selectors.DefaultSelector()
+        sel.register(viewer.sock, selectors.EVENT_READ)
+        t0 = time.time()
+        while time.time() < t0 + 2:
+            if sel.select(0.2):
+                assert viewer.feed(viewer.sock.recv(1 << 16), time.time(), t0)
+        assert viewer.frames >= 10 and viewer.worst and viewer.worst[0][0] < 1.0
+        assert slow.step(time.monotonic()) is not None  # past its cap: read, then its fate
+        slow.sock.close()
+        viewer.sock.close()
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert "Traceback" not in log.read_text(encoding="utf-8")
