@@ -38,7 +38,7 @@ def not_judged(message: str) -> NoReturn:
 def write_file(what: str, path: Path, text: str) -> None:
     """Write `text` to `path` whole or not at all (atomically); a one-line error naming `what`
     (the option or file) when it cannot be written."""
-    from simulator.report._atomic import atomic_write_text
+    from simulator.report.files import atomic_write_text
 
     try:
         atomic_write_text(path, text)

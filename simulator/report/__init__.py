@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.model.results import Results
-from simulator.report._atomic import atomic_write_text
 from simulator.report.csvreport import write_csv
+from simulator.report.files import atomic_write_text
 from simulator.report.html import write_html
 from simulator.report.jsonreport import SCHEMA, to_json_dict, write_json
 from simulator.report.summary import summary_text

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from simulator.model.results import Results
-from simulator.report._atomic import atomic_write_text
+from simulator.report.files import atomic_write_text
 
 CSV_DIGITS = 6
 """Significant digits for floats in the CSV files."""

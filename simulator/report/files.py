@@ -1,4 +1,5 @@
-"""Whole-file writes: write a temporary file in the target's directory, then rename over it."""
+"""Whole-file writes (the reports, the verdict, the files the CLI writes): write a temporary
+file in the target's directory, then rename over it."""
 
 from __future__ import annotations
 

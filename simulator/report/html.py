@@ -7,13 +7,13 @@ from html import escape
 from pathlib import Path
 
 from simulator.model.results import Results
-from simulator.report._atomic import atomic_write_text
 from simulator.report.checks import (
     MAX_CAMERAS_PER_OPERATOR,
     MAX_MONITORS_PER_OPERATOR,
     findings,
 )
 from simulator.report.csvreport import CSV_FILES, WATCH_CSV
+from simulator.report.files import atomic_write_text
 from simulator.report.jsonreport import SCHEMA
 from simulator.report.tables import FLAG, Table, all_tables, headline
 

@@ -18,12 +18,12 @@ import numpy as np
 
 from simulator.model.replications import Replications
 from simulator.model.results import Results, Watch, Year
-from simulator.report._atomic import atomic_write_text
 from simulator.report.checks import (
     MAX_CAMERAS_PER_OPERATOR,
     MAX_MONITORS_PER_OPERATOR,
     flags,
 )
+from simulator.report.files import atomic_write_text
 from simulator.report.reads import reads_dict
 from simulator.report.resilience import resilience_dict
 

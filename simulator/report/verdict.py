@@ -8,7 +8,7 @@ from html import escape
 from pathlib import Path
 
 from simulator.lab.verdict import Verdict
-from simulator.report._atomic import atomic_write_text
+from simulator.report.files import atomic_write_text
 from simulator.report.html import CSS
 from simulator.report.plots import figure, png
 

@@ -69,12 +69,12 @@ def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path, results, monke
 
 
 def test_failed_atomic_write_removes_temp(tmp_path, monkeypatch):
-    from simulator.report import _atomic
+    from simulator.report import files
 
     def fail(src, dst):
         raise OSError("rename failed")
 
-    monkeypatch.setattr(_atomic.os, "replace", fail)
+    monkeypatch.setattr(files.os, "replace", fail)
     with pytest.raises(OSError):
-        _atomic.atomic_write_text(tmp_path / "x.txt", "hello")
+        files.atomic_write_text(tmp_path / "x.txt", "hello")
     assert list(tmp_path.iterdir()) == []
