@@ -81,3 +81,26 @@ def test_an_event_left_open_by_a_capture_that_died_ends_where_it_last_said(
     (f,) = v.frames
     assert f.recorded == 420 + 700 and f.ratio is not None and f.ratio < 0.7
     ledger.close()
+
+
+def test_the_harness_health_comes_from_the_window_only(tmp_path: Path) -> None:
+    """A capacity step's "the generator fell behind" must come from its own samples: not
+    from one taken 17 s after its hold ended (the next step's)."""
+    city = City.of(load_scenario(LAB))
+    ledger = _ledger(tmp_path)
+    ledger.record(health=[(T0 + t, "camsim serve", 1.0, 100.0, 0.0075, 0) for t in (10, 100, 181)])
+    ledger.record(health=[(T0 + 197, "camsim serve", 1.0, 100.0, 0.25, 40)])  # after the end
+    v = collect(ledger, Answers([_event("9", 0, 180)], []), city, (T0, T0 + 180), Slos(), 0)
+    assert v.harness["lateness_p99_s"] == 0.0075 and not v.harness["fell_behind"]
+    assert v.harness["late_skips"] == 0
+    ledger.close()
+
+
+def test_lateness_buckets_tell_a_frame_interval_apart() -> None:
+    """A p99 between 20 and 50 ms read as 50 ms > 40 ms: "fell behind" at 25 fps."""
+    from simulator.streams.metrics import Histogram
+
+    h = Histogram()
+    for _ in range(100):
+        h.observe(0.032)
+    assert h.quantile(0.99) <= 0.04
