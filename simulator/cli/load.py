@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -172,7 +173,8 @@ def loadtest(scenario: str, target_kind: str, host: str, overrides: tuple[str, .
     total = len(plan.actions)
     click.echo(f"camsim loadtest: {total} actions over {plan.end_s - kw['start_at']:.0f} "
                f"simulated s at speed {kw['speed']:g} against {host}", err=True)  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="camsim-load-") as tmp:
+    sweep_stale(Path(tempfile.gettempdir()))
+    with tempfile.TemporaryDirectory(prefix=f"camsim-load-{os.getpid()}-") as tmp:
         prefix = kw["csv_prefix"] or str(Path(tmp) / "locust")
         for path in (prefix, kw["html"], kw["summary_file"]):
             if path:
@@ -187,6 +189,15 @@ def loadtest(scenario: str, target_kind: str, host: str, overrides: tuple[str, .
             fail(f"locust ended ({rc}) without a summary: {' / '.join(log[-3:])[:400]}")
     click.echo(table(summary))
     sys.exit(0 if rc in (0, 1) and not _failed(summary) else 1)
+
+
+def sweep_stale(root: Path) -> None:
+    """Remove the temporary directories of loadtests that were killed (SIGKILL leaves them):
+    `camsim-load-<pid>-*` whose process no longer runs."""
+    for d in root.glob("camsim-load-*-*"):
+        pid = d.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def _failed(summary: dict) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -101,3 +102,17 @@ def test_a_target_without_the_schedule_s_cameras(timeline: Path, tmp_path: Path)
     r = loadtest(TINY, "--target", "zoneminder", "--host", host, "--timeline", timeline,
                  "--camera-map", cams)  # fmt: skip
     assert_one_line_error(r, "cameras.json", "expected an object")
+
+
+def test_what_a_killed_loadtest_left_in_the_temp_dir_is_removed_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    from simulator.cli.load import sweep_stale
+
+    dead = tmp_path / "camsim-load-999999999-abc"  # no such process
+    alive = tmp_path / f"camsim-load-{os.getpid()}-def"
+    other = tmp_path / "camsim-load-xyz"  # not ours to judge: no pid in its name
+    for d in (dead, alive, other):
+        (d / "x").mkdir(parents=True)
+    sweep_stale(tmp_path)
+    assert not dead.exists() and alive.exists() and other.exists()
