@@ -24,7 +24,7 @@ CONNECT_TIMEOUT_S = 10.0
 DASK_HINT = "pip install 'camsim[dask]'"
 
 
-def how(year: bool) -> Run:
+def sizing_run(year: bool) -> Run:
     """The run function: year-aware sizing, or the scenario's own span."""
     from simulator.model.sizing import simulate
     from simulator.model.year import size_year

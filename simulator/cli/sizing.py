@@ -11,9 +11,9 @@ from simulator.cli.common import Progress, fail, load, scenario_options
 from simulator.cli.runs import (
     check_pool,
     check_year,
-    how,
     replicated,
     replication_options,
+    sizing_run,
     span_given,
     year_flag,
 )
@@ -79,10 +79,10 @@ def run(
     started = time.perf_counter()
     if replications is None:
         with Progress(quiet, f"simulating {label}") as bar:
-            results = how(year)(s, progress=bar)
+            results = sizing_run(year)(s, progress=bar)
     else:
         click.echo(f"simulating {label}, {replications} replications...", err=True)
-        (results,) = replicated([s], replications, jobs, scheduler, how(year), quiet=quiet)
+        (results,) = replicated([s], replications, jobs, scheduler, sizing_run(year), quiet=quiet)
     elapsed = time.perf_counter() - started
     click.echo(summary_text(results))
     try:
@@ -124,11 +124,13 @@ def compare(
     second = load(other, overrides, first.simulation.seed, days)
     if replications is not None:
         click.echo(f"simulating both, {replications} replications each...", err=True)
-        both = replicated([first, second], replications, jobs, scheduler, how(year), quiet=quiet)
+        both = replicated(
+            [first, second], replications, jobs, scheduler, sizing_run(year), quiet=quiet
+        )
         click.echo(compare_text(*both))
         return
     results = []
     for s in (first, second):
         with Progress(quiet, f"simulating {s.name}" + (" over a year" if year else "")) as bar:
-            results.append(how(year)(s, progress=bar))
+            results.append(sizing_run(year)(s, progress=bar))
     click.echo(compare_text(*results))

@@ -12,8 +12,8 @@ from simulator.cli.runs import (
     check_pool,
     check_year,
     executor,
-    how,
     replication_options,
+    sizing_run,
     year_flag,
 )
 
@@ -108,9 +108,9 @@ def sweep(
                    err=True)  # fmt: skip
         done = RunsDone(quiet)
         if replications is None:
-            results = run_sweep(scenarios, pool, how(year), done)
+            results = run_sweep(scenarios, pool, sizing_run(year), done)
         else:
-            results = run_replicated(scenarios, replications, pool, how(year), done)
+            results = run_replicated(scenarios, replications, pool, sizing_run(year), done)
     click.echo(sweep_text(grid.fields, points, results))
     if csv_path is not None:
         _write("--csv", csv_path, sweep_csv(grid.fields, points, results))
