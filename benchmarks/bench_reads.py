@@ -5,8 +5,9 @@ per-tick aggregation against a straightforward loop in the same process. Not a t
     python benchmarks/bench_reads.py --repeats 5
 
 Prints (a) the wall time of `recorder_reads` (the operators' reads of a 450-camera day) and of
-`Plan` (disk histories and failover coverage, with disks and N+1 switched on) against the
-whole `simulate`; (b) `per_tick` against a per-span loop over the ticks each span touches.
+`RecorderFailures` (disk histories and failover coverage, with disks and N+1 switched on)
+against the whole `simulate`; (b) `per_tick` against a per-span loop over the ticks each span
+touches.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np  # noqa: E402
 from simulator.model import sizing  # noqa: E402
 from simulator.model.city import City  # noqa: E402
 from simulator.model.reads import ReadSpans, per_tick  # noqa: E402
-from simulator.model.resilience import Plan  # noqa: E402
+from simulator.model.resilience import RecorderFailures  # noqa: E402
 from simulator.model.states import States  # noqa: E402
 from simulator.model.world import world_events  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
@@ -66,8 +67,8 @@ def main() -> None:
         ["recording.servers.0.disks.mtbf_h=1000000", "recording.failover.standby=1"],
     )
     city = City.of(scenario)
-    spent = {"recorder_reads": [], "Plan": []}
-    real_reads, real_plan = sizing.recorder_reads, sizing.Plan
+    spent = {"recorder_reads": [], "RecorderFailures": []}
+    real_reads, real_failures = sizing.recorder_reads, sizing.RecorderFailures
 
     def timed_reads(*a, **k):  # noqa: ANN002, ANN003, ANN202
         t = time.perf_counter()
@@ -75,27 +76,27 @@ def main() -> None:
         spent["recorder_reads"].append(time.perf_counter() - t)
         return out
 
-    def timed_plan(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def timed_failures(*a, **k):  # noqa: ANN002, ANN003, ANN202
         t = time.perf_counter()
-        out = real_plan(*a, **k)
-        spent["Plan"].append(time.perf_counter() - t)
+        out = real_failures(*a, **k)
+        spent["RecorderFailures"].append(time.perf_counter() - t)
         return out
 
-    sizing.recorder_reads, sizing.Plan = timed_reads, timed_plan
+    sizing.recorder_reads, sizing.RecorderFailures = timed_reads, timed_failures
     try:
         whole = best_of(args.repeats, lambda: sizing.simulate(city))
     finally:
-        sizing.recorder_reads, sizing.Plan = real_reads, real_plan
+        sizing.recorder_reads, sizing.RecorderFailures = real_reads, real_failures
     print(f"\n(a) {scenario.camera_count} cameras × {scenario.simulation.days:g} day, "
           f"best of {args.repeats}")  # fmt: skip
-    print(f"simulate           {whole:7.3f} s")
+    print(f"{'simulate':24} {whole:7.3f} s")
     for name, times in spent.items():
-        print(f"  {name:16} {min(times):7.3f} s  ({min(times) / whole:.1%} of the run)")
+        print(f"  {name:22} {min(times):7.3f} s  ({min(times) / whole:.1%} of the run)")
 
     tick, ticks = 1, 86400
     states = States(city, world_events(city), tick, ticks)
-    plan_s = best_of(args.repeats, lambda: Plan(city, states))
-    print(f"  Plan alone       {plan_s:7.3f} s")
+    failures_s = best_of(args.repeats, lambda: RecorderFailures(city, states))
+    print(f"  {'RecorderFailures alone':22} {failures_s:7.3f} s")
 
     rng = np.random.default_rng(1)
     n = 100_000  # about a day of Strasbourg's tour steps

@@ -6,7 +6,7 @@ no standby yet), `disks` (array lost, no standby yet), and `degraded`: while a r
 what the array cannot write at `degraded_write_factor` of its write IOPS and throughput.
 Nothing changes unless the scenario sets `recording.failover.standby` or `disks.mtbf_h`.
 
-The degraded loss is counted after the run's chunks (`Plan.finish`), from the per-tick
+The degraded loss is counted after the run's chunks (`RecorderFailures.finish`), from the per-tick
 ingest and streams the run keeps for every server over the whole run (`Measures.ingest`,
 `Measures.streams`), not within the chunk loop. That is exact, not an approximation: it is
 the last cause of loss (after overload: of what the server took, what the array could not
@@ -86,8 +86,9 @@ def _analytic(name: str, disks: Disks, failures: int, degraded_h: float, lost: i
     )  # fmt: skip
 
 
-class Plan:
-    """Disk histories and failover coverage of a run, before its chunks."""
+class RecorderFailures:
+    """The recorders' failures in a run, drawn before its chunks: disk histories (lost
+    arrays, rebuilds) and what the failover standbys cover."""
 
     def __init__(self, city: City, states: States) -> None:
         rec = city.scenario.recording

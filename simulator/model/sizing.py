@@ -21,7 +21,7 @@ from simulator.model.measures import Measures
 from simulator.model.operators import city_watch
 from simulator.model.reads import add_disk_iops, recorder_reads
 from simulator.model.recorders import assign
-from simulator.model.resilience import Plan
+from simulator.model.resilience import RecorderFailures
 from simulator.model.results import Results
 from simulator.model.seeds import SeedTree
 from simulator.model.states import States
@@ -63,9 +63,9 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
     links = city.links
     net = LinkMeasures(scenario, states, links)
     acc = Measures(scenario, states, servers, server_of)
-    plan = Plan(city, states)
-    if plan.active:
-        plan.attach(acc)
+    failures = RecorderFailures(city, states)
+    if failures.active:
+        failures.attach(acc)
 
     size = max(1, min(ticks, CHUNK_CELLS // max(1, len(table))))
     bounds = [(a, min(a + size, ticks)) for a in range(0, ticks, size)]
@@ -86,7 +86,7 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
     window, start_s, length_s, starts_s = _windows(
         scenario, states, net, links, bounds, starts, seeds, window_s
     )
-    resilience = plan.finish(acc) if plan.active else None
+    resilience = failures.finish(acc) if failures.active else None
     results = acc.results(net, window, start_s, length_s, starts_s)
     results.resilience = resilience
     if note:
