@@ -46,7 +46,7 @@ def users_child(n: int, port: int) -> None:
 
     from loadtests.targets.http import FastClient
     from loadtests.targets.zoneminder import ZoneMinder
-    from loadtests.users.actions import Actions, Replay
+    from loadtests.users.actions import Actions, AnchoredClock
     from loadtests.users.dispatcher import Dispatcher, Due
     from simulator.timeline.clock import ReplayClock
     from simulator.timeline.event import Event
@@ -61,7 +61,7 @@ def users_child(n: int, port: int) -> None:
     target.login()
     now = time.monotonic()
     clock = ReplayClock(1.0, 0.0).started(now)
-    actions = Actions(target, {c: "1" for c in CAMERAS}, Replay(clock, time.time()), fire)
+    actions = Actions(target, {c: "1" for c in CAMERAS}, AnchoredClock(clock, time.time()), fire)
     events = [Event(0.0, "live_view", CAMERAS[i % len(CAMERAS)],
                     params={"duration_s": 600.0, "operator": 0}) for i in range(n)]  # fmt: skip
     gc.collect()

@@ -25,8 +25,8 @@ UNSUPPORTED = "UNSUPPORTED"  # a step the target cannot do: counted, not failed
 
 
 @dataclass(frozen=True)
-class Replay:
-    """The replay's clock and the Unix time at which it started."""
+class AnchoredClock:
+    """The replay's clock, anchored at the Unix time at which it started."""
 
     clock: ReplayClock  # started on the dispatcher's clock
     unix_origin: float
@@ -52,13 +52,13 @@ class Actions:
         self,
         target: Target,
         cameras: Mapping[str, str],
-        replay: Replay,
+        clock: AnchoredClock,
         fire: Callable[..., None],
         integration: bool = False,
     ) -> None:
         self.target = target
         self.cameras = cameras  # camsim camera id → the target's id
-        self.replay = replay
+        self.clock = clock
         self.fire = fire
         self.integration = integration  # an IntegrationUser raises the alarms
 
@@ -93,7 +93,7 @@ class Actions:
     def planned_s(self, e: Event) -> float:
         """The wall-clock time an action spends by design (watching, playing back, waiting
         for the operator), apart from the target's response times."""
-        p, wall = e.params, self.replay.wall
+        p, wall = e.params, self.clock.wall
         if e.kind in ("live_view", "live_transfer", "alarm"):
             return wall(p["duration_s"])
         if e.kind == "incident_response":
@@ -116,25 +116,25 @@ class Actions:
 
     # --- the kinds ---------------------------------------------------------------------------
     def live_view(self, e: Event, tid: str) -> int:
-        return self.target.live_view(tid, self.replay.wall(e.params["duration_s"])).bytes
+        return self.target.live_view(tid, self.clock.wall(e.params["duration_s"])).bytes
 
     live_transfer = live_view
 
     def review(self, e: Event, tid: str) -> int:
         p = e.params
-        start = self.replay.recorded_at(p["from_s"])
-        return self.target.playback(tid, start, self.replay.wall(p["length_s"]), p["speed"]).bytes
+        start = self.clock.recorded_at(p["from_s"])
+        return self.target.playback(tid, start, self.clock.wall(p["length_s"]), p["speed"]).bytes
 
     def export(self, e: Event, tid: str) -> int:
-        start = self.replay.recorded_at(e.params["from_s"])
-        return self.target.export(tid, start, self.replay.wall(e.params["length_s"])).bytes
+        start = self.clock.recorded_at(e.params["from_s"])
+        return self.target.export(tid, start, self.clock.wall(e.params["length_s"])).bytes
 
     def alarm(self, e: Event, tid: str) -> int:
         """An integration raises the alarm (the IntegrationUser, or here); the operator
         acknowledges it when the check ends."""
         if not self.integration:
             self.target.alarm(tid, True)
-        gevent.sleep(self.replay.wall(e.params["duration_s"]))
+        gevent.sleep(self.clock.wall(e.params["duration_s"]))
         self.target.acknowledge(tid)
         return 0
 
@@ -142,7 +142,7 @@ class Actions:
         """Watch the camera for half the handling time, move it, then mark the moment (an
         event forced on and off: the bookmark ZoneMinder can make)."""
         p = e.params
-        got = self.target.live_view(tid, self.replay.wall(p["duration_s"]) / 2).bytes
+        got = self.target.live_view(tid, self.clock.wall(p["duration_s"]) / 2).bytes
         for i in range(p["ptz_moves"]):
             try:
                 self.target.ptz(tid, pan=0.1 * (-1) ** i, tilt=0.05, zoom=0.0)

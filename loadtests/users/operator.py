@@ -22,7 +22,7 @@ from loadtests.plan import Plan, Settings, camera_map, make_target
 from loadtests.schedule import dues, shard
 from loadtests.soak import NormalisingHook, failure
 from loadtests.targets.http import FastClient
-from loadtests.users.actions import Actions, Replay
+from loadtests.users.actions import Actions, AnchoredClock
 from loadtests.users.dispatcher import Dispatcher
 from simulator.timeline.clock import ReplayClock
 from simulator.timeline.event import Event
@@ -105,8 +105,8 @@ class Desk(User):
         origin_unix = s.origin or time.time()
         origin = time.monotonic() + (origin_unix - time.time())
         clock = ReplayClock(s.speed, s.start_at).started(origin)
-        replay = Replay(clock, origin_unix)
-        actions = Actions(target, cameras, replay, fire, integration=s.integration)
+        anchored = AnchoredClock(clock, origin_unix)
+        actions = Actions(target, cameras, anchored, fire, integration=s.integration)
         log.info("%s desk %d/%d: %d actions", self.role, index + 1, shards, len(mine))
         return Dispatcher(
             dues(mine, clock, prefix="" if self.role == "operator" else f"{self.role}/"),

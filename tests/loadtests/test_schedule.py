@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from loadtests.schedule import actions_of, dues, end_of, shard, shard_of
-from loadtests.users.actions import Replay
+from loadtests.users.actions import AnchoredClock
 from simulator.timeline.clock import ReplayClock
 from simulator.timeline.event import Event
 
@@ -47,8 +47,8 @@ def test_dues_and_replay_times_follow_the_clock() -> None:
     clock = ReplayClock(speed=10.0, start_at=100.0).started(origin=50.0)
     (d,) = list(dues([action(150.0, 0)], clock))
     assert d.at == 55.0 and d.kind == "live_view"
-    replay = Replay(clock, unix_origin=1_000_000.0)
-    assert replay.wall(30.0) == 3.0
+    anchored = AnchoredClock(clock, unix_origin=1_000_000.0)
+    assert anchored.wall(30.0) == 3.0
     # a recording from before the replay began is looked for from its start
-    assert replay.recorded_at(20.0) == datetime.fromtimestamp(1_000_000.0, UTC)
-    assert replay.recorded_at(200.0) == datetime.fromtimestamp(1_000_010.0, UTC)
+    assert anchored.recorded_at(20.0) == datetime.fromtimestamp(1_000_000.0, UTC)
+    assert anchored.recorded_at(200.0) == datetime.fromtimestamp(1_000_010.0, UTC)
