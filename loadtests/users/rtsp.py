@@ -3,7 +3,7 @@ OpenCV): DESCRIBE, SETUP (RTP over the RTSP connection, interleaved), PLAY, then
 RTP for a while and measures what a viewer sees.
 
 Frames end at the RTP marker bit; keyframes and the camera-to-viewer latency are read from
-the payloads (`payloads`); credentials answer the server's challenge (`rtsp_auth`).
+the payloads (`payloads`); credentials answer the server's challenge (`simulator.streams.auth`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from loadtests.users.payloads import keyframe_at, sei_time
-from loadtests.users.rtsp_auth import authorization, challenge
+from simulator.streams.auth import answer_challenge, parse_challenge
 from simulator.streams.rtp import SEI_FIELD, SEI_UUID
 
 MAX_MESSAGE = 65536  # bytes of one RTSP response head + body
@@ -85,7 +85,9 @@ class RtspViewer:
         if self.session:
             lines.append(f"Session: {self.session}")
         if self.challenge is not None:
-            auth = authorization(self.challenge, self.user, self.password, method, url, self.cseq)
+            auth = answer_challenge(
+                self.challenge, self.user, self.password, method, url, self.cseq
+            )
             lines.append(f"Authorization: {auth}")
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         assert self.sock is not None
@@ -136,7 +138,7 @@ class RtspViewer:
         self._send(method, url, headers)
         status, h, body = self._response()
         if status == 401 and self.user and self.challenge is None:
-            self.challenge = challenge(h.get("www-authenticate", ""))
+            self.challenge = parse_challenge(h.get("www-authenticate", ""))
             self._send(method, url, headers)
             status, h, body = self._response()
         if status != 200:

@@ -8,6 +8,10 @@ one that fell out of that table is stale. The right digest on an expired nonce, 
 another connection, is told `stale=true` (the client retries with a new one). Answers without
 `qop` (RFC 2069: GStreamer, live555) carry no count: they are good again for the same method
 and URL on their own connection, which only their client can send on.
+
+The client's side is here too: `parse_challenge` reads a WWW-Authenticate value and
+`answer_challenge` writes the Authorization that answers it; both sides compute a digest
+with `digest_response`.
 """
 
 from __future__ import annotations
@@ -47,6 +51,52 @@ def _b(text: str) -> bytes:
 def _h(algorithm: str, text: str) -> str:
     fn = hashlib.sha256 if algorithm.upper().startswith("SHA-256") else hashlib.md5
     return fn(_b(text)).hexdigest()
+
+
+def digest_response(
+    algorithm: str,
+    user: str,
+    realm: str,
+    password: str,
+    method: str,
+    uri: str,
+    nonce: str,
+    nc: str | None = None,
+    cnonce: str = "",
+) -> str:
+    """The `response` of a Digest answer (RFC 2617/7616): with a nonce count `nc`, qop=auth;
+    without, RFC 2069."""
+    ha1 = _h(algorithm, f"{user}:{realm}:{password}")
+    ha2 = _h(algorithm, f"{method}:{uri}")
+    if nc is None:
+        return _h(algorithm, f"{ha1}:{nonce}:{ha2}")
+    return _h(algorithm, f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
+
+
+def parse_challenge(value: str) -> dict[str, str]:
+    """A WWW-Authenticate value: {"scheme": "digest" or "basic", its parameters...}."""
+    scheme, _, rest = value.strip().partition(" ")
+    return {"scheme": scheme.lower(), **parse_digest(rest)}
+
+
+def answer_challenge(
+    challenge: dict[str, str], user: str, password: str, method: str, uri: str, count: int
+) -> str:
+    """The Authorization a client sends for `challenge` (`parse_challenge`): Basic, or Digest
+    MD5 (qop auth when offered); `count` is the request counter (nonce count, client nonce)."""
+    if challenge.get("scheme") == "basic":
+        return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    fields = {"username": user, "realm": challenge.get("realm", ""),
+              "nonce": challenge.get("nonce", ""), "uri": uri}  # fmt: skip
+    nc = None
+    if "auth" in challenge.get("qop", ""):
+        nc = f"{count:08x}"
+        fields |= {"qop": "auth", "nc": nc, "cnonce": f"{count:016x}"}
+    response = digest_response("MD5", user, fields["realm"], password, method, uri,
+                               fields["nonce"], nc, fields.get("cnonce", ""))  # fmt: skip
+    quoted = ", ".join(f'{k}="{v}"' if k not in ("nc", "qop") else f"{k}={v}"
+                       for k, v in fields.items())  # fmt: skip
+    return f'Digest {quoted}, response="{response}", algorithm=MD5'
 
 
 class Verdict(enum.Enum):
@@ -137,16 +187,14 @@ class Authenticator:
             return Verdict.DENIED
         if not _NONCE.fullmatch(p["nonce"]):
             return Verdict.DENIED
-        algo = p.get("algorithm", "MD5")
-        ha1 = _h(algo, f"{self.user}:{self.realm}:{self.password}")
-        ha2 = _h(algo, f"{method}:{p['uri']}")
         counted = "qop" in p
-        if counted:
-            if p["qop"] != "auth" or "cnonce" not in p or not _NC.fullmatch(p.get("nc", "")):
-                return Verdict.DENIED
-            want = _h(algo, f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:auth:{ha2}")
-        else:
-            want = _h(algo, f"{ha1}:{p['nonce']}:{ha2}")
+        if counted and (
+            p["qop"] != "auth" or "cnonce" not in p or not _NC.fullmatch(p.get("nc", ""))
+        ):
+            return Verdict.DENIED
+        want = digest_response(p.get("algorithm", "MD5"), self.user, self.realm, self.password,
+                               method, p["uri"], p["nonce"], p["nc"] if counted else None,
+                               p.get("cnonce", ""))  # fmt: skip
         if not hmac.compare_digest(_b(want), _b(p["response"].lower())):
             return Verdict.DENIED
         # the right credentials from here on: a nonce that is not this connection's, expired

@@ -3,7 +3,6 @@ timeouts, vanishing clients, slow clients, authentication."""
 
 from __future__ import annotations
 
-import hashlib
 import socket
 import struct
 import subprocess
@@ -13,7 +12,7 @@ from base64 import b64encode
 import pytest
 from rtspclient import RawClient, frames_in
 
-from simulator.streams.auth import parse_digest
+from simulator.streams.auth import answer_challenge, parse_challenge
 
 
 def _wait(pred, timeout: float = 20.0) -> bool:  # noqa: ANN001
@@ -229,18 +228,9 @@ def test_authentication(guarded) -> None:  # noqa: ANN001
         right = "Basic " + b64encode(b"admin:s3cret").decode()
         wrong = "Basic " + b64encode(b"admin:s3cre").decode()
     else:
-        p = parse_digest(challenge.split(" ", 1)[1])
-
-        def digest(password: str) -> str:
-            ha1 = hashlib.md5(f"admin:{p['realm']}:{password}".encode()).hexdigest()
-            ha2 = hashlib.md5(f"DESCRIBE:{url}".encode()).hexdigest()
-            r = hashlib.md5(f"{ha1}:{p['nonce']}:00000001:abc:auth:{ha2}".encode()).hexdigest()
-            return (
-                f'Digest username="admin", realm="{p["realm"]}", nonce="{p["nonce"]}", '
-                f'uri="{url}", qop=auth, nc=00000001, cnonce="abc", response="{r}"'
-            )
-
-        right, wrong = digest("s3cret"), digest("s3cre")
+        p = parse_challenge(challenge)
+        right = answer_challenge(p, "admin", "s3cret", "DESCRIBE", url, 1)
+        wrong = answer_challenge(p, "admin", "s3cre", "DESCRIBE", url, 1)
     assert c.request("DESCRIBE", url, {"Authorization": wrong}).status == 401
     assert c.request("DESCRIBE", url, {"Authorization": right}).status == 200
     c.close()

@@ -8,7 +8,6 @@ Verdict; never in another exception, and never in a reply header that a request 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import socket
 from base64 import b64encode
@@ -18,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from simulator.streams.auth import Authenticator, Verdict
+from simulator.streams.auth import Authenticator, Verdict, answer_challenge, parse_challenge
 from simulator.streams.pacer import Pacer
 from simulator.streams.protocol import (
     REASONS,
@@ -259,14 +258,7 @@ def test_any_authorization_gets_a_verdict(m: str, u: str, value: str, scheme: st
 
 
 def _answer(auth: Authenticator, m: str, uri: str, password: str, nc: int) -> str:
-    p = dict(x.split("=", 1) for x in auth.challenges()[0][7:].replace('"', "").split(", "))
-    ha1 = hashlib.md5(f"{auth.user}:camsim:{password}".encode()).hexdigest()
-    ha2 = hashlib.md5(f"{m}:{uri}".encode()).hexdigest()
-    r = hashlib.md5(f"{ha1}:{p['nonce']}:{nc:08x}:c:auth:{ha2}".encode()).hexdigest()
-    return (
-        f'Digest username="{auth.user}", realm="camsim", nonce="{p["nonce"]}", uri="{uri}", '
-        f'qop=auth, nc={nc:08x}, cnonce="c", response="{r}"'
-    )
+    return answer_challenge(parse_challenge(auth.challenges()[0]), auth.user, password, m, uri, nc)
 
 
 visible = st.text(  # a URL as parse_head lets it through (a quoted-string's " and \ aside)

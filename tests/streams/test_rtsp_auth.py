@@ -3,31 +3,39 @@ nonces, and whether a 401 tells an unauthenticated client which cameras exist.""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from base64 import b64encode
 
 import pytest
 from rtspclient import RawClient
 
-from simulator.streams.auth import Authenticator, Verdict, parse_digest
+from simulator.streams.auth import (
+    Authenticator,
+    Verdict,
+    answer_challenge,
+    digest_response,
+    parse_challenge,
+)
 from simulator.timeline.event import Event
 
 
 def _challenge(c: RawClient, url: str) -> dict[str, str]:
     answer = c.request("DESCRIBE", url)
     assert answer.status == 401
-    return parse_digest(answer.headers["www-authenticate"].split(" ", 1)[1])
+    return parse_challenge(answer.headers["www-authenticate"])
 
 
 def _digest(p: dict[str, str], method: str, uri: str, nc: int = 1, password: str = "s3cret") -> str:
-    ha1 = hashlib.md5(f"admin:{p['realm']}:{password}".encode()).hexdigest()
-    ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()
-    r = hashlib.md5(f"{ha1}:{p['nonce']}:{nc:08x}:abc:auth:{ha2}".encode()).hexdigest()
-    return (
-        f'Digest username="admin", realm="{p["realm"]}", nonce="{p["nonce"]}", '
-        f'uri="{uri}", qop=auth, nc={nc:08x}, cnonce="abc", response="{r}"'
-    )
+    return answer_challenge({**p, "scheme": "digest"}, "admin", password, method, uri, nc)
+
+
+def test_the_digest_is_rfc_2617_s_example() -> None:
+    """`digest_response`, which the server checks with and the clients answer with, gives
+    RFC 2617 section 3.5's response (the one figure neither side can confirm by itself)."""
+    response = digest_response("MD5", "Mufasa", "testrealm@host.com", "Circle Of Life", "GET",
+                               "/dir/index.html", "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+                               "00000001", "0a4f113b")  # fmt: skip
+    assert response == "6629fae49393a05397450978507c4ef1"
 
 
 def _digest_only(guarded) -> None:  # noqa: ANN001
@@ -61,7 +69,7 @@ def test_hostile_credentials_get_401(guarded, header: str) -> None:  # noqa: ANN
     c = RawClient(guarded.port)
     url = guarded.url("h264cam-001", "sub")
     first = c.request("DESCRIBE", url)
-    nonce = parse_digest(first.headers["www-authenticate"].split(" ", 1)[1]).get("nonce", "")
+    nonce = parse_challenge(first.headers["www-authenticate"]).get("nonce", "")
     answer = c.request("DESCRIBE", url, {"Authorization": header.format(nonce=nonce, url=url)})
     assert answer.status == 401
     assert c.request("OPTIONS", url).status == 200, "the connection is still served"
@@ -120,7 +128,7 @@ def test_an_expired_nonce_is_answered_stale(guarded) -> None:  # noqa: ANN001
         guarded.thread.call(setattr, auth, "nonce_ttl_s", ttl)
     assert right.status == 401 and "stale=true" in right.headers["www-authenticate"]
     assert wrong.status == 401 and "stale" not in wrong.headers["www-authenticate"]
-    fresh = parse_digest(right.headers["www-authenticate"].split(" ", 1)[1])
+    fresh = parse_challenge(right.headers["www-authenticate"])
     assert fresh["nonce"] != p["nonce"]
     assert (
         c.request("DESCRIBE", url, {"Authorization": _digest(fresh, "DESCRIBE", url)}).status == 200
@@ -156,7 +164,7 @@ def test_the_nonce_table_is_bounded_and_what_fell_out_of_it_is_stale() -> None:
     url = "rtsp://127.0.0.1/h264cam-001/main"
 
     def new() -> dict[str, str]:
-        return parse_digest(auth.challenges()[0].split(" ", 1)[1])
+        return parse_challenge(auth.challenges()[0])
 
     first, unused, *used = new(), new(), new(), new()
     for p in [first, *used]:
@@ -173,13 +181,8 @@ def test_the_nonce_table_is_bounded_and_what_fell_out_of_it_is_stale() -> None:
 
 def _rfc2069(p: dict[str, str], method: str, uri: str) -> str:
     """A digest without qop, as GStreamer and live555 answer: no count to track."""
-    ha1 = hashlib.md5(f"admin:{p['realm']}:s3cret".encode()).hexdigest()
-    ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()
-    r = hashlib.md5(f"{ha1}:{p['nonce']}:{ha2}".encode()).hexdigest()
-    return (
-        f'Digest username="admin", realm="{p["realm"]}", nonce="{p["nonce"]}", uri="{uri}", '
-        f'response="{r}"'
-    )
+    uncounted = {k: v for k, v in p.items() if k != "qop"}
+    return answer_challenge({**uncounted, "scheme": "digest"}, "admin", "s3cret", method, uri, 1)
 
 
 def test_a_digest_without_count_is_good_only_on_its_connection(guarded) -> None:  # noqa: ANN001
