@@ -17,10 +17,10 @@ import time
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
+from loadtests.bounded_stats import Trimmer
 from loadtests.plan import add_arguments
 from loadtests.prometheus import LoadMetrics, serve
 from loadtests.shapes import CityDay, desks
-from loadtests.soak import Trimmer
 from loadtests.summary import summary_of
 from loadtests.users.operator import IntegrationUser, OperatorUser, plan_of
 from loadtests.users.rtsp_viewer import RtspViewerUser

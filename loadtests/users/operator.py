@@ -18,9 +18,9 @@ from typing import Any
 import gevent
 from locust import User, task
 
+from loadtests.bounded_stats import NormalisingHook, failure
 from loadtests.plan import Plan, Settings, camera_map, make_target
 from loadtests.schedule import dues, shard
-from loadtests.soak import NormalisingHook, failure
 from loadtests.targets.http import FastClient
 from loadtests.users.actions import Actions, AnchoredClock
 from loadtests.users.dispatcher import Dispatcher

@@ -15,7 +15,7 @@ from typing import Any
 import gevent
 from locust import User, task
 
-from loadtests.soak import failure
+from loadtests.bounded_stats import failure
 from loadtests.users.operator import plan_of
 from loadtests.users.rtsp import RtspError, RtspViewer, ViewStats, rtsp_urls
 

@@ -12,7 +12,7 @@ try:
 finally:
     del os.environ["LOCUST_SKIP_MONKEY_PATCH"]
 
-from loadtests.soak import MAX_ERROR, Failure, NormalisingHook, Trimmer, normalise
+from loadtests.bounded_stats import MAX_ERROR, Failure, NormalisingHook, Trimmer, normalise
 
 
 def test_what_varies_in_an_error_is_taken_out() -> None:

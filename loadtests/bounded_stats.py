@@ -1,4 +1,5 @@
-"""Soak without drift: what Locust would otherwise let grow for as long as a run lasts.
+"""Locust's statistics kept bounded, so a soak does not drift: what Locust would otherwise let
+grow for as long as a run lasts.
 
 Locust appends to `stats.history` every few seconds and never trims it, keeps a count per
 second of every request name in dicts it never prunes, and keys errors by their text (ids,
