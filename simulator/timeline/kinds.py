@@ -30,7 +30,7 @@ class Timed(Params):
     duration_s: Seconds = Field(10.0, description="how long it lasts, s")
 
 
-class Activity(Timed):
+class ActivityEpisode(Timed):
     factor: Annotated[float, Field(gt=0, le=10)] = Field(1.5, description="activity multiplier")
 
 
@@ -135,7 +135,7 @@ _ALL = (
     Kind("night", "dusk: cameras switch to night behaviour", "city", "world"),
     Kind("day", "dawn: cameras switch to day behaviour", "city", "world"),
     Kind("activity", "a district's activity episode: activity × factor for duration_s",
-         "district", "world", Activity),
+         "district", "world", ActivityEpisode),
     Kind("stream_freeze", "a camera sends no frames for duration_s, then resumes at a keyframe",
          "camera", "stream", Timed, injectable=True),
     Kind("frame_drops", "a camera drops each frame (and the rest of its GOP) with probability "
