@@ -38,7 +38,7 @@ def replicate(scenario: Scenario, count: int) -> list[Scenario]:
 
 
 @dataclass(frozen=True)
-class Interval:
+class ConfidenceInterval:
     """A figure's mean over replications and its confidence interval."""
 
     mean: float
@@ -55,23 +55,23 @@ class Interval:
     def covers(self, value: float) -> bool:
         return self.low <= value <= self.high
 
-    def within(self, lo: float, hi: float) -> Interval:
+    def within(self, lo: float, hi: float) -> ConfidenceInterval:
         """The interval cut to the figure's possible range [lo, hi] (a t interval around a
         mean near a bound can reach past it: availability above 100 %, negative hours)."""
-        return Interval(self.mean, max(lo, self.low), min(hi, self.high), self.sd, self.n,
-                        self.level)  # fmt: skip
+        return ConfidenceInterval(self.mean, max(lo, self.low), min(hi, self.high), self.sd,
+                                  self.n, self.level)  # fmt: skip
 
 
-def t_interval(values: Sequence[float], level: float = LEVEL) -> Interval:
+def t_interval(values: Sequence[float], level: float = LEVEL) -> ConfidenceInterval:
     """Mean ± t(level, n - 1) · sd / √n (NaN bounds from fewer than two values)."""
     x = np.asarray(values, dtype=float)
     n = x.size
     mean = float(x.mean()) if n else math.nan
     if n < 2:
-        return Interval(mean, math.nan, math.nan, math.nan, n, level)
+        return ConfidenceInterval(mean, math.nan, math.nan, math.nan, n, level)
     sd = float(x.std(ddof=1))
     half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return Interval(mean, mean - half, mean + half, sd, n, level)
+    return ConfidenceInterval(mean, mean - half, mean + half, sd, n, level)
 
 
 def _worst_link(r: Results, attr: str) -> float:
@@ -125,7 +125,7 @@ class Replications:
 
     seed: int  # the scenario's seed, parent of the replications'
     seeds: list[int]
-    figures: dict[str, Interval]  # name (a key of KEY_FIGURES) → interval
+    figures: dict[str, ConfidenceInterval]  # name (a key of KEY_FIGURES) → interval
     values: dict[str, list[float]]  # name → one value per replication, in seed order
 
 
@@ -148,7 +148,7 @@ def summarize(seed: int, results: Sequence[Results], level: float = LEVEL) -> Re
 
 def differences(
     base: Replications, other: Replications, level: float = LEVEL
-) -> dict[str, Interval]:
+) -> dict[str, ConfidenceInterval]:
     """other − base for each figure both have, as a paired t interval: replication k of both
     ran from the same seed (common random numbers), so the pairs' differences are what vary."""
     if base.seeds != other.seeds:

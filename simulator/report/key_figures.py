@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.model.replications import KEY_FIGURES, Interval
+from simulator.model.replications import KEY_FIGURES, ConfidenceInterval
 from simulator.model.results import Results
 from simulator.report.text import Table, num, pct
 
@@ -12,7 +12,7 @@ def figure_text(label: str, x: float, digits: int) -> str:
     return pct(x, digits) if label.endswith("%") else num(x, digits)
 
 
-def mean_pm(label: str, iv: Interval, digits: int) -> str:
+def mean_pm(label: str, iv: ConfidenceInterval, digits: int) -> str:
     """An interval as "mean ± half-width" in its figure's unit."""
     return f"{figure_text(label, iv.mean, digits)} ± {figure_text(label, iv.half_width, digits)}"
 
