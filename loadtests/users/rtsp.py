@@ -3,7 +3,8 @@ OpenCV): DESCRIBE, SETUP (RTP over the RTSP connection, interleaved), PLAY, then
 RTP for a while and measures what a viewer sees.
 
 Frames end at the RTP marker bit; keyframes and the camera-to-viewer latency are read from
-the payloads (`payloads`); credentials answer the server's challenge (`simulator.streams.auth`).
+the payloads (`simulator.streams.rtp`); credentials answer the server's challenge
+(`simulator.streams.auth`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from loadtests.users.payloads import keyframe_at, sei_time
 from simulator.streams.auth import answer_challenge, parse_challenge
-from simulator.streams.rtp import SEI_FIELD, SEI_UUID
+from simulator.streams.rtp import SEI_FIELD, SEI_UUID, keyframe_at, sei_time
 
 MAX_MESSAGE = 65536  # bytes of one RTSP response head + body
 RECV = 262144

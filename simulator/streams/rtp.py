@@ -1,4 +1,5 @@
-"""RTP packetisation (RFC 6184 H.264, RFC 7798 H.265, RFC 2435 JPEG) and RTCP sender reports.
+"""RTP packetisation (RFC 6184 H.264, RFC 7798 H.265, RFC 2435 JPEG) and RTCP sender reports,
+and what a client reads back: keyframes and camsim's per-frame SEI.
 
 A clip frame is packetised once into a WireFrame: the payloads of one access unit's RTP
 packets, laid out for UDP and for TCP-interleaved delivery (`$`, channel, length before each
@@ -188,16 +189,80 @@ def sei_data(camera: str, unix_time: float) -> bytes:
     return camera.encode()[:32].ljust(32) + f"{int(unix_time * 1e6):016x}".encode()
 
 
+def sei_time(field: bytes | bytearray) -> float | None:
+    """The send time (Unix seconds) in camsim's SEI field (`sei_data`), else None."""
+    try:
+        return int(field[32:SEI_FIELD], 16) / 1e6
+    except ValueError:
+        return None
+
+
 def parse_sei(payload: bytes) -> tuple[str, float] | None:
     """(camera id, send time) from an RTP payload holding a camsim SEI, else None."""
     i = payload.find(SEI_UUID)
     if i < 0:
         return None
     field = payload[i + len(SEI_UUID) : i + len(SEI_UUID) + SEI_FIELD]
+    sent = sei_time(field)
     try:
-        return field[:32].decode().rstrip(), int(field[32:], 16) / 1e6
+        camera = field[:32].decode().rstrip()
     except ValueError:
         return None
+    return None if sent is None else (camera, sent)
+
+
+# -- What a client reads: keyframes (RFC 6184, RFC 7798, RFC 2435) ---------------------------
+
+H264_KEYS = frozenset({5})  # IDR slice
+H265_KEYS = frozenset(range(16, 22))  # IRAP: BLA, IDR, CRA
+H264_OPENERS = H264_KEYS | {7}  # and the SPS before it
+H265_OPENERS = H265_KEYS | {32, 33}  # and the VPS and SPS before it
+
+
+def keyframe_at(
+    codec: str,
+    buf: bytes | bytearray | memoryview,
+    p: int = 0,
+    e: int | None = None,
+    opens: bool = False,
+) -> bool:
+    """Whether the RTP payload buf[p:e] (read in place: no copy per packet) carries a keyframe
+    NAL unit (H.264 IDR, H.265 IRAP), alone, aggregated (STAP-A, AP) or as a fragment's start
+    (FU-A, FU); every JPEG packet is of a keyframe. With `opens`, whether it opens one:
+    parameter sets count, and a JPEG image opens at fragment offset 0."""
+    if e is None:
+        e = len(buf)
+    if p >= e:
+        return False
+    if codec == "h264":
+        keys = H264_OPENERS if opens else H264_KEYS
+        t = buf[p] & 0x1F
+        if t == 28:  # FU-A: the start fragment names the type
+            return e - p > 1 and bool(buf[p + 1] & 0x80) and buf[p + 1] & 0x1F in keys
+        if t == 24:  # STAP-A: 2-byte sizes, then NAL units
+            i = p + 1
+            while i + 2 < e:
+                if buf[i + 2] & 0x1F in keys:
+                    return True
+                i += 2 + (buf[i] << 8 | buf[i + 1])
+            return False
+        return t in keys
+    if codec == "h265":
+        keys = H265_OPENERS if opens else H265_KEYS
+        t = (buf[p] >> 1) & 0x3F
+        if t == 49:  # FU
+            return e - p > 2 and bool(buf[p + 2] & 0x80) and buf[p + 2] & 0x3F in keys
+        if t == 48:  # AP
+            i = p + 2
+            while i + 2 < e:
+                if (buf[i + 2] >> 1) & 0x3F in keys:
+                    return True
+                i += 2 + (buf[i] << 8 | buf[i + 1])
+            return False
+        return t in keys
+    if opens:  # JPEG: the fragment offset (3 bytes after the type-specific one) is 0
+        return e - p >= 4 and buf[p + 1] == buf[p + 2] == buf[p + 3] == 0
+    return True  # JPEG: every frame stands alone
 
 
 # -- Frames ready for the wire ----------------------------------------------------------------

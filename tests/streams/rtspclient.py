@@ -180,27 +180,3 @@ def rtp_info(value: str) -> tuple[int, int]:
 def frames_in(packets: list[tuple[int, bytes]]) -> int:
     """RTP packets with the marker bit set on channel 0: whole frames received."""
     return sum(1 for ch, p in packets if ch == 0 and len(p) >= 12 and p[1] & 0x80)
-
-
-def starts_a_keyframe(codec: str, payload: bytes) -> bool:
-    """An RTP payload that opens a keyframe: parameter sets or the start of an IRAP slice."""
-    if codec == "mjpeg":
-        return payload[1:4] == b"\x00\x00\x00"  # fragment offset 0: a whole JPEG begins
-    if codec == "h264":
-        kind, keys = payload[0] & 0x1F, {5, 7}
-        aggregate, fragment, head = 24, 28, 1
-    else:
-        kind, keys = (payload[0] >> 1) & 0x3F, {19, 20, 21, 32, 33}
-        aggregate, fragment, head = 48, 49, 2
-    if kind == aggregate:
-        pos, kinds = head, set()
-        while pos + 2 < len(payload):
-            size = struct.unpack_from(">H", payload, pos)[0]
-            nal = payload[pos + 2]
-            kinds.add(nal & 0x1F if codec == "h264" else (nal >> 1) & 0x3F)
-            pos += 2 + size
-        return bool(kinds & keys)
-    if kind == fragment:
-        fu = payload[head]
-        return bool(fu & 0x80) and (fu & 0x1F if codec == "h264" else fu & 0x3F) in keys
-    return kind in keys

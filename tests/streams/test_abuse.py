@@ -13,6 +13,7 @@ import pytest
 from rtspclient import RawClient, frames_in
 
 from simulator.streams.auth import answer_challenge, parse_challenge
+from simulator.streams.rtp import keyframe_at
 
 
 def _wait(pred, timeout: float = 20.0) -> bool:  # noqa: ANN001
@@ -160,21 +161,6 @@ def test_a_slow_client_does_not_delay_others(tight) -> None:  # noqa: ANN001
     assert got >= 30, f"the fast client got {got} of about 40 frames in 4 s"
 
 
-def _starts_a_keyframe(payload: bytes) -> bool:
-    """An H.264 RTP payload that opens an IDR access unit (SPS, or an IDR slice's start)."""
-    kind = payload[0] & 0x1F
-    if kind == 24:  # STAP-A: look at every aggregated NAL unit
-        pos, kinds = 1, set()
-        while pos + 2 < len(payload):
-            size = struct.unpack_from(">H", payload, pos)[0]
-            kinds.add(payload[pos + 2] & 0x1F)
-            pos += 2 + size
-        return bool(kinds & {5, 7})
-    if kind == 28:  # FU-A
-        return bool(payload[1] & 0x80) and payload[1] & 0x1F == 5
-    return kind in (5, 7)
-
-
 def test_a_client_that_reads_in_bursts_gets_whole_packets(tight) -> None:  # noqa: ANN001
     """Frames go straight to the socket until it is full; the rest of a frame then waits in
     the connection's queue. Nothing may be lost, repeated or reordered in between: sequence
@@ -194,13 +180,15 @@ def test_a_client_that_reads_in_bursts_gets_whole_packets(tight) -> None:  # noq
     rtp = [p for ch, p in packets if ch == 0]
     assert len(rtp) > 20 and all(p[0] == 0x80 and p[1] & 0x7F == 96 for p in rtp)
     assert len({p[8:12] for p in rtp}) == 1, "one SSRC"
-    assert _starts_a_keyframe(rtp[0][12:])
+    assert keyframe_at("h264", rtp[0][12:], opens=True)
     seqs = [struct.unpack_from(">H", p, 2)[0] for p in rtp]
     for i in range(1, len(rtp)):
         step = (seqs[i] - seqs[i - 1]) & 0xFFFF
         if step != 1:
             assert step < 0x8000, f"packet {i} goes back ({seqs[i - 1]} → {seqs[i]})"
-            assert _starts_a_keyframe(rtp[i][12:]), f"packet {i} skips to a non-keyframe"
+            assert keyframe_at("h264", rtp[i][12:], opens=True), (
+                f"packet {i} skips to a non-keyframe"
+            )
     assert c.buf[:1] in (b"", b"$"), "the interleaved framing holds"
     stamps = [struct.unpack_from(">I", p, 4)[0] for p in rtp]
     assert all((b - a) & 0xFFFFFFFF < 1 << 31 for a, b in zip(stamps, stamps[1:], strict=False))

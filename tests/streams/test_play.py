@@ -16,7 +16,9 @@ import subprocess
 import time
 
 import pytest
-from rtspclient import RawClient, UdpPorts, rtp_info, starts_a_keyframe
+from rtspclient import RawClient, UdpPorts, rtp_info
+
+from simulator.streams.rtp import keyframe_at
 
 # (path, codec): every codec, each stream played by one test only
 STREAMS = [
@@ -64,7 +66,9 @@ def _check_first_packet(info: tuple[int, int], packets: list[bytes], codec: str)
     assert packets, "no RTP packet within the read"
     first = packets[0]
     assert struct.unpack_from(">HI", first, 2) == info, "RTP-Info (seq, rtptime) vs first packet"
-    assert starts_a_keyframe(codec, first[12:]), "the first packet after PLAY opens a keyframe"
+    assert keyframe_at(codec, first[12:], opens=True), (
+        "the first packet after PLAY opens a keyframe"
+    )
 
 
 def _wait_idle(served, path: str) -> None:  # noqa: ANN001

@@ -12,8 +12,8 @@ import time
 import pytest
 import requests
 
-from loadtests.users.payloads import keyframe_nal
 from loadtests.users.rtsp import RtspError, RtspViewer
+from simulator.streams.rtp import keyframe_at
 from tests.loadtests.users.conftest import ENV, ROOT
 
 
@@ -106,7 +106,7 @@ def test_an_unknown_stream_is_a_one_line_error(serve) -> None:
     ],
 )
 def test_keyframes_are_told_by_nal_type(codec: str, payload: bytes, key: bool) -> None:
-    assert keyframe_nal(codec, payload) is key
+    assert keyframe_at(codec, payload) is key
 
 
 @pytest.mark.parametrize("scheme", ["digest", "basic"])
