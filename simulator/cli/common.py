@@ -58,11 +58,8 @@ def load(path: str, overrides: tuple[str, ...] = (), seed: int | None = None,
          days: float | None = None) -> Scenario:  # fmt: skip
     """The scenario at `path` with the --set overrides, then --seed and --days, all validated
     as scenario fields (a mistake is one line and exit 2)."""
-    extra = [*overrides]
-    extra += [f"simulation.seed={seed}"] if seed is not None else []
-    extra += [f"simulation.days={days}"] if days is not None else []
     try:
-        return load_scenario(path, tuple(extra))
+        return load_scenario(path, overrides, seed=seed, days=days)
     except ScenarioError as exc:
         fail(str(exc))
 

@@ -45,8 +45,16 @@ class ScenarioError(ValueError):
     """A user mistake in a scenario: one line naming the file, the field and what is allowed."""
 
 
-def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
-    """Read, override and validate a scenario file."""
+def load_scenario(
+    path: str | Path,
+    overrides: Iterable[str] = (),
+    *,
+    seed: int | None = None,
+    days: float | None = None,
+) -> Scenario:
+    """Read, override and validate a scenario file: the `overrides` (`--set path=value`),
+    then `seed` and `days` as `simulation.seed` and `simulation.days`, each validated as the
+    field it sets."""
     path = Path(path)
     try:
         raw = read_bounded(path, SCENARIO_BYTES, "a scenario")
@@ -73,7 +81,9 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
         raise ScenarioError(f"{path}: YAML syntax error{where}: {problem}") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: expected a mapping of scenario sections at the top level")
-    for item in overrides:
+    extra = [f"simulation.seed={seed}"] if seed is not None else []
+    extra += [f"simulation.days={days}"] if days is not None else []
+    for item in [*overrides, *extra]:
         apply_override(data, item, path)
     return validate(data, path)
 

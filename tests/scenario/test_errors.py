@@ -316,6 +316,16 @@ def test_good_set_overrides_take_effect(data_dir):
     assert "9 cameras" in result.stdout and "10-day retention" in result.stdout
 
 
+def test_seed_and_days_come_after_the_overrides(data_dir):
+    path = data_dir / "cbr_city.yaml"
+    s = load_scenario(path, ["simulation.seed=1", "simulation.days=3"], seed=99, days=0.5)
+    assert (s.simulation.seed, s.simulation.days) == (99, 0.5)
+    s = load_scenario(path, ["simulation.seed=1"])
+    assert s.simulation.seed == 1
+    with pytest.raises(ScenarioError, match="simulation.days"):
+        load_scenario(path, days=-1)
+
+
 def test_set_creates_an_optional_section(data_dir):
     s = load_scenario(
         data_dir / "cbr_city.yaml",
