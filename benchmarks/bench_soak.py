@@ -42,6 +42,8 @@ from pathlib import Path
 import hostile
 from lab_under_test import LabUnderTest, ledger_checks
 
+from simulator.lab import processes
+
 NAMES = ("camsim serve", "camsim lab", "camsim loadtest")
 FRAMES = ("frames_due", "frames_sent", "late_skips", "fault_drops", "target_drops",
           "keyframe_wait_skips")  # fmt: skip
@@ -220,14 +222,14 @@ def main() -> None:
                 next_report += args.report_every
                 minute = (time.time() - started) / 60
                 reports.append(report(minute, last_report, rss, api, base, status, started,
-                                      rtsp_port))  # fmt: skip
+                                      rtsp_port, side))  # fmt: skip
                 last_report = minute
             time.sleep(max(0.0, min(args.every, next_report - time.time(), end - time.time())))
         minute = (time.time() - started) / 60
         if minute - last_report > 0.5:
             rss = {n: u.rss_mb for n, u in run.usage().items()}
             reports.append(report(minute, last_report, rss, api, base, status, started,
-                                  rtsp_port))  # fmt: skip
+                                  rtsp_port, side))  # fmt: skip
         stop.set()
         for p in side:
             p.join(30)
@@ -241,8 +243,18 @@ def main() -> None:
     summary(args, curve, reports, status, t_begin, code)
 
 
-def report(minute: float, since: float, rss: dict[str, float], api: str, base: dict,
-           status: dict[str, Path], started: float, rtsp_port: int) -> list[str]:  # fmt: skip
+def report(*args: object) -> list[str]:
+    """`_report`, whatever goes wrong in it printed: the soak goes on."""
+    try:
+        return _report(*args)  # type: ignore[arg-type]
+    except Exception as exc:  # noqa: BLE001 - a figure missing, not an hour lost
+        print(f"   report failed: {type(exc).__name__}: {exc}", flush=True)
+        return [f"{args[0]:.0f}", *["?"] * 13]
+
+
+def _report(minute: float, since: float, rss: dict[str, float], api: str, base: dict,
+           status: dict[str, Path], started: float, rtsp_port: int,
+           side: list[mp.Process]) -> list[str]:  # fmt: skip
     """Print what the soak looks like now; the row of the summary's table."""
     trickle = hostile.read_status(status["trickle"])
     viewers = hostile.read_status(status["viewers"])
@@ -279,6 +291,11 @@ def report(minute: float, since: float, rss: dict[str, float], api: str, base: d
         print(f"     {kind}: {sum(counts.values()):,} ({answers(counts)})")
     if fl is not None:
         print(f"   ended RTSP connections the kernel still flushes: {fl[0]} ({fl[1] / 1e6:.2f} MB)")
+    own = [processes.usage(p.pid) for p in side if p.pid is not None]
+    print(
+        "   the benchmark's viewers and trickle: "
+        + ", ".join(f"{u.rss_mb:.1f} MB ({u.cpu_s:.0f} s of CPU)" for u in own if u)
+    )
     sys.stdout.flush()
     return [f"{minute:.0f}", f"{load:.1f}",
             *(f"{rss.get(n, float('nan')):.1f}" for n in NAMES),
@@ -352,8 +369,12 @@ def summary(args: argparse.Namespace, curve: list, reports: list[list[str]],
     for name, (n, lines) in found.items():
         print(f"  {name}: {n}: " + " | ".join(lines))
 
-    checks = ledger_checks(args.out)
     verdict = args.out / "verdict.json"
+    try:
+        checks = ledger_checks(args.out)
+    except Exception as exc:  # noqa: BLE001 - a lab that did not end writes no `ended`
+        print(f"\nledger: not checked ({type(exc).__name__}: {exc}); lab exit {code}")
+        return
     print(f"\nledger: {checks['cameras']} cameras, {checks['intervals_min']}-"
           f"{checks['intervals_max']} intervals each over {checks['window_s']:.0f} s, longest "
           f"{checks['longest_interval_s']:.1f} s, cameras with a missing interval: "
