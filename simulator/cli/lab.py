@@ -130,9 +130,10 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
     from simulator.cli.streams import city_and_cameras, read_timeline
     from simulator.lab.attach import AttachError
     from simulator.lab.generator import GeneratorError
-    from simulator.lab.run import LabOptions, run_lab
+    from simulator.lab.run import run_lab
+    from simulator.lab.session import LabOptions
     from simulator.lab.verdict import Slos
-    from simulator.report.verdict import verdict_text
+    from simulator.report.verdict import verdict_text, write_verdict
 
     seconds = _duration("--duration", duration_text)
     hold = _duration("--hold", hold_text)
@@ -179,6 +180,7 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
 
     try:
         verdict = run_lab(city, opts, progress)
+        write_verdict(verdict, out)
     except (GeneratorError, AttachError, MappingError) as exc:
         fail(str(exc))
     except (OSError, TargetError) as exc:
@@ -223,7 +225,7 @@ def verdict(out: Path, host: str | None, scenario: str | None, password: str | N
     when the run cannot be judged (an unusable ledger, a target that does not answer)."""
     from simulator.lab.ledger import LedgerError
     from simulator.lab.run import NoAnswer, VerdictError, verdict_of
-    from simulator.report.verdict import verdict_text
+    from simulator.report.verdict import verdict_text, write_verdict
 
     if not (out / "ledger.sqlite").is_file():
         fail(f"{out}: no ledger.sqlite here (the --out of a camsim lab run)")
@@ -235,5 +237,6 @@ def verdict(out: Path, host: str | None, scenario: str | None, password: str | N
         fail(str(exc))
     except (LedgerError, NoAnswer) as exc:
         not_judged(str(exc))
+    write_verdict(v, out)
     click.echo(verdict_text(v))
     sys.exit(PASSED if v.passed else SLO_FAILED)

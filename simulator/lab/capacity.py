@@ -9,24 +9,14 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from typing import Any
 
-from simulator.lab.attach import open_target, register, remove_cameras
-from simulator.lab.generator import Generator
-from simulator.lab.ledger import Ledger
-from simulator.lab.load import Load
-from simulator.lab.run import (
-    LOAD_GRACE_S,
-    LabOptions,
-    facts,
-    has_actions,
-    load_args,
-    serve_args,
-)
-from simulator.lab.sampler import Sampler
+from simulator.lab.session import LabOptions, Session, has_actions
 from simulator.lab.stepload import StepLoad, done_by_kind
 from simulator.model.city import City
+from simulator.timeline.event import Event
 
 
 @dataclass
@@ -130,90 +120,60 @@ def find_capacity(
     for `hold_s` with the operators' whole load moved onto the cameras in it (stepload.py),
     and stop at the first step that fails. Writes capacity.json to opts.out; Ctrl-C ends the
     search at the step held. Raises ValueError when the actions cannot be drawn."""
-    from simulator.lab.collect import collect
-
     plan = None
     if opts.load and has_actions(city, opts):
         plan = StepLoad.of(city, opts.scenario, opts.timeline)
-    opts.out.mkdir(parents=True, exist_ok=True)
-    ledger = Ledger(opts.out / "ledger.sqlite")
-    ledger.set(**facts(opts), step=step, hold_s=hold_s, find_capacity=True)
-    target = open_target(opts.target, opts.host, opts.user, opts.password, opts.mapping)
-    gen = Generator.start(serve_args(city, opts), opts.out / "serve.log")
-    cams = gen.cameras()
-    result = Capacity([], len(cams), step, hold_s)
-    ids: dict[str, str] = {}
-    load: Load | None = None
-    sampler = Sampler(ledger, gen, target, opts.target)  # one, for the processes' totals
-    try:
-        for k in range(0, len(cams), step):
-            added = register(target, cams[k : k + step], opts.mapping).ids
-            ids |= added
-            for cam in cams[k : k + step]:
-                main = cam["streams"]["main"]
-                ledger.camera(cam["id"], added[cam["id"]], main["url"], main["fps"],
-                              main["width"], main["height"], time.time())  # fmt: skip
-            time.sleep(opts.warmup_s)  # the new cameras connect and start recording
-            if k == 0:
-                gen.interval()
-                gen.start_replay()
-                replayed = time.time()
-                ledger.set(started=replayed)
-            due: list = []
-            if plan is not None:
-                # the operators' actions over the hold from where the timeline is now, on
-                # this step's cameras (the load's run time, 15 s longer, lets it log in first)
-                at = opts.start_at + (time.time() - replayed) * opts.speed
-                due = plan.schedule(at, at + hold_s * opts.speed, list(ids))
-                here = opts.out / f"step-{len(ids)}"
-                here.mkdir(exist_ok=True)
-                schedule = StepLoad.write(due, here / "schedule.jsonl")
-                held = LabOptions(**{**opts.__dict__, "cameras": ",".join(ids),
-                                     "duration_s": hold_s, "start_at": at,
-                                     "timeline": str(schedule)})  # fmt: skip
-                if due:  # (camsim loadtest refuses an empty schedule)
-                    load = Load.start(load_args(held, {}), here)
-            sampler.cameras, sampler.load = {t: c for c, t in ids.items()}, load
-            gen.interval()  # this step's counters from here on
-            start = time.time()
-            interrupted = False
-            try:
-                while (now := time.time()) - start < hold_s:
-                    time.sleep(min(opts.interval_s, hold_s - (now - start)))
-                    sampler.sample()
-                    if on_interval is not None:
-                        on_interval(len(ids), time.time() - start)
-            except KeyboardInterrupt:
-                interrupted = True
-            end = time.time()
-            if load is not None:
-                load.finish(0 if interrupted else LOAD_GRACE_S)
-                sampler.sample()
-                load = None
-            v = collect(ledger, target, city, (start, end), opts.slos, gen.missed,
-                        only=set(ids), actions_from=start - opts.interval_s)  # fmt: skip
-            failed = [f"{c.name}: {c.value} (limit {c.threshold})" for c in v.checks
-                      if not c.passed]  # fmt: skip
-            done, errors = done_by_kind(ledger, start - opts.interval_s)
-            s = Step(len(ids), start, end, not failed, failed, v.harness["fell_behind"],
-                     plan is not None, len(due), done, errors)  # fmt: skip
-            result.steps.append(s)
-            _write(result, opts)
-            if on_step is not None:
-                on_step(s)
-            if failed or interrupted:
-                break
-        ledger.set(ended=time.time())
-        return result
-    finally:
-        if load is not None:
-            load.stop()
-        gen.stop()
-        if not opts.keep:
-            remove_cameras(target, ids.values())
-        with contextlib.suppress(Exception):
-            _write(result, opts)
-        ledger.close()
+    with Session(city, opts, step=step, hold_s=hold_s, find_capacity=True) as s:
+        cams = s.cameras()
+        result = Capacity([], len(cams), step, hold_s)
+        try:
+            for k in range(0, len(cams), step):
+                s.attach(cams[k : k + step])
+                if k == 0:
+                    s.start_replay()
+                due = [] if plan is None else _start_load(s, plan, hold_s)
+                shown = None if on_interval is None else partial(on_interval, len(s.ids))
+                start, end = s.hold(hold_s, shown, fresh=True)
+                if s.load is not None:
+                    s.end_load()
+                held = _judged(s, (start, end), plan is not None, due)
+                result.steps.append(held)
+                _write(result, opts)
+                if on_step is not None:
+                    on_step(held)
+                if not held.passed or s.interrupted:
+                    break
+            s.end()
+            return result
+        finally:
+            with contextlib.suppress(Exception):
+                _write(result, opts)
+
+
+def _start_load(s: Session, plan: StepLoad, hold_s: float) -> list[Event]:
+    """Start the operators' actions over the hold from where the timeline is now, on the
+    step's cameras (the load's run time, 15 s longer, lets it log in first); those due."""
+    opts = s.opts
+    at = opts.start_at + (time.time() - s.started) * opts.speed
+    due = plan.schedule(at, at + hold_s * opts.speed, list(s.ids))
+    here = opts.out / f"step-{len(s.ids)}"
+    here.mkdir(exist_ok=True)
+    schedule = StepLoad.write(due, here / "schedule.jsonl")
+    held = replace(opts, cameras=",".join(s.ids), duration_s=hold_s, start_at=at,
+                   timeline=str(schedule))  # fmt: skip
+    if due:  # (camsim loadtest refuses an empty schedule)
+        s.start_load(held, here)
+    return due
+
+
+def _judged(s: Session, window: tuple[float, float], load: bool, due: list[Event]) -> Step:
+    """The step held over the window, judged on its own cameras and actions."""
+    since = window[0] - s.opts.interval_s
+    v = s.judge(window, only=set(s.ids), actions_from=since)
+    failed = [f"{c.name}: {c.value} (limit {c.threshold})" for c in v.checks if not c.passed]
+    done, errors = done_by_kind(s.ledger, since)
+    return Step(len(s.ids), *window, not failed, failed, v.harness["fell_behind"], load,
+                len(due), done, errors)  # fmt: skip
 
 
 def _write(result: Capacity, opts: LabOptions) -> None:

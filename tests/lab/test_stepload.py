@@ -9,7 +9,7 @@ from pathlib import Path
 from loadtests.schedule import Source
 from simulator.lab.capacity import Capacity, Step
 from simulator.lab.ledger import Ledger
-from simulator.lab.run import LOAD_LEAD_S
+from simulator.lab.session import LOAD_LEAD_S
 from simulator.lab.stepload import StepLoad, done_by_kind
 
 ROOT = Path(__file__).parents[2]

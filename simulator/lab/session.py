@@ -1,0 +1,245 @@
+"""A lab session: the ledger, the target, the stream generator, the operators' load and the
+sampler of one `camsim lab` run, wired once. A run is one `hold`; a capacity search is a loop
+of `attach` and `hold`. Leaving the session stops what it started and takes the cameras out
+of the target again (unless --keep)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simulator.lab.attach import Attached, open_target, register, start_motion
+from simulator.lab.generator import Generator
+from simulator.lab.ledger import Ledger
+from simulator.lab.load import Load
+from simulator.lab.sampler import Sampler
+from simulator.lab.verdict import Slos, Verdict
+from simulator.model.city import City
+
+LOAD_LEAD_S = 15.0  # the load logs in and checks the cameras before its replay starts
+LOAD_GRACE_S = 120.0  # the load's own grace for actions in flight, and its summary
+
+
+@dataclass
+class LabOptions:
+    """What `camsim lab` was asked to do."""
+
+    scenario: str
+    target: str
+    host: str
+    out: Path
+    overrides: tuple[str, ...] = ()
+    seed: int | None = None
+    days: float | None = None
+    user: str | None = None
+    password: str | None = None
+    cameras: str | None = None
+    duration_s: float = 600.0
+    speed: float = 1.0
+    start_at: float = 0.0
+    timeline: str | None = None
+    mapping: str | None = None  # the generic REST target's mapping
+    keep: bool = False
+    load: bool = True  # the operators' actions, when the scenario or timeline has some
+    interval_s: float = 10.0
+    warmup_s: float = 20.0  # after registering, before the timeline starts
+    settle_s: float = 15.0  # after the cameras stop, before the recordings are read
+    slos: Slos = field(default_factory=Slos)
+
+
+class Session:
+    """One lab run's processes and ledger (OUT/ledger.sqlite), as a context manager: entering
+    opens the ledger with the run's facts, logs in to the target (motion: the lab starts it
+    at `attach`) and starts `camsim serve`; leaving stops the load and the generator, takes
+    the cameras out of the target (unless opts.keep) and closes the ledger."""
+
+    def __init__(self, city: City, opts: LabOptions, **facts: Any) -> None:
+        self.city, self.opts, self.facts = city, opts, facts  # facts: more for the ledger
+        self.motion = opts.target == "motion"  # its cameras come from its configuration
+        self.ledger: Ledger  # opened on entering
+        self.sampler: Sampler
+        self.gen: Generator | None = None
+        self.attached: Attached | None = None
+        self.load: Load | None = None
+        self.started = 0.0  # when the timeline started
+        self.faults = 0  # applied so far, as the sampler read them
+        self.interrupted = False  # Ctrl-C ended a hold
+
+    def __enter__(self) -> Session:
+        opts = self.opts
+        opts.out.mkdir(parents=True, exist_ok=True)
+        self.ledger = Ledger(opts.out / "ledger.sqlite")
+        try:
+            self.ledger.set(**facts(opts), **self.facts)
+            # bad credentials end the run before any stream starts
+            target = None if self.motion else open_target(opts.target, opts.host, opts.user,
+                                                          opts.password, opts.mapping)  # fmt: skip
+            self.gen = Generator.start(serve_args(opts), opts.out / "serve.log")
+            self.ledger.set(generator_pid=self.gen.pid, generator=self.gen.ready)
+            self.sampler = Sampler(self.ledger, self.gen, target, opts.target)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.load is not None:
+            self.load.stop()
+        if self.gen is not None:
+            self.gen.stop()
+        if self.attached is not None:
+            self.attached.close(self.opts.keep)
+        self.ledger.close()
+
+    @property
+    def ids(self) -> dict[str, str]:
+        """The cameras in the target: camsim camera id → the target's id, in the order added."""
+        return {} if self.attached is None else self.attached.ids
+
+    @property
+    def target(self) -> Any:
+        """The target's adapter."""
+        return self.sampler.target
+
+    def cameras(self) -> list[dict[str, Any]]:
+        """The cameras the generator serves (its /api/cameras rows): what can be attached."""
+        return self.gen.cameras()
+
+    def attach(self, cameras: list[dict[str, Any]]) -> None:
+        """Add these cameras to the target (motion: start it with them, once), keep them in
+        the ledger, let them connect and start recording (the warm-up), and count what is
+        sent from then on."""
+        if self.motion:
+            added = start_motion(self.opts.host, cameras, self.opts.out / "motion")
+        else:
+            added = register(self.sampler.target, cameras, self.opts.mapping)
+        if self.attached is None:
+            self.attached = added
+        else:
+            self.attached.ids |= added.ids
+        self.ledger.set(attached=self.attached.facts)
+        for cam in cameras:
+            main = cam["streams"]["main"]
+            self.ledger.camera(cam["id"], added.ids[cam["id"]], main["url"], main["fps"],
+                               main["width"], main["height"], time.time())  # fmt: skip
+        self.sampler.target = self.attached.target
+        self.sampler.cameras = {tid: cam for cam, tid in self.ids.items()}
+        time.sleep(self.opts.warmup_s)
+        self.gen.interval()  # counters from here on
+
+    def start_load(self, opts: LabOptions | None = None, out: Path | None = None) -> None:
+        """Start the operators' load (`camsim loadtest`) as `opts` say [the session's], its
+        files in `out` [OUT]; the sampler reads its actions."""
+        args = load_args(opts or self.opts, self.attached.facts if self.attached else {})
+        self.load = self.sampler.load = Load.start(args, out or self.opts.out)
+
+    def start_replay(self) -> None:
+        """Start the timeline's replay in the generator; the ledger keeps when."""
+        self.gen.start_replay()
+        self.started = time.time()
+        self.ledger.set(started=self.started)
+
+    def hold(self, seconds: float, on_progress: Callable[[float], None] | None = None,
+             fresh: bool = False) -> tuple[float, float]:  # fmt: skip
+        """Read an interval into the ledger every opts.interval_s for `seconds`, calling
+        `on_progress` with the seconds held after each; returns the window held. Ctrl-C ends
+        it early (`interrupted`, kept in the ledger). `fresh`: the first interval starts with
+        the hold rather than at the last reading (a capacity step's counters are its own)."""
+        if fresh:
+            self.gen.interval()
+        start = time.time()
+        try:
+            while (now := time.time()) - start < seconds:
+                time.sleep(min(self.opts.interval_s, max(0.0, seconds - (now - start))))
+                self.faults += self.sampler.sample()
+                if on_progress is not None:
+                    on_progress(time.time() - start)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            self.ledger.set(interrupted=True)
+        return start, time.time()
+
+    def end_load(self, grace_s: float = LOAD_GRACE_S) -> None:
+        """Wait for the load to end (its run time and `grace_s`; none after Ctrl-C) and keep
+        its summary, then read one more interval, with its last actions."""
+        if self.load is not None:
+            self.ledger.set(load=self.load.finish(0.0 if self.interrupted else grace_s))
+        self.sampler.sample()
+        self.load = self.sampler.load = None
+
+    def end(self, at: float | None = None) -> None:
+        """The run's end [now], as the ledger keeps it."""
+        self.ledger.set(ended=time.time() if at is None else at)
+
+    def stop_streams(self) -> None:
+        """The cameras go away, so the target closes its recordings and their frame counts
+        are final when it is asked (motion, which the lab runs, ends: the movie being
+        written gets its index)."""
+        self.gen.stop()
+        time.sleep(self.opts.settle_s)
+        if self.motion and self.attached is not None:
+            self.attached.close(self.opts.keep)
+
+    def judge(self, window: tuple[float, float], only: set[str] | None = None,
+              actions_from: float | None = None) -> Verdict:  # fmt: skip
+        """Ask the target what it recorded over the window and judge it: every camera, or
+        `only` these; every action, or those started from `actions_from` on."""
+        from simulator.lab.collect import collect
+
+        return collect(self.ledger, self.target, self.city, window, self.opts.slos,
+                       self.gen.missed, only=only, actions_from=actions_from)  # fmt: skip
+
+
+def facts(opts: LabOptions) -> dict[str, Any]:
+    """What the ledger keeps of the options, for `camsim verdict DIR` to judge the run."""
+    return dict(scenario=opts.scenario, overrides=list(opts.overrides), seed=opts.seed,
+                days=opts.days, target=opts.target, host=opts.host, user=opts.user,
+                cameras=opts.cameras, speed=opts.speed, start_at=opts.start_at,
+                keep=opts.keep, slos=opts.slos.__dict__)  # fmt: skip
+
+
+def has_actions(city: City, opts: LabOptions) -> bool:
+    """Whether there is a load to run: the timeline's actions, or the scenario's operators."""
+    if opts.timeline:
+        from simulator.timeline.jsonl import read_jsonl
+        from simulator.timeline.kinds import KINDS
+
+        return any(KINDS[e.kind].family == "action" for e in read_jsonl(opts.timeline))
+    return city.scenario.operators is not None
+
+
+def serve_args(opts: LabOptions) -> list[str]:
+    """`camsim serve`'s arguments: the run's cameras on free ports, waiting for the replay."""
+    args = [opts.scenario, "--rtsp-port", "0", "--api-port", "0", "--wait-start",
+            "--speed", str(opts.speed), "--start-at", str(opts.start_at)]  # fmt: skip
+    for o in opts.overrides:
+        args += ["--set", o]
+    if opts.seed is not None:
+        args += ["--seed", str(opts.seed)]
+    if opts.days is not None:
+        args += ["--days", str(opts.days)]
+    if opts.cameras:
+        args += ["--cameras", opts.cameras]
+    if opts.timeline:
+        args += ["--timeline", opts.timeline]
+    return args
+
+
+def load_args(opts: LabOptions, facts: dict[str, Any]) -> list[str]:
+    """`camsim loadtest`'s arguments: the same cameras and timeline, for the run's duration
+    and the load's lead; `facts` (the attached target's) name motion's stream server."""
+    args = [opts.scenario, "--target", opts.target, "--host", opts.host,
+            "--speed", str(opts.speed), "--start-at", str(opts.start_at),
+            "--run-time", f"{int(opts.duration_s + LOAD_LEAD_S)}s"]  # fmt: skip
+    for o in opts.overrides:
+        args += ["--set", o]
+    for flag, value in (("--seed", opts.seed), ("--days", opts.days), ("--user", opts.user),
+                        ("--cameras", opts.cameras), ("--timeline", opts.timeline),
+                        ("--mapping", opts.mapping),
+                        ("--stream-url", facts.get("stream"))):  # fmt: skip
+        if value is not None:
+            args += [flag, str(value)]
+    return args
