@@ -354,7 +354,8 @@ def _option(param: click.Parameter, ctx: click.Context) -> str | None:
 
 
 def cli_page() -> str:
-    ctx = click.Context(main, info_name="camsim")
+    # the command's own context settings (-h as well as --help), whatever ran before
+    ctx = click.Context(main, info_name="camsim", **main.context_settings)
     out = [HEADER.format(source="the click commands (`simulator.cli.main`)"),
            "# Command-line reference\n\n",
            f"`camsim --help`: {inspect.cleandoc(main.help or '')}\n\n",
