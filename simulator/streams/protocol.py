@@ -1,9 +1,11 @@
-"""RTSP 1.0 messages (RFC 2326): an incremental, bounded request parser and response text.
+"""RTSP 1.0 messages (RFC 2326): an incremental, bounded request parser and response text,
+and the client's reading of responses.
 
 The parser takes bytes as they arrive on a connection and returns whole requests and
 interleaved binary packets (`$`, channel, length: RTCP receiver reports over TCP). Anything
 malformed or oversized raises BadRequest with the status to answer before closing. A SETUP's
-Transport header is read into the one unicast transport we serve.
+Transport header is read into the one unicast transport we serve. A client reads a response
+with `parse_answer` (lenient with headers: it takes what cameras send) into an `Answer`.
 """
 
 from __future__ import annotations
@@ -90,13 +92,11 @@ class RequestParser:
         out: list[Request | Interleaved] = []
         while self.buf:
             if self.buf[0] == 0x24:  # '$'
-                if len(self.buf) < 4:
+                end = interleaved_end(self.buf)
+                if end < 0:
                     break
-                size = int.from_bytes(self.buf[2:4], "big")
-                if len(self.buf) < 4 + size:
-                    break
-                out.append(Interleaved(self.buf[1], bytes(self.buf[4 : 4 + size])))
-                del self.buf[: 4 + size]
+                out.append(Interleaved(self.buf[1], bytes(self.buf[4:end])))
+                del self.buf[:end]
                 continue
             if self.buf[0] in (0x0D, 0x0A):  # blank lines between requests
                 del self.buf[:1]
@@ -119,6 +119,15 @@ class RequestParser:
             del self.buf[: end + 4 + length]
             out.append(request)
         return out
+
+
+def interleaved_end(buf: bytes | bytearray, i: int = 0) -> int:
+    """Where the interleaved packet at buf[i] (`$`, channel, 2-byte length, data: RFC 2326
+    §10.12) ends, or -1 if it has not all come."""
+    if len(buf) < i + 4:
+        return -1
+    end = i + 4 + (buf[i + 2] << 8 | buf[i + 3])
+    return end if end <= len(buf) else -1
 
 
 def parse_head(head: bytes) -> Request:
@@ -238,3 +247,58 @@ def _pair(text: str) -> tuple[int, int] | None:
         raise BadRequest(400, "malformed Transport port or channel")
     a = int(m.group(1))
     return a, int(m.group(2)) if m.group(2) else a + 1
+
+
+# -- Responses, as a client reads them ------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    """One RTSP response; header names are lower-case."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+
+    @property
+    def cseq(self) -> int | None:
+        value = self.headers.get("cseq", "")
+        return int(value) if _DIGITS.fullmatch(value) else None
+
+    @property
+    def session(self) -> str:
+        """The Session header's id, without its timeout."""
+        return self.headers.get("session", "").split(";")[0]
+
+    @property
+    def session_timeout(self) -> int | None:
+        """The Session header's timeout (seconds), if it names one."""
+        value = self.headers.get("session", "").partition("timeout=")[2]
+        return int(value) if _DIGITS.fullmatch(value) else None
+
+    @property
+    def rtp_info(self) -> tuple[int, int]:
+        """(seq, rtptime) of a one-stream RTP-Info header."""
+        fields = dict(f.partition("=")[::2] for f in self.headers["rtp-info"].split(";"))
+        return int(fields["seq"]), int(fields["rtptime"])
+
+    @property
+    def content_length(self) -> int:
+        """The body's length; ValueError if it is not a number."""
+        value = self.headers.get("content-length", "0").strip()
+        if not _DIGITS.fullmatch(value):
+            raise ValueError(f"malformed Content-Length {value[:20]!r}")
+        return int(value)
+
+
+def parse_answer(head: bytes) -> Answer:
+    """A response's status line and headers (without the blank line); its status is 0 when
+    the head is not a response's (a request from the server)."""
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    response = len(parts) >= 2 and parts[0].startswith("RTSP/") and _DIGITS.fullmatch(parts[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return Answer(int(parts[1]) if response else 0, headers)

@@ -211,7 +211,14 @@ def parse_sei(payload: bytes) -> tuple[str, float] | None:
     return None if sent is None else (camera, sent)
 
 
-# -- What a client reads: keyframes (RFC 6184, RFC 7798, RFC 2435) ---------------------------
+# -- What a client reads: the header, keyframes (RFC 6184, RFC 7798, RFC 2435) ---------------
+
+
+def rtp_header(buf: bytes | bytearray | memoryview, p: int = 0) -> tuple[int, bool, int]:
+    """(sequence number, marker bit, where the payload starts) of the RTP packet at buf[p]
+    (12 bytes of it at least; CSRCs skipped)."""
+    return buf[p + 2] << 8 | buf[p + 3], bool(buf[p + 1] & 0x80), p + 12 + 4 * (buf[p] & 0x0F)
+
 
 H264_KEYS = frozenset({5})  # IDR slice
 H265_KEYS = frozenset(range(16, 22))  # IRAP: BLA, IDR, CRA

@@ -10,9 +10,9 @@ import time
 from base64 import b64encode
 
 import pytest
-from rtspclient import RawClient, frames_in
 
 from simulator.streams.auth import answer_challenge, parse_challenge
+from simulator.streams.client import RtspClient, frames_in
 from simulator.streams.rtp import keyframe_at
 
 
@@ -26,9 +26,9 @@ def _wait(pred, timeout: float = 20.0) -> bool:  # noqa: ANN001
 
 
 def _status_then_closed(port: int, payload: bytes) -> int:
-    c = RawClient(port)
+    c = RtspClient(port)
     c.send_raw(payload)
-    answer = c.read_answer()
+    answer = c.answer()
     assert c.closed_by_server(), "the connection must be closed after a 400-class answer"
     c.close()
     return answer.status
@@ -54,11 +54,11 @@ def test_malformed_requests_get_400_class_and_close(served, payload: bytes, stat
 
 
 def test_abuse_does_not_disturb_other_clients(served) -> None:  # noqa: ANN001
-    watcher = RawClient(served.port)
-    watcher.play_tcp(served.url("h265cam-001"))
+    watcher = RtspClient(served.port)
+    watcher.start(served.url("h265cam-001"))
     for _ in range(20):
         _status_then_closed(served.port, b"\x00\xff" * 10 + b"\r\n\r\n")
-    flood = RawClient(served.port)
+    flood = RtspClient(served.port)
     flood.send_raw(b"X" * 20000)  # no request line end: too large
     assert flood.closed_by_server()
     assert frames_in(watcher.packets(1.5)) >= 5
@@ -67,7 +67,7 @@ def test_abuse_does_not_disturb_other_clients(served) -> None:  # noqa: ANN001
 
 
 def test_unknown_paths_get_404(served) -> None:  # noqa: ANN001
-    c = RawClient(served.port)
+    c = RtspClient(served.port)
     assert c.request("DESCRIBE", f"rtsp://127.0.0.1:{served.port}/nope/main").status == 404
     assert c.request("DESCRIBE", f"rtsp://127.0.0.1:{served.port}/h264cam-001/third").status == 404
     setup = c.request(
@@ -86,9 +86,9 @@ def test_unknown_paths_get_404(served) -> None:  # noqa: ANN001
 
 def test_too_many_clients_get_453(strict) -> None:  # noqa: ANN001
     url = strict.url("h264cam-001", "sub")
-    clients = [RawClient(strict.port) for _ in range(3)]
-    clients[0].play_tcp(url)
-    clients[1].play_tcp(url)
+    clients = [RtspClient(strict.port) for _ in range(3)]
+    clients[0].start(url)
+    clients[1].start(url)
     answer = clients[2].request(
         "SETUP", f"{url}/trackID=0", {"Transport": "RTP/AVP/TCP;interleaved=0-1"}
     )
@@ -98,7 +98,7 @@ def test_too_many_clients_get_453(strict) -> None:  # noqa: ANN001
 
 
 def test_idle_sessions_time_out(strict) -> None:  # noqa: ANN001
-    c = RawClient(strict.port)
+    c = RtspClient(strict.port)
     url = strict.url("h264cam-002", "sub")
     answer = c.request(
         "SETUP", f"{url}/trackID=0", {"Transport": "RTP/AVP;unicast;client_port=40000-40001"}
@@ -117,7 +117,7 @@ def test_idle_sessions_time_out(strict) -> None:  # noqa: ANN001
 
 
 def test_keepalives_keep_a_session(strict) -> None:  # noqa: ANN001
-    c = RawClient(strict.port)
+    c = RtspClient(strict.port)
     url = strict.url("h264cam-003", "sub")
     answer = c.request(
         "SETUP", f"{url}/trackID=0", {"Transport": "RTP/AVP;unicast;client_port=40002-40003"}
@@ -134,9 +134,9 @@ def test_keepalives_keep_a_session(strict) -> None:  # noqa: ANN001
 def test_vanishing_clients_free_everything(served) -> None:  # noqa: ANN001
     stream = served.server.streams["mjpegcam-001/main"]
     before = served.sessions()
-    clients = [RawClient(served.port) for _ in range(4)]
+    clients = [RtspClient(served.port) for _ in range(4)]
     for c in clients:
-        c.play_tcp(served.url("mjpegcam-001"))
+        c.start(served.url("mjpegcam-001"))
     assert served.sessions() == before + 4
     for c in clients:
         c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
@@ -147,10 +147,10 @@ def test_vanishing_clients_free_everything(served) -> None:  # noqa: ANN001
 
 def test_a_slow_client_does_not_delay_others(tight) -> None:  # noqa: ANN001
     url = tight.url("h265cam-001")
-    slow = RawClient(tight.port, rcvbuf=4096)
-    slow.play_tcp(url)  # then never reads
-    fast = RawClient(tight.port)
-    fast.play_tcp(url)
+    slow = RtspClient(tight.port, rcvbuf=4096)
+    slow.start(url)  # then never reads
+    fast = RtspClient(tight.port)
+    fast.start(url)
     fast.packets(1.5)  # joins at a keyframe
     got = frames_in(fast.packets(4.0))
     stream = tight.server.streams["h265cam-001/main"]
@@ -165,8 +165,8 @@ def test_a_client_that_reads_in_bursts_gets_whole_packets(tight) -> None:  # noq
     """Frames go straight to the socket until it is full; the rest of a frame then waits in
     the connection's queue. Nothing may be lost, repeated or reordered in between: sequence
     numbers step by one, except forward to a keyframe where the client was too slow."""
-    c = RawClient(tight.port, rcvbuf=4096)
-    c.play_tcp(tight.url("h264cam-002"))
+    c = RtspClient(tight.port, rcvbuf=4096)
+    c.start(tight.url("h264cam-002"))
     stream = tight.server.streams["h264cam-002/main"]
     packets, queued = [], []
     for _ in range(4):
@@ -205,7 +205,7 @@ def test_authentication(guarded) -> None:  # noqa: ANN001
     no = subprocess.run(["ffprobe", "-v", "error", bad], capture_output=True, timeout=30)
     assert no.returncode != 0 and b"401" in no.stderr
 
-    c = RawClient(guarded.port)
+    c = RtspClient(guarded.port)
     url = guarded.url("h264cam-001", "sub")
     assert c.request("OPTIONS", url).status == 200
     answer = c.request("DESCRIBE", url)
@@ -267,9 +267,9 @@ def test_control_characters_in_a_url_get_400_and_are_never_echoed(served, inject
     # urlsplit drops tabs and line ends and keeps the rest in the query: the path still names
     # a stream, so the URL would reach Content-Base
     url = served.url("h264cam-001") + f"?a{inject}X-Injected:1"
-    c = RawClient(served.port)
+    c = RtspClient(served.port)
     c.send_raw(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\n\r\n".encode())
-    answer = c.read_answer()
+    answer = c.answer()
     assert answer.status == 400
     assert not any("X-Injected" in v for v in answer.headers.values())
     assert c.closed_by_server()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from tests.streams.rtspclient import RawClient
+from simulator.streams.client import RtspClient
 
 
 def _counters(served, camera: str) -> dict:  # noqa: ANN001
@@ -17,8 +17,8 @@ def _counters(served, camera: str) -> dict:  # noqa: ANN001
 
 def test_a_client_that_stops_reading_loses_frames_the_target_did_not_take(tight) -> None:  # noqa: ANN001
     camera = "h264cam-002"
-    client = RawClient(tight.port, rcvbuf=4096)
-    client.play_tcp(tight.url(camera))
+    client = RtspClient(tight.port, rcvbuf=4096)
+    client.start(tight.url(camera))
     client.packets(1.0)  # it reads for a second, then stalls
     before = _counters(tight, camera)
     time.sleep(4.0)
@@ -37,8 +37,8 @@ def test_a_client_that_stops_reading_loses_frames_the_target_did_not_take(tight)
 
 def test_a_client_that_reads_loses_nothing_and_every_frame_due_is_sent(served) -> None:  # noqa: ANN001
     camera = "h264cam-003"
-    client = RawClient(served.port)
-    client.play_tcp(served.url(camera))
+    client = RtspClient(served.port)
+    client.start(served.url(camera))
     client.packets(1.0)
     before = _counters(served, camera)
     client.packets(3.0)
@@ -51,8 +51,8 @@ def test_a_client_that_reads_loses_nothing_and_every_frame_due_is_sent(served) -
 
 def test_a_server_that_falls_behind_skips_frames_as_its_own_fault(served) -> None:  # noqa: ANN001
     camera = "h264cam-001"
-    client = RawClient(served.port)
-    client.play_tcp(served.url(camera))
+    client = RtspClient(served.port)
+    client.start(served.url(camera))
     client.packets(1.0)
     before = _counters(served, camera)
     served.thread.call(time.sleep, 1.5)  # the server's event loop starved for 1.5 s

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from conftest import LoopThread, Served, _serve
-from rtspclient import RawClient
 
+from simulator.streams.client import RtspClient
 from simulator.streams.rtsp import Limits
 
 
@@ -26,7 +26,7 @@ def brief(loop_thread: LoopThread, tiny_scenario: Any, clip_dir: Path) -> Iterat
     loop_thread.run(s.server.stop())
 
 
-def _conn(served: Served, client: RawClient) -> Any:
+def _conn(served: Served, client: RtspClient) -> Any:
     """The server's side of a client's connection, or None once it is gone."""
     name = client.sock.getsockname()[:2]
     return served.thread.call(
@@ -44,8 +44,8 @@ def _until(pred, timeout: float) -> bool:  # noqa: ANN001
 
 
 def test_a_connection_that_never_reads_is_aborted_after_its_timeout(brief) -> None:  # noqa: ANN001
-    c = RawClient(brief.port, rcvbuf=4096)
-    c.play_tcp(brief.url("h264cam-001"))  # then neither reads nor sends
+    c = RtspClient(brief.port, rcvbuf=4096)
+    c.start(brief.url("h264cam-001"))  # then neither reads nor sends
     conn = _conn(brief, c)
     assert conn is not None
     assert _until(lambda: brief.thread.call(conn.transport.get_write_buffer_size) > 0, 5), (
@@ -57,7 +57,7 @@ def test_a_connection_that_never_reads_is_aborted_after_its_timeout(brief) -> No
 
 
 def test_a_byte_now_and_then_does_not_keep_a_connection(brief) -> None:  # noqa: ANN001
-    c = RawClient(brief.port)
+    c = RtspClient(brief.port)
     c.send_raw(b"OPTIONS rtsp://127.0.0.1/ RTSP/1.0\r\nCSeq: 1\r\nX-Pad: ")
     deadline = time.monotonic() + 8
     closed = False
@@ -73,9 +73,9 @@ def test_a_byte_now_and_then_does_not_keep_a_connection(brief) -> None:  # noqa:
 
 
 def test_a_session_with_a_byte_now_and_then_times_out(brief) -> None:  # noqa: ANN001
-    c = RawClient(brief.port)
+    c = RtspClient(brief.port)
     url = brief.url("h264cam-002", "sub")
-    session = c.setup(url, "RTP/AVP;unicast;client_port=40010-40011")
+    session = c.open(url, "RTP/AVP;unicast;client_port=40010-40011")
     sid = session
 
     def gone() -> bool:
@@ -94,8 +94,8 @@ def test_a_session_with_a_byte_now_and_then_times_out(brief) -> None:  # noqa: A
 
 
 def test_interleaved_rtcp_keeps_a_session(brief) -> None:  # noqa: ANN001
-    c = RawClient(brief.port)
-    session = c.play_tcp(brief.url("h264cam-003", "sub"))
+    c = RtspClient(brief.port)
+    session = c.start(brief.url("h264cam-003", "sub"))
     receiver_report = b"\x80\xc9\x00\x01" + bytes(4)
     for _ in range(12):  # 4.8 s: more than twice the timeout
         c.packets(0.4)
@@ -113,14 +113,14 @@ def crowded(loop_thread: LoopThread, tiny_scenario: Any, clip_dir: Path) -> Iter
 
 
 def test_idle_connections_make_room_for_a_client_when_full(crowded) -> None:  # noqa: ANN001
-    player = RawClient(crowded.port)
-    player.play_tcp(crowded.url("h265cam-001"))
-    idle = [RawClient(crowded.port) for _ in range(40)]  # never send a whole request
+    player = RtspClient(crowded.port)
+    player.start(crowded.url("h265cam-001"))
+    idle = [RtspClient(crowded.port) for _ in range(40)]  # never send a whole request
     for c in idle:
         with contextlib.suppress(OSError):  # those beyond the room are refused
             c.send_raw(b"OPTIONS ")
     time.sleep(1.5)
-    c = RawClient(crowded.port)
+    c = RtspClient(crowded.port)
     assert c.request("OPTIONS", crowded.url("h264cam-001")).status == 200
     assert c.request("DESCRIBE", crowded.url("h264cam-001")).status == 200
     assert len(player.packets(1.0)) > 0, "a connection with a session is never the one to go"

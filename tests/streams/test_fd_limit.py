@@ -12,8 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from rtspclient import RawClient
-
+from simulator.streams.client import RtspClient
 from simulator.streams.fdlimit import AcceptErrors
 
 TINY = Path(__file__).with_name("tiny.yaml")
@@ -40,7 +39,7 @@ def _answers(port: int, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            c = RawClient(port)
+            c = RtspClient(port)
             try:
                 return c.request("OPTIONS", f"rtsp://127.0.0.1:{port}/h264cam-001/main").status
             finally:

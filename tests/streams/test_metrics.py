@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from rtspclient import RawClient
+from simulator.streams.client import RtspClient
 
 
 def _counters(served, camera: str, stream: str = "main") -> dict[str, float]:  # noqa: ANN001
@@ -30,8 +30,8 @@ def test_a_client_joining_mid_gop_is_no_fault(fresh) -> None:  # noqa: ANN001
     stream = fresh.server.streams[f"{cam}/main"]
     url = fresh.url(cam)
     for _ in range(6):  # until a PLAY lands mid-GOP (9 in 10 do: GOP of 10 frames)
-        c = RawClient(fresh.port)
-        c.play_tcp(url)
+        c = RtspClient(fresh.port)
+        c.start(url)
         c.packets(1.2)  # past the first keyframe
         c.close()
         if _counters(fresh, cam).get("keyframe_wait_skips", 0) > 0:
@@ -48,8 +48,8 @@ def test_a_client_joining_mid_gop_is_no_fault(fresh) -> None:  # noqa: ANN001
 
 def test_frames_skipped_after_falling_behind_are_the_servers_own(fresh) -> None:  # noqa: ANN001
     cam = "h264cam-003"
-    c = RawClient(fresh.port)
-    c.play_tcp(fresh.url(cam))
+    c = RtspClient(fresh.port)
+    c.start(fresh.url(cam))
     c.packets(1.2)
     fresh.thread.call(time.sleep, 0.9)  # the server stops for 0.9 s: frames fall far behind
     c.packets(1.5)

@@ -16,8 +16,8 @@ import subprocess
 import time
 
 import pytest
-from rtspclient import RawClient, UdpPorts, rtp_info
 
+from simulator.streams.client import RtspClient, UdpPorts
 from simulator.streams.rtp import keyframe_at
 
 # (path, codec): every codec, each stream played by one test only
@@ -34,16 +34,16 @@ class Player:
 
     def __init__(self, port: int, url: str, transport: str) -> None:
         self.url = url
-        self.rtsp = RawClient(port)
+        self.rtsp = RtspClient(port)
         self.udp = UdpPorts() if transport == "udp" else None
         spec = "RTP/AVP/TCP;unicast;interleaved=0-1" if self.udp is None else self.udp.transport
-        self.session = self.rtsp.setup(url, spec)
+        self.session = self.rtsp.open(url, spec)
 
     def play(self) -> tuple[int, int]:
         """PLAY; returns the answer's RTP-Info (seq, rtptime)."""
         a = self.rtsp.request("PLAY", self.url, {"Session": self.session})
         assert a.status == 200, a
-        return rtp_info(a.headers["rtp-info"])
+        return a.rtp_info
 
     def pause(self) -> None:
         assert self.rtsp.request("PAUSE", self.url, {"Session": self.session}).status == 200

@@ -150,12 +150,12 @@ def test_opencv_videocapture_reads_frames(served, transport: str) -> None:  # no
 def test_several_clients_share_one_source(served) -> None:  # noqa: ANN001
     import struct
 
-    from rtspclient import RawClient
+    from simulator.streams.client import RtspClient
 
     url = served.url("h264cam-003")
-    watchers = [RawClient(served.port), RawClient(served.port)]
+    watchers = [RtspClient(served.port), RtspClient(served.port)]
     for w in watchers:
-        w.play_tcp(url)
+        w.start(url)
     procs = [ffmpeg_decode(url, t, 3) for t in ("tcp", "udp", "tcp", "udp")]
     seen = []
     for w in watchers:
@@ -174,13 +174,12 @@ def test_several_clients_share_one_source(served) -> None:  # noqa: ANN001
 def test_frames_carry_camera_id_and_send_time(served) -> None:  # noqa: ANN001
     import time
 
-    from rtspclient import RawClient
-
+    from simulator.streams.client import RtspClient
     from simulator.streams.rtp import parse_sei
 
     for path in ("h264cam-002/sub", "h265cam-001/main"):
-        client = RawClient(served.port)
-        client.play_tcp(f"rtsp://127.0.0.1:{served.port}/{path}")
+        client = RtspClient(served.port)
+        client.start(f"rtsp://127.0.0.1:{served.port}/{path}")
         got = [parse_sei(p) for ch, p in client.packets(2.5) if ch == 0]
         client.close()
         stamps = [x for x in got if x is not None]
@@ -195,7 +194,7 @@ def test_api_reports_the_bitrate_a_client_receives(served) -> None:  # noqa: ANN
     a tenth of the target and is what a client gets over one whole loop of the stream (within
     8 %: RTP payload headers and the SEI add bytes, JPEG file headers that RTP/JPEG does not
     carry take some away)."""
-    from rtspclient import RawClient
+    from simulator.streams.client import RtspClient
 
     status, cameras = served.api("/api/cameras")
     assert status == 200
@@ -204,8 +203,8 @@ def test_api_reports_the_bitrate_a_client_receives(served) -> None:  # noqa: ANN
         entry = by_path[path]
         assert abs(entry["bitrate_mbps"] / entry["target_mbps"] - 1) <= 0.10, (path, entry)
         loop = len(served.server.streams[path].day.frames)  # frames of one whole loop
-        client = RawClient(served.port)
-        client.play_tcp(f"rtsp://127.0.0.1:{served.port}/{path}")
+        client = RtspClient(served.port)
+        client.start(f"rtsp://127.0.0.1:{served.port}/{path}")
         rtp = [p for ch, p in client.packets(loop / fps + 1.5) if ch == 0]
         client.close()
         ends = [i for i, p in enumerate(rtp) if p[1] & 0x80]

@@ -7,7 +7,6 @@ import time
 from base64 import b64encode
 
 import pytest
-from rtspclient import RawClient
 
 from simulator.streams.auth import (
     Authenticator,
@@ -16,10 +15,11 @@ from simulator.streams.auth import (
     digest_response,
     parse_challenge,
 )
+from simulator.streams.client import RtspClient
 from simulator.timeline.event import Event
 
 
-def _challenge(c: RawClient, url: str) -> dict[str, str]:
+def _challenge(c: RtspClient, url: str) -> dict[str, str]:
     answer = c.request("DESCRIBE", url)
     assert answer.status == 401
     return parse_challenge(answer.headers["www-authenticate"])
@@ -66,7 +66,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("header", HOSTILE)
 def test_hostile_credentials_get_401(guarded, header: str) -> None:  # noqa: ANN001
-    c = RawClient(guarded.port)
+    c = RtspClient(guarded.port)
     url = guarded.url("h264cam-001", "sub")
     first = c.request("DESCRIBE", url)
     nonce = parse_challenge(first.headers["www-authenticate"]).get("nonce", "")
@@ -78,7 +78,7 @@ def test_hostile_credentials_get_401(guarded, header: str) -> None:  # noqa: ANN
 
 def test_a_digest_is_good_only_for_the_url_it_names(guarded) -> None:  # noqa: ANN001
     _digest_only(guarded)
-    c = RawClient(guarded.port)
+    c = RtspClient(guarded.port)
     one, other = guarded.url("h264cam-001", "sub"), guarded.url("h264cam-002")
     p = _challenge(c, one)
     assert (
@@ -92,7 +92,7 @@ def test_a_digest_is_good_only_for_the_url_it_names(guarded) -> None:  # noqa: A
 
 def test_a_replayed_or_older_nonce_count_is_refused(guarded) -> None:  # noqa: ANN001
     _digest_only(guarded)
-    c, thief = RawClient(guarded.port), RawClient(guarded.port)
+    c, thief = RtspClient(guarded.port), RtspClient(guarded.port)
     url = guarded.url("h264cam-002")
     p = _challenge(c, url)
     first = _digest(p, "DESCRIBE", url, 1)
@@ -115,7 +115,7 @@ def test_a_replayed_or_older_nonce_count_is_refused(guarded) -> None:  # noqa: A
 def test_an_expired_nonce_is_answered_stale(guarded) -> None:  # noqa: ANN001
     _digest_only(guarded)
     auth = guarded.server.rtsp.auth
-    c = RawClient(guarded.port)
+    c = RtspClient(guarded.port)
     url = guarded.url("h264cam-003")
     p = _challenge(c, url)
     ttl = auth.nonce_ttl_s
@@ -140,7 +140,7 @@ def test_unauthenticated_clients_cannot_tell_offline_cameras_from_unknown_ones(g
     server = guarded.server
     guarded.thread.call(server.inject, Event(0, "camera_down", camera="h264cam-003"))
     try:
-        c = RawClient(guarded.port)
+        c = RtspClient(guarded.port)
         answers = {}
         for cam in ("h264cam-001", "h264cam-003", "nope-001"):
             url = guarded.url(cam, "sub")
@@ -187,7 +187,7 @@ def _rfc2069(p: dict[str, str], method: str, uri: str) -> str:
 
 def test_a_digest_without_count_is_good_only_on_its_connection(guarded) -> None:  # noqa: ANN001
     _digest_only(guarded)
-    c, thief = RawClient(guarded.port), RawClient(guarded.port)
+    c, thief = RtspClient(guarded.port), RtspClient(guarded.port)
     url = guarded.url("h264cam-001")
     header = {"Authorization": _rfc2069(_challenge(c, url), "DESCRIBE", url)}
     assert c.request("DESCRIBE", url, header).status == 200

@@ -73,8 +73,7 @@ def test_serve_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -
 
 
 def test_timeline_faults_reach_the_wire(clip_dir: Path, tmp_path: Path) -> None:
-    from rtspclient import RawClient
-
+    from simulator.streams.client import RtspClient
     from simulator.timeline import Event, write_jsonl
 
     timeline = tmp_path / "t.jsonl"
@@ -95,11 +94,11 @@ def test_timeline_faults_reach_the_wire(clip_dir: Path, tmp_path: Path) -> None:
                 break
         port = int(line.split("rtsp://127.0.0.1:")[1].split("/")[0])
         url = f"rtsp://127.0.0.1:{port}/h264cam-002/main"
-        client = RawClient(port)
-        client.play_tcp(url)
+        client = RtspClient(port)
+        client.start(url)
         assert client.closed_by_server(timeout=20), "camera_down closes the session"
         client.close()
-        probe = RawClient(port)
+        probe = RtspClient(port)
         assert probe.request("DESCRIBE", url).status == 503
         deadline = time.monotonic() + 30
         while probe.request("DESCRIBE", url).status != 200:

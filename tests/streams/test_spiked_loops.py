@@ -70,12 +70,12 @@ def test_factors_of_one_or_less_and_jpeg_are_the_loop_itself() -> None:
 def test_a_served_camera_spiked_with_ten_factors_keeps_a_few_copies(fresh) -> None:  # noqa: ANN001
     import time
 
-    from rtspclient import RawClient
+    from simulator.streams.client import RtspClient
 
     cam = "h264cam-002"
     stream = fresh.server.streams[f"{cam}/sub"]
-    client = RawClient(fresh.port)
-    client.play_tcp(fresh.url(cam, "sub"))
+    client = RtspClient(fresh.port)
+    client.start(fresh.url(cam, "sub"))
     try:
         for k in range(10):
             factor = 2.0 + k

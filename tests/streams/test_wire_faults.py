@@ -7,9 +7,9 @@ import struct
 import subprocess
 import time
 
-from rtspclient import RawClient, frames_in
 from test_real_clients import ffmpeg_decode
 
+from simulator.streams.client import RtspClient, frames_in
 from simulator.streams.rtp import NTP_EPOCH_OFFSET
 
 
@@ -47,12 +47,12 @@ def test_every_request_to_a_camera_that_is_down_gets_503(fresh) -> None:  # noqa
     the keep-alive and OPTIONS it sends first included, until the camera is back."""
     cam = "h264cam-001"
     url = fresh.url(cam)
-    watcher = RawClient(fresh.port)
-    session = watcher.setup(url, "RTP/AVP/TCP;unicast;interleaved=0-1")
+    watcher = RtspClient(fresh.port)
+    session = watcher.open(url, "RTP/AVP/TCP;unicast;interleaved=0-1")
     fresh.fault(cam, kind="camera_down")
     assert watcher.closed_by_server()
     watcher.close()
-    c = RawClient(fresh.port)
+    c = RtspClient(fresh.port)
     tcp = {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"}
     asks = [
         ("OPTIONS", url, {}),
@@ -86,8 +86,8 @@ def test_freeze_and_frame_drops_keep_the_stream_decodable(served) -> None:  # no
 
 def test_decoding_is_clean_after_packet_loss_clears(served) -> None:  # noqa: ANN001
     cam = "h264cam-001"
-    client = RawClient(served.port)
-    client.play_tcp(served.url(cam))
+    client = RtspClient(served.port)
+    client.start(served.url(cam))
     served.fault(cam, kind="packet_loss", percent=50, duration_s=2.5)
     lossy = client.packets(2.5)
     seqs = [struct.unpack(">H", p[2:4])[0] for ch, p in lossy if ch == 0]
@@ -102,8 +102,8 @@ def test_decoding_is_clean_after_packet_loss_clears(served) -> None:  # noqa: AN
 
 def test_bitrate_spike_adds_filler_that_decoders_accept(served) -> None:  # noqa: ANN001
     cam = "h264cam-002"
-    client = RawClient(served.port)
-    client.play_tcp(served.url(cam, "sub"))
+    client = RtspClient(served.port)
+    client.start(served.url(cam, "sub"))
     normal = client.packets(2.0)
     served.fault(cam, kind="bitrate_spike", factor=3.0, duration_s=60)
     proc = ffmpeg_decode(served.url(cam, "sub"), "udp", 3)
@@ -121,8 +121,8 @@ def test_bitrate_spike_adds_filler_that_decoders_accept(served) -> None:  # noqa
 def test_clock_jump_moves_rtcp_wall_clock(served) -> None:  # noqa: ANN001
     cam = "h264cam-003"
     served.fault(cam, kind="clock_jump", offset_s=7200)
-    client = RawClient(served.port)
-    client.play_tcp(served.url(cam, "sub"))
+    client = RtspClient(served.port)
+    client.start(served.url(cam, "sub"))
     reports = []
     deadline = time.monotonic() + 20
     while not reports and time.monotonic() < deadline:
@@ -135,11 +135,11 @@ def test_clock_jump_moves_rtcp_wall_clock(served) -> None:  # noqa: ANN001
 
 
 def test_reconnect_storm_closes_every_session_of_the_district(served) -> None:  # noqa: ANN001
-    a, b = RawClient(served.port), RawClient(served.port)
-    a.play_tcp(served.url("h264cam-001", "sub"))
-    b.play_tcp(served.url("h264cam-002", "sub"))
-    other = RawClient(served.port)
-    other.play_tcp(served.url("h265cam-001"))  # district south: not in the storm
+    a, b = RtspClient(served.port), RtspClient(served.port)
+    a.start(served.url("h264cam-001", "sub"))
+    b.start(served.url("h264cam-002", "sub"))
+    other = RtspClient(served.port)
+    other.start(served.url("h265cam-001"))  # district south: not in the storm
     served.fault("h264cam-003", kind="reconnect_storm")  # district north
     assert a.closed_by_server() and b.closed_by_server()
     assert frames_in(other.packets(1.5)) > 0
