@@ -156,3 +156,24 @@ def test_a_capacity_search_is_a_loop_of_attach_and_hold(faked: SimpleNamespace) 
     facts, cams, _ = _ledger(faked.opts.out)
     assert facts["find_capacity"] and facts["step"] == 1 and facts["ended"] >= steps[-1].end
     assert cams == ["cam-1", "cam-2", "cam-3"] and faked.target.cameras == {}
+
+
+def _ctrl_c(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_ends_a_run_early_and_still_judges_it(faked: SimpleNamespace) -> None:
+    faked.opts.duration_s = 60.0
+    run_lab(None, faked.opts, _ctrl_c)  # type: ignore[arg-type]
+    facts, _, _ = _ledger(faked.opts.out)
+    ((window, _, _),) = faked.judged
+    assert facts["interrupted"] and window == (facts["started"], facts["ended"])
+    assert window[1] - window[0] < 5 and faked.target.cameras == {}
+
+
+def test_ctrl_c_ends_a_search_at_the_step_held(faked: SimpleNamespace) -> None:
+    steps: list = []
+    c = find_capacity(None, faked.opts, 1, 60.0, steps.append, _ctrl_c)  # type: ignore[arg-type]
+    assert [(s.cameras, s.passed) for s in steps] == [(1, True)] and c.sustained == 1
+    facts, cams, _ = _ledger(faked.opts.out)
+    assert facts["interrupted"] and cams == ["cam-1"] and faked.target.cameras == {}
