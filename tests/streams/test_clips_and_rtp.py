@@ -9,6 +9,7 @@ import pytest
 
 from simulator.streams.clipcache import ClipCache, clip_key, load_clip
 from simulator.streams.encoder import EncodeSpec, encode, loop_frames, nal_type
+from simulator.streams.protocol import interleaved_end
 from simulator.streams.rtp import (
     packetize_h264,
     packetize_h265,
@@ -157,10 +158,10 @@ def _packets(buf: bytes, tcp: bool) -> list[bytes]:
     out, pos = [], 0
     while pos < len(buf):
         if tcp:
-            assert buf[pos : pos + 1] == b"$"
-            size = struct.unpack_from(">H", buf, pos + 2)[0]
-            out.append(buf[pos + 4 : pos + 4 + size])
-            pos += 4 + size
+            end = interleaved_end(buf, pos)
+            assert buf[pos : pos + 1] == b"$" and end > pos
+            out.append(buf[pos + 4 : end])
+            pos = end
         else:
             out.append(buf[pos : pos + 1012])
             pos += 1012

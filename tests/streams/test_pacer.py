@@ -19,6 +19,7 @@ from typing import Any
 from simulator.model.city import City
 from simulator.streams.output import UdpOut
 from simulator.streams.pacer import Pacer
+from simulator.streams.protocol import interleaved_end
 from simulator.streams.rtp import wire_frame
 from simulator.streams.server import CameraServer, ServeOptions
 from simulator.streams.stream import Client
@@ -42,13 +43,12 @@ class _Transport:
 
 def _rtp_packets(data: bytes) -> list[bytes]:
     out, pos = [], 0
-    while pos + 4 <= len(data):
-        assert data[pos : pos + 1] == b"$"
-        n = struct.unpack_from(">H", data, pos + 2)[0]
+    while pos < len(data):
+        end = interleaved_end(data, pos)
+        assert data[pos : pos + 1] == b"$" and end > pos, "whole interleaved packets"
         if data[pos + 1] == 0:  # RTP; channel 1 carries RTCP sender reports
-            out.append(bytes(data[pos + 4 : pos + 4 + n]))
-        pos += 4 + n
-    assert pos == len(data)
+            out.append(bytes(data[pos + 4 : end]))
+        pos = end
     return out
 
 
