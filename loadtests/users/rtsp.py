@@ -83,10 +83,10 @@ class RtspViewer:
             c.play(d.base, {"Range": "npt=0.000-"})
             st.play_s = time.perf_counter() - t1
             self._read(st, seconds, t1)
-            c.teardown(d.base)
+            teardown = c.teardown(d.base)
             # what the server sent before it read TEARDOWN is counted: its answer comes after
             try:
-                self._read(st, self.timeout_s, t1, until_cseq=c.cseq)
+                self._read(st, self.timeout_s, t1, until_cseq=teardown)
                 st.drained = True
             except (RtspError, OSError):
                 pass  # counted what came; `drained` says the count may be short
