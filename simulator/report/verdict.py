@@ -55,12 +55,14 @@ def verdict_text(v: Verdict) -> str:
 
 
 KEY = (("#2e8b57", "recorded"), ("#c0392b", "outage injected"),
-       ("#e67e22", "degraded (loss, drops…)"), ("black", "unexplained gap"))  # fmt: skip
+       ("#e67e22", "degraded (loss, drops…)"), ("black", "unexplained gap"),
+       ("#9b59b6", "recorded far below the camera's rate"))  # fmt: skip
 
 
 def timeline_png(v: Verdict) -> bytes:
     """One bar per camera over the run: recorded (green), injected outages (red), faults that
-    only degrade the stream (orange), gaps nothing explains (black)."""
+    only degrade the stream (orange), gaps nothing explains (black), recordings that hold far
+    fewer frames than their span (purple, over the green)."""
     cams = [f.camera for f in v.frames]
     t0 = v.window[0]
     with figure(10.0, 1.2 + 0.45 * max(1, len(cams))) as (fig, ax):
@@ -74,13 +76,15 @@ def timeline_png(v: Verdict) -> bytes:
             gaps = [(g.start - t0, g.length_s) for g in v.gaps
                     if g.camera == cam and g.explained_by is None and not g.harness]  # fmt: skip
             ax.broken_barh(gaps, (i - 0.4, 0.8), color="black")
+            thin = [(s.start - t0, s.end - s.start) for s in v.shortfalls if s.camera == cam]
+            ax.broken_barh(thin, (i + 0.15, 0.15), color="#9b59b6")
         ax.set_yticks(range(len(cams)), cams)
         ax.set_xlim(0, v.window[1] - t0)
         ax.set_xlabel("seconds since the timeline started")
         from matplotlib.patches import Patch
 
         handles = [Patch(color=c, label=t) for c, t in KEY]
-        fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize=8)
+        fig.legend(handles=handles, loc="outside lower center", ncols=5, fontsize=8)
         return png(fig)
 
 
