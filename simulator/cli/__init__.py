@@ -9,7 +9,7 @@ import sys
 import click
 
 from simulator import __version__
-from simulator.cli.common import NOT_JUDGED, fail
+from simulator.cli.common import BAD_INPUT, NOT_JUDGED, fail
 from simulator.cli.lab import lab, verdict
 from simulator.cli.load import loadtest
 from simulator.cli.sizing import compare, run, validate
@@ -27,12 +27,25 @@ for command in (validate, run, compare, sweep, timeline, serve, lab, verdict, lo
     main.add_command(command)
 
 
+#: The optional parts of camsim (pyproject's extras) by the module that is missing without them.
+EXTRAS = {"av": "streams", "cv2": "streams", "locust": "load", "gevent": "load",
+          "geventhttpclient": "load", "prometheus_client": "load", "dask": "dask",
+          "distributed": "dask"}  # fmt: skip
+
+
 def entry() -> None:
     """The `camsim` command: `main`, with an internal error reported on one line and exit 3
     (could not judge), never as exit 1, the code of a failed SLO. CAMSIM_DEBUG=1 shows the
     traceback."""
     try:
         main(prog_name="camsim")
+    except ModuleNotFoundError as exc:  # an optional part not installed: the user's to add
+        extra = EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None or os.environ.get("CAMSIM_DEBUG"):
+            raise
+        click.echo(f"camsim: error: this command needs camsim's {extra} extra ({exc.name} is "
+                   f"not installed): pip install 'camsim[{extra}]'", err=True)  # fmt: skip
+        sys.exit(BAD_INPUT)
     except Exception as exc:
         if os.environ.get("CAMSIM_DEBUG"):
             raise
