@@ -17,6 +17,7 @@ from pathlib import Path
 
 from simulator.streams.client import RECV, Location, RtspClient, RtspError, message_at
 from simulator.streams.protocol import interleaved_end
+from simulator.streams.records import cameras_from_json
 from simulator.streams.rtp import SEI_FIELD, SEI_UUID, keyframe_at, rtp_header, sei_time
 
 __all__ = ["RtspError", "RtspViewer", "ViewStats", "rtsp_urls"]
@@ -193,7 +194,7 @@ def rtsp_urls(where: str) -> list[str]:
     """The main-stream URLs of camsim serve's /api/cameras, or the lines of a file."""
     if where.startswith(("http://", "https://")):
         with urllib.request.urlopen(where, timeout=10) as resp:  # noqa: S310 - a named host
-            cameras = json.load(resp)
-        return [c["streams"]["main"]["url"] for c in cameras if "main" in c.get("streams", {})]
+            cameras = cameras_from_json(json.load(resp))
+        return [c.main.url for c in cameras if "main" in c.streams]
     lines = Path(where).read_text().split()
     return [u for u in lines if u.startswith("rtsp://")]

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import gc
 import io
-import json
 import signal
 import sys
 import time
@@ -191,6 +190,7 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
 async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: ANN001
     from simulator.streams.api import start_api
     from simulator.streams.http import ApiAuth
+    from simulator.streams.records import ReadyLine
     from simulator.streams.server import CameraServer
 
     server = CameraServer(city, indexes, opts, events, clock)
@@ -227,23 +227,22 @@ async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: A
     )
     if not kw["wait_start"]:
         server.start_replay()
-    ready = {
-        "camsim": "ready",
-        "rtsp": f"rtsp://{host}:{server.rtsp_port}/",
-        "rtsp_port": server.rtsp_port,
-        "udp_ports": list(server.udp_ports),
-        "api": f"http://{host}:{api_port}/",
-        "api_port": api_port,
-        "urls": f"http://{host}:{api_port}/api/cameras",
-        "cameras": len(server.plans),
-        "streams": len(server.streams),
-        "timeline_events": len(events),
-        "speed": clock.speed,
-        "start_at": clock.start_at,
-        "replay": "waiting for POST /api/timeline/start" if kw["wait_start"] else "started",
-        "token": auth.token,  # the API's bearer token: Authorization: Bearer <token>
-    }
-    click.echo(json.dumps(ready, separators=(",", ":")))
+    ready = ReadyLine(
+        rtsp=f"rtsp://{host}:{server.rtsp_port}/",
+        rtsp_port=server.rtsp_port,
+        udp_ports=list(server.udp_ports),
+        api=f"http://{host}:{api_port}/",
+        api_port=api_port,
+        urls=f"http://{host}:{api_port}/api/cameras",
+        cameras=len(server.plans),
+        streams=len(server.streams),
+        timeline_events=len(events),
+        speed=clock.speed,
+        start_at=clock.start_at,
+        replay="waiting for POST /api/timeline/start" if kw["wait_start"] else "started",
+        token=auth.token,
+    )
+    click.echo(ready.to_json())
     sys.stdout.flush()
     sys.stderr.flush()
     try:

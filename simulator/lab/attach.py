@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from simulator.lab.generator import die_with_parent
 from simulator.lab.processes import end
+from simulator.streams.records import CameraRow
 
 MOTION_MOVIE_S = 60  # one movie a minute: motion's own default for continuous recording
 MOTION_READY_S = 30.0
@@ -42,14 +43,14 @@ class Attached:
             remove_cameras(self.target, self.ids.values())
 
 
-def register(target: Any, cameras: list[dict[str, Any]], mapping: str | None) -> Attached:
+def register(target: Any, cameras: list[CameraRow], mapping: str | None) -> Attached:
     """Add the cameras (`camsim serve`'s /api/cameras rows) to a target through its API."""
     attached = Attached(target, facts={"mapping": mapping})
     try:
         for cam in cameras:
-            main = cam["streams"]["main"]
-            attached.ids[cam["id"]] = target.add_camera(
-                cam["id"], main["url"], main["width"], main["height"], main["fps"]
+            main = cam.main
+            attached.ids[cam.id] = target.add_camera(
+                cam.id, main.url, main.width, main.height, main.fps
             )
     except BaseException:  # none of them stays behind
         remove_cameras(target, attached.ids.values())
@@ -101,7 +102,7 @@ def _motion(host: str, stream: str, directory: Path) -> Any:
     return Motion(FastClient(), host, stream, directory / "movies", directory / "motion.log")
 
 
-def start_motion(host: str, cameras: list[dict[str, Any]], directory: Path) -> Attached:
+def start_motion(host: str, cameras: list[CameraRow], directory: Path) -> Attached:
     """motion with one camera per served camera (ids 1…N, named as camsim names them)."""
     from loadtests.targets import TargetError
     from loadtests.targets.motion_config import MotionCamera, MotionConfig
@@ -112,9 +113,9 @@ def start_motion(host: str, cameras: list[dict[str, Any]], directory: Path) -> A
     stream_port = int(motion_host(None).rsplit(":", 1)[1])
     cams = []
     for i, cam in enumerate(cameras, start=1):
-        main = cam["streams"]["main"]
-        cams.append(MotionCamera(i, main["url"], main["width"], main["height"], main["fps"],
-                                 name=cam["id"]))  # fmt: skip
+        main = cam.main
+        cams.append(MotionCamera(i, main.url, main.width, main.height, main.fps,
+                                 name=cam.id))  # fmt: skip
     conf = MotionConfig(cams, web, stream_port, movie_s=MOTION_MOVIE_S).write(directory)
     log = open(directory / "stdout.log", "w", encoding="utf-8")  # noqa: SIM115
     proc = subprocess.Popen(["motion", "-n", "-c", str(conf)], stdout=log,
@@ -122,7 +123,7 @@ def start_motion(host: str, cameras: list[dict[str, Any]], directory: Path) -> A
     log.close()
     stream = f"http://127.0.0.1:{stream_port}"
     target = _motion(host, stream, directory)
-    attached = Attached(target, {c["id"]: str(i) for i, c in enumerate(cameras, start=1)},
+    attached = Attached(target, {c.id: str(i) for i, c in enumerate(cameras, start=1)},
                         {"stream": stream, "dir": str(directory)}, proc)  # fmt: skip
     deadline = time.monotonic() + MOTION_READY_S
     while time.monotonic() < deadline:

@@ -16,6 +16,7 @@ from typing import Any
 
 from simulator.lab.ledger import Sent
 from simulator.lab.processes import end
+from simulator.streams.records import CameraRow, ReadyLine, cameras_from_json
 
 #: A stream's counters in /api/cameras that the ledger keeps per interval.
 COUNTERS = ("frames_sent", "bytes_sent", "late_skips", "fault_drops", "frames_due",
@@ -32,14 +33,14 @@ class Generator:
     """A running `camsim serve` and the counters last read from it."""
 
     proc: subprocess.Popen
-    ready: dict[str, Any]
+    ready: ReadyLine
     log: Path
     last: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
     last_t: float = 0.0
     seen_seq: int = 0  # the last applied event read from /api/timeline
     missed: int = 0  # applied events that fell out of the API's window before being read
     last_buckets: list[tuple[float, int]] = field(default_factory=list)
-    last_cameras: list[dict[str, Any]] = field(default_factory=list)  # as interval() read them
+    last_cameras: list[CameraRow] = field(default_factory=list)  # as interval() read them
 
     @classmethod
     def start(cls, args: list[str], log: Path) -> Generator:
@@ -53,9 +54,9 @@ class Generator:
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("{"):
-                ready = json.loads(line)
-                if ready.get("camsim") == "ready":
-                    g = cls(proc, ready, log)
+                data = json.loads(line)
+                if ReadyLine.is_ready(data):
+                    g = cls(proc, ReadyLine.from_dict(data), log)
                     g.last_t = time.time()
                     return g
             if time.monotonic() > deadline:
@@ -65,7 +66,7 @@ class Generator:
         raise GeneratorError(f"camsim serve did not start: {' '.join(tail) or 'no output'}")
 
     def get(self, path: str, timeout: float = 10.0) -> Any:
-        url = self.ready["api"].rstrip("/") + path
+        url = self.ready.api.rstrip("/") + path
         try:
             with urllib.request.urlopen(url, timeout=timeout) as r:
                 body = r.read()
@@ -73,8 +74,9 @@ class Generator:
             raise GeneratorError(f"camsim serve's API did not answer {path}: {exc}") from None
         return body.decode() if path == "/metrics" else json.loads(body)
 
-    def cameras(self) -> list[dict[str, Any]]:
-        return self.get("/api/cameras")
+    def cameras(self) -> list[CameraRow]:
+        """The cameras it serves, their streams and counters (GET /api/cameras)."""
+        return cameras_from_json(self.get("/api/cameras"))
 
     def interval(self) -> list[Sent]:
         """What each stream sent since the last call."""
@@ -82,16 +84,16 @@ class Generator:
         out = []
         self.last_cameras = self.cameras()
         for cam in self.last_cameras:
-            for name, s in cam["streams"].items():
-                key = (cam["id"], name)
+            for name, s in cam.streams.items():
+                key = (cam.id, name)
                 before = self.last.get(key, {})
-                counts = {k: int(s[k]) for k in COUNTERS}
+                counts = {k: int(getattr(s, k)) for k in COUNTERS}
                 self.last[key] = counts
                 d = {k: counts[k] - before.get(k, 0) for k in COUNTERS}
-                out.append(Sent(cam["id"], name, self.last_t, now, d["frames_sent"],
-                                d["bytes_sent"], int(s["clients"]), d["late_skips"],
+                out.append(Sent(cam.id, name, self.last_t, now, d["frames_sent"],
+                                d["bytes_sent"], int(s.clients), d["late_skips"],
                                 d["fault_drops"], d["frames_due"], d["target_drops"],
-                                int(s["unsent_bytes"])))  # fmt: skip
+                                int(s.unsent_bytes)))  # fmt: skip
         self.last_t = now
         return out
 
@@ -120,8 +122,8 @@ class Generator:
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         data = json.dumps(body or {}).encode()
-        req = urllib.request.Request(self.ready["api"].rstrip("/") + path, data, method="POST")
-        req.add_header("Authorization", f"Bearer {self.ready.get('token', '')}")  # ready line's
+        req = urllib.request.Request(self.ready.api.rstrip("/") + path, data, method="POST")
+        req.add_header("Authorization", f"Bearer {self.ready.token}")  # the ready line's
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 return json.loads(r.read())

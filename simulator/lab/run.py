@@ -54,7 +54,7 @@ def run_lab(
 
 def _progress(s: Session, elapsed_s: float) -> Progress:
     cams = s.gen.last_cameras  # as the interval just sampled read them
-    streaming = sum(1 for c in cams if c["streams"]["main"]["clients"] > 0)
+    streaming = sum(1 for c in cams if c.main.clients > 0)
     p = Progress(elapsed_s, s.opts.duration_s, streaming, len(cams), s.faults)
     if s.load is not None:
         p.actions, p.failures = s.load.done, s.load.failed

@@ -18,6 +18,7 @@ from simulator.lab.load import Load
 from simulator.lab.sampler import Sampler
 from simulator.lab.verdict import Slos, Verdict
 from simulator.model.city import City
+from simulator.streams.records import CameraRow
 
 LOAD_LEAD_S = 15.0  # the load logs in and checks the cameras before its replay starts
 LOAD_GRACE_S = 120.0  # the load's own grace for actions in flight, and its summary
@@ -78,7 +79,7 @@ class Session:
             target = None if self.motion else open_target(opts.target, opts.host, opts.user,
                                                           opts.password, opts.mapping)  # fmt: skip
             self.gen = Generator.start(serve_args(opts), opts.out / "serve.log")
-            self.ledger.set(generator_pid=self.gen.pid, generator=self.gen.ready)
+            self.ledger.set(generator_pid=self.gen.pid, generator=self.gen.ready.to_dict())
             self.sampler = Sampler(self.ledger, self.gen, target, opts.target)
         except BaseException:
             self.__exit__(None, None, None)
@@ -104,11 +105,11 @@ class Session:
         """The target's adapter."""
         return self.sampler.target
 
-    def cameras(self) -> list[dict[str, Any]]:
+    def cameras(self) -> list[CameraRow]:
         """The cameras the generator serves (its /api/cameras rows): what can be attached."""
         return self.gen.cameras()
 
-    def attach(self, cameras: list[dict[str, Any]]) -> None:
+    def attach(self, cameras: list[CameraRow]) -> None:
         """Add these cameras to the target (motion: start it with them, once), keep them in
         the ledger, let them connect and start recording (the warm-up), and count what is
         sent from then on."""
@@ -122,9 +123,9 @@ class Session:
             self.attached.ids |= added.ids
         self.ledger.set(attached=self.attached.facts)
         for cam in cameras:
-            main = cam["streams"]["main"]
-            self.ledger.camera(cam["id"], added.ids[cam["id"]], main["url"], main["fps"],
-                               main["width"], main["height"], time.time())  # fmt: skip
+            main = cam.main
+            self.ledger.camera(cam.id, added.ids[cam.id], main.url, main.fps, main.width,
+                               main.height, time.time())  # fmt: skip
         self.sampler.target = self.attached.target
         self.sampler.cameras = {tid: cam for cam, tid in self.ids.items()}
         time.sleep(self.opts.warmup_s)

@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 from simulator.streams.applier import fault_event
 from simulator.streams.http import BODY_SHAPE, ApiAuth, OneRequest, json_params, one_line
 from simulator.streams.output import unsent_bytes
+from simulator.streams.records import CameraRow, StreamRow
 
 if TYPE_CHECKING:
     from simulator.streams.server import CameraServer
 
 
 def cameras_json(server: CameraServer) -> list[dict[str, Any]]:
-    """What GET /api/cameras returns."""
+    """What GET /api/cameras returns: a CameraRow (records.py) per camera, as JSON."""
     now = asyncio.get_running_loop().time()
     out = []
     for p in server.plans:
@@ -37,34 +38,33 @@ def cameras_json(server: CameraServer) -> list[dict[str, Any]]:
             s = server.streams[f"{p.id}/{name}"]
             night = s.loop is s.night  # the loop on the wire now, its rate and its target
             spec = p.streams[name][night]
-            streams[name] = {
-                "url": server.url(p.id, name),
-                "codec": s.clip.codec,
-                "width": s.clip.width,
-                "height": s.clip.height,
-                "fps": s.clip.fps,
-                "bitrate_mbps": round((s.night if night else s.day).clip.bitrate_bps / 1e6, 3),
-                "target_mbps": round(spec.target_bps / 1e6, 3),
-                "clients": sum(1 for c in s.clients if c.playing),
-                "frames_sent": s.counters.frames_sent,
-                "bytes_sent": s.counters.bytes_sent,
-                "frames_due": s.counters.frames_due,
-                "late_skips": s.counters.late_skips,
-                "fault_drops": s.counters.fault_drops,
-                "target_drops": s.counters.target_drops,
-                "unsent_bytes": unsent_bytes(s.clients),
-                "keyframe_wait_skips": s.counters.keyframe_wait_skips,
-            }
-        out.append(
-            {
-                "id": p.id,
-                "district": p.district,
-                "state": "offline" if state.offline else "online",
-                "night": state.night,
-                "faults": state.active(now),
-                "streams": streams,
-            }
+            streams[name] = StreamRow(
+                url=server.url(p.id, name),
+                codec=s.clip.codec,
+                width=s.clip.width,
+                height=s.clip.height,
+                fps=s.clip.fps,
+                bitrate_mbps=round((s.night if night else s.day).clip.bitrate_bps / 1e6, 3),
+                target_mbps=round(spec.target_bps / 1e6, 3),
+                clients=sum(1 for c in s.clients if c.playing),
+                frames_sent=s.counters.frames_sent,
+                bytes_sent=s.counters.bytes_sent,
+                frames_due=s.counters.frames_due,
+                late_skips=s.counters.late_skips,
+                fault_drops=s.counters.fault_drops,
+                target_drops=s.counters.target_drops,
+                unsent_bytes=unsent_bytes(s.clients),
+                keyframe_wait_skips=s.counters.keyframe_wait_skips,
+            )
+        row = CameraRow(
+            id=p.id,
+            district=p.district,
+            state="offline" if state.offline else "online",
+            night=state.night,
+            faults=state.active(now),
+            streams=streams,
         )
+        out.append(row.to_dict())
     return out
 
 

@@ -16,6 +16,7 @@ from simulator.lab.capacity import find_capacity
 from simulator.lab.ledger import Ledger
 from simulator.lab.run import run_lab
 from simulator.lab.session import LabOptions
+from simulator.streams.records import CameraRow, ReadyLine, StreamRow
 
 LAB = Path(__file__).parents[2] / "simulator" / "lab"
 
@@ -54,14 +55,16 @@ def test_run_and_capacity_share_the_session() -> None:
 class FakeGenerator:
     """`camsim serve` as the session sees it: three cameras, nothing sent, nothing applied."""
 
-    pid, ready, missed, last_cameras = os.getpid(), {"api": "fake"}, 0, []
+    pid, missed, last_cameras = os.getpid(), 0, []
+    ready = ReadyLine("rtsp://x/", 1, [2, 3], "fake", 4, "fake/api/cameras", 3, 3, 0, 1.0, 0.0,
+                      "waiting", "t")  # fmt: skip
 
     def __init__(self) -> None:
         self.calls: list[str] = []
 
-    def cameras(self) -> list[dict]:
-        main = {"url": "rtsp://x", "fps": 10, "width": 64, "height": 48, "clients": 1}
-        return [{"id": f"cam-{i}", "streams": {"main": main}} for i in (1, 2, 3)]
+    def cameras(self) -> list[CameraRow]:
+        main = StreamRow("rtsp://x", "h264", 64, 48, 10, 0.1, 0.1, 1, *[0] * 8)
+        return [CameraRow(f"cam-{i}", "d", "online", False, [], {"main": main}) for i in (1, 2, 3)]
 
     def interval(self) -> list:
         self.calls.append("interval")

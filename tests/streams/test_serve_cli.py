@@ -115,6 +115,7 @@ def test_ready_line_health_and_timeline_api(clip_dir: Path, tmp_path: Path) -> N
     import json
     import urllib.request
 
+    from simulator.streams.records import ReadyLine, cameras_from_json
     from simulator.timeline import Event, write_jsonl
 
     timeline = tmp_path / "t.jsonl"
@@ -141,6 +142,18 @@ def test_ready_line_health_and_timeline_api(clip_dir: Path, tmp_path: Path) -> N
 
         assert get("/api/health") == (200, {"ready": True, "cameras": 1, "streams": 2})
         assert ready["urls"].endswith("/api/cameras")
+        # the records are the wire: the same names, in the same order, the same values
+        assert ReadyLine.from_json(line).to_json() == line.strip()
+        assert list(ready) == ["camsim", "rtsp", "rtsp_port", "udp_ports", "api", "api_port",
+                               "urls", "cameras", "streams", "timeline_events", "speed",
+                               "start_at", "replay", "token"]  # fmt: skip
+        _, cams = get("/api/cameras")
+        assert json.dumps([c.to_dict() for c in cameras_from_json(cams)]) == json.dumps(cams)
+        assert list(cams[0]) == ["id", "district", "state", "night", "faults", "streams"]
+        assert list(cams[0]["streams"]["main"]) == [
+            "url", "codec", "width", "height", "fps", "bitrate_mbps", "target_mbps", "clients",
+            "frames_sent", "bytes_sent", "frames_due", "late_skips", "fault_drops",
+            "target_drops", "unsent_bytes", "keyframe_wait_skips"]  # fmt: skip
         time.sleep(2.0)  # 40 simulated seconds: about 4 events applied
         _, t = get("/api/timeline")
         assert t["speed"] == 20 and 30 <= t["sim_time_s"] <= 200
