@@ -1,18 +1,19 @@
 """The actions log: one JSON line per action done, for a harness that keeps a ledger.
 
-Each line is {"end": Unix time the action ended, "kind", "camera", "latency_s" (the whole
-action), "planned_s" (of which watching or waiting by design), "ok", "error"}. Every Locust
+Each line is an ActionRow (simulator/lab/actionrow.py, where the lab reads it): {"end": Unix
+time the action ended, "kind", "camera", "latency_s" (the whole action), "planned_s" (of which
+watching or waiting by design), "ok", "error"}. Every Locust
 process appends to the same file; a line is one write of well under the size the kernel
 appends atomically, so lines never interleave.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from loadtests.users.actions import ACTION
+from simulator.lab.actionrow import ActionRow
 
 MAX_ERROR = 200  # characters of an error kept
 
@@ -29,11 +30,16 @@ class ActionLog:
         if request_type != ACTION:
             return
         context = context or {}
-        line = {"end": round(time.time(), 3), "kind": name, "camera": context.get("camera"),
-                "latency_s": response_time / 1000, "planned_s": context.get("planned_s", 0.0),
-                "ok": exception is None,
-                "error": None if exception is None else str(exception)[:MAX_ERROR]}  # fmt: skip
-        self.file.write(json.dumps(line) + "\n")
+        row = ActionRow(
+            end=round(time.time(), 3),
+            kind=name,
+            camera=context.get("camera"),
+            latency_s=response_time / 1000,
+            planned_s=context.get("planned_s", 0.0),
+            ok=exception is None,
+            error=None if exception is None else str(exception)[:MAX_ERROR],
+        )
+        self.file.write(row.to_json() + "\n")
 
     def close(self) -> None:
         self.file.close()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.lab.actionrow import ActionRow
 from simulator.lab.generator import die_with_parent
 from simulator.lab.processes import end
 
@@ -21,7 +22,7 @@ class Load:
     """A running `camsim loadtest` and how far its actions log has been read."""
 
     proc: subprocess.Popen
-    log: Path  # its actions log (JSON Lines)
+    log: Path  # its actions log (JSON Lines of ActionRow)
     summary: Path
     offset: int = 0
     done: int = 0
@@ -57,12 +58,10 @@ class Load:
         self.offset += whole
         rows = []
         for line in data[:whole].splitlines():
-            a = json.loads(line)
-            response = max(0.0, a["latency_s"] - a.get("planned_s", 0.0))
-            rows.append((a["kind"], a["camera"], None, a["end"] - a["latency_s"], response,
-                         int(a["ok"]), a["error"]))  # fmt: skip
+            a = ActionRow.from_json(line)
+            rows.append((a.kind, a.camera, None, a.start, a.response_s, int(a.ok), a.error))
             self.done += 1
-            self.failed += not a["ok"]
+            self.failed += not a.ok
         return rows
 
     def finish(self, timeout_s: float) -> dict[str, Any] | None:
