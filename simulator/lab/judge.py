@@ -79,9 +79,10 @@ def judge(
                 o.not_judged = ("still out when the run ended" if left <= slos.gap_tolerance_s
                                 else f"back {left:.0f} s before the run ended")  # fmt: skip
         # the generator sent nothing to a playing session that took what it got: the
-        # harness's fault; but a session that stopped reading lost what it did not take
-        silent = [(r.t0, r.t1) for r in rows if r.harness_silent]
+        # harness's fault, and what the target lost while it recovered from it; but a session
+        # that stopped reading lost what it did not take
         blocked = [(r.t0, r.t1) for r in rows if r.target_drops > 0]
+        excused = union((r.t0, r.t1 + slos.recovery_s) for r in rows if r.harness_silent)
         # an outage explains what is missing from its start until `recovery_s` after its end;
         # the rest of a gap is unexplained (or the harness's, when it sent nothing)
         allowed = [(o.start - slos.gap_tolerance_s, o.end + slos.recovery_s, o.kind)
@@ -89,14 +90,12 @@ def judge(
         out_spans = union((a, b) for a, b, _ in allowed)
         for a, b in complement(spans, window, slos.gap_tolerance_s):
             for w0, w1 in out_spans:
-                if overlap((a, b), (w0, w1)) > 0:
-                    kind = next(k for x, y, k in allowed if overlap((a, b), (x, y)) > 0)
-                    gaps.append(Gap(cam, max(a, w0), min(b, w1), kind))
+                piece = (max(a, w0), min(b, w1))
+                if piece[1] > piece[0]:
+                    kind = next(k for x, y, k in allowed if overlap(piece, (x, y)) > 0)
+                    gaps.append(Gap(cam, *piece, kind))
             for c, d in complement(out_spans, (a, b), slos.gap_tolerance_s):
-                stopped = any(overlap((c, d), s) > 0 for s in blocked)
-                harness_fault = not stopped and any(overlap((c, d), s) > 0 for s in silent)
-                gaps.append(Gap(cam, c, d, None, harness_fault,
-                                STOPPED_READING if stopped else ""))  # fmt: skip
+                gaps += _unexplained(cam, (c, d), excused, blocked, slos.gap_tolerance_s)
         upto = (window[0], min(window[1], (frames_until or {}).get(cam, window[1])))
         rate = (fps or {}).get(cam)
         once = distinct(recs)
@@ -119,6 +118,20 @@ def judge(
     checks = _checks(outages, gaps, frames, api, slos, captures, shortfalls)
     return Verdict(window, harness, outages, gaps, frames, api, checks, dict(recordings),
                    list(degradations), shortfalls, captures)  # fmt: skip
+
+
+def _unexplained(cam: str, gap: Span, excused: Sequence[Span], blocked: Sequence[Span],
+                 tolerance_s: float) -> list[Gap]:  # fmt: skip
+    """A gap no outage explains, split where the harness's own silence excuses it (only that
+    stretch and the recovery after it, and never while the target was not reading)."""
+    stopped = any(overlap(gap, s) > 0 for s in blocked)
+    cause = STOPPED_READING if stopped else ""
+    if stopped or not any(overlap(gap, s) > 0 for s in excused):
+        return [Gap(cam, *gap, None, False, cause)]
+    out = [Gap(cam, max(gap[0], x), min(gap[1], y), None, True)
+           for x, y in excused if overlap(gap, (x, y)) > 0]  # fmt: skip
+    out += [Gap(cam, c, d, None) for c, d in complement(excused, gap, tolerance_s)]
+    return sorted(out, key=lambda g: g.start)
 
 
 def _not_produced(rows: Sequence[Interval], upto: Span, outside: Sequence[Span]) -> float:
@@ -160,9 +173,15 @@ def _shortfalls(
             continue  # still open when asked, or its count is not final
         produced = fps * (b - a) - _not_produced(rows, (a, b), [])
         lost_s = (produced - n) / fps
-        if lost_s > max(slos.gap_tolerance_s, (1 - slos.frames_ratio) * (b - a)):
-            why = next((k for x, y, k in faults if overlap((a, b), (x, y)) > 0), None)
-            out.append(Shortfall(cam, a, b, round(n), round(produced, 1), round(lost_s, 1), why))
+        most = max(slos.gap_tolerance_s, (1 - slos.frames_ratio) * (b - a))
+        if lost_s > most:
+            # a fault excuses at most the seconds of the recording it covers
+            covered = sum(overlap((a, b), f) for f in union((x, y) for x, y, _ in faults))
+            why = None
+            if lost_s - covered <= most:
+                why = next(k for x, y, k in faults if overlap((a, b), (x, y)) > 0)
+            out.append(Shortfall(cam, a, b, round(n), round(produced, 1), round(lost_s, 1), why,
+                                 round(min(lost_s, covered), 1)))  # fmt: skip
     return out
 
 

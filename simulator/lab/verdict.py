@@ -39,8 +39,10 @@ class Interval(NamedTuple):
 
     @property
     def harness_silent(self) -> bool:
-        """The generator sent nothing to a playing session that was taking what it got."""
-        return self.frames == 0 and self.sessions > 0 and self.target_drops == 0
+        """The generator sent nothing to a playing session that was taking what it got, and
+        no fault withheld anything: its own failure."""
+        return (self.frames == 0 and self.sessions > 0 and self.target_drops == 0
+                and self.fault_drops == 0)  # fmt: skip
 
 
 STOPPED_READING = "the target stopped reading"
@@ -103,7 +105,8 @@ class Shortfall:
     frames: int  # what the recording holds
     produced: float  # what the camera produced over its span
     lost_s: float  # the missing frames, in seconds of the camera's video
-    explained_by: str | None  # an injected outage or degradation over it, or None
+    explained_by: str | None  # an injected fault over it, when it covers the loss; or None
+    excused_s: float = 0.0  # the seconds of it injected faults cover (at most lost_s)
 
 
 @dataclass

@@ -8,7 +8,7 @@ import pytest
 
 from simulator.lab.judge import judge
 from simulator.lab.spans import complement, distinct, union
-from simulator.lab.verdict import STOPPED_READING, Interval, Outage, Slos
+from simulator.lab.verdict import STOPPED_READING, Degradation, Interval, Outage, Slos
 from simulator.report.verdict import verdict_text
 
 W = (0.0, 300.0)
@@ -240,3 +240,29 @@ def test_frames_the_target_did_not_take_fail_past_what_the_frames_slo_allows() -
         (c,) = [c for c in v.checks if c.name.startswith("frames the target did not take")]
         assert c.passed is passed and c.value == pytest.approx(dropped / 100)
         assert STOPPED_READING in c.note
+
+
+def test_a_short_fault_inside_a_long_thin_recording_excuses_only_its_own_seconds() -> None:
+    """A 1 s jitter at the start of a 600 s recording that lost 60 s explains 1 s of it."""
+    w = (0.0, 600.0)
+    recs = {"a": [(0.0, 600.0, 5400)]}
+    rows = [Interval(float(t), t + 10.0, 100, 1, due=100) for t in range(0, 600, 10)]
+    jitter = Degradation("a", "jitter", 5.0, 6.0)
+    v = judge(w, ["a"], [], recs, {"a": rows}, [], {}, Slos(), [jitter], fps={"a": 10.0})
+    (s,) = v.shortfalls
+    assert (s.lost_s, s.excused_s, s.explained_by) == (60.0, 1.0, None) and not v.passed
+
+
+def test_the_harness_excuses_only_its_own_silence_and_the_recovery_after_it() -> None:
+    """A 10 s hiccup of the generator, then 300 s without a recording: the target had
+    `recovery_s` to record again; the rest is its gap."""
+    w = (0.0, 3600.0)
+    recs = {"a": [(0.0, 1000.0, 10_000), (1300.0, 3600.0, 23_000)]}
+    rows = [Interval(float(t), t + 10.0, 0 if t == 1000 else 100, 1, due=100,
+                     late_skips=100 if t == 1000 else 0) for t in range(0, 3600, 10)]  # fmt: skip
+    v = judge(w, ["a"], [], recs, {"a": rows}, [], {}, Slos(), fps={"a": 10.0})
+    spans = [(g.start, g.end, g.harness) for g in v.gaps]
+    assert spans == [(1000.0, 1040.0, True), (1040.0, 1300.0, False)] and not v.passed
+    # a fault that withheld every frame is not the harness's silence
+    rows = [r._replace(late_skips=0, fault_drops=100) if r.t0 == 1000 else r for r in rows]
+    assert not any(Interval(*r).harness_silent for r in rows)
