@@ -9,7 +9,7 @@ import sys
 import click
 
 from simulator import __version__
-from simulator.cli.common import BAD_INPUT, NOT_JUDGED, fail
+from simulator.cli.common import BAD_INPUT, NOT_JUDGED, PASSED, fail
 from simulator.cli.lab import lab, verdict
 from simulator.cli.load import loadtest
 from simulator.cli.sizing import compare, run, validate
@@ -34,11 +34,17 @@ EXTRAS = {"av": "streams", "cv2": "streams", "locust": "load", "gevent": "load",
 
 
 def entry() -> None:
-    """The `camsim` command: `main`, with an internal error reported on one line and exit 3
-    (could not judge), never as exit 1, the code of a failed SLO. CAMSIM_DEBUG=1 shows the
-    traceback."""
+    """The `camsim` command: `main`, with its exits mapped to camsim's codes: a usage mistake
+    2, Ctrl-C outside a run that judges what ran 3 (not judged), an internal error one line
+    and 3, never 1, the code of a failed SLO. CAMSIM_DEBUG=1 shows the traceback."""
     try:
-        main(prog_name="camsim")
+        code = main(prog_name="camsim", standalone_mode=False)  # its exits are ours to map
+    except click.ClickException as exc:  # a usage mistake: click's own message, exit 2
+        exc.show()
+        sys.exit(BAD_INPUT)
+    except (click.Abort, KeyboardInterrupt):  # Ctrl-C where a command does not judge what ran
+        click.echo("camsim: interrupted: nothing was judged", err=True)
+        sys.exit(NOT_JUDGED)
     except ModuleNotFoundError as exc:  # an optional part not installed: the user's to add
         extra = EXTRAS.get((exc.name or "").split(".")[0])
         if extra is None or os.environ.get("CAMSIM_DEBUG"):
@@ -53,6 +59,7 @@ def entry() -> None:
         click.echo(f"camsim: internal error: {type(exc).__name__}: {text} "
                    "(CAMSIM_DEBUG=1 shows the traceback)", err=True)  # fmt: skip
         sys.exit(NOT_JUDGED)
+    sys.exit(code if isinstance(code, int) else PASSED)
 
 
 __all__ = ["entry", "fail", "main"]

@@ -41,3 +41,28 @@ def test_an_optional_part_not_installed_names_the_extra_and_exits_2(monkeypatch,
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'camsim[load]'" in err
+
+
+def test_ctrl_c_outside_a_run_is_not_judged_not_a_failed_slo(monkeypatch, capsys) -> None:  # noqa: ANN001
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.main.commands["validate"], "callback", interrupted)
+    monkeypatch.setattr(sys, "argv", ["camsim", "validate", "scenarios/strasbourg.yaml"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.entry()
+    assert exit_.value.code == 3 and "interrupted" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["camsim", "--version"], 0),
+    (["camsim", "validate", "--help"], 0),
+    (["camsim", "validate", "scenarios/strasbourg.yaml"], 0),
+    (["camsim", "validate"], 2),  # a usage mistake: click's message
+    (["camsim", "no-such-command"], 2),
+])  # fmt: skip
+def test_click_s_own_exits_keep_their_meaning(monkeypatch, argv, code) -> None:  # noqa: ANN001
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exit_:
+        cli.entry()
+    assert exit_.value.code == code
