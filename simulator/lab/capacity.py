@@ -83,8 +83,9 @@ class Capacity:
     @property
     def inconclusive(self) -> list[str]:
         """Why the answer cannot be relied on (empty when it can): the ceiling, not the
-        target, ended the search; the harness fell behind at the failing step; a step
-        counted as held ran the operators' load without any action reaching the API."""
+        target, ended the search; the harness fell behind at the failing step or at a step
+        counted as held; a step counted as held ran the operators' load without any action
+        reaching the API."""
         failing = next((s for s in self.steps if not s.passed), None)
         why = []
         if not self.steps:
@@ -97,6 +98,11 @@ class Capacity:
         idle = [str(s.cameras) for s in held if s.load and not s.api_exercised]
         if idle:
             why.append(f"API not exercised at {', '.join(idle)} cameras")
+        # a step held while the generator fell behind may have held only because the harness
+        # sent less than the cameras would have
+        behind = [str(s.cameras) for s in held if s.harness_fell_behind]
+        if behind:
+            why.append(f"the generator fell behind at {', '.join(behind)} cameras, held")
         return why
 
     @property

@@ -70,3 +70,7 @@ def test_what_the_search_reports() -> None:
     assert behind.sustained == 10 and not behind.conclusive
     ceiling = Capacity([ok], 10, 10, 300)
     assert ceiling.sustained == 10 and ceiling.broke_first == [] and not ceiling.conclusive
+    # a step that held while the generator fell behind may have held only for that
+    late = Step(10, 0, 300, True, harness_fell_behind=True)
+    held_late = Capacity([late, Step(20, 320, 620, False, ["x"])], 30, 10, 300)
+    assert held_late.inconclusive == ["the generator fell behind at 10 cameras, held"]
