@@ -8,8 +8,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from simulator.scenario import Scenario, load_scenario
+
+# The property-based tests draw the same examples on every run, so a red CI run reproduces
+# (HYPOTHESIS_PROFILE=explore draws new ones, to look for more).
+settings.register_profile("camsim", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "camsim"))
 
 DATA = Path(__file__).parent / "data"
 SCENARIOS = Path(__file__).parent.parent / "scenarios"

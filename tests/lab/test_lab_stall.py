@@ -58,32 +58,48 @@ def _stall_while_running(
     ledger = out / "ledger.sqlite"
     stopped: dict[str, list[int]] = {}
     try:
-        deadline = time.monotonic() + 300
-        started = None
-        while started is None:
-            assert time.monotonic() < deadline and proc.poll() is None, "the lab starts"
-            time.sleep(1)
-            if ledger.exists():
-                started = _fact(ledger, "SELECT value FROM run WHERE key = 'started'")
-        t0 = float(started) + STALL_AT_S  # type: ignore[arg-type]
-        time.sleep(max(0.0, t0 - time.time()))
-        for cam in stalls:
-            tid = _fact(ledger, "SELECT target_id FROM cameras WHERE camera = ?", cam)
-            stopped[cam] = pids = _pids(capture.format(tid=tid))
-            assert pids, f"no process of camera {cam} ({capture.format(tid=tid)!r}) to stop"
-            for pid in pids:
-                os.kill(pid, signal.SIGSTOP)
-        for cam, length in sorted(stalls.items(), key=lambda x: x[1]):
-            time.sleep(max(0.0, t0 + length - time.time()))
-            for pid in stopped.pop(cam):
-                with contextlib.suppress(ProcessLookupError):  # its watchdog may have killed it
-                    os.kill(pid, signal.SIGCONT)
+        _stall(proc, ledger, stalls, capture, stopped)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
     finally:
         for pid in (p for pids in stopped.values() for p in pids):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
-    stdout, stderr = proc.communicate(timeout=600)
+    try:
+        stdout, stderr = proc.communicate(timeout=600)
+    finally:  # never leave a lab holding the shared target's cameras for the next test
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+
+def _stall(proc: subprocess.Popen, ledger: Path, stalls: dict[str, float], capture: str,
+           stopped: dict[str, list[int]]) -> None:  # fmt: skip
+    """Freeze the stalled cameras' processes STALL_AT_S after the timeline starts, each for
+    its time (what is still frozen is in `stopped`)."""
+    deadline = time.monotonic() + 300
+    started = None
+    while started is None:
+        assert time.monotonic() < deadline and proc.poll() is None, "the lab starts"
+        time.sleep(1)
+        if ledger.exists():
+            started = _fact(ledger, "SELECT value FROM run WHERE key = 'started'")
+    t0 = float(started) + STALL_AT_S  # type: ignore[arg-type]
+    time.sleep(max(0.0, t0 - time.time()))
+    for cam in stalls:
+        tid = _fact(ledger, "SELECT target_id FROM cameras WHERE camera = ?", cam)
+        stopped[cam] = pids = _pids(capture.format(tid=tid))
+        assert pids, f"no process of camera {cam} ({capture.format(tid=tid)!r}) to stop"
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+    for cam, length in sorted(stalls.items(), key=lambda x: x[1]):
+        time.sleep(max(0.0, t0 + length - time.time()))
+        for pid in stopped.pop(cam):
+            with contextlib.suppress(ProcessLookupError):  # its watchdog may have killed it
+                os.kill(pid, signal.SIGCONT)
 
 
 def _assert_blamed_on(stalls: dict[str, float], run: subprocess.CompletedProcess, out: Path,
