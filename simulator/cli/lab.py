@@ -217,8 +217,11 @@ def _run_started(out: Path) -> bool:
               "ledger is not trusted to name a host). Not for motion.")  # fmt: skip
 @click.option("--scenario", type=click.Path(dir_okay=False, path_type=str),
               help="The run's scenario [default: the one the ledger names].")  # fmt: skip
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=str),
+              help="--target rest runs: the run's REST mapping (it must be the ledger's).")
 @click.option("--password", envvar="CAMSIM_TARGET_PASSWORD", help="Or $CAMSIM_TARGET_PASSWORD.")
-def verdict(out: Path, host: str | None, scenario: str | None, password: str | None) -> None:
+def verdict(out: Path, host: str | None, scenario: str | None, mapping: str | None,
+            password: str | None) -> None:  # fmt: skip
     """Write the verdict of a lab run from its ledger (OUT/ledger.sqlite), e.g. after the run
     was killed; removes the run's cameras from the target unless it ran with --keep. The
     ledger is only read. Exit 0 when every SLO passes, 1 when one fails, 2 for bad input, 3
@@ -232,7 +235,7 @@ def verdict(out: Path, host: str | None, scenario: str | None, password: str | N
     if host is not None:
         host = check_host(host)
     try:
-        v = verdict_of(out, password, host, scenario)
+        v = verdict_of(out, password, host, scenario, mapping)
     except VerdictError as exc:
         fail(str(exc))
     except (LedgerError, NoAnswer) as exc:

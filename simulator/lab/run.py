@@ -116,15 +116,17 @@ def run_facts(ledger: Ledger) -> RunFacts:
 
 
 def verdict_of(out: Path, password: str | None = None, host: str | None = None,
-               scenario: str | None = None) -> Verdict:  # fmt: skip
+               scenario: str | None = None, mapping: str | None = None) -> Verdict:  # fmt: skip
     """Judge a run from its ledger alone (after a crash or a kill) and return the verdict (the
     caller writes it): the window ends at the last interval written; the cameras are removed
     from the target unless it was --keep.
 
     The ledger is data, not configuration: it is opened read-only and checked
     (`Ledger.read`); the target is asked what it recorded, and cleaned, only at `host`, the
-    user's, which must be the host the ledger names (motion needs none: its files are read
-    in OUT/motion, whatever the ledger says); the scenario is `scenario` (the user's) or the
+    user's, which must be the host the ledger names, through `mapping`, the user's, which
+    must be the mapping the ledger names (a REST target: the mapping says where requests go;
+    motion needs neither: its files are read in OUT/motion, whatever the ledger says); the
+    scenario is `scenario` (the user's) or the
     ledger's, read with the same bounded reader. Raises LedgerError (could not judge),
     VerdictError (the user's input), NoAnswer (the target did not answer)."""
     from loadtests.targets import TargetError
@@ -133,7 +135,7 @@ def verdict_of(out: Path, password: str | None = None, host: str | None = None,
     ledger = Ledger.read(out / "ledger.sqlite")
     try:
         f = run_facts(ledger)
-        _check_place(f, out, host, ledger.path)
+        _check_place(f, out, host, mapping)
         city = _city(f, scenario, ledger.path)
         last = ledger.rows("SELECT max(t1) FROM sent")[0][0]
         window = (f.started, f.ended or last)
@@ -157,8 +159,9 @@ def verdict_of(out: Path, password: str | None = None, host: str | None = None,
         ledger.close()
 
 
-def _check_place(f: RunFacts, out: Path, host: str | None, path: Path) -> None:
-    """The user's --host is the ledger's; motion's files are read in OUT/motion only."""
+def _check_place(f: RunFacts, out: Path, host: str | None, mapping: str | None) -> None:
+    """The user's --host is the ledger's, and so is a REST target's --mapping (it says where
+    requests go, with which credentials); motion's files are read in OUT/motion only."""
     if f.target == "motion":  # its files are this run's own, wherever the ledger says
         f.attached = {"stream": f.attached.get("stream") or "", "dir": str(out / "motion")}
         return
@@ -169,6 +172,17 @@ def _check_place(f: RunFacts, out: Path, host: str | None, path: Path) -> None:
     if host.rstrip("/") != f.host.rstrip("/"):
         raise VerdictError(f"--host {clip(host)}: not the ledger's {clip(f.host)} (the run's "
                            "target; a verdict asks only the host that was tested)")  # fmt: skip
+    named = f.attached.get("mapping")
+    if f.target == "rest" and mapping is None:
+        raise VerdictError(
+            f"{out}: pass --mapping {clip(str(named))} too: a REST mapping "
+            "says where requests go; a ledger is not trusted to name one"
+        )
+    if mapping is not None:
+        if named is None or Path(mapping).resolve() != Path(named).resolve():
+            raise VerdictError(f"--mapping {clip(mapping)}: not the ledger's "
+                               f"{clip(str(named))} (the run's)")  # fmt: skip
+        f.attached = {**f.attached, "mapping": mapping}
 
 
 def _city(f: RunFacts, scenario: str | None, path: Path) -> City:

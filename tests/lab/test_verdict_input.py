@@ -233,12 +233,28 @@ def test_the_ledgers_host_is_not_contacted_without_the_users_host(
     assert vms.seen == []  # type: ignore[attr-defined]
 
 
+def test_a_rest_run_is_judged_only_through_the_users_own_mapping(
+    tmp_path: Path, vms: ThreadingHTTPServer
+) -> None:
+    """A mapping says where requests go and with which credentials: the ledger's is not
+    read unless the user names the same file."""
+    out = tmp_path / "run"
+    write_run(out, url(vms))
+    r = verdict(out, "--host", url(vms))
+    one_line(r, 2, "camsim: error: ", "pass --mapping", "a ledger is not trusted")
+    other = tmp_path / "other.yaml"
+    other.write_text(MAPPING.read_text())
+    r = verdict(out, "--host", url(vms), "--mapping", str(other))
+    one_line(r, 2, "camsim: error: --mapping ", "not the ledger's")
+    assert vms.seen == []  # type: ignore[attr-defined]
+
+
 def test_with_the_users_host_the_target_is_asked_and_cleaned(
     tmp_path: Path, vms: ThreadingHTTPServer
 ) -> None:
     out = tmp_path / "run"
     write_run(out, url(vms))
-    r = verdict(out, "--host", url(vms) + "/")
+    r = verdict(out, "--host", url(vms) + "/", "--mapping", str(MAPPING))
     assert r.exit_code == 1, (r.exit_code, r.output[-600:], r.exception)  # nothing recorded
     assert "FAIL" in r.stdout
     assert ("DELETE", "/cameras/7", None) in vms.seen  # type: ignore[attr-defined]
@@ -249,16 +265,17 @@ def test_a_target_that_does_not_answer_is_could_not_judge(tmp_path: Path) -> Non
     host = closed_port()
     out = tmp_path / "run"
     write_run(out, host)
-    r = verdict(out, "--host", host)
+    r = verdict(out, "--host", host, "--mapping", str(MAPPING))
     one_line(r, 3, "camsim: could not judge: ", f"the target at {host}")
 
 
 def test_the_scenario_the_ledger_names_is_read_bounded(tmp_path: Path) -> None:
     out = tmp_path / "run"
     path = write_run(out, "http://127.0.0.1:9", scenario="/dev/zero")
-    r = verdict(out, "--host", "http://127.0.0.1:9")
+    given = ("--host", "http://127.0.0.1:9", "--mapping", str(MAPPING))
+    r = verdict(out, *given)
     one_line(r, 3, f"camsim: could not judge: {path}: ", "/dev/zero", "larger than 4 MiB")
-    r = verdict(out, "--host", "http://127.0.0.1:9", "--scenario", "/dev/zero")
+    r = verdict(out, *given, "--scenario", "/dev/zero")
     one_line(r, 2, "camsim: error: /dev/zero: larger than 4 MiB")
 
 
