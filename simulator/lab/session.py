@@ -140,6 +140,7 @@ class Session:
     def start_replay(self) -> None:
         """Start the timeline's replay in the generator; the ledger keeps when."""
         self.gen.start_replay()
+        self.gen.lateness()  # the send lateness from here on, not the warm-up's
         self.started = time.time()
         self.ledger.set(started=self.started)
 
@@ -149,8 +150,9 @@ class Session:
         `on_progress` with the seconds held after each; returns the window held. Ctrl-C ends
         it early (`interrupted`, kept in the ledger). `fresh`: the first interval starts with
         the hold rather than at the last reading (a capacity step's counters are its own)."""
-        if fresh:
+        if fresh:  # counters and send lateness from here on, not the attach's or warm-up's
             self.gen.interval()
+            self.gen.lateness()
         start = time.time()
         try:
             while (now := time.time()) - start < seconds:
