@@ -15,10 +15,11 @@ import hmac
 import ipaddress
 import json
 import logging
-import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
+
+from simulator.limits import LimitError, loads_json
 
 MAX_HEAD = 8192
 MAX_BODY = 4096  # a fault is a few parameters
@@ -85,23 +86,6 @@ class ApiAuth:
         return out
 
 
-def _reject(_: str) -> Any:
-    raise ValueError("numbers must be finite")
-
-
-def _int(text: str) -> int:
-    if len(text.lstrip("-")) > 20:
-        raise ValueError("integers have at most 20 digits")
-    return int(text)
-
-
-def _float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("numbers must be finite")
-    return value
-
-
 def json_params(body: bytes) -> dict[str, Any]:
     """A request body as a flat JSON object of scalars (an empty body: {}); raises
     ValueError with a one-line reason naming what is allowed."""
@@ -111,27 +95,10 @@ def json_params(body: bytes) -> dict[str, Any]:
         raise ValueError(f"the body is not UTF-8; expected {BODY_SHAPE}") from None
     if not text.strip():
         return {}
-    depth = deepest = 0
-    quoted = escaped = False
-    for ch in text:  # nesting outside strings, before the parser recurses into it
-        if quoted:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                quoted = False
-        elif ch == '"':
-            quoted = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    if deepest > MAX_DEPTH:
-        raise ValueError(f"JSON nested more than {MAX_DEPTH} deep; expected {BODY_SHAPE}")
     try:
-        data = json.loads(text, parse_constant=_reject, parse_int=_int, parse_float=_float)
+        data = loads_json(text, MAX_BODY, MAX_DEPTH)  # nesting checked before it is parsed
+    except LimitError as exc:
+        raise ValueError(f"{exc}; expected {BODY_SHAPE}") from None
     except (ValueError, RecursionError) as exc:
         raise ValueError(f"not JSON ({str(exc)[:80]}); expected {BODY_SHAPE}") from None
     if not isinstance(data, dict) or not all(

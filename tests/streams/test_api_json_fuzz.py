@@ -157,7 +157,7 @@ def test_thirty_thousand_brackets_are_refused_by_size_without_reading_them() -> 
 def test_deep_nesting_within_the_size_is_a_400_naming_the_depth() -> None:
     for body in (b"[" * 3000, b"[" * 2000 + b"]" * 2000, b'{"kind":' * 500):
         status, _, answer = exchange(StubServer(), post("/api/cameras/a1/faults", body))
-        assert status == 400 and f"more than {MAX_DEPTH} deep" in error_of(answer)
+        assert status == 400 and f"nested deeper than {MAX_DEPTH} levels" in error_of(answer)
 
 
 def test_types_and_numbers_are_checked_naming_what_is_allowed() -> None:
