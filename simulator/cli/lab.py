@@ -180,7 +180,6 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
 
     try:
         verdict = run_lab(city, opts, progress)
-        write_verdict(verdict, out)
     except (GeneratorError, AttachError, MappingError) as exc:
         fail(str(exc))
     except (OSError, TargetError) as exc:
@@ -188,6 +187,10 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
         if _run_started(out):  # the target stopped answering, e.g. when asked what it recorded
             not_judged(f"the target at {host}: {said}")
         fail(f"--host {host}: {said}")  # before the run: the target was never there
+    try:  # an OSError here is the disk's, not the target's
+        write_verdict(verdict, out)
+    except OSError as exc:
+        not_judged(f"{out}: cannot write the verdict: {exc.strerror or exc}")
     click.echo(verdict_text(verdict))
     click.echo(f"wrote {out}/verdict.json, verdict.html, ledger.sqlite")
     sys.exit(0 if verdict.passed else 1)
@@ -217,8 +220,11 @@ def _run_started(out: Path) -> bool:
               "ledger is not trusted to name a host). Not for motion.")  # fmt: skip
 @click.option("--scenario", type=click.Path(dir_okay=False, path_type=str),
               help="The run's scenario [default: the one the ledger names].")  # fmt: skip
-@click.option("--mapping", type=click.Path(dir_okay=False, path_type=str),
-              help="--target rest runs: the run's REST mapping (it must be the ledger's).")
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="--target rest runs: the run's REST mapping (it must be the ledger's).",
+)
 @click.option("--password", envvar="CAMSIM_TARGET_PASSWORD", help="Or $CAMSIM_TARGET_PASSWORD.")
 def verdict(out: Path, host: str | None, scenario: str | None, mapping: str | None,
             password: str | None) -> None:  # fmt: skip
