@@ -42,7 +42,9 @@ def test_the_verdict_explains_an_outage_and_reports_packet_loss(
     out = tmp_path / "lab"
     run = subprocess.run(lab_cmd(zoneminder_url, out, timeline, "180s"), capture_output=True,
                          text=True, timeout=600)  # fmt: skip
-    assert run.returncode in (0, 1), run.stderr[-3000:]
+    # the faults are all explained: the run passes (the same cameras with a capture stalled
+    # fail: tests/lab/test_lab_stall.py)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     v = json.loads((out / "verdict.json").read_text())
     assert v["schema"] == "camsim.verdict/1" and (out / "verdict.html").stat().st_size > 10_000
     assert 175 <= v["window"][1] - v["window"][0] <= 200
