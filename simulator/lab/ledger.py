@@ -90,11 +90,11 @@ class Ledger:
         """A finished (or killed) run's ledger, opened read-only: nothing is written to it,
         not even a schema (without a -wal file it is opened immutable, so no -wal or -shm
         file appears beside it either; with one, SQLite needs its -shm beside it to read the
-        killed run's last intervals, and may create that). Checked before use: a regular file of at most
-        LEDGER_BYTES, every table and column of SCHEMA there, every value of the type its
-        column declares (numbers finite, text of at most LEDGER_VALUE_BYTES), the run facts
-        and fault parameters bounded JSON (`check=False`: the lab's own ledger, just
-        written, read back without the full scan). Raises LedgerError."""
+        killed run's last intervals, and may create that). Checked before use: a regular
+        file of at most LEDGER_BYTES, every table and column of SCHEMA there, every value of
+        the type its column declares (numbers finite, text of at most LEDGER_VALUE_BYTES),
+        the run facts and fault parameters bounded JSON (`check=False`: the lab's own ledger,
+        just written, read back without the full scan). Raises LedgerError."""
         path = Path(path)
         try:
             st = path.stat()
