@@ -23,8 +23,10 @@ viewers' worst gaps (goal: none over --gap-goal-ms that no fault explains), the 
 requests (answers a kind should not get counted apart), the tracebacks in the run's logs
 (every file in OUT written during the run; goal: none), the ledger's checks and the verdict.
 
-Full run:   python benchmarks/bench_soak.py --minutes 60 --out /tmp/soak
+Full run:   python benchmarks/bench_soak.py --minutes 60 --out /tmp/soak-hostile
 Quick run:  python benchmarks/bench_soak.py --minutes 5 --cameras 50 --warmup-minutes 1
+            (with --report-every 60 for a report every minute)
+Figures (one run each): docs/performance.md, "Soak with the hostile".
 """
 
 from __future__ import annotations
