@@ -94,9 +94,10 @@ def collect(
             start = r.start.timestamp()
             if r.end is not None:
                 end = start + (r.length_s or 0.0)
-            elif i + 1 < len(events):
+            elif i + 1 < len(events) or (r.frames == 0 and r.duration_s is None):
                 # abandoned: a later one began, so its capture process died with it open
-                # (ZoneMinder's watchdog killed a stalled zmc): it holds what it last said
+                # (ZoneMinder's watchdog killed a stalled zmc): it holds what it last said;
+                # or unreadable (a movie motion never finished): it holds nothing to check
                 end = start + (r.duration_s if r.duration_s else r.frames / fps)
             else:  # still recording: its span is up to now, its frames not final
                 frames_until[cam] = start

