@@ -1,6 +1,6 @@
 """The actions log: one JSON line per action done, for a harness that keeps a ledger.
 
-Each line is an ActionRow (simulator/lab/actionrow.py, where the lab reads it): {"end": Unix
+Each line is an ActionRow (simulator/timeline/actionrow.py; the lab reads it): {"end": Unix
 time the action ended, "kind", "camera", "latency_s" (the whole action), "planned_s" (of which
 watching or waiting by design), "ok", "error"}. Every Locust
 process appends to the same file; a line is one write of well under the size the kernel
@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from loadtests.users.actions import ACTION
-from simulator.lab.actionrow import ActionRow
+from simulator.timeline.actionrow import ActionRow
 
 MAX_ERROR = 200  # characters of an error kept
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator.lab.actionrow import ActionRow
 from simulator.lab.generator import die_with_parent
 from simulator.lab.processes import end
+from simulator.timeline.actionrow import ActionRow
 
 
 @dataclass

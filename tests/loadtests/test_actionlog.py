@@ -7,8 +7,8 @@ from pathlib import Path
 
 from loadtests.actionlog import MAX_ERROR, ActionLog
 from loadtests.users.actions import ACTION
-from simulator.lab.actionrow import ActionRow
 from simulator.lab.load import Load
+from simulator.timeline.actionrow import ActionRow
 
 
 def test_the_load_writes_what_the_lab_reads(tmp_path: Path) -> None:

@@ -1,9 +1,9 @@
 """A line of the actions log (`actions.jsonl`): one action the operators' load did.
 
 The load (`loadtests/actionlog.py`) writes it; the lab (`lab/load.py`) reads it into its
-ledger. It lives here, on the lab's floor, because the lab may not import `loadtests` while
-`loadtests` may import the lab (tests/test_floors.py). The JSON keeps the field names and
-order below, which scripts reading the log as plain dictionaries rely on."""
+ledger. It lives with the timeline, whose actions it records, on a floor below both the
+load and the lab, so neither imports the other for it (tests/test_floors.py). The JSON keeps
+the field names and order below, which scripts reading the log as plain dictionaries rely on."""
 
 from __future__ import annotations
 
