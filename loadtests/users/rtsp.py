@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simulator.streams.client import RECV, Location, RtspClient, RtspError, message_at
+from simulator.streams.client import RECV, RtspClient, RtspError, StreamAddress, message_at
 from simulator.streams.protocol import interleaved_end
 from simulator.streams.records import cameras_from_json
 from simulator.streams.rtp import SEI_FIELD, SEI_UUID, keyframe_at, rtp_header, sei_time
@@ -56,7 +56,7 @@ class RtspViewer:
     """One RTSP session over TCP: `watch(seconds)` does the whole viewing."""
 
     def __init__(self, url: str, timeout_s: float = 10.0) -> None:
-        self.where = Location.of(url)
+        self.where = StreamAddress.of(url)
         self.url = self.where.url  # no credentials
         self.timeout_s = timeout_s
         self.client: RtspClient | None = None

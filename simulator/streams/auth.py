@@ -99,7 +99,7 @@ def answer_challenge(
     return f'Digest {quoted}, response="{response}", algorithm=MD5'
 
 
-class Verdict(enum.Enum):
+class AuthCheck(enum.Enum):
     """What a request's credentials are worth."""
 
     OK = "ok"
@@ -151,52 +151,52 @@ class Authenticator:
             return None
         return time.time() - int(nonce[:8], 16)
 
-    def check(self, method: str, uri: str, authorization: str | None, bind: str = "") -> Verdict:
+    def check(self, method: str, uri: str, authorization: str | None, bind: str = "") -> AuthCheck:
         """What the Authorization header is worth for `method` on the request URL `uri`, on
         the connection named `bind`."""
         if not authorization:
-            return Verdict.DENIED
+            return AuthCheck.DENIED
         scheme, _, value = authorization.strip().partition(" ")
         if self.scheme == "basic" and scheme.lower() == "basic":
             return self._basic(value.strip())
         if self.scheme == "digest" and scheme.lower() == "digest":
             return self._digest(method, uri, parse_digest(value), bind)
-        return Verdict.DENIED
+        return AuthCheck.DENIED
 
-    def _basic(self, value: str) -> Verdict:
+    def _basic(self, value: str) -> AuthCheck:
         if len(value) > MAX_BASIC:
-            return Verdict.DENIED
+            return AuthCheck.DENIED
         try:
             raw = base64.b64decode(value, validate=True)
         except ValueError:  # binascii.Error, or a str that is not ASCII
-            return Verdict.DENIED
+            return AuthCheck.DENIED
         user, _, password = raw.partition(b":")
         ok = hmac.compare_digest(user, _b(self.user)) & hmac.compare_digest(
             password, _b(self.password)
         )
-        return Verdict.OK if ok else Verdict.DENIED
+        return AuthCheck.OK if ok else AuthCheck.DENIED
 
-    def _digest(self, method: str, uri: str, p: dict[str, str], bind: str) -> Verdict:
+    def _digest(self, method: str, uri: str, p: dict[str, str], bind: str) -> AuthCheck:
         need = ("username", "realm", "nonce", "uri", "response")
         if any(k not in p for k in need) or any(
             len(v) > (MAX_URL if k == "uri" else MAX_FIELD) for k, v in p.items()
         ):
-            return Verdict.DENIED
+            return AuthCheck.DENIED
         # RFC 7616 3.4.6: the digest is for the resource the request line names
         if p["realm"] != self.realm or p["username"] != self.user or p["uri"] != uri:
-            return Verdict.DENIED
+            return AuthCheck.DENIED
         if not _NONCE.fullmatch(p["nonce"]):
-            return Verdict.DENIED
+            return AuthCheck.DENIED
         counted = "qop" in p
         if counted and (
             p["qop"] != "auth" or "cnonce" not in p or not _NC.fullmatch(p.get("nc", ""))
         ):
-            return Verdict.DENIED
+            return AuthCheck.DENIED
         want = digest_response(p.get("algorithm", "MD5"), self.user, self.realm, self.password,
                                method, p["uri"], p["nonce"], p["nc"] if counted else None,
                                p.get("cnonce", ""))  # fmt: skip
         if not hmac.compare_digest(_b(want), _b(p["response"].lower())):
-            return Verdict.DENIED
+            return AuthCheck.DENIED
         # the right credentials from here on: a nonce that is not this connection's, expired
         # or forgotten is stale (whoever knows the password may ask for a new one)
         nonce = p["nonce"]
@@ -206,10 +206,10 @@ class Authenticator:
             or not -5 <= age <= self.nonce_ttl_s
             or (nonce not in self._counts and int(nonce[8:16], 16) <= self._floor)
         ):
-            return Verdict.STALE
+            return AuthCheck.STALE
         if counted and not self._count(nonce, int(p["nc"], 16)):
-            return Verdict.DENIED  # a replay, or an older count
-        return Verdict.OK
+            return AuthCheck.DENIED  # a replay, or an older count
+        return AuthCheck.OK
 
     def _count(self, nonce: str, nc: int) -> bool:
         """Record a nonce count; False if it is not above the highest seen with this nonce."""

@@ -37,7 +37,7 @@ class Description:
 
 
 @dataclass(frozen=True)
-class Location:
+class StreamAddress:
     """An rtsp:// URL taken apart: where to connect, who to be, and the URL without them."""
 
     host: str
@@ -47,7 +47,7 @@ class Location:
     url: str
 
     @classmethod
-    def of(cls, url: str) -> Location:
+    def of(cls, url: str) -> StreamAddress:
         u = urlsplit(url)
         if u.scheme != "rtsp" or not u.hostname:
             raise RtspError(f"not an rtsp:// URL: {url}")

@@ -56,7 +56,7 @@ class BadRequest(Exception):
 
 
 @dataclass
-class Request:
+class RtspRequest:
     """One RTSP request; header names are lower-case."""
 
     method: str
@@ -86,10 +86,10 @@ class RequestParser:
         self.max_head = max_head
         self.max_body = max_body
 
-    def feed(self, data: bytes) -> list[Request | Interleaved]:
+    def feed(self, data: bytes) -> list[RtspRequest | Interleaved]:
         """Add bytes; return every message now complete (raises BadRequest)."""
         self.buf += data
-        out: list[Request | Interleaved] = []
+        out: list[RtspRequest | Interleaved] = []
         while self.buf:
             if self.buf[0] == 0x24:  # '$'
                 end = interleaved_end(self.buf)
@@ -130,7 +130,7 @@ def interleaved_end(buf: bytes | bytearray, i: int = 0) -> int:
     return end if end <= len(buf) else -1
 
 
-def parse_head(head: bytes) -> Request:
+def parse_head(head: bytes) -> RtspRequest:
     """Parse a request line and headers (without the blank line)."""
     try:
         text = head.decode("utf-8")
@@ -163,10 +163,10 @@ def parse_head(head: bytes) -> Request:
     cseq = headers.get("cseq")
     if cseq is None or not _DIGITS.fullmatch(cseq):
         raise BadRequest(400, "missing or malformed CSeq")
-    return Request(method, url, version, headers)
+    return RtspRequest(method, url, version, headers)
 
 
-def _content_length(request: Request) -> int:
+def _content_length(request: RtspRequest) -> int:
     raw = request.headers.get("content-length", "0")
     if not _DIGITS.fullmatch(raw) or len(raw) > 9:
         raise BadRequest(400, "malformed Content-Length")

@@ -17,15 +17,15 @@ import socket
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from simulator.streams.auth import Authenticator, Verdict
+from simulator.streams.auth import AuthCheck, Authenticator
 from simulator.streams.fdlimit import AcceptErrors
 from simulator.streams.listener import Listener
 from simulator.streams.pacer import Pacer
 from simulator.streams.protocol import (
     BadRequest,
     Interleaved,
-    Request,
     RequestParser,
+    RtspRequest,
     parse_transport,
     response,
 )
@@ -53,7 +53,7 @@ class Limits:
 
 
 @dataclass(eq=False)
-class Session:
+class RtspSession:
     """An RTSP session: one stream delivered to one client."""
 
     id: str
@@ -70,7 +70,7 @@ class RtspConnection(asyncio.Protocol):
         self.server = server
         self.parser = RequestParser()
         self.transport: asyncio.Transport | None = None
-        self.sessions: dict[str, Session] = {}
+        self.sessions: dict[str, RtspSession] = {}
         self.peer = ("", 0)
         self.fd = -1
         self.last_seen = server.loop.time()
@@ -143,11 +143,11 @@ class RtspServer:
     auth: Authenticator | None = None
     limits: Limits = field(default_factory=Limits)
     udp_ports: tuple[int, int] = (0, 0)
-    sessions: dict[str, Session] = field(default_factory=dict)
+    sessions: dict[str, RtspSession] = field(default_factory=dict)
     connections: set[RtspConnection] = field(default_factory=set)
     # connections without a session, least recently active first
     idle: dict[RtspConnection, None] = field(default_factory=dict)
-    rtcp_peers: dict[tuple[str, int], Session] = field(default_factory=dict)
+    rtcp_peers: dict[tuple[str, int], RtspSession] = field(default_factory=dict)
     accept_errors: AcceptErrors = field(default_factory=AcceptErrors)
 
     def __post_init__(self) -> None:
@@ -207,7 +207,7 @@ class RtspServer:
 
     # -- sessions --------------------------------------------------------------------------
 
-    def end_session(self, session: Session) -> None:
+    def end_session(self, session: RtspSession) -> None:
         """Free everything a session holds."""
         self.sessions.pop(session.id, None)
         session.conn.sessions.pop(session.id, None)
@@ -263,7 +263,7 @@ class RtspServer:
     # -- requests --------------------------------------------------------------------------
 
     def handle(
-        self, conn: RtspConnection, req: Request
+        self, conn: RtspConnection, req: RtspRequest
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Answer one request: (status, headers, body)."""
         method = req.method
@@ -277,11 +277,11 @@ class RtspServer:
         # alike (OPTIONS 200, the rest 401), so a stranger cannot tell which cameras exist.
         if self.auth is not None:
             bind = str(conn.serial)  # a nonce is good on the connection it was issued on
-            verdict = self.auth.check(method, req.url, req.headers.get("authorization"), bind)
-            if verdict is not Verdict.OK:
+            outcome = self.auth.check(method, req.url, req.headers.get("authorization"), bind)
+            if outcome is not AuthCheck.OK:
                 if method == "OPTIONS":
                     return 200, [("Public", METHODS)], b""
-                challenges = self.auth.challenges(verdict is Verdict.STALE, bind)
+                challenges = self.auth.challenges(outcome is AuthCheck.STALE, bind)
                 return 401, [("WWW-Authenticate", c) for c in challenges], b""
         if self._offline(req.url):  # whatever is asked: the camera is not there to answer it
             return 503, [], b""
@@ -322,7 +322,7 @@ class RtspServer:
             return 200, [], b""
         return 200, sh, b""  # GET_PARAMETER / SET_PARAMETER keep-alive
 
-    def _session(self, conn: RtspConnection, req: Request) -> Session | None | tuple:
+    def _session(self, conn: RtspConnection, req: RtspRequest) -> RtspSession | None | tuple:
         sid = req.headers.get("session", "").split(";")[0].strip()
         if not sid:
             if req.method in ("GET_PARAMETER", "SET_PARAMETER"):
@@ -337,7 +337,7 @@ class RtspServer:
         """The stream a URL names, and whether it names the track (not the aggregate)."""
         try:
             parts = urlsplit(url)
-        except ValueError:  # parse_head refuses these: only for a Request made elsewhere
+        except ValueError:  # parse_head refuses these: only for an RtspRequest made elsewhere
             raise BadRequest(400, "malformed URL") from None
         if parts.scheme.lower() not in ("rtsp", "rtspt", ""):
             raise BadRequest(400, "not an rtsp URL")
@@ -368,7 +368,7 @@ class RtspServer:
             return 404
         return 503 if stream.faults.offline else stream
 
-    def _describe(self, req: Request) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _describe(self, req: RtspRequest) -> tuple[int, list[tuple[str, str]], bytes]:
         stream = self._available(req.url)
         if isinstance(stream, int):
             return stream, [], b""
@@ -380,7 +380,7 @@ class RtspServer:
         return 200, [("Content-Base", base), ("Content-Type", "application/sdp")], body
 
     def _setup(
-        self, conn: RtspConnection, req: Request
+        self, conn: RtspConnection, req: RtspRequest
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         stream = self._available(req.url)
         if isinstance(stream, int):
@@ -404,7 +404,7 @@ class RtspServer:
             client = Client(sid, rtp_addr=(ip, tp.ports[0]), rtcp_addr=(ip, tp.ports[1]))
             a, b = self.udp_ports
             tr = f"RTP/AVP;unicast;client_port={tp.ports[0]}-{tp.ports[1]};server_port={a}-{b}"
-        session = Session(sid, stream, client, conn, self.loop.time())
+        session = RtspSession(sid, stream, client, conn, self.loop.time())
         self.sessions[sid] = session
         conn.sessions[sid] = session
         self.idle.pop(conn, None)

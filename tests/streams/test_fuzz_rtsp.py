@@ -1,8 +1,8 @@
 """Fuzz targets (hypothesis) for what an RTSP client controls: the request parser, the
 Transport header, the server's answer to whatever parses, and the Basic and Digest checks.
 
-Any input ends in a Request or Interleaved packet, a 4xx answer (505 for a version), or a
-Verdict; never in another exception, and never in a reply header that a request ends early.
+Any input ends in an RtspRequest or Interleaved packet, a 4xx answer (505 for a version), or an
+AuthCheck; never in another exception, and never in a reply header that a request ends early.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from simulator.streams.auth import Authenticator, Verdict, answer_challenge, parse_challenge
+from simulator.streams.auth import AuthCheck, Authenticator, answer_challenge, parse_challenge
 from simulator.streams.pacer import Pacer
 from simulator.streams.protocol import (
     REASONS,
     BadRequest,
     Interleaved,
-    Request,
     RequestParser,
+    RtspRequest,
     parse_head,
     parse_transport,
     response,
@@ -150,9 +150,9 @@ def _pieces(data: bytes, cuts: list[int]) -> Iterator[bytes]:
         last = cut
 
 
-def _well_formed(msg: Request | Interleaved) -> None:
-    assert isinstance(msg, Request | Interleaved)
-    if isinstance(msg, Request):
+def _well_formed(msg: RtspRequest | Interleaved) -> None:
+    assert isinstance(msg, RtspRequest | Interleaved)
+    if isinstance(msg, RtspRequest):
         assert msg.url.isascii() and msg.url.isprintable() and " " not in msg.url
         assert msg.cseq.isascii() and msg.cseq.isdigit()
         assert not any("\r" in v or "\n" in v for v in msg.headers.values())
@@ -238,7 +238,7 @@ def test_whatever_parses_gets_an_answer(bare, data: bytes, guarded: bool) -> Non
     except BadRequest:
         return
     for msg in messages:
-        if not isinstance(msg, Request):
+        if not isinstance(msg, RtspRequest):
             continue
         try:
             status, headers, body = conn.server.handle(conn, msg)
@@ -254,7 +254,7 @@ def test_whatever_parses_gets_an_answer(bare, data: bytes, guarded: bool) -> Non
 @given(method, url | st.just(DIGEST["uri"]), authorization, st.sampled_from(["digest", "basic"]))
 def test_any_authorization_gets_a_verdict(m: str, u: str, value: str, scheme: str) -> None:
     auth = Authenticator("admin", "s3cret", scheme, secret=KEY)
-    assert isinstance(auth.check(m, u, value), Verdict)
+    assert isinstance(auth.check(m, u, value), AuthCheck)
 
 
 def _answer(auth: Authenticator, m: str, uri: str, password: str, nc: int) -> str:
@@ -278,11 +278,11 @@ def test_a_digest_is_good_once_and_only_for_its_url(
 ) -> None:
     auth = Authenticator(user, password)
     good = _answer(auth, m, uri, password, 1)
-    assert auth.check(m, uri, good) is Verdict.OK
-    assert auth.check(m, uri, good) is Verdict.DENIED, "a replay"
+    assert auth.check(m, uri, good) is AuthCheck.OK
+    assert auth.check(m, uri, good) is AuthCheck.DENIED, "a replay"
     if other != uri:
-        assert auth.check(m, other, _answer(auth, m, uri, password, 1)) is Verdict.DENIED
-    assert auth.check(m, uri, _answer(auth, m, uri, password + "x", 1)) is Verdict.DENIED
+        assert auth.check(m, other, _answer(auth, m, uri, password, 1)) is AuthCheck.DENIED
+    assert auth.check(m, uri, _answer(auth, m, uri, password + "x", 1)) is AuthCheck.DENIED
 
 
 @FUZZ
@@ -293,8 +293,8 @@ def test_basic_takes_exactly_the_credentials(user: str, password: str, guess: st
     def basic(u: str, p: str) -> str:
         return "Basic " + b64encode(f"{u}:{p}".encode()).decode()
 
-    assert auth.check("DESCRIBE", "rtsp://x/", basic(user, password)) is Verdict.OK
-    want = Verdict.OK if guess == password else Verdict.DENIED
+    assert auth.check("DESCRIBE", "rtsp://x/", basic(user, password)) is AuthCheck.OK
+    want = AuthCheck.OK if guess == password else AuthCheck.DENIED
     assert auth.check("DESCRIBE", "rtsp://x/", basic(user, guess)) is want
 
 

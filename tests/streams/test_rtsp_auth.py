@@ -9,8 +9,8 @@ from base64 import b64encode
 import pytest
 
 from simulator.streams.auth import (
+    AuthCheck,
     Authenticator,
-    Verdict,
     answer_challenge,
     digest_response,
     parse_challenge,
@@ -168,15 +168,15 @@ def test_the_nonce_table_is_bounded_and_what_fell_out_of_it_is_stale() -> None:
 
     first, unused, *used = new(), new(), new(), new()
     for p in [first, *used]:
-        assert auth.check("DESCRIBE", url, _digest(p, "DESCRIBE", url)) is Verdict.OK
+        assert auth.check("DESCRIBE", url, _digest(p, "DESCRIBE", url)) is AuthCheck.OK
     assert len(auth._counts) == 2, "the table keeps the last two nonces used"
-    assert auth.check("DESCRIBE", url, _digest(first, "DESCRIBE", url)) is Verdict.STALE
-    assert auth.check("DESCRIBE", url, _digest(first, "DESCRIBE", url, 2)) is Verdict.STALE
+    assert auth.check("DESCRIBE", url, _digest(first, "DESCRIBE", url)) is AuthCheck.STALE
+    assert auth.check("DESCRIBE", url, _digest(first, "DESCRIBE", url, 2)) is AuthCheck.STALE
     # issued after the one that fell out and never used: good, and it pushes used[0] out
-    assert auth.check("DESCRIBE", url, _digest(unused, "DESCRIBE", url)) is Verdict.OK
-    assert auth.check("DESCRIBE", url, _digest(used[0], "DESCRIBE", url, 2)) is Verdict.STALE
-    assert auth.check("DESCRIBE", url, _digest(used[1], "DESCRIBE", url, 2)) is Verdict.OK
-    assert auth.check("DESCRIBE", url, _digest(new(), "DESCRIBE", url)) is Verdict.OK
+    assert auth.check("DESCRIBE", url, _digest(unused, "DESCRIBE", url)) is AuthCheck.OK
+    assert auth.check("DESCRIBE", url, _digest(used[0], "DESCRIBE", url, 2)) is AuthCheck.STALE
+    assert auth.check("DESCRIBE", url, _digest(used[1], "DESCRIBE", url, 2)) is AuthCheck.OK
+    assert auth.check("DESCRIBE", url, _digest(new(), "DESCRIBE", url)) is AuthCheck.OK
 
 
 def _rfc2069(p: dict[str, str], method: str, uri: str) -> str:

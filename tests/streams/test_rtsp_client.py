@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.streams.client import Location, RtspError, frames_in, message_at
+from simulator.streams.client import RtspError, StreamAddress, frames_in, message_at
 from simulator.streams.protocol import interleaved_end, parse_answer
 
 ANSWER = (
@@ -40,12 +40,12 @@ def test_oversized_or_malformed_answers_are_errors() -> None:
 
 
 def test_credentials_come_out_of_the_url() -> None:
-    w = Location.of("rtsp://op:s3cret%3Ax@cam.example:8554/a/main?x=1")
+    w = StreamAddress.of("rtsp://op:s3cret%3Ax@cam.example:8554/a/main?x=1")
     assert (w.host, w.port, w.user, w.password) == ("cam.example", 8554, "op", "s3cret:x")
     assert w.url == "rtsp://cam.example:8554/a/main?x=1"
-    assert Location.of("rtsp://10.0.0.1/a").port == 554
+    assert StreamAddress.of("rtsp://10.0.0.1/a").port == 554
     with pytest.raises(RtspError, match="not an rtsp"):
-        Location.of("http://h/a")
+        StreamAddress.of("http://h/a")
 
 
 def test_frames_end_at_the_marker_bit() -> None:

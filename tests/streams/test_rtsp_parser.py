@@ -12,8 +12,8 @@ from simulator.streams.protocol import (
     MAX_HEAD,
     BadRequest,
     Interleaved,
-    Request,
     RequestParser,
+    RtspRequest,
     parse_transport,
 )
 
@@ -41,9 +41,9 @@ def encode(method: str, url: str, headers: dict[str, str], body: bytes) -> bytes
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def feed_in_pieces(data: bytes, cuts: list[int]) -> list[Request | Interleaved]:
+def feed_in_pieces(data: bytes, cuts: list[int]) -> list[RtspRequest | Interleaved]:
     parser = RequestParser()
-    out: list[Request | Interleaved] = []
+    out: list[RtspRequest | Interleaved] = []
     last = 0
     for cut in sorted({c % (len(data) + 1) for c in cuts}) + [len(data)]:
         out += parser.feed(data[last:cut])
@@ -59,7 +59,7 @@ def test_well_formed_requests_parse_the_same_however_split(reqs, cuts) -> None: 
     parsed = feed_in_pieces(data, cuts)
     assert len(parsed) == len(reqs)
     for got, (method, url, headers, body) in zip(parsed, reqs, strict=True):
-        assert isinstance(got, Request)
+        assert isinstance(got, RtspRequest)
         assert (got.method, got.url, got.body) == (method, url, body)
         assert got.cseq == headers["cseq"]
         for k, v in headers.items():
@@ -83,7 +83,7 @@ def test_interleaved_packets_between_requests(items, cuts) -> None:  # noqa: ANN
     assert len(parsed) == len(items)
     for got, item in zip(parsed, items, strict=True):
         if isinstance(item, tuple):
-            assert isinstance(got, Request) and got.body == item[3]
+            assert isinstance(got, RtspRequest) and got.body == item[3]
         else:
             assert got == Interleaved(1, item)
 
@@ -96,7 +96,7 @@ def test_arbitrary_bytes_only_ever_raise_bad_request(data, cuts) -> None:  # noq
     try:
         for cut in sorted({c % (len(data) + 1) for c in cuts}) + [len(data)]:
             for msg in parser.feed(data[last:cut]):
-                assert isinstance(msg, Request | Interleaved)
+                assert isinstance(msg, RtspRequest | Interleaved)
             last = cut
     except BadRequest as exc:
         assert 400 <= exc.status < 600
