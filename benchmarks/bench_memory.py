@@ -44,10 +44,10 @@ def users_child(n: int, port: int) -> None:
     import gevent
     import locust  # noqa: F401 - patches, and what a load test's process holds
 
-    from loadtests.targets.http import FastClient
-    from loadtests.targets.zoneminder import ZoneMinder
     from loadtests.users.actions import Actions, AnchoredClock
     from loadtests.users.dispatcher import Dispatcher, Due
+    from simulator.targets.http import FastClient
+    from simulator.targets.zoneminder import ZoneMinder
     from simulator.timeline.clock import ReplayClock
     from simulator.timeline.event import Event
 

@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from loadtests.targets import FastClient  # noqa: E402
-from loadtests.targets.zoneminder import ZoneMinder  # noqa: E402
+from simulator.targets import FastClient  # noqa: E402
+from simulator.targets.zoneminder import ZoneMinder  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 PREFIX = "bench-"
@@ -90,7 +90,7 @@ def main() -> None:
 
     t = time.perf_counter()
     url = subprocess.run(
-        ["bash", str(ROOT / "loadtests/targets/setup/zoneminder.sh")],
+        ["bash", str(ROOT / "simulator/targets/setup/zoneminder.sh")],
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     setup_s = time.perf_counter() - t

@@ -8,7 +8,7 @@ every scenario field (the pydantic models in `simulator/scenario/`, their commen
 source as descriptions, each default's source from docs/defaults.md), the scenario's JSON
 Schema (`Scenario.model_json_schema()`, for editors), every timeline kind (the registry,
 `simulator/timeline/kinds.py`) and every field of a REST mapping
-(`loadtests/targets/mapping.py`).
+(`simulator/targets/mapping.py`).
 `tests/test_docs.py` regenerates them in memory and fails when a committed page differs.
 """
 
@@ -445,12 +445,12 @@ def _mapping_module():  # noqa: ANN202
     """Where the REST mapping's models live (the targets may move under simulator/)."""
     import importlib
 
-    for name in ("simulator.targets.mapping", "loadtests.targets.mapping"):
+    for name in ("simulator.targets.mapping", "simulator.targets.mapping"):
         try:
             return importlib.import_module(name)
         except ModuleNotFoundError:
             continue
-    raise ModuleNotFoundError("the REST mapping's models (loadtests/targets/mapping.py)")
+    raise ModuleNotFoundError("the REST mapping's models (simulator/targets/mapping.py)")
 
 
 def mapping_page() -> str:

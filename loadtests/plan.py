@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.schedule import Source, end_of
-from loadtests.targets.base import HttpClient, Target
+from simulator.targets.base import HttpClient, Target
+from simulator.targets.factory import TARGETS
+from simulator.targets.factory import make_target as adapter
 from simulator.timeline.event import Event
 
-TARGETS = ("zoneminder", "motion", "rest")
 PASSWORD_ENV = "CAMSIM_TARGET_PASSWORD"
 
 
@@ -140,25 +141,9 @@ class Plan:
 
 
 def make_target(settings: Settings, client: HttpClient, host: str) -> Target:
-    """The adapter of `settings.target`, on `client`, at `host` (ValueError on bad input)."""
-    if settings.target == "zoneminder":
-        from loadtests.targets.zoneminder import ZoneMinder
-
-        return ZoneMinder(client, host, settings.user, settings.password)
-    if settings.target == "rest":
-        from loadtests.targets.rest import RestTarget
-
-        if not settings.mapping:
-            raise ValueError("--target rest needs --mapping FILE (see loadtests/targets/mappings)")
-        return RestTarget(client, host, settings.mapping, settings.user, settings.password)
-    if settings.target == "motion":
-        from loadtests.targets.motion import Motion
-
-        if not settings.stream_url:
-            raise ValueError("--target motion needs --stream-url (motion's stream port URL)")
-        return Motion(client, host, settings.stream_url, user=settings.user,
-                      password=settings.password)  # fmt: skip
-    raise ValueError(f"unknown target {settings.target!r} (one of {', '.join(TARGETS)})")
+    """The adapter `settings` name, on `client`, at `host` (ValueError on bad input)."""
+    return adapter(settings.target, client, host, user=settings.user, password=settings.password,
+                   mapping=settings.mapping, stream_url=settings.stream_url)  # fmt: skip
 
 
 def camera_map(settings: Settings, target: Target) -> dict[str, str]:

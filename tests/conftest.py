@@ -1,16 +1,28 @@
-"""Shared fixtures: small scenarios in tests/data/, loaded the way the CLI loads them."""
+"""Shared fixtures: small scenarios in tests/data/, loaded the way the CLI loads them; the real
+systems under test and camsim cameras for them.
+
+`zoneminder_url` and `setup_script` run the repo's idempotent setup scripts (installing and
+starting ZoneMinder on 127.0.0.1:$ZM_PORT, root only): if one fails, the tests that need it fail
+with its message. `camsim` serves two tiny RTSP cameras from a real `camsim serve` process.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
-from collections.abc import Callable
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
 from simulator.scenario import Scenario, load_scenario
+from simulator.targets import FastClient
 
 # The property-based tests draw the same examples on every run, so a red CI run reproduces
 # (HYPOTHESIS_PROFILE=explore draws new ones, to look for more).
@@ -18,6 +30,8 @@ settings.register_profile("camsim", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "camsim"))
 
+ROOT = Path(__file__).parents[1]
+TINY = ROOT / "tests" / "streams" / "tiny.yaml"
 DATA = Path(__file__).parent / "data"
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 
@@ -52,12 +66,12 @@ def reseed() -> Callable[[Scenario, int], Scenario]:
     return with_seed
 
 
-SETUP = Path(__file__).parent.parent / "loadtests" / "targets" / "setup"
+SETUP = Path(__file__).parent.parent / "simulator" / "targets" / "setup"
 ZM_PORT = int(os.environ.get("ZM_PORT", "8089"))
 
 
 def run_setup(script: str, timeout_s: float = 600) -> str:
-    """Run loadtests/targets/setup/<script>; fail the test with its message if it fails."""
+    """Run simulator/targets/setup/<script>; fail the test with its message if it fails."""
     env = {**os.environ, "ZM_PORT": str(ZM_PORT)}
     run = subprocess.run(
         ["bash", str(SETUP / script)], capture_output=True, text=True, timeout=timeout_s, env=env
@@ -76,6 +90,128 @@ def zoneminder_url() -> str:
 
 @pytest.fixture(scope="session")
 def setup_script() -> Callable[[str], str]:
-    """setup_script("motion.sh") runs loadtests/targets/setup/<script> (failing the test
+    """setup_script("motion.sh") runs simulator/targets/setup/<script> (failing the test
     with its message if it fails) and returns what it printed."""
     return run_setup
+
+
+def camsim_command() -> list[str]:
+    """`camsim` as users run it from a checkout."""
+    return [sys.executable, "-m", "simulator.cli"]
+
+
+@pytest.fixture(scope="session")
+def motion_version(setup_script) -> str:  # noqa: ANN001
+    """motion's version, installed if missing (it is started by the tests themselves)."""
+    return setup_script("motion.sh")
+
+
+class RecordingClient(FastClient):
+    """A FastClient that remembers the request names it was given (bounded)."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout_s=15)
+        self.names: deque[str] = deque(maxlen=10_000)
+
+    def request(self, method, url, *, name, **kw):
+        self.names.append(name)
+        return super().request(method, url, name=name, **kw)
+
+
+@pytest.fixture
+def http() -> Iterator[RecordingClient]:
+    client = RecordingClient()
+    yield client
+    client.close()
+
+
+class Camsim:
+    """A `camsim serve` subprocess; its stderr drained into a bounded buffer."""
+
+    def __init__(self, args: list[str], timeout_s: float = 120) -> None:
+        self.proc = subprocess.Popen(
+            [*camsim_command(), "serve", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+        )
+        self.err: deque[str] = deque(maxlen=200)
+        self.urls: list[str] = []
+        self.cameras = 0
+        banner = threading.Event()
+        threading.Thread(target=self._drain_err, args=(banner,), daemon=True).start()
+        if not banner.wait(timeout_s) or not self.cameras:
+            self.stop()
+            raise RuntimeError(f"camsim serve did not start: {''.join(self.err)[-1500:]}")
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:  # the URLs come before the banner, one camera a line
+            self.urls.append(line.split()[0])
+            if len(self.urls) == self.cameras:
+                break
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+
+    def _drain_err(self, banner: threading.Event) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.err.append(line)
+            m = re.match(r"camsim serve: (\d+) cameras", line)
+            if m:
+                self.cameras = int(m.group(1))
+                banner.set()
+        banner.set()  # the process ended: let the waiter see it
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def camsim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Camsim]:
+    """Two 320x180 H.264 cameras at 10 fps (tiny.yaml's h264cam-001/002), no faults."""
+    cache = tmp_path_factory.mktemp("camsim-clips")
+    server = Camsim(
+        [
+            str(TINY),
+            "--cameras",
+            "2",
+            "--rtsp-port",
+            "0",
+            "--api-port",
+            "0",
+            "--no-faults",
+            "--cache",
+            str(cache),
+            "--loop-seconds",
+            "4",
+        ]  # fmt: skip
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _wait_for(what: str, check, timeout_s: float, every_s: float = 1.0, until=bool):
+    """Poll `check()` until `until(value)` holds and return the value; after the timeout fail
+    naming `what` and the last value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = check()
+        if until(got):
+            return got
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within {timeout_s:g} s (last: {got!r})")
+        time.sleep(every_s)
+
+
+@pytest.fixture(scope="session")
+def wait_for():
+    """wait_for(what, check, timeout_s): poll `check()` until truthy, else fail naming `what`."""
+    return _wait_for

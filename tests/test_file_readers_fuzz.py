@@ -13,10 +13,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loadtests.targets.mapping import Mapping, MappingError, load_mapping
 from simulator.lab.ledger import Ledger, LedgerError, Sent
 from simulator.lab.run import RunFacts, run_facts
 from simulator.scenario import Scenario, ScenarioError, load_scenario
+from simulator.targets.mapping import Mapping, MappingError, load_mapping
 from simulator.timeline import Event, TimelineError, read_jsonl
 
 DATA = Path(__file__).parent / "data"

@@ -24,6 +24,7 @@ FLOORS = [
     "simulator.scenario",  # the scenario's schema (its defaults from the timeline's kinds)
     "simulator.model",  # the City, the sizing model, and the timeline the model emits
     "simulator.streams",  # the synthetic cameras, replaying the timeline
+    "simulator.targets",  # the systems under test, an adapter each (the lab's and the load's)
     "simulator.lab",  # the lab: the streams and the load against a target, its verdict
     "simulator.report",  # writes the model's Results and the lab's Verdict
     "simulator.sweep",  # runs the model over a grid of scenarios
@@ -32,16 +33,9 @@ FLOORS = [
 ]
 
 # (importer, imported module or package) → why it still goes up, and what takes it away.
-# The CLI, the top floor, may import loadtests: `cli/load.py` and `cli/lab.py` import
-# `loadtests.targets` and `loadtests.plan` from above, which is no exception (when the
-# adapters move, those imports follow them).
+# The CLI, the top floor, may import loadtests: `cli/load.py` imports `loadtests.plan` from
+# above, which is no exception.
 EXCEPTIONS = {
-    # Issue 19, item 3: the VMS adapters live in loadtests/targets/ though the lab uses them
-    # as much as the load does; they move below the lab (e.g. simulator/targets/), with the
-    # factory `make_target` and its `Settings` from loadtests/plan.py.
-    ("simulator/lab/attach.py", "loadtests.plan"): "make_target, Settings: the adapters' factory",
-    ("simulator/lab/attach.py", "loadtests.targets"): "the adapters (FastClient, Motion, ...)",
-    ("simulator/lab/run.py", "loadtests.targets"): "TargetError",
     # Issue 19, item 3: the schedule of the operators' actions (a scenario's or a timeline
     # file's) is the load's; the lab's step load reads it too. It belongs below both, with
     # the timeline the model emits.

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import gevent
 
 from loadtests.bounded_stats import failure
-from loadtests.targets.base import NotSupported, Target, TargetError
+from simulator.targets.base import NotSupported, Target, TargetError
 from simulator.timeline.clock import ReplayClock
 from simulator.timeline.event import Event
 

@@ -21,9 +21,9 @@ from locust import User, task
 from loadtests.bounded_stats import NormalisingHook, failure
 from loadtests.plan import Plan, Settings, camera_map, make_target
 from loadtests.schedule import dues, shard
-from loadtests.targets.http import FastClient
 from loadtests.users.actions import Actions, AnchoredClock
 from loadtests.users.dispatcher import Dispatcher
+from simulator.targets.http import FastClient
 from simulator.timeline.clock import ReplayClock
 from simulator.timeline.event import Event
 

@@ -38,9 +38,9 @@ def _duration(option: str, text: str) -> float:
 
 def _capacity(city, opts, step: int, hold_s: float) -> None:  # noqa: ANN001
     """`camsim lab --find-capacity`: the search, a line per step, the answer; exit 0."""
-    from loadtests.targets import TargetError
     from simulator.lab.capacity import find_capacity
     from simulator.lab.generator import GeneratorError
+    from simulator.targets import TargetError
 
     def on_interval(n: int, held: float) -> None:
         end = "\r" if sys.stderr.isatty() else "\n"
@@ -83,7 +83,7 @@ def _capacity(city, opts, step: int, hold_s: float) -> None:  # noqa: ANN001
 @click.option(
     "--mapping",
     type=click.Path(dir_okay=False, path_type=str),
-    help="--target rest: the REST mapping (YAML, see loadtests/targets/mappings).",
+    help="--target rest: the REST mapping (YAML, see simulator/targets/mappings).",
 )
 @click.option("--user", help="The target's user (when its API has authentication on).")
 @click.option("--password", envvar="CAMSIM_TARGET_PASSWORD", help="Or $CAMSIM_TARGET_PASSWORD.")
@@ -149,7 +149,7 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
     elif not host:
         fail(f"--target {target_kind} needs --host URL (its web root)")
     if target_kind == "rest" and not mapping:
-        fail("--target rest needs --mapping FILE (see loadtests/targets/mappings)")
+        fail("--target rest needs --mapping FILE (see simulator/targets/mappings)")
     if target_kind != "rest" and mapping:
         fail(f"--mapping is for --target rest, not --target {target_kind}")
     host = check_host(host)
@@ -172,11 +172,11 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
                    f"cameras streaming, {p.faults} faults{load}", err=True, nl=False)  # fmt: skip
         click.echo(end, err=True, nl=False)
 
-    from loadtests.targets import TargetError
+    from simulator.targets import TargetError
 
     if find_capacity:
         _capacity(city, opts, step, hold)
-    from loadtests.targets.mapping import MappingError
+    from simulator.targets.mapping import MappingError
 
     try:
         verdict = run_lab(city, opts, progress)

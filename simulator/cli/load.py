@@ -27,8 +27,8 @@ def preflight(settings, host: str):  # noqa: ANN001, ANN201
     """The plan checked before any load: the schedule, the target reachable, logged in, and
     every camera of the schedule on it. Mistakes: one line, exit 2."""
     from loadtests.plan import Plan, camera_map, make_target
-    from loadtests.targets.base import TargetError
-    from loadtests.targets.http import FastClient
+    from simulator.targets.base import TargetError
+    from simulator.targets.http import FastClient
 
     plan = Plan(settings)
     try:

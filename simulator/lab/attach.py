@@ -61,11 +61,10 @@ def register(target: Any, cameras: list[CameraRow], mapping: str | None) -> Atta
 def open_target(kind: str, host: str, user: str | None, password: str | None,
                 mapping: str | None = None) -> Any:  # fmt: skip
     """The adapter for `kind` on `host` (the load tests' own factory), logged in."""
-    from loadtests.plan import Settings, make_target
-    from loadtests.targets import FastClient
+    from simulator.targets import FastClient
+    from simulator.targets.factory import make_target
 
-    settings = Settings(target=kind, user=user, password=password, mapping=mapping)
-    target = make_target(settings, FastClient(), host)
+    target = make_target(kind, FastClient(), host, user=user, password=password, mapping=mapping)
     target.login()
     return target
 
@@ -96,16 +95,16 @@ def motion_host(host: str | None) -> str:
 
 
 def _motion(host: str, stream: str, directory: Path) -> Any:
-    from loadtests.targets import FastClient
-    from loadtests.targets.motion import Motion
+    from simulator.targets import FastClient
+    from simulator.targets.motion import Motion
 
     return Motion(FastClient(), host, stream, directory / "movies", directory / "motion.log")
 
 
 def start_motion(host: str, cameras: list[CameraRow], directory: Path) -> Attached:
     """motion with one camera per served camera (ids 1…N, named as camsim names them)."""
-    from loadtests.targets import TargetError
-    from loadtests.targets.motion_config import MotionCamera, MotionConfig
+    from simulator.targets import TargetError
+    from simulator.targets.motion_config import MotionCamera, MotionConfig
 
     web = urlsplit(host).port
     if web is None:

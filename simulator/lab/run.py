@@ -129,8 +129,8 @@ def verdict_of(out: Path, password: str | None = None, host: str | None = None,
     scenario is `scenario` (the user's) or the
     ledger's, read with the same bounded reader. Raises LedgerError (could not judge),
     VerdictError (the user's input), NoAnswer (the target did not answer)."""
-    from loadtests.targets import TargetError
     from simulator.lab.collect import collect
+    from simulator.targets import TargetError
 
     ledger = Ledger.read(out / "ledger.sqlite")
     try:

@@ -89,7 +89,7 @@ def test_a_target_without_the_schedule_s_cameras(timeline: Path, tmp_path: Path)
     """The real ZoneMinder, told that only another camera is on it."""
     import subprocess
 
-    setup = ROOT / "loadtests" / "targets" / "setup" / "zoneminder.sh"
+    setup = ROOT / "simulator" / "targets" / "setup" / "zoneminder.sh"
     run = subprocess.run(["bash", str(setup)], capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-1000:]
     host = run.stdout.strip().splitlines()[-1]

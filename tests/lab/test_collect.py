@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loadtests.targets.base import Recording
 from simulator.lab.collect import collect
 from simulator.lab.ledger import Ledger, Sent
 from simulator.lab.verdict import Slos
 from simulator.model.city import City
 from simulator.scenario import load_scenario
+from simulator.targets.base import Recording
 
 LAB = Path(__file__).parents[1] / "data" / "lab.yaml"
 T0 = 1_796_000_000.0

@@ -316,7 +316,7 @@ def test_lab_says_could_not_judge_only_once_the_run_started(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started: bool
 ) -> None:
     import simulator.lab.run as run
-    from loadtests.targets import TargetError
+    from simulator.targets import TargetError
 
     def run_lab(city, opts, progress):  # noqa: ANN001, ANN202
         opts.out.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from simulator.timeline.event import Event
 
 ROOT = Path(__file__).parents[3]
 TINY = ROOT / "tests" / "streams" / "tiny.yaml"
-SETUP = ROOT / "loadtests" / "targets" / "setup" / "zoneminder.sh"
+SETUP = ROOT / "simulator" / "targets" / "setup" / "zoneminder.sh"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 SLOW_SERVER = r"""
@@ -123,8 +123,8 @@ CAMERAS = ("h264cam-001", "h264cam-002")
 def zoneminder_cameras(zoneminder_root: str, serve: Serve) -> Iterator[str]:
     """ZoneMinder recording camsim's two cameras (monitors named after them), until the
     session ends; yields the web root."""
-    from loadtests.targets import FastClient
-    from loadtests.targets.zoneminder import ZoneMinder
+    from simulator.targets import FastClient
+    from simulator.targets.zoneminder import ZoneMinder
 
     zm = ZoneMinder(FastClient(), zoneminder_root)
     zm.login()

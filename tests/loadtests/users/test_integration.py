@@ -10,8 +10,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loadtests.targets import FastClient
-from loadtests.targets.zoneminder import ZoneMinder
+from simulator.targets import FastClient
+from simulator.targets.zoneminder import ZoneMinder
 from simulator.timeline.event import Event
 from tests.loadtests.users.conftest import ENV, ROOT, TINY
 

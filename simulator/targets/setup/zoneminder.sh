@@ -3,7 +3,7 @@
 #
 # Idempotent (a second run only checks that everything is up) and local only: MariaDB has no TCP
 # port (Unix socket), Apache listens on 127.0.0.1:$ZM_PORT alone. Needs root.
-# Usage: ZM_PORT=8089 loadtests/targets/setup/zoneminder.sh   (prints the API's URL when up)
+# Usage: ZM_PORT=8089 simulator/targets/setup/zoneminder.sh   (prints the API's URL when up)
 set -euo pipefail
 
 ZM_PORT="${ZM_PORT:-8089}"

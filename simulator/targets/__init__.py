@@ -1,6 +1,6 @@
 """The systems under test, one adapter each behind `Target` (see `base`)."""
 
-from loadtests.targets.base import (
+from simulator.targets.base import (
     HttpClient,
     NotSupported,
     Recording,
@@ -9,7 +9,7 @@ from loadtests.targets.base import (
     TargetCamera,
     TargetError,
 )
-from loadtests.targets.http import FastClient
+from simulator.targets.http import FastClient
 
 __all__ = [
     "HttpClient",

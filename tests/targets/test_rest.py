@@ -13,10 +13,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from loadtests.targets import FastClient, NotSupported, TargetError
-from loadtests.targets.mapping import MappingError, load_mapping
-from loadtests.targets.rest import MAPPINGS, RestTarget
-from loadtests.targets.zoneminder import ZoneMinder
+from simulator.targets import FastClient, NotSupported, TargetError
+from simulator.targets.mapping import MappingError, load_mapping
+from simulator.targets.rest import MAPPINGS, RestTarget
+from simulator.targets.zoneminder import ZoneMinder
 
 SHIPPED = sorted(MAPPINGS.glob("*.yaml"))
 

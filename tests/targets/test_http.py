@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from loadtests.targets.http import FastClient, RequestError, StatusError
+from simulator.targets.http import FastClient, RequestError, StatusError
 
 
 class Handler(BaseHTTPRequestHandler):

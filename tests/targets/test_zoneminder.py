@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 import pytest
 
-from loadtests.targets import FastClient, NotSupported, Recording, TargetError
-from loadtests.targets.zoneminder import ZoneMinder
+from simulator.targets import FastClient, NotSupported, Recording, TargetError
+from simulator.targets.zoneminder import ZoneMinder
 
 FPS = 10  # tiny.yaml's h264cam: 320x180 at 10 fps, a key frame every 10 frames
 SECTION_S = 20
@@ -248,8 +248,8 @@ def test_locust_events_from_the_adapter_in_a_patched_process(zoneminder_url: str
     code = f"""
 import locust
 from locust.event import Events
-from loadtests.targets.http import FastClient
-from loadtests.targets.zoneminder import ZoneMinder
+from simulator.targets.http import FastClient
+from simulator.targets.zoneminder import ZoneMinder
 events, seen = Events(), []
 events.request.add_listener(lambda name, exception, **kw: seen.append((name, exception)))
 zm = ZoneMinder(FastClient(fire=events.request.fire), {zoneminder_url!r})

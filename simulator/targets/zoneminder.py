@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from loadtests.targets.base import (
+from simulator.targets.base import (
     MAX_STREAM_BYTES,
     HttpClient,
     Recording,

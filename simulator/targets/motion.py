@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from loadtests.targets.base import (
+from simulator.targets.base import (
     MAX_STREAM_BYTES,
     HttpClient,
     Recording,

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
-from loadtests.targets.base import (
+from simulator.targets.base import (
     HttpClient,
     Recording,
     StreamRead,
@@ -21,7 +21,7 @@ from loadtests.targets.base import (
     TargetCamera,
     TargetError,
 )
-from loadtests.targets.mapping import Action, Mapping, MappingError, Request, load_mapping
+from simulator.targets.mapping import Action, Mapping, MappingError, Request, load_mapping
 
 MAPPINGS = Path(__file__).with_name("mappings")
 

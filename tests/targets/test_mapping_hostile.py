@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loadtests.targets import FastClient
-from loadtests.targets.mapping import MappingError, load_mapping
-from loadtests.targets.rest import RestTarget
 from simulator.cli import main
+from simulator.targets import FastClient
+from simulator.targets.mapping import MappingError, load_mapping
+from simulator.targets.rest import RestTarget
 
-DATA = Path(__file__).parents[2] / "data"
+DATA = Path(__file__).parents[1] / "data"
 GOOD = """
 name: demo
 actions:

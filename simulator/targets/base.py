@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
-from loadtests.targets.http import TRANSPORT_ERRORS, RequestError, Response
+from simulator.targets.http import TRANSPORT_ERRORS, RequestError, Response
 
 #: Most bytes one live view, playback or export reads, whatever its duration.
 MAX_STREAM_BYTES = 64 * 1024 * 1024

@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-from loadtests.targets import FastClient, NotSupported, TargetError
-from loadtests.targets.motion import Motion
-from loadtests.targets.motion_config import MotionCamera, MotionConfig
+from simulator.targets import FastClient, NotSupported, TargetError
+from simulator.targets.motion import Motion
+from simulator.targets.motion_config import MotionCamera, MotionConfig
 
 FPS = 10  # tiny.yaml's h264cam: 320x180 at 10 fps
 MOVIE_S = 10
