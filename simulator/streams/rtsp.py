@@ -3,8 +3,9 @@
 Paths are `/{camera}/main` and `/{camera}/sub` (track `trackID=0`). Sessions belong to the
 connection that set them up: when it closes, they end; they also end after `timeout_s`
 without a request, an interleaved packet or an RTCP report from the client (a byte now and
-then is none of these), and the connection is then aborted, not flushed. When all
-`max_connections` are taken, the connection without a session idle longest makes room.
+then is none of these), and the connection is then reset, not flushed: SO_LINGER 0, so the
+kernel sends RST and frees what was queued for it at once. When all `max_connections` are
+taken, the connection without a session idle longest makes room.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import itertools
 import secrets
 import socket
+import struct
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -32,6 +34,7 @@ from simulator.streams.protocol import (
 from simulator.streams.sdp import TRACK, describe
 from simulator.streams.stream import Client, Stream
 
+_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST, frees the buffer
 METHODS = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 
 
@@ -73,6 +76,7 @@ class RtspConnection(asyncio.Protocol):
         self.sessions: dict[str, RtspSession] = {}
         self.peer = ("", 0)
         self.fd = -1
+        self.sock: socket.socket | None = None
         self.last_seen = server.loop.time()
         self.serial = next(server.serials)  # names the connection in its digest nonces
 
@@ -86,6 +90,7 @@ class RtspConnection(asyncio.Protocol):
         self.server.idle[self] = None
         sock = transport.get_extra_info("socket")
         if sock is not None:
+            self.sock = sock
             self.fd = sock.fileno()
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -107,6 +112,16 @@ class RtspConnection(asyncio.Protocol):
         if not self.sessions:  # to the back of the queue of connections that may make room
             self.server.idle.pop(self, None)
             self.server.idle[self] = None
+
+    def abort(self) -> None:
+        """Reset the connection at once, dropping what is still queued for it."""
+        if self.sock is not None:
+            # without it the kernel keeps the socket in FIN-WAIT-1 with its unsent data (up
+            # to the send buffer) for as long as a client that stopped reading stays
+            with contextlib.suppress(OSError):
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET)
+        if self.transport is not None:
+            self.transport.abort()
 
     def data_received(self, data: bytes) -> None:
         assert self.transport is not None
@@ -131,7 +146,7 @@ class RtspConnection(asyncio.Protocol):
                 return
             self.transport.write(response(status, msg.cseq, headers, body))
         if self.transport.get_write_buffer_size() > self.server.limits.max_pending_bytes:
-            self.transport.abort()  # a client that sends but never reads
+            self.abort()  # a client that sends but never reads
 
 
 @dataclass
@@ -174,8 +189,7 @@ class RtspServer:
         for task in list(self._opening):
             task.cancel()
         for conn in list(self.connections):
-            if conn.transport:
-                conn.transport.abort()
+            conn.abort()
 
     def _accepted(self, sock: socket.socket) -> None:
         full = len(self.connections) + len(self._opening) >= self.limits.max_connections
@@ -195,8 +209,7 @@ class RtspServer:
                 return False
             del self.idle[conn]
             self.connections.discard(conn)
-            if conn.transport is not None:
-                conn.transport.abort()
+            conn.abort()
             return True
         return False
 
@@ -226,8 +239,7 @@ class RtspServer:
         for session in list(self.sessions.values()):
             if session.stream.camera == camera:
                 self.end_session(session)
-                if session.conn.transport:
-                    session.conn.transport.abort()
+                session.conn.abort()
 
     async def _reap(self) -> None:
         while True:
@@ -238,15 +250,11 @@ class RtspServer:
             for s in list(self.sessions.values()):
                 if now - s.last_seen > self.limits.timeout_s:
                     self.end_session(s)
-                    if s.client.tcp is not None and s.conn.transport:
-                        s.conn.transport.abort()
+                    if s.client.tcp is not None:
+                        s.conn.abort()
             for conn in list(self.connections):
-                if (
-                    not conn.sessions
-                    and now - conn.last_seen > self.limits.timeout_s
-                    and conn.transport
-                ):
-                    conn.transport.abort()
+                if not conn.sessions and now - conn.last_seen > self.limits.timeout_s:
+                    conn.abort()
 
     def _on_rtcp(self) -> None:
         assert self.pacer.udp is not None

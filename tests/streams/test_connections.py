@@ -127,3 +127,36 @@ def test_idle_connections_make_room_for_a_client_when_full(crowded) -> None:  # 
     assert crowded.thread.call(lambda: len(crowded.server.rtsp.connections)) <= 20
     for x in [c, player, *idle]:
         x.close()
+
+
+def _kernel_sockets(local_port: int, remote_port: int) -> list[tuple[str, int]]:
+    """(TCP state, bytes unsent) of the kernel's sockets from `local_port` to `remote_port` on
+    127.0.0.1, read from /proc/net/tcp (state 04 is FIN-WAIT-1)."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state, queues = fields[1], fields[2], fields[3], fields[4]
+        if (
+            int(local.split(":")[1], 16) == local_port
+            and int(remote.split(":")[1], 16) == remote_port
+        ):
+            found.append((state, int(queues.split(":")[0], 16)))
+    return found
+
+
+def test_an_aborted_connection_is_reset_and_leaves_nothing_in_the_kernel(brief) -> None:  # noqa: ANN001
+    c = RtspClient(brief.port, rcvbuf=4096)
+    c.start(brief.url("h265cam-001"))  # then stops reading: media fills both buffers
+    mine = c.sock.getsockname()[1]
+    assert _until(lambda: any(q > 0 for _, q in _kernel_sockets(brief.port, mine)), 5), (
+        "the server's socket holds media the client has not taken"
+    )
+    assert _until(lambda: _conn(brief, c) is None, 8), "dropped after its 2 s timeout"
+    assert _until(lambda: not _kernel_sockets(brief.port, mine), 1), (
+        f"the server's socket outlives the abort: {_kernel_sockets(brief.port, mine)}"
+    )
+    c.sock.settimeout(5)
+    with pytest.raises(ConnectionResetError):  # a reset, not the queued media then a FIN
+        while c.sock.recv(65536):
+            pass
+    c.close()
