@@ -24,6 +24,7 @@ FLOORS = [
     "simulator.scenario",  # the scenario's schema (its defaults from the timeline's kinds)
     "simulator.model",  # the City, the sizing model, and the timeline the model emits
     "simulator.streams",  # the synthetic cameras, replaying the timeline
+    "simulator.onvif",  # the cameras as ONVIF devices (SOAP, snapshots, discovery)
     "simulator.targets",  # the systems under test, an adapter each (the lab's and the load's)
     "simulator.lab",  # the lab: the streams and the load against a target, its verdict
     "simulator.report",  # writes the model's Results and the lab's Verdict

@@ -1,0 +1,1 @@
+"""ONVIF: every camsim camera an ONVIF Profile S device (issue 17)."""

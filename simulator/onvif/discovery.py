@@ -1,0 +1,138 @@
+"""WS-Discovery (2005/04) for the served cameras: every camera answers a Probe.
+
+A Probe (SOAP 1.2 or 1.1, unicast to the responder's port, or multicast to
+239.255.255.250:3702 when the responder joined the group) gets a ProbeMatches per matching
+camera: types dn:NetworkVideoTransmitter and tds:Device, its scopes and XAddrs. Types match
+by local name; scopes by RFC 3986 prefix (the default MatchBy). A probe is at most
+MAX_PROBE bytes; the matches go out one datagram per camera, GAP_S apart, and at most
+MAX_BURSTS probes are answered at once (more are dropped: no amplification).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+import uuid
+from collections.abc import Sequence
+from xml.sax.saxutils import escape
+
+from simulator.onvif.devices import Device
+from simulator.onvif.soap import SoapFault, child, parse, text
+
+GROUP = "239.255.255.250"
+PORT = 3702
+MAX_PROBE = 16 * 1024
+GAP_S = 0.001  # between two cameras' answers to one probe
+MAX_BURSTS = 4
+WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+WSD = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
+TYPES = {"NetworkVideoTransmitter", "Device"}
+
+
+def matches(dev: Device, types: Sequence[str], scopes: Sequence[str]) -> bool:
+    """Whether a camera matches a Probe's types (QNames) and scopes."""
+    if any(t.rpartition(":")[2] not in TYPES for t in types):
+        return False
+    have = dev.scopes()
+    return all(any(d == s or d.startswith(s.rstrip("/") + "/") for d in have) for s in scopes)
+
+
+def probe_matches(dev: Device, soap: str, relates_to: str, number: int) -> bytes:
+    """The ProbeMatches of one camera, answering the probe `relates_to`."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><env:Envelope xmlns:env="{soap}" '
+        f'xmlns:wsa="{WSA}" xmlns:d="{WSD}" xmlns:dn="http://www.onvif.org/ver10/network/wsdl" '
+        'xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><env:Header>'
+        f"<wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>"
+        f"<wsa:RelatesTo>{escape(relates_to)}</wsa:RelatesTo>"
+        f"<wsa:To>{WSA}/role/anonymous</wsa:To>"
+        f"<wsa:Action>{WSD}/ProbeMatches</wsa:Action>"
+        f'<d:AppSequence InstanceId="1" MessageNumber="{number}"/></env:Header><env:Body>'
+        f"<d:ProbeMatches><d:ProbeMatch><wsa:EndpointReference><wsa:Address>{dev.uuid}"
+        "</wsa:Address></wsa:EndpointReference><d:Types>dn:NetworkVideoTransmitter tds:Device"
+        f"</d:Types><d:Scopes>{escape(' '.join(dev.scopes()))}</d:Scopes>"
+        f"<d:XAddrs>{escape(dev.device_xaddr)}</d:XAddrs>"
+        "<d:MetadataVersion>1</d:MetadataVersion></d:ProbeMatch></d:ProbeMatches>"
+        "</env:Body></env:Envelope>"
+    ).encode()
+
+
+class Responder(asyncio.DatagramProtocol):
+    """Answers Probes for a set of cameras."""
+
+    def __init__(self, devices: Sequence[Device]) -> None:
+        self.devices = list(devices)
+        self.transport: asyncio.DatagramTransport | None = None
+        self.bursts = 0
+        self.sent = 0
+        self.probes = 0
+        self.dropped = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        if len(data) > MAX_PROBE or self.bursts >= MAX_BURSTS:
+            self.dropped += 1
+            return
+        try:
+            req = parse(data)
+        except SoapFault:
+            self.dropped += 1
+            return
+        ns, name = req.name
+        if ns != WSD or name != "Probe":
+            self.dropped += 1  # Hello, Bye, Resolve, answers of others: not ours to answer
+            return
+        self.probes += 1
+        types = (text(req.action, "Types") or "").split()
+        scopes = (text(req.action, "Scopes") or "").split()
+        scope_el = child(req.action, "Scopes")
+        if scope_el is not None and scope_el.get("MatchBy") not in (None, f"{WSD}/rfc3986"):
+            return  # another matching rule: no camera claims to match it
+        relates = text(req.header, "MessageID") or ""
+        found = [d for d in self.devices if matches(d, types, scopes)]
+        if found:
+            self.bursts += 1
+            asyncio.get_running_loop().create_task(self._answer(found, req.soap, relates, addr))
+
+    async def _answer(self, found: list[Device], soap: str, relates: str, addr: tuple) -> None:
+        try:
+            for i, dev in enumerate(found):
+                if self.transport is None or self.transport.is_closing():
+                    return
+                self.transport.sendto(probe_matches(dev, soap, relates, self.sent + 1), addr)
+                self.sent += 1
+                if i + 1 < len(found):
+                    await asyncio.sleep(GAP_S)
+        finally:
+            self.bursts -= 1
+
+
+def multicast_socket(interface: str, port: int = PORT) -> socket.socket:
+    """A UDP socket bound to the WS-Discovery group on `port`, joined on the interface
+    whose IPv4 address is `interface` (bound to the group: unicast to other addresses of the
+    host never reaches it)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    with contextlib.suppress(AttributeError, OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((GROUP, port))
+    mreq = struct.pack("4s4s", socket.inet_aton(GROUP), socket.inet_aton(interface))
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(interface))
+    sock.setblocking(False)
+    return sock
+
+
+class Forward(asyncio.DatagramProtocol):
+    """The multicast socket's side: its probes answered by the responder, from its unicast
+    socket (an answer's source is never the group's address)."""
+
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        self.responder.datagram_received(data, addr)

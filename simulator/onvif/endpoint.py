@@ -1,0 +1,206 @@
+"""A camera's ONVIF HTTP endpoint: SOAP requests to its services, GETs of its snapshots.
+
+POST /onvif/device_service and /onvif/media_service carry SOAP (soap.py's bounds; the
+operation is the Body's first element, whichever of the two paths it is posted to);
+GET /onvif/snapshot/<profile>.jpg answers a JPEG. The head is at most MAX_HEAD bytes and the
+whole request must arrive within REQUEST_TIMEOUT_S; one request per connection. Refusals are
+SOAP faults (HTTP 400 for the sender's, 500 for the receiver's), never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from simulator.onvif import device_service, media_service
+from simulator.onvif.devices import Device
+from simulator.onvif.soap import (
+    MAX_BODY,
+    NS,
+    SOAP11,
+    SOAP12,
+    SoapFault,
+    envelope,
+    fault_envelope,
+    parse,
+    receiver,
+    sender,
+)
+from simulator.onvif.wsse import PRE_AUTH, UsernameTokens
+from simulator.streams.auth import AuthCheck, Authenticator
+
+if TYPE_CHECKING:
+    from simulator.onvif.snapshot import Snapshots
+
+MAX_HEAD = 8192
+REQUEST_TIMEOUT_S = 10.0
+log = logging.getLogger(__name__)
+REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+           405: "Method Not Allowed", 413: "Payload Too Large", 500: "Internal Server Error",
+           501: "Not Implemented", 503: "Service Unavailable"}  # fmt: skip
+
+
+class Services:
+    """What every camera's endpoint shares: the operations, the credentials, the snapshots,
+    and the device's clock."""
+
+    def __init__(
+        self,
+        snapshots: Snapshots,
+        user: str | None = None,
+        password: str | None = None,
+        auth_scheme: str = "digest",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.snapshots = snapshots
+        self.clock = clock
+        self.tokens = UsernameTokens(user, password or "") if user is not None else None
+        self.http_auth = Authenticator(user, password or "", auth_scheme) if user else None
+        self.ops = {
+            NS["tds"]: device_service.operations(user),
+            NS["trt"]: media_service.operations(),
+        }
+        self.counts: dict[str, int] = {}  # operations answered (faults under "fault")
+
+    def soap(self, dev: Device, body: bytes) -> tuple[int, bytes, str]:
+        """(status, envelope, its SOAP version) answering a SOAP request's body."""
+        head = body[:4096]  # the version to fault in when the body cannot be read
+        soap = SOAP11 if SOAP11.encode() in head and SOAP12.encode() not in head else SOAP12
+        try:
+            req = parse(body)
+            soap = req.soap
+            ns, name = req.name
+            now = self.clock()
+            if self.tokens is not None and name not in PRE_AUTH:
+                self.tokens.check(req.header, now)
+            op = self.ops.get(ns, {}).get(name)
+            if op is None:
+                where = ns[:80] or "no namespace"
+                raise receiver("ter:ActionNotSupported", f"{name[:60]} of {where} is not "
+                               "implemented by camsim")  # fmt: skip
+            answer = op(dev, req.action, now)
+            self.counts[name] = self.counts.get(name, 0) + 1
+            return 200, envelope(soap, answer), soap
+        except SoapFault as fault:
+            self.counts["fault"] = self.counts.get("fault", 0) + 1
+            return fault.status, fault_envelope(soap, fault), soap
+        except Exception as exc:  # noqa: BLE001 - a fault, not a traceback
+            log.error("onvif %s: %s: %s", dev.id, type(exc).__name__, str(exc)[:200])
+            fault = receiver("ter:Action", f"internal error: {type(exc).__name__}")
+            return 500, fault_envelope(soap, fault), soap
+
+
+class Endpoint(asyncio.Protocol):
+    """One connection to one camera's ONVIF endpoint: one bounded request, one answer."""
+
+    def __init__(self, services: Services, device: Callable[[], Device]) -> None:
+        self.services = services
+        self.device = device
+        self.buf = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.head: tuple[str, str, dict[str, str], int] | None = None
+        self.length = 0
+        self.busy = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.timer = asyncio.get_running_loop().call_later(REQUEST_TIMEOUT_S, transport.abort)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.timer.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        if self.busy or self.transport is None or self.transport.is_closing():
+            return
+        self.buf += data
+        if self.head is None and not self._read_head():
+            return
+        assert self.head is not None
+        method, path, headers, start = self.head
+        if len(self.buf) < start + self.length:
+            return
+        self.busy = True
+        body = bytes(self.buf[start : start + self.length])
+        self.buf.clear()
+        if method == "POST" and path.startswith("/onvif/"):
+            status, answer, soap = self.services.soap(self.device(), body)
+            ctype = "application/soap+xml" if soap == SOAP12 else "text/xml"
+            self._reply(status, answer, f"{ctype}; charset=utf-8")
+        elif method == "GET" and path.startswith("/onvif/snapshot/") and path.endswith(".jpg"):
+            profile = path[len("/onvif/snapshot/") : -len(".jpg")]
+            asyncio.get_running_loop().create_task(self._snapshot(profile, method, path, headers))
+        else:
+            self._reply(404, b"not found: POST SOAP to /onvif/device_service or "
+                        b"/onvif/media_service, GET /onvif/snapshot/<profile>.jpg\n")  # fmt: skip
+
+    def _read_head(self) -> bool:
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0 or end > MAX_HEAD:
+            if len(self.buf) > MAX_HEAD:
+                self._fault(sender("ter:InvalidArgs", f"request head over {MAX_HEAD} bytes", 400))
+            return False
+        try:
+            lines = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
+            method, target, version = lines[0].split(" ")
+            if not version.startswith("HTTP/1.") or not target.startswith("/"):
+                raise ValueError
+            headers: dict[str, str] = {}
+            for line in lines[1:]:
+                k, sep, v = line.partition(":")
+                if not sep or k.strip().lower() in headers:
+                    raise ValueError
+                headers[k.strip().lower()] = v.strip()
+        except ValueError:
+            self._fault(sender("ter:WellFormed", "malformed HTTP request head"))
+            return False
+        if "transfer-encoding" in headers:
+            self._fault(sender("ter:InvalidArgs", "no Transfer-Encoding: send Content-Length", 501))
+            return False
+        length = headers.get("content-length", "0")
+        if not (length.isascii() and length.isdigit()) or len(length) > 9:
+            self._fault(sender("ter:InvalidArgs", "Content-Length must be a decimal number"))
+            return False
+        if int(length) > MAX_BODY:
+            self._fault(sender("ter:InvalidArgs", f"body larger than {MAX_BODY} bytes", 413))
+            return False
+        self.head, self.length = (method, target.split("?")[0], headers, end + 4), int(length)
+        return True
+
+    async def _snapshot(self, profile: str, method: str, uri: str, headers: dict) -> None:
+        dev = self.device()
+        auth = self.services.http_auth
+        if auth is not None:
+            verdict = auth.check(method, uri, headers.get("authorization"))
+            if verdict is not AuthCheck.OK:
+                extra = {"WWW-Authenticate": auth.challenges(verdict is AuthCheck.STALE)[0]}
+                self._reply(401, b"credentials needed: serve's --user/--password\n", extra=extra)
+                return
+        if dev.profile(profile) is None:
+            self._reply(404, f"no profile {profile[:40]!r} on {dev.id}\n".encode())
+            return
+        try:
+            picture = await self.services.snapshots.jpeg(dev.id, profile)
+        except Exception as exc:  # noqa: BLE001 - an answer, not a traceback
+            log.error("onvif snapshot %s/%s: %s", dev.id, profile, exc)
+            self._reply(500, f"snapshot failed: {type(exc).__name__}\n".encode())
+            return
+        self._reply(200, picture, "image/jpeg")
+
+    def _fault(self, fault: SoapFault) -> None:
+        self.busy = True
+        self._reply(fault.status, fault_envelope(SOAP12, fault), "application/soap+xml")
+
+    def _reply(self, status: int, body: bytes, ctype: str = "text/plain",
+               extra: dict[str, str] | None = None) -> None:  # fmt: skip
+        if self.transport is None or self.transport.is_closing():
+            return
+        more = "".join(f"{k}: {v}\r\n" for k, v in (extra or {}).items())
+        head = (
+            f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\nContent-Type: {ctype}\r\n"
+            f"{more}Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        self.transport.write(head.encode() + body)
+        self.transport.close()
