@@ -3,7 +3,10 @@ and the client's reading of responses.
 
 The parser takes bytes as they arrive on a connection and returns whole requests and
 interleaved binary packets (`$`, channel, length: RTCP receiver reports over TCP). Anything
-malformed or oversized raises BadRequest with the status to answer before closing. A SETUP's
+malformed or oversized raises BadRequest with the status to answer before closing. A line
+may end in a bare LF as well as CRLF (RFC 2326 §4 asks receivers to take LF alone); a bare
+CR, which that section also allows, is a 400 at once, as it is in a header value: a CR
+that ends nothing is the start of a smuggled line, never echoed into an answer. A SETUP's
 Transport header is read into the one unicast transport we serve. A client reads a response
 with `parse_answer` (lenient with headers: it takes what cameras send) into an `Answer`.
 """
@@ -39,7 +42,10 @@ REASONS = {
 }
 
 _TOKEN = re.compile(rb"[A-Za-z_][A-Za-z0-9_\-]{0,31}")
-_REQUEST_LINE = re.compile(rb"[A-Za-z_][A-Za-z0-9_\-]{0,31} [^ ]+ [^ ]+\r?")
+_REQUEST_LINE = re.compile(rb"[A-Za-z_][A-Za-z0-9_\-]{0,31} [^ \r]+ [^ \r]+\r?")
+_HEAD_END = re.compile(rb"\r?\n\r?\n")  # the blank line after the head, CRLF or LF
+_LINE_END = re.compile(r"\r?\n")
+_BARE_CR = re.compile(rb"\r(?!\n)[\s\S]")  # a CR followed by anything but LF
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _URL = re.compile(r"[\x21-\x7e]+")  # visible ASCII: no spaces, control or non-ASCII characters
 _DIGITS = re.compile(r"[0-9]{1,10}")  # str.isdigit() also takes '²' and '١'
@@ -101,22 +107,25 @@ class RequestParser:
             if self.buf[0] in (0x0D, 0x0A):  # blank lines between requests
                 del self.buf[:1]
                 continue
-            end = self.buf.find(b"\r\n\r\n", 0, self.max_head + 4)
-            if end < 0:
+            found = _HEAD_END.search(self.buf, 0, self.max_head + 4)
+            if found is None:
                 if len(self.buf) > self.max_head:
                     raise BadRequest(400, "request head too large")
                 line, newline, _ = bytes(self.buf).partition(b"\n")
                 if not line[:1].isalpha() or (newline and not _REQUEST_LINE.fullmatch(line)):
                     raise BadRequest(400, "malformed request line")
+                if _BARE_CR.search(self.buf):  # no line ends there: the head would never end
+                    raise BadRequest(400, "bare CR in the request head")
                 break
+            end, start = found.span()
             request = parse_head(bytes(self.buf[:end]))
             length = _content_length(request)
             if length > self.max_body:
                 raise BadRequest(413, "request body too large")
-            if len(self.buf) < end + 4 + length:
+            if len(self.buf) < start + length:
                 break
-            request.body = bytes(self.buf[end + 4 : end + 4 + length])
-            del self.buf[: end + 4 + length]
+            request.body = bytes(self.buf[start : start + length])
+            del self.buf[: start + length]
             out.append(request)
         return out
 
@@ -131,12 +140,12 @@ def interleaved_end(buf: bytes | bytearray, i: int = 0) -> int:
 
 
 def parse_head(head: bytes) -> RtspRequest:
-    """Parse a request line and headers (without the blank line)."""
+    """Parse a request line and headers (without the blank line), lines ending in CRLF or LF."""
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest(400, "request is not UTF-8") from None
-    lines = text.split("\r\n")
+    lines = _LINE_END.split(text)
     parts = lines[0].split(" ")
     if len(parts) != 3 or not _TOKEN.fullmatch(parts[0].encode()) or not parts[1]:
         raise BadRequest(400, "malformed request line")

@@ -273,3 +273,50 @@ def test_control_characters_in_a_url_get_400_and_are_never_echoed(served, inject
     assert not any("X-Injected" in v for v in answer.headers.values())
     assert c.closed_by_server()
     c.close()
+
+
+def _raw_answer(port: int, payload: bytes) -> tuple[bytes, bytes]:
+    """Send `payload` on a raw socket; the first answer's head, and what the server sends after
+    it until it closes or is silent for a second. No answer within a second fails."""
+    with socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:
+        s.sendall(payload)
+        got = b""
+        while b"\r\n\r\n" not in got:
+            chunk = s.recv(65536)  # TimeoutError: no answer within a second
+            assert chunk, f"closed without an answer: {got!r}"
+            got += chunk
+        head, _, rest = got.partition(b"\r\n\r\n")
+        try:
+            while chunk := s.recv(65536):
+                rest += chunk
+        except TimeoutError:
+            pass
+        return head, rest
+
+
+@pytest.mark.parametrize(("eol", "blank"), [("\n", "\n"), ("\r\n", "\n"), ("\n", "\r\n")])
+def test_a_request_whose_lines_end_in_a_bare_lf_is_answered_at_once(
+    served,  # noqa: ANN001
+    eol: str,
+    blank: str,
+) -> None:
+    url = served.url("h264cam-001")
+    first = f"DESCRIBE {url} RTSP/1.0\nCSeq: 7{eol}Accept: application/sdp{eol}{blank}"
+    then = f"OPTIONS {url} RTSP/1.0\nCSeq: 8\n\n"  # the connection still serves
+    head, rest = _raw_answer(served.port, (first + then).encode())
+    assert head.startswith(b"RTSP/1.0 200 ") and b"\r\nCSeq: 7\r\n" in head
+    assert b"m=video" in rest and b"RTSP/1.0 200 OK\r\nCSeq: 8\r\n" in rest
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"OPTIONS rtsp://x/ RTSP/1.0\rCSeq: 1\r\r",  # old Mac line ends: taken for none
+        b"OPTIONS rtsp://x/ RTSP/1.0\r\nCSeq: 1\rX-Injected: 1\r\n",
+        b"DESCRIBE rtsp://x/a\nX-Injected: 1 RTSP/1.0\nCSeq: 1\n\n",
+    ],
+)
+def test_a_bare_cr_or_a_lf_inside_a_line_gets_400_at_once(served, payload: bytes) -> None:  # noqa: ANN001
+    head, rest = _raw_answer(served.port, payload)
+    assert head.startswith(b"RTSP/1.0 400 ") and b"X-Injected" not in head
+    assert rest == b"", "then closed"

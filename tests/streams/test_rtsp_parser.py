@@ -34,11 +34,11 @@ def requests(draw) -> tuple[str, str, dict[str, str], bytes]:  # noqa: ANN001
     return method, url, headers, body
 
 
-def encode(method: str, url: str, headers: dict[str, str], body: bytes) -> bytes:
+def encode(method: str, url: str, headers: dict[str, str], body: bytes, eol: str = "\r\n") -> bytes:
     lines = [f"{method} {url} RTSP/1.0", *(f"{k}: {v}" for k, v in headers.items())]
     if body:
         lines.append(f"Content-Length: {len(body)}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+    return (eol.join(lines) + eol + eol).encode() + body
 
 
 def feed_in_pieces(data: bytes, cuts: list[int]) -> list[RtspRequest | Interleaved]:
@@ -53,9 +53,14 @@ def feed_in_pieces(data: bytes, cuts: list[int]) -> list[RtspRequest | Interleav
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(requests(), min_size=1, max_size=4), st.lists(st.integers(0, 10**6), max_size=12))
-def test_well_formed_requests_parse_the_same_however_split(reqs, cuts) -> None:  # noqa: ANN001
-    data = b"".join(encode(*r) for r in reqs)
+@given(
+    st.lists(st.tuples(requests(), st.sampled_from(["\r\n", "\n"])), min_size=1, max_size=4),
+    st.lists(st.integers(0, 10**6), max_size=12),
+)
+def test_well_formed_requests_parse_the_same_however_split(drawn, cuts) -> None:  # noqa: ANN001
+    """Lines ending in CRLF or in a bare LF alike."""
+    reqs = [r for r, _ in drawn]
+    data = b"".join(encode(*r, eol=eol) for r, eol in drawn)
     parsed = feed_in_pieces(data, cuts)
     assert len(parsed) == len(reqs)
     for got, (method, url, headers, body) in zip(parsed, reqs, strict=True):
