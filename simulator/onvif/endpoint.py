@@ -160,10 +160,10 @@ class Endpoint(asyncio.Protocol):
             self._fault(sender("ter:InvalidArgs", "no Transfer-Encoding: send Content-Length", 501))
             return False
         length = headers.get("content-length", "0")
-        if not (length.isascii() and length.isdigit()) or len(length) > 9:
+        if not (length.isascii() and length.isdigit()):
             self._fault(sender("ter:InvalidArgs", "Content-Length must be a decimal number"))
             return False
-        if int(length) > MAX_BODY:
+        if len(length) > 9 or int(length) > MAX_BODY:
             self._fault(sender("ter:InvalidArgs", f"body larger than {MAX_BODY} bytes", 413))
             return False
         self.head, self.length = (method, target.split("?")[0], headers, end + 4), int(length)
