@@ -366,7 +366,7 @@ def cli_page() -> str:
     names = [n for n in main.list_commands(ctx) if not main.get_command(ctx, n).hidden]
     for name in names:
         cmd = main.get_command(ctx, name)
-        first = (cmd.help or "").strip().split("\n\n")[0]
+        first = cmd.get_short_help_str(limit=10_000)  # as `camsim --help` lists it
         out.append(f"| [`camsim {name}`](#camsim-{name}) | {_cell(_plain(first))} |\n")
     for name in names:
         cmd = main.get_command(ctx, name)

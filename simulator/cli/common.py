@@ -29,6 +29,55 @@ def fail(message: str) -> NoReturn:
     sys.exit(BAD_INPUT)
 
 
+class UsageMistake(click.ClickException):
+    """A mistake in a command line (a bad option value, a missing argument, an unknown option
+    or command), said as `fail` says a mistake: one line, exit 2, not click's usage block."""
+
+    exit_code = BAD_INPUT
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"camsim: error: {self.message}", err=True)
+
+
+def usage_line(exc: click.ClickException, path: str = "camsim") -> str:
+    """Click's error as one line naming the option, argument or command, and what it wants;
+    `path` the command it was given to, when click does not say."""
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else path
+    see = f" (see {path} --help)"
+    text = " ".join(exc.message.split()).rstrip(".")
+    if text[1:2].islower():  # "Directory 'x' does not exist" reads on after "OUT: "
+        text = text[:1].lower() + text[1:]
+    if isinstance(exc, click.NoSuchOption):
+        maybe = f"; did you mean {' or '.join(exc.possibilities)}?" if exc.possibilities else ""
+        return f"{exc.option_name}: no such option of {path}{maybe}{see}"
+    if isinstance(exc, click.exceptions.NoSuchCommand):
+        names = ", ".join(ctx.command.list_commands(ctx)) if ctx is not None else ""
+        return f"{exc.command_name}: no such command; the commands: {names}"
+    if isinstance(exc, click.BadParameter):
+        param = exc.param
+        if exc.param_hint is not None:
+            name = exc.param_hint if isinstance(exc.param_hint, str) else "/".join(exc.param_hint)
+        elif isinstance(param, click.Option):
+            name = max(param.opts, key=len)
+        else:
+            name = param.human_readable_name if param is not None else path
+        if isinstance(exc, click.MissingParameter):
+            usage = ctx.get_usage().replace("Usage: ", "usage: ") if ctx is not None else ""
+            wants = ""
+            if param is not None and param.type.get_missing_message(param=param, ctx=ctx):
+                wants = "; " + " ".join(param.type.get_missing_message(param=param, ctx=ctx)
+                                        .split()).rstrip(".").lower()  # fmt: skip
+            return f"{name}: missing{wants} ({usage})" if usage else f"{name}: missing{wants}"
+        return f"{name}: {text}{see}"
+    if isinstance(exc, click.BadOptionUsage):
+        text = text.removeprefix(f"option {exc.option_name!r} ")
+        return f"{exc.option_name}: {text}{see}"
+    if isinstance(exc, click.UsageError):
+        return f"{path}: {text}{see}"
+    return " ".join(exc.format_message().split())
+
+
 def not_judged(message: str) -> NoReturn:
     """Report on one line that a run could not be judged, and exit with status 3."""
     click.echo(f"camsim: could not judge: {message}", err=True)
@@ -70,10 +119,18 @@ def scenario_options(f: F) -> F:
         "--set", "overrides", multiple=True, metavar="PATH=VALUE",
         help="Override a scenario field, e.g. --set simulation.days=2 (repeatable).",
     )(f)  # fmt: skip
-    f = click.option("--days", type=float, default=None, help="Simulated days (simulation.days).")(
-        f
-    )
-    return click.option("--seed", type=int, default=None, help="Random seed (simulation.seed).")(f)  # type: ignore[return-value]
+    f = click.option(
+        "--days",
+        type=float,
+        default=None,
+        help="Simulated days [default: the scenario's simulation.days].",
+    )(f)
+    return click.option(
+        "--seed",
+        type=int,
+        default=None,
+        help="Random seed [default: the scenario's simulation.seed].",
+    )(f)  # type: ignore[return-value]
 
 
 class Progress:

@@ -101,7 +101,8 @@ def _capacity(city, opts, step: int, hold_s: float) -> None:  # noqa: ANN001
 @click.option("--no-load", is_flag=True,
               help="Streams and faults only, no operators' actions.")  # fmt: skip
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Ledger and verdict here [default: out/lab-<scenario name>].")  # fmt: skip
+              help="Ledger and verdict here [default: out/lab-<SCENARIO's file name without "
+              "extension>, e.g. out/lab-strasbourg].")  # fmt: skip
 @click.option(
     "--recovery-slo",
     default=30.0,
@@ -123,8 +124,10 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
         duration_text: str, speed: float, start_at: float, timeline_file: str | None,
         keep: bool, no_load: bool, out_dir: Path | None, recovery_slo: float,
         frames_slo: float, find_capacity: bool, step: int, hold_text: str) -> None:  # fmt: skip
-    """Soak-test a real VMS: serve SCENARIO's cameras, register them in the target, replay
-    the timeline's faults, keep a ledger of what was sent, then judge what the target
+    """Soak-test a real VMS and judge what it recorded.
+
+    Serves SCENARIO's cameras, registers them in the target, replays the timeline's faults
+    and the operators' load, keeps a ledger of what was sent, then judges what the target
     recorded. Exit 0 when every SLO passes, 1 when one fails, 2 for bad input, 3 when the
     run could not be judged (the target stopped answering once the run had started)."""
     from simulator.cli.streams import city_and_cameras, read_timeline
@@ -228,10 +231,12 @@ def _run_started(out: Path) -> bool:
 @click.option("--password", envvar="CAMSIM_TARGET_PASSWORD", help="Or $CAMSIM_TARGET_PASSWORD.")
 def verdict(out: Path, host: str | None, scenario: str | None, mapping: str | None,
             password: str | None) -> None:  # fmt: skip
-    """Write the verdict of a lab run from its ledger (OUT/ledger.sqlite), e.g. after the run
-    was killed; removes the run's cameras from the target unless it ran with --keep. The
-    ledger is only read. Exit 0 when every SLO passes, 1 when one fails, 2 for bad input, 3
-    when the run cannot be judged (an unusable ledger, a target that does not answer)."""
+    """Write a lab run's verdict again from its ledger.
+
+    Reads OUT/ledger.sqlite, e.g. after the run was killed; removes the run's cameras from
+    the target unless it ran with --keep. The ledger is only read. Exit 0 when every SLO
+    passes, 1 when one fails, 2 for bad input, 3 when the run cannot be judged (an unusable
+    ledger, a target that does not answer)."""
     from simulator.lab.ledger import LedgerError
     from simulator.lab.run import NoAnswer, VerdictError, verdict_of
     from simulator.report.verdict import verdict_text, write_verdict

@@ -98,7 +98,7 @@ def _progress(stats_csv: Path, started: float, total: int) -> str:
 @click.option(
     "--camera-map",
     type=click.Path(dir_okay=False),
-    help="JSON {camsim camera id: target id} (default: the target's camera names).",
+    help="JSON {camsim camera id: target id} [default: the target's camera names].",
 )
 @click.option("--user", help="Target user name.")
 @click.option("--password", envvar="CAMSIM_TARGET_PASSWORD",
@@ -111,7 +111,8 @@ def _progress(stats_csv: Path, started: float, total: int) -> str:
 @click.option("--cameras", help="Only the first N cameras, or these comma-separated ids.")
 @speed_option
 @start_option
-@click.option("--run-time", help="Stop after this long (e.g. 90s, 10m, 1h30m).")
+@click.option("--run-time", help="Stop after this long (e.g. 90s, 10m, 1h30m) [default: when "
+              "the timeline's actions are done].")  # fmt: skip
 @click.option("--actions-log", type=click.Path(dir_okay=False),
               help="Append one JSON line per action done to this file (camsim lab "
               "reads it).")  # fmt: skip
@@ -144,8 +145,10 @@ def _progress(stats_csv: Path, started: float, total: int) -> str:
 @scenario_options
 def loadtest(scenario: str, target_kind: str, host: str, overrides: tuple[str, ...],
              seed: int | None, days: float | None, **kw) -> None:  # noqa: ANN003  # fmt: skip
-    """Replay the scenario's operators' actions against a system under test, open-model
-    (Locust, headless), then print a summary by action."""
+    """Replay the operators' actions against a system under test.
+
+    The scenario's actions (or a timeline's) run open-model through Locust, headless, then
+    a summary by action is printed."""
     from loadtests.plan import Settings
     from loadtests.summary import table
 

@@ -25,7 +25,9 @@ from simulator.cli.runs import (
 def validate(
     scenario: str, overrides: tuple[str, ...], seed: int | None, days: float | None
 ) -> None:
-    """Check a scenario file (and what `camsim serve` can serve) and print what it describes."""
+    """Check a scenario file and print what it describes.
+
+    It also checks what `camsim serve` can serve."""
     s = load(scenario, overrides, seed, days)
     servers = sum(g.count for g in s.recording.servers)
     click.echo(
@@ -39,7 +41,8 @@ def validate(
 @click.argument("scenario", type=click.Path(path_type=str))
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), default=None,
-    help="Directory for report.json, CSVs and report.html [default: out/<scenario name>].",
+    help="Directory for report.json, CSVs and report.html [default: out/<SCENARIO's file "
+    "name without extension>, e.g. out/strasbourg].",
 )  # fmt: skip
 @scenario_options
 @click.option(
@@ -61,8 +64,10 @@ def run(
     scheduler: str | None,
     quiet: bool,
 ) -> None:
-    """Simulate SCENARIO and report storage, servers, link loads and recording availability
-    (and, with an `operators` section, the share of incidents the operators see). By default
+    """Size a city: storage, servers, links and recording availability.
+
+    Simulates SCENARIO and reports what it needs (and, with an `operators` section, the share
+    of incidents the operators see). By default
     the sizing holds for the whole year: the retention window that stores the most and the
     year's peak day; with --days (or --no-year), the scenario's own span."""
     from simulator.report import summary_text, write_report
@@ -111,7 +116,9 @@ def compare(
     scheduler: str | None,
     quiet: bool,
 ) -> None:
-    """Simulate BASE and OTHER (e.g. an expansion) with the same seed and compare them;
+    """Compare two scenarios, such as a city and its expansion.
+
+    Simulates BASE and OTHER with the same seed and puts their key figures side by side;
     --set, --seed and --days apply to both. With --replications, both run the same N seeds
     and each difference comes with its paired confidence interval. Both run the scenarios'
     span unless --year is given."""

@@ -49,7 +49,7 @@ def read_timeline(path: str, city) -> list:  # noqa: ANN001
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
 @click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=str), help="Write here (default: stdout)."
+    "--out", type=click.Path(dir_okay=False, path_type=str), help="Write here [default: stdout]."
 )
 @click.option("--cameras", help="Only the first N cameras, or these comma-separated ids.")
 @click.option("--shard", help="Only every n-th camera starting with the i-th: i/n (1-based).")
@@ -61,9 +61,10 @@ def read_timeline(path: str, city) -> list:  # noqa: ANN001
 def timeline(scenario: str, out: str | None, cameras: str | None, shard: str | None,
              faults: bool, actions: bool, overrides: tuple[str, ...], seed: int | None,
              days: float | None) -> None:  # fmt: skip
-    """Write the scenario's timeline (camera, link, server, daylight, activity, stream faults
-    and, with --actions, the operators' actions) as JSON Lines, sorted by time in seconds
-    since the simulation start."""
+    """Write the scenario's timeline of events as JSON Lines.
+
+    The events: camera, link, server, daylight, activity, stream faults and, with --actions,
+    the operators' actions; sorted by time in seconds since the simulation start."""
     from simulator.model.timeline import build_timeline
     from simulator.timeline.jsonl import write_jsonl
 
@@ -123,16 +124,18 @@ def timeline(scenario: str, out: str | None, cameras: str | None, shard: str | N
 @click.option("--batch-ms", default=2.0, show_default=True, type=click.FloatRange(0, 20),
               help="Send frames due within this window together (fewer wake-ups, up to this "
               "much early).")  # fmt: skip
-@click.option("--duration", type=click.FloatRange(min=0), help="Stop after this many seconds.")
+@click.option("--duration", type=click.FloatRange(min=0),
+              help="Stop after this many seconds [default: run until Ctrl-C].")  # fmt: skip
 @click.option("--quiet", is_flag=True, help="Do not list the stream URLs.")
 def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float | None,
           **kw: object) -> None:  # fmt: skip
-    """Serve the scenario's cameras as RTSP cameras, replaying its timeline's faults.
+    """Serve the scenario's cameras as RTSP cameras with their faults.
 
-    When every stream can be served, prints one JSON line on stdout,
-    {"camsim": "ready", "rtsp_port": …, "api_port": …, "urls": "<API>/api/cameras", …,
-    "token": …}; the control API's POSTs need that token as a bearer (or --user/--password
-    as Basic). A --host other than a loopback address needs --user and --password."""
+    The cameras replay the timeline's faults. When every stream can be served, prints one
+    JSON line on stdout, {"camsim": "ready", "rtsp_port": …, "api_port": …,
+    "urls": "<API>/api/cameras", …, "token": …}; the control API's POSTs need that token as a
+    bearer (or --user/--password as Basic). A --host other than a loopback address needs
+    --user and --password."""
     from simulator.model.timeline import build_timeline
     from simulator.streams.http import is_loopback
     from simulator.streams.rtsp import Limits

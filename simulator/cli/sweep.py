@@ -73,9 +73,11 @@ def sweep(
     seed: int | None,
     days: float | None,
 ) -> None:
-    """Run SCENARIO at every point of a grid (one --vary: one field; several: every
-    combination), all with the scenario's seed, and tabulate the key figures: storage,
-    servers, the busiest link, availability and, with operators, the share of incidents seen.
+    """Run a scenario at every point of a grid of field values.
+
+    Runs SCENARIO at every point (one --vary: one field; several: every combination), all
+    with the scenario's seed, and tabulates the key figures: storage, servers, the busiest
+    link, availability and, with operators, the share of incidents seen.
     With --replications, N seeds per point (the same N for every point) and each figure as
     mean ± its 95 % half-width. The runs take the scenario's span unless --year is given."""
     from simulator.report.sweep import sweep_csv, sweep_text

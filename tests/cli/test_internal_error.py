@@ -58,7 +58,7 @@ def test_ctrl_c_outside_a_run_is_not_judged_not_a_failed_slo(monkeypatch, capsys
     (["camsim", "--version"], 0),
     (["camsim", "validate", "--help"], 0),
     (["camsim", "validate", "scenarios/strasbourg.yaml"], 0),
-    (["camsim", "validate"], 2),  # a usage mistake: click's message
+    (["camsim", "validate"], 2),  # a usage mistake: one line (tests/cli/test_usage.py)
     (["camsim", "no-such-command"], 2),
 ])  # fmt: skip
 def test_click_s_own_exits_keep_their_meaning(monkeypatch, argv, code) -> None:  # noqa: ANN001
