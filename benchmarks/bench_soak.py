@@ -32,6 +32,7 @@ Figures (one run each): docs/performance.md, "Soak with the hostile".
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import multiprocessing as mp
 import os
@@ -42,10 +43,12 @@ import urllib.request
 from pathlib import Path
 
 import hostile
+import soak_gaps
 from lab_under_test import LabUnderTest, ledger_checks
 
 from simulator.lab import processes
 
+GAP_GOAL_S = 0.2  # --gap-goal-ms, for the reports
 NAMES = ("camsim serve", "camsim lab", "camsim loadtest")
 FRAMES = ("frames_due", "frames_sent", "late_skips", "fault_drops", "target_drops",
           "keyframe_wait_skips")  # fmt: skip
@@ -124,11 +127,17 @@ def worst_gaps(viewers: dict, a: float, b: float, offset_s: float) -> tuple[floa
     which camera, the timeline events around it ("" when none)."""
     best = (0.0, "", "")
     for v in viewers.get("viewers", []):
-        for m, (gap, _, events) in v["by_minute"].items():
+        for m, (gap, _, events, *_) in v["by_minute"].items():
             minute = int(m) + offset_s / 60
             if a <= minute < b and gap > best[0]:
                 best = (gap, v["camera"], " ".join(events))
     return best
+
+
+def loads(curve: list) -> str:
+    """The load average's range over the samples, e.g. "0.9 - 2.4"."""
+    xs = [x for _, x, _ in curve]
+    return f"{min(xs):.1f} - {max(xs):.1f}" if xs else "?"
 
 
 def answers(counts: dict[str, int]) -> str:
@@ -177,6 +186,8 @@ def main() -> None:
     ap.add_argument("--viewers", type=int, default=4, help="well-behaved viewers timing frames")
     ap.add_argument("--gap-goal-ms", type=float, default=200.0)
     args = ap.parse_args()  # fmt: skip
+    global GAP_GOAL_S
+    GAP_GOAL_S = args.gap_goal_ms / 1000
 
     t_begin = time.time()
     run = LabUnderTest.start(args.scenario, args.cameras, args.minutes * 60, args.out)
@@ -251,7 +262,7 @@ def report(*args: object) -> list[str]:
         return _report(*args)  # type: ignore[arg-type]
     except Exception as exc:  # noqa: BLE001 - a figure missing, not an hour lost
         print(f"   report failed: {type(exc).__name__}: {exc}", flush=True)
-        return [f"{args[0]:.0f}", *["?"] * 13]
+        return [f"{args[0]:.0f}", *["?"] * 15]
 
 
 def _report(minute: float, since: float, rss: dict[str, float], api: str, base: dict,
@@ -279,6 +290,19 @@ def _report(minute: float, since: float, rss: dict[str, float], api: str, base: 
               f"{f['target_drops']:,} ({f['target_drops_slow']:,} on the slow readers' "
               f"cameras), keyframe waits {f['keyframe_wait_skips']:,}")  # fmt: skip
     reconnects = sum(v["reconnects"] for v in viewers.get("viewers", []))
+    stalls = soak_gaps.serve_stalls(status["trickle"].parent / "serve.log", started + 60 * since)
+    by = collections.Counter(x["cause"] for x in stalls)
+    print(f"   serve's loop stalls over 100 ms since minute {since:.0f}: {len(stalls)} "
+          f"({', '.join(f'{c} {n}' for c, n in by.most_common()) or 'none'}; worst "
+          f"{1000 * max((x['lag'] for x in stalls), default=0):.0f} ms)")  # fmt: skip
+    over = [g for g in soak_gaps.gaps(viewers, GAP_GOAL_S) if g["start"] >= started + 60 * since]
+    owners = collections.Counter(
+        soak_gaps.cause(g, stalls, viewers.get("own_stalls", [])) for g in over
+    )
+    print(
+        f"   viewers' gaps over {1000 * GAP_GOAL_S:.0f} ms since minute {since:.0f}: "
+        f"{len(over)} ({', '.join(f'{c} {n}' for c, n in owners.most_common()) or 'none'})"
+    )
     print(
         f"   viewers' worst gap since minute {since:.0f}: {1000 * gap:.0f} ms ({cam or '-'}; "
         f"timeline events around it: {events or 'none'}); reconnects so far {reconnects}"
@@ -305,7 +329,8 @@ def _report(minute: float, since: float, rss: dict[str, float], api: str, base: 
             f"{f.get('late_skips', 0):,}", f"{f.get('target_drops', 0):,}",
             f"{f.get('target_drops_slow', 0):,}", f"{1000 * gap:.0f}",
             f"{sent:,}", f"{unexpected}",
-            "-" if fl is None else f"{fl[0]}/{fl[1] / 1e6:.1f}"]  # fmt: skip
+            "-" if fl is None else f"{fl[0]}/{fl[1] / 1e6:.1f}", str(len(stalls)),
+            str(len(over))]  # fmt: skip
 
 
 def summary(args: argparse.Namespace, curve: list, reports: list[list[str]],
@@ -314,7 +339,7 @@ def summary(args: argparse.Namespace, curve: list, reports: list[list[str]],
     print(table(reports, ["minute", "load", "serve MB", "lab MB", "loadtest MB",
                           "frames due", "sent %", "late skips", "target drops",
                           "on slow rdrs'", "worst gap ms", "hostile", "unexpected",
-                          "flushing n/MB"]))  # fmt: skip
+                          "flushing n/MB", "serve stalls", "gaps > goal"]))  # fmt: skip
     warmup = sum(1 for m, _, _ in curve if m < args.warmup_minutes)
     print(
         f"\n# RSS growth from minute {args.warmup_minutes:g} to the end (goal < 1 %; "
@@ -331,8 +356,8 @@ def summary(args: argparse.Namespace, curve: list, reports: list[list[str]],
     rows, over = [], 0
     for v in viewers.get("viewers", []):
         worst = v["worst"][0] if v["worst"] else {"gap_s": 0, "at_s": 0, "events": []}
-        unexplained = [g for g, _, ev in v["by_minute"].values() if not ev]
-        over += sum(1 for g, _, ev in v["by_minute"].values() if g > goal and not ev)
+        unexplained = [g for g, _, ev, *_ in v["by_minute"].values() if not ev]
+        over += sum(1 for g, _, ev, *_ in v["by_minute"].values() if g > goal and not ev)
         rows.append([v["camera"], f"{v['frames']:,}", f"{1000 * worst['gap_s']:.0f}",
                      f"{worst['at_s'] / 60:.1f}", " ".join(worst["events"]) or "none",
                      f"{1000 * max(unexplained, default=0):.0f}",
@@ -345,6 +370,16 @@ def summary(args: argparse.Namespace, curve: list, reports: list[list[str]],
                 ["camera", "frames", "worst gap ms", "at minute", "worst unexplained ms",
                  "reconnects", "timeline events around the worst"], left=(0, 6)))  # fmt: skip
     print(f"minutes whose worst gap was over {args.gap_goal_ms:g} ms, unexplained: {over}")
+    print(f"\n# whose were the gaps (serve's loop stalls, the frames' send times, the viewers' "
+          f"own process; load average over the run {loads(curve)}):")  # fmt: skip
+    journal = hostile.read_journal(status["trickle"].with_name("hostile-requests.jsonl"))
+    for line in soak_gaps.summary_lines(
+        soak_gaps.serve_stalls(args.out / "serve.log", t_begin),
+        soak_gaps.gaps(viewers, goal),
+        viewers.get("own_stalls", []),
+        journal,
+    ):
+        print(line)
     for e in viewers.get("errors", []):
         print(f"  viewers' error: {e}")
 

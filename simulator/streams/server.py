@@ -28,6 +28,7 @@ from simulator.streams.output import UdpOut
 from simulator.streams.pacer import Pacer
 from simulator.streams.rtsp import Limits, RtspServer
 from simulator.streams.scenes import SceneSpec
+from simulator.streams.stalls import LoopProbe
 from simulator.streams.stream import Stream
 from simulator.timeline.clock import ReplayClock
 from simulator.timeline.event import Event
@@ -147,6 +148,7 @@ class CameraServer:
         self.udp_ports = (0, 0)
         self.clip_stats: list[tuple[EncodeSpec, float]] = []
         self.accept_errors: AcceptErrors | None = None
+        self.probe = LoopProbe()  # the event loop's stalls, logged with their cause
 
     def build_clips(self) -> float:
         """Load or encode every loop; returns seconds taken."""
@@ -198,6 +200,7 @@ class CameraServer:
         district_of = {p.id: p.district for p in self.plans}
         backups = {d.name for d in self.city.scenario.network.districts if d.backup is not None}
         self.faults = FaultApplier(self.states, district_of, backups, self.rtsp.cut)
+        self.probe.start()
         self.ready = True
 
     def start_replay(self) -> asyncio.Task | None:
@@ -208,6 +211,7 @@ class CameraServer:
 
     async def stop(self) -> None:
         self.ready = False
+        self.probe.stop()
         if self.replayer is not None:
             self.replayer.cancel()
         await self.rtsp.stop()

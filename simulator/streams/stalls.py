@@ -1,0 +1,166 @@
+"""The event loop's stalls: a probe that notes every stretch longer than `threshold_s` in which
+the loop ran none of its callbacks, and why.
+
+A timer every `every_s` marks the loop alive. When it comes late, the probe reads what the
+loop's thread did meanwhile from the kernel (`/proc/thread-self/schedstat`: CPU time, and time
+spent runnable but waiting for a CPU), the process's other threads' CPU time, the garbage
+collector's time, and the stack samples a watchdog thread took while the loop was silent. The
+stall's cause is the largest of: `busy` (the loop's own thread ran: a callback's work),
+`starved` (it waited for a CPU: other processes on the host), `gc` (the collector ran),
+`thread` (another thread of the process ran, holding the GIL), `asleep` (none of these: a
+blocking system call). Each stall over the threshold is logged as one line (at most one a
+second; the rest counted) and kept in the counters the control API exposes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+
+from simulator.streams.metrics import Histogram
+
+log = logging.getLogger("camsim.serve")
+CAUSES = ("busy", "starved", "gc", "thread", "asleep")
+STALL_BUCKETS = (0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
+
+
+def _schedstat(fd: int) -> tuple[float, float]:
+    """(CPU seconds, seconds runnable but waiting for a CPU) of one thread; zeros without."""
+    if fd < 0:
+        return 0.0, 0.0
+    try:
+        cpu, wait = os.pread(fd, 96, 0).split()[:2]
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return int(cpu) / 1e9, int(wait) / 1e9
+
+
+def where(frame: object, depth: int = 4) -> str:
+    """The innermost `depth` frames of a stack as `file:function:line` from inner to outer."""
+    out = []
+    for fs in reversed(traceback.extract_stack(frame, limit=None)[-depth:]):  # type: ignore[arg-type]
+        out.append(f"{os.path.basename(fs.filename)}:{fs.name}:{fs.lineno}")
+    return " < ".join(out)
+
+
+@dataclass
+class LoopProbe:
+    """Notes the event loop's stalls over `threshold_s` with their cause (start on the loop)."""
+
+    threshold_s: float = 0.1
+    every_s: float = 0.02
+    lag: Histogram = field(default_factory=lambda: Histogram(STALL_BUCKETS))
+    by_cause: Counter = field(default_factory=Counter)  # stalls over the threshold
+    seconds_by_cause: Counter = field(default_factory=Counter)
+    logged_at: float = 0.0
+    unlogged: int = 0
+
+    def start(self) -> None:
+        """Start on the running loop: its timer, the GC callback and the watchdog thread."""
+        self.loop = asyncio.get_running_loop()
+        self._ident = threading.get_ident()
+        try:
+            self._fd = os.open(f"/proc/self/task/{threading.get_native_id()}/schedstat", 0)
+        except OSError:
+            self._fd = -1
+        self._gc_s = 0.0
+        self._gc_t0 = 0.0
+        self._samples: Counter = Counter()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._beat = time.monotonic()
+        self._mark()
+        gc.callbacks.append(self._gc)
+        self._watch = threading.Thread(target=self._watchdog, name="loop-probe", daemon=True)
+        self._watch.start()
+        self._handle = self.loop.call_at(self._beat + self.every_s, self._tick)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._handle.cancel()
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(self._gc)
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def _mark(self) -> None:
+        self._cpu, self._wait = _schedstat(self._fd)
+        self._proc = time.process_time()
+        self._gc_mark = self._gc_s
+
+    def _gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_t0 = time.perf_counter()
+        elif self._gc_t0:
+            self._gc_s += time.perf_counter() - self._gc_t0
+            self._gc_t0 = 0.0
+
+    def _watchdog(self) -> None:
+        """Sample the loop thread's stack while the loop is silent (needs the GIL: a thread
+        that holds it through C code is seen when it lets go)."""
+        while not self._stop.wait(self.every_s):
+            if time.monotonic() - self._beat > self.threshold_s / 2:
+                frame = sys._current_frames().get(self._ident)
+                if frame is not None:
+                    w = where(frame)
+                    with self._lock:
+                        self._samples[w] += 1
+                del frame
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        lag = now - self._beat - self.every_s
+        if lag > self.threshold_s:
+            self._stall(lag, now)
+        self._beat = now
+        self._mark()
+        self._handle = self.loop.call_at(now + self.every_s, self._tick)
+
+    def _stall(self, lag: float, now: float) -> None:
+        cpu, wait = _schedstat(self._fd)
+        cpu, wait = cpu - self._cpu, wait - self._wait
+        gc_s = self._gc_s - self._gc_mark
+        others = max(0.0, time.process_time() - self._proc - cpu)
+        with self._lock:
+            samples, self._samples = self._samples, Counter()
+        shares = {"busy": cpu - gc_s, "starved": wait, "gc": gc_s, "thread": others}
+        cause = max(shares, key=shares.__getitem__)
+        if shares[cause] < lag / 3:
+            cause = "asleep"
+        self.lag.observe(lag)
+        self.by_cause[cause] += 1
+        self.seconds_by_cause[cause] += lag
+        if now - self.logged_at < 1.0:
+            self.unlogged += 1
+            return
+        self.logged_at = now
+        top = "; ".join(f"{n}x {w}" for w, n in samples.most_common(3)) or "none"
+        more = f" ({self.unlogged} more stalls not logged)" if self.unlogged else ""
+        self.unlogged = 0
+        log.warning(
+            "camsim: loop stalled %.3f s at %.3f: %s (loop thread CPU %.3f s, waiting for a "
+            "CPU %.3f s, GC %.3f s, other threads %.3f s); samples: %s%s",
+            lag, time.time() - lag, cause, cpu, wait, gc_s, others, top, more,
+        )  # fmt: skip
+
+    def lines(self) -> list[str]:
+        """Prometheus lines: the stalls' histogram and the stalls and seconds by cause."""
+        out = [
+            "# HELP camsim_loop_stall_seconds event loop stalls over the probe's threshold",
+            "# TYPE camsim_loop_stall_seconds histogram",
+            *self.lag.lines("camsim_loop_stall_seconds"),
+            "# HELP camsim_loop_stalls_total loop stalls by cause",
+            "# TYPE camsim_loop_stalls_total counter",
+        ]
+        out += [f'camsim_loop_stalls_total{{cause="{c}"}} {self.by_cause[c]}' for c in CAUSES]
+        return out

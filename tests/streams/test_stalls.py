@@ -1,0 +1,50 @@
+"""The loop probe: a callback that computes for 0.3 s is a `busy` stall, one that sleeps in a
+system call an `asleep` one, each logged with the loop thread's stack; short work is none."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+
+from simulator.streams.stalls import LoopProbe
+
+
+def _spin(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def _nap(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+async def _probe_while(work, seconds: float) -> LoopProbe:  # noqa: ANN001
+    probe = LoopProbe(threshold_s=0.1)
+    probe.start()
+    await asyncio.sleep(0.1)
+    asyncio.get_running_loop().call_soon(work, seconds)
+    await asyncio.sleep(0.2 + seconds)
+    probe.stop()
+    return probe
+
+
+@pytest.mark.parametrize(("work", "cause"), [(_spin, "busy"), (_nap, "asleep")])
+def test_a_stall_is_counted_with_its_cause_and_logged_with_its_stack(
+    work, cause: str, caplog: pytest.LogCaptureFixture
+) -> None:  # noqa: ANN001
+    with caplog.at_level(logging.WARNING, "camsim.serve"):
+        probe = asyncio.run(_probe_while(work, 0.3))
+    assert probe.by_cause[cause] == 1 and sum(probe.by_cause.values()) == 1
+    assert 0.25 < probe.seconds_by_cause[cause] < 0.6
+    (line,) = [r.getMessage() for r in caplog.records if "loop stalled" in r.getMessage()]
+    assert f": {cause} (" in line and "test_stalls.py" in line
+    assert f'camsim_loop_stalls_total{{cause="{cause}"}} 1' in probe.lines()
+
+
+def test_work_shorter_than_the_threshold_is_no_stall() -> None:
+    probe = asyncio.run(_probe_while(_spin, 0.03))
+    assert not probe.by_cause and probe.lag.n == 0
