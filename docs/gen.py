@@ -462,10 +462,10 @@ def mapping_page() -> str:
            "--target rest --mapping FILE`. How to write one for your VMS: "
            "[Soak-testing your VMS](../guides/soak.md#your-vms-a-rest-mapping). "
            f"`{m.__name__}`: {inspect.getdoc(m)}\n\n"]  # fmt: skip
-    for model in (m.Mapping, m.Auth, m.Action, m.Request):
+    for model in (m.Mapping, m.Auth, m.Action, m.ApiCall):
         out.append(f"## `{model.__name__}` {{#{_anchor(model)}}}\n\n{inspect.getdoc(model)}\n\n")
         out.append("| field | type | default | description |\n|---|---|---|---|\n")
-        skip = m.Request.model_fields if model is m.Action else {}
+        skip = m.ApiCall.model_fields if model is m.Action else {}
         own = {k: f for k, f in model.model_fields.items() if k not in skip}
         for name, field in own.items():
             text, _, sub = _type(field.annotation)
@@ -475,7 +475,7 @@ def mapping_page() -> str:
             out.append(f"| `{key}` | {_cell(text)} | {_cell(_default(field))} | "
                        f"{_cell(field.description or '')} |\n")  # fmt: skip
         if model is m.Action:
-            out.append("\nand every field of a [Request](#request).\n")
+            out.append("\nand every field of a [ApiCall](#api-call).\n")
         out.append("\n")
     out.append("## Actions and their placeholders\n\nThe actions a mapping may describe (the "
                "keys of `actions`; `login` and `refresh` go under `auth`), the `{placeholders}` "

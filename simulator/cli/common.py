@@ -133,14 +133,14 @@ def scenario_options(f: F) -> F:
     )(f)  # type: ignore[return-value]
 
 
-class Progress:
+class ProgressBar:
     """A tqdm bar fed fractions 0..1; shows only on a terminal (or with CAMSIM_PROGRESS=1),
     once a run has taken a second or so."""
 
     def __init__(self, quiet: bool, label: str) -> None:
         self.quiet, self.label, self.bar = quiet, label, None
 
-    def __enter__(self) -> Progress:
+    def __enter__(self) -> ProgressBar:
         return self
 
     def __call__(self, fraction: float) -> None:

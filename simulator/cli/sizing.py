@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from simulator.cli.common import Progress, fail, load, scenario_options
+from simulator.cli.common import ProgressBar, fail, load, scenario_options
 from simulator.cli.runs import (
     check_pool,
     check_year,
@@ -83,7 +83,7 @@ def run(
     label = f"{s.camera_count} cameras × " + ("a year" if year else f"{s.simulation.days:g} d")
     started = time.perf_counter()
     if replications is None:
-        with Progress(quiet, f"simulating {label}") as bar:
+        with ProgressBar(quiet, f"simulating {label}") as bar:
             results = sizing_run(year)(s, progress=bar)
     else:
         click.echo(f"simulating {label}, {replications} replications...", err=True)
@@ -138,6 +138,6 @@ def compare(
         return
     results = []
     for s in (first, second):
-        with Progress(quiet, f"simulating {s.name}" + (" over a year" if year else "")) as bar:
+        with ProgressBar(quiet, f"simulating {s.name}" + (" over a year" if year else "")) as bar:
             results.append(sizing_run(year)(s, progress=bar))
     click.echo(compare_text(*results))

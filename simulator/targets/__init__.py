@@ -3,7 +3,7 @@
 from simulator.targets.base import (
     HttpClient,
     NotSupported,
-    Recording,
+    RecordedSpan,
     StreamRead,
     Target,
     TargetCamera,
@@ -15,7 +15,7 @@ __all__ = [
     "HttpClient",
     "NotSupported",
     "FastClient",
-    "Recording",
+    "RecordedSpan",
     "StreamRead",
     "Target",
     "TargetCamera",

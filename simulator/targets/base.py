@@ -53,7 +53,7 @@ class TargetCamera:
 
 
 @dataclass(frozen=True)
-class Recording:
+class RecordedSpan:
     """One stretch of video the target says it recorded (an event, a movie file)."""
 
     recording_id: str
@@ -157,7 +157,7 @@ class Target(ABC):
         """Download the recording covering [start, start + duration_s) (into `out` if given)."""
         raise self._unsupported("export")
 
-    def events(self, target_id: str, since: datetime, until: datetime) -> list[Recording]:
+    def events(self, target_id: str, since: datetime, until: datetime) -> list[RecordedSpan]:
         """What the target recorded of this camera overlapping [since, until]."""
         raise self._unsupported("events")
 

@@ -80,7 +80,7 @@ class _Loader(BoundedLoader):
     limits = YamlLimits(nodes=100_000)
 
 
-class Request(BaseModel):
+class ApiCall(BaseModel):
     """One HTTP request: templates filled from an action's arguments."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -96,13 +96,13 @@ class Request(BaseModel):
     result: str | None = Field(None, description="Dotted path of the data in the JSON answer")
 
 
-class Action(Request):
+class Action(ApiCall):
     """A request doing one action, with where its answer's fields are."""
 
     fields: dict[str, str] = Field({}, description="Our field → dotted path in each item")
     stream: bool = Field(False, description="Read the answer as a stream (live, playback)")
     target_id: str | None = Field(None, description="add_camera: the id, as a template")
-    lookup: Request | None = Field(None, description="add_camera: a request whose result is the id")
+    lookup: ApiCall | None = Field(None, description="add_camera: a request whose result is the id")
 
 
 class Auth(BaseModel):
@@ -159,7 +159,7 @@ class Mapping(BaseModel):
         for key, text in self.servers.items():
             _check(f"servers.{key}", text, {"scheme", "host"})
         extra = {"token"} if self.auth else set()
-        todo: list[tuple[str, str, Request]] = [
+        todo: list[tuple[str, str, ApiCall]] = [
             (f"actions.{k}", k, a) for k, a in self.actions.items()
         ]
         if self.auth:
@@ -191,7 +191,7 @@ class Mapping(BaseModel):
         return self
 
 
-def _templates(req: Request) -> list[tuple[str, str]]:
+def _templates(req: ApiCall) -> list[tuple[str, str]]:
     out = [("path", req.path)]
     out += [(f"query.{k}", v) for k, v in req.query.items()]
     out += [(f"headers.{k}", v) for k, v in req.headers.items()]

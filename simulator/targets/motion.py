@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 from simulator.targets.base import (
     MAX_STREAM_BYTES,
     HttpClient,
-    Recording,
+    RecordedSpan,
     StreamRead,
     Target,
     TargetCamera,
@@ -146,7 +146,7 @@ class Motion(Target):
         """Start (or end) an event, as motion's own detection would."""
         self._text("alarm", f"{int(target_id)}/action/{'eventstart' if on else 'eventend'}")
 
-    def events(self, target_id: str, since: datetime, until: datetime) -> list[Recording]:
+    def events(self, target_id: str, since: datetime, until: datetime) -> list[RecordedSpan]:
         """The camera's movie files overlapping [since, until]. A movie holds `duration` s of
         video that starts `lead` s before the time in its name (motion's buffered packets);
         `lead` is measured on the camera's movies that motion closed as it wrote their last
@@ -176,14 +176,14 @@ class Motion(Target):
         for path, named, written, probed in movies:
             if probed is None:  # no index: being written (or motion died writing it)
                 if named <= until:
-                    out.append(Recording(path.name, target_id, named - lead, None, 0))
+                    out.append(RecordedSpan(path.name, target_id, named - lead, None, 0))
                 continue
             duration, frames = probed
             start = named - lead
             end = min(written, start + timedelta(seconds=duration))
             if start > until or end < since:
                 continue
-            out.append(Recording(path.name, target_id, start, end, frames, duration_s=duration))
+            out.append(RecordedSpan(path.name, target_id, start, end, frames, duration_s=duration))
         return out
 
     def export(

@@ -15,13 +15,13 @@ from zoneinfo import ZoneInfo
 
 from simulator.targets.base import (
     HttpClient,
-    Recording,
+    RecordedSpan,
     StreamRead,
     Target,
     TargetCamera,
     TargetError,
 )
-from simulator.targets.mapping import Action, Mapping, MappingError, Request, load_mapping
+from simulator.targets.mapping import Action, ApiCall, Mapping, MappingError, load_mapping
 
 MAPPINGS = Path(__file__).with_name("mappings")
 
@@ -81,7 +81,7 @@ class RestTarget(Target):
             values = {k: quote(v, safe="") for k, v in values.items()}
         return template.format_map(values)
 
-    def _send(self, name: str, req: Request, args: dict[str, Any], **kw: Any):
+    def _send(self, name: str, req: ApiCall, args: dict[str, Any], **kw: Any):
         args = {k: self._value(v) for k, v in args.items()}
         if self._token is not None:
             if name not in ("login", "refresh") and time.monotonic() > self._until - 60:
@@ -109,7 +109,7 @@ class RestTarget(Target):
             raise self._unsupported(name, f"not in the {self.mapping.name} mapping")
         return action
 
-    def _data(self, name: str, req: Request, args: dict[str, Any]) -> Any:
+    def _data(self, name: str, req: ApiCall, args: dict[str, Any]) -> Any:
         resp = self._send(name, req, args)
         if req.result is None and not resp.content:
             return None
@@ -241,7 +241,7 @@ class RestTarget(Target):
         resp = self._send(name, self._action(name), args, stream=True)
         return self._read_response(name, resp, t0, seconds, out=out)
 
-    def events(self, target_id: str, since: datetime, until: datetime) -> list[Recording]:
+    def events(self, target_id: str, since: datetime, until: datetime) -> list[RecordedSpan]:
         out = []
         for r in self._items("events", {"target_id": target_id, "since": since, "until": until}):
             start = self._time(r.get("start"))
@@ -252,7 +252,7 @@ class RestTarget(Target):
             if end is None and length is not None and "end" not in self._action("events").fields:
                 end = start + timedelta(seconds=length)
             out.append(
-                Recording(
+                RecordedSpan(
                     recording_id=str(r.get("recording_id") or start.isoformat()),
                     target_id=target_id,
                     start=start,

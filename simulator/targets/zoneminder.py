@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from simulator.targets.base import (
     MAX_STREAM_BYTES,
     HttpClient,
-    Recording,
+    RecordedSpan,
     StreamRead,
     Target,
     TargetCamera,
@@ -237,7 +237,7 @@ class ZoneMinder(Target):
             "ptz", "the 1.36 API has no move call; PTZ needs a control protocol on the monitor"
         )
 
-    def events(self, target_id: str, since: datetime, until: datetime) -> list[Recording]:
+    def events(self, target_id: str, since: datetime, until: datetime) -> list[RecordedSpan]:
         """Events overlapping [since, until]: the last one starting before `since` if it
         reaches into it, then those starting within (paged, at most 10,000)."""
         mid, lo, hi = int(target_id), quote(self._to_zm(since)), quote(self._to_zm(until))
@@ -254,11 +254,11 @@ class ZoneMinder(Target):
                 break
         return out
 
-    def _recording(self, row: dict[str, Any]) -> Recording:
+    def _recording(self, row: dict[str, Any]) -> RecordedSpan:
         e = row["Event"]
         start = self._from_zm(e["StartDateTime"])
         assert start is not None
-        return Recording(
+        return RecordedSpan(
             recording_id=str(e["Id"]),
             target_id=str(e["MonitorId"]),
             start=start,
@@ -269,7 +269,7 @@ class ZoneMinder(Target):
             duration_s=float(e["Length"]) if e.get("Length") is not None else None,
         )
 
-    def _covering(self, target_id: str, start: datetime, duration_s: float) -> list[Recording]:
+    def _covering(self, target_id: str, start: datetime, duration_s: float) -> list[RecordedSpan]:
         found = self.events(target_id, start, start + timedelta(seconds=duration_s))
         if not found:
             raise TargetError(f"zoneminder: monitor {target_id} recorded nothing at {start}")

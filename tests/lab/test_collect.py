@@ -11,7 +11,7 @@ from simulator.lab.ledger import Ledger, Sent
 from simulator.lab.verdict import Slos
 from simulator.model.city import City
 from simulator.scenario import load_scenario
-from simulator.targets.base import Recording
+from simulator.targets.base import RecordedSpan
 
 LAB = Path(__file__).parents[1] / "data" / "lab.yaml"
 T0 = 1_796_000_000.0
@@ -24,10 +24,10 @@ def _at(t: float) -> datetime:
 class Answers:
     """The target's events and log lines, as ZoneMinder would give them."""
 
-    def __init__(self, events: list[Recording], log: list[str]) -> None:
+    def __init__(self, events: list[RecordedSpan], log: list[str]) -> None:
         self._events, self._log = events, log
 
-    def events(self, target_id: str, since: datetime, until: datetime) -> list[Recording]:
+    def events(self, target_id: str, since: datetime, until: datetime) -> list[RecordedSpan]:
         return [e for e in self._events if e.target_id == target_id]
 
     def log_lines(self, since: datetime) -> list[str]:
@@ -46,8 +46,8 @@ def _ledger(tmp_path: Path) -> Ledger:
     return ledger
 
 
-def _event(rid: str, a: float, b: float) -> Recording:
-    return Recording(rid, "1", _at(a), _at(b), int((b - a) * 10), duration_s=b - a)
+def _event(rid: str, a: float, b: float) -> RecordedSpan:
+    return RecordedSpan(rid, "1", _at(a), _at(b), int((b - a) * 10), duration_s=b - a)
 
 
 def test_a_section_end_the_target_forced_is_not_noticing(tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ def test_an_event_left_open_by_a_capture_that_died_ends_where_it_last_said(
     database for ever (no end, the length and frames of its last update), and a new one
     begins. It is not "still recording": the time after what it holds is a gap."""
     city = City.of(load_scenario(LAB))
-    dead = Recording("7", "1", _at(0), None, 420, duration_s=42.0)  # stalled at +42 s
+    dead = RecordedSpan("7", "1", _at(0), None, 420, duration_s=42.0)  # stalled at +42 s
     events = [dead, _event("8", 110, 180)]
     ledger = _ledger(tmp_path)
     v = collect(ledger, Answers(events, []), city, (T0, T0 + 180), Slos(), 0)
@@ -110,7 +110,7 @@ def test_a_recording_that_cannot_be_read_holds_nothing(tmp_path: Path) -> None:
     """A movie motion never finished (no index: no length, no frames) is not "still being
     recorded" across the whole run: what it spans is a gap."""
     city = City.of(load_scenario(LAB))
-    unreadable = Recording("1-x.mp4", "1", _at(0), None, 0)
+    unreadable = RecordedSpan("1-x.mp4", "1", _at(0), None, 0)
     ledger = _ledger(tmp_path)
     v = collect(ledger, Answers([unreadable], []), city, (T0, T0 + 180), Slos(), 0)
     assert [(g.start - T0, g.end - T0, g.explained_by) for g in v.gaps] == [(0.0, 180.0, None)]

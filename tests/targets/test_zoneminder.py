@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
-from simulator.targets import FastClient, NotSupported, Recording, TargetError
+from simulator.targets import FastClient, NotSupported, RecordedSpan, TargetError
 from simulator.targets.zoneminder import ZoneMinder
 
 FPS = 10  # tiny.yaml's h264cam: 320x180 at 10 fps, a key frame every 10 frames
@@ -72,7 +72,7 @@ def monitors(
             _purge(zm, target_id)
 
 
-def _closed(zm: ZoneMinder, target_id: str, since: datetime) -> list[Recording]:
+def _closed(zm: ZoneMinder, target_id: str, since: datetime) -> list[RecordedSpan]:
     now = datetime.now(UTC)
     return [r for r in zm.events(target_id, since, now) if r.end is not None and r.frames > 0]
 
@@ -147,7 +147,7 @@ def test_live_view_streams_frames_near_the_camera_rate(zm, monitors) -> None:
 
 
 def test_playback_and_export_of_a_recorded_event(zm, monitors, wait_for, tmp_path) -> None:
-    def second_closed(target_id: str) -> Recording | None:
+    def second_closed(target_id: str) -> RecordedSpan | None:
         events = _closed(zm, target_id, monitors.since)
         return events[1] if len(events) > 1 else None
 
