@@ -8,12 +8,16 @@ with its message. `camsim` serves two tiny RTSP cameras from a real `camsim serv
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -215,3 +219,50 @@ def _wait_for(what: str, check, timeout_s: float, every_s: float = 1.0, until=bo
 def wait_for():
     """wait_for(what, check, timeout_s): poll `check()` until truthy, else fail naming `what`."""
     return _wait_for
+
+
+STUB_VMS = ROOT / "benchmarks" / "stub_vms.py"
+
+
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants, parents first (from /proc, as the lab reads it)."""
+    from simulator.lab.processes import children
+
+    kids = children()
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += kids.get(p, [])
+    return out
+
+
+@contextlib.contextmanager
+def loadtest_on_stub(tmp_path: Path, *args: str) -> Iterator[subprocess.Popen]:
+    """A running `camsim loadtest` of tests/data/lab-load.yaml (plus `args`) against the
+    benchmarks' stub VMS with the schedule's two cameras in it; on leaving, the loadtest's
+    whole process tree and the stub are killed."""
+    stub = subprocess.Popen([sys.executable, str(STUB_VMS)], stdout=subprocess.PIPE, text=True)
+    load = None
+    try:
+        assert stub.stdout is not None
+        url = stub.stdout.readline().strip()
+        for cam in ("labload-001", "labload-002"):
+            body = json.dumps({"name": cam, "url": f"rtsp://127.0.0.1:1/{cam}"}).encode()
+            urllib.request.urlopen(urllib.request.Request(f"{url}/cameras", body), timeout=10)
+        mapping = ROOT / "benchmarks" / "data" / "stub-vms.yaml"
+        load = subprocess.Popen(
+            [*camsim_command(), "loadtest", "tests/data/lab-load.yaml", "--target", "rest",
+             "--host", url, "--mapping", str(mapping), "--run-time", "120s",
+             "--summary", str(tmp_path / "summary.json"), *args],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        yield load
+    finally:
+        if load is not None and load.poll() is None:
+            for pid in reversed(process_tree(load.pid)):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            load.wait(10)
+        stub.terminate()
+        stub.wait(10)
