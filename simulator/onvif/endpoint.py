@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 MAX_HEAD = 8192
 REQUEST_TIMEOUT_S = 10.0
+SINGLE = ("content-length", "transfer-encoding", "authorization", "host")  # never repeated
 log = logging.getLogger(__name__)
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
            405: "Method Not Allowed", 413: "Payload Too Large", 500: "Internal Server Error",
@@ -150,11 +151,14 @@ class Endpoint(asyncio.Protocol):
             headers: dict[str, str] = {}
             for line in lines[1:]:
                 k, sep, v = line.partition(":")
-                if not sep or k.strip().lower() in headers:
+                k = k.strip().lower()
+                if not sep or (k in headers and k in SINGLE):
                     raise ValueError
-                headers[k.strip().lower()] = v.strip()
+                headers.setdefault(k, v.strip())  # SOAP::Lite repeats Accept
         except ValueError:
-            self._fault(sender("ter:WellFormed", "malformed HTTP request head"))
+            self._fault(sender("ter:WellFormed", "malformed HTTP request head (METHOD /path "
+                               "HTTP/1.x, headers, none of Content-Length, Transfer-Encoding, "
+                               "Authorization or Host repeated)"))  # fmt: skip
             return False
         if "transfer-encoding" in headers:
             self._fault(sender("ter:InvalidArgs", "no Transfer-Encoding: send Content-Length", 501))

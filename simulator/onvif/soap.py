@@ -104,7 +104,7 @@ def parse(body: bytes) -> Request:
     builder = _Bounded()
     parser = DefusedXMLParser(target=builder, forbid_dtd=True)
     try:
-        parser.feed(body)
+        parser.feed(body.lstrip())  # ZoneMinder's SOAP::Lite sends a space before <?xml
         root = parser.close()
     except SoapFault:
         raise
