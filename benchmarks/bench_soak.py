@@ -43,6 +43,7 @@ import urllib.request
 from pathlib import Path
 
 import hostile
+import replay
 import soak_gaps
 from lab_under_test import LabUnderTest, ledger_checks
 
@@ -199,6 +200,7 @@ def main() -> None:
     for path in status.values():
         path.unlink(missing_ok=True)
     rtsp_port, api = int(run.ready["rtsp_port"]), str(run.ready["api"])
+    guarded = None  # the serve asking for Digest credentials, for the replays
     try:
         started = run.wait_started()
         with urllib.request.urlopen(run.ready["urls"], timeout=60) as r:
@@ -211,11 +213,13 @@ def main() -> None:
             rtsp_port, api, [(c["streams"]["main"]["url"], c["id"], c["district"])
                              for c in watched], stop, status["viewers"])))  # fmt: skip
         if args.hostile:
+            guarded, replay_to = replay.start_serve(args.scenario, args.out / "serve-auth.log")
             urls = [c["streams"]["main"]["url"] for c in cams]
             spare = [c["streams"]["main"]["url"] for c in cams if c["id"] not in ids] or urls
             side.append(mp.Process(target=hostile.run_trickle, daemon=True, args=(
                 rtsp_port, int(run.ready["api_port"]), str(run.ready.get("token", "")), urls,
-                spare, stop, status["trickle"], args.hostile_interval)))  # fmt: skip
+                spare, stop, status["trickle"], args.hostile_interval),
+                kwargs={"replay_to": replay_to}))  # fmt: skip
         for p in side:
             p.start()
         print(f"# soak: {args.cameras} cameras of {args.scenario} with its operators' load, "
@@ -252,6 +256,8 @@ def main() -> None:
         for p in side:
             if p.is_alive():
                 p.terminate()
+        if guarded is not None:
+            replay.stop_serve(guarded)
         run.stop()
     summary(args, curve, reports, status, t_begin, code)
 

@@ -168,6 +168,8 @@ def _reader(
                     total += n
             except BlockingIOError:
                 pass
+            except OSError:  # reset: serve aborts a cut camera's connections (SO_LINGER 0)
+                poller.unregister(fd)
     out.put((total, time.perf_counter() - t0))
 
 

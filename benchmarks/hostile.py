@@ -43,6 +43,8 @@ from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import replay
+
 from simulator.streams.rtp import SEI_FIELD, SEI_UUID, sei_time
 from simulator.timeline.kinds import KINDS
 
@@ -449,11 +451,13 @@ def read_journal(path: Path) -> list[dict]:
 
 def run_trickle(rtsp_port: int, api_port: int, token: str, urls: list[str], spare: list[str],
                 stop, status: Path, interval_s: float = 0.5, slow: int = 4,
-                idle_max: int = 8, seed: int = 16) -> None:  # fmt: skip
+                idle_max: int = 8, seed: int = 16, replay_to: dict | None = None,
+                replay_every_s: float = 30.0) -> None:  # fmt: skip
     """The trickle's process: until `stop` is set, one short hostile request every
     `interval_s` and up to `slow` slow readers and `idle_max` idle connections open; `urls`
     are the streams slow readers may take, `spare` those whose camera the unauthenticated
-    fault requests name (not the viewers')."""
+    fault requests name (not the viewers'); with `replay_to` ({"port", "url", "password"} of
+    a serve asking for Digest credentials) a digest replay round every `replay_every_s`."""
     rng = random.Random(seed)
     tally = Tally()
     lingering: list[Lingerer] = []
@@ -461,6 +465,7 @@ def run_trickle(rtsp_port: int, api_port: int, token: str, urls: list[str], spar
     slow_cameras: collections.Counter = collections.Counter()
     errors: list[str] = []
     t0 = next_req = next_slow = next_idle = next_write = time.monotonic()
+    next_replay = t0 + 10
     sent = 0
     journal = Journal(status.with_name(status.stem + "-requests.jsonl"))
     while not stop.is_set():
@@ -479,6 +484,14 @@ def run_trickle(rtsp_port: int, api_port: int, token: str, urls: list[str], spar
                 tally.add(case.kind, answer, answer in case.expected, case.label)
                 journal.write(t, case.kind, case.label, answer)
                 sent += 1
+            if replay_to is not None and now >= next_replay:
+                next_replay = now + replay_every_s
+                t = time.time()
+                for kind, label, answer in replay.replay_round(
+                    replay_to["port"], replay_to["url"], replay_to["password"]
+                ):
+                    tally.add(kind, answer, answer in replay.KINDS.get(kind, ()), label)
+                    journal.write(t, kind, label, answer)
             if now >= next_slow and sum(x.kind.startswith("slow") for x in lingering) < slow:
                 next_slow = now + 15
                 url = rng.choice(urls)

@@ -63,3 +63,21 @@ def test_hostile_requests_get_the_answers_their_kind_expects(tmp_path: Path) -> 
         proc.terminate()
         proc.wait(30)
     assert "Traceback" not in log.read_text(encoding="utf-8")
+
+
+def test_a_captured_digest_is_refused_when_replayed(tmp_path: Path) -> None:
+    import replay
+
+    log = tmp_path / "serve-auth.log"
+    proc, to = replay.start_serve(str(TINY), log, cameras=1)
+    try:
+        rounds = [replay.replay_round(to["port"], to["url"], to["password"]) for _ in range(2)]
+    finally:
+        replay.stop_serve(proc)
+    got = [(kind, label, answer) for r in rounds for kind, label, answer in r]
+    assert [k for k, _, _ in got] == [
+        "digest replay, same connection",
+        *["digest replay, other connection"] * 2,
+    ] * 2, got
+    assert all(answer in replay.KINDS[kind] for kind, _, answer in got), got
+    assert "Traceback" not in log.read_text(encoding="utf-8")
