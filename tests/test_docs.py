@@ -47,6 +47,16 @@ def test_reference_covers_every_command_field_and_kind() -> None:
     assert "| `retention_days` |" in scenario and "| `on_duty` |" in scenario
 
 
+def test_every_scenario_field_says_what_it_is() -> None:
+    """The reference's description column has no blanks: every field of the scenario's models
+    has a description (with its unit, and its source where REFERENCE.md gives one)."""
+    from simulator.scenario import Scenario
+
+    blank = [f"{model.__name__}.{name}" for model, _ in _gen()._models(Scenario)
+             for name, field in model.model_fields.items() if not field.description]  # fmt: skip
+    assert not blank, f"scenario fields without a description: {blank}"
+
+
 def _section(text: str, heading: str) -> str:
     return re.split(r"\n#+ ", text.split(heading + "\n", 1)[1], maxsplit=1)[0].strip()
 

@@ -22,5 +22,7 @@ class Strict(BaseModel):
 class Reliability(Strict):
     """Exponential time to failure and to repair."""
 
-    mtbf_h: Positive = 43_800.0
-    mttr_h: Positive = 48.0
+    mtbf_h: Positive = Field(
+        43_800.0, description="Mean time between failures, hours (exponential)"
+    )
+    mttr_h: Positive = Field(48.0, description="Mean time to repair, hours (exponential)")

@@ -17,14 +17,24 @@ from simulator.scenario.base import NonNegative, Positive, Reliability, Strict
 class Disks(Strict):
     """A recording server's disk array."""
 
-    count: Annotated[int, Field(ge=1, le=1000)] = 12
-    size_tb: Positive = 16.0
-    raid: Literal["raid0", "raid1", "raid5", "raid6", "raid10"] = "raid6"
-    write_mbyte_s_per_disk: Positive = 180.0  # sequential MB/s of one disk
-    iops_per_disk: Positive = 150.0
-    mtbf_h: Positive | None = None  # disks do not fail unless given
-    rebuild_mbyte_s: Positive = 100.0  # RAID rebuild rate onto a replaced disk
-    degraded_write_factor: Annotated[float, Field(gt=0, le=1)] = 0.5  # kept while rebuilding
+    count: Annotated[int, Field(ge=1, le=1000)] = Field(12, description="Disks in the array")
+    size_tb: Positive = Field(16.0, description="Size of one disk, TB")
+    raid: Literal["raid0", "raid1", "raid5", "raid6", "raid10"] = Field(
+        "raid6", description="RAID level of the array"
+    )
+    write_mbyte_s_per_disk: Positive = Field(
+        180.0, description="Sequential write throughput of one disk, MB/s"
+    )
+    iops_per_disk: Positive = Field(150.0, description="I/O operations per second of one disk")
+    mtbf_h: Positive | None = Field(
+        None, description="Mean time between failures of one disk, hours; none: disks do not fail"
+    )
+    rebuild_mbyte_s: Positive = Field(
+        100.0, description="RAID rebuild rate onto a replaced disk, MB/s"
+    )
+    degraded_write_factor: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.5, description="Share of write IOPS and throughput kept while rebuilding, 0..1"
+    )
 
     @model_validator(mode="after")
     def _enough_disks(self) -> Disks:
@@ -37,13 +47,29 @@ class Disks(Strict):
 class ServerGroup(Strict):
     """Identical recording servers."""
 
-    name: str
-    count: Annotated[int, Field(ge=1, le=10_000)] = 1
-    ingest_limit_mbps: Positive = 600.0
-    max_streams: Annotated[int, Field(ge=1)] = 175
-    disks: Disks = Disks()
-    districts: list[str] | None = None
-    reliability: Reliability = Reliability(mtbf_h=26_280.0, mttr_h=4.0)
+    name: str = Field(description="The group's name")
+    count: Annotated[int, Field(ge=1, le=10_000)] = Field(1, description="Servers in the group")
+    ingest_limit_mbps: Positive = Field(
+        600.0,
+        description=(
+            "Most a server ingests, Mbit/s (REFERENCE.md § Recording and storage: Genetec, ~600 "
+            "Mbps)"
+        ),
+    )
+    max_streams: Annotated[int, Field(ge=1)] = Field(
+        175,
+        description=(
+            "Most streams a server records (REFERENCE.md § Recording and storage: Genetec, 175 "
+            "1080p streams at most)"
+        ),
+    )
+    disks: Disks = Field(Disks(), description="Each server's disk array")
+    districts: list[str] | None = Field(
+        None, description="The districts whose cameras these servers may record; none: any"
+    )
+    reliability: Reliability = Field(
+        Reliability(mtbf_h=26_280.0, mttr_h=4.0), description="Server failures and repairs"
+    )
 
 
 class Failover(Strict):
@@ -51,20 +77,43 @@ class Failover(Strict):
     Standbys fail and are repaired too: `reliability`, by default the least available server
     group's."""
 
-    standby: Annotated[int, Field(ge=0, le=1000)] = 0  # 0: no failover
-    delay_s: NonNegative = 60.0
-    reliability: Reliability | None = None
+    standby: Annotated[int, Field(ge=0, le=1000)] = Field(
+        0, description="Spare servers (N+k); 0: no failover"
+    )
+    delay_s: NonNegative = Field(
+        60.0, description="Seconds before a standby takes a failed server's cameras"
+    )
+    reliability: Reliability | None = Field(
+        None, description="Standby failures and repairs; none: the least available server group's"
+    )
 
 
 class RecordingPlan(Strict):
     """Recording servers, how cameras are spread over them, and how long video is kept."""
 
-    retention_days: Positive = 30
-    assignment: Literal["by_district", "round_robin"] = "by_district"
-    # the planning line: cameras are assigned, and servers sized, up to this share of each
-    # server's ingest limit, streams, write IOPS and disk write throughput
-    planning_load: Annotated[float, Field(gt=0, le=1)] = 0.8
-    free_space_reserve_gb: NonNegative = 5.0
-    record_sub_streams: bool = False  # dual recording: the sub-stream is recorded too
-    failover: Failover = Failover()
-    servers: list[ServerGroup] = Field(min_length=1)
+    retention_days: Positive = Field(
+        30, description="Days recordings are kept (France: at most 30, REFERENCE.md § Law)"
+    )
+    assignment: Literal["by_district", "round_robin"] = Field(
+        "by_district",
+        description="How cameras are spread over the servers: by district, or round robin",
+    )
+    planning_load: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.8,
+        description=(
+            "Share of each server's ingest limit, streams, write IOPS and disk write throughput "
+            "that cameras are assigned and servers sized up to, 0..1"
+        ),
+    )
+    free_space_reserve_gb: NonNegative = Field(
+        5.0,
+        description=(
+            "Disk space each server keeps free, GB (REFERENCE.md § Recording and storage: "
+            "Milestone archives below 5 GB free)"
+        ),
+    )
+    record_sub_streams: bool = Field(
+        False, description="Record the sub-stream too (dual recording)"
+    )
+    failover: Failover = Field(Failover(), description="Standby servers (N+k)")
+    servers: list[ServerGroup] = Field(min_length=1, description="The recording server groups")

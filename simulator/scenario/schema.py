@@ -57,18 +57,39 @@ Resolution = Annotated[str, AfterValidator(_resolution)]
 class Bitrate(Strict):
     """Main-stream rate control. Without `target_mbps` the resolution ladder sets it."""
 
-    mode: Literal["cbr", "vbr"] = "vbr"
-    target_mbps: Positive | None = None
-    cap_factor: Annotated[float, Field(ge=1)] = 1.5
+    mode: Literal["cbr", "vbr"] = Field(
+        "vbr", description="Rate control: constant (`cbr`) or variable (`vbr`) bitrate"
+    )
+    target_mbps: Positive | None = Field(
+        None,
+        description=(
+            "Main-stream mean bitrate for a normal scene, Mbit/s; none: from the resolution ladder"
+            " (REFERENCE.md § Video traffic)"
+        ),
+    )
+    cap_factor: Annotated[float, Field(ge=1)] = Field(
+        1.5, description="VBR peak cap, × the mean bitrate"
+    )
 
 
 class SubStream(Strict):
     """Low-resolution live-view stream. Without `bitrate_mbps` it is 1/10 of the main stream."""
 
-    enabled: bool = True
-    resolution: Resolution = "360p"
-    fps: Annotated[float, Field(gt=0, le=120)] = 7
-    bitrate_mbps: Positive | None = None
+    enabled: bool = Field(True, description="Whether the camera sends a sub-stream")
+    resolution: Resolution = Field(
+        "360p",
+        description="Sub-stream size: 360p, 480p, d1, 720p, 1080p, 4mp, 5mp, 4k or WIDTHxHEIGHT",
+    )
+    fps: Annotated[float, Field(gt=0, le=120)] = Field(
+        7, description="Sub-stream frames per second"
+    )
+    bitrate_mbps: Positive | None = Field(
+        None,
+        description=(
+            "Sub-stream bitrate, Mbit/s; none: 1/10 of the main stream (REFERENCE.md § Video "
+            "traffic, Hanwha/Nx)"
+        ),
+    )
 
 
 class GopStructure(Strict):
@@ -78,45 +99,93 @@ class GopStructure(Strict):
     uses it; `camsim serve` encodes IP-only streams whatever it says (replaying reordered
     B-frames over RTP is not built)."""
 
-    b_frames: Annotated[int, Field(ge=0, le=7)] = 0
-    i_to_p: Annotated[float, Field(ge=1, le=100)] = 5.0
-    b_to_p: Annotated[float, Field(gt=0, le=1)] = 0.5
+    b_frames: Annotated[int, Field(ge=0, le=7)] = Field(
+        0, description="B-frames between two reference frames (0: IP-only)"
+    )
+    i_to_p: Annotated[float, Field(ge=1, le=100)] = Field(
+        5.0, description="Mean I-frame size, × a P-frame's"
+    )
+    b_to_p: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.5, description="Mean B-frame size, × a P-frame's (used only with B-frames)"
+    )
 
 
 class Night(Strict):
     """Night-time behaviour: the factor multiplies the VBR bitrate between dusk and dawn."""
 
-    bitrate_factor: Positive = 1.3
+    bitrate_factor: Positive = Field(
+        1.3, description="VBR bitrate multiplier between dusk and dawn, ×"
+    )
 
 
 class Recording(Strict):
     """What a recorder keeps of this camera's main stream."""
 
-    mode: Literal["continuous", "motion", "off"] = "continuous"
-    pre_s: NonNegative = 5.0
-    post_s: NonNegative = 10.0
-    motion_episodes_per_h: NonNegative = 6.0
-    motion_mean_s: Positive = 30.0
+    mode: Literal["continuous", "motion", "off"] = Field(
+        "continuous",
+        description=(
+            "What the recorder keeps: everything (`continuous`), motion episodes with their "
+            "buffers (`motion`), or nothing (`off`)"
+        ),
+    )
+    pre_s: NonNegative = Field(
+        5.0, description="Motion recording: seconds kept before each episode"
+    )
+    post_s: NonNegative = Field(
+        10.0, description="Motion recording: seconds kept after each episode"
+    )
+    motion_episodes_per_h: NonNegative = Field(
+        6.0, description="Motion episodes per hour at medium activity (Poisson)"
+    )
+    motion_mean_s: Positive = Field(
+        30.0, description="Mean length of a motion episode, seconds (exponential)"
+    )
 
 
 class CameraGroup(Strict):
     """A set of identical cameras in one district."""
 
-    name: str
-    count: Annotated[int, Field(ge=1, le=100_000)]
-    district: str
-    resolution: Resolution = "1080p"
-    fps: Annotated[float, Field(gt=0, le=120)] = 25
-    codec: Literal["h264", "h265", "mjpeg"] = "h264"
-    gop: Annotated[int, Field(ge=1, le=1000)] = 50
-    gop_structure: GopStructure = GopStructure()
-    bitrate: Bitrate = Bitrate()
-    scene: Literal["simple", "normal", "complex"] = "normal"
-    activity: Literal["low", "medium", "high"] = "medium"
-    night: Night = Night()
-    sub_stream: SubStream = SubStream()
-    recording: Recording = Recording()
-    reliability: Reliability = Reliability()
+    name: str = Field(description="The group's name, the prefix of its cameras' ids")
+    count: Annotated[int, Field(ge=1, le=100_000)] = Field(description="Cameras in the group")
+    district: str = Field(
+        description="The network district the cameras hang off (a `network.districts[].name`)"
+    )
+    resolution: Resolution = Field(
+        "1080p",
+        description=(
+            "Main-stream size: 360p, 480p, d1, 720p, 1080p, 4mp, 5mp, 4k or WIDTHxHEIGHT (French "
+            "law: at least 704×576 for narrow-field cameras, REFERENCE.md § Law)"
+        ),
+    )
+    fps: Annotated[float, Field(gt=0, le=120)] = Field(
+        25,
+        description=(
+            "Main-stream frames per second (French law: at least 12 for narrow-field cameras "
+            "filming people, 6 otherwise, REFERENCE.md § Law)"
+        ),
+    )
+    codec: Literal["h264", "h265", "mjpeg"] = Field("h264", description="Main-stream codec")
+    gop: Annotated[int, Field(ge=1, le=1000)] = Field(
+        50, description="Frames per group of pictures (one I-frame each)"
+    )
+    gop_structure: GopStructure = Field(GopStructure(), description="Frame types within the GOP")
+    bitrate: Bitrate = Field(Bitrate(), description="Main-stream rate control and mean bitrate")
+    scene: Literal["simple", "normal", "complex"] = Field(
+        "normal",
+        description=(
+            "Scene complexity, scaling the bitrate × 0.5 / 1 / 1.5 (REFERENCE.md § Video traffic, "
+            "IPVM 2016)"
+        ),
+    )
+    activity: Literal["low", "medium", "high"] = Field(
+        "medium", description="Street activity in view, scaling the hourly profile × 0.5 / 1 / 1.5"
+    )
+    night: Night = Field(Night(), description="Night-time bitrate")
+    sub_stream: SubStream = Field(SubStream(), description="The low-resolution live-view stream")
+    recording: Recording = Field(
+        Recording(), description="What the recorder keeps of the main stream"
+    )
+    reliability: Reliability = Field(Reliability(), description="Camera failures and repairs")
 
     @model_validator(mode="after")
     def _servable(self) -> CameraGroup:
@@ -146,28 +215,36 @@ class CameraGroup(Strict):
 class Link(Strict):
     """A network link: capacity, one-way propagation latency, switch buffer."""
 
-    capacity_mbps: Positive
-    latency_ms: NonNegative = 0.1
-    buffer_kb: Positive = 1024
-    reliability: Reliability | None = None
+    capacity_mbps: Positive = Field(description="Capacity, Mbit/s")
+    latency_ms: NonNegative = Field(0.1, description="One-way propagation latency, milliseconds")
+    buffer_kb: Positive = Field(1024, description="Switch buffer at the link's head, KB")
+    reliability: Reliability | None = Field(
+        None, description="Link failures and repairs; none: the link never fails"
+    )
 
 
 class District(Strict):
     """A district aggregation switch and its uplink to the core; `backup` is a redundant path."""
 
-    name: str
-    uplink: Link
-    backup: Link | None = None
+    name: str = Field(description="The district's name, which camera groups and servers refer to")
+    uplink: Link = Field(description="The district's link to the core")
+    backup: Link | None = Field(None, description="A redundant path to the core; none: no backup")
 
 
 class Network(Strict):
     """camera → access link → district uplink → core link → supervision centre."""
 
-    access: Link = Link(capacity_mbps=100, latency_ms=0.05, buffer_kb=512)
-    districts: list[District] = Field(min_length=1)
-    core: Link
-    # p99 utilisation a link is planned to; above it a link is flagged (the usual 80 % rule)
-    planning_load: Annotated[float, Field(gt=0, le=1)] = 0.8
+    access: Link = Field(
+        Link(capacity_mbps=100, latency_ms=0.05, buffer_kb=512),
+        description="Each camera's own link to its district switch",
+    )
+    districts: list[District] = Field(
+        min_length=1, description="The districts, each with its uplink"
+    )
+    core: Link = Field(description="The core link to the supervision centre")
+    planning_load: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.8, description="Share of capacity a link is planned to, 0..1 (of its p99 utilisation)"
+    )
 
     @field_validator("districts")
     @classmethod
@@ -182,19 +259,31 @@ class Network(Strict):
 class Location(Strict):
     """Where the city is: sets sunrise and sunset."""
 
-    latitude: Annotated[float, Field(ge=-66, le=66)] = 48.58
-    longitude: Annotated[float, Field(ge=-180, le=180)] = 7.75
-    utc_offset_h: Annotated[float, Field(ge=-12, le=14)] = 1.0
+    latitude: Annotated[float, Field(ge=-66, le=66)] = Field(
+        48.58, description="Latitude, degrees north (sets sunrise and sunset)"
+    )
+    longitude: Annotated[float, Field(ge=-180, le=180)] = Field(
+        7.75, description="Longitude, degrees east"
+    )
+    utc_offset_h: Annotated[float, Field(ge=-12, le=14)] = Field(
+        1.0, description="Local time's offset from UTC, hours"
+    )
 
 
 class Simulation(Strict):
     """How long, how fine and from which seed."""
 
-    start: dt.datetime = dt.datetime(2026, 6, 19)
-    days: Annotated[float, Field(gt=0, le=366)] = 1.0
-    resolution_s: Literal[1, 2, 5, 10, 30, 60] = 1
-    frame_window_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
-    seed: Annotated[int, Field(ge=0)] = 2023
+    start: dt.datetime = Field(
+        dt.datetime(2026, 6, 19), description="When the simulation starts (YYYY-MM-DDTHH:MM:SS)"
+    )
+    days: Annotated[float, Field(gt=0, le=366)] = Field(1.0, description="Simulated days")
+    resolution_s: Literal[1, 2, 5, 10, 30, 60] = Field(
+        1, description="Time step of the load series, seconds"
+    )
+    frame_window_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        60.0, description="Length of the frame-by-frame window at the busiest minute, seconds"
+    )
+    seed: Annotated[int, Field(ge=0)] = Field(2023, description="Root of the random seed tree")
 
     @field_validator("start", mode="before")
     @classmethod
@@ -215,14 +304,22 @@ class Activity(Strict):
     for an exponentially distributed time; all three figures are assumptions.
     """
 
-    episodes_per_district_day: NonNegative = 0.5
-    episode_factor: Annotated[float, Field(ge=1, le=10)] = 1.5
-    episode_mean_h: Positive = 2.0
+    episodes_per_district_day: NonNegative = Field(
+        0.5,
+        description=(
+            "Activity episodes (a market, a match, a demonstration) per district per day (Poisson)"
+        ),
+    )
+    episode_factor: Annotated[float, Field(ge=1, le=10)] = Field(
+        1.5, description="An episode's multiplier of its district's activity, ×"
+    )
+    episode_mean_h: Positive = Field(2.0, description="Mean episode length, hours (exponential)")
 
     hourly: Hourly = Field(default_factory=lambda: [
         0.15, 0.1, 0.08, 0.06, 0.06, 0.1, 0.25, 0.5, 0.7, 0.65, 0.65, 0.75,
         0.85, 0.8, 0.7, 0.7, 0.8, 0.95, 1.0, 0.9, 0.75, 0.6, 0.45, 0.3,
-    ])  # fmt: skip
+    ], description="Street activity by hour of day from 0 h, 24 values 0..1 (1: the busiest "
+       "hour)")  # fmt: skip
 
 
 class StreamFaults(Strict):
@@ -234,43 +331,94 @@ class StreamFaults(Strict):
     times. Set a rate to 0 to switch a kind off.
     """
 
-    freeze_per_camera_day: NonNegative = 0.05
-    freeze_mean_s: Positive = 20.0
-    frame_drops_per_camera_day: NonNegative = 0.1
-    frame_drop_rate: Annotated[float, Field(ge=0, le=1)] = kinds.default("frame_drops", "rate")
-    frame_drops_mean_s: Positive = 60.0
-    packet_loss_per_camera_day: NonNegative = 0.1
-    packet_loss_percent: Annotated[float, Field(ge=0, le=100)] = kinds.default(
-        "packet_loss", "percent"
+    freeze_per_camera_day: NonNegative = Field(
+        0.05, description="Stream freezes per camera per day (Poisson)"
     )
-    packet_loss_mean_s: Positive = 120.0
-    jitter_per_camera_day: NonNegative = 0.1
-    jitter_ms: Annotated[float, Field(ge=0, le=5000)] = kinds.default("jitter", "ms")
-    jitter_mean_s: Positive = 120.0
-    bitrate_spike_per_camera_day: NonNegative = 0.05
-    bitrate_spike_factor: Annotated[float, Field(ge=1, le=20)] = kinds.default(
-        "bitrate_spike", "factor"
+    freeze_mean_s: Positive = Field(20.0, description="Mean freeze length, seconds (exponential)")
+    frame_drops_per_camera_day: NonNegative = Field(
+        0.1, description="Frame-drop episodes per camera per day (Poisson)"
     )
-    bitrate_spike_mean_s: Positive = 60.0
-    reconnect_storms_per_district_day: NonNegative = 0.02
-    clock_jumps_per_camera_day: NonNegative = 0.005
-    clock_jump_s: Annotated[float, Field(ge=-1e9, le=1e9)] = kinds.default("clock_jump", "offset_s")
+    frame_drop_rate: Annotated[float, Field(ge=0, le=1)] = Field(
+        kinds.default("frame_drops", "rate"),
+        description="Share of frames dropped during an episode, 0..1",
+    )
+    frame_drops_mean_s: Positive = Field(
+        60.0, description="Mean frame-drop episode length, seconds (exponential)"
+    )
+    packet_loss_per_camera_day: NonNegative = Field(
+        0.1, description="Packet-loss episodes per camera per day (Poisson)"
+    )
+    packet_loss_percent: Annotated[float, Field(ge=0, le=100)] = Field(
+        kinds.default("packet_loss", "percent"), description="Packets lost during an episode, %"
+    )
+    packet_loss_mean_s: Positive = Field(
+        120.0, description="Mean packet-loss episode length, seconds (exponential)"
+    )
+    jitter_per_camera_day: NonNegative = Field(
+        0.1, description="Jitter episodes per camera per day (Poisson)"
+    )
+    jitter_ms: Annotated[float, Field(ge=0, le=5000)] = Field(
+        kinds.default("jitter", "ms"),
+        description="Delay jitter added during an episode, milliseconds",
+    )
+    jitter_mean_s: Positive = Field(
+        120.0, description="Mean jitter episode length, seconds (exponential)"
+    )
+    bitrate_spike_per_camera_day: NonNegative = Field(
+        0.05, description="Bitrate spikes per camera per day (Poisson)"
+    )
+    bitrate_spike_factor: Annotated[float, Field(ge=1, le=20)] = Field(
+        kinds.default("bitrate_spike", "factor"), description="Bitrate multiplier during a spike, ×"
+    )
+    bitrate_spike_mean_s: Positive = Field(
+        60.0, description="Mean bitrate spike length, seconds (exponential)"
+    )
+    reconnect_storms_per_district_day: NonNegative = Field(
+        0.02,
+        description=(
+            "Reconnect storms (a district's cameras reconnecting at once) per district per day "
+            "(Poisson)"
+        ),
+    )
+    clock_jumps_per_camera_day: NonNegative = Field(
+        0.005, description="Camera clock jumps per camera per day (Poisson)"
+    )
+    clock_jump_s: Annotated[float, Field(ge=-1e9, le=1e9)] = Field(
+        kinds.default("clock_jump", "offset_s"),
+        description="A clock jump's wall-clock shift, seconds (negative: backwards)",
+    )
 
 
 class Scenario(Strict):
     """A whole city: cameras, network, recording, and how to simulate it."""
 
-    name: str
-    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] = "FR"
-    location: Location = Location()
-    simulation: Simulation = Simulation()
-    activity: Activity = Activity()
-    cameras: list[CameraGroup] = Field(min_length=1)
-    network: Network
-    recording: RecordingPlan
-    faults: StreamFaults = StreamFaults()
-    incidents: Incidents = Incidents()
-    operators: Operators | None = None  # not modelled unless given
+    name: str = Field(description="The city's (or variant's) name, shown in reports")
+    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] = Field(
+        "FR",
+        description=(
+            "Two-letter country code; FR caps retention at 30 days (REFERENCE.md § Law, CSI art. "
+            "L252-5)"
+        ),
+    )
+    location: Location = Field(Location(), description="Where the city is")
+    simulation: Simulation = Field(Simulation(), description="Span, time step and seed")
+    activity: Activity = Field(
+        Activity(), description="Street activity by hour and districts' activity episodes"
+    )
+    cameras: list[CameraGroup] = Field(min_length=1, description="The camera groups")
+    network: Network = Field(description="Access links, district uplinks and the core")
+    recording: RecordingPlan = Field(
+        description="Recording servers, their disks, failover and retention"
+    )
+    faults: StreamFaults = Field(
+        StreamFaults(), description="Stream faults the synthetic cameras show (`camsim serve`)"
+    )
+    incidents: Incidents = Field(
+        Incidents(), description="Street incidents a camera could show (with `operators`)"
+    )
+    operators: Operators | None = Field(
+        None, description="The operators at the video wall; none: not modelled"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
