@@ -40,7 +40,7 @@ def replication_options(f):  # type: ignore[no-untyped-def]
         "have camsim installed) instead of local processes; needs camsim[dask].",
     )(f)  # fmt: skip
     f = click.option(
-        "--jobs", type=click.IntRange(min=1), default=None,
+        "--jobs", type=click.IntRange(min=1), default=None, metavar="J",
         help="Runs at once, in local processes [default: cores].",
     )(f)  # fmt: skip
     return click.option(

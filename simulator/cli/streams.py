@@ -84,8 +84,10 @@ def timeline(scenario: str, out: str | None, cameras: str | None, shard: str | N
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
 @scenario_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--rtsp-port", default=8554, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--api-port", default=8081, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--rtsp-port", default=8554, show_default=True, type=click.IntRange(0, 65535),
+              help="RTSP port; 0: any free one.")  # fmt: skip
+@click.option("--api-port", default=8081, show_default=True, type=click.IntRange(0, 65535),
+              help="The control API's HTTP port; 0: any free one.")  # fmt: skip
 @click.option(
     "--udp-port", default=0, type=click.IntRange(0, 65534), help="RTP port (RTCP: +1); 0: any."
 )
@@ -103,18 +105,26 @@ def timeline(scenario: str, out: str | None, cameras: str | None, shard: str | N
     "--password", envvar="CAMSIM_RTSP_PASSWORD", help="Password (or $CAMSIM_RTSP_PASSWORD)."
 )
 @click.option("--auth", "auth_scheme", type=click.Choice(["digest", "basic"]), default="digest",
-              show_default=True)  # fmt: skip
-@click.option("--max-sessions", default=10_000, show_default=True, type=click.IntRange(1))
+              show_default=True, help="How the cameras ask for --user's credentials.")  # fmt: skip
+@click.option("--max-sessions", default=10_000, show_default=True, type=click.IntRange(1),
+              help="RTSP sessions at most, all cameras together.")  # fmt: skip
 @click.option(
-    "--max-clients", default=32, show_default=True, type=click.IntRange(1), help="Per stream."
+    "--max-clients",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Clients at most per stream.",
 )
-@click.option("--session-timeout", default=60.0, show_default=True, type=click.FloatRange(min=1))
+@click.option("--session-timeout", default=60.0, show_default=True, type=click.FloatRange(min=1),
+              help="Seconds an RTSP session lasts without a keep-alive.")  # fmt: skip
 @click.option(
-    "--cache", type=click.Path(file_okay=False, path_type=Path), help="Clip cache directory."
-)
+    "--cache", type=click.Path(file_okay=False, path_type=Path),
+    help="Clip cache directory [default: $CAMSIM_CACHE or ~/.cache/camsim/clips].",
+)  # fmt: skip
 @click.option(
-    "--loop-seconds", default=4.0, show_default=True, type=click.FloatRange(min=0.1, max=600)
-)
+    "--loop-seconds", default=4.0, show_default=True, type=click.FloatRange(min=0.1, max=600),
+    help="Length of the encoded clip each stream loops, seconds.",
+)  # fmt: skip
 @click.option("--overlay", type=click.Choice(["auto", "camera", "group"]), default="auto",
               show_default=True, help="Name each camera in its picture (one clip per camera; "
               "auto: when at most 8 cameras) or each group (shared clips).")  # fmt: skip
