@@ -4,8 +4,8 @@
     python docs/gen.py --check    # exit 1, naming each stale page, when one differs
 
 The pages: every `camsim` command and option (walking the click group `simulator.cli.main`),
-every scenario field (the pydantic models in `simulator/scenario/`, their comments in the
-source as descriptions, each default's source from docs/defaults.md), the scenario's JSON
+every scenario field (the pydantic models in `simulator/scenario/`, each field's
+description, each default's source from docs/defaults.md), the scenario's JSON
 Schema (`Scenario.model_json_schema()`, for editors), every timeline kind (the registry,
 `simulator/timeline/kinds.py`) and every field of a REST mapping
 (`simulator/targets/mapping.py`).
