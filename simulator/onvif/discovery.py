@@ -4,8 +4,10 @@ A Probe (SOAP 1.2 or 1.1, unicast to the responder's port, or multicast to
 239.255.255.250:3702 when the responder joined the group) gets a ProbeMatches per matching
 camera: types dn:NetworkVideoTransmitter and tds:Device, its scopes and XAddrs. Types match
 by local name; scopes by RFC 3986 prefix (the default MatchBy). A probe is at most
-MAX_PROBE bytes; the matches go out one datagram per camera, GAP_S apart, and at most
-MAX_BURSTS probes are answered at once (more are dropped: no amplification).
+MAX_PROBE bytes; the matches go out one datagram per camera, GAP_S apart (from
+MULTICAST_DELAY_S after a multicast probe), and at most
+MAX_BURSTS probes are answered at once (more are dropped: no amplification); a probe repeated
+with the same MessageID (UDP senders repeat theirs) is answered once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import socket
 import struct
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
@@ -24,8 +27,12 @@ from simulator.onvif.soap import SoapFault, child, parse, text
 GROUP = "239.255.255.250"
 PORT = 3702
 MAX_PROBE = 16 * 1024
-GAP_S = 0.001  # between two cameras' answers to one probe
+GAP_S = 0.002  # between two cameras' answers to one probe: 450 cameras in 0.9 s
+# before the first answer to a multicast probe (WS-Discovery: a random wait up to 500 ms;
+# ZoneMinder's probe opens its listening socket only after sending)
+MULTICAST_DELAY_S = 0.05
 MAX_BURSTS = 4
+RECENT = 256  # probes' message ids remembered, so a repeated probe is answered once
 WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 WSD = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
 TYPES = {"NetworkVideoTransmitter", "Device"}
@@ -69,11 +76,12 @@ class Responder(asyncio.DatagramProtocol):
         self.sent = 0
         self.probes = 0
         self.dropped = 0
+        self.recent: deque[str] = deque(maxlen=RECENT)  # message ids answered lately
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
-    def datagram_received(self, data: bytes, addr: tuple) -> None:
+    def datagram_received(self, data: bytes, addr: tuple, delay: float = 0.0) -> None:
         if len(data) > MAX_PROBE or self.bursts >= MAX_BURSTS:
             self.dropped += 1
             return
@@ -86,20 +94,27 @@ class Responder(asyncio.DatagramProtocol):
         if ns != WSD or name != "Probe":
             self.dropped += 1  # Hello, Bye, Resolve, answers of others: not ours to answer
             return
+        relates = text(req.header, "MessageID") or ""
+        if relates in self.recent:  # a repeat of a probe (UDP senders send each twice)
+            return
+        self.recent.append(relates)
         self.probes += 1
         types = (text(req.action, "Types") or "").split()
         scopes = (text(req.action, "Scopes") or "").split()
         scope_el = child(req.action, "Scopes")
         if scope_el is not None and scope_el.get("MatchBy") not in (None, f"{WSD}/rfc3986"):
             return  # another matching rule: no camera claims to match it
-        relates = text(req.header, "MessageID") or ""
         found = [d for d in self.devices if matches(d, types, scopes)]
         if found:
             self.bursts += 1
-            asyncio.get_running_loop().create_task(self._answer(found, req.soap, relates, addr))
+            answer = self._answer(found, req.soap, relates, addr, delay)
+            asyncio.get_running_loop().create_task(answer)
 
-    async def _answer(self, found: list[Device], soap: str, relates: str, addr: tuple) -> None:
+    async def _answer(
+        self, found: list[Device], soap: str, relates: str, addr: tuple, delay: float
+    ) -> None:
         try:
+            await asyncio.sleep(delay)
             for i, dev in enumerate(found):
                 if self.transport is None or self.transport.is_closing():
                     return
@@ -109,6 +124,16 @@ class Responder(asyncio.DatagramProtocol):
                     await asyncio.sleep(GAP_S)
         finally:
             self.bursts -= 1
+
+
+def unicast_socket(host: str, port: int) -> socket.socket:
+    """The responder's UDP socket on (host, port), shareable with a local WS-Discovery client
+    (which binds the same port on all of its addresses)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.setblocking(False)
+    return sock
 
 
 def multicast_socket(interface: str, port: int = PORT) -> socket.socket:
@@ -135,4 +160,4 @@ class Forward(asyncio.DatagramProtocol):
         self.responder = responder
 
     def datagram_received(self, data: bytes, addr: tuple) -> None:
-        self.responder.datagram_received(data, addr)
+        self.responder.datagram_received(data, addr, MULTICAST_DELAY_S)

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from simulator.onvif.devices import Device, describe
-from simulator.onvif.discovery import PORT, Forward, Responder, multicast_socket
+from simulator.onvif.discovery import (
+    PORT,
+    Forward,
+    Responder,
+    multicast_socket,
+    unicast_socket,
+)
 from simulator.onvif.endpoint import Endpoint, Services
 from simulator.onvif.snapshot import Snapshots
 
@@ -80,14 +86,14 @@ class OnvifDevices:
         loop = asyncio.get_running_loop()
         host = self.cameras.opts.host
         self.responder = Responder(self.devices)
+        responder = self.responder
         transport, _ = await loop.create_datagram_endpoint(
-            lambda: self.responder, local_addr=(host, port), reuse_port=False
+            lambda: responder, sock=unicast_socket(host, port)
         )
         self.transports.append(transport)
         self.discovery_port = transport.get_extra_info("sockname")[1]
         if multicast:
-            sock = multicast_socket(host, self.discovery_port)
-            responder = self.responder
+            sock = multicast_socket(host, PORT)
             mtransport, _ = await loop.create_datagram_endpoint(lambda: Forward(responder),
                                                                 sock=sock)  # fmt: skip
             self.transports.append(mtransport)
