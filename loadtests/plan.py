@@ -2,7 +2,10 @@
 operators' actions, the operators on duty by hour and the target to drive.
 
 Every process builds the same plan from the same options (a worker gets the master's custom
-arguments with its first spawn message), then takes its own shard of the schedule.
+arguments with its first spawn message), then takes its own shard of the schedule. A plan
+reads the scenario once; it builds the scenario's City only to draw the actions from the
+model or to check a timeline's names (`check`: `camsim loadtest` does, before Locust starts),
+so a lab run's load, given the lab's schedule, builds none.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtests.schedule import Source, end_of
+from simulator.scenario import Scenario, load_scenario
 from simulator.targets.base import HttpClient, Target
 from simulator.targets.factory import TARGETS
 from simulator.targets.factory import make_target as adapter
@@ -101,12 +105,20 @@ def add_arguments(parser: Any) -> None:
 class Plan:
     """The settings, and what they lead to, built once per process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, scenario: Scenario | None = None,
+                 check: bool = False) -> None:  # fmt: skip
         self.settings = settings
+        self.check = check  # check a timeline's names against the scenario's City
+        if scenario is not None:  # already read by the caller, with the same overrides
+            self.__dict__["scenario"] = scenario
 
     @cached_property
-    def city(self):  # noqa: ANN201
-        return self.source.city()
+    def scenario(self) -> Scenario:
+        """The scenario with its overrides (its operators' rota; the City's source)."""
+        s = self.settings
+        if not s.scenario:
+            raise ValueError("--camsim-scenario: a scenario is needed")
+        return load_scenario(s.scenario, s.overrides)
 
     @cached_property
     def source(self) -> Source:
@@ -118,7 +130,8 @@ class Plan:
     @cached_property
     def actions(self) -> list[Event]:
         """Every action of the run (all shards), in time order, from --start-at on."""
-        return [e for e in self.source.events(self.city) if e.t >= self.settings.start_at]
+        events = self.source.events(self.scenario, self.check)
+        return [e for e in events if e.t >= self.settings.start_at]
 
     @cached_property
     def end_s(self) -> float:
@@ -127,16 +140,16 @@ class Plan:
 
     def on_duty(self, sim_t: float) -> int | None:
         """Operators on duty at simulated second `sim_t` (the scenario's rota; None without)."""
-        ops = self.city.scenario.operators
+        ops = self.scenario.operators
         if ops is None:
             return None
-        start = self.city.scenario.simulation.start
+        start = self.scenario.simulation.start
         hour = (start.hour + int((start.minute * 60 + start.second + sim_t) // 3600)) % 24
         return ops.on_duty[hour]
 
     @property
     def monitors_each(self) -> int:
-        ops = self.city.scenario.operators
+        ops = self.scenario.operators
         return ops.monitors_each if ops is not None else 0
 
 

@@ -1,9 +1,10 @@
 """The load test's schedule: the operators' actions of a timeline, sharded across processes,
 on the dispatcher's clock.
 
-The actions come from the model (`build_timeline(..., actions=True)`) or from a written
-timeline; every process takes its shard (operators round-robin, remote viewers by camera),
-so that the processes together replay each action exactly once.
+The actions come from a written timeline (`camsim lab` writes its run's, OUT/run/schedule.jsonl)
+or from the model (`build_timeline(..., actions=True)`); every process takes its shard
+(operators round-robin, remote viewers by camera), so that the processes together replay
+each action exactly once.
 """
 
 from __future__ import annotations
@@ -13,16 +14,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from loadtests.users.dispatcher import Due
+from simulator.scenario import Scenario
 from simulator.timeline.clock import ReplayClock
 from simulator.timeline.event import Event
-from simulator.timeline.kinds import family
+from simulator.timeline.families import ACTIONS, actions_of, on_cameras
 
-ACTIONS = frozenset(family("action"))
-
-
-def actions_of(events: Iterable[Event], start_at: float = 0.0) -> list[Event]:
-    """The action events due at or after `start_at`, in time order."""
-    return sorted((e for e in events if e.kind in ACTIONS and e.t >= start_at), key=Event.sort_key)
+__all__ = ["ACTIONS", "Source", "actions_of", "dues", "end_of", "shard", "shard_of"]
 
 
 def shard_of(event: Event, shards: int) -> int:
@@ -54,32 +51,40 @@ def end_of(events: Sequence[Event]) -> float:
 
 @dataclass(frozen=True)
 class Source:
-    """Where the schedule comes from: a scenario (with overrides), or a written timeline
-    checked against it; of some cameras only."""
+    """Where the schedule comes from: a written timeline, or a scenario's model (with
+    overrides); of some cameras only."""
 
     scenario: str
     timeline: str | None = None
     cameras: str | None = None  # first N, or comma-separated ids (as `camsim serve`)
     overrides: tuple[str, ...] = ()
 
-    def city(self):  # noqa: ANN201 - simulator.model.city.City
-        from simulator.model.city import City
-        from simulator.scenario import load_scenario
+    def needs_city(self, check: bool) -> bool:
+        """Whether the actions need the scenario's City: to draw them, to check a timeline's
+        names (`check`), or to find the first N cameras."""
+        return not self.timeline or check or (self.cameras or "").strip().isdigit()
 
-        return City.of(load_scenario(self.scenario, self.overrides))
-
-    def events(self, city=None) -> list[Event]:  # noqa: ANN001
-        """Every action of the source (raises ValueError, ScenarioError or TimelineError)."""
-        from simulator.model.timeline import build_timeline
+    def events(self, scenario: Scenario | None = None, check: bool = True) -> list[Event]:
+        """Every action of the source (raises ValueError, ScenarioError or TimelineError).
+        A timeline is read as written unless `check`: its names against the scenario's City
+        (`camsim loadtest` checks before Locust starts, and its processes read it as is)."""
         from simulator.timeline.jsonl import read_jsonl
 
-        city = city or self.city()
+        if not self.needs_city(check):
+            events = actions_of(read_jsonl(self.timeline))  # type: ignore[arg-type]
+            if self.cameras:
+                events = on_cameras(events, (c.strip() for c in self.cameras.split(",")))
+            return events
+        from simulator.model.city import City
+        from simulator.model.timeline import build_timeline
+        from simulator.scenario import load_scenario
+
+        city = City.of(scenario or load_scenario(self.scenario, self.overrides))
         chosen = city.select(self.cameras) if self.cameras else None
         if self.timeline:
             events = actions_of(read_jsonl(self.timeline, city.names))
             if chosen is not None:
-                ids = {city.table.ids[i] for i in chosen}
-                events = [e for e in events if e.camera in ids]
+                events = on_cameras(events, (city.table.ids[i] for i in chosen))
             return events
         try:
             return actions_of(build_timeline(city, chosen, faults=False, actions=True))

@@ -3,8 +3,8 @@
 test_imports.py finds import circles between modules; this test holds the folders to one
 order, so a floor that calls up fails here even where it makes no circle. Every import is
 read, at module level and inside functions (and under TYPE_CHECKING): an import that waits
-for a call to run still ties the floors. The few imports that still go up are listed in
-EXCEPTIONS, each with the item of issue 19 that takes it away.
+for a call to run still ties the floors. An import that must still go up for a while is
+listed in EXCEPTIONS with the issue that takes it away (none is, now).
 
 To see one floor's imports: `grep -rn "^ *\\(from\\|import\\) " simulator/<floor>`.
 """
@@ -36,12 +36,9 @@ FLOORS = [
 # (importer, imported module or package) → why it still goes up, and what takes it away.
 # The CLI, the top floor, may import loadtests: `cli/load.py` imports `loadtests.plan` from
 # above, which is no exception.
-EXCEPTIONS = {
-    # Issue 19, item 3: the schedule of the operators' actions (a scenario's or a timeline
-    # file's) is the load's; the lab's step load reads it too. It belongs below both, with
-    # the timeline the model emits.
-    ("simulator/lab/stepload.py", "loadtests.schedule"): "Source: the actions to replay",
-}
+# (Issue 19 took the last one away: the lab's step load reads a timeline's actions through
+# simulator/timeline/families.py, below both the lab and the load.)
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def _floor(module: str) -> int | None:

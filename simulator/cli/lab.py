@@ -15,6 +15,7 @@ from simulator.cli.common import (
     not_judged,
     scenario_options,
 )
+from simulator.cli.streams import speed_option, start_option
 from simulator.limits import clip
 
 
@@ -36,7 +37,7 @@ def _duration(option: str, text: str) -> float:
         fail(f"{option} {text!r}: expected a positive time such as 90s, 10m or 2h")
 
 
-def _capacity(city, opts, step: int, hold_s: float) -> None:  # noqa: ANN001
+def _capacity(city, opts, inputs, step: int, hold_s: float) -> None:  # noqa: ANN001
     """`camsim lab --find-capacity`: the search, a line per step, the answer; exit 0."""
     from simulator.lab.capacity import find_capacity
     from simulator.lab.generator import GeneratorError
@@ -54,7 +55,7 @@ def _capacity(city, opts, step: int, hold_s: float) -> None:  # noqa: ANN001
         click.echo(f"step {s.cameras} cameras: {what}{behind} — {s.api}{idle}")
 
     try:
-        c = find_capacity(city, opts, step, hold_s, on_step, on_interval)
+        c = find_capacity(city, opts, inputs, step, hold_s, on_step, on_interval)
     except GeneratorError as exc:
         fail(str(exc))
     except ValueError as exc:  # the operators' actions could not be drawn
@@ -91,10 +92,8 @@ def _capacity(city, opts, step: int, hold_s: float) -> None:  # noqa: ANN001
               "with --find-capacity, the most the search may add: all].")  # fmt: skip
 @click.option("--duration", "duration_text", default="10m", show_default=True,
               help="How long to run (90s, 10m, 2h).")  # fmt: skip
-@click.option("--speed", default=1.0, show_default=True, type=click.FloatRange(min=1e-3, max=1e4),
-              help="Timeline seconds per wall-clock second.")  # fmt: skip
-@click.option("--start-at", default=0.0, type=click.FloatRange(min=0),
-              help="Timeline second to start at.")  # fmt: skip
+@speed_option
+@start_option
 @click.option("--timeline", "timeline_file", type=click.Path(dir_okay=False, path_type=str),
               help="Replay this JSON Lines timeline instead of the scenario's.")  # fmt: skip
 @click.option("--keep", is_flag=True, help="Leave the cameras in the target afterwards.")
@@ -130,7 +129,7 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
     and the operators' load, keeps a ledger of what was sent, then judges what the target
     recorded. Exit 0 when every SLO passes, 1 when one fails, 2 for bad input, 3 when the
     run could not be judged (the target stopped answering once the run had started)."""
-    from simulator.cli.streams import city_and_cameras, read_timeline
+    from simulator.cli.streams import city_and_cameras
     from simulator.lab.attach import AttachError
     from simulator.lab.generator import GeneratorError
     from simulator.lab.run import run_lab
@@ -156,10 +155,9 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
     if target_kind != "rest" and mapping:
         fail(f"--mapping is for --target rest, not --target {target_kind}")
     host = check_host(host)
-    city, _ = city_and_cameras(scenario, overrides, seed, days, cameras)
-    if timeline_file:
-        read_timeline(timeline_file, city)  # checked here, replayed by camsim serve
+    city, served = city_and_cameras(scenario, overrides, seed, days, cameras)
     out = out_dir or Path("out") / f"lab-{Path(scenario).stem}"
+    inputs = _inputs(city, out, served, timeline_file, not no_load, find_capacity)
     opts = LabOptions(
         scenario=scenario, target=target_kind, host=host, out=out, overrides=overrides,
         seed=seed, days=days, user=user, password=password, cameras=cameras,
@@ -178,11 +176,11 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
     from simulator.targets import TargetError
 
     if find_capacity:
-        _capacity(city, opts, step, hold)
+        _capacity(city, opts, inputs, step, hold)
     from simulator.targets.mapping import MappingError
 
     try:
-        verdict = run_lab(city, opts, progress)
+        verdict = run_lab(city, opts, inputs, progress)
     except (GeneratorError, AttachError, MappingError) as exc:
         fail(str(exc))
     except (OSError, TargetError) as exc:
@@ -197,6 +195,21 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
     click.echo(verdict_text(verdict))
     click.echo(f"wrote {out}/verdict.json, verdict.html, ledger.sqlite")
     sys.exit(0 if verdict.passed else 1)
+
+
+def _inputs(city, out: Path, served: list[int], timeline: str | None, load: bool,
+            every_camera: bool):  # noqa: ANN001, ANN202  # fmt: skip
+    """The run's inputs, built once and written to OUT/run for the lab's children (a
+    --timeline checked here: mistakes are one line, exit 2)."""
+    from simulator.lab.inputs import RunInputs
+    from simulator.timeline.jsonl import TimelineError
+
+    try:
+        return RunInputs.write(city, out, served, timeline, load, every_camera)
+    except TimelineError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"--out {out}: cannot write the run's inputs: {exc.strerror or exc}")
 
 
 def _run_started(out: Path) -> bool:

@@ -23,14 +23,15 @@ from simulator.cli.streams import speed_option, start_option
 RUN_TIME = re.compile(r"^(\d+h)?(\d+m)?(\d+s?)?$")
 
 
-def preflight(settings, host: str):  # noqa: ANN001, ANN201
-    """The plan checked before any load: the schedule, the target reachable, logged in, and
-    every camera of the schedule on it. Mistakes: one line, exit 2."""
+def preflight(settings, host: str, scenario=None):  # noqa: ANN001, ANN201
+    """The plan checked before any load: the schedule (a timeline's names against the
+    scenario's City), the target reachable, logged in, and every camera of the schedule on
+    it. `scenario`: already read. Mistakes: one line, exit 2."""
     from loadtests.plan import Plan, camera_map, make_target
     from simulator.targets.base import TargetError
     from simulator.targets.http import FastClient
 
-    plan = Plan(settings)
+    plan = Plan(settings, scenario, check=True)
     try:
         actions = plan.actions
     except (ValueError, OSError) as exc:
@@ -172,7 +173,7 @@ def loadtest(scenario: str, target_kind: str, host: str, overrides: tuple[str, .
         speed=kw["speed"], start_at=kw["start_at"], late_ms=kw["late_ms"],
         integration=kw["integration"],
     )  # fmt: skip
-    plan = preflight(settings, host)
+    plan = preflight(settings, host, s)
     total = len(plan.actions)
     click.echo(f"camsim loadtest: {total} actions over {plan.end_s - kw['start_at']:.0f} "
                f"simulated s at speed {kw['speed']:g} against {host}", err=True)  # fmt: skip

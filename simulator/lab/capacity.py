@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from simulator.lab.session import LabOptions, Session, has_actions
+from simulator.lab.inputs import RunInputs
+from simulator.lab.session import LabOptions, Session
 from simulator.lab.stepload import StepLoad, done_by_kind
 from simulator.model.city import City
 from simulator.timeline.event import Event
@@ -118,18 +119,16 @@ class Capacity:
 
 
 def find_capacity(
-    city: City, opts: LabOptions, step: int, hold_s: float,
+    city: City, opts: LabOptions, inputs: RunInputs, step: int, hold_s: float,
     on_step: Callable[[Step], None] | None = None,
     on_interval: Callable[[int, float], None] | None = None,
 ) -> Capacity:  # fmt: skip
     """Serve the candidate cameras, add `step` more to the target at a time, hold each step
     for `hold_s` with the operators' whole load moved onto the cameras in it (stepload.py),
-    and stop at the first step that fails. Writes capacity.json to opts.out; Ctrl-C ends the
-    search at the step held. Raises ValueError when the actions cannot be drawn."""
-    plan = None
-    if opts.load and has_actions(city, opts):
-        plan = StepLoad.of(city, opts.scenario, opts.timeline)
-    with Session(city, opts, step=step, hold_s=hold_s, find_capacity=True) as s:
+    and stop at the first step that fails (`inputs`: written with every camera's actions).
+    Writes capacity.json to opts.out; Ctrl-C ends the search at the step held."""
+    plan = StepLoad.of(city, inputs.actions) if opts.load and inputs.actions else None
+    with Session(city, opts, inputs, step=step, hold_s=hold_s, find_capacity=True) as s:
         cams = s.cameras()
         result = Capacity([], len(cams), step, hold_s)
         try:
@@ -165,10 +164,9 @@ def _start_load(s: Session, plan: StepLoad, hold_s: float) -> list[Event]:
     here = opts.out / f"step-{len(s.ids)}"
     here.mkdir(exist_ok=True)
     schedule = StepLoad.write(due, here / "schedule.jsonl")
-    held = replace(opts, cameras=",".join(s.ids), duration_s=hold_s, start_at=at,
-                   timeline=str(schedule))  # fmt: skip
+    held = replace(opts, duration_s=hold_s, start_at=at)
     if due:  # (camsim loadtest refuses an empty schedule)
-        s.start_load(held, here)
+        s.start_load(held, here, schedule)
     return due
 
 

@@ -13,16 +13,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from simulator.lab.attach import remove_cameras, reopen
+from simulator.lab.inputs import RunInputs
 from simulator.lab.ledger import Ledger, LedgerError
-from simulator.lab.session import LabOptions, Session, has_actions
+from simulator.lab.session import LabOptions, Session
 from simulator.lab.verdict import Slos, Verdict
 from simulator.limits import clip, shown
 from simulator.model.city import City
 
 
 @dataclass
-class Progress:
-    """What the progress display shows after each interval."""
+class RunStatus:
+    """How the run stands after an interval: what its status line shows."""
 
     elapsed_s: float
     duration_s: float
@@ -35,13 +36,14 @@ class Progress:
 
 
 def run_lab(
-    city: City, opts: LabOptions, on_progress: Callable[[Progress], None] | None = None
-) -> Verdict:
-    """Run the lab and return its verdict (the caller writes it). Ctrl-C ends the run early
-    and still judges what ran."""
-    with Session(city, opts) as s:
+    city: City, opts: LabOptions, inputs: RunInputs,
+    on_progress: Callable[[RunStatus], None] | None = None,
+) -> Verdict:  # fmt: skip
+    """Run the lab on its inputs (written once, `RunInputs.write`) and return its verdict
+    (the caller writes it). Ctrl-C ends the run early and still judges what ran."""
+    with Session(city, opts, inputs) as s:
         s.attach(s.cameras())
-        if opts.load and has_actions(city, opts):
+        if opts.load and inputs.actions:
             s.start_load()
         s.start_replay()
         show = None if on_progress is None else lambda held: on_progress(_progress(s, held))
@@ -52,10 +54,10 @@ def run_lab(
         return s.judge((s.started, ended))
 
 
-def _progress(s: Session, elapsed_s: float) -> Progress:
+def _progress(s: Session, elapsed_s: float) -> RunStatus:
     cams = s.gen.last_cameras  # as the interval just sampled read them
     streaming = sum(1 for c in cams if c.main.clients > 0)
-    p = Progress(elapsed_s, s.opts.duration_s, streaming, len(cams), s.faults)
+    p = RunStatus(elapsed_s, s.opts.duration_s, streaming, len(cams), s.faults)
     if s.load is not None:
         p.actions, p.failures = s.load.done, s.load.failed
         code = s.load.proc.poll()

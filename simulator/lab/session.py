@@ -1,7 +1,8 @@
 """A lab session: the ledger, the target, the stream generator, the operators' load and the
 sampler of one `camsim lab` run, wired once. A run is one `hold`; a capacity search is a loop
 of `attach` and `hold`. Leaving the session stops what it started and takes the cameras out
-of the target again (unless --keep)."""
+of the target again (unless --keep). Its children read the run's inputs, which the lab built
+once (`inputs.py`): the resolved scenario, the faults and the actions."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from simulator.lab.attach import Attached, open_target, register, start_motion
 from simulator.lab.generator import Generator
+from simulator.lab.inputs import RunInputs
 from simulator.lab.ledger import Ledger
 from simulator.lab.load import Load
 from simulator.lab.sampler import Sampler
@@ -57,8 +59,9 @@ class Session:
     at `attach`) and starts `camsim serve`; leaving stops the load and the generator, takes
     the cameras out of the target (unless opts.keep) and closes the ledger."""
 
-    def __init__(self, city: City, opts: LabOptions, **facts: Any) -> None:
+    def __init__(self, city: City, opts: LabOptions, inputs: RunInputs, **facts: Any) -> None:
         self.city, self.opts, self.facts = city, opts, facts  # facts: more for the ledger
+        self.inputs = inputs
         self.motion = opts.target == "motion"  # its cameras come from its configuration
         self.ledger: Ledger  # opened on entering
         self.sampler: Sampler
@@ -78,7 +81,7 @@ class Session:
             # bad credentials end the run before any stream starts
             target = None if self.motion else open_target(opts.target, opts.host, opts.user,
                                                           opts.password, opts.mapping)  # fmt: skip
-            self.gen = Generator.start(serve_args(opts), opts.out / "serve.log")
+            self.gen = Generator.start(serve_args(opts, self.inputs), opts.out / "serve.log")
             self.ledger.set(generator_pid=self.gen.pid, generator=self.gen.ready.to_dict())
             self.sampler = Sampler(self.ledger, self.gen, target, opts.target)
         except BaseException:
@@ -131,10 +134,13 @@ class Session:
         time.sleep(self.opts.warmup_s)
         self.gen.interval()  # counters from here on
 
-    def start_load(self, opts: LabOptions | None = None, out: Path | None = None) -> None:
+    def start_load(self, opts: LabOptions | None = None, out: Path | None = None,
+                   schedule: Path | None = None) -> None:  # fmt: skip
         """Start the operators' load (`camsim loadtest`) as `opts` say [the session's], its
-        files in `out` [OUT]; the sampler reads its actions."""
-        args = load_args(opts or self.opts, self.attached.facts if self.attached else {})
+        files in `out` [OUT], replaying `schedule` [the run's]; the sampler reads its
+        actions."""
+        args = load_args(opts or self.opts, self.inputs.scenario, schedule or self.inputs.schedule,
+                         self.attached.facts if self.attached else {})  # fmt: skip
         self.load = self.sampler.load = Load.start(args, out or self.opts.out)
 
     def start_replay(self) -> None:
@@ -204,44 +210,26 @@ def facts(opts: LabOptions) -> dict[str, Any]:
                 keep=opts.keep, slos=opts.slos.__dict__)  # fmt: skip
 
 
-def has_actions(city: City, opts: LabOptions) -> bool:
-    """Whether there is a load to run: the timeline's actions, or the scenario's operators."""
-    if opts.timeline:
-        from simulator.timeline.jsonl import read_jsonl
-        from simulator.timeline.kinds import KINDS
-
-        return any(KINDS[e.kind].family == "action" for e in read_jsonl(opts.timeline))
-    return city.scenario.operators is not None
-
-
-def serve_args(opts: LabOptions) -> list[str]:
-    """`camsim serve`'s arguments: the run's cameras on free ports, waiting for the replay."""
-    args = [opts.scenario, "--rtsp-port", "0", "--api-port", "0", "--wait-start",
-            "--speed", str(opts.speed), "--start-at", str(opts.start_at)]  # fmt: skip
-    for o in opts.overrides:
-        args += ["--set", o]
-    if opts.seed is not None:
-        args += ["--seed", str(opts.seed)]
-    if opts.days is not None:
-        args += ["--days", str(opts.days)]
+def serve_args(opts: LabOptions, inputs: RunInputs) -> list[str]:
+    """`camsim serve`'s arguments: the run's scenario and faults, its cameras on free ports,
+    waiting for the replay."""
+    args = [str(inputs.scenario), "--rtsp-port", "0", "--api-port", "0", "--wait-start",
+            "--speed", str(opts.speed), "--start-at", str(opts.start_at),
+            "--timeline", str(inputs.faults)]  # fmt: skip
     if opts.cameras:
         args += ["--cameras", opts.cameras]
-    if opts.timeline:
-        args += ["--timeline", opts.timeline]
     return args
 
 
-def load_args(opts: LabOptions, facts: dict[str, Any]) -> list[str]:
-    """`camsim loadtest`'s arguments: the same cameras and timeline, for the run's duration
-    and the load's lead; `facts` (the attached target's) name motion's stream server."""
-    args = [opts.scenario, "--target", opts.target, "--host", opts.host,
+def load_args(opts: LabOptions, scenario: Path, schedule: Path, facts: dict[str, Any]) -> list[str]:
+    """`camsim loadtest`'s arguments: the run's scenario, the actions of `schedule` (on the
+    attached cameras), for the run's duration and the load's lead; `facts` (the attached
+    target's) name motion's stream server."""
+    args = [str(scenario), "--target", opts.target, "--host", opts.host,
             "--speed", str(opts.speed), "--start-at", str(opts.start_at),
-            "--run-time", f"{int(opts.duration_s + LOAD_LEAD_S)}s"]  # fmt: skip
-    for o in opts.overrides:
-        args += ["--set", o]
-    for flag, value in (("--seed", opts.seed), ("--days", opts.days), ("--user", opts.user),
-                        ("--cameras", opts.cameras), ("--timeline", opts.timeline),
-                        ("--mapping", opts.mapping),
+            "--run-time", f"{int(opts.duration_s + LOAD_LEAD_S)}s",
+            "--timeline", str(schedule)]  # fmt: skip
+    for flag, value in (("--user", opts.user), ("--mapping", opts.mapping),
                         ("--stream-url", facts.get("stream"))):  # fmt: skip
         if value is not None:
             args += [flag, str(value)]

@@ -3,9 +3,10 @@
 Filtered to the cameras a step has, the scenario's actions rarely reach them: Strasbourg's
 tours pass the same five of its 450 cameras once every nine minutes, so a step held for a
 minute would run none. Each step instead replays every action the operators do over its
-stretch of the timeline (the scenario's, or the `--timeline`'s), moved onto the cameras the
-step has on the target (city camera i → the step's camera i mod n): the operators' whole load
-at the scenario's rates, the same at every step, on however many cameras the step holds.
+stretch of the timeline (the run's, as the lab built or read it once: `inputs.py`), moved
+onto the cameras the step has on the target (city camera i → the step's camera i mod n): the
+operators' whole load at the scenario's rates, the same at every step, on however many
+cameras the step holds.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from simulator.lab.ledger import Ledger
 from simulator.model.city import City
 from simulator.timeline.event import Event
+from simulator.timeline.families import actions_of
 
 
 @dataclass(frozen=True)
@@ -26,11 +28,9 @@ class StepLoad:
     index: dict[str, int]  # camera id → its index in the city
 
     @classmethod
-    def of(cls, city: City, scenario: str, timeline: str | None) -> StepLoad:
-        """The actions of the scenario's model, or of the timeline (raises ValueError)."""
-        from loadtests.schedule import Source
-
-        return cls(Source(scenario, timeline).events(city), dict(city.camera_index))
+    def of(cls, city: City, actions: list[Event]) -> StepLoad:
+        """The run's actions (of every camera) on the city's cameras."""
+        return cls(actions_of(actions), dict(city.camera_index))
 
     def schedule(self, since: float, until: float, cameras: list[str]) -> list[Event]:
         """The actions due in [since, until) (timeline seconds), each on a step's camera."""

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from simulator.lab.capacity import find_capacity
+from simulator.lab.inputs import RunInputs
 from simulator.lab.ledger import Ledger
 from simulator.lab.run import run_lab
 from simulator.lab.session import LabOptions
@@ -108,6 +109,7 @@ def faked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> SimpleNamespace:
     f.opts = LabOptions(scenario="s.yaml", target="rest", host="http://h", out=tmp_path,
                         load=False, interval_s=0.02, warmup_s=0, settle_s=0,
                         duration_s=0.05, mapping="m.yaml")  # fmt: skip
+    f.inputs = RunInputs(tmp_path / "run", [])  # no actions: no load
     return f
 
 
@@ -122,7 +124,7 @@ def _ledger(out: Path) -> tuple[dict, list[str], int]:
 
 def test_a_run_is_one_hold(faked: SimpleNamespace) -> None:
     seen: list[float] = []
-    run_lab(None, faked.opts, lambda p: seen.append(p.elapsed_s))  # type: ignore[arg-type]
+    run_lab(None, faked.opts, faked.inputs, lambda p: seen.append(p.elapsed_s))  # type: ignore[arg-type]
     facts, cams, health = _ledger(faked.opts.out)
     ((window, only, since),) = faked.judged
     assert window == (facts["started"], facts["ended"]) and only is None and since is None
@@ -137,7 +139,7 @@ def test_a_run_is_one_hold(faked: SimpleNamespace) -> None:
 
 def test_a_capacity_search_is_a_loop_of_attach_and_hold(faked: SimpleNamespace) -> None:
     steps, intervals = [], []
-    c = find_capacity(None, faked.opts, 1, 0.05, steps.append,  # type: ignore[arg-type]
+    c = find_capacity(None, faked.opts, faked.inputs, 1, 0.05, steps.append,  # type: ignore[arg-type]
                       lambda n, held: intervals.append(n))  # fmt: skip
     assert [(s.cameras, s.passed) for s in steps] == [(1, True), (2, True), (3, False)]
     assert [only for _, only, _ in faked.judged] == [{"cam-1"}, {"cam-1", "cam-2"},
@@ -158,7 +160,7 @@ def _ctrl_c(*_: object) -> None:
 
 def test_ctrl_c_ends_a_run_early_and_still_judges_it(faked: SimpleNamespace) -> None:
     faked.opts.duration_s = 60.0
-    run_lab(None, faked.opts, _ctrl_c)  # type: ignore[arg-type]
+    run_lab(None, faked.opts, faked.inputs, _ctrl_c)  # type: ignore[arg-type]
     facts, _, _ = _ledger(faked.opts.out)
     ((window, _, _),) = faked.judged
     assert facts["interrupted"] and window == (facts["started"], facts["ended"])
@@ -167,7 +169,7 @@ def test_ctrl_c_ends_a_run_early_and_still_judges_it(faked: SimpleNamespace) -> 
 
 def test_ctrl_c_ends_a_search_at_the_step_held(faked: SimpleNamespace) -> None:
     steps: list = []
-    c = find_capacity(None, faked.opts, 1, 60.0, steps.append, _ctrl_c)  # type: ignore[arg-type]
+    c = find_capacity(None, faked.opts, faked.inputs, 1, 60.0, steps.append, _ctrl_c)  # type: ignore[arg-type]
     assert [(s.cameras, s.passed) for s in steps] == [(1, True)] and c.sustained == 1
     facts, cams, _ = _ledger(faked.opts.out)
     assert facts["interrupted"] and cams == ["cam-1"] and faked.target.cameras == {}

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loadtests.schedule import Source
 from simulator.lab.capacity import Capacity, Step
 from simulator.lab.ledger import Ledger
 from simulator.lab.session import LOAD_LEAD_S
 from simulator.lab.stepload import StepLoad, done_by_kind
+from simulator.model.city import City
+from simulator.model.timeline import build_timeline
+from simulator.scenario import load_scenario
 
 ROOT = Path(__file__).parents[2]
 STRASBOURG = str(ROOT / "scenarios" / "strasbourg.yaml")
@@ -18,8 +20,8 @@ STRASBOURG = str(ROOT / "scenarios" / "strasbourg.yaml")
 
 def test_every_step_of_a_search_at_speed_1_has_actions_on_its_cameras() -> None:
     # the search: 30 of Strasbourg's cameras, 5 a step, held 1 min, 20 s of warm-up
-    city = Source(STRASBOURG).city()
-    load = StepLoad.of(city, STRASBOURG, None)
+    city = City.of(load_scenario(STRASBOURG))
+    load = StepLoad.of(city, build_timeline(city, actions=True))
     ids = list(city.table.ids)
     hold = span = 60.0
     missed = []  # actions each step had, filtered to its cameras

@@ -318,7 +318,7 @@ def test_lab_says_could_not_judge_only_once_the_run_started(
     import simulator.lab.run as run
     from simulator.targets import TargetError
 
-    def run_lab(city, opts, progress):  # noqa: ANN001, ANN202
+    def run_lab(city, opts, inputs, progress):  # noqa: ANN001, ANN202
         opts.out.mkdir(parents=True, exist_ok=True)
         ledger = Ledger(opts.out / "ledger.sqlite")
         ledger.set(**({"started": T0, "ended": T0 + 60} if started else {"host": opts.host}))
