@@ -13,10 +13,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from simulator.onvif import device_service, media_service
 from simulator.onvif.devices import Device
+from simulator.onvif.snapshot import Offline, Snapshots
 from simulator.onvif.soap import (
     MAX_BODY,
     NS,
@@ -31,9 +31,6 @@ from simulator.onvif.soap import (
 )
 from simulator.onvif.wsse import PRE_AUTH, UsernameTokens
 from simulator.streams.auth import AuthCheck, Authenticator
-
-if TYPE_CHECKING:
-    from simulator.onvif.snapshot import Snapshots
 
 MAX_HEAD = 8192
 REQUEST_TIMEOUT_S = 10.0
@@ -187,6 +184,9 @@ class Endpoint(asyncio.Protocol):
             return
         try:
             picture = await self.services.snapshots.jpeg(dev.id, profile)
+        except Offline as why:
+            self._reply(503, f"{dev.id} is offline ({why})\n".encode())
+            return
         except Exception as exc:  # noqa: BLE001 - an answer, not a traceback
             log.error("onvif snapshot %s/%s: %s", dev.id, profile, exc)
             self._reply(500, f"snapshot failed: {type(exc).__name__}\n".encode())

@@ -43,6 +43,10 @@ def decode_keyframe(clip: Clip, index: int) -> bytes:
     return jpeg.tobytes()
 
 
+class Offline(Exception):
+    """The camera is offline (camera_down, or its network): no picture to give."""
+
+
 class Snapshots:
     """The pictures of served streams, decoded on demand and kept a while."""
 
@@ -54,8 +58,10 @@ class Snapshots:
         self.decoded = 0  # pictures decoded (the cost paid)
 
     async def jpeg(self, camera: str, stream: str) -> bytes:
-        """The JPEG of `camera/stream` now (KeyError: no such stream)."""
+        """The JPEG of `camera/stream` now (KeyError: no such stream; Offline)."""
         s = self.streams[f"{camera}/{stream}"]
+        if s.faults.offline:
+            raise Offline(", ".join(sorted(s.faults.offline)))
         loop = asyncio.get_running_loop()
         clip = (s.loop or s.day).clip
         count = len(clip.frames)

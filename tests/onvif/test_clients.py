@@ -166,3 +166,24 @@ def test_credentials_are_asked_and_checked(onvif_guarded: Onvif) -> None:
     with pytest.raises((ONVIFAuthError, ONVIFError, Fault)) as err:
         asyncio.run(_describe(port, USER, "wrong"))
     assert "NotAuthorized" in repr(err.value) or "not authorized" in str(err.value).lower()
+
+
+def test_an_offline_camera_has_no_snapshot(onvif: Onvif) -> None:
+    """camera_down (the timeline's or the control API's) takes the picture away: 503."""
+    import urllib.error
+    import urllib.request
+
+    from simulator.timeline.event import Event
+
+    dev = onvif.devices.device("h264cam-003")
+    assert dev is not None
+    down = Event(0.0, "camera_down", "h264cam-003")
+    onvif.call(onvif.cameras.inject, down)
+    try:
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(dev.snapshot_url("main"), timeout=10)
+        assert err.value.code == 503 and b"offline" in err.value.read()
+    finally:
+        onvif.call(onvif.cameras.inject, Event(0.0, "camera_up", "h264cam-003"))
+    with urllib.request.urlopen(dev.snapshot_url("main"), timeout=10) as r:
+        assert r.read()[:2] == b"\xff\xd8"
