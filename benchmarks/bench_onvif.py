@@ -46,7 +46,7 @@ def serve(scenario: str, cameras: int) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, server.build_clips)
         await server.start()
-        devices = OnvifDevices(server, OnvifOptions(port=0, discovery_port=0))
+        devices = OnvifDevices(server, OnvifOptions(port=0, discovery_port=0, multicast=False))
         await devices.start()
         ports = {d.id: d.port for d in devices.devices}
         print(json.dumps({"ports": ports, "discovery": devices.discovery_port}), flush=True)

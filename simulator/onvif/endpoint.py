@@ -3,7 +3,8 @@
 POST /onvif/device_service and /onvif/media_service carry SOAP (soap.py's bounds; the
 operation is the Body's first element, whichever of the two paths it is posted to);
 GET /onvif/snapshot/<profile>.jpg answers a JPEG. The head is at most MAX_HEAD bytes and the
-whole request must arrive within REQUEST_TIMEOUT_S; one request per connection. Refusals are
+whole request must arrive within REQUEST_TIMEOUT_S; one request per connection, at most
+MAX_CONNECTIONS open over all cameras. Refusals are
 SOAP faults (HTTP 400 for the sender's, 500 for the receiver's), never a traceback.
 """
 
@@ -34,6 +35,7 @@ from simulator.streams.auth import AuthCheck, Authenticator
 
 MAX_HEAD = 8192
 REQUEST_TIMEOUT_S = 10.0
+MAX_CONNECTIONS = 1024  # open at once over all cameras; more are closed at once
 SINGLE = ("content-length", "transfer-encoding", "authorization", "host")  # never repeated
 log = logging.getLogger(__name__)
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
@@ -62,6 +64,9 @@ class Services:
             NS["trt"]: media_service.operations(),
         }
         self.counts: dict[str, int] = {}  # operations answered (faults under "fault")
+        self.max_connections = MAX_CONNECTIONS
+        self.open = 0  # connections open now, all cameras
+        self.refused = 0  # connections closed at once: MAX_CONNECTIONS were open
 
     def soap(self, dev: Device, body: bytes) -> tuple[int, bytes, str]:
         """(status, envelope, its SOAP version) answering a SOAP request's body."""
@@ -104,11 +109,19 @@ class Endpoint(asyncio.Protocol):
         self.busy = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.timer = None
+        if self.services.open >= self.services.max_connections:
+            self.services.refused += 1
+            transport.abort()
+            return
+        self.services.open += 1
         self.transport = transport  # type: ignore[assignment]
         self.timer = asyncio.get_running_loop().call_later(REQUEST_TIMEOUT_S, transport.abort)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.timer.cancel()
+        if self.timer is not None:
+            self.timer.cancel()
+            self.services.open -= 1
 
     def data_received(self, data: bytes) -> None:
         if self.busy or self.transport is None or self.transport.is_closing():

@@ -10,6 +10,7 @@ Digest or Basic for snapshots); without them nothing is asked, as for RTSP.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ from simulator.onvif.discovery import (
 from simulator.onvif.endpoint import Endpoint, Services
 from simulator.onvif.snapshot import Snapshots
 
+log = logging.getLogger("camsim.serve")
+
 if TYPE_CHECKING:
     from simulator.streams.server import CameraServer
 
@@ -31,12 +34,15 @@ if TYPE_CHECKING:
 @dataclass
 class OnvifOptions:
     """Where the devices listen: the first camera's port (0: any free port for each),
-    and WS-Discovery's UDP port (None: no discovery) and whether to join its multicast
-    group on the serve's address."""
+    WS-Discovery's UDP port for unicast probes (None: no discovery) and whether to join
+    its multicast group on the serve's address (an IPv4 one; when joining fails, a warning
+    and unicast only)."""
 
     port: int = 8000
-    discovery_port: int | None = PORT
-    multicast: bool = False
+    # 0: any free port. Not 3702 by default: a VMS probing from this host listens there, and
+    # a socket bound to 127.0.0.1:3702 would take the answers meant for it.
+    discovery_port: int | None = 0
+    multicast: bool = True  # probes to 239.255.255.250:3702 (loopback: a route to 239/8)
 
 
 class OnvifDevices:
@@ -50,6 +56,7 @@ class OnvifDevices:
         self.transports: list[asyncio.BaseTransport] = []
         self.responder: Responder | None = None
         self.discovery_port = 0
+        self.multicast = False  # joined the discovery group
 
     async def start(self) -> None:
         """Listen for every camera, then answer discovery."""
@@ -93,10 +100,16 @@ class OnvifDevices:
         self.transports.append(transport)
         self.discovery_port = transport.get_extra_info("sockname")[1]
         if multicast:
-            sock = multicast_socket(host, PORT)
-            mtransport, _ = await loop.create_datagram_endpoint(lambda: Forward(responder),
-                                                                sock=sock)  # fmt: skip
+            try:
+                sock = multicast_socket(host, PORT)
+            except OSError as exc:
+                log.warning("camsim: no ONVIF multicast discovery on %s: %s", host, exc)
+                return
+            mtransport, _ = await loop.create_datagram_endpoint(
+                lambda: Forward(responder), sock=sock
+            )
             self.transports.append(mtransport)
+            self.multicast = True
 
     def device(self, camera: str) -> Device | None:
         return next((d for d in self.devices if d.id == camera), None)
@@ -107,3 +120,20 @@ class OnvifDevices:
         for t in self.transports:
             t.close()
         self.listeners, self.transports = [], []
+
+
+async def serve_onvif(cameras: CameraServer, port: int) -> tuple[OnvifDevices, str]:
+    """`camsim serve --onvif`: start the ONVIF side of a started CameraServer (its first
+    camera on `port`, the next on port + 1 …; 0: any free ports); returns it and a line
+    saying where it answers (stop it before the server)."""
+    devices = OnvifDevices(cameras, OnvifOptions(port=port))
+    await devices.start()
+    ports = [d.port for d in devices.devices]
+    first = devices.devices[0].device_xaddr if devices.devices else "no camera"
+    span = f"ports {min(ports)}-{max(ports)}" if ports else "no port"
+    group = ", multicast 239.255.255.250:3702" if devices.multicast else ""
+    line = (
+        f"camsim serve: ONVIF devices on {span} ({first} …), WS-Discovery unicast UDP "
+        f"{devices.discovery_port}{group}"
+    )
+    return devices, line

@@ -52,7 +52,7 @@ def _start(thread: LoopThread, clips: Path, **kw: Any) -> Onvif:
     city = City.of(load_scenario(TINY))
     cameras = CameraServer(city, city.select(), opts)
     cameras.build_clips()
-    devices = OnvifDevices(cameras, OnvifOptions(port=0, discovery_port=0))
+    devices = OnvifDevices(cameras, OnvifOptions(port=0, discovery_port=0, multicast=False))
 
     async def start() -> None:
         await cameras.start()

@@ -7,6 +7,7 @@ read as XML: its HTTP status, its fault code and ONVIF subcodes.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import os
@@ -158,3 +159,28 @@ def test_snapshot_needs_http_credentials(onvif_guarded: Onvif) -> None:
     r = conn.getresponse()
     assert r.status == 401 and r.getheader("WWW-Authenticate", "").startswith("Digest ")
     conn.close()
+
+
+def test_connections_are_bounded(onvif: Onvif) -> None:
+    """Idle connections past the bound are closed at once; the others time out; the device
+    answers again once they are gone."""
+    import socket
+
+    port = onvif.port("h264cam-002")
+    services = onvif.devices.services
+    before = onvif.call(lambda: services.refused)
+    old = services.max_connections
+    services.max_connections = onvif.call(lambda: services.open) + 3
+    socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(5)]
+    try:
+        for s in socks[3:]:
+            s.settimeout(5)
+            with contextlib.suppress(ConnectionResetError):  # closed, or reset, at once
+                assert s.recv(10) == b""
+        assert onvif.call(lambda: services.refused) - before == 2
+    finally:
+        services.max_connections = old
+        for s in socks:
+            s.close()
+    status, answer = post(port, soap("<tds:GetHostname/>"))
+    assert status == 200 and b"h264cam-002" in answer
