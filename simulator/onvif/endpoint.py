@@ -45,7 +45,8 @@ REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
 
 class Services:
     """What every camera's endpoint shares: the operations, the credentials, the snapshots,
-    and the device's clock."""
+    and the clock (each camera's own: the host's plus its clock_jump offset, which its
+    GetSystemDateAndTime says and its UsernameTokens' Created is checked against)."""
 
     def __init__(
         self,
@@ -54,9 +55,11 @@ class Services:
         password: str | None = None,
         auth_scheme: str = "digest",
         clock: Callable[[], float] = time.time,
+        offset: Callable[[str], float] = lambda camera: 0.0,
     ) -> None:
         self.snapshots = snapshots
         self.clock = clock
+        self.offset = offset  # a camera's clock offset (the timeline's clock_jump)
         self.tokens = UsernameTokens(user, password or "") if user is not None else None
         self.http_auth = Authenticator(user, password or "", auth_scheme) if user else None
         self.ops = {
@@ -76,7 +79,7 @@ class Services:
             req = parse(body)
             soap = req.soap
             ns, name = req.name
-            now = self.clock()
+            now = self.clock() + self.offset(dev.id)  # the camera's own clock
             if self.tokens is not None and name not in PRE_AUTH:
                 self.tokens.check(req.header, now)
             op = self.ops.get(ns, {}).get(name)

@@ -63,9 +63,11 @@ class OnvifDevices:
         o, s = self.opts, self.cameras.opts
         if o.port and o.port + len(self.cameras.plans) - 1 > 65535:
             raise OSError(f"ONVIF ports {o.port} + {len(self.cameras.plans)} cameras pass 65535")
+        states = self.cameras.states
         self.services = Services(
-            Snapshots(self.cameras.streams, self.cameras.pacer), s.user, s.password, s.auth_scheme
-        )
+            Snapshots(self.cameras.streams, self.cameras.pacer), s.user, s.password, s.auth_scheme,
+            offset=lambda camera: states[camera].clock_offset_s,
+        )  # fmt: skip
         loop = asyncio.get_running_loop()
         by_id: dict[str, Device] = {}
         ports: dict[str, int] = {}

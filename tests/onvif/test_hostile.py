@@ -184,3 +184,29 @@ def test_connections_are_bounded(onvif: Onvif) -> None:
             s.close()
     status, answer = post(port, soap("<tds:GetHostname/>"))
     assert status == 200 and b"h264cam-002" in answer
+
+
+def test_a_clock_jump_moves_the_camera_s_clock(onvif_guarded: Onvif) -> None:
+    """clock_jump (timeline or control API) moves what GetSystemDateAndTime says, and tokens
+    are then checked against that clock: a VMS that does not follow it fails to log in."""
+    from simulator.timeline.event import Event
+
+    port = onvif_guarded.port("h265cam-001")
+
+    def hour() -> int:
+        _, answer = post(port, soap("<tds:GetSystemDateAndTime/>"))
+        utc = ET.fromstring(answer).find(".//{http://www.onvif.org/ver10/schema}UTCDateTime")
+        return int(utc.findtext(".//{http://www.onvif.org/ver10/schema}Hour"))
+
+    before = hour()
+    jump = Event(0.0, "clock_jump", "h265cam-001", params={"offset_s": 7200.0})
+    onvif_guarded.call(onvif_guarded.cameras.inject, jump)
+    try:
+        assert hour() == (before + 2) % 24 or hour() == (before + 3) % 24
+        status, answer = post(port, soap("<tds:GetScopes/>", token(USER, PASSWORD)))
+        assert (status, fault(answer)[1]) == (400, ["ter:NotAuthorized"])
+        status, answer = post(port, soap("<tds:GetUsers/>", token(USER, PASSWORD, skew_s=7200)))
+        assert status == 200, answer[:300]  # a client that followed the camera's clock
+    finally:
+        back = Event(0.0, "clock_jump", "h265cam-001", params={"offset_s": -7200.0})
+        onvif_guarded.call(onvif_guarded.cameras.inject, back)
