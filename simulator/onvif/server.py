@@ -127,7 +127,12 @@ class OnvifDevices:
 async def serve_onvif(cameras: CameraServer, port: int) -> tuple[OnvifDevices, str]:
     """`camsim serve --onvif`: start the ONVIF side of a started CameraServer (its first
     camera on `port`, the next on port + 1 …; 0: any free ports); returns it and a line
-    saying where it answers (stop it before the server)."""
+    saying where it answers (stop it before the server). OSError when it cannot."""
+    from simulator.onvif import soap
+
+    if soap.DefusedXMLParser is None:
+        raise OSError("--onvif needs defusedxml (XML without DTDs or entities): "
+                      "pip install 'camsim[onvif]'")  # fmt: skip
     devices = OnvifDevices(cameras, OnvifOptions(port=port))
     await devices.start()
     ports = [d.port for d in devices.devices]

@@ -13,8 +13,15 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
+try:
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser
+except ImportError:  # without the onvif extra: serve_onvif says what to install
+    DefusedXMLParser = None
+
+    class DefusedXmlException(ValueError):  # type: ignore[no-redef]
+        """Stands for defusedxml's (never raised without it)."""
+
 
 MAX_BODY = 64 * 1024  # a SOAP request: a few kB, with a WS-Security header
 MAX_DEPTH = 32  # nesting of the envelope
@@ -101,6 +108,8 @@ def parse(body: bytes) -> Request:
     """A request body as a Request; raises SoapFault (Sender) for anything else."""
     if len(body) > MAX_BODY:
         raise sender("ter:InvalidArgs", f"body larger than {MAX_BODY} bytes", 413)
+    if DefusedXMLParser is None:
+        raise receiver("ter:Action", "defusedxml is not installed: pip install 'camsim[onvif]'")
     builder = _Bounded()
     parser = DefusedXMLParser(target=builder, forbid_dtd=True)
     try:
