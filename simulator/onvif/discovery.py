@@ -77,6 +77,7 @@ class Responder(asyncio.DatagramProtocol):
         self.probes = 0
         self.dropped = 0
         self.recent: deque[str] = deque(maxlen=RECENT)  # message ids answered lately
+        self.tasks: set[asyncio.Task] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -107,8 +108,11 @@ class Responder(asyncio.DatagramProtocol):
         found = [d for d in self.devices if matches(d, types, scopes)]
         if found:
             self.bursts += 1
-            answer = self._answer(found, req.soap, relates, addr, delay)
-            asyncio.get_running_loop().create_task(answer)
+            task = asyncio.get_running_loop().create_task(
+                self._answer(found, req.soap, relates, addr, delay)
+            )
+            self.tasks.add(task)  # held while it runs (at most MAX_BURSTS)
+            task.add_done_callback(self.tasks.discard)
 
     async def _answer(
         self, found: list[Device], soap: str, relates: str, addr: tuple, delay: float

@@ -145,7 +145,8 @@ class Endpoint(asyncio.Protocol):
             self._reply(status, answer, f"{ctype}; charset=utf-8")
         elif method == "GET" and path.startswith("/onvif/snapshot/") and path.endswith(".jpg"):
             profile = path[len("/onvif/snapshot/") : -len(".jpg")]
-            asyncio.get_running_loop().create_task(self._snapshot(profile, method, path, headers))
+            answer = self._snapshot(profile, method, path, headers)
+            self.task = asyncio.get_running_loop().create_task(answer)  # held while it runs
         else:
             self._reply(404, b"not found: POST SOAP to /onvif/device_service or "
                         b"/onvif/media_service, GET /onvif/snapshot/<profile>.jpg\n")  # fmt: skip
