@@ -38,7 +38,7 @@ class OnvifOptions:
     its multicast group on the serve's address (an IPv4 one; when joining fails, a warning
     and unicast only)."""
 
-    port: int = 8000
+    port: int = 18000  # 18000-18449 for 450 cameras: clear of 8000-8999 (8089: ZoneMinder here)
     # 0: any free port. Not 3702 by default: a VMS probing from this host listens there, and
     # a socket bound to 127.0.0.1:3702 would take the answers meant for it.
     discovery_port: int | None = 0
