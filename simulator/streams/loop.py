@@ -5,12 +5,15 @@ its first slice when the camera id and send time are to ride along; a bitrate sp
 the same loop with filler NAL units. A spiked copy is built in a worker thread (the stream
 sends its frames unspiked meanwhile) and a loop keeps at most SPIKED_KEPT of them, the least
 recently used dropped first, and builds one at a time, so distinct factors cost neither
-unbounded memory nor a stall.
+unbounded memory nor a stall. A copy no stream has asked for in RELEASE_AFTER_S (a spiked
+stream asks at every frame) is dropped, so a spike's memory goes when the spike ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -28,6 +31,7 @@ from simulator.streams.rtp import (
 )
 
 SPIKED_KEPT = 2  # spiked copies of a loop kept at once (least recently used dropped)
+RELEASE_AFTER_S = 5.0  # a spiked copy no stream asked for in this long is dropped
 
 
 @dataclass
@@ -39,6 +43,9 @@ class Loop:
     sei: bool = True
     spiked: OrderedDict[float, list[WireFrame]] = field(default_factory=OrderedDict)
     building: float | None = None  # the factor being built now (one at a time)
+    # the end of a spike is a time, not an event: a copy goes once no stream asks for it
+    asked: dict[float, float] = field(default_factory=dict, init=False)  # factor → monotonic
+    _sweep: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def of(cls, clip: Clip, sei: bool = True) -> Loop:
@@ -54,6 +61,7 @@ class Loop:
         factor = round(factor, 1)
         if factor <= 1 or self.clip.codec not in ("h264", "h265"):
             return self.frames
+        self.asked[factor] = time.monotonic()
         frames = self.spiked.get(factor)
         if frames is not None:
             self.spiked.move_to_end(factor)
@@ -89,6 +97,35 @@ class Loop:
         self.spiked[factor] = frames
         while len(self.spiked) > SPIKED_KEPT:
             self.spiked.popitem(last=False)
+        if self._sweep is None:
+            with contextlib.suppress(RuntimeError):  # no event loop: release_idle by hand
+                loop = asyncio.get_running_loop()
+                self._sweep = loop.call_later(RELEASE_AFTER_S, self._swept)
+
+    def release_idle(self, now: float | None = None) -> None:
+        """Drop the spiked copies no stream asked for in RELEASE_AFTER_S before `now`
+        (time.monotonic())."""
+        now = time.monotonic() if now is None else now
+        dropped = False
+        for factor, when in list(self.asked.items()):
+            if now - when >= RELEASE_AFTER_S:
+                del self.asked[factor]
+                dropped |= self.spiked.pop(factor, None) is not None
+        if dropped:
+            _return_to_os()
+
+    def _swept(self) -> None:
+        self._sweep = None
+        self.release_idle()
+        if self.spiked:
+            self._sweep = asyncio.get_running_loop().call_later(RELEASE_AFTER_S, self._swept)
+
+
+def _return_to_os() -> None:
+    """Give the heap's free pages back to the kernel: a copy is thousands of packets built in
+    a worker thread, whose arena glibc would otherwise keep at its largest."""
+    with contextlib.suppress(AttributeError, OSError):  # not glibc
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _frame(codec: str, units: list[bytes], key: bool, sei: bool) -> WireFrame:

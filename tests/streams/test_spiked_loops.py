@@ -1,11 +1,17 @@
-"""Bitrate spikes: a loop keeps a bounded number of spiked copies, built off the event loop."""
+"""Bitrate spikes: a loop keeps a bounded number of spiked copies, built off the event loop,
+and none once no stream asks for them."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 
+import pytest
+
+from simulator.streams import loop as loops
+from simulator.streams.client import RtspClient
 from simulator.streams.encoder import Clip
-from simulator.streams.loop import SPIKED_KEPT, Loop
+from simulator.streams.loop import RELEASE_AFTER_S, SPIKED_KEPT, Loop
 
 
 def _loop(codec: str = "h264") -> Loop:
@@ -68,10 +74,6 @@ def test_factors_of_one_or_less_and_jpeg_are_the_loop_itself() -> None:
 
 
 def test_a_served_camera_spiked_with_ten_factors_keeps_a_few_copies(fresh) -> None:  # noqa: ANN001
-    import time
-
-    from simulator.streams.client import RtspClient
-
     cam = "h264cam-002"
     stream = fresh.server.streams[f"{cam}/sub"]
     client = RtspClient(fresh.port)
@@ -87,4 +89,44 @@ def test_a_served_camera_spiked_with_ten_factors_keeps_a_few_copies(fresh) -> No
             assert len(stream.day.spiked) <= SPIKED_KEPT
     finally:
         fresh.fault(cam, kind="bitrate_spike", factor=1.0, duration_s=0)
+        client.close()
+
+
+def test_a_copy_no_stream_asked_for_lately_is_released() -> None:
+    loop = _loop()
+    loop.with_filler(2.0)
+    asked = time.monotonic()
+    loop.with_filler(3.0)
+    loop.release_idle(asked + RELEASE_AFTER_S / 2)
+    assert set(loop.spiked) == {2.0, 3.0}, "both asked for lately"
+    loop.with_filler(3.0)  # still spiked with 3.0; 2.0 ended
+    loop.release_idle(asked + RELEASE_AFTER_S)
+    assert set(loop.spiked) == {3.0}
+    loop.release_idle(time.monotonic() + RELEASE_AFTER_S)
+    assert not loop.spiked and not loop.asked
+
+
+def test_a_served_loop_holds_no_copy_once_its_spike_is_over(
+    fresh,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(loops, "RELEASE_AFTER_S", 0.5)
+    cam = "h264cam-003"
+    stream = fresh.server.streams[f"{cam}/main"]
+    client = RtspClient(fresh.port)
+    client.start(fresh.url(cam))
+    try:
+        fresh.fault(cam, kind="bitrate_spike", factor=3.0, duration_s=3)
+        deadline = time.monotonic() + 20
+        while 3.0 not in stream.loop.spiked:
+            assert time.monotonic() < deadline, "no spiked copy"
+            client.packets(0.1)
+        held = stream.loop
+        deadline = time.monotonic() + 10
+        while held.spiked:  # the spike ends 3 s after it began, then 0.5 s without a use
+            assert time.monotonic() < deadline, f"copies held after the spike: {list(held.spiked)}"
+            client.packets(0.1)
+        assert not stream.day.spiked and not stream.night.spiked
+        assert len(client.packets(0.5)) > 0, "the stream goes on unspiked"
+    finally:
         client.close()
