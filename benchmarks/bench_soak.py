@@ -296,14 +296,19 @@ def _report(minute: float, since: float, rss: dict[str, float], api: str, base: 
               f"{f['target_drops']:,} ({f['target_drops_slow']:,} on the slow readers' "
               f"cameras), keyframe waits {f['keyframe_wait_skips']:,}")  # fmt: skip
     reconnects = sum(v["reconnects"] for v in viewers.get("viewers", []))
-    stalls = soak_gaps.serve_stalls(status["trickle"].parent / "serve.log", started + 60 * since)
+    logged = soak_gaps.serve_stalls(status["trickle"].parent / "serve.log", started + 60 * since)
+    stalls = soak_gaps.stalls_only(logged)
+    late = [x for x in logged if x["kind"] == "late"]
     by = collections.Counter(x["cause"] for x in stalls)
+    by_late = collections.Counter(x["cause"] for x in late)
     print(f"   serve's loop stalls over 100 ms since minute {since:.0f}: {len(stalls)} "
           f"({', '.join(f'{c} {n}' for c, n in by.most_common()) or 'none'}; worst "
-          f"{1000 * max((x['lag'] for x in stalls), default=0):.0f} ms)")  # fmt: skip
+          f"{1000 * max((x['lag'] for x in stalls), default=0):.0f} ms); seconds with a frame "
+          f"sent over 100 ms late: {len(late)} "
+          f"({', '.join(f'{c} {n}' for c, n in by_late.most_common()) or 'none'})")  # fmt: skip
     over = [g for g in soak_gaps.gaps(viewers, GAP_GOAL_S) if g["start"] >= started + 60 * since]
     owners = collections.Counter(
-        soak_gaps.cause(g, stalls, viewers.get("own_stalls", [])) for g in over
+        soak_gaps.cause(g, logged, viewers.get("own_stalls", [])) for g in over
     )
     print(
         f"   viewers' gaps over {1000 * GAP_GOAL_S:.0f} ms since minute {since:.0f}: "

@@ -36,6 +36,7 @@ import re
 import selectors
 import socket
 import struct
+import threading
 import time
 import traceback
 import urllib.request
@@ -668,6 +669,26 @@ class Viewer:
         self.last_frame, self.last_sent = now, sent
 
 
+def _follow(api: str, events: dict[int, dict], errors: list[str], lock: threading.Lock,
+            stop) -> None:  # fmt: skip
+    """Fetch the timeline's applied events every 3 s into `events` (the last 2000), in a
+    thread of its own: a slow answer from serve must not hold up the frames' timing."""
+    while not stop.is_set():
+        seen: dict[int, dict] = {}
+        try:
+            _events(api, seen)
+        except (OSError, ValueError) as exc:
+            with lock:
+                if len(errors) < 20:
+                    errors.append(f"timeline: {type(exc).__name__}")
+        with lock:
+            for k, a in seen.items():
+                events.setdefault(k, a)
+            while len(events) > 2000:
+                events.pop(min(events))
+        stop.wait(3)
+
+
 def _events(api: str, seen: dict[int, dict]) -> None:
     """Add the timeline's applied events not seen yet (bounded by the caller)."""
     with urllib.request.urlopen(api.rstrip("/") + "/api/timeline", timeout=10) as r:
@@ -704,7 +725,9 @@ def run_viewers(rtsp_port: int, api: str, cams: list[tuple[str, str, str]], stop
     errors: list[str] = []
     sel = selectors.DefaultSelector()
     t0 = time.time()
-    next_write = next_events = time.monotonic()
+    next_write = time.monotonic()
+    lock = threading.Lock()
+    threading.Thread(target=_follow, args=(api, events, errors, lock, stop), daemon=True).start()
     buf = bytearray(1 << 18)
     # this process's own stalls, the last 500: [wall time, seconds of work outside select,
     # seconds runnable but waiting for a CPU] when either was over OWN_STALL_S
@@ -748,18 +771,10 @@ def run_viewers(rtsp_port: int, api: str, cams: list[tuple[str, str, str]], stop
             if not n or not v.feed(bytes(buf[:n]), time.time(), t0, keep):
                 sel.unregister(v.sock)
                 v.drop()
-        if mono >= next_events:
-            next_events = mono + 3
-            try:
-                _events(api, events)
-            except (OSError, ValueError) as exc:
-                if len(errors) < 20:
-                    errors.append(f"timeline: {type(exc).__name__}")
-            while len(events) > 2000:
-                events.pop(min(events))
         if mono >= next_write:
             next_write = mono + 5
-            _write_json(status, _viewers_json(viewers, events, errors, t0, own))
+            with lock:
+                _write_json(status, _viewers_json(viewers, events, errors, t0, own))
     os.close(sched)
     for v in viewers:
         if v.sock is not None:

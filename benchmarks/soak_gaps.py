@@ -16,13 +16,21 @@ from pathlib import Path
 
 STALL = re.compile(
     r"loop stalled ([\d.]+) s at ([\d.]+): (\w+) \(loop thread CPU ([\d.]+) s, waiting for a "
-    r"CPU ([\d.]+) s, GC ([\d.]+) s, other threads ([\d.]+) s\); samples: (.*)$"
+    r"CPU ([\d.]+) s, GC ([\d.]+) s, other threads ([\d.]+) s(?:; the host's CPUs busy "
+    r"([\d?]+) ?%?)?\); samples: (.*)$"
+)
+LATE = re.compile(
+    r"frames sent up to ([\d.]+) s late in the ([\d.]+) s to ([\d.]+): (\w+) \(loop thread CPU "
+    r"([\d.]+) s, waiting for a CPU ([\d.]+) s, GC ([\d.]+) s, other threads ([\d.]+) s; the "
+    r"host's CPUs busy ([\d?]+) ?%?\)"
 )
 SLACK_S = 0.05  # a stall this close to a gap counts as over it
 
 
 def serve_stalls(log: Path, since: float = 0.0) -> list[dict]:
-    """serve's logged loop stalls (from its log) that began at or after `since` (Unix time)."""
+    """serve's logged loop stalls (from its log) that began at or after `since` (Unix time);
+    with `late`, also the seconds in which it sent frames late without a stall (`lag` is the
+    worst lateness then)."""
     out = []
     try:
         text = log.read_text(encoding="utf-8", errors="replace")
@@ -31,11 +39,22 @@ def serve_stalls(log: Path, since: float = 0.0) -> list[dict]:
     for line in text.splitlines():
         m = STALL.search(line)
         if m and float(m.group(2)) >= since:
-            lag, at, cause, cpu, wait, gc_s, others, where = m.groups()
+            lag, at, cause, cpu, wait, gc_s, others, host, where = m.groups()
             out.append({"lag": float(lag), "at": float(at), "cause": cause, "cpu": float(cpu),
                         "wait": float(wait), "gc": float(gc_s), "others": float(others),
-                        "where": where})  # fmt: skip
+                        "host": host or "?", "where": where, "kind": "stall"})  # fmt: skip
+        m = LATE.search(line)
+        if m and float(m.group(3)) - float(m.group(2)) >= since:
+            late, span, end, cause, cpu, wait, gc_s, others, host = m.groups()
+            out.append({"lag": float(late), "span": float(span), "kind": "late",
+                        "at": float(end) - float(span), "cause": cause, "cpu": float(cpu),
+                        "wait": float(wait), "gc": float(gc_s), "others": float(others),
+                        "host": host, "where": ""})  # fmt: skip
     return out
+
+
+def stalls_only(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r.get("kind", "stall") == "stall"]
 
 
 def gaps(viewers: dict, over_s: float) -> list[dict]:
@@ -60,10 +79,13 @@ def cause(g: dict, stalls: list[dict], own: list[list[float]]) -> str:
         return "unknown (no send time)"
     if g["send_gap"] >= 0.8 * g["gap"]:
         over = [s for s in stalls if s["at"] < g["end"] + SLACK_S
-                and s["at"] + s["lag"] > g["start"] - SLACK_S]  # fmt: skip
-        if not over:
-            return "serve late, no stall logged"
-        return "serve " + max(over, key=lambda s: s["lag"])["cause"]
+                and s["at"] + s.get("span", s["lag"]) > g["start"] - SLACK_S]  # fmt: skip
+        stall = [s for s in over if s.get("kind", "stall") == "stall"]
+        if stall:
+            return "serve stalled: " + max(stall, key=lambda s: s["lag"])["cause"]
+        if over:
+            return "serve late: " + max(over, key=lambda s: s["lag"])["cause"]
+        return "serve late, nothing logged"
     mine = [o for o in own if g["start"] - SLACK_S <= o[0] <= g["end"] + 0.25]
     return "viewers' process" if mine else "delivery"
 
@@ -92,12 +114,21 @@ def summary_lines(stalls: list[dict], gap_rows: list[dict], own: list[list[float
     """The summary's lines: serve's stalls by cause, each viewer gap's owner, the lift of each
     hostile kind before serve's stalls, the worst stalls with their stack samples."""
     out = []
+    late = [s for s in stalls if s.get("kind") == "late"]
+    by_late = Counter(s["cause"] for s in late)
+    busy = [int(s["host"]) for s in late if s["host"].isdigit()]
+    stalls = stalls_only(stalls)
     by: Counter = Counter(s["cause"] for s in stalls)
     secs: Counter = Counter()
     for s in stalls:
         secs[s["cause"]] += s["lag"]
     out.append(f"serve's loop stalls over 100 ms (logged, at most one a second): {len(stalls)}"
                + "".join(f"; {c} {n} ({secs[c]:.1f} s)" for c, n in by.most_common()))  # fmt: skip
+    out.append(f"seconds in which serve sent a frame over 100 ms late: {len(late)}"
+               + "".join(f"; {c} {n}" for c, n in by_late.most_common())
+               + (f"; the host's CPUs busy then {min(busy)} - {max(busy)} %" if busy
+                  else ""))  # fmt: skip
+    stalls = stalls + late
     owners: Counter = Counter(cause(g, stalls, own) for g in gap_rows)
     out.append("viewers' gaps over the goal by owner: "
                + (", ".join(f"{k} {n}" for k, n in owners.most_common()) or "none"))  # fmt: skip
@@ -108,12 +139,12 @@ def summary_lines(stalls: list[dict], gap_rows: list[dict], own: list[list[float
                    f"{g['start']:.1f} (sent {1000 * g['send_gap']:.0f} ms apart): "
                    f"{cause(g, stalls, own)}; hostile in the 2 s before: "
                    f"{what}")  # fmt: skip
-    rows = lift(journal, stalls)
+    rows = lift(journal, stalls_only(stalls))
     if rows:
         out.append("hostile kinds in the 2 s before a serve stall, seen / by chance:")
         out += [f"  {k}: {n} / {c:.1f}" for k, n, c in rows[:8]]
-    for s in sorted(stalls, key=lambda s: -s["lag"])[:5]:
+    for s in sorted(stalls_only(stalls), key=lambda s: -s["lag"])[:5]:
         out.append(f"  stall {1000 * s['lag']:.0f} ms at {s['at']:.1f}: {s['cause']} "
                    f"(CPU {s['cpu']:.2f}, wait {s['wait']:.2f}, GC {s['gc']:.2f}, others "
-                   f"{s['others']:.2f}); {s['where'][:300]}")  # fmt: skip
+                   f"{s['others']:.2f}, host busy {s['host']} %); {s['where'][:300]}")  # fmt: skip
     return out

@@ -49,6 +49,7 @@ class Pacer:
         # nbytes over TCP or the Layout over UDP, UDP packets kept or None, keyframe?, the
         # stream's counters), then (None, None, due, None, None, counters) after the frame.
         self._out: list[tuple] = []
+        self._worst_late = 0.0  # since worst_late() was last asked
 
     def due(self, s: Stream, n: int) -> float:
         """When frame slot n of a stream is due, on the event loop's clock."""
@@ -264,6 +265,8 @@ class Pacer:
                 k.lateness_sum += late
                 if late > k.lateness_max:
                     k.lateness_max = late
+                if late > self._worst_late:
+                    self._worst_late = late
                 if sent:
                     k.frames_sent += 1
                     k.bytes_sent += sent
@@ -290,6 +293,11 @@ class Pacer:
             c.frames += 1
             c.bytes += size
             sent += size
+
+    def worst_late(self) -> float:
+        """The worst send lateness of a frame since the last call (seconds)."""
+        worst, self._worst_late = self._worst_late, 0.0
+        return worst
 
     def _sender_report(self, s: Stream, bye: bool = False) -> None:
         s.last_sr = self.loop.time()

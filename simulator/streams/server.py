@@ -200,7 +200,7 @@ class CameraServer:
         district_of = {p.id: p.district for p in self.plans}
         backups = {d.name for d in self.city.scenario.network.districts if d.backup is not None}
         self.faults = FaultApplier(self.states, district_of, backups, self.rtsp.cut)
-        self.probe.start()
+        self.probe.start(self.pacer.worst_late)
         self.ready = True
 
     def start_replay(self) -> asyncio.Task | None:

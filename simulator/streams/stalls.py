@@ -9,7 +9,10 @@ stall's cause is the largest of: `busy` (the loop's own thread ran: a callback's
 `starved` (it waited for a CPU: other processes on the host), `gc` (the collector ran),
 `thread` (another thread of the process ran, holding the GIL), `asleep` (none of these: a
 blocking system call). Each stall over the threshold is logged as one line (at most one a
-second; the rest counted) and kept in the counters the control API exposes.
+second; the rest counted) and kept in the counters the control API exposes. Frames sent
+late without a stall (the loop ran, but could not keep up) are noted too: every second in
+which the pacer sent a frame more than `threshold_s` late is one line with that second's
+shares, in the same words.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import threading
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simulator.streams.metrics import Histogram
@@ -42,6 +46,18 @@ def _schedstat(fd: int) -> tuple[float, float]:
     except (OSError, ValueError):
         return 0.0, 0.0
     return int(cpu) / 1e9, int(wait) / 1e9
+
+
+def _host(fd: int) -> tuple[int, int]:
+    """The host's CPU time so far in clock ticks, (busy, all), from /proc/stat's first line."""
+    if fd < 0:
+        return 0, 0
+    try:
+        ticks = [int(x) for x in os.pread(fd, 256, 0).split(b"\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
 
 
 def where(frame: object, depth: int = 4) -> str:
@@ -63,15 +79,22 @@ class LoopProbe:
     seconds_by_cause: Counter = field(default_factory=Counter)
     logged_at: float = 0.0
     unlogged: int = 0
+    late_seconds: Counter = field(default_factory=Counter)  # seconds with late frames, by cause
 
-    def start(self) -> None:
-        """Start on the running loop: its timer, the GC callback and the watchdog thread."""
+    def start(self, late: Callable[[], float] = lambda: 0.0) -> None:
+        """Start on the running loop: its timer, the GC callback and the watchdog thread;
+        `late()` answers the worst send lateness since it was last asked (the pacer's)."""
         self.loop = asyncio.get_running_loop()
+        self._late = late
         self._ident = threading.get_ident()
         try:
             self._fd = os.open(f"/proc/self/task/{threading.get_native_id()}/schedstat", 0)
         except OSError:
             self._fd = -1
+        try:
+            self._stat = os.open("/proc/stat", os.O_RDONLY)
+        except OSError:
+            self._stat = -1
         self._gc_s = 0.0
         self._gc_t0 = 0.0
         self._samples: Counter = Counter()
@@ -79,6 +102,7 @@ class LoopProbe:
         self._stop = threading.Event()
         self._beat = time.monotonic()
         self._mark()
+        self._second = (self._beat, self._cpu, self._wait, self._proc, self._gc_s, self._host)
         gc.callbacks.append(self._gc)
         self._watch = threading.Thread(target=self._watchdog, name="loop-probe", daemon=True)
         self._watch.start()
@@ -89,14 +113,16 @@ class LoopProbe:
         self._handle.cancel()
         with contextlib.suppress(ValueError):
             gc.callbacks.remove(self._gc)
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        for fd in (self._fd, self._stat):
+            if fd >= 0:
+                os.close(fd)
+        self._fd = self._stat = -1
 
     def _mark(self) -> None:
         self._cpu, self._wait = _schedstat(self._fd)
         self._proc = time.process_time()
         self._gc_mark = self._gc_s
+        self._host = _host(self._stat)
 
     def _gc(self, phase: str, info: dict) -> None:
         if phase == "start":
@@ -124,6 +150,8 @@ class LoopProbe:
             self._stall(lag, now)
         self._beat = now
         self._mark()
+        if now - self._second[0] >= 1.0:
+            self._late_second(now)
         self._handle = self.loop.call_at(now + self.every_s, self._tick)
 
     def _stall(self, lag: float, now: float) -> None:
@@ -131,6 +159,8 @@ class LoopProbe:
         cpu, wait = cpu - self._cpu, wait - self._wait
         gc_s = self._gc_s - self._gc_mark
         others = max(0.0, time.process_time() - self._proc - cpu)
+        busy, ticks = (a - b for a, b in zip(_host(self._stat), self._host, strict=True))
+        host = f"{100 * busy / ticks:.0f} %" if ticks > 0 else "?"
         with self._lock:
             samples, self._samples = self._samples, Counter()
         shares = {"busy": cpu - gc_s, "starved": wait, "gc": gc_s, "thread": others}
@@ -149,8 +179,34 @@ class LoopProbe:
         self.unlogged = 0
         log.warning(
             "camsim: loop stalled %.3f s at %.3f: %s (loop thread CPU %.3f s, waiting for a "
-            "CPU %.3f s, GC %.3f s, other threads %.3f s); samples: %s%s",
-            lag, time.time() - lag, cause, cpu, wait, gc_s, others, top, more,
+            "CPU %.3f s, GC %.3f s, other threads %.3f s; the host's CPUs busy %s); "
+            "samples: %s%s",
+            lag, time.time() - lag, cause, cpu, wait, gc_s, others, host, top, more,
+        )  # fmt: skip
+
+    def _shares(self, cpu: float, wait: float, gc_s: float, others: float, span: float) -> str:
+        shares = {"busy": cpu - gc_s, "starved": wait, "gc": gc_s, "thread": others}
+        cause = max(shares, key=shares.__getitem__)
+        return "asleep" if shares[cause] < span / 3 else cause
+
+    def _late_second(self, now: float) -> None:
+        """Every second: if a frame went out more than `threshold_s` late in it, log why."""
+        t, cpu0, wait0, proc0, gc0, host0 = self._second
+        self._second = (now, self._cpu, self._wait, self._proc, self._gc_s, self._host)
+        late = self._late()
+        if late <= self.threshold_s:
+            return
+        cpu, wait = self._cpu - cpu0, self._wait - wait0
+        gc_s, others = self._gc_s - gc0, max(0.0, self._proc - proc0 - (self._cpu - cpu0))
+        busy, ticks = (a - b for a, b in zip(self._host, host0, strict=True))
+        cause = self._shares(cpu, wait, gc_s, others, (now - t) / 3)
+        self.late_seconds[cause] += 1
+        log.warning(
+            "camsim: frames sent up to %.3f s late in the %.1f s to %.3f: %s (loop thread CPU "
+            "%.3f s, waiting for a CPU %.3f s, GC %.3f s, other threads %.3f s; the host's "
+            "CPUs busy %s)",
+            late, now - t, time.time(), cause, cpu, wait, gc_s, others,
+            f"{100 * busy / ticks:.0f} %" if ticks > 0 else "?",
         )  # fmt: skip
 
     def lines(self) -> list[str]:

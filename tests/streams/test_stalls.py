@@ -48,3 +48,26 @@ def test_a_stall_is_counted_with_its_cause_and_logged_with_its_stack(
 def test_work_shorter_than_the_threshold_is_no_stall() -> None:
     probe = asyncio.run(_probe_while(_spin, 0.03))
     assert not probe.by_cause and probe.lag.n == 0
+
+
+def test_a_second_with_a_frame_sent_late_is_logged_with_its_shares(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    asked = []
+
+    def late() -> float:  # the pacer's worst lateness: 0.25 s once, then none
+        asked.append(1)
+        return 0.25 if len(asked) == 1 else 0.0
+
+    async def run() -> LoopProbe:
+        probe = LoopProbe(threshold_s=0.1)
+        probe.start(late)
+        await asyncio.sleep(2.3)
+        probe.stop()
+        return probe
+
+    with caplog.at_level(logging.WARNING, "camsim.serve"):
+        probe = asyncio.run(run())
+    assert len(asked) == 2 and sum(probe.late_seconds.values()) == 1
+    (line,) = [r.getMessage() for r in caplog.records if "sent up to" in r.getMessage()]
+    assert line.startswith("camsim: frames sent up to 0.250 s late in the 1.0 s")
