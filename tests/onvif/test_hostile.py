@@ -210,3 +210,19 @@ def test_a_clock_jump_moves_the_camera_s_clock(onvif_guarded: Onvif) -> None:
     finally:
         back = Event(0.0, "clock_jump", "h265cam-001", params={"offset_s": -7200.0})
         onvif_guarded.call(onvif_guarded.cameras.inject, back)
+
+
+def test_soap_1_1_is_answered_in_soap_1_1(onvif: Onvif) -> None:
+    env11 = "http://schemas.xmlsoap.org/soap/envelope/"
+
+    def post11(op: str) -> tuple[int, ET.Element]:
+        body = f'<e:Envelope xmlns:e="{env11}"><e:Body>{op}</e:Body></e:Envelope>'.encode()
+        status, answer = post(onvif.port("mjpegcam-001"), body, {"Content-Type": "text/xml"})
+        return status, ET.fromstring(answer)
+
+    status, root = post11(f'<GetHostname xmlns="{TDS}"/>')
+    assert status == 200 and root.tag == f"{{{env11}}}Envelope"
+    status, root = post11(f'<SystemReboot xmlns="{TDS}"/>')
+    assert status == 500
+    assert root.findtext(f".//{{{env11}}}Fault/faultcode") == "env:Server"
+    assert root.findtext(f".//{{{env11}}}Fault/faultstring").startswith("ter:ActionNotSupported")
