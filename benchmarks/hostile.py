@@ -730,11 +730,13 @@ def run_viewers(rtsp_port: int, api: str, cams: list[tuple[str, str, str]], stop
     threading.Thread(target=_follow, args=(api, events, errors, lock, stop), daemon=True).start()
     buf = bytearray(1 << 18)
     # this process's own stalls, the last 500: [wall time, seconds of work outside select,
-    # seconds runnable but waiting for a CPU] when either was over OWN_STALL_S
+    # seconds runnable but waiting for a CPU, the part of the loop that took longest (its
+    # seconds)] when either was over OWN_STALL_S
     own: list[list[float]] = []
     sched = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
     wait0 = int(os.pread(sched, 96, 0).split()[1]) / 1e9
     after = time.monotonic()  # when the last select returned
+    parts: dict[str, float] = {}  # the last loop's work outside select, by part
     while not stop.is_set():
         mono = time.monotonic()
         for v in viewers:
@@ -754,11 +756,15 @@ def run_viewers(rtsp_port: int, api: str, cams: list[tuple[str, str, str]], stop
                         _rtsp("GET_PARAMETER", v.url, f"CSeq: 9\r\nSession: {v.session}\r\n")
                     )
         picked = time.monotonic()
+        parts["connect"] = picked - mono
         ready = sel.select(0.2)
         wait1 = int(os.pread(sched, 96, 0).split()[1]) / 1e9
         if wait1 - wait0 > OWN_STALL_S or picked - after > OWN_STALL_S:
-            own.append([round(time.time(), 3), round(picked - after, 3), round(wait1 - wait0, 3)])
+            part = max(parts, key=parts.__getitem__)
+            own.append([round(time.time(), 3), round(picked - after, 3), round(wait1 - wait0, 3),
+                        f"{part} {parts[part]:.3f}"])  # fmt: skip
             del own[:-500]
+        parts.clear()
         wait0, after = wait1, time.monotonic()
         for key, _ in ready:
             v = key.data
@@ -771,10 +777,13 @@ def run_viewers(rtsp_port: int, api: str, cams: list[tuple[str, str, str]], stop
             if not n or not v.feed(bytes(buf[:n]), time.time(), t0, keep):
                 sel.unregister(v.sock)
                 v.drop()
+        parts["read"] = time.monotonic() - after
         if mono >= next_write:
             next_write = mono + 5
+            w = time.monotonic()
             with lock:
                 _write_json(status, _viewers_json(viewers, events, errors, t0, own))
+            parts["write"] = time.monotonic() - w
     os.close(sched)
     for v in viewers:
         if v.sock is not None:
