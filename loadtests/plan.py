@@ -108,14 +108,15 @@ class Plan:
     def __init__(self, settings: Settings, scenario: Scenario | None = None,
                  check: bool = False) -> None:  # fmt: skip
         self.settings = settings
+        self.given = scenario  # already read by the caller, with the same overrides
         self.check = check  # check a timeline's names against the scenario's City
-        if scenario is not None:  # already read by the caller, with the same overrides
-            self.__dict__["scenario"] = scenario
 
     @cached_property
     def scenario(self) -> Scenario:
         """The scenario with its overrides (its operators' rota; the City's source)."""
         s = self.settings
+        if self.given is not None:
+            return self.given
         if not s.scenario:
             raise ValueError("--camsim-scenario: a scenario is needed")
         return load_scenario(s.scenario, s.overrides)
