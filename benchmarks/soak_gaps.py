@@ -17,12 +17,12 @@ from pathlib import Path
 STALL = re.compile(
     r"loop stalled ([\d.]+) s at ([\d.]+): (\w+) \(loop thread CPU ([\d.]+) s, waiting for a "
     r"CPU ([\d.]+) s, GC ([\d.]+) s, other threads ([\d.]+) s(?:; the host's CPUs busy "
-    r"([\d?]+) ?%?)?\); samples: (.*)$"
+    r"([\d?]+) %(?: \(stolen ([\d?]+) %\))?)?\); samples: (.*)$"
 )
 LATE = re.compile(
     r"frames sent up to ([\d.]+) s late in the ([\d.]+) s to ([\d.]+): (\w+) \(loop thread CPU "
     r"([\d.]+) s, waiting for a CPU ([\d.]+) s, GC ([\d.]+) s, other threads ([\d.]+) s; the "
-    r"host's CPUs busy ([\d?]+) ?%?\)"
+    r"host's CPUs busy ([\d?]+) % \(stolen ([\d?]+) %\)\)"
 )
 SLACK_S = 0.05  # a stall this close to a gap counts as over it
 
@@ -39,17 +39,18 @@ def serve_stalls(log: Path, since: float = 0.0) -> list[dict]:
     for line in text.splitlines():
         m = STALL.search(line)
         if m and float(m.group(2)) >= since:
-            lag, at, cause, cpu, wait, gc_s, others, host, where = m.groups()
+            lag, at, cause, cpu, wait, gc_s, others, host, stolen, where = m.groups()
             out.append({"lag": float(lag), "at": float(at), "cause": cause, "cpu": float(cpu),
                         "wait": float(wait), "gc": float(gc_s), "others": float(others),
-                        "host": host or "?", "where": where, "kind": "stall"})  # fmt: skip
+                        "host": host or "?", "stolen": stolen or "?", "where": where,
+                        "kind": "stall"})  # fmt: skip
         m = LATE.search(line)
         if m and float(m.group(3)) - float(m.group(2)) >= since:
-            late, span, end, cause, cpu, wait, gc_s, others, host = m.groups()
+            late, span, end, cause, cpu, wait, gc_s, others, host, stolen = m.groups()
             out.append({"lag": float(late), "span": float(span), "kind": "late",
                         "at": float(end) - float(span), "cause": cause, "cpu": float(cpu),
                         "wait": float(wait), "gc": float(gc_s), "others": float(others),
-                        "host": host, "where": ""})  # fmt: skip
+                        "host": host, "stolen": stolen, "where": ""})  # fmt: skip
     return out
 
 
@@ -117,6 +118,7 @@ def summary_lines(stalls: list[dict], gap_rows: list[dict], own: list[list[float
     late = [s for s in stalls if s.get("kind") == "late"]
     by_late = Counter(s["cause"] for s in late)
     busy = [int(s["host"]) for s in late if s["host"].isdigit()]
+    stolen = [int(s["stolen"]) for s in late if s["stolen"].isdigit()]
     stalls = stalls_only(stalls)
     by: Counter = Counter(s["cause"] for s in stalls)
     secs: Counter = Counter()
@@ -126,8 +128,8 @@ def summary_lines(stalls: list[dict], gap_rows: list[dict], own: list[list[float
                + "".join(f"; {c} {n} ({secs[c]:.1f} s)" for c, n in by.most_common()))  # fmt: skip
     out.append(f"seconds in which serve sent a frame over 100 ms late: {len(late)}"
                + "".join(f"; {c} {n}" for c, n in by_late.most_common())
-               + (f"; the host's CPUs busy then {min(busy)} - {max(busy)} %" if busy
-                  else ""))  # fmt: skip
+               + (f"; the host's CPUs busy then {min(busy)} - {max(busy)} % (stolen "
+                  f"{min(stolen)} - {max(stolen)} %)" if busy and stolen else ""))  # fmt: skip
     stalls = stalls + late
     owners: Counter = Counter(cause(g, stalls, own) for g in gap_rows)
     out.append("viewers' gaps over the goal by owner: "
@@ -146,5 +148,6 @@ def summary_lines(stalls: list[dict], gap_rows: list[dict], own: list[list[float
     for s in sorted(stalls_only(stalls), key=lambda s: -s["lag"])[:5]:
         out.append(f"  stall {1000 * s['lag']:.0f} ms at {s['at']:.1f}: {s['cause']} "
                    f"(CPU {s['cpu']:.2f}, wait {s['wait']:.2f}, GC {s['gc']:.2f}, others "
-                   f"{s['others']:.2f}, host busy {s['host']} %); {s['where'][:300]}")  # fmt: skip
+                   f"{s['others']:.2f}, host busy {s['host']} %, stolen {s['stolen']} %); "
+                   f"{s['where'][:300]}")  # fmt: skip
     return out

@@ -48,16 +48,25 @@ def _schedstat(fd: int) -> tuple[float, float]:
     return int(cpu) / 1e9, int(wait) / 1e9
 
 
-def _host(fd: int) -> tuple[int, int]:
-    """The host's CPU time so far in clock ticks, (busy, all), from /proc/stat's first line."""
+def _host(fd: int) -> tuple[int, int, int]:
+    """The host's CPU time so far in clock ticks, (busy, stolen by the hypervisor, all), from
+    /proc/stat's first line."""
     if fd < 0:
-        return 0, 0
+        return 0, 0, 0
     try:
         ticks = [int(x) for x in os.pread(fd, 256, 0).split(b"\n", 1)[0].split()[1:9]]
     except (OSError, ValueError):
-        return 0, 0
+        return 0, 0, 0
     idle = ticks[3] + ticks[4]  # idle, iowait
-    return sum(ticks) - idle, sum(ticks)
+    return sum(ticks) - idle - ticks[7], ticks[7], sum(ticks)
+
+
+def _host_use(now: tuple[int, int, int], then: tuple[int, int, int]) -> str:
+    """ "97 % (stolen 3 %)": the host's CPUs busy, and stolen, between two `_host` readings."""
+    busy, stolen, ticks = (a - b for a, b in zip(now, then, strict=True))
+    if ticks <= 0:
+        return "? % (stolen ? %)"
+    return f"{100 * busy / ticks:.0f} % (stolen {100 * stolen / ticks:.0f} %)"
 
 
 def where(frame: object, depth: int = 4) -> str:
@@ -159,8 +168,7 @@ class LoopProbe:
         cpu, wait = cpu - self._cpu, wait - self._wait
         gc_s = self._gc_s - self._gc_mark
         others = max(0.0, time.process_time() - self._proc - cpu)
-        busy, ticks = (a - b for a, b in zip(_host(self._stat), self._host, strict=True))
-        host = f"{100 * busy / ticks:.0f} %" if ticks > 0 else "?"
+        host = _host_use(_host(self._stat), self._host)
         with self._lock:
             samples, self._samples = self._samples, Counter()
         shares = {"busy": cpu - gc_s, "starved": wait, "gc": gc_s, "thread": others}
@@ -198,7 +206,6 @@ class LoopProbe:
             return
         cpu, wait = self._cpu - cpu0, self._wait - wait0
         gc_s, others = self._gc_s - gc0, max(0.0, self._proc - proc0 - (self._cpu - cpu0))
-        busy, ticks = (a - b for a, b in zip(self._host, host0, strict=True))
         cause = self._shares(cpu, wait, gc_s, others, (now - t) / 3)
         self.late_seconds[cause] += 1
         log.warning(
@@ -206,7 +213,7 @@ class LoopProbe:
             "%.3f s, waiting for a CPU %.3f s, GC %.3f s, other threads %.3f s; the host's "
             "CPUs busy %s)",
             late, now - t, time.time(), cause, cpu, wait, gc_s, others,
-            f"{100 * busy / ticks:.0f} %" if ticks > 0 else "?",
+            _host_use(self._host, host0),
         )  # fmt: skip
 
     def lines(self) -> list[str]:
