@@ -171,6 +171,13 @@ def test_the_operators_load_runs_beside_the_streams(zoneminder_url: str, tmp_pat
     assert len({pid for pid, _, _ in built}) == 3
     assert {p.name for p in (out / "run").iterdir()} == {"scenario.yaml", "faults.jsonl",
                                                          "schedule.jsonl"}  # fmt: skip
+    # the generator replayed the lab's faults, the load the lab's schedule
+    with sqlite3.connect(out / "ledger.sqlite") as db:
+        generator = json.loads(db.execute("SELECT value FROM run WHERE key = 'generator'")
+                               .fetchone()[0])  # fmt: skip
+    faults = (out / "run" / "faults.jsonl").read_text().splitlines()
+    assert generator["timeline_events"] == len(faults) > 0
+    assert (out / "run" / "schedule.jsonl").read_text().count("\n") >= 10
     schedule = subprocess.run([*CAMSIM, "timeline", str(scenario), "--actions", "--no-faults"],
                               capture_output=True, text=True, check=True).stdout  # fmt: skip
     events = [json.loads(x) for x in schedule.splitlines()]
