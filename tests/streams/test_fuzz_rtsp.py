@@ -241,7 +241,7 @@ def test_whatever_parses_gets_an_answer(bare, data: bytes, guarded: bool) -> Non
         if not isinstance(msg, RtspRequest):
             continue
         try:
-            status, headers, body = conn.server.handle(conn, msg)
+            status, headers, body = conn.server.methods.handle(conn, msg)
         except BadRequest as exc:
             assert exc.status in REFUSALS
             continue
