@@ -3,25 +3,33 @@ and beside them a steady trickle of hostile requests at the harness's own server
 
 Runs `camsim lab SCENARIO --target rest` against the stub VMS (benchmarks/stub_vms.py, in its
 own process; it records nothing, so the verdict shows every camera as a gap), with one
-reader per camera on the generator's streams. Once the lab's window starts, two processes of
-benchmarks/hostile.py join (`--no-hostile`: neither): a trickle of hostile requests at camsim
+reader per camera on the generator's streams. Once the lab's window starts, two processes
+join: benchmarks/trickle.py's trickle of hostile requests (`--no-hostile`: none) at camsim
 serve's RTSP port and control API (garbage RTSP, non-ASCII digits, bad URLs, bare LF,
 oversized heads and bodies, unauthenticated state-changing API calls, deeply nested bodies;
 slow readers that PLAY over TCP and never read, idle connections sending a byte every few
-seconds), about 2 requests a second, and `--viewers` well-behaved RTSP viewers that time
-every frame. The lab's serve has no --user/--password, so its RTSP needs no credentials:
-no digest to replay; the API's state-changing calls need its token (401 without).
+seconds), about 2 requests a second, and benchmarks/viewers.py's `--viewers` well-behaved
+RTSP viewers that time every frame. The lab's serve has no --user/--password (its API's
+state-changing calls need its token: 401 without), so the digest replay goes to a small serve
+beside it that asks for Digest credentials (benchmarks/replay.py): every 30 s a client plays
+with the password and its captured PLAY is sent again on its connection (401), its SETUP and
+PLAY on a new one (401 stale=true).
 
 Every minute it samples the RSS of each harness process (camsim serve, camsim lab, camsim
 loadtest with its Locust children) and every `--report-every` seconds prints: the RSS, frames
 due and sent across all streams since the window began (late skips, fault drops, target
-drops: those on the slow readers' cameras apart), the viewers' worst gap between two frames
-and the timeline events around it, the hostile requests by kind and answer, and what the
-kernel still holds for connections serve has ended (FIN-WAIT-1 send queues). At the end, as
-tables: the same per report, each process's RSS growth after warm-up (goal < 1 %), the
-viewers' worst gaps (goal: none over --gap-goal-ms that no fault explains), the hostile
-requests (answers a kind should not get counted apart), the tracebacks in the run's logs
-(every file in OUT written during the run; goal: none), the ledger's checks and the verdict.
+drops: those on the slow readers' cameras apart), serve's event-loop stalls over 100 ms and
+the seconds in which it sent a frame over 100 ms late (its loop probe's lines in serve.log,
+each with its cause: `busy`, `starved` of a CPU by other processes, `gc`, `thread`, `asleep`,
+and the host's CPU use), the viewers' worst gap between two frames and whose each gap over
+the goal was (serve, from the frames' SEI send times; the viewers' own process; delivery),
+the hostile requests by kind and answer, and what the kernel still holds for connections
+serve has ended (FIN-WAIT-1 send queues). At the end, as tables: the same per report, each
+process's RSS growth after warm-up (goal < 1 %), the viewers' worst gaps (goal: none over
+--gap-goal-ms that no fault explains) and their owners, the hostile kinds sent just before
+serve's stalls against chance, the hostile requests (answers a kind should not get counted
+apart), the tracebacks in the run's logs (every file in OUT written during the run; goal:
+none), the ledger's checks and the verdict.
 
 Full run:   python benchmarks/bench_soak.py --minutes 60 --out /tmp/soak-hostile
 Quick run:  python benchmarks/bench_soak.py --minutes 5 --cameras 50 --warmup-minutes 1
@@ -32,127 +40,18 @@ Figures (one run each): docs/performance.md, "Soak with the hostile".
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import multiprocessing as mp
 import os
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
-import hostile
 import replay
-import soak_gaps
-from lab_under_test import LabUnderTest, ledger_checks
-
-from simulator.lab import processes
-
-GAP_GOAL_S = 0.2  # --gap-goal-ms, for the reports
-NAMES = ("camsim serve", "camsim lab", "camsim loadtest")
-FRAMES = ("frames_due", "frames_sent", "late_skips", "fault_drops", "target_drops",
-          "keyframe_wait_skips")  # fmt: skip
-
-
-def growth(curve: list[float], warmup: int) -> float:
-    """Relative growth of the RSS from the end of the warm-up to the end of the run: the mean
-    of the last three samples against the mean of the three after warm-up."""
-    after = curve[warmup:]
-    if len(after) < 2:
-        return float("nan")
-    k = min(3, len(after) // 2)
-    first, last = sum(after[:k]) / k, sum(after[-k:]) / k
-    return (last - first) / first
-
-
-def counters(api: str) -> dict[tuple[str, str], dict[str, int]]:
-    """Each stream's frame counters now (GET /api/cameras)."""
-    with urllib.request.urlopen(api.rstrip("/") + "/api/cameras", timeout=60) as r:
-        cams = json.loads(r.read())
-    return {(c["id"], n): {k: int(st.get(k, 0)) for k in FRAMES}
-            for c in cams for n, st in c["streams"].items()}  # fmt: skip
-
-
-def frames(now: dict, base: dict, slow_cameras: set[str]) -> dict[str, int]:
-    """Frame counters summed over every stream since `base`; target drops on the cameras a
-    hostile slow reader took apart (`target_drops_slow`)."""
-    out = dict.fromkeys(FRAMES, 0)
-    out["target_drops_slow"] = 0
-    for key, c in now.items():
-        b = base.get(key, {})
-        for k in FRAMES:
-            out[k] += c[k] - b.get(k, 0)
-        if key[0] in slow_cameras:
-            out["target_drops_slow"] += c["target_drops"] - b.get("target_drops", 0)
-    return out
-
-
-def flushing(port: int) -> tuple[int, int] | None:
-    """Connections on `port` the server has ended whose queue the kernel still holds
-    (FIN-WAIT-1): how many and their unsent bytes; None without `ss`."""
-    try:
-        out = subprocess.run(["ss", "-tnH", "state", "fin-wait-1", f"( sport = :{port} )"],
-                             capture_output=True, text=True, timeout=20).stdout  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None
-    rows = [r.split() for r in out.splitlines() if r.strip()]
-    rows = [r[1:] if not r[0].isdigit() else r for r in rows]  # a State column or not
-    return len(rows), sum(int(r[1]) for r in rows if len(r) > 1 and r[1].isdigit())
-
-
-def tracebacks(out: Path, since: float, keep: int = 5) -> dict[str, tuple[int, list[str]]]:
-    """Per log file in OUT written since `since`: how many tracebacks, and the exception
-    lines of the first `keep`."""
-    found: dict[str, tuple[int, list[str]]] = {}
-    for path in sorted(out.rglob("*")):
-        if (not path.is_file() or ".sqlite" in path.name or path.suffix in (".json", ".tmp")
-                or path.stat().st_mtime < since):  # fmt: skip
-            continue
-        n, lines, inside = 0, [], False
-        with open(path, "rb") as f:
-            for raw in f:
-                if b"Traceback (most recent call last)" in raw:
-                    n, inside = n + 1, True
-                elif inside and raw[:1] not in (b" ", b"\t"):
-                    inside = False
-                    if len(lines) < keep:
-                        lines.append(raw.decode(errors="replace").strip()[:160])
-        if n:
-            found[str(path.relative_to(out))] = (n, lines)
-    return found
-
-
-def worst_gaps(viewers: dict, a: float, b: float, offset_s: float) -> tuple[float, str, str]:
-    """The viewers' worst gap between two frames in minutes [a, b) of the window: seconds,
-    which camera, the timeline events around it ("" when none)."""
-    best = (0.0, "", "")
-    for v in viewers.get("viewers", []):
-        for m, (gap, _, events, *_) in v["by_minute"].items():
-            minute = int(m) + offset_s / 60
-            if a <= minute < b and gap > best[0]:
-                best = (gap, v["camera"], " ".join(events))
-    return best
-
-
-def loads(curve: list) -> str:
-    """The load average's range over the samples, e.g. "0.9 - 2.4"."""
-    xs = [x for _, x, _ in curve]
-    return f"{min(xs):.1f} - {max(xs):.1f}" if xs else "?"
-
-
-def answers(counts: dict[str, int]) -> str:
-    """`{"401": 30, "400": 2}` as "401 ×30, 400 ×2", most frequent first."""
-    return ", ".join(f"{k} ×{n}" for k, n in sorted(counts.items(), key=lambda x: -x[1]))
-
-
-def table(rows: list[list[str]], head: list[str], left: tuple[int, ...] = (0,)) -> str:
-    """Rows as a plain-text table, columns right-aligned but those in `left`."""
-    w = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
-    fmt = lambda r: "  ".join(  # noqa: E731
-        (str(c).ljust(w[i]) if i in left else str(c).rjust(w[i])) for i, c in enumerate(r)
-    ).rstrip()
-    return "\n".join([fmt(head), "  ".join("-" * x for x in w), *map(fmt, rows)])
+import soak_report
+from lab_under_test import LabUnderTest
+from trickle import run_trickle
+from viewers import run_viewers
 
 
 def main() -> None:
@@ -187,8 +86,7 @@ def main() -> None:
     ap.add_argument("--viewers", type=int, default=4, help="well-behaved viewers timing frames")
     ap.add_argument("--gap-goal-ms", type=float, default=200.0)
     args = ap.parse_args()  # fmt: skip
-    global GAP_GOAL_S
-    GAP_GOAL_S = args.gap_goal_ms / 1000
+    soak_report.GAP_GOAL_S = args.gap_goal_ms / 1000
 
     t_begin = time.time()
     run = LabUnderTest.start(args.scenario, args.cameras, args.minutes * 60, args.out)
@@ -205,18 +103,18 @@ def main() -> None:
         started = run.wait_started()
         with urllib.request.urlopen(run.ready["urls"], timeout=60) as r:
             cams = json.loads(r.read())
-        base = counters(api)
+        base = soak_report.counters(api)
         step = max(1, len(cams) // max(1, args.viewers))
         watched = [cams[(step // 2 + k * step) % len(cams)] for k in range(args.viewers)]
         ids = {c["id"] for c in watched}
-        side.append(mp.Process(target=hostile.run_viewers, daemon=True, args=(
+        side.append(mp.Process(target=run_viewers, daemon=True, args=(
             rtsp_port, api, [(c["streams"]["main"]["url"], c["id"], c["district"])
                              for c in watched], stop, status["viewers"])))  # fmt: skip
         if args.hostile:
             guarded, replay_to = replay.start_serve(args.scenario, args.out / "serve-auth.log")
             urls = [c["streams"]["main"]["url"] for c in cams]
             spare = [c["streams"]["main"]["url"] for c in cams if c["id"] not in ids] or urls
-            side.append(mp.Process(target=hostile.run_trickle, daemon=True, args=(
+            side.append(mp.Process(target=run_trickle, daemon=True, args=(
                 rtsp_port, int(run.ready["api_port"]), str(run.ready.get("token", "")), urls,
                 spare, stop, status["trickle"], args.hostile_interval),
                 kwargs={"replay_to": replay_to}))  # fmt: skip
@@ -238,15 +136,15 @@ def main() -> None:
             if time.time() >= next_report - 1:
                 next_report += args.report_every
                 minute = (time.time() - started) / 60
-                reports.append(report(minute, last_report, rss, api, base, status, started,
-                                      rtsp_port, side))  # fmt: skip
+                reports.append(soak_report.report(minute, last_report, rss, api, base, status,
+                                                  started, rtsp_port, side))  # fmt: skip
                 last_report = minute
             time.sleep(max(0.0, min(args.every, next_report - time.time(), end - time.time())))
         minute = (time.time() - started) / 60
         if minute - last_report > 0.5:
             rss = {n: u.rss_mb for n, u in run.usage().items()}
-            reports.append(report(minute, last_report, rss, api, base, status, started,
-                                  rtsp_port, side))  # fmt: skip
+            reports.append(soak_report.report(minute, last_report, rss, api, base, status,
+                                              started, rtsp_port, side))  # fmt: skip
         stop.set()
         for p in side:
             p.join(30)
@@ -259,189 +157,7 @@ def main() -> None:
         if guarded is not None:
             replay.stop_serve(guarded)
         run.stop()
-    summary(args, curve, reports, status, t_begin, code)
-
-
-def report(*args: object) -> list[str]:
-    """`_report`, whatever goes wrong in it printed: the soak goes on."""
-    try:
-        return _report(*args)  # type: ignore[arg-type]
-    except Exception as exc:  # noqa: BLE001 - a figure missing, not an hour lost
-        print(f"   report failed: {type(exc).__name__}: {exc}", flush=True)
-        return [f"{args[0]:.0f}", *["?"] * 15]
-
-
-def _report(minute: float, since: float, rss: dict[str, float], api: str, base: dict,
-           status: dict[str, Path], started: float, rtsp_port: int,
-           side: list[mp.Process]) -> list[str]:  # fmt: skip
-    """Print what the soak looks like now; the row of the summary's table."""
-    trickle = hostile.read_status(status["trickle"])
-    viewers = hostile.read_status(status["viewers"])
-    try:
-        f = frames(counters(api), base, set(trickle.get("slow_reader_cameras", {})))
-    except (OSError, ValueError) as exc:
-        f = {}
-        print(f"   frames: GET /api/cameras failed: {exc}")
-    offset = viewers.get("t0", started) - started
-    gap, cam, events = worst_gaps(viewers, since, minute + 1, offset)
-    fl = flushing(rtsp_port)
-    load = os.getloadavg()[0]
-    print(f"-- minute {minute:.1f}, load average {load:.1f}")
-    print("   RSS MB: " + ", ".join(f"{n} {rss.get(n, float('nan')):.1f}" for n in NAMES))
-    due = f.get("frames_due", 0)
-    if f:
-        print(f"   frames since the window began: due {due:,}, sent {f['frames_sent']:,} "
-              f"({100 * f['frames_sent'] / max(1, due):.2f} %), late skips "
-              f"{f['late_skips']:,}, fault drops {f['fault_drops']:,}, target drops "
-              f"{f['target_drops']:,} ({f['target_drops_slow']:,} on the slow readers' "
-              f"cameras), keyframe waits {f['keyframe_wait_skips']:,}")  # fmt: skip
-    reconnects = sum(v["reconnects"] for v in viewers.get("viewers", []))
-    logged = soak_gaps.serve_stalls(status["trickle"].parent / "serve.log", started + 60 * since)
-    stalls = soak_gaps.stalls_only(logged)
-    late = [x for x in logged if x["kind"] == "late"]
-    by = collections.Counter(x["cause"] for x in stalls)
-    by_late = collections.Counter(x["cause"] for x in late)
-    print(f"   serve's loop stalls over 100 ms since minute {since:.0f}: {len(stalls)} "
-          f"({', '.join(f'{c} {n}' for c, n in by.most_common()) or 'none'}; worst "
-          f"{1000 * max((x['lag'] for x in stalls), default=0):.0f} ms); seconds with a frame "
-          f"sent over 100 ms late: {len(late)} "
-          f"({', '.join(f'{c} {n}' for c, n in by_late.most_common()) or 'none'})")  # fmt: skip
-    over = [g for g in soak_gaps.gaps(viewers, GAP_GOAL_S) if g["start"] >= started + 60 * since]
-    owners = collections.Counter(
-        soak_gaps.cause(g, logged, viewers.get("own_stalls", [])) for g in over
-    )
-    print(
-        f"   viewers' gaps over {1000 * GAP_GOAL_S:.0f} ms since minute {since:.0f}: "
-        f"{len(over)} ({', '.join(f'{c} {n}' for c, n in owners.most_common()) or 'none'})"
-    )
-    print(
-        f"   viewers' worst gap since minute {since:.0f}: {1000 * gap:.0f} ms ({cam or '-'}; "
-        f"timeline events around it: {events or 'none'}); reconnects so far {reconnects}"
-    )
-    sent = trickle.get("sent", 0)
-    unexpected = sum(trickle.get("unexpected", {}).values())
-    print(
-        f"   hostile requests: {sent:,} short ones, open now "
-        f"{dict(trickle.get('lingering', {})) or 'none'}, unexpected answers {unexpected}"
-    )
-    for kind, counts in sorted(trickle.get("answers", {}).items()):
-        print(f"     {kind}: {sum(counts.values()):,} ({answers(counts)})")
-    if fl is not None:
-        print(f"   ended RTSP connections the kernel still flushes: {fl[0]} ({fl[1] / 1e6:.2f} MB)")
-    own = [processes.usage(p.pid) for p in side if p.pid is not None]
-    print(
-        "   the benchmark's viewers and trickle: "
-        + ", ".join(f"{u.rss_mb:.1f} MB ({u.cpu_s:.0f} s of CPU)" for u in own if u)
-    )
-    sys.stdout.flush()
-    return [f"{minute:.0f}", f"{load:.1f}",
-            *(f"{rss.get(n, float('nan')):.1f}" for n in NAMES),
-            f"{due:,}", f"{100 * f.get('frames_sent', 0) / max(1, due):.2f}",
-            f"{f.get('late_skips', 0):,}", f"{f.get('target_drops', 0):,}",
-            f"{f.get('target_drops_slow', 0):,}", f"{1000 * gap:.0f}",
-            f"{sent:,}", f"{unexpected}",
-            "-" if fl is None else f"{fl[0]}/{fl[1] / 1e6:.1f}", str(len(stalls)),
-            str(len(over))]  # fmt: skip
-
-
-def summary(args: argparse.Namespace, curve: list, reports: list[list[str]],
-            status: dict[str, Path], t_begin: float, code: int) -> None:  # fmt: skip
-    print()
-    print(table(reports, ["minute", "load", "serve MB", "lab MB", "loadtest MB",
-                          "frames due", "sent %", "late skips", "target drops",
-                          "on slow rdrs'", "worst gap ms", "hostile", "unexpected",
-                          "flushing n/MB", "serve stalls", "gaps > goal"]))  # fmt: skip
-    warmup = sum(1 for m, _, _ in curve if m < args.warmup_minutes)
-    print(
-        f"\n# RSS growth from minute {args.warmup_minutes:g} to the end (goal < 1 %; "
-        f"{len(curve)} samples, mean of the first and last three after warm-up):"
-    )
-    for n in NAMES:
-        series = [r[2][n] for r in curve if n in r[2]]
-        g = growth(series, warmup) if len(series) == len(curve) else growth(series, 0)
-        print(f"  {n}: {series[warmup] if len(series) > warmup else float('nan'):.1f} -> "
-              f"{series[-1] if series else float('nan'):.1f} MB, {100 * g:+.2f} %")  # fmt: skip
-
-    viewers = hostile.read_status(status["viewers"])
-    goal = args.gap_goal_ms / 1000
-    rows, over = [], 0
-    for v in viewers.get("viewers", []):
-        worst = v["worst"][0] if v["worst"] else {"gap_s": 0, "at_s": 0, "events": []}
-        unexplained = [g for g, _, ev, *_ in v["by_minute"].values() if not ev]
-        over += sum(1 for g, _, ev, *_ in v["by_minute"].values() if g > goal and not ev)
-        rows.append([v["camera"], f"{v['frames']:,}", f"{1000 * worst['gap_s']:.0f}",
-                     f"{worst['at_s'] / 60:.1f}", " ".join(worst["events"]) or "none",
-                     f"{1000 * max(unexplained, default=0):.0f}",
-                     str(v["reconnects"])])  # fmt: skip
-    print(
-        f"\n# viewers (TCP, read whole): worst gap between two frames (goal: none over "
-        f"{args.gap_goal_ms:g} ms that the timeline does not explain)"
-    )
-    print(table([r[:4] + r[5:] + r[4:5] for r in rows],
-                ["camera", "frames", "worst gap ms", "at minute", "worst unexplained ms",
-                 "reconnects", "timeline events around the worst"], left=(0, 6)))  # fmt: skip
-    print(f"minutes whose worst gap was over {args.gap_goal_ms:g} ms, unexplained: {over}")
-    print(f"\n# whose were the gaps (serve's loop stalls, the frames' send times, the viewers' "
-          f"own process; load average over the run {loads(curve)}):")  # fmt: skip
-    journal = hostile.read_journal(status["trickle"].with_name("hostile-requests.jsonl"))
-    for line in soak_gaps.summary_lines(
-        soak_gaps.serve_stalls(args.out / "serve.log", t_begin),
-        soak_gaps.gaps(viewers, goal),
-        viewers.get("own_stalls", []),
-        journal,
-    ):
-        print(line)
-    for e in viewers.get("errors", []):
-        print(f"  viewers' error: {e}")
-
-    trickle = hostile.read_status(status["trickle"])
-    if trickle:
-        rows = [[k, f"{sum(c.values()):,}", answers(c), str(trickle["unexpected"].get(k, 0))]
-                for k, c in sorted(trickle["answers"].items())]  # fmt: skip
-        print(
-            f"\n# hostile requests over {trickle.get('elapsed_s', 0) / 60:.0f} min "
-            f"({trickle.get('sent', 0):,} short ones and the long-lived ones)"
-        )
-        print(table([[k, n, u, a] for k, n, a, u in rows],
-                    ["kind", "sent", "unexpected", "answers"], left=(0, 3)))  # fmt: skip
-        for e in trickle.get("examples", []):
-            print(f"  unexpected: {e}")
-        for e in trickle.get("errors", []):
-            print(f"  the trickle's own error: {e}")
-
-    found = tracebacks(args.out, t_begin)
-    print(
-        f"\n# tracebacks in the run's logs ({args.out}, files written during the run): "
-        f"{sum(n for n, _ in found.values()) or 'none'}"
-    )
-    for name, (n, lines) in found.items():
-        print(f"  {name}: {n}: " + " | ".join(lines))
-
-    verdict = args.out / "verdict.json"
-    try:
-        checks = ledger_checks(args.out)
-    except Exception as exc:  # noqa: BLE001 - a lab that did not end writes no `ended`
-        print(f"\nledger: not checked ({type(exc).__name__}: {exc}); lab exit {code}")
-        return
-    print(f"\nledger: {checks['cameras']} cameras, {checks['intervals_min']}-"
-          f"{checks['intervals_max']} intervals each over {checks['window_s']:.0f} s, longest "
-          f"{checks['longest_interval_s']:.1f} s, cameras with a missing interval: "
-          f"{checks['cameras_with_missing_intervals']}")  # fmt: skip
-    print(
-        f"ledger size: {checks['bytes'] / 2**20:.1f} MB = "
-        f"{checks['bytes_per_camera_day'] / 1e6:.2f} MB per camera-day (goal <= 1)"
-    )
-    print(f"generator lateness p99 per interval: median "
-          f"{1000 * checks['lateness_p99_median_s']:g} ms, worst "
-          f"{1000 * checks['lateness_p99_max_s']:g} ms; frames it skipped late: "
-          f"{checks['frames_late']}")  # fmt: skip
-    if verdict.exists():
-        v = json.loads(verdict.read_text())
-        print(f"verdict: written ({'PASS' if v.get('passed') else 'FAIL'}, lab exit {code}; "
-              f"against the stub every camera is a gap)")  # fmt: skip
-    else:
-        print(f"verdict: NOT written (lab exit {code}; see {args.out}/lab.out)")
-    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    soak_report.summary(args, curve, reports, status, t_begin, code)
 
 
 if __name__ == "__main__":

@@ -134,7 +134,9 @@ def summary_lines(stalls: list[dict], gap_rows: list[dict], own: list[list[float
     owners: Counter = Counter(cause(g, stalls, own) for g in gap_rows)
     out.append("viewers' gaps over the goal by owner: "
                + (", ".join(f"{k} {n}" for k, n in owners.most_common()) or "none"))  # fmt: skip
-    for g in gap_rows:
+    if len(gap_rows) > 20:
+        out.append(f"  (the first 20 of {len(gap_rows)})")
+    for g in gap_rows[:20]:
         kinds = before(journal, g["start"] + g["gap"], 2.0 + g["gap"])
         what = ", ".join(f"{k} x{n}" for k, n in kinds.most_common(4)) or "none"
         out.append(f"  gap {1000 * g['gap']:.0f} ms on {g['camera']} at "

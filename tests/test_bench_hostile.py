@@ -1,6 +1,7 @@
-"""benchmarks/hostile.py, the soak's hostile trickle, against a small `camsim serve`: every
-request it sends gets an answer its kind expects, a slow reader plays, a viewer times frames,
-and serve logs no traceback. A smoke test of the benchmark's parts: no figures here."""
+"""The soak's hostile parts (benchmarks/hostile.py, lingerers.py, viewers.py, replay.py)
+against a small `camsim serve`: every request it sends gets an answer its kind expects, a slow
+reader plays, a viewer times frames, a replayed digest is refused, and serve logs no
+traceback. A smoke test of the benchmark's parts: no figures here."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import hostile  # noqa: E402
+import lingerers  # noqa: E402
+import viewers  # noqa: E402
 
 TINY = ROOT / "tests" / "streams" / "tiny.yaml"
 CAMERA = "h264cam-002"
@@ -44,9 +47,9 @@ def test_hostile_requests_get_the_answers_their_kind_expects(tmp_path: Path) -> 
                     missed.append(f"{case.kind} ({case.label}): {answer}, not {case.expected}")
         assert not missed
 
-        slow = hostile.slow_reader(rtsp, url, keepalive=False, cap_s=1.0)
-        assert isinstance(slow, hostile.Lingerer), slow
-        viewer = hostile.Viewer(url, CAMERA, "")
+        slow = lingerers.slow_reader(rtsp, url, keepalive=False, cap_s=1.0)
+        assert isinstance(slow, lingerers.Lingerer), slow
+        viewer = viewers.Viewer(url, CAMERA, "")
         viewer.connect(rtsp)
         assert viewer.sock is not None
         sel = selectors.DefaultSelector()
