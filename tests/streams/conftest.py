@@ -12,8 +12,9 @@ import os
 import shutil
 import stat
 import threading
+import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,16 @@ from simulator.streams.rtsp import Limits
 from simulator.streams.server import CameraServer, ServeOptions
 
 TINY = Path(__file__).with_name("tiny.yaml")
+
+
+def until(holds: Callable[[], object], timeout: float = 20.0, every: float = 0.1) -> bool:
+    """Ask `holds` every `every` seconds until it is true (True) or `timeout` passes (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if holds():
+            return True
+        time.sleep(every)
+    return False
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,19 +10,11 @@ import time
 from base64 import b64encode
 
 import pytest
+from conftest import until
 
 from simulator.streams.auth import answer_challenge, parse_challenge
 from simulator.streams.client import RtspClient, frames_in
 from simulator.streams.rtp import keyframe_at
-
-
-def _wait(pred, timeout: float = 20.0) -> bool:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _status_then_closed(port: int, payload: bytes) -> int:
@@ -110,7 +102,7 @@ def test_idle_sessions_time_out(strict) -> None:  # noqa: ANN001
     def gone() -> bool:
         return strict.thread.call(lambda: sid not in strict.server.rtsp.sessions)
 
-    assert _wait(gone), "a session without keep-alives ends after its timeout"
+    assert until(gone), "a session without keep-alives ends after its timeout"
     assert c.closed_by_server(), "an idle connection is closed too"
     c.close()
 
@@ -140,8 +132,8 @@ def test_vanishing_clients_free_everything(served) -> None:  # noqa: ANN001
     for c in clients:
         c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
         c.close()  # reset, no TEARDOWN
-    assert _wait(lambda: served.sessions() == before)
-    assert _wait(lambda: served.thread.call(lambda: not stream.clients and not stream.running))
+    assert until(lambda: served.sessions() == before)
+    assert until(lambda: served.thread.call(lambda: not stream.clients and not stream.running))
 
 
 def test_a_slow_client_does_not_delay_others(tight) -> None:  # noqa: ANN001

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LoopThread, Served, _serve
+from conftest import LoopThread, Served, _serve, until
 
 from simulator.streams.client import RtspClient
 from simulator.streams.rtsp import Limits
@@ -34,24 +34,15 @@ def _conn(served: Served, client: RtspClient) -> Any:
     )
 
 
-def _until(pred, timeout: float) -> bool:  # noqa: ANN001
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def test_a_connection_that_never_reads_is_aborted_after_its_timeout(brief) -> None:  # noqa: ANN001
     c = RtspClient(brief.port, rcvbuf=4096)
     c.start(brief.url("h264cam-001"))  # then neither reads nor sends
     conn = _conn(brief, c)
     assert conn is not None
-    assert _until(lambda: brief.thread.call(conn.transport.get_write_buffer_size) > 0, 5), (
+    assert until(lambda: brief.thread.call(conn.transport.get_write_buffer_size) > 0, 5), (
         "media waits in the connection's queue: a flush could never end"
     )
-    assert _until(lambda: _conn(brief, c) is None, 8), "the connection is freed, not flushed"
+    assert until(lambda: _conn(brief, c) is None, 8), "the connection is freed, not flushed"
     assert c.closed_by_server()
     c.close()
 
@@ -148,11 +139,11 @@ def test_an_aborted_connection_is_reset_and_leaves_nothing_in_the_kernel(brief) 
     c = RtspClient(brief.port, rcvbuf=4096)
     c.start(brief.url("h265cam-001"))  # then stops reading: media fills both buffers
     mine = c.sock.getsockname()[1]
-    assert _until(lambda: any(q > 0 for _, q in _kernel_sockets(brief.port, mine)), 5), (
+    assert until(lambda: any(q > 0 for _, q in _kernel_sockets(brief.port, mine)), 5), (
         "the server's socket holds media the client has not taken"
     )
-    assert _until(lambda: _conn(brief, c) is None, 8), "dropped after its 2 s timeout"
-    assert _until(lambda: not _kernel_sockets(brief.port, mine), 1), (
+    assert until(lambda: _conn(brief, c) is None, 8), "dropped after its 2 s timeout"
+    assert until(lambda: not _kernel_sockets(brief.port, mine), 1), (
         f"the server's socket outlives the abort: {_kernel_sockets(brief.port, mine)}"
     )
     c.sock.settimeout(5)

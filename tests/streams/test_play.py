@@ -16,6 +16,7 @@ import subprocess
 import time
 
 import pytest
+from conftest import until
 
 from simulator.streams.client import RtspClient, UdpPorts
 from simulator.streams.rtp import keyframe_at
@@ -74,10 +75,8 @@ def _check_first_packet(info: tuple[int, int], packets: list[bytes], codec: str)
 def _wait_idle(served, path: str) -> None:  # noqa: ANN001
     """Until the pacer has stopped the stream (no client playing it)."""
     stream = served.server.streams[path]
-    deadline = time.monotonic() + 10
-    while served.thread.call(lambda: stream.running):
-        assert time.monotonic() < deadline, "the stream kept running without clients"
-        time.sleep(0.05)
+    stopped = until(lambda: not served.thread.call(lambda: stream.running), 10, every=0.05)
+    assert stopped, "the stream kept running without clients"
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

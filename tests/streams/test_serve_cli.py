@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import until
 
 TINY = Path(__file__).with_name("tiny.yaml")
 CAMSIM = [sys.executable, "-c", "from simulator.cli import main; main()"]
@@ -100,10 +101,8 @@ def test_timeline_faults_reach_the_wire(clip_dir: Path, tmp_path: Path) -> None:
         client.close()
         probe = RtspClient(port)
         assert probe.request("DESCRIBE", url).status == 503
-        deadline = time.monotonic() + 30
-        while probe.request("DESCRIBE", url).status != 200:
-            assert time.monotonic() < deadline, "camera_up brings it back"
-            time.sleep(0.3)
+        back = until(lambda: probe.request("DESCRIBE", url).status == 200, 30, every=0.3)
+        assert back, "camera_up brings it back"
         probe.close()
     finally:
         proc.send_signal(signal.SIGINT)
