@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from strategies import FUZZ, json_values, scalars
 
 from simulator.lab.ledger import Ledger, LedgerError, Sent
 from simulator.lab.run import RunFacts, run_facts
@@ -20,23 +21,12 @@ from simulator.targets.mapping import Mapping, MappingError, load_mapping
 from simulator.timeline import Event, TimelineError, read_jsonl
 
 DATA = Path(__file__).parent / "data"
-FUZZ = settings(max_examples=300, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 
 # YAML's punctuation and a few words the schemas know, so that examples get past the parser
 YAML_TEXT = st.lists(
     st.sampled_from(list("[]{}&*:-,'\"!|>#%@ \n\t.+eE0129") + ["name", "x", "~", ".inf", "<<"]),
     max_size=120,
 ).map("".join)
-SCALARS = (st.none() | st.booleans() | st.integers() | st.floats()
-           | st.text(max_size=20))  # fmt: skip
-JSONISH = st.recursive(
-    SCALARS,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),  # fmt: skip
-    max_leaves=20,
-)
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -78,7 +68,7 @@ SCENARIO_KEYS = st.lists(
 
 
 @FUZZ
-@given(SCENARIO_KEYS, JSONISH)
+@given(SCENARIO_KEYS, json_values)
 def test_scenario_reader_structures(tmp_path: Path, keys: list[str], value: object) -> None:
     _scenario(_write(tmp_path / "s.yaml", _mutated(SCENARIO_TEXT, keys, value).encode()))
 
@@ -98,16 +88,16 @@ def test_timeline_reader_bytes(tmp_path: Path, data: bytes) -> None:
 
 
 EVENT = st.fixed_dictionaries(
-    {"t": SCALARS, "kind": st.sampled_from(["night", "camera_down", "link_down", "jitter"])
-     | SCALARS},
-    optional={"camera": JSONISH, "link": JSONISH, "district": JSONISH, "server": JSONISH,
-              "params": JSONISH | st.dictionaries(st.sampled_from(["ms", "duration_s", "x"]),
-                                                  SCALARS)},
+    {"t": scalars, "kind": st.sampled_from(["night", "camera_down", "link_down", "jitter"])
+     | scalars},
+    optional={**dict.fromkeys(["camera", "link", "district", "server"], json_values),
+              "params": json_values | st.dictionaries(st.sampled_from(["ms", "duration_s", "x"]),
+                                                      scalars)},
 )  # fmt: skip
 
 
 @FUZZ
-@given(st.lists(EVENT | JSONISH, max_size=5))
+@given(st.lists(EVENT | json_values, max_size=5))
 def test_timeline_reader_structures(tmp_path: Path, events: list[object]) -> None:
     text = "".join(json.dumps(e) + "\n" for e in events)  # NaN and Infinity included
     _timeline(_write(tmp_path / "t.jsonl", text.encode()))
@@ -138,7 +128,7 @@ TEMPLATE = st.lists(st.sampled_from(list("{}!:>x") + ["{token}", "{host}", "{tar
 
 
 @FUZZ
-@given(MAPPING_KEYS, JSONISH | TEMPLATE)
+@given(MAPPING_KEYS, json_values | TEMPLATE)
 def test_mapping_reader_structures(tmp_path: Path, keys: list[str], value: object) -> None:
     _mapping(_write(tmp_path / "m.yaml", _mutated(MAPPING_TEXT, keys, value).encode()))
 
@@ -199,7 +189,7 @@ def test_ledger_reader_damaged_files(tmp_path: Path, good_ledger: Path, data) ->
     table_column=st.sampled_from([("run", "value"), ("run", "key"), ("sent", "t0"),
                                   ("sent", "frames"), ("sent", "camera"), ("cameras", "fps"),
                                   ("faults", "params"), ("actions", "error")]),
-    value=SCALARS | st.binary(max_size=20) | JSONISH.map(json.dumps),
+    value=scalars | st.binary(max_size=20) | json_values.map(json.dumps),
 )  # fmt: skip
 def test_ledger_reader_hostile_values(
     tmp_path: Path, good_ledger: Path, table_column: tuple[str, str], value: object

@@ -9,8 +9,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import FUZZ, json_values, scalars
 
 from simulator.streams.api import _Http
 from simulator.streams.applier import FaultApplier, FaultState, Replay
@@ -100,16 +101,6 @@ def error_of(body: bytes) -> str:
     return answer["error"]
 
 
-scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=30)
-)
-json_values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
-    ),
-    max_leaves=20,
-)
 kinds = st.sampled_from([*KINDS, "meteor", "", "x" * 500])
 fault_bodies = st.builds(
     lambda kind, params: json.dumps({"kind": kind, **params}).encode(),
@@ -126,7 +117,7 @@ bodies = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@FUZZ
 @given(
     body=bodies,
     path=st.sampled_from(["/api/cameras/a1/faults", "/api/cameras/nope/faults",

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from strategies import FUZZ
 
 from simulator.streams.auth import AuthCheck, Authenticator, answer_challenge, parse_challenge
 from simulator.streams.pacer import Pacer
@@ -31,9 +32,6 @@ from simulator.streams.protocol import (
 )
 from simulator.streams.rtsp import RtspConnection, RtspServer
 
-FUZZ = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
 REFUSALS = {400, 413, 414, 431, 505}
 
 # characters that have broken parsers: separators, line ends, controls, digits that are not
