@@ -3,7 +3,7 @@ asyncio, PyAV or OpenCV): OPTIONS, DESCRIBE, SETUP (RTP interleaved on the RTSP 
 UDP to `UdpPorts`), PLAY, GET_PARAMETER, TEARDOWN, with Basic or Digest credentials.
 
 The load test's RTSP viewer and the server's tests speak through it. Responses are read with
-`protocol.parse_answer`, credentials with `auth.answer_challenge`, packets with
+`answer.parse_answer`, credentials with `auth.answer_challenge`, packets with
 `protocol.interleaved_end` and `rtp.rtp_header`.
 """
 
@@ -14,8 +14,9 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from simulator.streams.answer import Answer, parse_answer
 from simulator.streams.auth import answer_challenge, parse_challenge
-from simulator.streams.protocol import Answer, interleaved_end, parse_answer
+from simulator.streams.protocol import interleaved_end
 from simulator.streams.rtp import rtp_header
 
 MAX_MESSAGE = 65536  # bytes of one RTSP response head + body

@@ -7,8 +7,8 @@ malformed or oversized raises BadRequest with the status to answer before closin
 may end in a bare LF as well as CRLF (RFC 2326 §4 asks receivers to take LF alone); a bare
 CR, which that section also allows, is a 400 at once, as it is in a header value: a CR
 that ends nothing is the start of a smuggled line, never echoed into an answer. A SETUP's
-Transport header is read into the one unicast transport we serve. A client reads a response
-with `parse_answer` (lenient with headers: it takes what cameras send) into an `Answer`.
+Transport header is read into the one unicast transport we serve. How a client reads a
+response is `answer`'s.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ _LINE_END = re.compile(r"\r?\n")
 _BARE_CR = re.compile(rb"\r(?!\n)[\s\S]")  # a CR followed by anything but LF
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _URL = re.compile(r"[\x21-\x7e]+")  # visible ASCII: no spaces, control or non-ASCII characters
-_DIGITS = re.compile(r"[0-9]{1,10}")  # str.isdigit() also takes '²' and '١'
+DIGITS = re.compile(r"[0-9]{1,10}")  # str.isdigit() also takes '²' and '١'
 _PAIR = re.compile(r"([0-9]{1,5})(?:-([0-9]{1,5}))?")
 
 
@@ -170,14 +170,14 @@ def parse_head(head: bytes) -> RtspRequest:
             raise BadRequest(400, "malformed header line")
         headers[name.lower()] = value.strip()
     cseq = headers.get("cseq")
-    if cseq is None or not _DIGITS.fullmatch(cseq):
+    if cseq is None or not DIGITS.fullmatch(cseq):
         raise BadRequest(400, "missing or malformed CSeq")
     return RtspRequest(method, url, version, headers)
 
 
 def _content_length(request: RtspRequest) -> int:
     raw = request.headers.get("content-length", "0")
-    if not _DIGITS.fullmatch(raw) or len(raw) > 9:
+    if not DIGITS.fullmatch(raw) or len(raw) > 9:
         raise BadRequest(400, "malformed Content-Length")
     return int(raw)
 
@@ -256,58 +256,3 @@ def _pair(text: str) -> tuple[int, int] | None:
         raise BadRequest(400, "malformed Transport port or channel")
     a = int(m.group(1))
     return a, int(m.group(2)) if m.group(2) else a + 1
-
-
-# -- Responses, as a client reads them ------------------------------------------------------
-
-
-@dataclass
-class Answer:
-    """One RTSP response; header names are lower-case."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes = b""
-
-    @property
-    def cseq(self) -> int | None:
-        value = self.headers.get("cseq", "")
-        return int(value) if _DIGITS.fullmatch(value) else None
-
-    @property
-    def session(self) -> str:
-        """The Session header's id, without its timeout."""
-        return self.headers.get("session", "").split(";")[0]
-
-    @property
-    def session_timeout(self) -> int | None:
-        """The Session header's timeout (seconds), if it names one."""
-        value = self.headers.get("session", "").partition("timeout=")[2]
-        return int(value) if _DIGITS.fullmatch(value) else None
-
-    @property
-    def rtp_info(self) -> tuple[int, int]:
-        """(seq, rtptime) of a one-stream RTP-Info header."""
-        fields = dict(f.partition("=")[::2] for f in self.headers["rtp-info"].split(";"))
-        return int(fields["seq"]), int(fields["rtptime"])
-
-    @property
-    def content_length(self) -> int:
-        """The body's length; ValueError if it is not a number."""
-        value = self.headers.get("content-length", "0").strip()
-        if not _DIGITS.fullmatch(value):
-            raise ValueError(f"malformed Content-Length {value[:20]!r}")
-        return int(value)
-
-
-def parse_answer(head: bytes) -> Answer:
-    """A response's status line and headers (without the blank line); its status is 0 when
-    the head is not a response's (a request from the server)."""
-    lines = head.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    response = len(parts) >= 2 and parts[0].startswith("RTSP/") and _DIGITS.fullmatch(parts[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return Answer(int(parts[1]) if response else 0, headers)

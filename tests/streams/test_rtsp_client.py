@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.streams.answer import parse_answer
 from simulator.streams.client import RtspError, StreamAddress, frames_in, message_at
-from simulator.streams.protocol import interleaved_end, parse_answer
+from simulator.streams.protocol import interleaved_end
 
 ANSWER = (
     b"RTSP/1.0 200 OK\r\nCSeq: 7\r\nSession: 1a2b;timeout=60\r\n"
