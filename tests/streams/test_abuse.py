@@ -12,6 +12,7 @@ from base64 import b64encode
 import pytest
 from conftest import until
 
+from simulator.streams.answer import Answer
 from simulator.streams.auth import answer_challenge, parse_challenge
 from simulator.streams.client import RtspClient, frames_in
 from simulator.streams.rtp import keyframe_at
@@ -89,12 +90,15 @@ def test_too_many_clients_get_453(strict) -> None:  # noqa: ANN001
         c.close()
 
 
+def _udp_setup(c: RtspClient, url: str, port: int) -> Answer:
+    """SETUP of `url`'s track with RTP to `port` and RTCP to the next, over UDP."""
+    transport = f"RTP/AVP;unicast;client_port={port}-{port + 1}"
+    return c.request("SETUP", f"{url}/trackID=0", {"Transport": transport})
+
+
 def test_idle_sessions_time_out(strict) -> None:  # noqa: ANN001
     c = RtspClient(strict.port)
-    url = strict.url("h264cam-002", "sub")
-    answer = c.request(
-        "SETUP", f"{url}/trackID=0", {"Transport": "RTP/AVP;unicast;client_port=40000-40001"}
-    )
+    answer = _udp_setup(c, strict.url("h264cam-002", "sub"), 40000)
     assert answer.status == 200
     assert answer.session_timeout == 2
     sid = answer.session
@@ -110,10 +114,7 @@ def test_idle_sessions_time_out(strict) -> None:  # noqa: ANN001
 def test_keepalives_keep_a_session(strict) -> None:  # noqa: ANN001
     c = RtspClient(strict.port)
     url = strict.url("h264cam-003", "sub")
-    answer = c.request(
-        "SETUP", f"{url}/trackID=0", {"Transport": "RTP/AVP;unicast;client_port=40002-40003"}
-    )
-    session = answer.session
+    session = _udp_setup(c, url, 40002).session
     for _ in range(6):
         time.sleep(0.5)
         assert c.request("GET_PARAMETER", url, {"Session": session}).status == 200

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 
+from conftest import until
+
 from simulator.streams.client import RtspClient
 
 
@@ -36,8 +38,8 @@ def test_a_client_joining_mid_gop_is_no_fault(fresh) -> None:  # noqa: ANN001
         c.close()
         if _counters(fresh, cam).get("keyframe_wait_skips", 0) > 0:
             break
-        while fresh.thread.call(lambda: stream.running):  # idle again, then a new start
-            time.sleep(0.05)
+        idle = until(lambda: not fresh.thread.call(lambda: stream.running), 10, every=0.05)
+        assert idle, "the stream stops without clients, to start again"
         time.sleep(0.23)
     k = _counters(fresh, cam)
     assert k["fault_drops"] == 0, k
