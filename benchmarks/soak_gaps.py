@@ -2,10 +2,12 @@
 lines its loop probe logs, simulator/streams/stalls.py), the viewers' send times (the SEI in
 every frame) and their process's own stalls, and the hostile requests just before.
 
-A gap is the server's when the frames' send times are as far apart as their arrivals (then
-serve's stall over it says why: `busy`, `starved` of a CPU by other processes, `gc`, `thread`,
-`asleep`); it is the delivery's when they were sent on time (then the viewers' own process,
-late or starved, or else the kernel).
+A gap is the viewers' own when their process did not read (or waited for a CPU) over it;
+else the server's when its loop stalled over it (nothing was written then, whenever the
+frames were stamped), or when the frames' send times are as far apart as their arrivals (then
+the late second it logged says why): `busy`, `starved` of a CPU by other processes, `gc`,
+`thread`, `asleep`. Otherwise it is the delivery's (the kernel's, or serve's transport
+queue).
 """
 
 from __future__ import annotations
@@ -76,19 +78,20 @@ def gaps(viewers: dict, over_s: float) -> list[dict]:
 def cause(g: dict, stalls: list[dict], own: list[list[float]]) -> str:
     """Whose a gap is: `serve <cause>`, `serve late, no stall logged`, `viewers' process`,
     `delivery`, or `unknown` (no send time)."""
+    over = [s for s in stalls if s["at"] < g["end"] + SLACK_S
+            and s["at"] + s.get("span", s["lag"]) > g["start"] - SLACK_S]  # fmt: skip
+    stall = [s for s in over if s.get("kind", "stall") == "stall"]
+    if any(g["start"] - SLACK_S <= o[0] <= g["end"] + 0.25 for o in own):
+        return "viewers' process"  # it did not read then (or waited for a CPU)
+    if stall:  # its loop wrote nothing then, whenever the frames were stamped
+        return "serve stalled: " + max(stall, key=lambda s: s["lag"])["cause"]
     if g["send_gap"] < 0:
         return "unknown (no send time)"
     if g["send_gap"] >= 0.8 * g["gap"]:
-        over = [s for s in stalls if s["at"] < g["end"] + SLACK_S
-                and s["at"] + s.get("span", s["lag"]) > g["start"] - SLACK_S]  # fmt: skip
-        stall = [s for s in over if s.get("kind", "stall") == "stall"]
-        if stall:
-            return "serve stalled: " + max(stall, key=lambda s: s["lag"])["cause"]
         if over:
             return "serve late: " + max(over, key=lambda s: s["lag"])["cause"]
         return "serve late, nothing logged"
-    mine = [o for o in own if g["start"] - SLACK_S <= o[0] <= g["end"] + 0.25]
-    return "viewers' process" if mine else "delivery"
+    return "delivery"
 
 
 def before(journal: list[dict], t: float, window_s: float = 2.0) -> Counter:

@@ -84,3 +84,32 @@ def test_a_captured_digest_is_refused_when_replayed(tmp_path: Path) -> None:
     ] * 2, got
     assert all(answer in replay.KINDS[kind] for kind, _, answer in got), got
     assert "Traceback" not in log.read_text(encoding="utf-8")
+
+
+def test_a_viewer_gap_is_put_to_whoever_held_it_up(tmp_path: Path) -> None:
+    import soak_gaps
+
+    log = tmp_path / "serve.log"
+    log.write_text(
+        "camsim: loop stalled 0.190 s at 100.000: starved (loop thread CPU 0.050 s, waiting for "
+        "a CPU 0.130 s, GC 0.000 s, other threads 0.001 s; the host's CPUs busy 93 % (stolen "
+        "5 %)); samples: 3x output.py:write_tcp:80\n"
+        "camsim: frames sent up to 0.250 s late in the 1.0 s to 201.000: busy (loop thread CPU "
+        "0.900 s, waiting for a CPU 0.010 s, GC 0.000 s, other threads 0.000 s; the host's CPUs "
+        "busy 60 % (stolen 0 %))\n",
+        encoding="utf-8",
+    )
+    logged = soak_gaps.serve_stalls(log)
+    assert [(x["kind"], x["cause"], x["host"]) for x in logged] == [
+        ("stall", "starved", "93"),
+        ("late", "busy", "60"),
+    ]
+
+    def gap(start: float, send_gap: float) -> dict:
+        return {"start": start, "end": start + 0.22, "gap": 0.22, "send_gap": send_gap}
+
+    assert soak_gaps.cause(gap(100.05, 0.05), logged, []) == "serve stalled: starved"
+    assert soak_gaps.cause(gap(100.05, 0.05), logged, [[100.2, 0.21, 0.0]]) == "viewers' process"
+    assert soak_gaps.cause(gap(200.5, 0.21), logged, []) == "serve late: busy"
+    assert soak_gaps.cause(gap(300.0, 0.21), logged, []) == "serve late, nothing logged"
+    assert soak_gaps.cause(gap(300.0, 0.04), logged, []) == "delivery"

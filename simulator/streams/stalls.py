@@ -171,10 +171,7 @@ class LoopProbe:
         host = _host_use(_host(self._stat), self._host)
         with self._lock:
             samples, self._samples = self._samples, Counter()
-        shares = {"busy": cpu - gc_s, "starved": wait, "gc": gc_s, "thread": others}
-        cause = max(shares, key=shares.__getitem__)
-        if shares[cause] < lag / 3:
-            cause = "asleep"
+        cause = self._shares(cpu, wait, gc_s, others, lag)
         self.lag.observe(lag)
         self.by_cause[cause] += 1
         self.seconds_by_cause[cause] += lag
@@ -193,6 +190,7 @@ class LoopProbe:
         )  # fmt: skip
 
     def _shares(self, cpu: float, wait: float, gc_s: float, others: float, span: float) -> str:
+        """The largest share, `asleep` if none is a third of `span`."""
         shares = {"busy": cpu - gc_s, "starved": wait, "gc": gc_s, "thread": others}
         cause = max(shares, key=shares.__getitem__)
         return "asleep" if shares[cause] < span / 3 else cause
@@ -206,7 +204,11 @@ class LoopProbe:
             return
         cpu, wait = self._cpu - cpu0, self._wait - wait0
         gc_s, others = self._gc_s - gc0, max(0.0, self._proc - proc0 - (self._cpu - cpu0))
-        cause = self._shares(cpu, wait, gc_s, others, (now - t) / 3)
+        # serving takes a share of a CPU every second: waiting for one longer than the
+        # threshold is enough to send a frame that late
+        cause = (
+            "starved" if wait >= self.threshold_s else self._shares(cpu, wait, gc_s, others, late)
+        )
         self.late_seconds[cause] += 1
         log.warning(
             "camsim: frames sent up to %.3f s late in the %.1f s to %.3f: %s (loop thread CPU "
