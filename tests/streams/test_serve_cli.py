@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -16,16 +17,24 @@ TINY = Path(__file__).with_name("tiny.yaml")
 CAMSIM = [sys.executable, "-c", "from simulator.cli import main; main()"]
 
 
+def _serve(clip_dir: Path, *args: str) -> list[str]:
+    """`camsim serve` on the tiny cameras: free ports, the tests' clip cache, 2 s loops."""
+    return [*CAMSIM, "serve", str(TINY), "--rtsp-port", "0", "--api-port", "0",
+            "--cache", str(clip_dir), "--loop-seconds", "2", *args]  # fmt: skip
+
+
+def _line(lines: Iterable[str], start: str) -> str:
+    """The first line that begins with `start` (what serve prints when it is ready), or ""
+    if the output ends first."""
+    return next((line for line in lines if line.startswith(start)), "")
+
+
 def test_serve_lists_urls_serves_and_stops_on_ctrl_c(clip_dir: Path) -> None:
-    cmd = [*CAMSIM, "serve", str(TINY), "--rtsp-port", "0", "--api-port", "0",
-           "--cache", str(clip_dir), "--loop-seconds", "2",
-           "--cameras", "h264cam-002,h265cam-001", "--speed", "100"]  # fmt: skip
+    cmd = _serve(clip_dir, "--cameras", "h264cam-002,h265cam-001", "--speed", "100")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stderr is not None and proc.stdout is not None
-        for line in proc.stderr:
-            if line.startswith("camsim serve:"):
-                break
+        line = _line(proc.stderr, "camsim serve:")
         assert "2 cameras, 3 streams" in line and "127.0.0.1" in line
         urls = [proc.stdout.readline().split() for _ in range(2)]
         assert [len(u) for u in urls] == [2, 1]  # h264cam-002 has a sub stream
@@ -84,15 +93,12 @@ def test_timeline_faults_reach_the_wire(clip_dir: Path, tmp_path: Path) -> None:
     ]
     with open(timeline, "w") as f:
         write_jsonl(events, f)
-    cmd = [*CAMSIM, "serve", str(TINY), "--rtsp-port", "0", "--api-port", "0",
-           "--cache", str(clip_dir), "--loop-seconds", "2", "--cameras", "h264cam-002",
-           "--timeline", str(timeline), "--speed", "20", "--quiet"]  # fmt: skip
+    cmd = _serve(clip_dir, "--cameras", "h264cam-002", "--timeline", str(timeline),
+                 "--speed", "20", "--quiet")  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stderr is not None
-        for line in proc.stderr:
-            if line.startswith("camsim serve:"):
-                break
+        line = _line(proc.stderr, "camsim serve:")
         port = int(line.split("rtsp://127.0.0.1:")[1].split("/")[0])
         url = f"rtsp://127.0.0.1:{port}/h264cam-002/main"
         client = RtspClient(port)
@@ -122,15 +128,12 @@ def test_ready_line_health_and_timeline_api(clip_dir: Path, tmp_path: Path) -> N
               "duration_s": 1.0}) for k in range(1, 400)]  # fmt: skip
     with open(timeline, "w") as f:
         write_jsonl(events, f)
-    cmd = [*CAMSIM, "serve", str(TINY), "--rtsp-port", "0", "--api-port", "0",
-           "--cache", str(clip_dir), "--loop-seconds", "2", "--cameras", "h264cam-002",
-           "--timeline", str(timeline), "--speed", "20"]  # fmt: skip
+    cmd = _serve(clip_dir, "--cameras", "h264cam-002", "--timeline", str(timeline),
+                 "--speed", "20")  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith("{"):
-                break
+        line = _line(proc.stdout, "{")
         ready = json.loads(line)
         assert ready["camsim"] == "ready" and ready["cameras"] == 1 and ready["streams"] == 2
         assert ready["timeline_events"] == 399 and ready["speed"] == 20
