@@ -159,6 +159,7 @@ def metrics_text(server: CameraServer) -> str:
         "# HELP camsim_frame_send_lateness_seconds frame send time after its due time",
         "# TYPE camsim_frame_send_lateness_seconds histogram",
         *server.pacer.lateness.lines("camsim_frame_send_lateness_seconds"),
+        *server.probe.lines(),  # the event loop's stalls by cause (streams/stalls.py)
     ]
     return "\n".join(lines) + "\n"
 

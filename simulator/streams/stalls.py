@@ -6,7 +6,8 @@ loop's thread did meanwhile from the kernel (`/proc/thread-self/schedstat`: CPU 
 spent runnable but waiting for a CPU), the process's other threads' CPU time, the garbage
 collector's time, and the stack samples a watchdog thread took while the loop was silent. The
 stall's cause is the largest of: `busy` (the loop's own thread ran: a callback's work),
-`starved` (it waited for a CPU: other processes on the host), `gc` (the collector ran),
+`starved` (it waited for a CPU: other processes on the host), `stolen` (the hypervisor ran
+something else on the host's CPUs: /proc/stat's steal), `gc` (the collector ran),
 `thread` (another thread of the process ran, holding the GIL), `asleep` (none of these: a
 blocking system call). Each stall over the threshold is logged as one line (at most one a
 second; the rest counted) and kept in the counters the control API exposes. Frames sent
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from simulator.streams.metrics import Histogram
 
 log = logging.getLogger("camsim.serve")
-CAUSES = ("busy", "starved", "gc", "thread", "asleep")
+CAUSES = ("busy", "starved", "stolen", "gc", "thread", "asleep")
 STALL_BUCKETS = (0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -61,12 +62,13 @@ def _host(fd: int) -> tuple[int, int, int]:
     return sum(ticks) - idle - ticks[7], ticks[7], sum(ticks)
 
 
-def _host_use(now: tuple[int, int, int], then: tuple[int, int, int]) -> str:
-    """ "97 % (stolen 3 %)": the host's CPUs busy, and stolen, between two `_host` readings."""
+def _host_use(now: tuple[int, int, int], then: tuple[int, int, int]) -> tuple[str, float]:
+    """("97 % (stolen 3 %)", 0.03): the host's CPUs busy, and the share the hypervisor stole,
+    between two `_host` readings."""
     busy, stolen, ticks = (a - b for a, b in zip(now, then, strict=True))
     if ticks <= 0:
-        return "? % (stolen ? %)"
-    return f"{100 * busy / ticks:.0f} % (stolen {100 * stolen / ticks:.0f} %)"
+        return "? % (stolen ? %)", 0.0
+    return f"{100 * busy / ticks:.0f} % (stolen {100 * stolen / ticks:.0f} %)", stolen / ticks
 
 
 def where(frame: object, depth: int = 4) -> str:
@@ -168,10 +170,10 @@ class LoopProbe:
         cpu, wait = cpu - self._cpu, wait - self._wait
         gc_s = self._gc_s - self._gc_mark
         others = max(0.0, time.process_time() - self._proc - cpu)
-        host = _host_use(_host(self._stat), self._host)
+        host, stolen = _host_use(_host(self._stat), self._host)
         with self._lock:
             samples, self._samples = self._samples, Counter()
-        cause = self._shares(cpu, wait, gc_s, others, lag)
+        cause = self._shares(cpu, wait, gc_s, others, stolen * lag, lag)
         self.lag.observe(lag)
         self.by_cause[cause] += 1
         self.seconds_by_cause[cause] += lag
@@ -189,9 +191,13 @@ class LoopProbe:
             lag, time.time() - lag, cause, cpu, wait, gc_s, others, host, top, more,
         )  # fmt: skip
 
-    def _shares(self, cpu: float, wait: float, gc_s: float, others: float, span: float) -> str:
-        """The largest share, `asleep` if none is a third of `span`."""
-        shares = {"busy": cpu - gc_s, "starved": wait, "gc": gc_s, "thread": others}
+    def _shares(
+        self, cpu: float, wait: float, gc_s: float, others: float, stolen: float, span: float
+    ) -> str:
+        """The largest share, `asleep` if none is a third of `span`; `stolen` is the host's
+        share the hypervisor took times the span (the time the vCPU likely did not run)."""
+        shares = {"busy": cpu - gc_s, "starved": wait, "gc": gc_s, "thread": others,
+                  "stolen": stolen}  # fmt: skip
         cause = max(shares, key=shares.__getitem__)
         return "asleep" if shares[cause] < span / 3 else cause
 
@@ -204,22 +210,24 @@ class LoopProbe:
             return
         cpu, wait = self._cpu - cpu0, self._wait - wait0
         gc_s, others = self._gc_s - gc0, max(0.0, self._proc - proc0 - (self._cpu - cpu0))
+        host, stolen = _host_use(self._host, host0)
         # serving takes a share of a CPU every second: waiting for one longer than the
-        # threshold is enough to send a frame that late
-        cause = (
-            "starved" if wait >= self.threshold_s else self._shares(cpu, wait, gc_s, others, late)
-        )
+        # threshold (or the hypervisor taking that much) is enough to send a frame that late
+        if max(wait, stolen * (now - t)) >= self.threshold_s:
+            cause = "starved" if wait >= stolen * (now - t) else "stolen"
+        else:
+            cause = self._shares(cpu, wait, gc_s, others, stolen * (now - t), late)
         self.late_seconds[cause] += 1
         log.warning(
             "camsim: frames sent up to %.3f s late in the %.1f s to %.3f: %s (loop thread CPU "
             "%.3f s, waiting for a CPU %.3f s, GC %.3f s, other threads %.3f s; the host's "
             "CPUs busy %s)",
-            late, now - t, time.time(), cause, cpu, wait, gc_s, others,
-            _host_use(self._host, host0),
+            late, now - t, time.time(), cause, cpu, wait, gc_s, others, host,
         )  # fmt: skip
 
     def lines(self) -> list[str]:
-        """Prometheus lines: the stalls' histogram and the stalls and seconds by cause."""
+        """Prometheus lines: the stalls' histogram, the stalls by cause and the seconds with a
+        frame sent late by cause."""
         out = [
             "# HELP camsim_loop_stall_seconds event loop stalls over the probe's threshold",
             "# TYPE camsim_loop_stall_seconds histogram",
@@ -228,4 +236,10 @@ class LoopProbe:
             "# TYPE camsim_loop_stalls_total counter",
         ]
         out += [f'camsim_loop_stalls_total{{cause="{c}"}} {self.by_cause[c]}' for c in CAUSES]
+        out += [
+            "# HELP camsim_late_seconds_total seconds with a frame sent over the probe's "
+            "threshold late, by cause",
+            "# TYPE camsim_late_seconds_total counter",
+        ]
+        out += [f'camsim_late_seconds_total{{cause="{c}"}} {self.late_seconds[c]}' for c in CAUSES]
         return out
