@@ -159,6 +159,9 @@ class LoopProbe:
         lag = now - self._beat - self.every_s
         if lag > self.threshold_s:
             self._stall(lag, now)
+        elif self._samples:  # taken in a silence that ended short of a stall
+            with self._lock:
+                self._samples.clear()
         self._beat = now
         self._mark()
         if now - self._second[0] >= 1.0:
