@@ -15,7 +15,15 @@ from simulator.cli.common import (
     not_judged,
     scenario_options,
 )
-from simulator.cli.streams import speed_option, start_option
+from simulator.cli.options import (
+    mapping_option,
+    password_option,
+    speed_option,
+    start_option,
+    target_option,
+    timeline_option,
+    user_option,
+)
 from simulator.limits import clip
 
 
@@ -77,25 +85,19 @@ def _capacity(city, opts, inputs, step: int, hold_s: float) -> None:  # noqa: AN
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
 @scenario_options
-@click.option("--target", "target_kind", type=click.Choice(["zoneminder", "motion", "rest"]),
-              required=True, help="The system under test's adapter.")  # fmt: skip
+@target_option
 @click.option("--host", help="The target's web root, e.g. http://127.0.0.1:8089/zm; motion: "
               "where the motion the lab starts answers [default: a free port].")  # fmt: skip
-@click.option(
-    "--mapping",
-    type=click.Path(dir_okay=False, path_type=str),
-    help="--target rest: the REST mapping (YAML, see simulator/targets/mappings).",
-)
-@click.option("--user", help="The target's user (when its API has authentication on).")
-@click.option("--password", envvar="CAMSIM_TARGET_PASSWORD", help="Or $CAMSIM_TARGET_PASSWORD.")
+@mapping_option
+@user_option
+@password_option
 @click.option("--cameras", help="The first N cameras, or these comma-separated ids [default: 3; "
               "with --find-capacity, the most the search may add: all].")  # fmt: skip
 @click.option("--duration", "duration_text", default="10m", show_default=True,
               help="How long to run (90s, 10m, 2h).")  # fmt: skip
 @speed_option
 @start_option
-@click.option("--timeline", "timeline_file", type=click.Path(dir_okay=False, path_type=str),
-              help="Replay this JSON Lines timeline instead of the scenario's.")  # fmt: skip
+@timeline_option
 @click.option("--keep", is_flag=True, help="Leave the cameras in the target afterwards.")
 @click.option("--no-load", is_flag=True,
               help="Streams and faults only, no operators' actions.")  # fmt: skip
@@ -241,7 +243,7 @@ def _run_started(out: Path) -> bool:
     type=click.Path(dir_okay=False, path_type=str),
     help="--target rest runs: the run's REST mapping (it must be the ledger's).",
 )
-@click.option("--password", envvar="CAMSIM_TARGET_PASSWORD", help="Or $CAMSIM_TARGET_PASSWORD.")
+@password_option
 def verdict(out: Path, host: str | None, scenario: str | None, mapping: str | None,
             password: str | None) -> None:  # fmt: skip
     """Write a lab run's verdict again from its ledger.

@@ -18,7 +18,15 @@ from pathlib import Path
 import click
 
 from simulator.cli.common import check_host, fail, load, scenario_options
-from simulator.cli.streams import speed_option, start_option
+from simulator.cli.options import (
+    mapping_option,
+    password_option,
+    speed_option,
+    start_option,
+    target_option,
+    timeline_option,
+    user_option,
+)
 
 RUN_TIME = re.compile(r"^(\d+h)?(\d+m)?(\d+s?)?$")
 
@@ -91,24 +99,18 @@ def _progress(stats_csv: Path, started: float, total: int) -> str:
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
-@click.option("--target", "target_kind", type=click.Choice(["zoneminder", "motion", "rest"]),
-              required=True, help="The system under test.")  # fmt: skip
+@target_option
 @click.option("--host", required=True, help="The target's URL, e.g. http://127.0.0.1:8089/zm.")
-@click.option("--mapping", type=click.Path(dir_okay=False), help="Generic REST mapping (YAML).")
+@mapping_option
 @click.option("--stream-url", help="motion: the URL of its stream port.")
 @click.option(
     "--camera-map",
     type=click.Path(dir_okay=False),
     help="JSON {camsim camera id: target id} [default: the target's camera names].",
 )
-@click.option("--user", help="Target user name.")
-@click.option("--password", envvar="CAMSIM_TARGET_PASSWORD",
-              help="Target password (or $CAMSIM_TARGET_PASSWORD).")  # fmt: skip
-@click.option(
-    "--timeline",
-    type=click.Path(dir_okay=False),
-    help="Replay this timeline (JSON Lines, with actions) instead of the model's.",
-)
+@user_option
+@password_option
+@timeline_option
 @click.option("--cameras", help="Only the first N cameras, or these comma-separated ids.")
 @speed_option
 @start_option
@@ -155,7 +157,7 @@ def loadtest(scenario: str, target_kind: str, host: str, overrides: tuple[str, .
 
     host = check_host(host)
     s = load(scenario, overrides, seed, days)
-    if s.operators is None and not kw["timeline"]:
+    if s.operators is None and not kw["timeline_file"]:
         fail(f"{scenario}: no operators section: the scenario has no actions to replay")
     if kw["run_time"] and not (RUN_TIME.match(kw["run_time"]) and kw["run_time"].strip("0hms")):
         fail(f"--run-time: expected e.g. 90s, 10m or 1h30m, got {kw['run_time']!r}")
@@ -166,7 +168,7 @@ def loadtest(scenario: str, target_kind: str, host: str, overrides: tuple[str, .
     sets = [*overrides, *([f"simulation.seed={seed}"] if seed is not None else []),
             *([f"simulation.days={days}"] if days is not None else [])]  # fmt: skip
     settings = Settings(
-        scenario=scenario, timeline=kw["timeline"], cameras=kw["cameras"],
+        scenario=scenario, timeline=kw["timeline_file"], cameras=kw["cameras"],
         overrides=tuple(sets), target=target_kind, mapping=kw["mapping"],
         camera_map=kw["camera_map"], stream_url=kw["stream_url"], user=kw["user"],
         password=kw["password"],

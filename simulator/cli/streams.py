@@ -15,14 +15,7 @@ from pathlib import Path
 import click
 
 from simulator.cli.common import fail, load, scenario_options, write_file
-
-speed_option = click.option(
-    "--speed", default=1.0, show_default=True, type=click.FloatRange(min=1e-3, max=1e6),
-    help="Timeline seconds per wall-clock second.",
-)  # fmt: skip
-start_option = click.option(
-    "--start-at", default=0.0, type=click.FloatRange(min=0), help="Timeline second to start at."
-)
+from simulator.cli.options import speed_option, start_option, timeline_option
 
 
 def city_and_cameras(scenario: str, overrides, seed, days, cameras=None, shard=None):  # noqa: ANN001, ANN201
@@ -95,8 +88,7 @@ def timeline(scenario: str, out: str | None, cameras: str | None, shard: str | N
 @click.option("--shard", help="Serve every n-th camera starting with the i-th: i/n (1-based).")
 @speed_option
 @start_option
-@click.option("--timeline", "timeline_file", type=click.Path(dir_okay=False, path_type=str),
-              help="Replay this JSON Lines timeline instead of the scenario's.")  # fmt: skip
+@timeline_option
 @click.option("--no-faults", is_flag=True, help="Do not replay any timeline.")
 @click.option("--wait-start", is_flag=True,
               help="Start the replay on POST /api/timeline/start, not at once.")  # fmt: skip
