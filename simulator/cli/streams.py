@@ -129,6 +129,10 @@ def timeline(scenario: str, out: str | None, cameras: str | None, shard: str | N
 @click.option("--duration", type=click.FloatRange(min=0),
               help="Stop after this many seconds [default: run until Ctrl-C].")  # fmt: skip
 @click.option("--quiet", is_flag=True, help="Do not list the stream URLs.")
+@click.option("--onvif", is_flag=True, help="Make every camera an ONVIF device (device and "
+              "media services, snapshots, WS-Discovery; the onvif extra).")  # fmt: skip
+@click.option("--onvif-port", default=18000, show_default=True, type=click.IntRange(0, 65535),
+              help="The first camera's ONVIF port (the next one's +1 …; 0: any free).")  # fmt: skip
 def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float | None,
           **kw: object) -> None:  # fmt: skip
     """Serve the scenario's cameras as RTSP cameras with their faults.
@@ -211,6 +215,11 @@ async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: A
     await server.start()
     auth = ApiAuth.new(opts.host, opts.user, opts.password)
     api, api_port = await start_api(server, opts.host, kw["api_port"], auth)
+    onvif, onvif_line = None, ""
+    if kw["onvif"]:  # every camera an ONVIF device (simulator/onvif/server.py)
+        from simulator.onvif.server import serve_onvif
+
+        onvif, onvif_line = await serve_onvif(server, kw["onvif_port"])
     # Clips, streams and imported modules live as long as the process: keep them out of the
     # garbage collector's full passes, which would otherwise stall the pacer for milliseconds.
     gc.freeze()
@@ -230,6 +239,8 @@ async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: A
         f"{len(events)} timeline events at speed {clock.speed:g}",
         err=True,
     )
+    if onvif_line:
+        click.echo(onvif_line, err=True)
     if not kw["wait_start"]:
         server.start_replay()
     ready = ReadyLine(
@@ -258,5 +269,7 @@ async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: A
             await stop.wait()
     finally:
         api.close()
+        if onvif is not None:
+            await onvif.stop()
         await server.stop()
         click.echo("camsim serve: stopped", err=True)
