@@ -269,9 +269,9 @@ def scenario_page() -> str:
     out = [HEADER.format(source=source),
            "# Scenario reference\n\n",
            "A scenario is a YAML file validated by `Scenario` (`simulator/scenario/schema.py`, "
-           "with `recording.py`, `watch.py` and `base.py`): unknown keys are errors, numbers "
-           "must be finite, and every field below can be overridden on the command line with "
-           "`--set path=value` (e.g. `--set recording.retention_days=20`, "
+           "with `cameras.py`, `recording.py`, `watch.py` and `base.py`): unknown keys are "
+           "errors, numbers must be finite, and every field below can be overridden on the "
+           "command line with `--set path=value` (e.g. `--set recording.retention_days=20`, "
            "`--set cameras.0.fps=12`). Where each default comes from (a source, or an "
            "assumption stated as such) is in [Defaults and their sources](../defaults.md); "
            "the bundled scenarios are in `scenarios/`.\n\n",

@@ -12,7 +12,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from simulator.scenario.schema import CameraGroup, Scenario, parse_resolution
+from simulator.scenario.cameras import CameraGroup, parse_resolution
+from simulator.scenario.schema import Scenario
 
 MBPS_PER_MEGAPIXEL_AT_15FPS = 2.0
 CODEC_FACTOR = {"h264": 1.0, "h265": 0.65, "mjpeg": 8.0}

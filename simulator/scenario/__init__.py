@@ -1,7 +1,8 @@
 """Scenario files: schema, loading, validation and overrides."""
 
+from simulator.scenario.cameras import parse_resolution
 from simulator.scenario.loader import ScenarioError, apply_override, load_scenario, validate
-from simulator.scenario.schema import Scenario, parse_resolution
+from simulator.scenario.schema import Scenario
 
 __all__ = [
     "Scenario",

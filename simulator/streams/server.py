@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulator.model.city import City
-from simulator.scenario.schema import parse_resolution
+from simulator.scenario.cameras import parse_resolution
 from simulator.streams.applier import FaultApplier, FaultState, Replay, replay
 from simulator.streams.auth import Authenticator
 from simulator.streams.clipcache import ClipCache, default_cache_dir
