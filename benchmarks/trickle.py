@@ -13,6 +13,7 @@ import json
 import random
 import time
 import traceback
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -74,6 +75,16 @@ def read_journal(path: Path) -> list[dict]:
         return []
 
 
+def offline(api_port: int, camera: str) -> bool:
+    """Whether serve's API says `camera` is offline now (False when it cannot say)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/api/cameras", timeout=5) as r:
+            rows = json.load(r)
+    except (OSError, ValueError):
+        return False
+    return any(row.get("id") == camera and row.get("state") == "offline" for row in rows)
+
+
 def run_trickle(rtsp_port: int, api_port: int, token: str, urls: list[str], spare: list[str],
                 stop, status: Path, interval_s: float = 0.5, slow: int = 4,
                 idle_max: int = 8, seed: int = 16, replay_to: dict | None = None,
@@ -106,7 +117,11 @@ def run_trickle(rtsp_port: int, api_port: int, token: str, urls: list[str], spar
                 case = queue.pop()
                 t = time.time()
                 answer = exchange(api_port if case.api else rtsp_port, case.data)
-                tally.add(case.kind, answer, answer in case.expected, case.label)
+                ok = answer in case.expected
+                if answer == "503" and not case.api and not ok:
+                    # a camera the timeline has down answers 503 to whatever reaches it
+                    ok = offline(api_port, camera)
+                tally.add(case.kind, answer, ok, case.label)
                 journal.write(t, case.kind, case.label, answer)
                 sent += 1
             if replay_to is not None and now >= next_replay:

@@ -62,6 +62,20 @@ def test_hostile_requests_get_the_answers_their_kind_expects(tmp_path: Path) -> 
         assert slow.step(time.monotonic()) is not None  # past its cap: read, then its fate
         slow.sock.close()
         viewer.sock.close()
+
+        # a camera the timeline has down answers 503 to whatever reaches it: the trickle asks
+        # serve's API before it counts a 503 against the server
+        import trickle
+
+        assert not trickle.offline(api, CAMERA)
+        down = json.dumps({"kind": "camera_down"}).encode()
+        auth = f"Authorization: Bearer {ready['token']}\r\nContent-Type: application/json\r\n"
+        posted = hostile.exchange(api, hostile._http("POST", f"/api/cameras/{CAMERA}/faults",
+                                                     auth, down))  # fmt: skip
+        assert posted.startswith("2"), posted
+        assert hostile.exchange(rtsp, hostile.rtsp("OPTIONS", url)) == "503"
+        assert trickle.offline(api, CAMERA)
+        assert not trickle.offline(api, "h264cam-001")  # not served: not said to be offline
     finally:
         proc.terminate()
         proc.wait(30)
