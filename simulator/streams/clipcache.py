@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import multiprocessing
 import os
 import struct
 import sys
@@ -120,7 +121,10 @@ class ClipCache:
                         save_clip(clip, self.path(spec))
                         clips[spec] = clip
                 else:  # one clip per process: x264/x265 run single-threaded here
-                    with ProcessPoolExecutor(workers) as pool:
+                    # spawned, not forked: a fork of a process with threads (a test's server
+                    # loop, the stall probe's watchdog) can inherit a lock held and hang
+                    spawn = multiprocessing.get_context("spawn")
+                    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
                         jobs = {
                             pool.submit(_build, spec, self.path(spec)): spec for spec in missing
                         }
