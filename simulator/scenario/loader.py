@@ -139,7 +139,9 @@ def apply_override(data: dict[str, Any], item: str, path: str | Path = "<scenari
 
 def _describe(exc: ValidationError, data: Any) -> str:
     err = exc.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in err["loc"])
+    # a key from the file goes into the line as it is only when printable (else quoted)
+    parts = [str(q) for q in err["loc"]]
+    loc = ".".join(q if q.isprintable() else shown(q) for q in parts)
     kind = err["type"]
     if kind == "extra_forbidden":
         parent_loc, name = err["loc"][:-1], err["loc"][-1]
