@@ -251,7 +251,7 @@ def _locust_command(settings, host: str, kw: dict, prefix: str, summary: str) ->
 def _run(cmd: list[str], stats_csv: Path, total: int, log: Path, password: str | None) -> int:
     """Run Locust, a progress line on a terminal, its output kept in `log`."""
     import loadtests
-    from simulator.lab.generator import die_with_parent
+    from simulator.lab.processes import tied
 
     root = str(Path(loadtests.__file__).parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -262,8 +262,7 @@ def _run(cmd: list[str], stats_csv: Path, total: int, log: Path, password: str |
     tty = sys.stderr.isatty() or os.environ.get("CAMSIM_PROGRESS") == "1"
     with open(log, "w") as out:
         # Locust ends with this process, even when it is killed (as the lab's load may be)
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                preexec_fn=die_with_parent)  # fmt: skip
+        proc = subprocess.Popen(tied(cmd), stdout=out, stderr=subprocess.STDOUT, env=env)
         try:
             while proc.poll() is None:
                 time.sleep(1.0)

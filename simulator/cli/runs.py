@@ -97,9 +97,12 @@ def executor(jobs: int | None, scheduler: str | None) -> Iterator[Executor]:
     """Local worker processes (`jobs` of them, default one per core), or the workers of the
     Dask scheduler at `scheduler` (which must be able to import camsim)."""
     if scheduler is None:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # spawned, not forked: a fork of a process with threads can inherit a held lock and hang
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
             yield pool
         return
     try:

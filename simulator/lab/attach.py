@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from simulator.lab.generator import die_with_parent
-from simulator.lab.processes import end
+from simulator.lab.processes import end, tied
 from simulator.streams.records import CameraRow
 
 MOTION_MOVIE_S = 60  # one movie a minute: motion's own default for continuous recording
@@ -117,8 +116,8 @@ def start_motion(host: str, cameras: list[CameraRow], directory: Path) -> Attach
                                  name=cam.id))  # fmt: skip
     conf = MotionConfig(cams, web, stream_port, movie_s=MOTION_MOVIE_S).write(directory)
     log = open(directory / "stdout.log", "w", encoding="utf-8")  # noqa: SIM115
-    proc = subprocess.Popen(["motion", "-n", "-c", str(conf)], stdout=log,
-                            stderr=subprocess.STDOUT, preexec_fn=die_with_parent)  # fmt: skip
+    proc = subprocess.Popen(tied(["motion", "-n", "-c", str(conf)]), stdout=log,
+                            stderr=subprocess.STDOUT)  # fmt: skip
     log.close()
     stream = f"http://127.0.0.1:{stream_port}"
     target = _motion(host, stream, directory)

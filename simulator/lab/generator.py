@@ -3,19 +3,21 @@ ready line, and what its control API says it sent, interval by interval."""
 
 from __future__ import annotations
 
-import contextlib
 import json
+import os
+import select
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from simulator.lab.ledger import Sent
-from simulator.lab.processes import end
+from simulator.lab.processes import end, tied
 from simulator.streams.records import CameraRow, ReadyLine, cameras_from_json
 
 #: A stream's counters in /api/cameras that the ledger keeps per interval.
@@ -46,22 +48,18 @@ class Generator:
     def start(cls, args: list[str], log: Path) -> Generator:
         """Start `camsim serve ARGS` and wait for its ready line."""
         cmd = [sys.executable, "-m", "simulator.cli", "serve", *args, "--quiet"]
-        err = open(log, "w", encoding="utf-8")  # noqa: SIM115 - the child writes to it
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
-                                preexec_fn=die_with_parent)  # fmt: skip
-        err.close()
-        deadline = time.monotonic() + READY_TIMEOUT_S
+        with open(log, "w", encoding="utf-8") as err:  # the child writes to it
+            proc = subprocess.Popen(tied(cmd), stdout=subprocess.PIPE, stderr=err)
         assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith("{"):
+        for line in _lines(proc.stdout.fileno(), time.monotonic() + READY_TIMEOUT_S):
+            if line.startswith(b"{"):
                 data = json.loads(line)
                 if ReadyLine.is_ready(data):
                     g = cls(proc, ReadyLine.from_dict(data), log)
                     g.last_t = time.time()
                     return g
-            if time.monotonic() > deadline:
-                break
         proc.kill()
+        proc.wait(5)
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
         raise GeneratorError(f"camsim serve did not start: {' '.join(tail) or 'no output'}")
 
@@ -146,12 +144,19 @@ class Generator:
         return self.proc.pid
 
 
-def die_with_parent() -> None:
-    """In the child: end when the lab process ends, even by SIGKILL (Linux)."""
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def _lines(fd: int, deadline: float) -> Iterator[bytes]:
+    """The lines a child writes to `fd` until it closes it or `deadline` (monotonic) passes:
+    a child that hangs silent is given up on, not waited for."""
+    pending = b""
+    while (left := deadline - time.monotonic()) > 0:
+        readable, _, _ = select.select([fd], [], [], left)
+        if not readable:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return
+        *whole, pending = (pending + chunk).split(b"\n")
+        yield from whole
 
 
 def _p99(cumulative: list[tuple[float, int]]) -> float:

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator.lab.generator import die_with_parent
-from simulator.lab.processes import end
+from simulator.lab.processes import end, tied
 from simulator.timeline.actionrow import ActionRow
 
 
@@ -42,8 +41,7 @@ class Load:
                "--actions-log", str(log), "--summary", str(summary)]  # fmt: skip
         env = {**os.environ, "TMPDIR": str(tmp.resolve())}  # Python's tempfile reads it
         with open(out / "load.log", "w", encoding="utf-8") as err:
-            proc = subprocess.Popen(cmd, stdout=err, stderr=subprocess.STDOUT, env=env,
-                                    preexec_fn=die_with_parent)  # fmt: skip
+            proc = subprocess.Popen(tied(cmd), stdout=err, stderr=subprocess.STDOUT, env=env)
         return cls(proc, log, summary)
 
     def actions(self) -> list[tuple]:

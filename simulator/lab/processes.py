@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 from dataclasses import dataclass
@@ -106,3 +107,12 @@ def end(proc: subprocess.Popen, sig: int = signal.SIGTERM, grace_s: float = 15.0
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+
+
+def tied(cmd: list[str]) -> list[str]:
+    """`cmd` run so that it ends (SIGTERM) when this process does, even by SIGKILL: Linux's
+    parent-death signal, set by util-linux's `setpriv` in the child. Not a `preexec_fn`: that
+    runs Python between fork and exec, where a fork of a process with threads can hang on a
+    lock another thread held (CI's pytest hung on one). Without setpriv, `cmd` as is."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *cmd] if setpriv else list(cmd)

@@ -4,7 +4,6 @@ connections to the limit, logs the flood in a few lines, and serves again once i
 from __future__ import annotations
 
 import json
-import resource
 import signal
 import socket
 import subprocess
@@ -20,8 +19,10 @@ CAMSIM = [sys.executable, "-c", "from simulator.cli import main; main()"]
 LIMIT = 256
 
 
-def _low_limit() -> None:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (LIMIT, LIMIT))
+def _under_limit(cmd: list[str], soft: int, hard: int) -> list[str]:
+    """`cmd` started under these open-file limits (util-linux's prlimit, not a preexec_fn:
+    Python run between fork and exec in this process with threads can hang)."""
+    return ["prlimit", f"--nofile={soft}:{hard}", *cmd]
 
 
 def _flood(port: int, n: int) -> list[socket.socket]:
@@ -57,7 +58,7 @@ def test_a_flood_past_the_open_file_limit(clip_dir: Path, tmp_path: Path) -> Non
            "--no-faults", "--quiet"]  # fmt: skip
     with log.open("w") as err:
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=err, text=True, preexec_fn=_low_limit
+            _under_limit(cmd, LIMIT, LIMIT), stdout=subprocess.PIPE, stderr=err, text=True
         )
     try:
         assert proc.stdout is not None
@@ -93,11 +94,10 @@ def _fit_under(soft: int, hard: int, connections: int, reserve: int) -> list:
         "print(json.dumps([fit, note, resource.getrlimit(resource.RLIMIT_NOFILE)[0]]))"
     )
     run = subprocess.run(
-        [sys.executable, "-c", code],
+        _under_limit([sys.executable, "-c", code], soft, hard),
         capture_output=True,
         text=True,
         timeout=30,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)),
     )
     assert run.returncode == 0, run.stderr
     return json.loads(run.stdout)
