@@ -143,6 +143,7 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
     bearer (or --user/--password as Basic). A --host other than a loopback address needs
     --user and --password."""
     from simulator.model.timeline import build_timeline
+    from simulator.streams.heap import map_large_blocks
     from simulator.streams.http import is_loopback
     from simulator.streams.rtsp import Limits
     from simulator.streams.server import ServeOptions
@@ -190,6 +191,7 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
     if kw["cache"] is not None:
         opts.cache_dir = kw["cache"]  # type: ignore[assignment]
     clock = ReplayClock(kw["speed"], kw["start_at"])  # type: ignore[arg-type]
+    map_large_blocks()  # an hour of slow readers' buffers is given back, not kept in the heap
     try:
         asyncio.run(_serve(city, indexes, opts, events, clock, kw, t0))
     except OSError as exc:

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from simulator.streams.encoder import Clip
+from simulator.streams.heap import return_to_os
 from simulator.streams.rtp import (
     PAYLOAD_TYPES,
     TCP_PAYLOAD_MAX,
@@ -112,20 +112,13 @@ class Loop:
                 del self.asked[factor]
                 dropped |= self.spiked.pop(factor, None) is not None
         if dropped:
-            _return_to_os()
+            return_to_os()  # the copy was built in a worker thread's arena
 
     def _swept(self) -> None:
         self._sweep = None
         self.release_idle()
         if self.spiked:
             self._sweep = asyncio.get_running_loop().call_later(RELEASE_AFTER_S, self._swept)
-
-
-def _return_to_os() -> None:
-    """Give the heap's free pages back to the kernel: a copy is thousands of packets built in
-    a worker thread, whose arena glibc would otherwise keep at its largest."""
-    with contextlib.suppress(AttributeError, OSError):  # not glibc
-        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _frame(codec: str, units: list[bytes], key: bool, sei: bool) -> WireFrame:

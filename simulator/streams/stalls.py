@@ -26,7 +26,6 @@ import os
 import sys
 import threading
 import time
-import traceback
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,10 +71,15 @@ def _host_use(now: tuple[int, int, int], then: tuple[int, int, int]) -> tuple[st
 
 
 def where(frame: object, depth: int = 4) -> str:
-    """The innermost `depth` frames of a stack as `file:function:line` from inner to outer."""
+    """The innermost `depth` frames of a stack as `file:function:line` from inner to outer.
+    Read from the frames themselves: `traceback` would load each file's source into
+    linecache, a megabyte kept for a name and a number."""
     out = []
-    for fs in reversed(traceback.extract_stack(frame, limit=None)[-depth:]):  # type: ignore[arg-type]
-        out.append(f"{os.path.basename(fs.filename)}:{fs.name}:{fs.lineno}")
+    f = frame
+    while f is not None and len(out) < depth:
+        code = f.f_code  # type: ignore[attr-defined]
+        out.append(f"{os.path.basename(code.co_filename)}:{code.co_name}:{f.f_lineno}")  # type: ignore[attr-defined]
+        f = f.f_back  # type: ignore[attr-defined]
     return " < ".join(out)
 
 
