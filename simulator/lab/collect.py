@@ -136,6 +136,7 @@ def collect(
         "lateness_p99_s": late_p99,
         "frame_interval_s": 1.0 / fps,
         "fell_behind": late_p99 > 1.0 / fps,
+        "behind": behind_spans(ledger, window, 1.0 / fps),
         "late_skips": int(health[1] or 0),
         "missed_events": missed_events,
         "generator_rss_mb": health[2],
@@ -149,6 +150,25 @@ def collect(
     v.resources = resources_over_time(ledger, window)
     v.api_over_time = api_over_time(ledger, window)
     return v
+
+
+def behind_spans(ledger: Ledger, window: tuple[float, float], frame_s: float) -> list[list[float]]:
+    """The sampling intervals in which the generator fell behind: its p99 send lateness over
+    the interval above a frame interval."""
+    rows = ledger.rows(
+        "SELECT t, lateness_p99_s FROM health WHERE process = 'camsim serve' "
+        "AND t > ? AND t <= ? ORDER BY t",
+        window[0],
+        window[1] + HEALTH_SLACK_S,
+    )
+    out: list[list[float]] = []
+    for (t0, _), (t1, late) in zip([(window[0], None), *rows], rows, strict=False):
+        if late is not None and late > frame_s:
+            if out and out[-1][1] == t0:
+                out[-1][1] = t1
+            else:
+                out.append([t0, t1])
+    return out
 
 
 MAX_POINTS = 400  # a series in the verdict, however long the run

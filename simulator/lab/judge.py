@@ -33,6 +33,10 @@ from simulator.lab.verdict import (
     Verdict,
 )
 
+#: How long after the generator caught up a target's capture rate may still average frames it
+#: sent late: ZoneMinder reports CaptureFPS every FPSReportInterval frames (100: 10 s at 10 fps).
+CAPTURE_AVERAGES_S = 10.0
+
 
 def judge(
     window: Span,
@@ -51,13 +55,15 @@ def judge(
     """The verdict of a run over `window`: `recordings` per camera are (start, end, frames),
     `sent` per camera the generator's intervals (`Interval` fields, in order; the first four
     at least); `actions` are (kind, latency_s, ok); `harness` holds the generator's own
-    health (lateness_p99_s, frame_interval_s, late_skips, missed_events). Frames are compared
+    health (lateness_p99_s, frame_interval_s, late_skips, missed_events, and `behind`: the
+    spans when it fell behind). Frames are compared
     up to `frames_until` a camera (the start of a recording still open when the target was
     asked: its frame count is not final). `capture` holds, per camera, its frame rate and the
     target's (t, capture fps) samples. `fps` gives each camera's frame rate, from which what
     it produced is counted; without it, what was produced is what was sent plus what the
     target did not take."""
     slos = slos or Slos()
+    behind = [tuple(s) for s in harness.get("behind", ())]
     gaps: list[Gap] = []
     shortfalls: list[Shortfall] = []
     frames: list[CameraFrames] = []
@@ -105,18 +111,22 @@ def judge(
             shortfalls += _shortfalls(cam, once, rows, upto, rate, [*allowed, *degraded], slos)
         if capture and cam in capture:
             cam_fps, samples = capture[cam]
-            kept = [f for t, f in samples if window[0] <= t <= window[1]
-                    and not any(a <= t <= b for a, b in out_spans)]  # fmt: skip
+            judged = [(t, f) for t, f in samples if window[0] <= t <= window[1]
+                      and not any(a <= t <= b for a, b in out_spans)]  # fmt: skip
+            # a rate read while the generator itself fell behind (or soon after: the target's
+            # figure averages its last seconds) is what it was sent, as late as it came
+            kept = [f for t, f in judged if not any(a <= t <= b + CAPTURE_AVERAGES_S
+                                                    for a, b in behind)]  # fmt: skip
             med = float(np.median(kept)) if kept else None
-            captures.append(CameraCapture(cam, cam_fps, len(kept), med, min(kept, default=None)))
+            captures.append(CameraCapture(cam, cam_fps, len(kept), med, min(kept, default=None),
+                                          len(judged) - len(kept)))  # fmt: skip
     for d in degradations:
         during = [(d.start, d.end)]
         outside = complement(during, window, 0.0)
         d.sent = round(sum(inside(r, window, outside) for r in sent.get(d.camera, [])))
         d.recorded = sum(inside(r, window, outside) for r in distinct(recordings.get(d.camera, [])))
     api = _api_stats(actions)
-    checks = _checks(outages, gaps, frames, api, slos, captures, shortfalls,
-                     bool(harness.get("fell_behind")))  # fmt: skip
+    checks = _checks(outages, gaps, frames, api, slos, captures, shortfalls)
     return Verdict(window, harness, outages, gaps, frames, api, checks, dict(recordings),
                    list(degradations), shortfalls, captures)  # fmt: skip
 
@@ -200,7 +210,6 @@ def _api_stats(actions: Sequence[tuple[str, float | None, bool]]) -> list[ApiSta
 def _checks(
     outages: list[Outage], gaps: list[Gap], frames: list[CameraFrames], api: list[ApiStats],
     slos: Slos, captures: Sequence[CameraCapture] = (), shortfalls: Sequence[Shortfall] = (),
-    harness_behind: bool = False,
 ) -> list[Check]:  # fmt: skip
     unexplained = [g for g in gaps if g.explained_by is None and not g.harness]
     lost = [s for s in shortfalls if s.explained_by is None]
@@ -239,15 +248,19 @@ def _checks(
     # kept "25.00" through a 60 s SIGSTOP): what the recordings lost says otherwise
     lost_on = {g.camera for g in unexplained} | {s.camera for s in lost}
     for c in captures:
-        if c.median_fps is not None:
-            least = round(slos.capture_ratio * c.fps, 2)
-            ok = c.median_fps >= least
-            note = ("the target's own rate did not show what its recordings lost"
-                    if ok and c.camera in lost_on else "")  # fmt: skip
-            if not ok and harness_behind:  # it captured what it was sent, as late as it came
-                ok, note = True, "below, but the generator fell behind: not held against it"
-            checks.append(Check(f"target capture fps, {c.camera}", ok,
-                                round(c.median_fps, 2), least, note))  # fmt: skip
+        least = round(slos.capture_ratio * c.fps, 2)
+        left_out = (f"{c.discounted} samples left out: read while the generator fell behind"
+                    if c.discounted else "")  # fmt: skip
+        if c.median_fps is None:
+            if c.discounted:  # not the target's failure, and not its pass either: said so
+                checks.append(Check(f"target capture fps, {c.camera}", True, None, least,
+                                    f"not judged: {left_out}"))  # fmt: skip
+            continue
+        ok = c.median_fps >= least
+        notes = [left_out, "the target's own rate did not show what its recordings lost"
+                 if ok and c.camera in lost_on else ""]  # fmt: skip
+        checks.append(Check(f"target capture fps, {c.camera}", ok, round(c.median_fps, 2),
+                            least, "; ".join(n for n in notes if n)))  # fmt: skip
     for a in api:
         rate = a.errors / a.count if a.count else 0.0
         checks.append(Check(f"API {a.kind} error rate", rate <= slos.api_error_rate,

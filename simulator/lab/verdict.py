@@ -142,6 +142,7 @@ class CameraCapture:
     samples: int
     median_fps: float | None
     min_fps: float | None
+    discounted: int = 0  # samples left out: read while the generator fell behind
 
 
 @dataclass

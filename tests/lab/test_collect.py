@@ -96,6 +96,20 @@ def test_the_harness_health_comes_from_the_window_only(tmp_path: Path) -> None:
     ledger.close()
 
 
+def test_the_spans_the_generator_fell_behind_in_are_its_late_sampling_intervals(
+    tmp_path: Path,
+) -> None:
+    """Consecutive late intervals make one span; an interval on time ends it (10 fps: a
+    frame interval is 0.1 s)."""
+    city = City.of(load_scenario(LAB))
+    ledger = _ledger(tmp_path)
+    late = {10: 0.0075, 20: 0.25, 30: 0.3, 40: 0.0075, 50: 0.2, 60: 0.0075}
+    ledger.record(health=[(T0 + t, "camsim serve", 1.0, 100.0, x, 0) for t, x in late.items()])
+    v = collect(ledger, Answers([_event("9", 0, 180)], []), city, (T0, T0 + 180), Slos(), 0)
+    assert v.harness["behind"] == [[T0 + 10, T0 + 30], [T0 + 40, T0 + 50]]
+    ledger.close()
+
+
 def test_lateness_buckets_tell_a_frame_interval_apart() -> None:
     """A p99 between 20 and 50 ms read as 50 ms > 40 ms: "fell behind" at 25 fps."""
     from simulator.streams.metrics import Histogram

@@ -133,12 +133,19 @@ def test_the_targets_capture_rate_is_judged_outside_outages() -> None:
     assert checks["target capture fps, b"].threshold == 9.0
     ca, cb = v.capture
     assert ca.samples == 30 - 7 and ca.min_fps == 10.0 and cb.samples == 30
-    # the same rate while the generator fell behind is the harness's, and said so
-    late = {"fell_behind": True, "lateness_p99_s": 0.3}
+    # the same rate read while the generator fell behind is the harness's, and said so; not
+    # when it fell behind elsewhere: b's low rate outside those spans is still its own
+    late = {"fell_behind": True, "lateness_p99_s": 0.3, "behind": [[0.0, 300.0]]}
     v = judge(W, ["a", "b"], [outage], recs, sent, [], late, Slos(), capture={
         "a": (10.0, a), "b": (10.0, b)})  # fmt: skip
     held = {c.name: c for c in v.checks}["target capture fps, b"]
-    assert held.passed and held.value == 8 and "generator fell behind" in held.note
+    assert held.passed and held.value is None and held.note.startswith("not judged: 30 samples")
+    late["behind"] = [[50.0, 90.0]]
+    v = judge(W, ["a", "b"], [outage], recs, sent, [], late, Slos(), capture={
+        "a": (10.0, a), "b": (10.0, b)})  # fmt: skip
+    held = {c.name: c for c in v.checks}["target capture fps, b"]
+    assert not held.passed and held.value == 8 and v.capture[1].samples == 30 - 5
+    assert "5 samples left out: read while the generator fell behind" in held.note
 
 
 def test_a_recording_that_runs_through_a_short_freeze_recovers_at_once() -> None:
