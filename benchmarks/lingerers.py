@@ -7,13 +7,14 @@ and how and when it ended.
 from __future__ import annotations
 
 import random
-import re
 import socket
 import time
 from dataclasses import KW_ONLY, dataclass
 from urllib.parse import urlsplit
 
-from hostile import TCP, rtsp, tcp_state
+from hostile import rtsp, tcp_state
+
+from simulator.streams.client import RtspClient, RtspError
 
 # -- the long-lived hostile connections ---------------------------------------------------------
 
@@ -82,39 +83,19 @@ def _bucket(age: float) -> str:
 def slow_reader(port: int, url: str, keepalive: bool, cap_s: float) -> Lingerer | str:
     """SETUP over TCP and PLAY, then never read (a tiny receive buffer, so the server's send
     buffer and queue fill at once); the PLAY's answer if it was not 200."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.settimeout(5)
     try:
-        s.connect(("127.0.0.1", port))
-        session = ""
-        for i, (method, target, hdr) in enumerate((
-            ("DESCRIBE", url, ""),
-            ("SETUP", url + "/trackID=0", TCP),
-            ("PLAY", url, None),
-        )):  # fmt: skip
-            hdr = f"Session: {session}\r\n" if hdr is None else hdr
-            s.sendall(rtsp(method, target, f"CSeq: {i + 1}\r\n{hdr}"))
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    raise ConnectionResetError
-                data += chunk
-            head, _, rest = data.partition(b"\r\n\r\n")
-            status = head.split(b" ", 2)[1].decode(errors="replace") if b" " in head else "?"
-            if status != "200":
-                s.close()
-                return f"{method} {status}"
-            m = re.search(rb"Content-Length: (\d+)", head)
-            need = int(m.group(1)) if m else 0
-            while len(rest) < need:
-                rest += s.recv(4096)
-            m = re.search(rb"Session: ([0-9A-Za-z]+)", head)
-            session = m.group(1).decode() if m else session
+        client = RtspClient(port, rcvbuf=4096, timeout_s=5)
     except OSError as exc:
-        s.close()
         return f"handshake: {type(exc).__name__}"
+    try:
+        session = client.start(url)
+    except RtspError as exc:  # "PLAY answered 503", or the server closed the connection
+        client.close()
+        return str(exc).replace(" answered", "")
+    except OSError as exc:
+        client.close()
+        return f"handshake: {type(exc).__name__}"
+    s = client.sock
     s.setblocking(False)
     now = time.monotonic()
     ping = rtsp("GET_PARAMETER", url, f"CSeq: 9\r\nSession: {session}\r\n") if keepalive else b""

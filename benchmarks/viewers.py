@@ -22,8 +22,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hostile import TCP, rtsp, write_json
+from hostile import rtsp, write_json
 
+from simulator.streams.client import RtspClient, RtspError
 from simulator.streams.rtp import SEI_FIELD, SEI_UUID, sei_time
 from simulator.timeline.kinds import KINDS
 
@@ -57,36 +58,15 @@ class Viewer:
     in_frame: bool = False  # a packet of the current frame was read
 
     def connect(self, port: int) -> None:
-        s = socket.create_connection(("127.0.0.1", port), timeout=10)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        session = ""
-        for i, (method, target, hdr) in enumerate((
-            ("DESCRIBE", self.url, ""),
-            ("SETUP", self.url + "/trackID=0", TCP),
-            ("PLAY", self.url, None),
-        )):  # fmt: skip
-            hdr = f"Session: {session}\r\n" if hdr is None else hdr
-            s.sendall(rtsp(method, target, f"CSeq: {i + 1}\r\n{hdr}"))
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = s.recv(65536)
-                if not chunk:
-                    raise ConnectionResetError(f"{method}: closed")
-                data += chunk
-            head, _, rest = data.partition(b"\r\n\r\n")
-            if not head.startswith(b"RTSP/1.0 200"):
-                s.close()
-                raise ConnectionRefusedError(f"{method}: {head[:30]!r}")
-            m = re.search(rb"Content-Length: (\d+)", head)
-            need = int(m.group(1)) if m else 0
-            while len(rest) < need:
-                rest += s.recv(65536)
-            m = re.search(rb"Session: ([0-9A-Za-z]+)", head)
-            session = m.group(1).decode() if m else session
-            if method == "PLAY":
-                self.buf = bytearray(rest[need:])
-        s.setblocking(False)
-        self.sock, self.session = s, session
+        """DESCRIBE, SETUP over TCP and PLAY; what came after the PLAY's answer is kept."""
+        client = RtspClient(port, rcvbuf=1 << 20)
+        try:
+            client.start(self.url)
+        except (RtspError, OSError):
+            client.close()
+            raise
+        client.sock.setblocking(False)
+        self.sock, self.session, self.buf = client.sock, client.session, client.buf
         self.next_ping = time.monotonic() + 20
 
     def drop(self) -> None:
@@ -221,7 +201,7 @@ def run_viewers(rtsp_port: int, api: str, cams: list[tuple[str, str, str]], stop
                 try:
                     v.connect(rtsp_port)
                     sel.register(v.sock, selectors.EVENT_READ, v)
-                except OSError as exc:
+                except (OSError, RtspError) as exc:
                     v.sock = None
                     v.next_try = mono + 2
                     if len(errors) < 20:
