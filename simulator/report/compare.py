@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import math
 
-from simulator.model.replications import KEY_FIGURES, Replications, differences
+import numpy as np
+
+from simulator.model.replications import (
+    KEY_FIGURES,
+    ConfidenceInterval,
+    Replications,
+    differences,
+)
 from simulator.model.results import Results
-from simulator.report.key_figures import figure_digits, mean_pm
+from simulator.report.key_figures import figure_digits, figure_text, mean_pm
 from simulator.report.summary import render_table
 from simulator.report.tables import Table, link_label, num, pct
 
@@ -71,11 +78,30 @@ def compare_table(base: Results, other: Results) -> Table:
     return t
 
 
+SAME = 1e-9  # relative: changes this close are the same change
+
+
+def verdict(base: list[float], other: list[float], d: ConfidenceInterval) -> str:
+    """What the paired test says of other − base: "identical" (every pair equal), "constant"
+    (the same non-zero change in every pair: no spread, so nothing a t test can call
+    significant), else "yes" when the interval excludes 0 and "no" when it does not."""
+    if d.n < 2:
+        return "no"
+    changes = np.subtract(other, base)
+    if not changes.any():
+        return "identical"
+    scale = float(np.max(np.abs([*base, *other])))
+    if np.ptp(changes) <= SAME * scale:  # the same change but for the last bits of a float
+        return "constant"
+    return "yes" if not d.covers(0.0) else "no"
+
+
 def compare_replications_table(
     base: Replications, other: Replications, names: tuple[str, str]
 ) -> Table:
     """Each key figure's mean ± half-width on both sides and their paired difference; a
-    difference whose interval excludes 0 is significant (flagged)."""
+    difference whose interval excludes 0 is significant (flagged), one without spread never
+    is (`verdict`)."""
     diff = differences(base, other)
     level = next(iter(diff.values())).level if diff else 0.95
     t = Table(
@@ -86,12 +112,21 @@ def compare_replications_table(
     for name, d in diff.items():
         label = KEY_FIGURES[name][0]
         a, b = base.figures[name], other.figures[name]
-        digits = figure_digits(label, base.values[name] + other.values[name])
-        change = ("+" if d.mean >= 0 else "") + mean_pm(label, d, digits)
-        significant = d.n >= 2 and not d.covers(0.0)
+        va, vb = base.values[name], other.values[name]
+        digits = figure_digits(label, va + vb)
+        said = verdict(va, vb, d)
+        if said == "constant":  # its size, however small: 0.015 TB is not "+0.0"
+            change = _constant(label, d.mean, max(digits, figure_digits(label, [d.mean])))
+        else:
+            change = ("+" if d.mean >= 0 else "") + mean_pm(label, d, digits)
         cells = [label, mean_pm(label, a, digits), mean_pm(label, b, digits), change]
-        t.add([*cells, "yes" if significant else "no"], significant)
+        t.add([*cells, said], said == "yes")
     return t
+
+
+def _constant(label: str, change: float, digits: int) -> str:
+    """A change that is the same in every pair, with its sign."""
+    return ("+" if change >= 0 else "") + figure_text(label, change, digits) + " (every pair)"
 
 
 def compare_text(base: Results, other: Results) -> str:

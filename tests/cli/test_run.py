@@ -72,7 +72,7 @@ def test_compare_and_sweep_with_replications_give_intervals(data_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert "3 paired replications" in result.stdout
     incidents = next(line for line in result.stdout.splitlines() if "incidents  " in line)
-    assert incidents.split()[-1] == "no"  # the same city twice: no significant difference
+    assert incidents.split()[-1] == "identical"  # the same city twice, the same seeds
     csv = tmp_path / "sweep.csv"
     result = camsim("sweep", city, "--vary", "incidents.per_camera_day=1,4",
                     "--replications", 3, "--csv", csv)  # fmt: skip
