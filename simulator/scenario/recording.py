@@ -65,7 +65,11 @@ class ServerGroup(Strict):
     )
     disks: Disks = Field(Disks(), description="Each server's disk array")
     districts: list[str] | None = Field(
-        None, description="The districts whose cameras these servers may record; none: any"
+        None,
+        description=(
+            "The districts whose cameras these servers may record (not empty; every district "
+            "with recording cameras needs a group that takes it); none: any"
+        ),
     )
     reliability: Reliability = Field(
         Reliability(mtbf_h=26_280.0, mttr_h=4.0), description="Server failures and repairs"

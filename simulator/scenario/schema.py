@@ -246,13 +246,33 @@ class Scenario(Strict):
                     f"(one of {', '.join(sorted(districts))})"
                 )
         for i, server in enumerate(self.recording.servers):
+            if server.districts == []:
+                raise ValueError(
+                    f"recording.servers.{i}.districts: empty, so the group records nothing "
+                    f"(list some of {', '.join(sorted(districts))}, or leave it out for any)"
+                )
             for name in server.districts or []:
                 if name not in districts:
                     raise ValueError(
                         f"recording.servers.{i}.districts: {shown(name)} is not a network district "
                         f"(one of {', '.join(sorted(districts))})"
                     )
+        self._every_recorded_district_has_servers()
         return self
+
+    def _every_recorded_district_has_servers(self) -> None:
+        """A camera group that records must be in a district some server group takes."""
+        taken = [s.districts for s in self.recording.servers]
+        if any(t is None for t in taken):
+            return
+        takes = {name for t in taken for name in t or []}
+        for i, group in enumerate(self.cameras):
+            if group.recording.mode != "off" and group.district not in takes:
+                raise ValueError(
+                    f"cameras.{i}.district: {shown(group.district)} records, but no recording "
+                    f"server group takes it (recording.servers.N.districts list "
+                    f"{', '.join(sorted(takes))})"
+                )
 
     @property
     def camera_count(self) -> int:

@@ -176,6 +176,19 @@ CASES = {
         _set("recording.servers.0.districts", ["north", "east"]),
         ["recording.servers.0.districts", "'east'", "north, south"],
     ),
+    "server group for no district": (
+        _set("recording.servers.0.districts", []),
+        ["recording.servers.0.districts", "empty", "north, south"],
+    ),
+    "district no server group takes": (  # rec-south takes north too: south is left out
+        _set("recording.servers.1.districts", ["north"]),
+        [
+            "cameras.1.district",
+            "'south'",
+            "no recording server group takes it",
+            "recording.servers.N.districts",
+        ],
+    ),
     "repeated district": (
         _set("network.districts.1.name", "north"),
         ["network.districts", "unique", "north"],
@@ -345,3 +358,12 @@ def test_seed_and_days_are_scenario_overrides_everywhere(
     extra = {"compare": [str(path)], "sweep": ["--vary", "simulation.resolution_s=1,2"]}
     args = [command, str(path), *extra.get(command, []), option, "-1"]
     assert_one_line_error(CliRunner().invoke(main, args), path, field)
+
+
+def test_a_district_whose_cameras_record_nothing_needs_no_server_group(base, tmp_path):
+    def change(d: dict) -> None:
+        d["recording"]["servers"][1]["districts"] = ["north"]
+        d["cameras"][1]["recording"] = {"mode": "off"}
+
+    path = mutated(base, tmp_path, change)
+    assert validate(path).exit_code == 0
