@@ -13,6 +13,7 @@ from xml.sax.saxutils import quoteattr
 
 from simulator import __version__
 from simulator.onvif.devices import MANUFACTURER, Device
+from simulator.onvif.pullpoint import MAX_PER_CAMERA
 from simulator.onvif.soap import NS, el, sender, text
 
 Operation = Callable[[Device, ET.Element, float], str]
@@ -45,9 +46,11 @@ def get_capabilities(dev: Device, op: ET.Element, now: float) -> str:
     asked = {(c.text or "").strip() for c in op} or {"All"}
     if not asked <= set(CATEGORIES):
         raise sender("ter:InvalidArgVal", f"Category must be one of {', '.join(CATEGORIES)}")
-    offered = {"Device", "Media"} if "All" in asked else asked & {"Device", "Media"}
+    ours = {"Device", "Events", "Media"}
+    offered = ours if "All" in asked else asked & ours
     if not offered:
-        raise sender("ter:ActionNotSupported", "camsim offers the Device and Media categories")
+        raise sender("ter:ActionNotSupported", "camsim offers the Device, Events and Media "
+                     "categories")  # fmt: skip
     parts = []
     if "Device" in offered:
         parts.append(
@@ -57,6 +60,13 @@ def get_capabilities(dev: Device, op: ET.Element, now: float) -> str:
             "<tt:SystemBackup>false</tt:SystemBackup><tt:SystemLogging>false</tt:SystemLogging>"
             "<tt:FirmwareUpgrade>false</tt:FirmwareUpgrade><tt:SupportedVersions><tt:Major>2"
             "</tt:Major><tt:Minor>60</tt:Minor></tt:SupportedVersions></tt:System></tt:Device>"
+        )
+    if "Events" in offered:
+        parts.append(
+            f"<tt:Events>{el('tt:XAddr', dev.events_xaddr)}<tt:WSSubscriptionPolicySupport>false"
+            "</tt:WSSubscriptionPolicySupport><tt:WSPullPointSupport>true</tt:WSPullPointSupport>"
+            "<tt:WSPausableSubscriptionManagerInterfaceSupport>false"
+            "</tt:WSPausableSubscriptionManagerInterfaceSupport></tt:Events>"
         )
     if "Media" in offered:
         parts.append(
@@ -91,6 +101,15 @@ MEDIA_CAPABILITIES = (
 )
 
 
+def event_capabilities(max_pull_points: int = MAX_PER_CAMERA) -> str:
+    """The event service's capabilities: PullPoint subscriptions, at most this many."""
+    return (
+        '<tev:Capabilities WSSubscriptionPolicySupport="false" WSPullPointSupport="true" '
+        'WSPausableSubscriptionManagerInterfaceSupport="false" MaxNotificationProducers="0" '
+        f'MaxPullPoints="{max_pull_points}" PersistentNotificationStorage="false"/>'
+    )
+
+
 def get_services(dev: Device, op: ET.Element, now: float) -> str:
     include = text(op, "IncludeCapability")
     if include not in ("true", "false", "1", "0"):
@@ -100,6 +119,7 @@ def get_services(dev: Device, op: ET.Element, now: float) -> str:
         "<tds:GetServicesResponse>"
         + _service(NS["tds"], dev.device_xaddr, DEVICE_CAPABILITIES if with_caps else None)
         + _service(NS["trt"], dev.media_xaddr, MEDIA_CAPABILITIES if with_caps else None)
+        + _service(NS["tev"], dev.events_xaddr, event_capabilities() if with_caps else None)
         + "</tds:GetServicesResponse>"
     )
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from simulator.streams.server import CameraServer
 
 MANUFACTURER = "camsim"
+SUBSCRIPTIONS = "/onvif/subscription/"  # + a subscription's id: its address's path
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,14 @@ class Device:
     @property
     def media_xaddr(self) -> str:
         return f"{self.base}/onvif/media_service"
+
+    @property
+    def events_xaddr(self) -> str:
+        return f"{self.base}/onvif/event_service"
+
+    def subscription_address(self, sub_id: str) -> str:
+        """Where a PullPoint subscription is pulled, renewed and ended."""
+        return f"{self.base}{SUBSCRIPTIONS}{sub_id}"
 
     def snapshot_url(self, profile: str) -> str:
         return f"{self.base}/onvif/snapshot/{profile}.jpg"

@@ -1,11 +1,13 @@
 """A camera's ONVIF HTTP endpoint: SOAP requests to its services, GETs of its snapshots.
 
-POST /onvif/device_service and /onvif/media_service carry SOAP (soap.py's bounds; the
-operation is the Body's first element, whichever of the two paths it is posted to);
-GET /onvif/snapshot/<profile>.jpg answers a JPEG. The head is at most MAX_HEAD bytes and the
+POST /onvif/device_service, /onvif/media_service and /onvif/event_service carry SOAP
+(soap.py's bounds; the operation is the Body's first element, whichever path it is posted
+to), and /onvif/subscription/<id> a PullPoint subscription's operations; GET
+/onvif/snapshot/<profile>.jpg answers a JPEG. The head is at most MAX_HEAD bytes and the
 whole request must arrive within REQUEST_TIMEOUT_S; one request per connection, at most
-MAX_CONNECTIONS open over all cameras. Refusals are
-SOAP faults (HTTP 400 for the sender's, 500 for the receiver's), never a traceback.
+MAX_CONNECTIONS open over all cameras. A PullMessages waits for its answer on the loop, its
+connection kept up to its Timeout and REQUEST_TIMEOUT_S more. Refusals are SOAP faults
+(HTTP 400 for the sender's, 500 for the receiver's), never a traceback.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from simulator.onvif import device_service, media_service
-from simulator.onvif.devices import Device
+from simulator.onvif.devices import SUBSCRIPTIONS, Device
+from simulator.onvif.event_service import MAX_PULL_S, EventService
 from simulator.onvif.snapshot import Offline, Snapshots
 from simulator.onvif.soap import (
     MAX_BODY,
@@ -43,6 +46,9 @@ REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
            501: "Not Implemented", 503: "Service Unavailable"}  # fmt: skip
 
 
+Reply = tuple[int, bytes, str]  # HTTP status, SOAP envelope, its SOAP version
+
+
 class Services:
     """What every camera's endpoint shares: the operations, the credentials, the snapshots,
     and the clock (each camera's own: the host's plus its clock_jump offset, which its
@@ -56,6 +62,7 @@ class Services:
         auth_scheme: str = "digest",
         clock: Callable[[], float] = time.time,
         offset: Callable[[str], float] = lambda camera: 0.0,
+        events: EventService | None = None,
     ) -> None:
         self.snapshots = snapshots
         self.clock = clock
@@ -66,13 +73,20 @@ class Services:
             NS["tds"]: device_service.operations(user),
             NS["trt"]: media_service.operations(),
         }
+        self.sub_ops = {}
+        if events is not None:
+            self.ops[NS["tev"]] = events.operations()
+            self.sub_ops = events.subscription_operations()
         self.counts: dict[str, int] = {}  # operations answered (faults under "fault")
         self.max_connections = MAX_CONNECTIONS
         self.open = 0  # connections open now, all cameras
         self.refused = 0  # connections closed at once: MAX_CONNECTIONS were open
 
-    def soap(self, dev: Device, body: bytes) -> tuple[int, bytes, str]:
-        """(status, envelope, its SOAP version) answering a SOAP request's body."""
+    def soap(
+        self, dev: Device, body: bytes, path: str = "/onvif/device_service"
+    ) -> Reply | Awaitable[Reply]:
+        """(status, envelope, its SOAP version) answering a SOAP request's body posted to
+        `path`, or an awaitable of it (a PullMessages waiting for messages)."""
         head = body[:4096]  # the version to fault in when the body cannot be read
         soap = SOAP11 if SOAP11.encode() in head and SOAP12.encode() not in head else SOAP12
         try:
@@ -82,21 +96,37 @@ class Services:
             now = self.clock() + self.offset(dev.id)  # the camera's own clock
             if self.tokens is not None and name not in PRE_AUTH:
                 self.tokens.check(req.header, now)
+            on_sub = self.sub_ops.get((ns, name))
             op = self.ops.get(ns, {}).get(name)
-            if op is None:
+            if on_sub is not None:
+                sub = path[len(SUBSCRIPTIONS) :] if path.startswith(SUBSCRIPTIONS) else ""
+                answer = on_sub(dev, req.action, now, sub)
+            elif op is not None:
+                answer = op(dev, req.action, now)
+            else:
                 where = ns[:80] or "no namespace"
                 raise receiver("ter:ActionNotSupported", f"{name[:60]} of {where} is not "
                                "implemented by camsim")  # fmt: skip
-            answer = op(dev, req.action, now)
             self.counts[name] = self.counts.get(name, 0) + 1
-            return 200, envelope(soap, answer), soap
-        except SoapFault as fault:
-            self.counts["fault"] = self.counts.get("fault", 0) + 1
-            return fault.status, fault_envelope(soap, fault), soap
+            if isinstance(answer, str):
+                return 200, envelope(soap, answer), soap
+            return self._later(dev, answer, soap)
         except Exception as exc:  # noqa: BLE001 - a fault, not a traceback
+            return self._fault(dev, exc, soap)
+
+    async def _later(self, dev: Device, answer: Awaitable[str], soap: str) -> Reply:
+        try:
+            return 200, envelope(soap, await answer), soap
+        except Exception as exc:  # noqa: BLE001 - a fault, not a traceback
+            return self._fault(dev, exc, soap)
+
+    def _fault(self, dev: Device, exc: Exception, soap: str) -> Reply:
+        """A SOAP fault answering an exception (one not a SoapFault logged: a receiver's)."""
+        self.counts["fault"] = self.counts.get("fault", 0) + 1
+        if not isinstance(exc, SoapFault):
             log.error("onvif %s: %s: %s", dev.id, type(exc).__name__, str(exc)[:200])
-            fault = receiver("ter:Action", f"internal error: {type(exc).__name__}")
-            return 500, fault_envelope(soap, fault), soap
+            exc = receiver("ter:Action", f"internal error: {type(exc).__name__}")
+        return exc.status, fault_envelope(soap, exc), soap
 
 
 class Endpoint(asyncio.Protocol):
@@ -110,6 +140,7 @@ class Endpoint(asyncio.Protocol):
         self.head: tuple[str, str, dict[str, str], int] | None = None
         self.length = 0
         self.busy = False
+        self.pull: asyncio.Task | None = None  # a PullMessages waiting
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.timer = None
@@ -122,6 +153,8 @@ class Endpoint(asyncio.Protocol):
         self.timer = asyncio.get_running_loop().call_later(REQUEST_TIMEOUT_S, transport.abort)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.pull is not None:  # the client went: its pull need not wait
+            self.pull.cancel()
         if self.timer is not None:
             self.timer.cancel()
             self.services.open -= 1
@@ -140,9 +173,15 @@ class Endpoint(asyncio.Protocol):
         body = bytes(self.buf[start : start + self.length])
         self.buf.clear()
         if method == "POST" and path.startswith("/onvif/"):
-            status, answer, soap = self.services.soap(self.device(), body)
-            ctype = "application/soap+xml" if soap == SOAP12 else "text/xml"
-            self._reply(status, answer, f"{ctype}; charset=utf-8")
+            got = self.services.soap(self.device(), body, path)
+            if isinstance(got, tuple):
+                self._soap_reply(got)
+            else:  # a PullMessages: its answer when messages come or its Timeout passes
+                loop = asyncio.get_running_loop()
+                if self.timer is not None:
+                    self.timer.cancel()
+                    self.timer = loop.call_later(MAX_PULL_S + REQUEST_TIMEOUT_S, self._abort)
+                self.pull = loop.create_task(self._soap_later(got))
         elif method == "GET" and path.startswith("/onvif/snapshot/") and path.endswith(".jpg"):
             profile = path[len("/onvif/snapshot/") : -len(".jpg")]
             answer = self._snapshot(profile, method, path, headers)
@@ -150,6 +189,18 @@ class Endpoint(asyncio.Protocol):
         else:
             self._reply(404, b"not found: POST SOAP to /onvif/device_service or "
                         b"/onvif/media_service, GET /onvif/snapshot/<profile>.jpg\n")  # fmt: skip
+
+    async def _soap_later(self, got: Awaitable[Reply]) -> None:
+        self._soap_reply(await got)
+
+    def _soap_reply(self, got: Reply) -> None:
+        status, answer, soap = got
+        ctype = "application/soap+xml" if soap == SOAP12 else "text/xml"
+        self._reply(status, answer, f"{ctype}; charset=utf-8")
+
+    def _abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
 
     def _read_head(self) -> bool:
         end = self.buf.find(b"\r\n\r\n")

@@ -10,7 +10,9 @@ Digest or Basic for snapshots); without them nothing is asked, as for RTSP.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,9 +25,12 @@ from simulator.onvif.discovery import (
     unicast_socket,
 )
 from simulator.onvif.endpoint import Endpoint, Services
+from simulator.onvif.event_service import EventService
+from simulator.onvif.feed import Feed
 from simulator.onvif.snapshot import Snapshots
 
 log = logging.getLogger("camsim.serve")
+SWEEP_S = 10.0
 
 if TYPE_CHECKING:
     from simulator.streams.server import CameraServer
@@ -57,6 +62,8 @@ class OnvifDevices:
         self.responder: Responder | None = None
         self.discovery_port = 0
         self.multicast = False  # joined the discovery group
+        self.feed: Feed | None = None
+        self.sweeper: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         """Listen for every camera, then answer discovery."""
@@ -64,9 +71,17 @@ class OnvifDevices:
         if o.port and o.port + len(self.cameras.plans) - 1 > 65535:
             raise OSError(f"ONVIF ports {o.port} + {len(self.cameras.plans)} cameras pass 65535")
         states = self.cameras.states
+
+        def offset(camera: str) -> float:
+            return states[camera].clock_offset_s
+
+        self.feed = Feed(states)  # the timeline's events as ONVIF events (feed.py)
+        self.feed.start()
+        self.cameras.faults.observers.append(self.feed.observe)
+        self._sweep()
         self.services = Services(
             Snapshots(self.cameras.streams, self.cameras.pacer), s.user, s.password, s.auth_scheme,
-            offset=lambda camera: states[camera].clock_offset_s,
+            offset=offset, events=EventService(self.feed.points, time.time, offset),
         )  # fmt: skip
         loop = asyncio.get_running_loop()
         by_id: dict[str, Device] = {}
@@ -113,10 +128,23 @@ class OnvifDevices:
             self.transports.append(mtransport)
             self.multicast = True
 
+    def _sweep(self) -> None:
+        """Forget expired subscriptions every SWEEP_S (and at each new one)."""
+        if self.feed is not None:
+            self.feed.points.sweep(time.time())
+            self.sweeper = asyncio.get_running_loop().call_later(SWEEP_S, self._sweep)
+
     def device(self, camera: str) -> Device | None:
         return next((d for d in self.devices if d.id == camera), None)
 
     async def stop(self) -> None:
+        if self.feed is not None:
+            self.feed.stop()
+            with contextlib.suppress(ValueError):
+                self.cameras.faults.observers.remove(self.feed.observe)
+            self.feed = None
+        if self.sweeper is not None:
+            self.sweeper.cancel()
         for srv in self.listeners:
             srv.close()
         for t in self.transports:

@@ -35,6 +35,14 @@ NS = {
     "trt": "http://www.onvif.org/ver10/media/wsdl",
     "tt": "http://www.onvif.org/ver10/schema",
     "ter": "http://www.onvif.org/ver10/error",
+    "tev": "http://www.onvif.org/ver10/events/wsdl",
+    "wsnt": "http://docs.oasis-open.org/wsn/b-2",
+    "wstop": "http://docs.oasis-open.org/wsn/t-1",
+    "wsa": "http://www.w3.org/2005/08/addressing",
+    "wsrf-r": "http://docs.oasis-open.org/wsrf/r-2",
+    "wsrf-bf": "http://docs.oasis-open.org/wsrf/bf-2",
+    "tns1": "http://www.onvif.org/ver10/topics",
+    "xs": "http://www.w3.org/2001/XMLSchema",
     "wsse": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
     "wsu": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd",
 }
@@ -42,22 +50,26 @@ NS = {
 
 class SoapFault(Exception):
     """A refusal: `code` Sender or Receiver, an ONVIF subcode such as ter:NotAuthorized
-    (nested ones joined by "/": ter:InvalidArgVal/ter:NoProfile)."""
+    (nested ones joined by "/": ter:InvalidArgVal/ter:NoProfile), and the fault's detail
+    (XML using the NS prefixes; the event service's WS-BaseFaults)."""
 
-    def __init__(self, code: str, subcode: str, reason: str, status: int | None = None) -> None:
+    def __init__(
+        self, code: str, subcode: str, reason: str, status: int | None = None, detail: str = ""
+    ) -> None:
         super().__init__(reason)
         self.code = code
         self.subcode = subcode
         self.reason = " ".join(reason.split())[:200]
         self.status = status or (400 if code == "Sender" else 500)
+        self.detail = detail
 
 
-def sender(subcode: str, reason: str, status: int | None = None) -> SoapFault:
-    return SoapFault("Sender", subcode, reason, status)
+def sender(subcode: str, reason: str, status: int | None = None, detail: str = "") -> SoapFault:
+    return SoapFault("Sender", subcode, reason, status, detail)
 
 
-def receiver(subcode: str, reason: str) -> SoapFault:
-    return SoapFault("Receiver", subcode, reason)
+def receiver(subcode: str, reason: str, detail: str = "") -> SoapFault:
+    return SoapFault("Receiver", subcode, reason, None, detail)
 
 
 @dataclass(frozen=True)
@@ -164,9 +176,10 @@ def fault_envelope(soap: str, fault: SoapFault) -> bytes:
     reason = escape(fault.reason)
     if soap == SOAP11:
         code = {"Sender": "Client", "Receiver": "Server"}.get(fault.code, fault.code)
+        detail = f"<detail>{fault.detail}</detail>" if fault.detail else ""
         body = (
             f"<env:Fault><faultcode>env:{code}</faultcode>"
-            f"<faultstring>{escape(fault.subcode)}: {reason}</faultstring></env:Fault>"
+            f"<faultstring>{escape(fault.subcode)}: {reason}</faultstring>{detail}</env:Fault>"
         )
     else:
         codes = fault.subcode.split("/")  # ter:InvalidArgVal/ter:NoProfile: nested
@@ -174,7 +187,8 @@ def fault_envelope(soap: str, fault: SoapFault) -> bytes:
         body = (
             f"<env:Fault><env:Code><env:Value>env:{fault.code}</env:Value>"
             f"{sub}{'</env:Subcode>' * len(codes)}</env:Code>"
-            f'<env:Reason><env:Text xml:lang="en">{reason}</env:Text></env:Reason></env:Fault>'
+            f'<env:Reason><env:Text xml:lang="en">{reason}</env:Text></env:Reason>'
+            f"{f'<env:Detail>{fault.detail}</env:Detail>' if fault.detail else ''}</env:Fault>"
         )
     return envelope(soap, body)
 

@@ -115,6 +115,8 @@ class FaultApplier:
     links_down: set[LinkId] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)  # events applied, by kind
     applied: deque[Applied] = field(default_factory=lambda: deque(maxlen=APPLIED_KEPT))
+    # called with (event, loop time) after each event is applied (the ONVIF events' feed)
+    observers: list[Callable[[Event, float], None]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -159,6 +161,8 @@ class FaultApplier:
         elif event.camera in self.states and KINDS[k].family == "stream":
             p = {**KINDS[k].defaults, **p}
             self._stream_fault(self.states[event.camera], k, p, now, time_scale)
+        for observe in self.observers:
+            observe(event, now)
 
     def _stream_fault(
         self, s: FaultState, k: str, p: dict[str, Any], now: float, scale: float
