@@ -2,7 +2,8 @@
 
 One event loop in a thread runs two servers for the whole session: `onvif` asks for no
 credentials, `onvif_guarded` wants user `admin`, password `s3cret` (WS-UsernameToken for SOAP,
-HTTP Digest for snapshots). Discovery answers unicast probes on a free port.
+HTTP Digest for snapshots). Discovery answers unicast probes on a free port. Each has the
+control API of `camsim serve` (faults are injected through it, with its bearer token).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import pytest
 from simulator.model.city import City
 from simulator.onvif.server import OnvifDevices, OnvifOptions
 from simulator.scenario import load_scenario
+from simulator.streams.api import start_api
+from simulator.streams.http import ApiAuth
 from simulator.streams.server import CameraServer, ServeOptions
 from tests.streams.conftest import TINY, LoopThread
 
@@ -30,6 +33,9 @@ class Onvif:
     cameras: CameraServer
     devices: OnvifDevices
     thread: LoopThread
+    api: Any = None  # the control API's listener
+    api_port: int = 0
+    token: str = ""  # the control API's bearer token
 
     def port(self, camera: str) -> int:
         dev = self.devices.device(camera)
@@ -53,17 +59,20 @@ def _start(thread: LoopThread, clips: Path, **kw: Any) -> Onvif:
     cameras = CameraServer(city, city.select(), opts)
     cameras.build_clips()
     devices = OnvifDevices(cameras, OnvifOptions(port=0, discovery_port=0, multicast=False))
+    auth = ApiAuth.new("127.0.0.1")
 
-    async def start() -> None:
+    async def start() -> tuple[Any, int]:
         await cameras.start()
         await devices.start()
+        return await start_api(cameras, "127.0.0.1", 0, auth)
 
-    thread.run(start())
-    return Onvif(cameras, devices, thread)
+    api, port = thread.run(start())
+    return Onvif(cameras, devices, thread, api, port, auth.token)
 
 
 def _stop(o: Onvif) -> None:
     async def stop() -> None:
+        o.api.close()
         await o.devices.stop()
         await o.cameras.stop()
 

@@ -48,10 +48,12 @@ def token(user: str, password: str, nonce: bytes | None = None, skew_s: float = 
     )
 
 
-def post(port: int, body: bytes, headers: dict | None = None) -> tuple[int, bytes]:
+def post(
+    port: int, body: bytes, headers: dict | None = None, path: str = "/onvif/device_service"
+) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request("POST", "/onvif/device_service", body,
+        conn.request("POST", path, body,
                      {"Content-Type": "application/soap+xml", **(headers or {})})  # fmt: skip
         r = conn.getresponse()
         return r.status, r.read()
