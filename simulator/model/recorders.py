@@ -74,19 +74,31 @@ def camera_iops(mbps: np.ndarray) -> np.ndarray:
 
 
 def assign(
-    scenario: Scenario, table: CameraTable, servers: list[Recorder], mean_mbps: np.ndarray
+    scenario: Scenario, table: CameraTable, servers: list[Recorder], peak_mbps: np.ndarray
 ) -> np.ndarray:
     """Server index of each recording camera (-1: not recorded or no room on any server).
 
-    `by_district` keeps a district on as few servers as possible: districts, busiest first,
-    go to the least-loaded eligible server (relative to its limits; ties by name, so the order
-    of the server groups does not matter) and spill to the next when it reaches the planning
-    line, `recording.planning_load` of its streams, ingest limit, write IOPS and disk write
-    throughput, counted at the cameras' `mean_mbps` (the line leaves room for the busy hours'
-    peaks). When every eligible server is at that line, the least loaded with a stream free
-    takes the camera.
+    Cameras are counted at their modelled peak, `peak_mbps` (`States.peak_main_mbps`: the
+    cameras of a city peak together, in the evening or at night, so a server's peak is the
+    sum of its cameras' peaks; at their mean, a server filled to the line ran over its limit
+    at the peak while others of its group held nothing), each as one stream, its peak Mbps
+    (against the ingest limit and the disks' write throughput) and its write IOPS at that
+    rate, against the planning line, `recording.planning_load` of each limit.
+
+    `by_district` fills servers to an even level and keeps a district on as few servers as
+    that allows: each server's level is the share of its line it would hold were every
+    camera spread evenly over the servers that may take it (a district several groups take
+    split in proportion to their line capacity), capped at the line. Districts, busiest
+    first, go to the least-loaded eligible server (relative to its limits; ties by name, so
+    the order of the server groups does not matter), which keeps taking the district's
+    cameras up to its level, then the next least loaded takes over. Every eligible server
+    thus ends near the same share (within a camera's peak), none above the line while
+    another has room under it. When every eligible server is at the line, the least loaded
+    with a stream free takes the camera. (A bin packing of whole districts would keep
+    districts together but leaves servers uneven; this is the even spread, and a district
+    is split only where the level falls.)
     `round_robin` deals cameras out in turn (in the servers' order), each to the next server
-    below that line, or, when every eligible server is at it, to the next with a stream free.
+    below the line, or, when every eligible server is at it, to the next with a stream free.
     A server group that lists `districts` only takes those districts' cameras.
     """
     names = [d.name for d in scenario.network.districts]
@@ -94,58 +106,62 @@ def assign(
     room = np.array([s.spec.max_streams for s in servers])
     out = np.full(len(table), -1)
     recorded = np.flatnonzero(table.recording > 0)
-    # load and limits per server: streams, Mbps (ingest and disk throughput), IOPS
-    limit = plan * np.array(
-        [
-            [s.spec.max_streams, min(s.spec.ingest_limit_mbps, write_capacity_mbps(s.spec.disks)),
-             iops_capacity(s.spec.disks)]
-            for s in servers
-        ]
-    )  # fmt: skip
+    limit = plan * np.array([_limits(s.spec) for s in servers])  # the line, per server
     load = np.zeros_like(limit)
-    iops = camera_iops(mean_mbps)
-
-    def eligible(district: int) -> np.ndarray:
-        return np.array(
-            [s.spec.districts is None or names[district] in s.spec.districts for s in servers]
-        )
-
-    def need(cam: int) -> np.ndarray:
-        return np.array([1.0, mean_mbps[cam], iops[cam]])
+    need = np.stack([np.ones(len(table)), peak_mbps, camera_iops(peak_mbps)], axis=1)
+    takes = np.array(
+        [[s.spec.districts is None or n in s.spec.districts for s in servers] for n in names]
+    ).reshape(len(names), len(servers))  # (districts, servers)
 
     def candidates(cam: int, ok: np.ndarray) -> np.ndarray:
         """Servers below the line with this camera on, else (all at it) any with room."""
-        fits = ok & (room > 0) & ((load + need(cam)) <= limit).all(axis=1)
+        fits = ok & (room > 0) & ((load + need[cam]) <= limit).all(axis=1)
         return np.flatnonzero(fits if fits.any() else ok & (room > 0))
 
     def place(cam: int, server: int) -> None:
         out[cam] = server
-        load[server] += need(cam)
+        load[server] += need[cam]
         room[server] -= 1
 
     if scenario.recording.assignment == "round_robin":
         turn = 0  # the server whose turn it is
         for cam in recorded:
-            ok = candidates(cam, eligible(table.district[cam]))
+            ok = candidates(cam, takes[table.district[cam]])
             if ok.size:
                 server = int(ok[np.argmin((ok - turn) % len(servers))])
                 place(cam, server)
                 turn = server + 1
         return out
     by_name = np.argsort(np.argsort([s.name for s in servers], kind="stable"))
-    demand = np.bincount(table.district[recorded], weights=mean_mbps[recorded])
-    for district in np.argsort(-demand, kind="stable"):
-        ok = eligible(district)
+    demand = np.zeros((len(names), need.shape[1]))
+    np.add.at(demand, table.district[recorded], need[recorded])
+    level = np.minimum(even_level(demand, takes, limit), 1.0)[:, None] * limit * (1 + 1e-9)
+    for district in np.argsort(-demand[:, 1], kind="stable"):
         server = -1
         for cam in recorded[table.district[recorded] == district]:
-            if server < 0 or room[server] == 0 or (load[server] + need(cam) > limit[server]).any():
-                choice = candidates(cam, ok)
+            if server < 0 or room[server] == 0 or (load[server] + need[cam] > level[server]).any():
+                choice = candidates(cam, takes[district])
                 if not choice.size:
                     break
                 share = (load[choice] / limit[choice]).max(axis=1)
                 server = choice[np.lexsort((by_name[choice], share))[0]]
             place(cam, server)
     return out
+
+
+def even_level(demand: np.ndarray, takes: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """Per server, the share of its line (highest over streams, Mbps and IOPS) it holds when
+    each district's demand (districts, measures) is split over the servers that take it
+    (`takes`, districts × servers) in proportion to their line (`limit`, servers × measures)."""
+    capacity = takes.astype(float) @ limit  # (districts, measures): the line of its servers
+    per_line = np.divide(demand, capacity, out=np.zeros_like(demand), where=capacity > 0)
+    return (takes.T.astype(float) @ per_line).max(axis=1)
+
+
+def _limits(spec: ServerGroup) -> list[float]:
+    """A server's streams, Mbps (ingest and disk write throughput) and write IOPS limits."""
+    ingest = min(spec.ingest_limit_mbps, write_capacity_mbps(spec.disks))
+    return [spec.max_streams, ingest, iops_capacity(spec.disks)]
 
 
 def storage_fill(

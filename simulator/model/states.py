@@ -122,6 +122,24 @@ class States:
         factor *= 1 + self.night.mean() * (t.night_factor - 1)
         return np.where(t.cbr, t.main_mbps, np.minimum(t.main_mbps * factor, t.cap_mbps))
 
+    def peak_main_mbps(self) -> np.ndarray:
+        """Each camera's modelled peak main-stream rate over the run: its expected rate
+        (target × the activity factor of the hour × the night factor after dusk, capped) at
+        the run's busiest tick for it, by day or by night. The activity factor grows with
+        activity, so that tick is the busiest hour of the day or of the night. Not in it: the
+        districts' activity episodes (random, not known when cameras are placed) and the
+        scene term, independent between cameras (CoV 0.12: a server's sum of n cameras
+        varies by 0.12 / √n), which the planning line's margin is for."""
+        t = self.table
+        scale = t.activity_scale.astype(np.float64)
+        peak = np.zeros(len(t))
+        for night, factor in ((False, np.ones(len(t))), (True, t.night_factor)):
+            hours = self.hourly[self.night == night]
+            if hours.size:
+                act = np.minimum(float(hours.max()) * scale, MAX_ACTIVITY)
+                peak = np.maximum(peak, activity_bitrate_factor(act) * factor)
+        return np.where(t.cbr, t.main_mbps, np.minimum(t.main_mbps * peak, t.cap_mbps))
+
     def activity(self, a: int, b: int, rows: np.ndarray | None = None) -> np.ndarray:
         """(cameras, ticks) street activity seen by each camera (or these rows only)."""
         if rows is None:
