@@ -1,5 +1,6 @@
-"""Every answer of the device and media services is valid against the official ONVIF
-schemas (the WSDLs and onvif.xsd that onvif-zeep-async ships), checked strictly with lxml.
+"""Every answer of the device, media and event services (and the event service's fault
+details) is valid against the official ONVIF schemas (the WSDLs, onvif.xsd and the OASIS
+WS-Notification schemas that onvif-zeep-async ships), checked strictly with lxml.
 
 zeep and ZoneMinder's SOAP::WSDL read the answers leniently; this test is the strict one:
 element order, required elements, types and enumerations.
@@ -16,7 +17,8 @@ import pytest
 from lxml import etree
 
 from tests.onvif.conftest import PASSWORD, USER, Onvif
-from tests.onvif.test_hostile import ENV, soap, token
+from tests.onvif.test_events import address, envelope, subscribe
+from tests.onvif.test_hostile import ENV, post, soap, token
 
 WSDL = Path(onvif.__file__).parent / "wsdl"
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -28,6 +30,7 @@ OPERATIONS = [
     "<tds:GetSystemDateAndTime/>",
     "<tds:GetCapabilities><tds:Category>All</tds:Category></tds:GetCapabilities>",
     "<tds:GetCapabilities><tds:Category>Media</tds:Category></tds:GetCapabilities>",
+    "<tds:GetCapabilities><tds:Category>Events</tds:Category></tds:GetCapabilities>",
     "<tds:GetServices><tds:IncludeCapability>true</tds:IncludeCapability></tds:GetServices>",
     "<tds:GetServices><tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>",
     "<tds:GetServiceCapabilities/>",
@@ -67,13 +70,16 @@ def schemas() -> dict[str, etree.XMLSchema]:
     return {
         "http://www.onvif.org/ver10/device/wsdl": _schema("devicemgmt.wsdl"),
         "http://www.onvif.org/ver10/media/wsdl": _schema("media.wsdl"),
+        "http://www.onvif.org/ver10/events/wsdl": _schema("events.wsdl"),
+        "http://docs.oasis-open.org/wsn/b-2": etree.XMLSchema(etree.parse(str(WSDL / "b-2.xsd"))),
+        "http://docs.oasis-open.org/wsrf/r-2": etree.XMLSchema(etree.parse(str(WSDL / "r-2.xsd"))),
     }
 
 
-def answer(port: int, body: bytes) -> etree._Element:
+def answer(port: int, body: bytes, path: str = "/onvif/device_service") -> etree._Element:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request("POST", "/onvif/device_service", body)
+        conn.request("POST", path, body)
         r = conn.getresponse()
         raw = r.read()
     finally:
@@ -98,3 +104,73 @@ def test_users_and_encoder_configuration_are_valid(onvif_guarded: Onvif, schemas
         el = answer(port, soap(op, token(USER, PASSWORD)))
         schema = schemas[etree.QName(el).namespace]
         assert schema.validate(el), f"{op[:40]}: {schema.error_log.last_error}"
+
+
+def _valid(schemas: dict, el: etree._Element, what: str) -> None:
+    schema = schemas[etree.QName(el).namespace]
+    assert schema.validate(el), f"{what}: {schema.error_log.last_error}"
+
+
+def _descriptions() -> etree.XMLSchema:
+    """A schema with one element of type tt:MessageDescription: the topic set's leaves are
+    skipped by a lax wildcard, so their descriptions are checked on their own."""
+    doc = (
+        f'<xs:schema xmlns:xs="{XS}" xmlns:tt="http://www.onvif.org/ver10/schema" '
+        'targetNamespace="urn:camsim:test" elementFormDefault="qualified">'
+        '<xs:import namespace="http://www.onvif.org/ver10/schema" schemaLocation="onvif.xsd"/>'
+        '<xs:element name="D" type="tt:MessageDescription"/></xs:schema>'
+    )
+    return etree.XMLSchema(etree.fromstring(doc, base_url=str(WSDL / "x.xsd")))
+
+
+def test_event_answers_are_valid(onvif: Onvif, schemas: dict) -> None:
+    port = onvif.port("h265cam-001")
+    events = "/onvif/event_service"
+    for op in ("<tev:GetServiceCapabilities/>", "<tev:GetEventProperties/>",
+               "<tev:CreatePullPointSubscription><tev:InitialTerminationTime>PT10S"
+               "</tev:InitialTerminationTime></tev:CreatePullPointSubscription>"):  # fmt: skip
+        el = answer(port, envelope(op), events)
+        _valid(schemas, el, op[:40])
+    described = _descriptions()
+    props = answer(port, envelope("<tev:GetEventProperties/>"), events)
+    leaves = props.findall(".//{*}MessageDescription")  # the topic set's
+    assert len(leaves) == 4
+    for d in leaves:
+        wrapped = etree.Element("{urn:camsim:test}D", dict(d.attrib), nsmap=d.nsmap)
+        wrapped.extend(copy.deepcopy(c) for c in d)
+        assert described.validate(wrapped), described.error_log.last_error
+    path = address(subscribe(port)[1])
+    pulls = "<tev:Timeout>PT1S</tev:Timeout><tev:MessageLimit>10</tev:MessageLimit>"
+    for op in (f"<tev:PullMessages>{pulls}</tev:PullMessages>",  # the Initialized messages
+               "<tev:SetSynchronizationPoint/>",
+               "<wsnt:Renew><wsnt:TerminationTime>PT20S</wsnt:TerminationTime></wsnt:Renew>",
+               "<wsnt:Unsubscribe/>"):  # fmt: skip
+        el = answer(port, envelope(op), path)
+        _valid(schemas, el, op[:40])
+    assert len(el.getparent().getparent().findall(".//{*}NotificationMessage")) == 0
+    first = answer(port, envelope(f"<tev:PullMessages>{pulls}</tev:PullMessages>"),
+                   address(subscribe(port)[1]))  # fmt: skip
+    assert len(first.findall("{*}NotificationMessage")) == 4
+    _valid(schemas, first, "PullMessages with messages")
+
+
+def test_event_fault_details_are_valid(onvif: Onvif, schemas: dict) -> None:
+    """The WS-BaseNotification faults' details, and PullMessagesFaultResponse."""
+    port = onvif.port("h265cam-001")
+    path = address(subscribe(port)[1])
+    bad_topic = "<wsnt:TopicExpression Dialect='urn:x'>tns1:X</wsnt:TopicExpression>"
+    cases = [
+        (envelope("<tev:PullMessages><tev:Timeout>PT2M</tev:Timeout><tev:MessageLimit>1"
+                  "</tev:MessageLimit></tev:PullMessages>"), path),
+        (envelope("<wsnt:Renew><wsnt:TerminationTime>PT0S</wsnt:TerminationTime></wsnt:Renew>"),
+         path),
+        (envelope("<wsnt:Unsubscribe/>"), "/onvif/subscription/nobody"),
+        (envelope(f"<tev:CreatePullPointSubscription><tev:Filter>{bad_topic}</tev:Filter>"
+                  "</tev:CreatePullPointSubscription>"), "/onvif/event_service"),
+    ]  # fmt: skip
+    for body, where in cases:
+        status, raw = post(port, body, path=where)
+        assert status == 400, raw[:300]
+        detail = etree.fromstring(raw).find(f".//{{{ENV}}}Detail")
+        assert detail is not None and len(detail) == 1, raw[:300]
+        _valid(schemas, detail[0], etree.QName(detail[0]).localname)
