@@ -31,8 +31,8 @@ TOPICS = sorted([LOSS, TAMPER, "tns1:VideoSource/MotionAlarm",
                  "tns1:RuleEngine/CellMotionDetector/Motion"])  # fmt: skip
 
 
-def inject(o: Onvif, camera: str, kind: str, **params: Any) -> None:
-    """POST /api/cameras/<camera>/faults with serve's bearer token, as a user would."""
+def inject(o: Any, camera: str, kind: str, **params: Any) -> None:
+    """POST /api/cameras/<camera>/faults with serve's bearer token (`o.api_port`, `o.token`)."""
     req = urllib.request.Request(
         f"http://127.0.0.1:{o.api_port}/api/cameras/{camera}/faults",
         data=json.dumps({"kind": kind, **params}).encode(),

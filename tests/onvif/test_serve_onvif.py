@@ -1,5 +1,6 @@
 """`camsim serve --onvif` as a user runs it: discovered, probed by ZoneMinder, described by
-Home Assistant's library, stopped by Ctrl-C; a port range past 65535 is one line, exit 2."""
+Home Assistant's library, its events pulled while a camera_down and camera_up are injected
+through the control API, stopped by Ctrl-C; a port range past 65535 is one line, exit 2."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from tests.onvif.conftest import PASSWORD, USER
 from tests.onvif.test_clients import _describe
 from tests.onvif.test_discovery import unicast_probe
+from tests.onvif.test_events import LOSS, inject, pull, with_pullpoint
 from tests.onvif.test_zoneminder_probe import probe
 from tests.streams.conftest import TINY
 
@@ -54,6 +58,19 @@ def test_serve_onvif_end_to_end(onvif_clips: Path) -> None:
         cam = asyncio.run(_describe(port, USER, PASSWORD))
         assert cam["info"].SerialNumber == "mjpegcam-001"
         assert cam["profiles"]["main"]["snapshot"][:2] == b"\xff\xd8"
+        api = SimpleNamespace(api_port=ready["api_port"], token=ready["token"])
+
+        async def events(cam: Any, manager: Any, pp: Any) -> list:
+            got = [await pull(pp, 1)]
+            for kind in ("camera_down", "camera_up"):
+                await asyncio.to_thread(inject, api, "mjpegcam-001", kind)
+                got.append(await pull(pp, 5))
+            await manager.shutdown()
+            return got
+
+        first, down, up = with_pullpoint(port, events, USER, PASSWORD)
+        assert (LOSS, "Initialized", "false") in first
+        assert (down, up) == ([(LOSS, "Changed", "true")], [(LOSS, "Changed", "false")])
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 0 and "camsim serve: stopped" in err
