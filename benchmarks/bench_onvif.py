@@ -5,7 +5,12 @@ every SOAP request carries a WS-UsernameToken digest) on 127.0.0.1; this process
 (1) sends one unicast WS-Discovery Probe and times the ProbeMatches of every camera, and
 (2) polls every camera `--rounds` times like a VMS (GetProfiles, GetStreamUri,
 GetSnapshotUri, then GET the snapshot), `--concurrency` cameras at once, and prints the p50,
-p99 and worst latency of the SOAP calls and of the snapshots, and the server's CPU time.
+p99 and worst latency of the SOAP calls and of the snapshots, and the server's CPU time;
+(3) holds `--subscriptions` PullPoint subscriptions (one per camera by default), each
+long-polled with PullMessages, measures the serve's CPU while they wait, injects a
+camera_down and a camera_up on every camera through the control API and checks that each
+subscription received its camera's SignalLoss true and false exactly once, with the latency
+from the injection to the message.
 
 Quick run:  python benchmarks/bench_onvif.py --cameras 50 --rounds 2
 Full run:   python benchmarks/bench_onvif.py   (Strasbourg's 450 cameras, 10 rounds)
@@ -37,6 +42,8 @@ def serve(scenario: str, cameras: int) -> None:
     from simulator.model.city import City
     from simulator.onvif.server import OnvifDevices, OnvifOptions
     from simulator.scenario import load_scenario
+    from simulator.streams.api import start_api
+    from simulator.streams.http import ApiAuth
     from simulator.streams.server import CameraServer, ServeOptions
 
     async def main() -> None:
@@ -48,9 +55,13 @@ def serve(scenario: str, cameras: int) -> None:
         await server.start()
         devices = OnvifDevices(server, OnvifOptions(port=0, discovery_port=0, multicast=False))
         await devices.start()
+        auth = ApiAuth.new("127.0.0.1")
+        api, api_port = await start_api(server, "127.0.0.1", 0, auth)
         ports = {d.id: d.port for d in devices.devices}
-        print(json.dumps({"ports": ports, "discovery": devices.discovery_port}), flush=True)
+        print(json.dumps({"ports": ports, "discovery": devices.discovery_port,
+                          "api": api_port, "token": auth.token}), flush=True)  # fmt: skip
         await loop.run_in_executor(None, sys.stdin.read)
+        api.close()
         await devices.stop()
         await server.stop()
 
@@ -74,6 +85,8 @@ def token() -> str:
 def envelope(body: str) -> bytes:
     return (
         f'<s:Envelope xmlns:s="{ENV}" xmlns:trt="http://www.onvif.org/ver10/media/wsdl" '
+        'xmlns:tev="http://www.onvif.org/ver10/events/wsdl" '
+        'xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2" '
         f'xmlns:tt="http://www.onvif.org/ver10/schema">{token()}<s:Body>{body}</s:Body>'
         "</s:Envelope>"
     ).encode()
@@ -119,6 +132,86 @@ async def poll(ports: dict[str, int], rounds: int, concurrency: int) -> tuple[li
     return soap, snaps
 
 
+LOSS = "tns1:VideoSource/SignalLoss"
+PULL = (
+    "<tev:PullMessages><tev:Timeout>PT10S</tev:Timeout><tev:MessageLimit>100</tev:MessageLimit>"
+    "</tev:PullMessages>"
+)
+
+
+async def events(ready: dict, subscriptions: int, pid: int) -> None:
+    """Hold the subscriptions, inject camera_down and camera_up on every camera, check each
+    subscription saw both once, and print the figures."""
+    import xml.etree.ElementTree as ET
+
+    import aiohttp
+
+    ports: dict[str, int] = ready["ports"]
+    cams = list(ports)
+    got: dict[int, list[tuple[str, float]]] = {i: [] for i in range(subscriptions)}
+    sent: dict[tuple[str, str], float] = {}  # (camera, true|false) → when injected
+    stop = asyncio.Event()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
+        async def soap(url: str, body: str) -> ET.Element:
+            async with http.post(url, data=envelope(body)) as r:
+                text = await r.text()
+            assert r.status == 200, text[:300]
+            return ET.fromstring(text)
+
+        async def holder(i: int, cam: str) -> None:
+            base = f"http://127.0.0.1:{ports[cam]}"
+            made = await soap(f"{base}/onvif/event_service", "<tev:CreatePullPointSubscription/>")
+            url = next(made.iter("{http://www.w3.org/2005/08/addressing}Address")).text or ""
+            while not stop.is_set():
+                answer = await soap(url, PULL)
+                now = time.perf_counter()
+                for m in answer.iter("{http://docs.oasis-open.org/wsn/b-2}NotificationMessage"):
+                    topic = next(m.iter("{http://docs.oasis-open.org/wsn/b-2}Topic")).text
+                    msg = next(m.iter("{http://www.onvif.org/ver10/schema}Message"))
+                    if topic == LOSS and msg.get("PropertyOperation") == "Changed":
+                        value = [x.get("Value") for x in msg.iter() if x.get("Name") == "State"]
+                        got[i].append((value[0] or "", now))
+            await soap(url, "<wsnt:Unsubscribe/>")
+
+        async def inject(cam: str, kind: str) -> None:
+            url = f"http://127.0.0.1:{ready['api']}/api/cameras/{cam}/faults"
+            head = {"Authorization": f"Bearer {ready['token']}"}
+            sent[(cam, "true" if kind == "camera_down" else "false")] = time.perf_counter()
+            async with http.post(url, json={"kind": kind}, headers=head) as r:
+                assert r.status == 202, await r.text()
+
+        owner = {i: cams[i % len(cams)] for i in range(subscriptions)}
+        tasks = [asyncio.create_task(holder(i, c)) for i, c in owner.items()]
+        await asyncio.sleep(3)  # subscribed, the Initialized messages pulled
+        cpu0, t0 = _cpu(pid), time.perf_counter()
+        await asyncio.sleep(5)
+        idle = (_cpu(pid) - cpu0) / (time.perf_counter() - t0)
+        rss = _rss(pid)
+        for kind in ("camera_down", "camera_up"):
+            await asyncio.gather(*(inject(c, kind) for c in cams))
+            await asyncio.sleep(2)
+        stop.set()
+        await asyncio.gather(*tasks)  # each ends at its next answer (its PT10S at most)
+    late = [at - sent[(owner[i], v)] for i, seen in got.items() for v, at in seen]
+    wrong = [i for i, seen in got.items() if [v for v, _ in seen] != ["true", "false"]]
+    print(
+        f"events: {subscriptions} PullPoint subscriptions held on {len(cams)} cameras, "
+        f"long-polled (PT10S); serve CPU while they wait {100 * idle:.1f} % of a core, "
+        f"RSS {rss / 2**20:.0f} MiB"
+    )
+    print(
+        f"  injected {2 * len(cams)} events (camera_down, camera_up on each camera): "
+        f"{len(late)} SignalLoss messages of {2 * subscriptions} expected, "
+        f"{len(wrong)} subscriptions not exactly [true, false]"
+    )
+    if late:
+        print(
+            f"  injection → message  p50 {pct(late, 0.5):6.1f} ms  p99 {pct(late, 0.99):6.1f} ms"
+            f"  max {max(late) * 1000:6.1f} ms"
+        )
+
+
 def discover(port: int, expected: int) -> tuple[int, float]:
     probe = (
         f'<s:Envelope xmlns:s="{ENV}" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing"'
@@ -154,6 +247,8 @@ def main() -> None:
     ap.add_argument("--cameras", type=int, default=450)
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--subscriptions", type=int, default=None,
+                    help="PullPoint subscriptions held (one per camera; 0: none)")  # fmt: skip
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.serve:
@@ -182,9 +277,18 @@ def main() -> None:
                 f"  {name:9s} n={len(xs):5d}  p50 {pct(xs, 0.5):6.1f} ms  "
                 f"p99 {pct(xs, 0.99):6.1f} ms  max {max(xs) * 1000:6.1f} ms"
             )
+        n = len(ports) if a.subscriptions is None else a.subscriptions
+        if n:
+            asyncio.run(events(ready, n, child.pid))
     finally:
         child.stdin.close()  # type: ignore[union-attr]
         child.wait(30)
+
+
+def _rss(pid: int) -> int:
+    """Resident bytes of a process."""
+    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def _cpu(pid: int) -> float:
