@@ -29,6 +29,7 @@ from simulator.model.measures import Measures
 from simulator.model.operators import Duty
 from simulator.model.recorders import WRITE_PENALTY, write_iops
 from simulator.model.results import ReadStats, ServerReads, Sizing
+from simulator.model.server_sizing import city_binding, city_servers_needed
 from simulator.model.wall import Wall
 from simulator.scenario.recording import Disks
 from simulator.timeline.event import Event
@@ -237,7 +238,6 @@ def add_disk_iops(sizing: Sizing, reads: ReadStats) -> None:
         if needed > group.servers_needed:
             group.servers_needed, group.binding = needed, "disk_iops"
     sizing.by_constraint["disk_iops"] = reads.servers_needed
-    sizing.servers_needed = sum(g.servers_needed for g in sizing.groups)
-    top = max(sizing.groups, key=lambda g: (g.servers_needed, g.name), default=None)
-    if top is not None:
-        sizing.binding = top.binding
+    if sizing.groups:
+        sizing.servers_needed = city_servers_needed(sizing.groups)
+        sizing.binding = city_binding(sizing.groups)

@@ -73,9 +73,12 @@ class GroupSizing:
     name: str
     cameras: int  # cameras it records (and those no server had room for)
     servers_configured: int
-    servers_needed: int
+    servers_needed: int  # the most any one constraint needs
     binding: str
     by_constraint: dict[str, int]
+    storage_needed_tb: float = 0.0  # its cameras' demand at retention, + its servers' reserve
+    storage_usable_tb: float = 0.0  # its servers' usable capacity
+    ingest_p99_mbps: float = 0.0  # its cameras' demand, p99 over the run
 
 
 @dataclass
@@ -88,9 +91,9 @@ class Sizing:
     """
 
     servers_configured: int
-    servers_needed: int  # the sum over the groups
+    servers_needed: int  # the sum over the groups of each one's binding constraint
     binding: str  # the constraint that sets servers_needed (of the group needing the most)
-    by_constraint: dict[str, int]  # summed over the groups
+    by_constraint: dict[str, int]  # summed over the groups (need not add up to servers_needed)
     storage_needed_tb: float  # demand at retention steady state, + each server's reserve
     storage_usable_tb: float
     daily_write_tb: float  # demand per day

@@ -89,6 +89,7 @@ def sizing_of(
     (ticks,) the same Mbps over every camera; lost_bits: bits/s × ticks not stored, by cause.
     """
     rec, days = scenario.recording, scenario.simulation.days
+    reserve_tb = rec.free_space_reserve_gb / 1000
     groups = []
     for g, spec in enumerate(rec.servers):
         cams = int((camera_group == g).sum())
@@ -96,16 +97,22 @@ def sizing_of(
         tb, _ = _storage_tb(mbps, tick, rec.retention_days, days)
         by = servers_needed(spec, rec.planning_load, mbps, streams, cams, tb)
         binding = max(by, key=lambda k: by[k])
-        groups.append(GroupSizing(spec.name, cams, spec.count, by[binding], binding, by))
+        groups.append(
+            GroupSizing(
+                spec.name, cams, spec.count, by[binding], binding, by,
+                storage_needed_tb=tb + reserve_tb * spec.count,
+                storage_usable_tb=usable_tb(spec.disks) * spec.count,
+                ingest_p99_mbps=float(np.percentile(mbps, 99)) if mbps.size else 0.0,
+            )
+        )  # fmt: skip
     needed_tb, daily_tb = _storage_tb(demand_mbps, tick, rec.retention_days, days)
     servers = sum(g.count for g in rec.servers)
-    most = min(groups, key=lambda z: (-z.servers_needed, z.name))  # not the list order
     return Sizing(
         servers_configured=servers,
-        servers_needed=max(1, sum(z.servers_needed for z in groups)),
-        binding=most.binding,
-        by_constraint={k: sum(z.by_constraint[k] for z in groups) for k in most.by_constraint},
-        storage_needed_tb=needed_tb + rec.free_space_reserve_gb / 1000 * servers,
+        servers_needed=city_servers_needed(groups),
+        binding=city_binding(groups),
+        by_constraint=summed(groups),
+        storage_needed_tb=needed_tb + reserve_tb * servers,
         storage_usable_tb=usable_tb_total,
         daily_write_tb=daily_tb,
         planning_load=rec.planning_load,
@@ -113,6 +120,22 @@ def sizing_of(
         daily_lost_tb={k: v * tick / 8 / TB / days for k, v in lost_bits.items()},
         groups=groups,
     )
+
+
+def city_servers_needed(groups: list[GroupSizing]) -> int:
+    """The city's servers needed: each group's binding constraint, summed (at least 1)."""
+    return max(1, sum(g.servers_needed for g in groups))
+
+
+def city_binding(groups: list[GroupSizing]) -> str:
+    """The binding constraint of the group that needs the most servers (ties by name)."""
+    return min(groups, key=lambda z: (-z.servers_needed, z.name)).binding
+
+
+def summed(groups: list[GroupSizing]) -> dict[str, int]:
+    """Each constraint's servers summed over the groups."""
+    keys = dict.fromkeys(k for g in groups for k in g.by_constraint)
+    return {k: sum(g.by_constraint.get(k, 0) for g in groups) for k in keys}
 
 
 def _storage_tb(mbps: np.ndarray, tick: int, retention: float, days: float) -> tuple[float, float]:

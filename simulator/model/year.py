@@ -25,7 +25,8 @@ from dataclasses import replace
 import numpy as np
 
 from simulator.model.city import City
-from simulator.model.results import Results, Year
+from simulator.model.results import GroupSizing, Results, Year
+from simulator.model.server_sizing import city_binding, city_servers_needed, summed
 from simulator.model.sizing import Progress, simulate
 from simulator.scenario.schema import Scenario
 
@@ -68,6 +69,23 @@ def peak_day_scenario(scenario: Scenario, day: int) -> Scenario:
     return _with(scenario, start=scenario.simulation.start + dt.timedelta(days=day), days=1.0)
 
 
+def year_group(year: GroupSizing, day: GroupSizing, keys: list[str]) -> GroupSizing:
+    """A server group sized for the year: each constraint at the larger of the year's and the
+    peak day's count (storage: the year's), the group needing the most of them; its storage
+    the year's, its ingest p99 the larger."""
+    by = {k: max(year.by_constraint.get(k, 0),
+                 0 if k in YEAR_ONLY else day.by_constraint.get(k, 0)) for k in keys}  # fmt: skip
+    binding = max(by, key=lambda k: by[k])
+    return replace(
+        day,
+        servers_needed=by[binding],
+        binding=binding,
+        by_constraint=by,
+        storage_needed_tb=year.storage_needed_tb,
+        ingest_p99_mbps=max(year.ingest_p99_mbps, day.ingest_p99_mbps),
+    )
+
+
 def _part(progress: Progress | None, a: float, b: float) -> Progress | None:
     return None if progress is None else (lambda f: progress(a + (b - a) * f))
 
@@ -89,13 +107,15 @@ def size_year(city: City | Scenario, progress: Progress | None = None) -> Result
     keys = list(dict.fromkeys([*day.sizing.by_constraint, *year.sizing.by_constraint]))
     by_year = {k: year.sizing.by_constraint.get(k, 0) for k in keys}
     by_day = {k: 0 if k in YEAR_ONLY else day.sizing.by_constraint.get(k, 0) for k in keys}
-    by = {k: max(by_year[k], by_day[k]) for k in keys}
-    binding = max(by, key=lambda k: by[k])
+    groups = [
+        year_group(y, d, keys) for y, d in zip(year.sizing.groups, day.sizing.groups, strict=True)
+    ]
     sizing = replace(
         day.sizing,
-        servers_needed=max(1, by[binding]),
-        binding=binding,
-        by_constraint=by,
+        servers_needed=city_servers_needed(groups),
+        binding=city_binding(groups),
+        by_constraint=summed(groups),
+        groups=groups,
         storage_needed_tb=year.sizing.storage_needed_tb,
         daily_write_tb=year.sizing.daily_write_tb,
         daily_lost_tb=year.sizing.daily_lost_tb,  # over the year, like the lost camera-hours

@@ -114,6 +114,12 @@ def flags(results: Results) -> list[Flag]:
         out.append(Flag("servers", "recording", "needed>configured"))
     if _over(s.storage_needed_tb, s.storage_usable_tb):
         out.append(Flag("storage", "total", "needed>usable"))
+    if len(s.groups) > 1:  # each group on its own: a pooled total can hide one's shortfall
+        for g in s.groups:
+            if g.servers_needed > g.servers_configured:
+                out.append(Flag("servers", g.name, "needed>configured"))
+            if _over(g.storage_needed_tb, g.storage_usable_tb):
+                out.append(Flag("storage", g.name, "needed>usable"))
     for link in results.links:
         out.extend(Flag("link", link.name, c) for c in link_checks(link, s.link_planning_load))
     for server in results.servers:
@@ -143,12 +149,25 @@ def findings(results: Results) -> list[str]:
     s = results.sizing
     links = {lk.name: lk for lk in results.links}
     servers = {sv.name: sv for sv in results.servers}
+    groups = {g.name: g for g in s.groups} if len(s.groups) > 1 else {}
     for flag in flags(results):
-        if flag.subject == "servers":
+        group = groups.get(flag.name)
+        if flag.subject == "servers" and group is not None:
+            out.append(
+                f"server group {group.name} undersized: {group.servers_needed} needed at the "
+                f"{s.planning_load:.0%} planning load (binding: {group.binding}), "
+                f"{group.servers_configured} configured"
+            )
+        elif flag.subject == "servers":
             out.append(
                 f"undersized: {s.servers_needed} recording servers needed at the "
                 f"{s.planning_load:.0%} planning load (binding: {s.binding}), "
                 f"{s.servers_configured} configured"
+            )
+        elif flag.subject == "storage" and group is not None:
+            out.append(
+                f"server group {group.name} storage: {group.storage_needed_tb:,.0f} TB needed, "
+                f"{group.storage_usable_tb:,.0f} TB usable"
             )
         elif flag.subject == "storage":
             out.append(

@@ -63,7 +63,10 @@ def year_table(results: Results) -> Table:
     if y is None:
         raise ValueError("the run is not year-aware (results.year is None)")
     s = results.sizing
-    t = Table("Year: where the sizing binds", ["item", "when", "value", "note"], align="llrl")
+    title = "Year: where the sizing binds" + (
+        " (servers: each constraint summed over the groups)" if len(s.groups) > 1 else ""
+    )
+    t = Table(title, ["item", "when", "value", "note"], align="llrl")
     t.add(
         [
             f"worst {y.retention_days:g}-day window",
@@ -108,8 +111,11 @@ def year_table(results: Results) -> Table:
 
 
 def sizing_table(results: Results) -> Table:
-    """Storage and server sizing against what is configured."""
+    """Storage and server sizing against what is configured: the city's, and with several
+    server groups each group's (storage, and servers by every constraint), the city's
+    servers needed being the sum of the groups' binding counts."""
     s = results.sizing
+    several = len(s.groups) > 1
     t = Table("Sizing", ["item", "needed", "configured", "note"], align="lrrl")
     over_storage = s.storage_needed_tb > s.storage_usable_tb
     t.add(
@@ -121,20 +127,26 @@ def sizing_table(results: Results) -> Table:
         ],
         over_storage,
     )
+    for g in s.groups if several else []:
+        t.add(
+            [f"  {g.name} storage (TB)", num(g.storage_needed_tb, 1), num(g.storage_usable_tb, 1),
+             f"{num(g.cameras, 0)} cameras"],
+            g.storage_needed_tb > g.storage_usable_tb,
+        )  # fmt: skip
     lost = sum(s.daily_lost_tb.values())
     causes = ", ".join(f"{k} {num(v, 2)}" for k, v in sorted(s.daily_lost_tb.items()) if v > 0)
     t.add(
         ["  not stored (TB/day)", num(lost, 2), "", causes or "nothing lost"],
         any(s.daily_lost_tb.get(c, 0) > 0 for c in SIZING_CAUSES),
     )
+    if several:
+        note = " + ".join(f"{g.name} {g.servers_needed} ({g.binding})" for g in s.groups)
+    else:
+        note = f"binding: {s.binding}" + _when(results, s.binding)
     t.add(
-        [
-            "recording servers",
-            str(s.servers_needed),
-            str(s.servers_configured),
-            f"binding: {s.binding}" + _when(results, s.binding),
-        ],
-        s.servers_needed > s.servers_configured,
+        ["recording servers", str(s.servers_needed), str(s.servers_configured), note],
+        s.servers_needed > s.servers_configured
+        or any(g.servers_needed > g.servers_configured for g in s.groups),
     )
     t.add(
         [
@@ -144,22 +156,25 @@ def sizing_table(results: Results) -> Table:
             "of each server limit: ingest, streams, IOPS, MB/s",
         ]
     )
-    for name in sorted(s.by_constraint):
-        n = s.by_constraint[name]
-        t.add(
-            [f"  by {name}", str(n), "", "binding" if name == s.binding else ""],
-            n > s.servers_configured,
-        )
-    if len(s.groups) > 1:  # mixed groups: each on its own hardware
-        for g in s.groups:
+    if not several:
+        for name in sorted(s.by_constraint):
+            n = s.by_constraint[name]
             t.add(
-                [
-                    f"  group {g.name}",
-                    str(g.servers_needed),
-                    str(g.servers_configured),
-                    f"{g.cameras} cameras; binding: {g.binding}",
-                ],
-                g.servers_needed > g.servers_configured,
+                [f"  by {name}", str(n), "", "binding" if name == s.binding else ""],
+                n > s.servers_configured,
+            )
+        return t
+    for g in s.groups:  # mixed groups: each on its own hardware, the city their sum
+        t.add(
+            [f"  group {g.name}", str(g.servers_needed), str(g.servers_configured),
+             f"{num(g.cameras, 0)} cameras; binding: {g.binding}" + _when(results, g.binding)],
+            g.servers_needed > g.servers_configured,
+        )  # fmt: skip
+        for name in sorted(g.by_constraint):
+            n = g.by_constraint[name]
+            t.add(
+                [f"    by {name}", str(n), "", "binding" if name == g.binding else ""],
+                n > g.servers_configured,
             )
     return t
 
