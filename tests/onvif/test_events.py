@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import socket
 import time
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -278,3 +279,26 @@ def test_credentials_are_asked(onvif_guarded: Onvif) -> None:
     status, answer = subscribe(port, header=token(USER, PASSWORD))
     assert status == 200
     assert raw_pull(port, address(answer))[0] == 400  # the pull needs a token too
+
+
+def test_a_client_gone_mid_pull_leaves_nothing_waiting(onvif: Onvif) -> None:
+    port = onvif.port("h264cam-001")
+    path = address(subscribe(port)[1])
+    raw_pull(port, path)  # the Initialized ones
+    points, services = onvif.devices.feed.points, onvif.devices.services  # type: ignore[union-attr]
+    sub = onvif.call(lambda: points.subs[path.rsplit("/", 1)[1]])
+    before = onvif.call(lambda: services.open)
+    body = envelope("<tev:PullMessages><tev:Timeout>PT30S</tev:Timeout><tev:MessageLimit>9"
+                    "</tev:MessageLimit></tev:PullMessages>")  # fmt: skip
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                  + body)  # fmt: skip
+        deadline = time.monotonic() + 5
+        while onvif.call(lambda: sub.waiter) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert onvif.call(lambda: sub.waiter) is not None  # the pull waits
+    deadline = time.monotonic() + 5
+    while onvif.call(lambda: (sub.waiter, services.open)) != (None, before):
+        assert time.monotonic() < deadline, "the pull still waits for a client that went"
+        time.sleep(0.02)
+    assert post(port, envelope("<wsnt:Unsubscribe/>"), path=path)[0] == 200
