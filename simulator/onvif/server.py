@@ -1,10 +1,12 @@
 """`camsim serve --onvif`: every served camera an ONVIF device, on the serve's event loop.
 
 Each camera gets its own HTTP port (`port + i`, or any free port when `port` is 0) for its
-device and media services and snapshots, because ONVIF clients address a device by host and
-port (its device service is /onvif/device_service); one WS-Discovery responder answers for
-all of them. Credentials are the serve's --user/--password (WS-UsernameToken for SOAP, HTTP
-Digest or Basic for snapshots); without them nothing is asked, as for RTSP.
+device, media and event services and snapshots, because ONVIF clients address a device by
+host and port (its device service is /onvif/device_service); one WS-Discovery responder
+answers for all of them. The events feed (feed.py) watches the serve's FaultApplier, so the
+event service says what the timeline does to the cameras. Credentials are the serve's
+--user/--password (WS-UsernameToken for SOAP, HTTP Digest or Basic for snapshots); without
+them nothing is asked, as for RTSP.
 """
 
 from __future__ import annotations
