@@ -1,6 +1,7 @@
 """`camsim serve --onvif` as a user runs it: discovered, probed by ZoneMinder, described by
 Home Assistant's library, its events pulled while a camera_down and camera_up are injected
-through the control API, stopped by Ctrl-C; a port range past 65535 is one line, exit 2."""
+through the control API and while its timeline replays a freeze, stopped by Ctrl-C; a port
+range past 65535 is one line, exit 2."""
 
 from __future__ import annotations
 
@@ -17,16 +18,21 @@ from typing import Any
 from tests.onvif.conftest import PASSWORD, USER
 from tests.onvif.test_clients import _describe
 from tests.onvif.test_discovery import unicast_probe
-from tests.onvif.test_events import LOSS, inject, pull, with_pullpoint
+from tests.onvif.test_events import LOSS, TAMPER, inject, pull, with_pullpoint
 from tests.onvif.test_zoneminder_probe import probe
 from tests.streams.conftest import TINY
+from tests.streams.test_api_auth import call
 
 CAMSIM = [sys.executable, "-c", "from simulator.cli import main; main()"]
 
 
-def test_serve_onvif_end_to_end(onvif_clips: Path) -> None:
+def test_serve_onvif_end_to_end(onvif_clips: Path, tmp_path: Path) -> None:
+    timeline = tmp_path / "faults.jsonl"  # replayed once POST /api/timeline/start
+    timeline.write_text('{"t": 0.2, "kind": "stream_freeze", "camera": "mjpegcam-001", '
+                        '"params": {"duration_s": 0.5}}\n')  # fmt: skip
     cmd = [*CAMSIM, "serve", str(TINY), "--rtsp-port", "0", "--api-port", "0",
-           "--cache", str(onvif_clips), "--loop-seconds", "2", "--no-faults", "--quiet",
+           "--cache", str(onvif_clips), "--loop-seconds", "2", "--quiet",
+           "--timeline", str(timeline), "--wait-start",
            "--cameras", "h264cam-001,mjpegcam-001", "--user", USER, "--password", PASSWORD,
            "--onvif", "--onvif-port", "0"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -62,15 +68,19 @@ def test_serve_onvif_end_to_end(onvif_clips: Path) -> None:
 
         async def events(cam: Any, manager: Any, pp: Any) -> list:
             got = [await pull(pp, 1)]
-            for kind in ("camera_down", "camera_up"):
+            for kind in ("camera_down", "camera_up"):  # through the control API
                 await asyncio.to_thread(inject, api, "mjpegcam-001", kind)
                 got.append(await pull(pp, 5))
+            start = f"http://127.0.0.1:{api.api_port}/api/timeline/start"
+            await asyncio.to_thread(call, start, {}, f"Bearer {api.token}")
+            got += [await pull(pp, 5), await pull(pp, 5)]  # the timeline's freeze
             await manager.shutdown()
             return got
 
-        first, down, up = with_pullpoint(port, events, USER, PASSWORD)
+        first, down, up, frozen, thawed = with_pullpoint(port, events, USER, PASSWORD)
         assert (LOSS, "Initialized", "false") in first
         assert (down, up) == ([(LOSS, "Changed", "true")], [(LOSS, "Changed", "false")])
+        assert (frozen, thawed) == ([(TAMPER, "Changed", "true")], [(TAMPER, "Changed", "false")])
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
         assert proc.returncode == 0 and "camsim serve: stopped" in err
