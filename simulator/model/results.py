@@ -229,18 +229,29 @@ class Year:
         return self.start + dt.timedelta(days=day)
 
     @property
+    def full_years(self) -> int:
+        """Whole years the retention window holds (retention beyond a year: the year repeats,
+        so a window of 400 days is the whole year and its worst 35 days)."""
+        return int(round(self.retention_days * 24)) // int(round(self.days * 24))
+
+    @property
+    def remainder_days(self) -> float:
+        """The retention beyond its whole years: the part of the window that has dates."""
+        return self.retention_days - self.full_years * self.days
+
+    @property
     def storage_window(self) -> tuple[dt.datetime, dt.datetime]:
-        """[first, last) instants of the retention window that stores the most, in the
-        simulated year: when it `wraps`, it runs from `first` to the year's end and on from
-        the year's start to `last`, so `last` comes before `first`."""
+        """[first, last) instants of the retention window that stores the most (beyond
+        `full_years`), in the simulated year: when it `wraps`, it runs from `first` to the
+        year's end and on from the year's start to `last`, so `last` comes before `first`."""
         first = self.storage_window_start_h / 24
-        last = first + self.retention_days - (self.days if self.wraps else 0.0)
+        last = first + self.remainder_days - (self.days if self.wraps else 0.0)
         return self.date(first), self.date(last)
 
     @property
     def wraps(self) -> bool:
         """Whether the storage window goes past the year's end (on from its start)."""
-        return self.storage_window_start_h / 24 + self.retention_days > self.days
+        return self.storage_window_start_h / 24 + self.remainder_days > self.days
 
     def where(self, constraint: str) -> str:
         """Which part of the year sets a constraint: "year" (storage window) or "peak day"."""

@@ -40,15 +40,19 @@ def worst_window(hourly: np.ndarray, hours: int) -> tuple[int, float]:
     """First index and sum of the `hours` consecutive values of `hourly` with the largest sum,
     the series read as circular (a year is followed by the same season as its start, so a
     window may start in its last `hours` and go on from its first value): the first such
-    start; (0, the whole sum) when the series is no longer than `hours`."""
-    n = max(1, min(hours, hourly.size))
-    if n == hourly.size:
-        return 0, float(hourly.sum(dtype=np.float64))
+    start. A window longer than the series holds it whole as many times as it fits, and the
+    worst window of what is left (retention beyond a year is sized: `Year.full_years`); (0,
+    the sums) when nothing is left."""
+    hours = max(1, hours)
+    whole, n = divmod(hours, max(1, hourly.size))
+    total = whole * float(hourly.sum(dtype=np.float64))
+    if n == 0:
+        return 0, total
     around = np.concatenate([hourly, hourly[: n - 1]])
-    total = np.concatenate([[0.0], np.cumsum(around, dtype=np.float64)])
-    sums = total[n:] - total[:-n]
+    cum = np.concatenate([[0.0], np.cumsum(around, dtype=np.float64)])
+    sums = cum[n:] - cum[:-n]
     first = int(np.argmax(sums))
-    return first, float(sums[first])
+    return first, total + float(sums[first])
 
 
 def _with(scenario: Scenario, **simulation: object) -> Scenario:

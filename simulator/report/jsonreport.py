@@ -176,6 +176,7 @@ def year_dict(y: Year) -> dict[str, Any]:
             "end": last.isoformat(),
             "start_day": y.storage_window_start_h / 24,
             "days": y.retention_days,
+            "full_years": y.full_years,
             "wraps": y.wraps,
             "demand_tb": y.storage_window_tb,
         },

@@ -193,7 +193,12 @@ def window_text(y: Year) -> str:
     """The storage window's dates in the simulated year, marked when it wraps past the year's
     end (on from its start: the year repeats)."""
     first, last = y.storage_window
-    return f"{date(first)} → {date(last)}" + (", wraps" if y.wraps else "")
+    dates = f"{date(first)} → {date(last)}" + (", wraps" if y.wraps else "")
+    if not y.full_years:
+        return dates
+    whole = "whole year" + (f" × {y.full_years}" if y.full_years > 1 else "")
+    left = y.remainder_days
+    return whole if left <= 0 else f"{whole} + {dates}"
 
 
 def _when(results: Results, constraint: str) -> str:

@@ -57,7 +57,31 @@ def test_a_window_across_the_series_end_is_found(seed):
 def test_a_window_as_long_as_the_series_is_all_of_it():
     hourly = np.arange(1.0, 25.0)
     assert worst_window(hourly, 24) == (0, 300.0)
-    assert worst_window(hourly, 100) == (0, 300.0)
+    assert worst_window(hourly, 48) == (0, 600.0)
+
+
+def test_a_window_longer_than_the_series_holds_it_whole_and_its_worst_remainder():
+    """The series repeats: 100 hours of a 24-hour series are 4 whole series (1,200) and the
+    worst 4 hours (21 + 22 + 23 + 24 = 90), from hour 20 — as the brute force over the
+    repeated series finds."""
+    hourly = np.arange(1.0, 25.0)
+    assert worst_window(hourly, 100) == (20, 1290.0)
+    assert brute_force(np.tile(hourly, 5), 100)[1] == 1290.0
+
+
+def test_retention_beyond_a_year_is_sized_and_the_year_table_says_what_it_holds(load):
+    """400 days (Germany, say) of constant 17 Mbps: 400 × 0.18360 TB, in the sizing and in the
+    year's window alike (was the year's 365 days in the window: two answers)."""
+    from simulator.report.tables import year_table
+
+    r = size_year(load("cbr_city", "country=DE", "recording.retention_days=400"))
+    per_day_tb = (3 * 4.0 + 2 * 2.5) * 1e6 / 8 * 86400 / TB
+    assert r.year.storage_window_tb == pytest.approx(per_day_tb * 400, rel=REL)
+    assert r.sizing.storage_needed_tb == pytest.approx(per_day_tb * 400 + 2 * RESERVE_TB, rel=REL)
+    row = next(row for row in year_table(r).rows if row[0].startswith("worst"))
+    assert row[0] == "worst 400-day window"
+    assert row[1].startswith("whole year + ") and "→" in row[1]
+    assert row[2] == f"{per_day_tb * 400:.1f} TB"
 
 
 @pytest.fixture(scope="module")
