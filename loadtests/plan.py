@@ -4,8 +4,9 @@ operators' actions, the operators on duty by hour and the target to drive.
 Every process builds the same plan from the same options (a worker gets the master's custom
 arguments with its first spawn message), then takes its own shard of the schedule. A plan
 reads the scenario once; it builds the scenario's City only to draw the actions from the
-model or to check a timeline's names (`check`: `camsim loadtest` does, before Locust starts),
-so a lab run's load, given the lab's schedule, builds none.
+model or to check a timeline's names (`check`: `camsim loadtest` does, before Locust starts)
+without a lab run's handover (OUT/run/cameras.json, whose names check the schedule), so a lab
+run's load, given the lab's schedule and cameras, builds none.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Settings:
 
     scenario: str | None = None
     timeline: str | None = None
+    handover: str | None = None  # a lab run's cameras (OUT/run/cameras.json)
     cameras: str | None = None
     overrides: tuple[str, ...] = ()  # scenario --set PATH=VALUE
     target: str = "zoneminder"
@@ -71,6 +73,8 @@ def add_arguments(parser: Any) -> None:
     arg = parser.add_argument  # Locust's own (a group would drop is_secret and the web UI)
     arg("--camsim-scenario", help="Scenario YAML whose operators' actions are replayed")
     arg("--camsim-timeline", help="Replay this timeline (JSON Lines) instead of the model's")
+    arg("--camsim-handover", help="A lab run's cameras (OUT/run/cameras.json): the names to "
+        "check the timeline against, the cameras to choose from")  # fmt: skip
     arg("--camsim-cameras", help="Only the first N cameras, or these comma-separated ids")
     arg("--camsim-set", dest="camsim_overrides", action="append", metavar="PATH=VALUE",
         help="Override a scenario field (repeatable)")  # fmt: skip
@@ -126,7 +130,12 @@ class Plan:
         s = self.settings
         if not s.scenario:
             raise ValueError("--camsim-scenario: a scenario is needed")
-        return Source(s.scenario, s.timeline, s.cameras, s.overrides)
+        handover = None
+        if s.handover:
+            from simulator.lab.inputs import read_handover
+
+            handover = read_handover(s.handover)  # HandoverError, a ValueError
+        return Source(s.scenario, s.timeline, s.cameras, s.overrides, handover)
 
     @cached_property
     def actions(self) -> list[Event]:

@@ -1,8 +1,9 @@
 """The load test's schedule: the operators' actions of a timeline, sharded across processes,
 on the dispatcher's clock.
 
-The actions come from a written timeline (`camsim lab` writes its run's, OUT/run/schedule.jsonl)
-or from the model (`build_timeline(..., actions=True)`); every process takes its shard
+The actions come from a written timeline (`camsim lab` writes its run's, OUT/run/schedule.jsonl,
+and the cameras it handed over, OUT/run/cameras.json, whose names check it) or from the model
+(`build_timeline(..., actions=True)`); every process takes its shard
 (operators round-robin, remote viewers by camera), so that the processes together replay
 each action exactly once.
 """
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from loadtests.users.dispatcher import Due
+from simulator.model.handover import Handover
 from simulator.scenario import Scenario
 from simulator.timeline.clock import ReplayClock
 from simulator.timeline.event import Event
@@ -52,27 +54,39 @@ def end_of(events: Sequence[Event]) -> float:
 @dataclass(frozen=True)
 class Source:
     """Where the schedule comes from: a written timeline, or a scenario's model (with
-    overrides); of some cameras only."""
+    overrides); of some cameras only. With a lab run's `handover` (its cameras and names),
+    a timeline is checked and its cameras chosen without the scenario's City."""
 
     scenario: str
     timeline: str | None = None
     cameras: str | None = None  # first N, or comma-separated ids (as `camsim serve`)
     overrides: tuple[str, ...] = ()
+    handover: Handover | None = None
 
     def needs_city(self, check: bool) -> bool:
         """Whether the actions need the scenario's City: to draw them, to check a timeline's
-        names (`check`), or to find the first N cameras."""
+        names (`check`), or to find the first N cameras; not with a handover."""
+        if self.handover is not None:
+            return False
         return not self.timeline or check or (self.cameras or "").strip().isdigit()
 
     def events(self, scenario: Scenario | None = None, check: bool = True) -> list[Event]:
         """Every action of the source (raises ValueError, ScenarioError or TimelineError).
         A timeline is read as written unless `check`: its names against the scenario's City
-        (`camsim loadtest` checks before Locust starts, and its processes read it as is)."""
+        or the handover's (`camsim loadtest` checks before Locust starts, and its processes
+        read it as is)."""
         from simulator.timeline.jsonl import read_jsonl
 
+        if self.handover is not None and not self.timeline:
+            raise ValueError(f"{self.scenario}: a lab run's cameras come with its schedule: "
+                             "pass its timeline")  # fmt: skip
         if not self.needs_city(check):
-            events = actions_of(read_jsonl(self.timeline))  # type: ignore[arg-type]
-            if self.cameras:
+            h = self.handover
+            names = h.names.names() if h is not None and check else None
+            events = actions_of(read_jsonl(self.timeline, names))  # type: ignore[arg-type]
+            if self.cameras and h is not None:
+                events = on_cameras(events, h.select(self.cameras).ids)
+            elif self.cameras:
                 events = on_cameras(events, (c.strip() for c in self.cameras.split(",")))
             return events
         from simulator.model.city import City

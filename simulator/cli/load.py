@@ -98,7 +98,7 @@ def _progress(stats_csv: Path, started: float, total: int) -> str:
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("scenario", type=click.Path(path_type=str))
 @target_option
 @click.option("--host", required=True, help="The target's URL, e.g. http://127.0.0.1:8089/zm.")
 @mapping_option
@@ -151,11 +151,20 @@ def loadtest(scenario: str, target_kind: str, host: str, overrides: tuple[str, .
     """Replay the operators' actions against a system under test.
 
     The scenario's actions (or a timeline's) run open-model through Locust, headless, then
-    a summary by action is printed."""
+    a summary by action is printed. SCENARIO is a scenario file, or a lab run's inputs (the
+    directory OUT/run that `camsim lab` writes): its scenario, its schedule.jsonl unless
+    --timeline, checked against the cameras it handed over (cameras.json)."""
     from loadtests.plan import Settings
     from loadtests.summary import table
 
     host = check_host(host)
+    handover = None
+    if Path(scenario).is_dir():  # a lab run's: its City and timeline built, handed over
+        from simulator.cli.streams import run_inputs
+
+        inputs = run_inputs(scenario, overrides, seed, days)
+        scenario, handover = str(inputs.scenario), str(inputs.cameras)
+        kw["timeline_file"] = kw["timeline_file"] or str(inputs.schedule)
     s = load(scenario, overrides, seed, days)
     if s.operators is None and not kw["timeline_file"]:
         fail(f"{scenario}: no operators section: the scenario has no actions to replay")
@@ -168,7 +177,7 @@ def loadtest(scenario: str, target_kind: str, host: str, overrides: tuple[str, .
     sets = [*overrides, *([f"simulation.seed={seed}"] if seed is not None else []),
             *([f"simulation.days={days}"] if days is not None else [])]  # fmt: skip
     settings = Settings(
-        scenario=scenario, timeline=kw["timeline_file"], cameras=kw["cameras"],
+        scenario=scenario, timeline=kw["timeline_file"], handover=handover, cameras=kw["cameras"],
         overrides=tuple(sets), target=target_kind, mapping=kw["mapping"],
         camera_map=kw["camera_map"], stream_url=kw["stream_url"], user=kw["user"],
         password=kw["password"],
@@ -222,6 +231,7 @@ def _locust_command(settings, host: str, kw: dict, prefix: str, summary: str) ->
            "--camsim-late-ms", repr(settings.late_ms), "--camsim-summary", summary,
            "--camsim-metrics-port", str(kw["metrics_port"])]  # fmt: skip
     for flag, value in (("--camsim-timeline", settings.timeline),
+                        ("--camsim-handover", settings.handover),
                         ("--camsim-cameras", settings.cameras),
                         ("--camsim-mapping", settings.mapping),
                         ("--camsim-stream-url", settings.stream_url),

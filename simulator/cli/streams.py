@@ -29,13 +29,39 @@ def city_and_cameras(scenario: str, overrides, seed, days, cameras=None, shard=N
         fail(str(exc))
 
 
-def read_timeline(path: str, city) -> list:  # noqa: ANN001
-    """A written timeline, checked against the city (mistakes: one line naming file:line)."""
+def read_timeline(path: str, names) -> list:  # noqa: ANN001
+    """A written timeline, checked against the city's `names` (mistakes: one line naming
+    file:line)."""
     from simulator.timeline.jsonl import TimelineError, read_jsonl
 
     try:
-        return list(read_jsonl(path, city.names))
+        return list(read_jsonl(path, names))
     except TimelineError as exc:
+        fail(str(exc))
+
+
+def run_inputs(run: str, overrides: tuple[str, ...], seed: int | None, days: float | None):  # noqa: ANN201
+    """The inputs a lab run wrote in the directory `run` (OUT/run). Its scenario is resolved,
+    so --set, --seed and --days are mistakes (one line, exit 2)."""
+    from simulator.lab.inputs import RunInputs
+
+    named = (("--set", overrides), ("--seed", seed is not None), ("--days", days is not None))
+    given = [name for name, on in named if on]
+    if given:
+        fail(f"{run}: a lab run's inputs are resolved: no {' or '.join(given)}")
+    return RunInputs.at(Path(run))
+
+
+def handed_over(inputs, cameras: str | None = None, shard: str | None = None):  # noqa: ANN001, ANN201
+    """The cameras a lab run handed over (its inputs' cameras.json), chosen by --cameras and
+    --shard among them (mistakes: one line naming the file and field, exit 2)."""
+    from simulator.model.handover import HandoverError
+
+    try:
+        return inputs.handover().select(cameras, shard)
+    except HandoverError as exc:
+        fail(str(exc))
+    except ValueError as exc:  # the choice of cameras
         fail(str(exc))
 
 
@@ -74,7 +100,7 @@ def timeline(scenario: str, out: str | None, cameras: str | None, shard: str | N
 
 
 @click.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("scenario", type=click.Path(path_type=str))
 @scenario_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--rtsp-port", default=8554, show_default=True, type=click.IntRange(0, 65535),
@@ -137,6 +163,10 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
           **kw: object) -> None:  # fmt: skip
     """Serve the scenario's cameras as RTSP cameras with their faults.
 
+    SCENARIO is a scenario file, or a lab run's inputs (the directory OUT/run that `camsim
+    lab` writes): then its cameras as the lab handed them over (cameras.json), replaying
+    its faults.jsonl unless --timeline or --no-faults.
+
     The cameras replay the timeline's faults. When every stream can be served, prints one
     JSON line on stdout, {"camsim": "ready", "rtsp_port": …, "api_port": …,
     "urls": "<API>/api/cameras", …, "token": …}; the control API's POSTs need that token as a
@@ -150,22 +180,25 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
     from simulator.timeline.clock import ReplayClock
 
     t0 = time.perf_counter()
-    city, indexes = city_and_cameras(
-        scenario,
-        overrides,
-        seed,
-        days,
-        kw["cameras"],
-        kw["shard"],  # type: ignore[arg-type]
-    )
+    if Path(scenario).is_dir():  # a lab run's: its City and timeline built, handed over
+        if kw["onvif"]:  # the devices describe their groups from the City
+            fail(f"--onvif: serve a scenario, not a lab run's inputs ({scenario})")
+        inputs = run_inputs(scenario, overrides, seed, days)
+        handover = handed_over(inputs, kw["cameras"], kw["shard"])  # type: ignore[arg-type]
+        served, indexes, names = handover, None, handover.names.names()
+        timeline_file = kw["timeline_file"] or (None if kw["no_faults"] else str(inputs.faults))
+    else:
+        city, indexes = city_and_cameras(scenario, overrides, seed, days, kw["cameras"],
+                                         kw["shard"])  # fmt: skip
+        served, names, timeline_file = city, city.names, kw["timeline_file"]
     if kw["user"] is not None and not kw["password"]:
         fail("--user needs --password (or $CAMSIM_RTSP_PASSWORD)")
     if kw["user"] is None and not is_loopback(kw["host"]):  # type: ignore[arg-type]
         fail(f"--host {kw['host']} is not a loopback address: give --user and --password, "
              "which the cameras and the control API then require")  # fmt: skip
     events = []
-    if kw["timeline_file"]:
-        events = read_timeline(kw["timeline_file"], city)  # type: ignore[arg-type]
+    if timeline_file:
+        events = read_timeline(timeline_file, names)
     elif not kw["no_faults"]:
         events = build_timeline(city, indexes if len(indexes) < len(city.table) else None)
     opts = ServeOptions(
@@ -193,18 +226,19 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
     clock = ReplayClock(kw["speed"], kw["start_at"])  # type: ignore[arg-type]
     map_large_blocks()  # an hour of slow readers' buffers is given back, not kept in the heap
     try:
-        asyncio.run(_serve(city, indexes, opts, events, clock, kw, t0))
+        asyncio.run(_serve(served, indexes, opts, events, clock, kw, t0))
     except OSError as exc:
         fail(f"cannot serve: {exc}")
 
 
-async def _serve(city, indexes, opts, events, clock, kw, t0) -> None:  # noqa: ANN001
+async def _serve(served, indexes, opts, events, clock, kw, t0) -> None:  # noqa: ANN001
+    """Serve a City's cameras at `indexes`, or a lab run's handed over (`indexes` None)."""
     from simulator.streams.api import start_api
     from simulator.streams.http import ApiAuth
     from simulator.streams.records import ReadyLine
     from simulator.streams.server import CameraServer
 
-    server = CameraServer(city, indexes, opts, events, clock)
+    server = CameraServer(served, indexes, opts, events, clock)
     loop = asyncio.get_running_loop()
     built = await loop.run_in_executor(None, server.build_clips)
     for spec, bps in server.clip_stats:

@@ -1,6 +1,8 @@
 """A lab run's inputs, built once by the lab and handed to its children as files in OUT/run:
-the resolved scenario, the faults `camsim serve` replays and the actions `camsim loadtest`
-replays. The children read these instead of rebuilding the city's timeline.
+the resolved scenario, the served cameras (the City's handover: each camera's streams and
+their seeds, the names the timeline may use; `simulator/model/handover.py`), the faults
+`camsim serve` replays and the actions `camsim loadtest` replays. The children read these
+instead of rebuilding the City and its timeline: given OUT/run, they build neither.
 
 Two timeline files, not one: the generator counts every event it replays as applied (each
 one a row of the ledger's faults, and one of the last 200 its API keeps for the lab to read),
@@ -16,7 +18,9 @@ from pathlib import Path
 
 import yaml
 
+from simulator.limits import LimitError, read_bounded
 from simulator.model.city import City
+from simulator.model.handover import HANDOVER_BYTES, Handover, HandoverError
 from simulator.timeline.event import Event
 from simulator.timeline.families import actions_of, on_cameras, split
 from simulator.timeline.jsonl import read_jsonl
@@ -33,6 +37,12 @@ class RunInputs:
     def scenario(self) -> Path:
         """The scenario with the run's --set, --seed and --days applied (YAML)."""
         return self.dir / "scenario.yaml"
+
+    @property
+    def cameras(self) -> Path:
+        """The served cameras, handed over (JSON, a `Handover`): what the children build
+        their streams and check names from."""
+        return self.dir / "cameras.json"
 
     @property
     def faults(self) -> Path:
@@ -57,9 +67,30 @@ class RunInputs:
         inputs = cls(d, actions)
         data = city.scenario.model_dump(mode="json")
         inputs.scenario.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        inputs.cameras.write_text(Handover.of(city, served).to_json())
         inputs.faults.write_text(_lines(faults))
         inputs.schedule.write_text(_lines(actions))
         return inputs
+
+    @classmethod
+    def at(cls, dir: Path) -> RunInputs:
+        """The inputs a lab wrote in `dir`, as a child finds them (the actions unread)."""
+        return cls(dir, [])
+
+    def handover(self) -> Handover:
+        """The served cameras, read and checked (HandoverError naming the file and field)."""
+        return read_handover(self.cameras)
+
+
+def read_handover(path: Path | str) -> Handover:
+    """The handover in file `path`, checked (HandoverError naming the file and field)."""
+    try:
+        return Handover.parse(read_bounded(path, HANDOVER_BYTES, "a handover"), str(path))
+    except LimitError as exc:
+        raise HandoverError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise HandoverError(f"{path}: cannot read the cameras handed over: "
+                            f"{exc.strerror or exc}") from None  # fmt: skip
 
 
 def _lines(events: Iterable[Event]) -> str:

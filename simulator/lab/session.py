@@ -139,7 +139,7 @@ class Session:
         """Start the operators' load (`camsim loadtest`) as `opts` say [the session's], its
         files in `out` [OUT], replaying `schedule` [the run's]; the sampler reads its
         actions."""
-        args = load_args(opts or self.opts, self.inputs.scenario, schedule or self.inputs.schedule,
+        args = load_args(opts or self.opts, self.inputs.dir, schedule or self.inputs.schedule,
                          self.attached.facts if self.attached else {})  # fmt: skip
         self.load = self.sampler.load = Load.start(args, out or self.opts.out)
 
@@ -211,9 +211,9 @@ def facts(opts: LabOptions) -> dict[str, Any]:
 
 
 def serve_args(opts: LabOptions, inputs: RunInputs) -> list[str]:
-    """`camsim serve`'s arguments: the run's scenario and faults, its cameras on free ports,
-    waiting for the replay."""
-    args = [str(inputs.scenario), "--rtsp-port", "0", "--api-port", "0", "--wait-start",
+    """`camsim serve`'s arguments: the run's inputs (the cameras handed over) and faults, its
+    cameras on free ports, waiting for the replay."""
+    args = [str(inputs.dir), "--rtsp-port", "0", "--api-port", "0", "--wait-start",
             "--speed", str(opts.speed), "--start-at", str(opts.start_at),
             "--timeline", str(inputs.faults)]  # fmt: skip
     if opts.cameras:
@@ -221,11 +221,12 @@ def serve_args(opts: LabOptions, inputs: RunInputs) -> list[str]:
     return args
 
 
-def load_args(opts: LabOptions, scenario: Path, schedule: Path, facts: dict[str, Any]) -> list[str]:
-    """`camsim loadtest`'s arguments: the run's scenario, the actions of `schedule` (on the
-    attached cameras), for the run's duration and the load's lead; `facts` (the attached
-    target's) name motion's stream server."""
-    args = [str(scenario), "--target", opts.target, "--host", opts.host,
+def load_args(opts: LabOptions, run: Path, schedule: Path, facts: dict[str, Any]) -> list[str]:
+    """`camsim loadtest`'s arguments: the run's inputs in `run` (OUT/run: its scenario and the
+    cameras handed over), the actions of `schedule` (on the attached cameras), for the run's
+    duration and the load's lead; `facts` (the attached target's) name motion's stream
+    server."""
+    args = [str(run), "--target", opts.target, "--host", opts.host,
             "--speed", str(opts.speed), "--start-at", str(opts.start_at),
             "--run-time", f"{int(opts.duration_s + LOAD_LEAD_S)}s",
             "--timeline", str(schedule)]  # fmt: skip

@@ -14,6 +14,7 @@ from simulator.model.cameras import CameraTable, camera_table
 from simulator.model.links import NetworkLink, network_links
 from simulator.model.recorders import Recorder, recorders
 from simulator.model.seeds import SeedTree
+from simulator.model.selection import select
 from simulator.scenario.schema import Scenario
 from simulator.timeline.event import LinkId
 from simulator.timeline.jsonl import Names
@@ -66,22 +67,4 @@ class City:
     def select(self, cameras: str | None = None, shard: str | None = None) -> list[int]:
         """Indexes of some cameras: `cameras` is a count N or comma-separated ids; `shard` is
         `i/n` (1-based), every n-th camera from the i-th. Raises ValueError on bad input."""
-        chosen = list(range(len(self.table)))
-        if shard:
-            i, _, n = shard.partition("/")
-            if not (i.isdigit() and n.isdigit() and 1 <= int(i) <= int(n)):
-                raise ValueError(f"--shard: expected i/n with 1 <= i <= n, got {shard!r}")
-            chosen = chosen[int(i) - 1 :: int(n)]
-        if cameras:
-            if cameras.isdigit():
-                chosen = chosen[: int(cameras)]
-            else:
-                wanted = [c.strip() for c in cameras.split(",") if c.strip()]
-                unknown = [c for c in wanted if c not in self.camera_index]
-                if unknown:
-                    raise ValueError(f"--cameras: unknown camera id(s): {', '.join(unknown[:5])}")
-                keep = set(chosen)
-                chosen = [self.camera_index[c] for c in wanted if self.camera_index[c] in keep]
-        if not chosen:
-            raise ValueError("no cameras selected")
-        return chosen
+        return select(self.table.ids, cameras, shard)

@@ -1,7 +1,8 @@
 """Wiring: the city's cameras → clips → streams → RTSP server, timeline replay and control API.
 
-The wire layer knows the scenario only through the City (camera table, districts, seed tree)
-and each group's resolution, scene, activity and sub-stream settings.
+The wire layer knows the scenario only through the handover (`simulator/model/handover.py`):
+each served camera's district, street profile, streams' specs and seeds from the seed tree,
+and the districts with a backup link; built from a City, or read from a lab run's inputs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simulator.model.city import City
-from simulator.scenario.cameras import parse_resolution
+from simulator.model.handover import Handover, ServedCamera
 from simulator.streams.applier import FaultApplier, FaultState, Replay, replay
 from simulator.streams.auth import Authenticator
 from simulator.streams.clipcache import ClipCache, default_cache_dir
@@ -65,39 +66,32 @@ class CameraPlan:
     index: int
     district: str
     streams: dict[str, tuple[EncodeSpec, EncodeSpec]]  # main/sub → (day, night)
+    group: str  # its camera group's name
+    seeds: dict[str, int]  # main/sub → its seed from the seed tree (32 bits)
 
 
-def plan_cameras(city: City, indexes: Sequence[int], opts: ServeOptions) -> list[CameraPlan]:
-    """The loops every selected camera needs."""
-    scenario, table = city.scenario, city.table
-    per_camera = opts.overlay == "camera" or (opts.overlay == "auto" and len(indexes) <= 8)
+def plan_cameras(cameras: Sequence[ServedCamera], opts: ServeOptions) -> list[CameraPlan]:
+    """The loops every camera handed over needs."""
+    per_camera = opts.overlay == "camera" or (opts.overlay == "auto" and len(cameras) <= 8)
     plans = []
-    for i in indexes:
-        g = scenario.cameras[int(table.group[i])]
+    for cam in cameras:
         # Shared clips are per street profile, so groups that differ only by name share them;
         # a profile's picture is the same in every city and seed, so its clips can be cached.
-        profile = f"{g.scene}/{g.activity}"
-        label = table.ids[i] if per_camera else f"camsim {profile}"
+        profile = f"{cam.scene}/{cam.activity}"
+        label = cam.id if per_camera else f"camsim {profile}"
         seed = zlib.crc32(profile.encode())
         specs = {}
-        variants = [("main", g.resolution, g.fps, g.gop, table.main_mbps[i])]
-        if g.sub_stream.enabled:
-            sub_gop = max(1, round(g.gop * g.sub_stream.fps / g.fps))
-            variants.append(
-                ("sub", g.sub_stream.resolution, g.sub_stream.fps, sub_gop, table.sub_mbps[i])
-            )
-        for name, res, fps, gop, mbps in variants:
-            w, h = parse_resolution(res)
-            frames = loop_frames(fps, gop, opts.loop_seconds)
+        for name, s in cam.streams.items():
+            frames = loop_frames(s.fps, s.gop, opts.loop_seconds)
             pair = []
             for night in (False, True):
-                scene = SceneSpec(
-                    w, h, float(fps), frames, g.scene, g.activity, night, f"{label} {name}", seed
-                )
-                rate = float(mbps) * 1e6 * (float(table.night_factor[i]) if night else 1.0)
-                pair.append(EncodeSpec(scene, g.codec, int(gop), rate, g.bitrate.cap_factor))
+                scene = SceneSpec(s.width, s.height, s.fps, frames, cam.scene, cam.activity,
+                                  night, f"{label} {name}", seed)  # fmt: skip
+                rate = s.mbps * 1e6 * (cam.night_factor if night else 1.0)
+                pair.append(EncodeSpec(scene, s.codec, s.gop, rate, s.cap_factor))
             specs[name] = (pair[0], pair[1])
-        plans.append(CameraPlan(table.ids[i], i, city.district_of(i), specs))
+        seeds = {name: s.seed for name, s in cam.streams.items()}
+        plans.append(CameraPlan(cam.id, cam.index, cam.district, specs, cam.group, seeds))
     return plans
 
 
@@ -129,15 +123,24 @@ class CameraServer:
 
     def __init__(
         self,
-        city: City,
-        indexes: Sequence[int],
+        cameras: City | Handover,
+        indexes: Sequence[int] | None,
         opts: ServeOptions,
         events: Sequence[Event] = (),
         clock: ReplayClock | None = None,
     ) -> None:
-        self.city = city
+        """Serve a City's cameras at `indexes` (None: all; standalone `camsim serve`), or
+        every camera of a Handover (a lab run's, OUT/run/cameras.json; `indexes` None)."""
+        if isinstance(cameras, Handover):
+            if indexes is not None:
+                raise ValueError("a handover's cameras are chosen before: Handover.select")
+            handover, city = cameras, None
+        else:
+            handover, city = Handover.of(cameras, indexes), cameras
+        self.city: City | None = city  # standalone only (the ONVIF devices read its groups)
+        self.handover = handover
         self.opts = opts
-        self.plans = plan_cameras(city, indexes, opts)
+        self.plans = plan_cameras(handover.cameras, opts)
         self.replay = Replay(list(events), clock or ReplayClock())
         self.replayer: asyncio.Task | None = None
         self.ready = False
@@ -160,7 +163,7 @@ class CameraServer:
         for p in self.plans:
             for name, (day, night) in p.streams.items():
                 # SSRC, first sequence numbers, loop offset and the fault draws of a stream
-                seed = self.city.seeds.integer("streams", p.id, name) & 0xFFFFFFFF
+                seed = p.seeds[name]
                 frames = len(loops[day].frames)
                 self.streams[f"{p.id}/{name}"] = Stream(
                     camera=p.id,
@@ -198,7 +201,7 @@ class CameraServer:
         )
         self.rtsp_port = await self.rtsp.start(self.opts.host, self.opts.rtsp_port)
         district_of = {p.id: p.district for p in self.plans}
-        backups = {d.name for d in self.city.scenario.network.districts if d.backup is not None}
+        backups = set(self.handover.backups)
         self.faults = FaultApplier(self.states, district_of, backups, self.rtsp.cut)
         self.probe.start(self.pacer.worst_late)
         self.ready = True

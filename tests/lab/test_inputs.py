@@ -1,8 +1,12 @@
 """A lab run's inputs (OUT/run), built once by the lab: what its children read is what they
-built themselves before, event for event (same seed → same timeline, same actions)."""
+built themselves before, event for event (same seed → same timeline, same actions), and the
+City's cameras handed over, so that they build no City."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ import pytest
 from loadtests.schedule import Source
 from simulator.lab.inputs import RunInputs
 from simulator.model.city import City
+from simulator.model.handover import Handover
 from simulator.model.timeline import build_timeline
 from simulator.scenario import load_scenario
 from simulator.timeline.event import Event
@@ -41,6 +46,56 @@ def test_the_children_read_what_they_built_themselves(
     assert drawn and inputs.actions == drawn
     assert list(read_jsonl(inputs.schedule)) == drawn
     assert Source(str(inputs.scenario), str(inputs.schedule)).events(check=False) == drawn
+    # camsim serve and camsim loadtest got the City this: the served cameras, the names
+    assert inputs.handover() == Handover.of(city, served)
+    assert inputs.handover().names.names() == city.names
+
+
+def test_the_load_checks_the_schedule_against_the_handover_and_builds_no_city(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    city = City.of(load_scenario(LAB_LOAD))
+    inputs = RunInputs.write(city, tmp_path, city.select("2"))
+    handover = inputs.handover()
+
+    def rebuilt(*_: object) -> None:
+        raise AssertionError("a child of the lab built a City")
+
+    monkeypatch.setattr(City, "of", rebuilt)
+    source = Source(str(inputs.scenario), str(inputs.schedule), handover=handover)
+    assert source.events(check=True) == inputs.actions
+    first = Source(str(inputs.scenario), str(inputs.schedule), "1", handover=handover)
+    assert first.events() == [e for e in inputs.actions if e.camera == "labload-001"] != []
+    inputs.schedule.write_text('{"t": 1, "kind": "review", "camera": "nope-001"}\n')
+    with pytest.raises(TimelineError, match="unknown camera 'nope-001'"):
+        source.events(check=True)
+    with pytest.raises(ValueError, match="pass its timeline"):
+        Source(str(inputs.scenario), None, handover=handover).events()
+
+
+@pytest.mark.parametrize(("change", "args", "message"), [
+    ("seed", (), "cameras.json: cameras.0.streams.main.seed: Input should be less than or "
+     "equal to 4294967295"),
+    ("gone", (), "cameras.json: cannot read the cameras handed over: No such file"),
+    (None, ("--days", "2"), "a lab run's inputs are resolved: no --days"),
+])  # fmt: skip
+def test_loadtest_given_a_bad_run_is_one_line_and_exit_2(
+    tmp_path: Path, change: str | None, args: tuple[str, ...], message: str
+) -> None:
+    city = City.of(load_scenario(LAB_LOAD))
+    inputs = RunInputs.write(city, tmp_path, city.select("2"))
+    if change == "gone":
+        inputs.cameras.unlink()
+    elif change == "seed":
+        data = json.loads(inputs.cameras.read_text())
+        data["cameras"][0]["streams"]["main"]["seed"] = 1 << 40
+        inputs.cameras.write_text(json.dumps(data))
+    run = subprocess.run([sys.executable, "-m", "simulator.cli", "loadtest", str(inputs.dir),
+                          "--target", "zoneminder", "--host", "http://127.0.0.1:9", *args],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith("camsim: error:") and message in run.stderr, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
 
 
 def test_a_capacity_search_has_every_cameras_actions_and_the_served_faults(

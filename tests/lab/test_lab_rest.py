@@ -1,5 +1,6 @@
 """`camsim lab --target rest` end to end against the benchmarks' stub VMS (a real HTTP
-server in its own process, answering benchmarks/data/stub-vms.yaml; it records nothing)."""
+server in its own process, answering benchmarks/data/stub-vms.yaml; it records nothing). The
+run builds the City and the timeline once, in the lab (its processes' builds counted)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+
+from tests.lab.builds import ONCE, builds_by, built, counted, counted_env
 
 ROOT = Path(__file__).parents[2]
 LAB_LOAD = ROOT / "tests" / "data" / "lab-load.yaml"
@@ -24,11 +27,12 @@ def test_a_lab_run_keeps_every_interval_runs_the_load_and_blames_the_silent_targ
         assert stub.stdout is not None
         url = stub.stdout.readline().strip()
         out = tmp_path / "lab"
+        env, builds = counted_env(tmp_path)
         run = subprocess.run(
             [sys.executable, "-m", "simulator.cli", "lab", str(LAB_LOAD), "--target", "rest",
              "--host", url, "--mapping", str(MAPPING), "--cameras", "2", "--duration", "45s",
              "--speed", "60", "--out", str(out)],
-            capture_output=True, text=True, timeout=600, cwd=ROOT,
+            capture_output=True, text=True, timeout=600, cwd=ROOT, env=env,
         )  # fmt: skip
         # the stub recorded nothing: every camera is an unexplained gap, so the run fails
         assert run.returncode == 1, run.stdout[-2000:] + run.stderr[-2000:]
@@ -55,3 +59,6 @@ def test_a_lab_run_keeps_every_interval_runs_the_load_and_blames_the_silent_targ
     assert kinds and all(ok == 1 for _, ok, _ in kinds), kinds
     processes = {p for (p,) in db.execute("SELECT DISTINCT process FROM health")}
     assert processes == {"camsim serve", "camsim lab", "camsim loadtest"}
+    # the City and the timeline built once, by the lab; its children read them from OUT/run
+    assert counted(builds) == {"lab", "serve", "loadtest", "locust"}  # every process counts
+    assert builds_by(builds) == ONCE, built(builds)

@@ -5,7 +5,6 @@ them. Three tiny cameras for three minutes; then a run killed mid-way."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -14,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.lab.builds import ONCE, builds_by, built, counted, counted_env
 
 LAB = Path(__file__).parents[1] / "data" / "lab.yaml"
 CAMSIM = [sys.executable, "-m", "simulator.cli"]
@@ -125,35 +126,10 @@ def _state(pid: int) -> str:
         return "zombie"
 
 
-#: In every process of a run (the lab's children inherit PYTHONPATH and the environment): an
-#: audit hook that writes a line for each City and timeline built (`sys.audit("camsim.build",
-#: …)` in `City.of` and `build_timeline`) with the command that built it.
-COUNTER = """
-import json, os, sys
-if os.environ.get("CAMSIM_BUILDS"):
-    def _count(event, args, path=os.environ["CAMSIM_BUILDS"]):
-        if event == "camsim.build":
-            cmd = "locust" if "locust" in sys.argv[0] else sys.argv[1]
-            with open(path, "a") as f:
-                f.write(json.dumps([os.getpid(), cmd, args[0]]) + "\\n")
-    sys.addaudithook(_count)
-"""
-
-
-def counted_env(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    """The environment of a run whose processes record what they build, and the record."""
-    hooks = tmp_path / "hooks"
-    hooks.mkdir()
-    (hooks / "sitecustomize.py").write_text(COUNTER)
-    path = os.pathsep.join(p for p in (str(hooks), os.environ.get("PYTHONPATH")) if p)
-    builds = tmp_path / "builds.jsonl"
-    return {**os.environ, "PYTHONPATH": path, "CAMSIM_BUILDS": str(builds)}, builds
-
-
 def test_the_operators_load_runs_beside_the_streams(zoneminder_url: str, tmp_path: Path) -> None:
     """A simulated hour of two operators at speed 60: every action of the schedule reaches
     the ledger with its result, and the verdict holds the API's figures. The run builds the
-    timeline once, in the lab, and its children read it from OUT/run."""
+    City and the timeline once, in the lab, and its children read them from OUT/run."""
     scenario = Path(__file__).parents[1] / "data" / "lab-load.yaml"
     out = tmp_path / "lab"
     cmd = [*CAMSIM, "lab", str(scenario), "--target", "zoneminder", "--host", zoneminder_url,
@@ -161,16 +137,14 @@ def test_the_operators_load_runs_beside_the_streams(zoneminder_url: str, tmp_pat
     env, builds = counted_env(tmp_path)
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert run.returncode in (0, 1), run.stderr[-3000:]
-    built = [json.loads(x) for x in builds.read_text().splitlines()]
-    by = {(cmd, what): sum(1 for b in built if b[1:] == [cmd, what]) for _, cmd, what in built}
-    # the lab builds the City and the timeline once; camsim serve builds the City it serves
-    # (its camera table and seed tree) and camsim loadtest the one it checks the schedule's
-    # names against, each from OUT/run/scenario.yaml; Locust builds neither
-    assert by == {("lab", "City"): 1, ("lab", "timeline"): 1, ("serve", "City"): 1,
-                  ("loadtest", "City"): 1}, built  # fmt: skip
-    assert len({pid for pid, _, _ in built}) == 3
-    assert {p.name for p in (out / "run").iterdir()} == {"scenario.yaml", "faults.jsonl",
-                                                         "schedule.jsonl"}  # fmt: skip
+    # the lab builds the City and the timeline once, in one process, and hands them over in
+    # OUT/run: camsim serve serves the cameras of cameras.json and camsim loadtest checks the
+    # schedule's names against it; neither, nor Locust, builds a City or a timeline
+    assert counted(builds) == {"lab", "serve", "loadtest", "locust"}  # every process counts
+    assert builds_by(builds) == ONCE, built(builds)
+    assert len({pid for pid, _, _ in built(builds)}) == 1
+    assert {p.name for p in (out / "run").iterdir()} == {
+        "scenario.yaml", "cameras.json", "faults.jsonl", "schedule.jsonl"}  # fmt: skip
     # the generator replayed the lab's faults, the load the lab's schedule
     with sqlite3.connect(out / "ledger.sqlite") as db:
         generator = json.loads(db.execute("SELECT value FROM run WHERE key = 'generator'")
