@@ -72,7 +72,7 @@ class ServedCamera(Record):
     """One served camera: where it is, its street profile and its streams."""
 
     id: Annotated[str, Field(min_length=1)]
-    index: Annotated[int, Field(ge=0)]  # in the city's camera table: its loops' phase
+    index: Annotated[int, Field(ge=0, lt=1 << 31)]  # in the city's camera table: its phase
     group: str  # its camera group's name
     district: str
     scene: Literal["simple", "normal", "complex"]

@@ -3,11 +3,16 @@ refused in one line naming the field."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import FUZZ, json_values
 
+from simulator.lab.inputs import read_handover
 from simulator.model.city import City
 from simulator.model.handover import Handover, HandoverError
 from simulator.scenario import load_scenario
@@ -102,3 +107,40 @@ def test_a_handover_that_is_not_one_is_one_line_too(data: bytes, message: str) -
     with pytest.raises(HandoverError, match=message) as err:
         Handover.parse(data, "run/cameras.json")
     assert str(err.value).startswith("run/cameras.json: ") and "\n" not in str(err.value)
+
+
+# --- fuzz: arbitrary bytes and structures in, a Handover or one line of HandoverError out ----
+GOOD = json.loads(Handover.of(City.of(load_scenario(TINY))).select("2").to_json())
+KEYS = ["cameras", "streams", "main", "sub", "names", "links", "seed", "index", "fps", "gop",
+        "width", "id", "district", "backups", "version", "night_factor", "mbps"]  # fmt: skip
+
+
+def _read(path: Path) -> None:
+    try:
+        assert isinstance(read_handover(path), Handover)
+    except HandoverError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 1000 and str(path) in str(exc)
+
+
+@FUZZ
+@given(st.binary(max_size=500))
+def test_handover_reader_bytes(tmp_path: Path, data: bytes) -> None:
+    (tmp_path / "cameras.json").write_bytes(data)
+    _read(tmp_path / "cameras.json")
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(KEYS) | st.integers(0, 2), min_size=1, max_size=5), json_values)
+def test_handover_reader_structures(tmp_path: Path, path: list, value: object) -> None:
+    data = copy.deepcopy(GOOD)
+    node = data
+    for key in path[:-1]:  # down the path as far as it goes, then set the value there
+        held = key in node if isinstance(node, dict) else isinstance(key, int) and key < len(node)
+        if held and isinstance(node[key], dict | list):
+            node = node[key]
+    if isinstance(node, dict):
+        node[str(path[-1])] = value
+    elif isinstance(node, list) and node:
+        node[0] = value
+    (tmp_path / "cameras.json").write_text(json.dumps(data))  # NaN and Infinity included
+    _read(tmp_path / "cameras.json")
