@@ -5,7 +5,7 @@ POST /onvif/device_service, /onvif/media_service and /onvif/event_service carry 
 to), and /onvif/subscription/<id> a PullPoint subscription's operations; GET
 /onvif/snapshot/<profile>.jpg answers a JPEG. The head is at most MAX_HEAD bytes and the
 whole request must arrive within REQUEST_TIMEOUT_S; one request per connection, at most
-MAX_CONNECTIONS open over all cameras. A PullMessages waits for its answer on the loop, its
+services.MAX_CONNECTIONS open over all cameras. A PullMessages waits for its answer on the loop, its
 connection kept up to its Timeout and REQUEST_TIMEOUT_S more. Refusals are SOAP faults
 (HTTP 400 for the sender's, 500 for the receiver's), never a traceback.
 """
@@ -14,119 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
-from simulator.onvif import device_service, media_service
-from simulator.onvif.devices import SUBSCRIPTIONS, Device
-from simulator.onvif.event_service import MAX_PULL_S, EventService
-from simulator.onvif.snapshot import Offline, Snapshots
-from simulator.onvif.soap import (
-    MAX_BODY,
-    NS,
-    SOAP11,
-    SOAP12,
-    SoapFault,
-    envelope,
-    fault_envelope,
-    parse,
-    receiver,
-    sender,
-)
-from simulator.onvif.wsse import PRE_AUTH, UsernameTokens
-from simulator.streams.auth import AuthCheck, Authenticator
+from simulator.onvif.devices import Device
+from simulator.onvif.event_service import MAX_PULL_S
+from simulator.onvif.services import Reply, Services
+from simulator.onvif.snapshot import Offline
+from simulator.onvif.soap import MAX_BODY, SOAP12, SoapFault, fault_envelope, sender
+from simulator.streams.auth import AuthCheck
 
 MAX_HEAD = 8192
 REQUEST_TIMEOUT_S = 10.0
-MAX_CONNECTIONS = 1024  # open at once over all cameras; more are closed at once
 SINGLE = ("content-length", "transfer-encoding", "authorization", "host")  # never repeated
 log = logging.getLogger(__name__)
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
            405: "Method Not Allowed", 413: "Payload Too Large", 500: "Internal Server Error",
            501: "Not Implemented", 503: "Service Unavailable"}  # fmt: skip
-
-
-Reply = tuple[int, bytes, str]  # HTTP status, SOAP envelope, its SOAP version
-
-
-class Services:
-    """What every camera's endpoint shares: the operations, the credentials, the snapshots,
-    and the clock (each camera's own: the host's plus its clock_jump offset, which its
-    GetSystemDateAndTime says and its UsernameTokens' Created is checked against)."""
-
-    def __init__(
-        self,
-        snapshots: Snapshots,
-        user: str | None = None,
-        password: str | None = None,
-        auth_scheme: str = "digest",
-        clock: Callable[[], float] = time.time,
-        offset: Callable[[str], float] = lambda camera: 0.0,
-        events: EventService | None = None,
-    ) -> None:
-        self.snapshots = snapshots
-        self.clock = clock
-        self.offset = offset  # a camera's clock offset (the timeline's clock_jump)
-        self.tokens = UsernameTokens(user, password or "") if user is not None else None
-        self.http_auth = Authenticator(user, password or "", auth_scheme) if user else None
-        self.ops = {
-            NS["tds"]: device_service.operations(user),
-            NS["trt"]: media_service.operations(),
-        }
-        self.sub_ops = {}
-        if events is not None:
-            self.ops[NS["tev"]] = events.operations()
-            self.sub_ops = events.subscription_operations()
-        self.counts: dict[str, int] = {}  # operations answered (faults under "fault")
-        self.max_connections = MAX_CONNECTIONS
-        self.open = 0  # connections open now, all cameras
-        self.refused = 0  # connections closed at once: MAX_CONNECTIONS were open
-
-    def soap(
-        self, dev: Device, body: bytes, path: str = "/onvif/device_service"
-    ) -> Reply | Awaitable[Reply]:
-        """(status, envelope, its SOAP version) answering a SOAP request's body posted to
-        `path`, or an awaitable of it (a PullMessages waiting for messages)."""
-        head = body[:4096]  # the version to fault in when the body cannot be read
-        soap = SOAP11 if SOAP11.encode() in head and SOAP12.encode() not in head else SOAP12
-        try:
-            req = parse(body)
-            soap = req.soap
-            ns, name = req.name
-            now = self.clock() + self.offset(dev.id)  # the camera's own clock
-            if self.tokens is not None and name not in PRE_AUTH:
-                self.tokens.check(req.header, now)
-            on_sub = self.sub_ops.get((ns, name))
-            op = self.ops.get(ns, {}).get(name)
-            if on_sub is not None:
-                sub = path[len(SUBSCRIPTIONS) :] if path.startswith(SUBSCRIPTIONS) else ""
-                answer = on_sub(dev, req.action, now, sub)
-            elif op is not None:
-                answer = op(dev, req.action, now)
-            else:
-                where = ns[:80] or "no namespace"
-                raise receiver("ter:ActionNotSupported", f"{name[:60]} of {where} is not "
-                               "implemented by camsim")  # fmt: skip
-            self.counts[name] = self.counts.get(name, 0) + 1
-            if isinstance(answer, str):
-                return 200, envelope(soap, answer), soap
-            return self._later(dev, answer, soap)
-        except Exception as exc:  # noqa: BLE001 - a fault, not a traceback
-            return self._fault(dev, exc, soap)
-
-    async def _later(self, dev: Device, answer: Awaitable[str], soap: str) -> Reply:
-        try:
-            return 200, envelope(soap, await answer), soap
-        except Exception as exc:  # noqa: BLE001 - a fault, not a traceback
-            return self._fault(dev, exc, soap)
-
-    def _fault(self, dev: Device, exc: Exception, soap: str) -> Reply:
-        """A SOAP fault answering an exception (one not a SoapFault logged: a receiver's)."""
-        self.counts["fault"] = self.counts.get("fault", 0) + 1
-        if not isinstance(exc, SoapFault):
-            log.error("onvif %s: %s: %s", dev.id, type(exc).__name__, str(exc)[:200])
-            exc = receiver("ter:Action", f"internal error: {type(exc).__name__}")
-        return exc.status, fault_envelope(soap, exc), soap
 
 
 class Endpoint(asyncio.Protocol):

@@ -26,9 +26,10 @@ from simulator.onvif.discovery import (
     multicast_socket,
     unicast_socket,
 )
-from simulator.onvif.endpoint import Endpoint, Services
+from simulator.onvif.endpoint import Endpoint
 from simulator.onvif.event_service import EventService
 from simulator.onvif.feed import Feed
+from simulator.onvif.services import Services
 from simulator.onvif.snapshot import Snapshots
 
 log = logging.getLogger("camsim.serve")
