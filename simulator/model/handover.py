@@ -28,7 +28,7 @@ VERSION = 1
 
 Positive = Annotated[float, Field(gt=0)]
 Seed32 = Annotated[int, Field(ge=0, le=0xFFFFFFFF)]
-Pixels = Annotated[int, Field(ge=2, le=16384)]
+Pixels = Annotated[int, Field(ge=1, le=99_999)]  # as a scenario's WIDTHxHEIGHT
 
 
 def _link(text: str) -> str:
@@ -62,7 +62,7 @@ class StreamSpec(Record):
     width: Pixels
     height: Pixels
     fps: Annotated[float, Field(gt=0, le=120)]
-    gop: Annotated[int, Field(ge=1, le=1000)]
+    gop: Annotated[int, Field(ge=1, le=1_000_000)]  # a sub-stream's: the main's, rescaled
     mbps: Positive  # mean bitrate by day (× the camera's night factor by night)
     cap_factor: Annotated[float, Field(ge=1)]  # VBR peak, × the mean
     seed: Seed32  # from the seed tree: SSRC, first sequence number, loop offset, loss draws
