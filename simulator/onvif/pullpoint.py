@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from simulator.onvif.topics import Topic
 
 MAX_PER_CAMERA = 8
-MAX_TOTAL = 1000
+MAX_TOTAL = 900  # each may hold a waiting pull's connection: room left of services' 1024
 MAX_QUEUED = 100  # messages waiting in one subscription
 
 
