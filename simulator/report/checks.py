@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from simulator.model.results import LinkStats, Results, ServerStats, Watch
+from simulator.model.results import LinkStats, Results, ServerStats, Sizing, Watch
 
 MAX_CAMERAS_PER_OPERATOR = 16
 """Cameras one operator can supervise: "no more than 16" (Wallace & Diffley 1988, UK PSDB)."""
@@ -104,6 +104,20 @@ def watch_checks(watch: Watch) -> list[str]:
     if watch.hours_unwatched > 0:
         failed.append(HOURS_UNWATCHED)
     return failed
+
+
+def short_of_servers(s: Sizing) -> bool:
+    """The city, or any of its server groups, needs more servers than it has."""
+    return s.servers_needed > s.servers_configured or any(
+        g.servers_needed > g.servers_configured for g in s.groups
+    )
+
+
+def short_of_storage(s: Sizing) -> bool:
+    """The city, or any of its server groups, needs more storage than it holds."""
+    return _over(s.storage_needed_tb, s.storage_usable_tb) or any(
+        _over(g.storage_needed_tb, g.storage_usable_tb) for g in s.groups
+    )
 
 
 def flags(results: Results) -> list[Flag]:

@@ -13,6 +13,7 @@ from simulator.model.replications import (
     differences,
 )
 from simulator.model.results import Results
+from simulator.report.checks import short_of_servers, short_of_storage
 from simulator.report.key_figures import figure_digits, figure_text, mean_pm
 from simulator.report.summary import render_table
 from simulator.report.tables import Table, link_label, num, pct
@@ -39,7 +40,7 @@ def compare_table(base: Results, other: Results) -> Table:
         "storage usable (TB)",
         base.sizing.storage_usable_tb,
         other.sizing.storage_usable_tb,
-        flag=other.sizing.storage_needed_tb > other.sizing.storage_usable_tb,
+        flag=short_of_storage(other.sizing),
     )
     row("daily write (TB)", base.sizing.daily_write_tb, other.sizing.daily_write_tb, 2)
     row(
@@ -47,7 +48,7 @@ def compare_table(base: Results, other: Results) -> Table:
         base.sizing.servers_needed,
         other.sizing.servers_needed,
         0,
-        flag=other.sizing.servers_needed > other.sizing.servers_configured,
+        flag=short_of_servers(other.sizing),
     )
     row("recording servers configured", base.sizing.servers_configured,
         other.sizing.servers_configured, 0)  # fmt: skip

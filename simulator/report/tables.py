@@ -10,6 +10,7 @@ from simulator.report.checks import (
     link_checks,
     server_checks,
     server_load,
+    short_of_servers,
 )
 from simulator.report.key_figures import replications_table
 from simulator.report.text import Table, clock, duration, num, pct  # noqa: F401 - re-exported
@@ -145,8 +146,7 @@ def sizing_table(results: Results) -> Table:
         note = f"binding: {s.binding}" + _when(results, s.binding)
     t.add(
         ["recording servers", str(s.servers_needed), str(s.servers_configured), note],
-        s.servers_needed > s.servers_configured
-        or any(g.servers_needed > g.servers_configured for g in s.groups),
+        short_of_servers(s),
     )
     t.add(
         [

@@ -75,3 +75,18 @@ def test_servers_needed_is_the_sum_of_the_groups_binding_constraints(day):
 
 def test_year_aware_servers_needed_is_the_sum_of_the_groups_too(load):
     _adds_up(size_year(load("cbr_city", *CASE)))
+
+
+def test_compare_flags_a_groups_shortfall_the_city_totals_hide(load):
+    """rec-north short of storage and servers, the city's storage total fitting: compare
+    flags the other side's storage and servers rows."""
+    from simulator.report.compare import compare_table
+
+    base = simulate(load("cbr_city"))
+    other = simulate(
+        load("cbr_city", "recording.servers.0.disks={count: 4, size_tb: 1, raid: raid6}")
+    )
+    assert other.sizing.storage_needed_tb < other.sizing.storage_usable_tb
+    t = compare_table(base, other)
+    flagged = {r[0]: f for r, f in zip(t.rows, t.flagged, strict=True)}
+    assert flagged["storage usable (TB)"] and flagged["recording servers needed"]
