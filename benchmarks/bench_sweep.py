@@ -26,6 +26,7 @@ import resource  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from concurrent.futures import Executor, ProcessPoolExecutor  # noqa: E402
+from multiprocessing import get_context  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -104,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
              f"{args.serial} runs timed"]]  # fmt: skip
 
     c = cpu_s(resource.RUSAGE_CHILDREN)
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+    # spawned, as `camsim sweep`'s local processes are (simulator/cli/runs.py)
+    with ProcessPoolExecutor(max_workers=args.workers, mp_context=get_context("spawn")) as pool:
         local_s, local = timed(pool, scenarios, args.replications)
     local_cpu = cpu_s(resource.RUSAGE_CHILDREN) - c  # the workers, reaped at shutdown
     out.update(local_s=local_s, local_cpu_s=local_cpu)

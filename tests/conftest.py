@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import os
 import re
 import signal
@@ -33,6 +34,11 @@ from simulator.targets import FastClient
 settings.register_profile("camsim", derandomize=True, print_blob=True)
 settings.register_profile("explore", derandomize=False, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "camsim"))
+
+# A process pool a library or a test opens spawns its workers: this process has threads (the
+# servers' loops), and a fork of it can inherit a lock one of them held and hang (CI did, in a
+# forked pool's worker).
+multiprocessing.set_start_method("spawn", force=True)
 
 ROOT = Path(__file__).parents[1]
 TINY = ROOT / "tests" / "streams" / "tiny.yaml"

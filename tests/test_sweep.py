@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
@@ -114,7 +115,8 @@ def test_a_dask_local_cluster_gives_exactly_the_local_processes_results(load):
 
     grid = make_grid(["incidents.per_camera_day=1,4", "recording.retention_days=7,14"])
     scenarios = [load("incidents_city", *grid.overrides(p)) for p in grid.points]
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    # spawned, as `camsim sweep` does: a fork of this process (it has threads) can hang
+    with ProcessPoolExecutor(max_workers=2, mp_context=get_context("spawn")) as pool:
         local = run_replicated(scenarios, 2, pool)
     with (
         LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
