@@ -49,7 +49,8 @@ def _init(environment, **_) -> None:  # noqa: ANN001
     if opts.camsim_actions_log:
         from loadtests.actionlog import ActionLog
 
-        environment.events.request.add_listener(ActionLog(opts.camsim_actions_log).on_request)
+        environment.camsim_actions_log = ActionLog(opts.camsim_actions_log)
+        environment.events.request.add_listener(environment.camsim_actions_log.on_request)
     if opts.camsim_metrics_port >= 0 and not isinstance(runner, WorkerRunner):
         environment.camsim_metrics_server = serve(metrics, opts.camsim_metrics_port)
 
@@ -81,8 +82,18 @@ def _worker_metrics(environment) -> None:  # noqa: ANN001
             )
 
 
+@events.test_stop.add_listener
+def _test_stop(environment, **_) -> None:  # noqa: ANN001
+    actions_log = getattr(environment, "camsim_actions_log", None)
+    if actions_log is not None:
+        actions_log.flush()
+
+
 @events.quitting.add_listener
 def _quitting(environment, **_) -> None:  # noqa: ANN001
+    actions_log = getattr(environment, "camsim_actions_log", None)
+    if actions_log is not None:
+        actions_log.close()
     path = getattr(environment.parsed_options, "camsim_summary", None)
     if path and not isinstance(environment.runner, WorkerRunner):
         stats, trimmer = environment.runner.stats, environment.camsim_trimmer
