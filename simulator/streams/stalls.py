@@ -152,10 +152,12 @@ class LoopProbe:
         while not self._stop.wait(self.every_s):
             if time.monotonic() - self._beat > self.threshold_s / 2:
                 frame = sys._current_frames().get(self._ident)
-                if frame is not None:
-                    w = where(frame)
-                    with self._lock:
-                        self._samples[w] += 1
+                try:
+                    w = "?" if frame is None else where(frame)
+                except Exception as exc:  # a sample lost, never the watchdog
+                    w = f"? ({type(exc).__name__})"
+                with self._lock:
+                    self._samples[w] += 1
                 del frame
 
     def _tick(self) -> None:

@@ -36,13 +36,21 @@ async def _probe_while(work, seconds: float) -> LoopProbe:  # noqa: ANN001
 def test_a_stall_is_counted_with_its_cause_and_logged_with_its_stack(
     work, cause: str, caplog: pytest.LogCaptureFixture
 ) -> None:  # noqa: ANN001
-    with caplog.at_level(logging.WARNING, "camsim.serve"):
-        probe = asyncio.run(_probe_while(work, 0.3))
-    assert probe.by_cause[cause] == 1 and sum(probe.by_cause.values()) == 1
-    assert 0.25 < probe.seconds_by_cause[cause] < 0.6
-    (line,) = [r.getMessage() for r in caplog.records if "loop stalled" in r.getMessage()]
-    assert f": {cause} (" in line and "test_stalls.py" in line
-    assert f'camsim_loop_stalls_total{{cause="{cause}"}} 1' in probe.lines()
+    lines = []
+    for _ in range(3):  # the stack is sampled by a thread that needs the GIL: best effort
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, "camsim.serve"):
+            probe = asyncio.run(_probe_while(work, 0.3))
+        assert probe.by_cause[cause] == 1 and sum(probe.by_cause.values()) == 1
+        assert 0.25 < probe.seconds_by_cause[cause] < 0.6
+        (line,) = [r.getMessage() for r in caplog.records if "loop stalled" in r.getMessage()]
+        assert f": {cause} (" in line
+        assert f'camsim_loop_stalls_total{{cause="{cause}"}} 1' in probe.lines()
+        lines.append(line)
+        if "test_stalls.py" in line:
+            break
+    else:  # once is luck; never is a probe that does not sample
+        pytest.fail(f"no stack sampled in three stalls: {lines}")
 
 
 def test_work_shorter_than_the_threshold_is_no_stall() -> None:
