@@ -1,19 +1,21 @@
 """The open-model dispatcher: the schedule, not the target, decides when each action starts.
 
-One greenlet walks the schedule in time order, sleeps until each action is due and hands it
-to a worker greenlet, so a slow target never slows the offered load (no coordinated
-omission). It measures its own lateness: the dispatch lag (start minus due), the actions
-started late, and the actions dropped because too many were still in flight (never silently).
+A walker goes through the schedule in time order and hands each action, when it is due, to a
+worker greenlet, so a slow target never slows the offered load (no coordinated omission). It
+measures its own lateness: the dispatch lag (start minus due), the actions started late, and
+the actions dropped because too many were still in flight (never silently).
 
 Cheap by design: the workers are kept and reused (a new greenlet costs its creation, an mmap
-and an munmap of its stack: more than the dispatch itself), and the walker wakes at most once
-every `tick_s`, starting together every action due by then (each wake-up of an idle process
-costs tens of microseconds of CPU; the lag, which includes the wait for the tick, is measured
-as before).
+and an munmap of its stack: more than the dispatch itself), and the process is not woken for
+every action (each wake-up of an idle process costs tens of microseconds of CPU): the walker
+runs in the event loop, starting what is due whenever the loop wakes anyway (an answer came)
+and, on its own timer, at most once every `tick_s`, so an action starts at most `tick_s`
+after it is due (and its lag, which includes that wait, is measured as before).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,10 +25,12 @@ import gevent
 from gevent.event import Event
 from gevent.hub import Waiter, get_hub
 
+log = logging.getLogger(__name__)
+
 #: request_type of the dispatch measurements fired through `events.request`.
 DISPATCH = "DISPATCH"
-#: The walker wakes at most this often (s): actions due closer together start together.
-TICK_S = 0.005
+#: The walker's own timer fires at most this often (s): how late it may start an action.
+TICK_S = 0.010
 #: Idle workers kept for the next actions (each a parked greenlet, a few tens of KB).
 MAX_IDLE = 128
 
@@ -92,53 +96,95 @@ class Dispatcher:
         self.max_in_flight = max_in_flight
         self.max_idle = min(max_idle, max_in_flight)
         self.tally = Tally()
-        self.walker: gevent.Greenlet | None = None
+        self._schedule = iter(schedule)
+        self._next: Due | None = None
+        self._loop = get_hub().loop
+        self._timer: Any = None  # the walker's (a loop watcher)
+        self._check: Any = None
+        self._woke = float("-inf")  # when the walker last started actions
+        self.walked = Event()  # set once every action has been started or dropped
         self.workers: set[gevent.Greenlet] = set()  # at most max_in_flight
         self.idle: list[tuple[gevent.Greenlet, Waiter]] = []  # at most max_idle, parked
         self.quiet = Event()  # set while no action is in flight
         self.quiet.set()
-        self._callback = get_hub().loop.run_callback
 
     @property
     def in_flight(self) -> int:
         return len(self.workers) - len(self.idle)
 
-    def start(self) -> gevent.Greenlet:
-        self.walker = gevent.spawn(self._walk)
-        return self.walker
+    def start(self) -> None:
+        """Start walking (in the calling thread's event loop)."""
+        self._next = self._advance()
+        if self._next is None:
+            self._finish()
+            return
+        self._check = self._loop.check(ref=False)  # after every wake-up of the loop
+        self._check.start(self._pump, False)
+        self._arm()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until the schedule is walked and every action has ended."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        if self.walker is not None:
-            self.walker.join(timeout)
-            if not self.walker.ready():
-                return False
+        if not self.walked.wait(timeout):
+            return False
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
         return self.quiet.wait(left)
 
     def stop(self) -> None:
         """Stop walking and kill the actions in flight (and the idle workers)."""
-        if self.walker is not None:
-            self.walker.kill(block=False)
+        self._finish()
         gevent.killall(list(self.workers), block=False)
 
-    def _walk(self) -> None:
-        clock, tick = self.clock, self.tick_s
-        woke = float("-inf")
-        for due in self.schedule:
-            wait = max(due.at, woke + tick) - clock()
-            if wait > 0 and due.at > clock():
-                gevent.sleep(wait)
-                woke = clock()
-            self._dispatch(due)
+    def _pump(self, by_timer: bool) -> None:
+        """Start what is due (called by the loop: the walker's timer, or any wake-up)."""
+        now = self.clock()
+        if by_timer:
+            self._timer = None
+        nxt = self._next
+        if nxt is None or nxt.at > now:
+            if by_timer and nxt is not None:  # the loop's clock ran a little ahead of ours
+                self._arm()
+            return
+        self._woke = now
+        while nxt is not None and nxt.at <= now:
+            self._dispatch(nxt)
+            nxt = self._next = self._advance()
+        if nxt is None:
+            self._finish()
+        else:
+            self._arm()
+
+    def _arm(self) -> None:
+        """The walker's timer: when the next action is due, but not within `tick_s` of the
+        last start (what falls due meanwhile waits for a wake-up of the loop, or the tick)."""
+        if self._timer is not None:
+            self._timer.close()
+        assert self._next is not None
+        wait = max(self._next.at, self._woke + self.tick_s) - self.clock()
+        self._timer = self._loop.timer(max(0.0, wait))
+        self._timer.start(self._pump, True)
+
+    def _advance(self) -> Due | None:
+        try:
+            return next(self._schedule, None)
+        except Exception:  # the schedule could not be read on: said, and the walk ends
+            log.exception("the schedule stopped")
+            return None
+
+    def _finish(self) -> None:
+        for watcher in (self._check, self._timer):
+            if watcher is not None:
+                watcher.close()
+        self._check = self._timer = None
+        self._next = None
+        self.walked.set()
 
     def _dispatch(self, due: Due) -> None:
         """Hand `due` to an idle worker, or a new one, or drop it when all are busy."""
         self.quiet.clear()
         if self.idle:
             _, waiter = self.idle.pop()
-            self._callback(waiter.switch, due)
+            self._loop.run_callback(waiter.switch, due)
         elif len(self.workers) < self.max_in_flight:
             self.workers.add(gevent.spawn(self._work, due))
         else:

@@ -43,3 +43,22 @@ def test_a_line_without_planned_s_planned_nothing() -> None:
     row = ActionRow.from_json('{"end": 10.0, "kind": "k", "camera": null, "latency_s": 1.5, '
                               '"ok": true, "error": null}')  # fmt: skip
     assert (row.start, row.response_s, row.planned_s) == (8.5, 1.5, 0.0)
+
+
+def test_lines_wait_at_most_flush_s_and_are_written_whole(tmp_path: Path) -> None:
+    import gevent
+
+    path = tmp_path / "actions.jsonl"
+    log = ActionLog(str(path), flush_s=0.05, max_bytes=1000)
+    for i in range(3):
+        log.on_request(ACTION, "live_view", 10.0, None, {"camera": f"cam-{i}"})
+    assert path.read_text() == ""  # buffered: no write per action
+    gevent.sleep(0.15)
+    assert [json.loads(line)["camera"] for line in path.read_text().splitlines()] == [
+        "cam-0", "cam-1", "cam-2"]  # fmt: skip
+    for i in range(40):  # past max_bytes: written at once, without waiting
+        log.on_request(ACTION, "live_view", 10.0, None, {"camera": f"cam-{i}"})
+    written = path.read_text()
+    assert written.endswith("\n") and len(written.splitlines()) > 3 and log.size < 1000
+    log.close()  # the rest at the end
+    assert len(path.read_text().splitlines()) == 43

@@ -87,3 +87,46 @@ def test_lag_is_measured_when_the_dispatcher_itself_is_held_up() -> None:
     assert lags[0] > 300 and d.tally.late >= 3
     assert sum(isinstance(f["exception"], LateStart) for f in rec.fired) == d.tally.late
     gevent.sleep(0)
+
+
+def test_workers_are_kept_and_reused_not_one_greenlet_per_action() -> None:
+    ran: list[int] = []
+
+    def run(i: int) -> None:
+        ran.append(id(gevent.getcurrent()))
+        gevent.sleep(0.02)
+
+    d = Dispatcher(schedule(200, 400.0, time.monotonic() + 0.05), run, Recorder().fire)
+    d.start()
+    assert d.join(timeout=10)
+    # about 8 in flight at once (400/s × 20 ms): that many workers, each running many actions
+    assert d.tally.started == 200 and len(ran) == 200
+    assert len(set(ran)) <= 20 and len(d.workers) == len(set(ran)) and d.in_flight == 0
+    d.stop()
+    gevent.sleep(0)
+    assert not d.workers and not d.idle
+
+
+def test_actions_due_within_a_tick_start_together_never_later_than_the_tick() -> None:
+    starts: list[float] = []
+    rec = Recorder()
+    origin = time.monotonic() + 0.05
+    d = Dispatcher(schedule(100, 1000.0, origin), lambda i: starts.append(time.monotonic()),
+                   rec.fire, tick_s=0.01)  # fmt: skip
+    d.start()
+    assert d.join(timeout=10)
+    lags = [f["response_time"] for f in rec.fired]
+    assert len(lags) == 100 and max(lags) < 10 + 5  # ms: the tick, and a little scheduling
+    assert max(lags) > 3  # some did wait for the tick (their lag says so)
+    batches = 1 + sum(b - a > 0.002 for a, b in zip(starts, starts[1:], strict=False))
+    assert batches <= 15  # 100 ms of schedule in 10 ms ticks, not 100 wake-ups
+
+
+def test_a_schedule_that_fails_ends_the_walk_with_what_was_started() -> None:
+    def broken():  # noqa: ANN202
+        yield from schedule(3, 100.0, time.monotonic())
+        raise ValueError("a bad line in the timeline")
+
+    d = Dispatcher(broken(), lambda i: None, Recorder().fire)
+    d.start()
+    assert d.join(timeout=5) and d.tally.started == 3
