@@ -11,9 +11,16 @@ ZoneMinder just enough for the adapter and answers each live view "ok", and coun
 Each load runs in its own Locust process (headless, one process); its
 requests are the server's count, its CPU the process's own user + system time read from
 /proc over the same window (the load only, not Locust's start-up). Requests per core is
-requests / CPU seconds, so a busy machine shows up as lag, not as a better figure. The
+requests / CPU seconds; other work on the machine moves it (woken late, a process finds more
+to do at each wake-up and pays less per request), hence the load average beside each row. The
 operator user's actions are tour steps (`live_view`, one GET of nph-zms each), replayed from
-a timeline at the given rate; the plain users run closed-loop (20 users, no wait).
+a timeline at the given rate; the plain users run closed-loop (20 users, no wait), and plain
+`FastHttpUser` once more at each of the operator's rates (`constant_throughput`, 10 requests a
+second per user): a process woken 250 times a second pays more per request than one kept
+busy, so the ratio is given against both.
+
+The endpoint writes an answer's headers and body in two sends, so each answer's body waits
+for the client's delayed ACK (about 40 ms): every load sees the same 40 ms answers.
 """
 
 from __future__ import annotations
@@ -114,12 +121,27 @@ def startup_s(tmp: Path) -> float:
     return _STARTUP[0]
 
 
-def plain_run(kind: str, seconds: float, ep: Endpoint, tmp: Path) -> dict[str, float]:
-    locustfile = tmp / f"plain_{kind}.py"
-    locustfile.write_text(PLAIN.format(kind=kind))
-    cmd = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", "20",
-           "-r", "20", "--run-time", f"{seconds + 6:g}s", "--host", f"http://127.0.0.1:{ep.port}",
-           "--only-summary", "--loglevel", "ERROR"]  # fmt: skip
+PACED = """
+from locust import FastHttpUser, constant_throughput, task
+class PacedFastHttpUser(FastHttpUser):
+    wait_time = constant_throughput({per_user:g})
+    @task
+    def get(self):
+        self.client.get("/zm/cgi-bin/nph-zms", name="live_view")
+"""
+PER_USER = 10.0  # requests a second of each paced user (each answer takes about 45 ms)
+
+
+def plain_run(kind: str, seconds: float, ep: Endpoint, tmp: Path,
+              rate: float | None = None) -> dict[str, float]:  # fmt: skip
+    """Plain Locust `kind`, closed-loop (20 users), or paced at `rate` requests a second."""
+    locustfile = tmp / f"plain_{kind}_{rate or 0:g}.py"
+    users = 20 if rate is None else max(1, round(rate / PER_USER))
+    locustfile.write_text(PLAIN.format(kind=kind) if rate is None
+                          else PACED.format(per_user=rate / users))  # fmt: skip
+    cmd = [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(users),
+           "-r", str(users), "--run-time", f"{seconds + 6:g}s", "--host",
+           f"http://127.0.0.1:{ep.port}", "--only-summary", "--loglevel", "ERROR"]  # fmt: skip
     return measure(cmd, ep, 4.0, seconds)
 
 
@@ -133,18 +155,24 @@ def main() -> None:
         print(f"{'load':<28} {'req/s':>7} {'CPU %':>6} {'req/s/core':>10} {'lag p99':>8} "
               f"{'late':>6} {'dropped':>7} {'failed':>6} {'loadavg':>7}")  # fmt: skip
         per_core: dict[str, float] = {}
+        rates = [float(r) for r in a.rates.split(",")]
         with tempfile.TemporaryDirectory() as td:
             tmp = Path(td)
-            for rate in map(float, a.rates.split(",")):
+            for rate in rates:
                 r = operator_run(rate, a.seconds, ep, tmp)
-                name = f"operator user @ {rate:g}/s"
-                per_core[name] = _row(name, r)
+                per_core[f"operator {rate:g}"] = _row(f"operator user @ {rate:g}/s", r)
             for kind in ("FastHttpUser", "HttpUser"):
                 per_core[kind] = _row(f"plain Locust {kind}", plain_run(kind, a.seconds, ep, tmp))
+            for rate in rates:
+                r = plain_run("FastHttpUser", a.seconds, ep, tmp, rate)
+                per_core[f"paced {rate:g}"] = _row(f"plain FastHttpUser @ {rate:g}/s", r)
         fast = per_core["FastHttpUser"]
-        for name, v in per_core.items():
-            if name.startswith("operator"):
-                print(f"{name}: {v / fast:.2f} x plain FastHttpUser per core")
+        for rate in rates:
+            v = per_core[f"operator {rate:g}"]
+            print(
+                f"operator user @ {rate:g}/s: {v / fast:.2f} x plain FastHttpUser per core "
+                f"(closed loop), {v / per_core[f'paced {rate:g}']:.2f} x at the same rate"
+            )
     finally:
         ep.stop()
 
