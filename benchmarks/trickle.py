@@ -142,7 +142,9 @@ def run_trickle(rtsp_port: int, api_port: int, token: str, urls: list[str], spar
                               url, got if isinstance(got, str) else "playing")  # fmt: skip
                 if isinstance(got, str):
                     kind = "slow reader, keep-alive" if keep else "slow reader, silent"
-                    tally.add(kind, got, False, url)
+                    # a camera the timeline has down refuses the session: expected
+                    down = got.endswith(" 503") and offline(api_port, url.rsplit("/", 2)[-2])
+                    tally.add(kind, got, down, url)
                 else:
                     lingering.append(got)
                     slow_cameras[got.label] += 1
