@@ -181,8 +181,6 @@ def serve(scenario: str, overrides: tuple[str, ...], seed: int | None, days: flo
 
     t0 = time.perf_counter()
     if Path(scenario).is_dir():  # a lab run's: its City and timeline built, handed over
-        if kw["onvif"]:  # the devices describe their groups from the City
-            fail(f"--onvif: serve a scenario, not a lab run's inputs ({scenario})")
         inputs = run_inputs(scenario, overrides, seed, days)
         handover = handed_over(inputs, kw["cameras"], kw["shard"])  # type: ignore[arg-type]
         served, indexes, names = handover, None, handover.names.names()

@@ -101,12 +101,10 @@ class Device:
 
 def describe(server: CameraServer, host: str, ports: dict[str, int]) -> list[Device]:
     """A Device per served camera whose ONVIF port is in `ports` (camera id → port)."""
-    table, scenario = server.city.table, server.city.scenario
     out = []
     for plan in server.plans:
         if plan.id not in ports:
             continue
-        group = scenario.cameras[int(table.group[plan.index])]
         profiles = []
         for name, (day, _night) in plan.streams.items():
             sc = day.scene
@@ -114,6 +112,6 @@ def describe(server: CameraServer, host: str, ports: dict[str, int]) -> list[Dev
                 StreamProfile(name, day.codec, sc.width, sc.height, sc.fps, day.gop,
                               round(day.target_bps / 1000), server.url(plan.id, name))
             )  # fmt: skip
-        out.append(Device(plan.id, group.name, plan.district, host, ports[plan.id],
+        out.append(Device(plan.id, plan.group, plan.district, host, ports[plan.id],
                           tuple(profiles)))  # fmt: skip
     return out

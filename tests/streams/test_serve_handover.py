@@ -13,6 +13,7 @@ import pytest
 
 from simulator.lab.inputs import RunInputs
 from simulator.model.city import City
+from simulator.onvif.devices import describe
 from simulator.scenario import load_scenario
 from simulator.streams.clipcache import clip_key
 from simulator.streams.server import CameraServer, ServeOptions
@@ -51,6 +52,13 @@ def test_a_stream_handed_over_is_the_stream_a_standalone_serve_builds(
         assert _stream(handed, key) == _stream(standalone, key)
         camera, name = key.split("/")
         assert handed.streams[key].ssrc == city.seeds.integer("streams", camera, name) & 0xFFFFFFFF
+    # and as ONVIF devices: the same model (the camera's group), location and profiles
+    ports = {cam: 18000 + i for i, cam in enumerate(SERVED.split(","))}
+    devices = describe(handed, "127.0.0.1", ports)
+    assert devices == describe(standalone, "127.0.0.1", ports)
+    groups = {city.table.ids[i]: city.scenario.cameras[int(city.table.group[i])].name
+              for i in served}  # fmt: skip
+    assert {d.id: d.group for d in devices} == groups
 
 
 def test_a_big_city_s_served_cameras_are_planned_alike(tmp_path: Path) -> None:
@@ -117,7 +125,6 @@ def _edit(path: Path, edit) -> None:  # noqa: ANN001
     (None, ("--seed", "3"), "a lab run's inputs are resolved: no --seed"),
     (None, ("--set", "simulation.days=2", "--days", "1"), "no --set or --days"),
     (None, ("--cameras", "h264cam-001"), "--cameras: unknown camera id(s): h264cam-001"),
-    (None, ("--onvif",), "--onvif: serve a scenario, not a lab run's inputs"),
 ])  # fmt: skip
 def test_serve_given_a_bad_run_is_one_line_and_exit_2(
     tmp_path: Path,
