@@ -16,6 +16,7 @@ from simulator.cli.common import (
     scenario_options,
 )
 from simulator.cli.options import (
+    Duration,
     mapping_option,
     password_option,
     speed_option,
@@ -25,24 +26,6 @@ from simulator.cli.options import (
     user_option,
 )
 from simulator.limits import clip
-
-
-def duration(text: str) -> float:
-    """`90`, `90s`, `10m`, `2h` → seconds (ValueError otherwise)."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    t = text.strip().lower()
-    scale = units.get(t[-1:])
-    value = float(t[:-1] if scale else t)
-    if value <= 0:
-        raise ValueError("must be positive")
-    return value * (scale or 1)
-
-
-def _duration(option: str, text: str) -> float:
-    try:
-        return duration(text)
-    except ValueError:
-        fail(f"{option} {text!r}: expected a positive time such as 90s, 10m or 2h")
 
 
 def _capacity(city, opts, inputs, step: int, hold_s: float) -> None:  # noqa: ANN001
@@ -93,8 +76,8 @@ def _capacity(city, opts, inputs, step: int, hold_s: float) -> None:  # noqa: AN
 @password_option
 @click.option("--cameras", help="The first N cameras, or these comma-separated ids [default: 3; "
               "with --find-capacity, the most the search may add: all].")  # fmt: skip
-@click.option("--duration", "duration_text", default="10m", show_default=True,
-              help="How long to run (90s, 10m, 2h).")  # fmt: skip
+@click.option("--duration", "seconds", default="10m", show_default=True, type=Duration(),
+              help="How long to run (90s, 10m, 2h; a bare number is seconds).")  # fmt: skip
 @speed_option
 @start_option
 @timeline_option
@@ -117,14 +100,14 @@ def _capacity(city, opts, inputs, step: int, hold_s: float) -> None:  # noqa: AN
               help="Add cameras in steps until the target first fails an SLO.")  # fmt: skip
 @click.option("--step", default=10, show_default=True, type=click.IntRange(min=1),
               help="--find-capacity: cameras added per step.")  # fmt: skip
-@click.option("--hold", "hold_text", default="5m", show_default=True,
+@click.option("--hold", default="5m", show_default=True, type=Duration(),
               help="--find-capacity: how long each step is held (90s, 5m).")  # fmt: skip
 def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float | None,
         target_kind: str, host: str | None, mapping: str | None, user: str | None,
         password: str | None, cameras: str,
-        duration_text: str, speed: float, start_at: float, timeline_file: str | None,
+        seconds: float, speed: float, start_at: float, timeline_file: str | None,
         keep: bool, no_load: bool, out_dir: Path | None, recovery_slo: float,
-        frames_slo: float, find_capacity: bool, step: int, hold_text: str) -> None:  # fmt: skip
+        frames_slo: float, find_capacity: bool, step: int, hold: float) -> None:  # fmt: skip
     """Soak-test a real VMS and judge what it recorded.
 
     Serves SCENARIO's cameras, registers them in the target, replays the timeline's faults
@@ -139,8 +122,6 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
     from simulator.lab.verdict import Slos
     from simulator.report.verdict import verdict_text, write_verdict
 
-    seconds = _duration("--duration", duration_text)
-    hold = _duration("--hold", hold_text)
     if find_capacity and target_kind == "motion":
         fail("--find-capacity needs a target that takes cameras while it runs (zoneminder, "
              "rest); motion reads its cameras from its configuration")  # fmt: skip

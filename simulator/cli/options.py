@@ -1,10 +1,39 @@
 """The options several commands share, each defined once: the replay's clock (--speed,
---start-at), the timeline to replay (--timeline), and the system under test (--target,
---mapping, --user, --password)."""
+--start-at), the timeline to replay (--timeline), the system under test (--target,
+--mapping, --user, --password), and how a length of time is written (Duration)."""
 
 from __future__ import annotations
 
 import click
+
+
+class Duration(click.ParamType):
+    """A length of time as `90`, `90s`, `10m`, `2h` or `1d` (a bare number is seconds), in
+    seconds; above zero, or from zero with `zero_ok`."""
+
+    name = "TIME"
+
+    def __init__(self, zero_ok: bool = False) -> None:
+        self.zero_ok = zero_ok
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:  # fmt: skip
+        if isinstance(value, int | float):
+            seconds = float(value)
+        else:
+            text = str(value).strip().lower()
+            scale = UNITS.get(text[-1:])
+            try:
+                seconds = float(text[:-1] if scale else text) * (scale or 1)
+            except ValueError:
+                seconds = float("nan")
+        if not (seconds >= 0 if self.zero_ok else seconds > 0) or seconds == float("inf"):
+            least = "a time of 0 or more," if self.zero_ok else "a positive time"
+            self.fail(f"{value!r}: expected {least} such as 90s, 10m or 2h", param, ctx)
+        return seconds
+
+
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 #: The targets camsim drives (simulator/targets/factory.py's TARGETS, kept here so that
 #: `camsim --help` imports no adapter; tests/cli/test_options.py holds them equal).

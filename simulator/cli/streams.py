@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from simulator.cli.common import fail, load, scenario_options, write_file
-from simulator.cli.options import speed_option, start_option, timeline_option
+from simulator.cli.options import Duration, speed_option, start_option, timeline_option
 
 
 def city_and_cameras(scenario: str, overrides, seed, days, cameras=None, shard=None):  # noqa: ANN001, ANN201
@@ -152,8 +152,9 @@ def timeline(scenario: str, out: str | None, cameras: str | None, shard: str | N
 @click.option("--batch-ms", default=2.0, show_default=True, type=click.FloatRange(0, 20),
               help="Send frames due within this window together (fewer wake-ups, up to this "
               "much early).")  # fmt: skip
-@click.option("--duration", type=click.FloatRange(min=0),
-              help="Stop after this many seconds [default: run until Ctrl-C].")  # fmt: skip
+@click.option("--duration", type=Duration(zero_ok=True),
+              help="Stop after this long (90s, 10m, 2h; a bare number is seconds) [default: "
+              "run until Ctrl-C].")  # fmt: skip
 @click.option("--quiet", is_flag=True, help="Do not list the stream URLs.")
 @click.option("--onvif", is_flag=True, help="Make every camera an ONVIF device (device and "
               "media services, snapshots, WS-Discovery; the onvif extra).")  # fmt: skip

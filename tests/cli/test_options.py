@@ -44,3 +44,27 @@ def test_the_speed_goes_as_far_everywhere_and_the_targets_are_the_factorys() -> 
 
     assert _option("lab", "--speed").type.max == 1e6  # type: ignore[attr-defined]
     assert TARGETS == ADAPTERS
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("90", 90.0), ("90s", 90.0), ("10m", 600.0), ("2h", 7200.0), ("1d", 86400.0),
+    (" 1.5M ", 90.0), (30, 30.0),
+])  # fmt: skip
+def test_a_duration_is_written_the_same_way_everywhere(text: object, seconds: float) -> None:
+    from simulator.cli.options import Duration
+
+    assert Duration().convert(text, None, None) == seconds
+    for command in ("lab", "serve"):
+        assert isinstance(_option(command, "--duration").type, Duration)
+
+
+@pytest.mark.parametrize(("text", "zero_ok"), [
+    ("0", False), ("-1m", True), ("10x", True), ("m", True), ("nan", True), ("inf", True),
+    ("1e999s", True),
+])  # fmt: skip
+def test_a_duration_that_is_not_one_is_refused(text: str, zero_ok: bool) -> None:
+    from simulator.cli.options import Duration
+
+    with pytest.raises(click.BadParameter, match="such as 90s, 10m or 2h"):
+        Duration(zero_ok).convert(text, None, None)
+    assert Duration(zero_ok=True).convert("0", None, None) == 0.0
