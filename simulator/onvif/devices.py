@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from simulator.streams.server import CameraServer
 
 MANUFACTURER = "camsim"
+#: Each camera's one video source and its configuration, as profiles and events name them.
+SOURCE = "video_source"
+SOURCE_CONFIG = "video_source_config"
 SUBSCRIPTIONS = "/onvif/subscription/"  # + a subscription's id: its address's path
 
 

@@ -13,11 +13,9 @@ import xml.etree.ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
 from simulator.onvif.device_service import MEDIA_CAPABILITIES, Operation
-from simulator.onvif.devices import Device, StreamProfile
+from simulator.onvif.devices import SOURCE, SOURCE_CONFIG, Device, StreamProfile
 from simulator.onvif.soap import el, sender, text
 
-SOURCE = "video_source"
-SOURCE_CONFIG = "video_source_config"
 UNICAST = ("RTP-Unicast", "RTP_unicast")  # the second: what older clients (ZoneMinder) send
 PROTOCOLS = ("UDP", "TCP", "RTSP")  # RTP over UDP, over RTSP's TCP connection (HTTP: no)
 

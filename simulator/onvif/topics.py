@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
-from simulator.onvif.media_service import SOURCE, SOURCE_CONFIG
+from simulator.onvif.devices import SOURCE, SOURCE_CONFIG
 from simulator.timeline.event import Event
 
 TOPICS_NS = "http://www.onvif.org/ver10/topics"
