@@ -157,12 +157,7 @@ def sizing_table(results: Results) -> Table:
         ]
     )
     if not several:
-        for name in sorted(s.by_constraint):
-            n = s.by_constraint[name]
-            t.add(
-                [f"  by {name}", str(n), "", "binding" if name == s.binding else ""],
-                n > s.servers_configured,
-            )
+        _by_constraint(t, s.by_constraint, s.binding, s.servers_configured, "  ")
         return t
     for g in s.groups:  # mixed groups: each on its own hardware, the city their sum
         t.add(
@@ -170,13 +165,17 @@ def sizing_table(results: Results) -> Table:
              f"{num(g.cameras, 0)} cameras; binding: {g.binding}" + _when(results, g.binding)],
             g.servers_needed > g.servers_configured,
         )  # fmt: skip
-        for name in sorted(g.by_constraint):
-            n = g.by_constraint[name]
-            t.add(
-                [f"    by {name}", str(n), "", "binding" if name == g.binding else ""],
-                n > g.servers_configured,
-            )
+        _by_constraint(t, g.by_constraint, g.binding, g.servers_configured, "    ")
     return t
+
+
+def _by_constraint(t: Table, counts: dict[str, int], binding: str, configured: int,
+                   indent: str) -> None:  # fmt: skip
+    """A row per server constraint: the servers it needs, flagged above those configured."""
+    for name in sorted(counts):
+        n = counts[name]
+        t.add([f"{indent}by {name}", str(n), "", "binding" if name == binding else ""],
+              n > configured)  # fmt: skip
 
 
 def binds_when(y: Year, constraint: str) -> str:
