@@ -55,13 +55,9 @@ def run_inputs(run: str, overrides: tuple[str, ...], seed: int | None, days: flo
 def handed_over(inputs, cameras: str | None = None, shard: str | None = None):  # noqa: ANN001, ANN201
     """The cameras a lab run handed over (its inputs' cameras.json), chosen by --cameras and
     --shard among them (mistakes: one line naming the file and field, exit 2)."""
-    from simulator.model.handover import HandoverError
-
     try:
         return inputs.handover().select(cameras, shard)
-    except HandoverError as exc:
-        fail(str(exc))
-    except ValueError as exc:  # the choice of cameras
+    except ValueError as exc:  # HandoverError is one, as is a choice of cameras not there
         fail(str(exc))
 
 
