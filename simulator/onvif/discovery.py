@@ -8,6 +8,11 @@ MAX_PROBE bytes; the matches go out one datagram per camera, GAP_S apart (from
 MULTICAST_DELAY_S after a multicast probe), and at most
 MAX_BURSTS probes are answered at once (more are dropped: no amplification); a probe repeated
 with the same MessageID (UDP senders repeat theirs) is answered once.
+
+Where the responder joined the multicast group, each camera also announces itself: a Hello
+to the group when the serve starts and when the camera comes back (camera_up), a Bye when
+it goes (camera_down), paced GAP_S apart; at most one announcement per camera is pending
+(the latest wins), so a storm of ups and downs costs nothing unbounded.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from xml.sax.saxutils import escape
 
 from simulator.onvif.devices import Device
 from simulator.onvif.soap import SoapFault, child, parse, text
+from simulator.timeline.event import Event
 
 GROUP = "239.255.255.250"
 PORT = 3702
@@ -35,6 +41,7 @@ MAX_BURSTS = 4
 RECENT = 256  # probes' message ids remembered, so a repeated probe is answered once
 WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 WSD = "http://schemas.xmlsoap.org/ws/2005/04/discovery"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 TYPES = {"NetworkVideoTransmitter", "Device"}
 
 
@@ -44,6 +51,31 @@ def matches(dev: Device, types: Sequence[str], scopes: Sequence[str]) -> bool:
         return False
     have = dev.scopes()
     return all(any(d == s or d.startswith(s.rstrip("/") + "/") for d in have) for s in scopes)
+
+
+def announcement(dev: Device, hello: bool, number: int) -> bytes:
+    """A camera's Hello (with its types, scopes and XAddrs) or Bye, to the group (SOAP 1.2)."""
+    kind = "Hello" if hello else "Bye"
+    body = (
+        "<d:Types>dn:NetworkVideoTransmitter tds:Device</d:Types>"
+        f"<d:Scopes>{escape(' '.join(dev.scopes()))}</d:Scopes>"
+        f"<d:XAddrs>{escape(dev.device_xaddr)}</d:XAddrs>"
+        "<d:MetadataVersion>1</d:MetadataVersion>"
+        if hello
+        else ""
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><env:Envelope '
+        f'xmlns:env="{SOAP12}" xmlns:wsa="{WSA}" xmlns:d="{WSD}" '
+        'xmlns:dn="http://www.onvif.org/ver10/network/wsdl" '
+        'xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><env:Header>'
+        f"<wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>"
+        f"<wsa:To>urn:schemas-xmlsoap-org:ws:2005:04:discovery</wsa:To>"
+        f"<wsa:Action>{WSD}/{kind}</wsa:Action>"
+        f'<d:AppSequence InstanceId="1" MessageNumber="{number}"/></env:Header><env:Body>'
+        f"<d:{kind}><wsa:EndpointReference><wsa:Address>{dev.uuid}</wsa:Address>"
+        f"</wsa:EndpointReference>{body}</d:{kind}></env:Body></env:Envelope>"
+    ).encode()
 
 
 def probe_matches(dev: Device, soap: str, relates_to: str, number: int) -> bytes:
@@ -78,6 +110,9 @@ class Responder(asyncio.DatagramProtocol):
         self.dropped = 0
         self.recent: deque[str] = deque(maxlen=RECENT)  # message ids answered lately
         self.tasks: set[asyncio.Task] = set()
+        self.announcing = False  # Hello and Bye go to the group (the group was joined)
+        self.pending: dict[str, bool] = {}  # camera → Hello (True) or Bye, latest wins
+        self.announced = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -113,6 +148,35 @@ class Responder(asyncio.DatagramProtocol):
             )
             self.tasks.add(task)  # held while it runs (at most MAX_BURSTS)
             task.add_done_callback(self.tasks.discard)
+
+    def announce(self, camera: str, hello: bool) -> None:
+        """Queue a camera's Hello or Bye to the group (nothing unless announcing)."""
+        if not self.announcing or not any(d.id == camera for d in self.devices):
+            return
+        start = not self.pending
+        self.pending[camera] = hello
+        if start:
+            task = asyncio.get_running_loop().create_task(self._announce())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    def observe(self, event: Event, now: float) -> None:
+        """A FaultApplier observer: camera_down says Bye, camera_up says Hello."""
+        if event.kind in ("camera_down", "camera_up"):
+            self.announce(event.camera, event.kind == "camera_up")
+
+    async def _announce(self) -> None:
+        by_id = {d.id: d for d in self.devices}
+        while self.pending:
+            cam = next(iter(self.pending))
+            hello = self.pending.pop(cam)
+            if self.transport is None or self.transport.is_closing():
+                self.pending.clear()
+                return
+            self.sent += 1
+            self.transport.sendto(announcement(by_id[cam], hello, self.sent), (GROUP, PORT))
+            self.announced += 1
+            await asyncio.sleep(GAP_S)
 
     async def _answer(
         self, found: list[Device], soap: str, relates: str, addr: tuple, delay: float

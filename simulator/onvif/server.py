@@ -3,8 +3,9 @@
 Each camera gets its own HTTP port (`port + i`, or any free port when `port` is 0) for its
 device, media and event services and snapshots, because ONVIF clients address a device by
 host and port (its device service is /onvif/device_service); one WS-Discovery responder
-answers for all of them. The events feed (feed.py) watches the serve's FaultApplier, so the
-event service says what the timeline does to the cameras. Credentials are the serve's
+answers for all of them, and in the multicast group says each camera's Hello and Bye. The
+events feed (feed.py) watches the serve's FaultApplier, so the event service says what the
+timeline does to the cameras. Credentials are the serve's
 --user/--password (WS-UsernameToken for SOAP, HTTP Digest or Basic for snapshots); without
 them nothing is asked, as for RTSP.
 """
@@ -16,6 +17,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from socket import IP_MULTICAST_IF, IPPROTO_IP, inet_aton
 from typing import TYPE_CHECKING
 
 from simulator.onvif.devices import Device, describe
@@ -114,14 +116,14 @@ class OnvifDevices:
         host = self.cameras.opts.host
         self.responder = Responder(self.devices)
         responder = self.responder
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: responder, sock=unicast_socket(host, port)
-        )
+        unicast = unicast_socket(host, port)
+        transport, _ = await loop.create_datagram_endpoint(lambda: responder, sock=unicast)
         self.transports.append(transport)
         self.discovery_port = transport.get_extra_info("sockname")[1]
         if multicast:
             try:
                 sock = multicast_socket(host, PORT)
+                unicast.setsockopt(IPPROTO_IP, IP_MULTICAST_IF, inet_aton(host))  # Hello, Bye
             except OSError as exc:
                 log.warning("camsim: no ONVIF multicast discovery on %s: %s", host, exc)
                 return
@@ -129,7 +131,11 @@ class OnvifDevices:
                 lambda: Forward(responder), sock=sock
             )
             self.transports.append(mtransport)
-            self.multicast = True
+            self.multicast = responder.announcing = True
+            self.cameras.faults.observers.append(responder.observe)
+            for d in self.devices:  # the cameras up now say Hello
+                if "camera" not in self.cameras.states[d.id].offline:
+                    responder.announce(d.id, True)
 
     def _sweep(self) -> None:
         """Forget expired subscriptions every SWEEP_S (and at each new one)."""
@@ -146,6 +152,9 @@ class OnvifDevices:
             with contextlib.suppress(ValueError):
                 self.cameras.faults.observers.remove(self.feed.observe)
             self.feed = None
+        if self.responder is not None:
+            with contextlib.suppress(ValueError):
+                self.cameras.faults.observers.remove(self.responder.observe)
         if self.sweeper is not None:
             self.sweeper.cancel()
         for srv in self.listeners:

@@ -1,7 +1,9 @@
 """Run inside a fresh network namespace (`unshare -n`, by test_discovery.py): serve the tiny
 cameras with multicast discovery on a veth pair inside the namespace (HOST: the WSDiscovery
 package probes from every address but loopback ones), then find them with the package's
-multicast Probe and with ZoneMinder's `zmonvif-probe.pl probe`; print what each found as JSON.
+multicast Probe and with ZoneMinder's `zmonvif-probe.pl probe`, and hear (the package's
+listener) the cameras' Hellos at start and one camera's Bye and Hello as it goes down and
+comes back; print what each found as JSON.
 Nothing leaves the namespace: it has no link to any other.
 
 Usage: python -m tests.onvif.discover_in_netns CLIP_CACHE_DIR
@@ -22,6 +24,7 @@ from wsdiscovery.discovery import ThreadedWSDiscovery
 from simulator.model.city import City
 from simulator.onvif.server import OnvifDevices, OnvifOptions
 from simulator.scenario import load_scenario
+from simulator.streams.applier import fault_event
 from simulator.streams.server import CameraServer, ServeOptions
 from tests.streams.conftest import TINY, LoopThread
 
@@ -50,13 +53,23 @@ def main(clips: Path) -> None:
         await cameras.start()
         await devices.start()
 
-    thread.run(start())
-    found: dict[str, object] = {"served": {d.device_xaddr: d.id for d in devices.devices}}
+    heard: list[list[str]] = []  # ["hello", EPR, XAddr] or ["bye", EPR], as they came
     wsd = ThreadedWSDiscovery()
+    wsd.setRemoteServiceHelloCallback(lambda s: heard.append(["hello", s.getEPR(), *s.getXAddrs()]))
+    wsd.setRemoteServiceByeCallback(lambda epr: heard.append(["bye", epr]))
     wsd.start()
+    thread.run(start())
+    found: dict[str, object] = {"served": {d.device_xaddr: d.id for d in devices.devices},
+                                "epr": {d.id: d.uuid for d in devices.devices}}  # fmt: skip
     try:
         services = wsd.searchServices(types=[NVT], timeout=1)
         found["wsdiscovery"] = sorted(x for s in services for x in s.getXAddrs())
+        first = devices.devices[0].id
+        for kind in ("camera_down", "camera_up"):  # a Bye, then a Hello again
+            event = fault_event(kind, first, "", {})
+            thread.call(lambda e=event: cameras.faults.apply(e, thread.loop.time()))
+            time.sleep(0.5)
+        found["heard"] = heard
     finally:
         wsd.stop()
     probe = shutil.which("zmonvif-probe.pl")

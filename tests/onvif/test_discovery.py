@@ -2,7 +2,8 @@
 
 Unicast probes on 127.0.0.1, written and read by the WSDiscovery package's own message code;
 multicast in a network namespace the test creates (`unshare -n`, root), found by the package's
-ThreadedWSDiscovery and by ZoneMinder's `zmonvif-probe.pl probe` (discover_in_netns.py).
+ThreadedWSDiscovery and by ZoneMinder's `zmonvif-probe.pl probe`, and the cameras' Hello and
+Bye heard by the package's listener (discover_in_netns.py).
 """
 
 from __future__ import annotations
@@ -93,3 +94,11 @@ def test_multicast_discovery_in_a_namespace(onvif: Onvif, onvif_clips: Path) -> 
     zm = {line.split(", ")[0]: line for line in found["zoneminder"]}
     assert sorted(zm) == sorted(served)
     assert "name='mjpegcam-001', location='south', hardware='mjpegcam'" in " ".join(zm.values())
+    heard, epr = found["heard"], found["epr"]
+    xaddr = {cam: x for x, cam in served.items()}
+    hellos = [h for h in heard if h[0] == "hello"]
+    assert sorted(h[1:] for h in hellos[: len(served)]) == sorted(
+        [epr[cam], xaddr[cam]] for cam in served.values()
+    )  # every camera said Hello once as the serve started
+    first = next(iter(epr))
+    assert heard[len(served) :] == [["bye", epr[first]], ["hello", epr[first], xaddr[first]]]
