@@ -219,7 +219,14 @@ class Year:
     by_constraint_peak_day: dict[str, int]  # the same, peak day at full resolution
     daily_write_year_tb: float  # mean over the year
     daily_write_peak_day_tb: float  # the peak day at full resolution
-    daily_write_peak_day_coarse_tb: float  # the same day in the coarse year
+    # the peak day's own draws seen at `peak_day_coarse_step_s`: its per-tick rates averaged
+    # over each step (bytes are kept: equal to daily_write_peak_day_tb but for float rounding)
+    daily_write_peak_day_coarse_tb: float
+    daily_write_peak_day_year_tb: float = 0.0  # the same day in the coarse year: other draws
+    peak_day_coarse_step_s: int = 60
+    # each link's p99 utilisation on the peak day at that step, from the same draws as
+    # Results.links' (per second): the difference is resolution only
+    link_p99_util_peak_day_coarse: dict[str, float] = field(default_factory=dict)
     # each link's p99 utilisation and loss over the coarse year (Results.links: the peak day's)
     link_p99_util_year: dict[str, float] = field(default_factory=dict)
     link_loss_year: dict[str, float] = field(default_factory=dict)

@@ -15,6 +15,13 @@ bytes, means and percentiles are the same statistics at 60 s as at 1 s
 hour of demand runs again at the scenario's resolution, for the per-second peaks, the queues
 and the frame-level window. It is the run `--set simulation.start=<that day> --days 1`: same
 season, the scenario's seed.
+
+The coarse year's own draws of that day are another realisation of it (another traffic chunk,
+other world events from another start), so its figures differ from the re-run's by noise as
+well as by resolution. The peak day's figures "at 60 s" are therefore the re-run's own draws
+averaged over 60 s steps (`Series`, one row a minute for a day): the same bytes (equal to
+float rounding), and per-step utilisation whose p99 differs from the per-second one by
+resolution alone.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from dataclasses import replace
 import numpy as np
 
 from simulator.model.city import City
-from simulator.model.results import GroupSizing, Results, Year
+from simulator.model.results import GroupSizing, Results, Series, Year
 from simulator.model.server_sizing import city_binding, city_servers_needed, summed
 from simulator.model.sizing import Progress, simulate
 from simulator.scenario.schema import Scenario
@@ -135,6 +142,7 @@ def size_year(city: City | Scenario, progress: Progress | None = None) -> Result
         demand_hourly_tb=hourly,
     )
     same_day = hourly[peak_day * 24 : (peak_day + 1) * 24]
+    coarse = day.series  # the peak day's own draws, averaged over each step
     return replace(
         day,
         sizing=sizing,
@@ -157,8 +165,20 @@ def size_year(city: City | Scenario, progress: Progress | None = None) -> Result
             by_constraint_peak_day=by_day,
             daily_write_year_tb=year.sizing.daily_write_tb,
             daily_write_peak_day_tb=float(day.series.demand_hourly_tb.sum()),
-            daily_write_peak_day_coarse_tb=float(same_day.sum()),
+            daily_write_peak_day_coarse_tb=float(day.series.demand_hourly_tb.sum()),  # bytes kept
+            daily_write_peak_day_year_tb=float(same_day.sum()),
+            peak_day_coarse_step_s=coarse.step_s,
+            link_p99_util_peak_day_coarse=stepped_p99(coarse),
             link_p99_util_year={lk.name: lk.p99_util for lk in year.links},
             link_loss_year={lk.name: lk.loss_fraction for lk in year.links},
         ),
     )
+
+
+def stepped_p99(series: Series) -> dict[str, float]:
+    """Each link's p99 utilisation over the series' steps (its per-tick utilisation averaged
+    over each step): the same draws as the per-tick figures, seen at the step."""
+    return {
+        name: float(np.percentile(util, 99)) if util.size else 0.0
+        for name, util in zip(series.link_names, series.link_mean_util, strict=True)
+    }

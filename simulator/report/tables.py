@@ -81,14 +81,14 @@ def year_table(results: Results) -> Table:
             "peak day (busiest hour)",
             date(y.date(y.peak_day)),
             f"{num(y.daily_write_peak_day_tb, 2)} TB/day",
-            f"at {y.resolution_s} s; {num(y.daily_write_peak_day_coarse_tb, 2)} at "
-            f"{y.coarse_resolution_s} s",
+            f"{y.resolution_s} s = {y.peak_day_coarse_step_s} s, same draws",
         ],
     )
     t.add(["mean day of the year", "", f"{num(y.daily_write_year_tb, 2)} TB/day", ""])
     if y.link_p99_util_year:
         name = max(y.link_p99_util_year, key=lambda k: y.link_p99_util_year[k])
         day = next((lk.p99_util for lk in results.links if lk.name == name), math.nan)
+        stepped = y.link_p99_util_peak_day_coarse.get(name, math.nan)
         t.add(
             [
                 f"p99 of {name}",
@@ -99,6 +99,15 @@ def year_table(results: Results) -> Table:
             y.link_p99_util_year[name] > results.sizing.link_planning_load
             or y.link_loss_year.get(name, 0.0) > 0,
         )
+        if not math.isnan(stepped):
+            t.add(
+                [
+                    f"  {name} at {y.peak_day_coarse_step_s} s",
+                    "peak day",
+                    f"{pct(stepped)} %",
+                    f"p99, the {y.resolution_s} s draws' means",
+                ]
+            )
     for name in sorted(s.by_constraint):
         n = s.by_constraint[name]
         when = binds_when(y, name)
