@@ -305,8 +305,7 @@ def servers_table(results: Results) -> Table:
 
 
 def window_table(results: Results) -> Table:
-    """The frame-level window (the core's busiest minute), and the district links windowed
-    again at their own busiest minute."""
+    """The frame-level window: the core's busiest minute, every frame of every camera."""
     w = results.window
     t = Table("Frame-level window", ["link", "start", "length", "frames", "end-to-end p99 ms"])
     t.add(
@@ -318,9 +317,34 @@ def window_table(results: Results) -> Table:
             num(w.end_to_end_p99_ms, 2),
         ]
     )
+    return t
+
+
+def window_links_table(results: Results) -> Table:
+    """Every shared link's frame-level window: a district link's own busiest minute (its
+    district's cameras alone) or, when that is the core's, the core's window; what the frames
+    lost there and waited, flagged like the links table."""
+    w = results.window
+    t = Table(
+        "Frame-level window by link",
+        ["link", "minute", "start", "length", "win loss%", "p99 wait ms"],
+        align="llrrrr",
+    )
     for link in results.links:
-        if link.kind in ("uplink", "backup") and link.window_start_s != w.start_s:
-            t.add([link.name, clock(link.window_start_s), duration(w.length_s), "", ""])
+        if link.kind not in ("uplink", "backup", "core"):
+            continue
+        own = link.kind != "core" and link.window_start_s != w.start_s
+        t.add(
+            [
+                link.name,
+                "its own busiest" if own else "core's busiest",
+                clock(link.window_start_s),
+                duration(w.length_s),
+                pct(link.window_loss_fraction, 2),
+                num(link.p99_delay_ms, 2),
+            ],
+            bool(link_checks(link, results.sizing.link_planning_load)),
+        )
     return t
 
 
@@ -331,6 +355,7 @@ def all_tables(results: Results) -> list[Table]:
         links_table(results),
         recording_table(results),
         servers_table(results),
+        window_links_table(results),
         window_table(results),
     ]
     if results.reads is not None:

@@ -24,7 +24,7 @@ def test_html_embeds_four_plots_and_tables(tmp_path, results):
     # no external resources: no remote URLs, no linked stylesheets or scripts
     assert not re.search(r'(src|href)="(?!data:)', html)
     assert "http://" not in html and "https://" not in html and "<script" not in html
-    assert html.count("<table>") == 5
+    assert html.count("<table>") == 6
     assert "access (40 links)" in html and 'class="flag"' in html
     assert "Test town" in html
 

@@ -14,9 +14,10 @@ from simulator.report.tables import clock
 
 
 def _row(text: str, start: str) -> str:
-    """The one line whose content (after the 2-char marker column) starts with `start`."""
+    """The first line whose content (after the 2-char marker column) starts with `start`
+    (a link's name starts its row in the links table, then in the window's by link)."""
     hits = [line for line in text.splitlines() if line[2:].startswith(start)]
-    assert len(hits) == 1, (start, hits)
+    assert hits, start
     return hits[0]
 
 
@@ -118,14 +119,27 @@ def test_sizing_shows_the_planning_load_the_losses_and_each_mixed_group(results)
     assert _row(text, "  group small").startswith("!")
 
 
-def test_window_table_lists_the_district_links_at_their_own_busiest_minute(results):
-    assert "18:00" not in summary_text(results)  # all in the core's window: one row
+def test_window_table_lists_every_shared_link_flagged_and_without_blank_cells(results):
+    """Every uplink, backup and core has a row, the centre uplink flagged (p99 91 %, loss)
+    though its busiest minute is the core's (such a link was left out, hiding a link over the
+    planning line), each row with every cell filled."""
+    from simulator.report.tables import window_links_table
+
+    text = summary_text(results)
+    assert _row(text, "centre ").startswith("!")  # the links table's row
+    by_link = window_links_table(results)
+    assert [row[0] for row in by_link.rows] == ["centre", "centre-backup", "core"]
+    assert by_link.flagged == [True, False, False]
+    assert all(cell.strip() for row in by_link.rows for cell in row)
+    assert by_link.rows[0][1:] == ["core's busiest", "18:30", "60 min", "0.31", "6.43"]
+    # a district link at its own busiest minute, 18:00
     links = [dataclasses.replace(lk) for lk in results.links]
-    links[1].window_start_s = 64800.0  # the centre uplink's own busiest minute, 18:00
-    text = summary_text(dataclasses.replace(results, links=links))
-    rows = [line.split() for line in text.splitlines() if "18:00" in line]
-    assert rows == [["centre", "18:00", "60", "min"]]
+    links[1].window_start_s = 64800.0
+    moved = dataclasses.replace(results, links=links)
+    assert window_links_table(moved).rows[0][1:3] == ["its own busiest", "18:00"]
+    text = summary_text(moved)
     assert _cells(text, "all (core's busiest)")[3:5] == ["18:30", "60"]
+    assert max(len(line) for line in text.splitlines()) <= WIDTH
 
 
 def _year(start_h: int) -> Year:

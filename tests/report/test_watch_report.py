@@ -97,7 +97,7 @@ def test_no_watch_leaves_every_output_without_it(results):
     text = summary_text(results)
     assert "Operators" not in text and "operator" not in text
     html = render_html(results)
-    assert html.count("<img ") == 4 and html.count("<table>") == 5
+    assert html.count("<img ") == 4 and html.count("<table>") == 6
     assert "incidents" not in html and WATCH_CSV not in html
     assert compare_text(results, results).count("detected") == 0
     with pytest.raises(ValueError):
@@ -255,7 +255,7 @@ def test_html_and_write_report_include_the_watch(tmp_path, watched):
     images = re.findall(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
     assert len(images) == 5
     assert all(base64.b64decode(d).startswith(PNG_MAGIC) for d in images)
-    assert html.count("<table>") == 6
+    assert html.count("<table>") == 7
     table = html.index("<h2>Operators and incidents</h2>")
     figure = html.index('<figure id="incidents-by-hour">')
     assert table < figure < html.index("<footer>")
