@@ -51,12 +51,12 @@ def replication_options(f):  # type: ignore[no-untyped-def]
 
 
 def year_flag(f):  # type: ignore[no-untyped-def]
-    """--year for the commands whose runs default to the scenario's span (compare, sweep)."""
+    """--year/--no-year, the same for run, compare and sweep: on unless a span is given."""
     return click.option(
-        "--year", is_flag=True, default=False,
-        help="Year-aware sizing for every run, as `camsim run` does by default: the year at "
-        "60 s and its peak day [default: off, the scenario's span: a year-aware run costs "
-        "about 20 s against 2-3 s for a day].",
+        "--year/--no-year", default=None,
+        help="Year-aware sizing: the year at 60 s and its peak day at full resolution; "
+        "--no-year: the scenario's own span [default: on, unless --days or --set "
+        "simulation.days=… is given].",
     )(f)  # fmt: skip
 
 
@@ -65,11 +65,18 @@ def span_given(overrides: tuple[str, ...], days: float | None) -> bool:
     return days is not None or any(o.startswith("simulation.days=") for o in overrides)
 
 
-def check_year(year: bool, overrides: tuple[str, ...], days: float | None) -> None:
+def check_year(year: bool | None, overrides: tuple[str, ...], days: float | None) -> None:
     """--year with a span is a contradiction: the year-aware run sets its own."""
     if year and span_given(overrides, days):
         fail("--year with --days or simulation.days: a year-aware run simulates 365 days and "
              "its peak day; give one or the other")  # fmt: skip
+
+
+def year_of(year: bool | None, overrides: tuple[str, ...], days: float | None) -> bool:
+    """Whether the runs size the year: --year/--no-year as given, else unless a span is given
+    (refused: --year with a span)."""
+    check_year(year, overrides, days)
+    return not span_given(overrides, days) if year is None else year
 
 
 class RunsDone:

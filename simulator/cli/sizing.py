@@ -10,12 +10,11 @@ import click
 from simulator.cli.common import ProgressBar, fail, load, scenario_options
 from simulator.cli.runs import (
     check_pool,
-    check_year,
     replicated,
     replication_options,
     sizing_run,
-    span_given,
     year_flag,
+    year_of,
 )
 
 
@@ -45,11 +44,7 @@ def validate(
     "name without extension>, e.g. out/strasbourg].",
 )  # fmt: skip
 @scenario_options
-@click.option(
-    "--year/--no-year", default=None,
-    help="Year-aware sizing: the year at 60 s and its peak day at full resolution "
-    "[default: on, unless --days or --set simulation.days=… is given].",
-)  # fmt: skip
+@year_flag
 @replication_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
@@ -77,9 +72,7 @@ def run(
     out = out_dir if out_dir is not None else Path("out") / Path(scenario).stem
     if out.exists() and not out.is_dir():
         fail(f"--out {out}: exists and is not a directory")
-    if year is None:
-        year = not span_given(overrides, days)
-    check_year(year, overrides, days)
+    year = year_of(year, overrides, days)
     label = f"{s.camera_count} cameras × " + ("a year" if year else f"{s.simulation.days:g} d")
     started = time.perf_counter()
     if replications is None:
@@ -110,7 +103,7 @@ def compare(
     overrides: tuple[str, ...],
     seed: int | None,
     days: float | None,
-    year: bool,
+    year: bool | None,
     replications: int | None,
     jobs: int | None,
     scheduler: str | None,
@@ -120,11 +113,11 @@ def compare(
 
     Simulates BASE and OTHER with the same seed and puts their key figures side by side;
     --set, --seed and --days apply to both. With --replications, both run the same N seeds
-    and each difference comes with its paired confidence interval. Both run the scenarios'
-    span unless --year is given."""
+    and each difference comes with its paired confidence interval. Both are sized for the
+    year, as `camsim run` does, unless --days (or --no-year) gives the scenarios' span."""
     from simulator.report.compare import compare_text
 
-    check_year(year, overrides, days)
+    year = year_of(year, overrides, days)
     check_pool(jobs, scheduler, runs_here=replications is None)
     first = load(base, overrides, seed, days)
     # both runs draw from the base scenario's seed unless --seed says otherwise

@@ -10,11 +10,11 @@ from simulator.cli.common import fail, load, scenario_options, write_file
 from simulator.cli.runs import (
     RunsDone,
     check_pool,
-    check_year,
     executor,
     replication_options,
     sizing_run,
     year_flag,
+    year_of,
 )
 
 
@@ -64,7 +64,7 @@ def sweep(
     replications: int | None,
     jobs: int | None,
     scheduler: str | None,
-    year: bool,
+    year: bool | None,
     csv_path: Path | None,
     html_path: Path | None,
     yes: bool,
@@ -79,7 +79,8 @@ def sweep(
     with the scenario's seed, and tabulates the key figures: storage, servers, the busiest
     link, availability and, with operators, the share of incidents seen.
     With --replications, N seeds per point (the same N for every point) and each figure as
-    mean ± its 95 % half-width. The runs take the scenario's span unless --year is given."""
+    mean ± its 95 % half-width. Each run sizes the year, as `camsim run` does, unless --days
+    (or --no-year, or a swept simulation.days) gives the scenario's span."""
     from simulator.report.sweep import sweep_csv, sweep_text
     from simulator.sweep import (
         MAX_RUNS,
@@ -98,7 +99,7 @@ def sweep(
     clash = sorted(set(grid.fields) & _fields_given(overrides, seed, days))
     if clash:
         fail(f"--vary {clash[0]}: also fixed by --set, --seed or --days; give it one way")
-    check_year(year, (*overrides, *vary), days)
+    year = year_of(year, (*overrides, *vary), days)
     check_pool(jobs, scheduler)
     _output("--csv", csv_path)
     _output("--html", html_path)

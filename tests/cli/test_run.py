@@ -68,14 +68,14 @@ def test_replications_below_two_is_one_line_and_exit_2(data_dir, tmp_path):
 def test_compare_and_sweep_with_replications_give_intervals(data_dir, tmp_path):
     city = data_dir / "incidents_city.yaml"
     result = camsim("compare", city, city, "--set", "incidents.per_camera_day=2",
-                    "--replications", 3, "-q")  # fmt: skip
+                    "--replications", 3, "--no-year", "-q")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "3 paired replications" in result.stdout
     incidents = next(line for line in result.stdout.splitlines() if "incidents  " in line)
     assert incidents.split()[-1] == "identical"  # the same city twice, the same seeds
     csv = tmp_path / "sweep.csv"
     result = camsim("sweep", city, "--vary", "incidents.per_camera_day=1,4",
-                    "--replications", 3, "--csv", csv)  # fmt: skip
+                    "--replications", 3, "--no-year", "--csv", csv)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "over 3 replications" in result.stdout and "±" in result.stdout
     header, *rows = csv.read_text().splitlines()

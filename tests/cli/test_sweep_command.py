@@ -56,7 +56,7 @@ def test_the_html_has_one_plot_per_key_figure(data_dir, tmp_path):
     page = tmp_path / "sweep.html"
     result = camsim("sweep", data_dir / "incidents_city.yaml", "--vary",
                     "incidents.per_camera_day=1,4", "--vary", ON_DUTY, "--replications", 2,
-                    "--html", page, "-q")  # fmt: skip
+                    "--no-year", "--html", page, "-q")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "runs done" not in result.stderr  # -q
     html = page.read_text()
@@ -77,33 +77,47 @@ def test_the_html_has_one_plot_per_key_figure(data_dir, tmp_path):
     assert "one run per point" in html
 
 
-def test_year_runs_each_point_year_aware_and_defaults_to_the_span(data_dir, tmp_path):
+def test_sweep_sizes_the_year_by_default_like_run_and_no_year_the_span(data_dir, tmp_path):
+    """Each point sized for the year, as `camsim run` does (the span was the default);
+    --no-year and --days give the scenario's span."""
     from simulator.cli.common import load
+    from simulator.model.sizing import simulate
     from simulator.model.year import size_year
 
     city = data_dir / "year_city.yaml"
     tb = {}
-    for flag in ("--year", None):
-        out = tmp_path / f"{flag}.csv"
+    for flag in ((), ("--year",), ("--no-year",), ("--days", 1)):
+        out = tmp_path / f"{len(tb)}.csv"
         args = ("sweep", city, "--vary", "recording.retention_days=30", "--csv", out, "-q")
-        result = camsim(*args, *([flag] if flag else []))
+        result = camsim(*args, *flag)
         assert result.exit_code == 0, result.output
         header, rows = _csv(out)
         tb[flag] = float(rows[0][header.index("storage_needed_tb")])
-    year = size_year(load(str(city), ("recording.retention_days=30",)))
-    assert tb["--year"] == pytest.approx(year.sizing.storage_needed_tb, rel=1e-5)
-    assert tb[None] != pytest.approx(tb["--year"], rel=1e-3)  # the day alone stores less
+    scenario = load(str(city), ("recording.retention_days=30",))
+    year = size_year(scenario).sizing.storage_needed_tb
+    span = simulate(scenario).sizing.storage_needed_tb
+    assert tb[()] == tb[("--year",)] == pytest.approx(year, rel=1e-5)
+    assert tb[("--no-year",)] == tb[("--days", 1)] == pytest.approx(span, rel=1e-5)
+    assert span != pytest.approx(year, rel=1e-3)  # the day alone stores less
 
 
-def test_compare_year_runs_both_year_aware(data_dir):
+def test_compare_sizes_the_year_by_default_like_run(data_dir):
     from simulator.cli.common import load
+    from simulator.model.sizing import simulate
     from simulator.model.year import size_year
 
     city = data_dir / "year_city.yaml"
-    result = camsim("compare", city, city, "--year", "-q")
-    assert result.exit_code == 0, result.output
-    line = next(x for x in result.stdout.splitlines() if "storage needed (TB)" in x)
-    assert float(line.split()[-3]) == round(size_year(load(str(city))).sizing.storage_needed_tb, 1)
+
+    def storage(*flags: object) -> float:
+        result = camsim("compare", city, city, *flags, "-q")
+        assert result.exit_code == 0, result.output
+        line = next(x for x in result.stdout.splitlines() if "storage needed (TB)" in x)
+        return float(line.split()[-3])
+
+    scenario = load(str(city))
+    year = round(size_year(scenario).sizing.storage_needed_tb, 1)
+    assert storage() == storage("--year") == year
+    assert storage("--no-year") == round(simulate(scenario).sizing.storage_needed_tb, 1) != year
     assert_one_line_error(camsim("compare", city, city, "--year", "--days", 1), "--year", "--days")
 
 
@@ -111,7 +125,7 @@ def test_a_dask_scheduler_gives_the_local_processes_figures(data_dir, tmp_path):
     from distributed import LocalCluster
 
     args = ("sweep", data_dir / "incidents_city.yaml", "--vary", "incidents.per_camera_day=1,4",
-            "--vary", ON_DUTY, "--replications", 2)  # fmt: skip
+            "--vary", ON_DUTY, "--replications", 2, "--no-year")  # fmt: skip
     local = camsim(*args, "--csv", tmp_path / "local.csv")
     assert local.exit_code == 0, local.output
     with LocalCluster(
