@@ -228,7 +228,7 @@ class Measures:
         )
         unassigned = int(((self.server_of < 0) & (self.states.table.recording > 0)).sum())
         if unassigned:
-            warnings.append(f"{unassigned} cameras have no recording server with room for them")
+            warnings.append(f"{unassigned:,} cameras have no recording server with room for them")
         e2e = window.end_to_end_s
         return Results(
             scenario=sc.name,

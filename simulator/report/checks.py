@@ -168,15 +168,15 @@ def findings(results: Results) -> list[str]:
         group = groups.get(flag.name)
         if flag.subject == "servers" and group is not None:
             out.append(
-                f"server group {group.name} undersized: {group.servers_needed} needed at the "
+                f"server group {group.name} undersized: {group.servers_needed:,} needed at the "
                 f"{s.planning_load:.0%} planning load (binding: {group.binding}), "
-                f"{group.servers_configured} configured"
+                f"{group.servers_configured:,} configured"
             )
         elif flag.subject == "servers":
             out.append(
-                f"undersized: {s.servers_needed} recording servers needed at the "
+                f"undersized: {s.servers_needed:,} recording servers needed at the "
                 f"{s.planning_load:.0%} planning load (binding: {s.binding}), "
-                f"{s.servers_configured} configured"
+                f"{s.servers_configured:,} configured"
             )
         elif flag.subject == "storage" and group is not None:
             out.append(
@@ -241,7 +241,7 @@ def _disk_text(results: Results, flag: Flag) -> str:
         assert results.resilience is not None
         sv = next(s for s in results.resilience.servers if s.name == flag.name)
         return (
-            f"{sv.arrays_lost} disk array(s) lost ({sv.raid}, {sv.failures} disk failures; "
+            f"{sv.arrays_lost:,} disk array(s) lost ({sv.raid}, {sv.failures:,} disk failures; "
             f"{sv.losses_per_year:.3g} losses a year expected)"
         )
     assert results.reads is not None
@@ -258,7 +258,7 @@ _WATCH_TEXT = {
         f"{MAX_CAMERAS_PER_OPERATOR} cameras per operator (Wallace & Diffley, PSDB)"
     ),
     MONITORS_EACH: lambda w: (
-        f"{w.monitors_each} monitors each; about {MAX_MONITORS_PER_OPERATOR} pictures at most "
+        f"{w.monitors_each:,} monitors each; about {MAX_MONITORS_PER_OPERATOR} pictures at most "
         "(Tickner & Poulton)"
     ),
     HOURS_UNWATCHED: lambda w: (

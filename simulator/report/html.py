@@ -104,7 +104,8 @@ def render_html(results: Results) -> str:
     parts += [table_html(t) for t in tables[:2]]
     parts.append("<h2>Plots</h2>")
     for plot_id, (caption, draw) in PLOTS.items():
-        parts.append(figure_html(plot_id, caption, draw(results)))
+        text = caption if isinstance(caption, str) else caption(results)
+        parts.append(figure_html(plot_id, text, draw(results)))
     parts += [table_html(t) for t in tables[2:]]  # the operators' table, when there, is last
     if results.reads is not None:
         for plot_id, (caption, draw) in READS_PLOTS.items():

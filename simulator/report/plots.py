@@ -69,11 +69,48 @@ def _hours_axis(ax: Axes, total_h: float) -> None:
     ax.set_xlabel("simulated time (h)")
 
 
+LEGEND_ROWS = 16
+"""Entries in one column of a legend beside the axes (a 4-inch figure holds about 18 at 7 pt);
+more entries take more columns."""
+
+
 def legend(ax: Axes, n: int) -> None:
-    if n > 8:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-    else:
-        ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
+    """The legend of `n` entries beside the axes, never over the lines: outside, right of the
+    plot, in as many columns as it needs of at most LEGEND_ROWS entries (the constrained
+    layout narrows the axes to make room)."""
+    ax.legend(
+        loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=max(1, -(-n // LEGEND_ROWS)),
+        fontsize=7 if n > 8 else 8, frameon=False, borderaxespad=0.0,
+    )  # fmt: skip
+
+
+def span_text(results: Results) -> str:
+    """What the per-step plots (links, servers' ingest) show: the year-aware run's peak day,
+    named, or the run."""
+    y = results.year
+    if y is None:
+        return "over the run"
+    return f"on the year's peak day, {y.date(y.peak_day):%Y-%m-%d} (busiest hour of demand)"
+
+
+def _day_axis_label(results: Results) -> str:
+    y = results.year
+    if y is None:
+        return "simulated time (h)"
+    return f"hours of {y.date(y.peak_day):%Y-%m-%d}, the year's peak day"
+
+
+def storage_text(results: Results) -> str:
+    """What the storage plot's axis is: from an empty store, the retention period filling it,
+    then the run (or the year) once more, repeating, the store full."""
+    days = results.year.days if results.year is not None else results.days
+    keep = results.year.retention_days if results.year is not None else None
+    run = f"the year ({days:g} days)" if results.year is not None else f"the {days:g}-day run"
+    keep_text = f"the {keep:g}-day retention" if keep is not None else "the retention period"
+    return (
+        f"Storage fill from an empty store: {keep_text} filling it, then {run} once more, "
+        "repeating, with the store full"
+    )
 
 
 def colours(n: int) -> list[Any]:
@@ -124,8 +161,9 @@ def link_utilisation_png(results: Results) -> bytes:
         top = max(110.0, float(np.nanmax(u_plot)) * 1.05 if u_plot.size else 110.0)
         ax.set_ylim(0, top)
         ax.set_ylabel("utilisation, mean per step (%)")
-        ax.set_title(f"Link utilisation ({s.step_s} s steps)")
+        fig.suptitle(f"Link utilisation {span_text(results)} ({s.step_s} s steps)", fontsize=10)
         _hours_axis(ax, float(t_h[-1] + s.step_s / 3600) if t_h.size else 24.0)
+        ax.set_xlabel(_day_axis_label(results))
         legend(ax, len(s.link_names) + 2)
         return png(fig)
 
@@ -141,12 +179,15 @@ def storage_fill_png(results: Results) -> bytes:
         for name, y in zip(s.server_names, fill, strict=True):
             ax.plot(days, y, lw=1.5, color=by_server[name], label=name)
         _limit_lines(ax, usable, by_server, "usable", "TB")
-        ax.set_xlabel("days since first recording")
+        ax.set_xlabel("days since the first recording (from an empty store)")
         ax.set_ylabel("occupied storage (TB)")
         ax.set_ylim(bottom=0)
         if days.size:
             ax.set_xlim(float(days.min()), float(days.max()))
-        ax.set_title("Storage fill per recording server (dashed: usable capacity)")
+        fig.suptitle(
+            f"Storage fill per recording server (dashed: usable capacity)\n{storage_text(results)}",
+            fontsize=10,
+        )
         legend(ax, len(s.server_names) + len(set(usable.values())))
         return png(fig)
 
@@ -167,8 +208,11 @@ def server_ingest_png(results: Results) -> bytes:
         _limit_lines(ax, limit, by_server, "ingest limit", "Mbps")
         ax.set_ylim(bottom=0)
         ax.set_ylabel("ingest (Mbps, mean per step)")
-        ax.set_title("Recording-server ingest (dashed: ingest limit)")
+        fig.suptitle(
+            f"Recording-server ingest {span_text(results)} (dashed: ingest limit)", fontsize=10
+        )
         _hours_axis(ax, float(t_h[-1] + s.step_s / 3600) if t_h.size else 24.0)
+        ax.set_xlabel(_day_axis_label(results))
         legend(ax, len(s.server_names) + len(set(limit.values())))
         return png(fig)
 
@@ -186,7 +230,7 @@ def bitrate_histogram_png(results: Results) -> bytes:
             ax.legend(loc="upper right", fontsize=8)
         ax.set_xlabel("camera mean bitrate, main + sub (Mbps)")
         ax.set_ylabel("cameras")
-        ax.set_title(f"Bitrate distribution ({mbps.size} cameras)")
+        ax.set_title(f"Bitrate distribution ({mbps.size:,} cameras)")
         return png(fig)
 
 
@@ -250,13 +294,16 @@ def disk_load_png(results: Results) -> bytes:
         return png(fig)
 
 
-PLOTS: dict[str, tuple[str, Callable[[Results], bytes]]] = {
-    "link-utilisation": ("Link utilisation over the run", link_utilisation_png),
-    "storage-fill": ("Storage fill over the retention window", storage_fill_png),
-    "server-ingest": ("Recording-server ingest", server_ingest_png),
+Caption = str | Callable[[Results], str]
+
+PLOTS: dict[str, tuple[Caption, Callable[[Results], bytes]]] = {
+    "link-utilisation": (lambda r: f"Link utilisation {span_text(r)}", link_utilisation_png),
+    "storage-fill": (storage_text, storage_fill_png),
+    "server-ingest": (lambda r: f"Recording-server ingest {span_text(r)}", server_ingest_png),
     "bitrate-distribution": ("Camera bitrate distribution", bitrate_histogram_png),
 }
-"""Every plot of every run: id → (caption, function returning PNG bytes)."""
+"""Every plot of every run: id → (caption, or the function of the run giving it; function
+returning PNG bytes)."""
 
 WATCH_PLOTS: dict[str, tuple[str, Callable[[Results], bytes]]] = {
     "incidents-by-hour": ("Incidents and detections by hour of day", incidents_by_hour_png),

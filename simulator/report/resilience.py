@@ -7,7 +7,7 @@ from typing import Any
 
 from simulator.model.resilience import Resilience
 from simulator.model.results import Results
-from simulator.report.text import Table, duration, num, pct
+from simulator.report.text import Table, count, duration, num, pct
 
 
 def resilience_tables(results: Results) -> list[Table]:
@@ -20,10 +20,14 @@ def resilience_tables(results: Results) -> list[Table]:
         t = Table(f"Failover (N+{r.standby})", ["item", "value", "note"], align="lrl")
         need = results.sizing.servers_needed
         t.add(
-            ["standby servers", str(r.standby), f"{need} needed + {r.standby} = {need + r.standby}"]
+            [
+                "standby servers",
+                count(r.standby),
+                f"{count(need)} needed + {count(r.standby)} = {count(need + r.standby)}",
+            ]
         )
         t.add(["failover delay", duration(r.failover_delay_s), "cameras lost meanwhile"])
-        t.add(["outages (server or array)", f"{r.outages:,}", f"{r.failovers:,} takeovers"])
+        t.add(["outages (server or array)", count(r.outages), f"{count(r.failovers)} takeovers"])
         t.add(["camera-hours on a standby", num(r.covered_camera_hours, 1), ""])
         t.add(["standby hours down", num(r.standby_down_hours, 1), "they fail like servers"])
         tables.append(t)
@@ -37,7 +41,7 @@ def resilience_tables(results: Results) -> list[Table]:
             t.add(
                 [
                     s.name, f"{s.raid} × {s.disks}", num(s.rebuild_h, 1),
-                    str(s.failures), num(s.degraded_hours, 1), str(s.arrays_lost),
+                    count(s.failures), num(s.degraded_hours, 1), count(s.arrays_lost),
                     pct(s.second_failure_p, 2),
                     f"{pct(s.loss_p['raid5'], 2)}/{pct(s.loss_p['raid6'], 3)}",
                     f"{s.losses_per_year:.3g}",

@@ -11,7 +11,7 @@ from simulator.model.results import Results
 from simulator.report.csvreport import csv_text
 from simulator.report.key_figures import figure_digits, mean_pm
 from simulator.report.summary import render_table
-from simulator.report.text import Table, num, pct
+from simulator.report.text import Table, count, num, pct
 
 
 def sweep_rows(results: Sequence[Results]) -> list[dict[str, float | str]]:
@@ -63,9 +63,9 @@ def sweep_table(fields: Sequence[str], points: Points, results: Sequence[Results
     for point, row, r in zip(points, sweep_rows(results), results, strict=True):
         cells = [
             *point,
-            f"{row['cameras']:,}",
+            count(int(row["cameras"])),
             num(float(row["storage_needed_tb"]), 1),
-            f"{row['servers_needed']}/{row['servers_configured']}",
+            f"{count(int(row['servers_needed']))}/{count(int(row['servers_configured']))}",
             f"{pct(float(row['busiest_link_p99_util']))} {row['busiest_link']}",
             pct(float(row["availability"]), 3),
         ]

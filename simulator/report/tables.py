@@ -13,7 +13,7 @@ from simulator.report.checks import (
     short_of_servers,
 )
 from simulator.report.key_figures import replications_table
-from simulator.report.text import Table, clock, duration, num, pct  # noqa: F401 - re-exported
+from simulator.report.text import Table, clock, count, duration, num, pct  # noqa: F401 - re-exported
 from simulator.report.watch_table import watch_table
 
 FLAG = "!"
@@ -26,7 +26,7 @@ SIZING_CAUSES = ("congestion", "overload", "unassigned")
 def link_label(link: LinkStats) -> str:
     """A link's row name: the access class reads "access (N links)"."""
     if link.kind == "access" or link.count > 1:
-        return f"{link.name} ({link.count} links)"
+        return f"{link.name} ({count(link.count)} links)"
     return link.name
 
 
@@ -34,12 +34,12 @@ def headline(results: Results) -> list[tuple[str, str]]:
     """Label/value pairs for the top of the report."""
     y, rep = results.year, results.replications
     span = ("days", f"{results.days:g}") if y is None else ("year", year_span(y))
-    head = [("scenario", results.scenario), ("cameras", str(results.cameras)), span]
+    head = [("scenario", results.scenario), ("cameras", count(results.cameras)), span]
     if rep is None:
         return [*head, ("seed", str(results.seed))]
     return [
         *head,
-        ("seed", f"{rep.seed} → {len(rep.seeds)} replications from its seed tree"),
+        ("seed", f"{rep.seed} → {count(len(rep.seeds))} replications from its seed tree"),
         ("other tables", f"replication 1 (seed {results.seed})"),
     ]
 
@@ -112,9 +112,10 @@ def year_table(results: Results) -> Table:
         n = s.by_constraint[name]
         when = binds_when(y, name)
         day = y.by_constraint_peak_day.get(name, 0)
-        note = f"year {y.by_constraint_year.get(name, 0)}, peak day {day or '-'}"
+        note = f"year {count(y.by_constraint_year.get(name, 0))}, peak day "
+        note += count(day) if day else "-"
         t.add(
-            [f"servers by {name}", when, str(n), note + (", binds" if name == s.binding else "")],
+            [f"servers by {name}", when, count(n), note + (", binds" if name == s.binding else "")],
             n > s.servers_configured,
         )
     return t
@@ -150,11 +151,11 @@ def sizing_table(results: Results) -> Table:
         any(s.daily_lost_tb.get(c, 0) > 0 for c in SIZING_CAUSES),
     )
     if several:
-        note = " + ".join(f"{g.name} {g.servers_needed} ({g.binding})" for g in s.groups)
+        note = " + ".join(f"{g.name} {count(g.servers_needed)} ({g.binding})" for g in s.groups)
     else:
         note = f"binding: {s.binding}" + _when(results, s.binding)
     t.add(
-        ["recording servers", str(s.servers_needed), str(s.servers_configured), note],
+        ["recording servers", count(s.servers_needed), count(s.servers_configured), note],
         short_of_servers(s),
     )
     t.add(
@@ -170,8 +171,8 @@ def sizing_table(results: Results) -> Table:
         return t
     for g in s.groups:  # mixed groups: each on its own hardware, the city their sum
         t.add(
-            [f"  group {g.name}", str(g.servers_needed), str(g.servers_configured),
-             f"{num(g.cameras, 0)} cameras; binding: {g.binding}" + _when(results, g.binding)],
+            [f"  group {g.name}", count(g.servers_needed), count(g.servers_configured),
+             f"{count(g.cameras)} cameras; binding: {g.binding}" + _when(results, g.binding)],
             g.servers_needed > g.servers_configured,
         )  # fmt: skip
         _by_constraint(t, g.by_constraint, g.binding, g.servers_configured, "    ")
@@ -183,7 +184,7 @@ def _by_constraint(t: Table, counts: dict[str, int], binding: str, configured: i
     """A row per server constraint: the servers it needs, flagged above those configured."""
     for name in sorted(counts):
         n = counts[name]
-        t.add([f"{indent}by {name}", str(n), "", "binding" if name == binding else ""],
+        t.add([f"{indent}by {name}", count(n), "", "binding" if name == binding else ""],
               n > configured)  # fmt: skip
 
 
@@ -290,7 +291,7 @@ def servers_table(results: Results) -> Table:
         t.add(
             [
                 s.name,
-                f"{s.cameras}/{s.max_streams}",
+                f"{count(s.cameras)}/{count(s.max_streams)}",
                 ingest,
                 num(s.ingest_limit_mbps, 0),
                 f"{num(s.write_iops_p99, 0)}/{num(s.iops_capacity, 0)}",

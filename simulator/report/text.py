@@ -26,6 +26,12 @@ class Table:
         return self.align or "l" + "r" * (len(self.columns) - 1)
 
 
+def count(n: int | float) -> str:
+    """A count of things (cameras, servers, incidents) with thousands separators: "1,200",
+    the one way counts are written in every report."""
+    return f"{int(n):,}"
+
+
 def num(x: float, digits: int = 1) -> str:
     """A fixed-point number, or "-" when not finite."""
     if x is None or not math.isfinite(x):

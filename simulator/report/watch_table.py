@@ -15,7 +15,7 @@ from simulator.report.checks import (
     MONITORS_EACH,
     watch_checks,
 )
-from simulator.report.text import Table, duration, num, pct
+from simulator.report.text import Table, count, duration, num, pct
 
 
 def share(part: float, whole: float) -> float:
@@ -41,7 +41,7 @@ def watch_table(results: Results) -> Table:
     median, p90 = w.delay_percentiles()
     psdb = w.detection_p == detection_probability(w.monitors_each)
     t = Table("Operators and incidents", ["item", "value", "note"], align="lrl")
-    t.add([f"incidents over {w.days:g} days", f"{n:,}", f"{num(share(n, w.days), 1)} a day"])
+    t.add([f"incidents over {w.days:g} days", count(n), f"{num(share(n, w.days), 1)} a day"])
     t.add(["detected %", pct(w.detected_share), f"{w.detected:,} of {n:,} incidents"])
     t.add(["detected per year", num(w.detected_per_year, 0), f"{w.detected:,} × 365 / {w.days:g}"])
     t.add(["time to detection, median", _seconds(median), "from the start of the incident"])
@@ -60,14 +60,14 @@ def watch_table(results: Results) -> Table:
         [
             "detection per look %",
             pct(w.detection_p),
-            f"{w.monitors_each} monitors each"
+            f"{count(w.monitors_each)} monitors each"
             f"{' (PSDB)' if psdb else ' (set in the scenario)'}, before vigilance",
         ]
     )
     t.add(
         [
             "cameras per operator on duty, most",
-            f"{w.max_cameras_per_operator:,}",
+            count(w.max_cameras_per_operator),
             f"no more than {MAX_CAMERAS_PER_OPERATOR} (Wallace & Diffley, PSDB)",
         ],
         CAMERAS_PER_OPERATOR in failed,
@@ -75,13 +75,13 @@ def watch_table(results: Results) -> Table:
     t.add(
         [
             "monitors per operator",
-            str(w.monitors_each),
+            count(w.monitors_each),
             f"about {MAX_MONITORS_PER_OPERATOR} at most (Tickner & Poulton)",
         ],
         MONITORS_EACH in failed,
     )
     t.add(
-        ["hours of the day with nobody on duty", str(w.hours_unwatched), ""],
+        ["hours of the day with nobody on duty", count(w.hours_unwatched), ""],
         HOURS_UNWATCHED in failed,
     )
     return t
