@@ -6,16 +6,12 @@ no standby yet), `disks` (array lost, no standby yet), and `degraded`: while a r
 what the array cannot write at `degraded_write_factor` of its write IOPS and throughput.
 Nothing changes unless the scenario sets `recording.failover.standby` or `disks.mtbf_h`.
 
-The degraded loss is counted after the run's chunks (`RecorderFailures.finish`), from the per-tick
-ingest and streams the run keeps for every server over the whole run (`Measures.ingest`,
-`Measures.streams`), not within the chunk loop. That is exact, not an approximation: it is
-the last cause of loss (after overload: of what the server took, what the array could not
-write), and nothing in the run depends on it (no recorder queue or backlog carries a tick's
-loss into the next, and storage is sized on the demand), so the same per-tick formula over
-the same per-tick figures gives the same sums whether applied tick by tick in the run or over
-the stored series afterwards; the only difference is float rounding (the stored series are
-float32, the sums float64: ~1e-7 relative). It gives camera-hours (`lost_hours["degraded"]`)
-and the demand not stored (`Sizing.daily_lost_tb["degraded"]`).
+The degraded loss is counted inside the run, chunk by chunk (`RecorderFailures.record`, called
+by the chunk loop once the chunk's ingest and streams are known), as every other cause is: it
+is the last cause of loss (after overload: of what the server took, what the array could not
+write), so a chunk's degraded loss needs only that chunk's per-tick ingest and streams. It
+gives camera-hours (`lost_hours["degraded"]`) and the demand not stored
+(`Sizing.daily_lost_tb["degraded"]`).
 """
 
 from __future__ import annotations
@@ -134,17 +130,20 @@ class RecorderFailures:
         if self.histories:
             acc.more_causes = {"disks": self.array_up | self.covered}
 
-    def finish(self, acc: Measures) -> Resilience:
-        """Lost camera-time while degraded (taken from what was recorded), and the figures."""
-        tick = acc.tick
+    def record(self, acc: Measures, a: int, b: int) -> None:
+        """Lost camera-time while degraded in ticks [a, b), taken from what was recorded there
+        (the chunk's ingest and streams are in `acc`): what the array's degraded write IOPS
+        and throughput cannot take of what the server took."""
+        if not self.histories:
+            return
         lost_degraded = lost_bits = 0.0
         for s in self.histories:
             spec = self.servers[s].spec
-            on = self.degraded[s] & acc.states.server_up[s] & self.array_up[s]
+            on = self.degraded[s, a:b] & acc.states.server_up[s, a:b] & self.array_up[s, a:b]
             if not on.any():
                 continue
-            ingest = acc.ingest[s, on].astype(np.float64)
-            streams = acc.streams[s, on].astype(np.float64)
+            ingest = acc.ingest[s, a:b][on].astype(np.float64)
+            streams = acc.streams[s, a:b][on].astype(np.float64)
             limit = spec.ingest_limit_mbps
             share = np.minimum(1.0, np.divide(limit, ingest, out=np.ones_like(ingest),
                                               where=ingest > 0))  # fmt: skip
@@ -160,10 +159,13 @@ class RecorderFailures:
             ])  # fmt: skip
             lost_degraded += float((cams * (1 - keep)).sum())
             lost_bits += float((written * (1 - keep)).sum()) * 1e6
-        if self.histories:
-            acc.lost_ticks["degraded"] = lost_degraded
-            acc.lost_bits["degraded"] = lost_bits
-            acc.cam_ticks["recorded"] -= lost_degraded
+        acc.lost_ticks["degraded"] = acc.lost_ticks.get("degraded", 0.0) + lost_degraded
+        acc.lost_bits["degraded"] = acc.lost_bits.get("degraded", 0.0) + lost_bits
+        acc.cam_ticks["recorded"] -= lost_degraded
+
+    def finish(self, acc: Measures) -> Resilience:
+        """The figures of the run's failover and disks (their losses are in `acc` already)."""
+        tick = acc.tick
         covered_h = float((acc.streams * self.covered).sum()) * tick / HOUR
         disks = [
             _analytic(

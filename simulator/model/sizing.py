@@ -80,6 +80,8 @@ def simulate(city: City | Scenario, progress: Progress | None = None) -> Results
             states, traffic, a, b, motion_carry, seeds.generator("traffic", k), dual
         )
         backlog = _network_and_recording(net, acc, states, chunk, a, b, links, backlog, dual)
+        if failures.active:
+            failures.record(acc, a, b)  # degraded arrays: the last cause, from this chunk's ingest
         if progress is not None:
             progress(b / ticks)
 

@@ -158,3 +158,37 @@ def test_off_by_default(load) -> None:
     assert set(plain.recording.lost_hours) == {
         "camera", "link", "server", "unassigned", "overload", "congestion"
     }  # fmt: skip
+
+
+def test_degraded_loss_is_counted_inside_the_run_chunk_by_chunk(load, monkeypatch) -> None:
+    """The degraded arrays' loss is counted in the chunk loop, chunk after chunk, as every
+    other cause (it was computed after the run from the whole run's stored ingest): with
+    one-hour chunks, rebuilds cross chunk boundaries, and the loss is still exactly what the
+    array cannot write in every degraded tick, as with the whole week in one chunk."""
+    import simulator.model.sizing as sizing
+    from simulator.model.resilience import RecorderFailures
+
+    d = "recording.servers.0.disks"
+    scenario = load(
+        "cbr_city", "simulation.days=7", f"{d}.mtbf_h=200", f"{d}.size_tb=1",
+        f"{d}.write_mbyte_s_per_disk=0.2", f"{d}.degraded_write_factor=0.5",
+    )  # fmt: skip
+    whole = simulate(scenario).recording.lost_hours["degraded"]
+    chunks: list[tuple[int, int]] = []
+    record = RecorderFailures.record
+
+    def seen(self, acc, a: int, b: int) -> None:
+        chunks.append((a, b))
+        record(self, acc, a, b)
+
+    monkeypatch.setattr(RecorderFailures, "record", seen)
+    ticks = round(7 * 86400 / scenario.simulation.resolution_s)
+    per_chunk = 3600 // scenario.simulation.resolution_s
+    monkeypatch.setattr(sizing, "CHUNK_CELLS", 5 * per_chunk)  # 5 cameras: an hour a chunk
+    results = simulate(scenario)
+    assert len(chunks) == -(-ticks // per_chunk) and chunks[0][0] == 0 and chunks[-1][1] == ticks
+    assert all(b == a2 for (_, b), (a2, _) in zip(chunks, chunks[1:], strict=False))
+    (north,) = results.resilience.servers
+    lost = results.recording.lost_hours["degraded"]
+    assert lost == pytest.approx(3 * (1 - 8 / 12) * north.degraded_hours, rel=1e-6)
+    assert lost == pytest.approx(whole, rel=1e-9)
