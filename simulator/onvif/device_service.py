@@ -13,6 +13,8 @@ from xml.sax.saxutils import quoteattr
 
 from simulator import __version__
 from simulator.onvif.devices import MANUFACTURER, Device
+from simulator.onvif.ptz_service import CAPABILITIES as PTZ_CAPABILITIES
+from simulator.onvif.ptz_service import TPTZ
 from simulator.onvif.pullpoint import MAX_PER_CAMERA
 from simulator.onvif.soap import NS, el, sender, text
 
@@ -46,10 +48,10 @@ def get_capabilities(dev: Device, op: ET.Element, now: float) -> str:
     asked = {(c.text or "").strip() for c in op} or {"All"}
     if not asked <= set(CATEGORIES):
         raise sender("ter:InvalidArgVal", f"Category must be one of {', '.join(CATEGORIES)}")
-    ours = {"Device", "Events", "Media"}
+    ours = {"Device", "Events", "Media"} | ({"PTZ"} if dev.ptz else set())
     offered = ours if "All" in asked else asked & ours
     if not offered:
-        raise sender("ter:ActionNotSupported", "camsim offers the Device, Events and Media "
+        raise sender("ter:ActionNotSupported", f"this camera offers the {', '.join(sorted(ours))} "
                      "categories")  # fmt: skip
     parts = []
     if "Device" in offered:
@@ -74,6 +76,8 @@ def get_capabilities(dev: Device, op: ET.Element, now: float) -> str:
             "<tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP>"
             "<tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media>"
         )
+    if "PTZ" in offered:
+        parts.append(f"<tt:PTZ>{el('tt:XAddr', dev.ptz_xaddr)}</tt:PTZ>")
     return (
         f"<tds:GetCapabilitiesResponse><tds:Capabilities>{''.join(parts)}"
         "</tds:Capabilities></tds:GetCapabilitiesResponse>"
@@ -115,11 +119,13 @@ def get_services(dev: Device, op: ET.Element, now: float) -> str:
     if include not in ("true", "false", "1", "0"):
         raise sender("ter:InvalidArgVal", "IncludeCapability must be true or false")
     with_caps = include in ("true", "1")
+    ptz = _service(TPTZ, dev.ptz_xaddr, PTZ_CAPABILITIES if with_caps else None) if dev.ptz else ""
     return (
         "<tds:GetServicesResponse>"
         + _service(NS["tds"], dev.device_xaddr, DEVICE_CAPABILITIES if with_caps else None)
         + _service(NS["trt"], dev.media_xaddr, MEDIA_CAPABILITIES if with_caps else None)
         + _service(NS["tev"], dev.events_xaddr, event_capabilities() if with_caps else None)
+        + ptz
         + "</tds:GetServicesResponse>"
     )
 

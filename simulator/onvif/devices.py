@@ -1,7 +1,9 @@
 """What each camera says about itself over ONVIF: a Device and its stream profiles.
 
 Built once from the served cameras (the scenario's group, district, codec, resolution, rate,
-GOP and bitrate, and the stream's RTSP URL); the services only read it.
+GOP and bitrate, and the stream's RTSP URL); the services only read it. The scenario has no
+PTZ field: a camera is PTZ when its group is a dome (is_ptz: a word of the group's name is
+`dome` or `ptz`, as Strasbourg's `centre-dome`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ MANUFACTURER = "camsim"
 SOURCE = "video_source"
 SOURCE_CONFIG = "video_source_config"
 SUBSCRIPTIONS = "/onvif/subscription/"  # + a subscription's id: its address's path
+PTZ_WORDS = ("dome", "ptz")  # a group named with one of these words is PTZ
+
+
+def is_ptz(group: str) -> bool:
+    """Whether a camera group's cameras have PTZ: a word of its name (split at - _ . and
+    spaces) is one of PTZ_WORDS, whatever its case."""
+    words = group.lower().replace("_", "-").replace(".", "-").replace(" ", "-").split("-")
+    return any(w in PTZ_WORDS for w in words)
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,7 @@ class Device:
     host: str
     port: int
     profiles: tuple[StreamProfile, ...]
+    ptz: bool = False  # a PTZ camera (is_ptz of its group): it has the PTZ service
 
     @property
     def base(self) -> str:
@@ -66,6 +77,10 @@ class Device:
     @property
     def events_xaddr(self) -> str:
         return f"{self.base}/onvif/event_service"
+
+    @property
+    def ptz_xaddr(self) -> str:
+        return f"{self.base}/onvif/ptz_service"
 
     def subscription_address(self, sub_id: str) -> str:
         """Where a PullPoint subscription is pulled, renewed and ended."""
@@ -96,7 +111,7 @@ class Device:
             f"onvif://www.onvif.org/name/{quote(self.id, safe='')}",
             f"onvif://www.onvif.org/location/{quote(self.district, safe='')}",
             f"onvif://www.onvif.org/hardware/{quote(self.group, safe='')}",
-        ]
+        ] + (["onvif://www.onvif.org/type/ptz"] if self.ptz else [])
 
     def profile(self, token: str | None) -> StreamProfile | None:
         return next((p for p in self.profiles if p.name == token), None)
@@ -116,5 +131,5 @@ def describe(server: CameraServer, host: str, ports: dict[str, int]) -> list[Dev
                               round(day.target_bps / 1000), server.url(plan.id, name))
             )  # fmt: skip
         out.append(Device(plan.id, plan.group, plan.district, host, ports[plan.id],
-                          tuple(profiles)))  # fmt: skip
+                          tuple(profiles), is_ptz(plan.group)))  # fmt: skip
     return out

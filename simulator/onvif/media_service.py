@@ -3,8 +3,9 @@
 One video source per camera (the main stream's size and rate) and one video source
 configuration shared by its profiles; a profile per stream (token `main`, `sub`) with a video
 encoder configuration of the same token saying the scenario's codec, resolution, rate, GOP
-and bitrate. Media ver10 has no H.265: an H.265 stream's profile has no encoder configuration
-here (Media2's). Nothing is configurable yet: the options are the values served.
+and bitrate, and on a PTZ camera the PTZ configuration (ptz_service.py). Media ver10 has
+no H.265: an H.265 stream's profile has no encoder configuration here (Media2's). Nothing
+is configurable yet: the options are the values served.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from xml.sax.saxutils import quoteattr
 
 from simulator.onvif.device_service import MEDIA_CAPABILITIES, Operation
 from simulator.onvif.devices import SOURCE, SOURCE_CONFIG, Device, StreamProfile
+from simulator.onvif.ptz_service import configuration_xml
 from simulator.onvif.soap import el, sender, text
 
 UNICAST = ("RTP-Unicast", "RTP_unicast")  # the second: what older clients (ZoneMinder) send
@@ -69,7 +71,8 @@ def profile_xml(dev: Device, p: StreamProfile, tag: str) -> str:
     return (
         f'<{tag} token={quoteattr(p.name)} fixed="true">{el("tt:Name", p.name)}'
         f"{source_config(dev, 'tt:VideoSourceConfiguration')}"
-        f"{encoder_config(p, 'tt:VideoEncoderConfiguration')}</{tag}>"
+        f"{encoder_config(p, 'tt:VideoEncoderConfiguration')}"
+        f"{configuration_xml('tt:PTZConfiguration', len(dev.profiles)) if dev.ptz else ''}</{tag}>"
     )
 
 

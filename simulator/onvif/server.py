@@ -7,7 +7,8 @@ answers for all of them, and in the multicast group says each camera's Hello and
 events feed (feed.py) watches the serve's FaultApplier, so the event service says what the
 timeline does to the cameras. Credentials are the serve's
 --user/--password (WS-UsernameToken for SOAP, HTTP Digest or Basic for snapshots); without
-them nothing is asked, as for RTSP.
+them nothing is asked, as for RTSP. The PTZ cameras' commands (ptz_log.py) are the control
+API's GET /api/onvif/ptz: the server is handed the log as `onvif_ptz`.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class OnvifDevices:
             Snapshots(self.cameras.streams, self.cameras.pacer), s.user, s.password, s.auth_scheme,
             offset=offset, events=EventService(self.feed.points, time.time, offset),
         )  # fmt: skip
+        self.cameras.onvif_ptz = self.services.ptz.log  # type: ignore[attr-defined]
         loop = asyncio.get_running_loop()
         by_id: dict[str, Device] = {}
         ports: dict[str, int] = {}

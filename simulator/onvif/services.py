@@ -2,7 +2,7 @@
 
 A SOAP request's body is read within soap.py's bounds, its WS-UsernameToken checked (but for
 the calls a client makes before it logs in), and its operation, the Body's first element,
-answered by the device, media or event service's function of that name; the operations on
+answered by the device, media, event or PTZ service's function of that name; the operations on
 a PullPoint subscription (PullMessages, Renew, Unsubscribe, SetSynchronizationPoint) are
 given the id in the path they were posted to. A refusal is a SOAP fault, never a traceback.
 """
@@ -17,6 +17,7 @@ from typing import Any
 from simulator.onvif import device_service, media_service
 from simulator.onvif.devices import SUBSCRIPTIONS, Device
 from simulator.onvif.event_service import EventService
+from simulator.onvif.ptz_service import TPTZ, PtzService
 from simulator.onvif.snapshot import Snapshots
 from simulator.onvif.soap import (
     NS,
@@ -51,6 +52,7 @@ class Services:
         clock: Callable[[], float] = time.time,
         offset: Callable[[str], float] = lambda camera: 0.0,
         events: EventService | None = None,
+        ptz: PtzService | None = None,
     ) -> None:
         self.snapshots = snapshots
         self.clock = clock
@@ -61,6 +63,8 @@ class Services:
             NS["tds"]: device_service.operations(user),
             NS["trt"]: media_service.operations(),
         }
+        self.ptz = ptz or PtzService()  # the PTZ cameras' heads, presets, command log
+        self.ops[TPTZ] = self.ptz.operations()
         self.sub_ops: dict[tuple[str, str], Callable[..., Any]] = {}
         if events is not None:
             self.ops[NS["tev"]] = events.operations()

@@ -5,6 +5,7 @@ POST /api/cameras/{id}/faults     inject a fault now: {"kind": "stream_freeze", 
 GET /api/timeline                 simulated time now, speed, the next events, the last applied
 POST /api/timeline/start          start the replay (camsim serve --wait-start waits for it)
 GET /api/health                   200 once every stream can be served, else 503
+GET /api/onvif/ptz                the PTZ commands the cameras received (serve --onvif: ptz_log)
 GET /metrics                      Prometheus text: per camera and total clients, frames and
                                   bytes sent, drops, faults active, send lateness
 One bounded request per connection (`streams/http.py`). Every request but GET and HEAD needs
@@ -186,6 +187,9 @@ class _Http(OneRequest):
             started = self.server.replay.started
             self.server.start_replay()
             return 202, {"started": True, "already": started}
+        if parts == ["api", "onvif", "ptz"] and method == "GET":  # set by onvif/server.py
+            ptz = getattr(self.server, "onvif_ptz", None)
+            return (200, ptz.to_json()) if ptz is not None else (404, {"error": "no --onvif"})
         if parts == ["api", "health"] and method == "GET":
             ready = self.server.ready
             body = {"ready": ready, "cameras": len(self.server.plans),
