@@ -13,8 +13,8 @@ from xml.sax.saxutils import quoteattr
 
 from simulator import __version__
 from simulator.onvif.devices import MANUFACTURER, Device
-from simulator.onvif.ptz_service import CAPABILITIES as PTZ_CAPABILITIES
-from simulator.onvif.ptz_service import TPTZ
+from simulator.onvif.ptz_node import CAPABILITIES as PTZ_CAPABILITIES
+from simulator.onvif.ptz_node import TPTZ
 from simulator.onvif.pullpoint import MAX_PER_CAMERA
 from simulator.onvif.soap import NS, el, sender, text
 

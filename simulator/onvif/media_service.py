@@ -15,7 +15,7 @@ from xml.sax.saxutils import quoteattr
 
 from simulator.onvif.device_service import MEDIA_CAPABILITIES, Operation
 from simulator.onvif.devices import SOURCE, SOURCE_CONFIG, Device, StreamProfile
-from simulator.onvif.ptz_service import configuration_xml
+from simulator.onvif.ptz_node import configuration_xml
 from simulator.onvif.soap import el, sender, text
 
 UNICAST = ("RTP-Unicast", "RTP_unicast")  # the second: what older clients (ZoneMinder) send

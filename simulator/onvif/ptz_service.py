@@ -1,8 +1,8 @@
 """The ONVIF PTZ service (ver20, tptz) of the PTZ cameras: a head that moves, presets, home.
 
-A camera is PTZ when its group is (devices.is_ptz: a dome). Each has one PTZ node (NODE)
-and one PTZ configuration (CONFIG) that all its media profiles carry, in ONVIF's generic
-spaces (ptz_head.py: pan and tilt in [-1, 1], zoom in [0, 1], speeds in (0, 1]). Its head
+A camera is PTZ when its group is (devices.is_ptz: a dome). Each has one PTZ node and one
+PTZ configuration that all its media profiles carry, in ONVIF's generic spaces (ptz_node.py;
+pan and tilt in [-1, 1], zoom in [0, 1], speeds in (0, 1]). Its head
 moves at a bounded speed (ptz_head.Head, on the host's monotonic clock), so GetStatus says
 MOVING and the positions on the way, then IDLE. At most MAX_PRESETS presets per camera,
 tokens "1", "2", … (the smallest free). Every command is logged (ptz_log.PtzLog) with its
@@ -25,79 +25,26 @@ from xml.sax.saxutils import quoteattr
 from simulator.onvif.devices import Device
 from simulator.onvif.ptz_head import CONTINUOUS_MAX_S, Head, Vector
 from simulator.onvif.ptz_log import PtzLog
+from simulator.onvif.ptz_node import (
+    CAPABILITIES,
+    CONFIG,
+    DEFAULT_TIMEOUT_S,
+    MAX_PRESETS,
+    MIN_TIMEOUT_S,
+    NODE,
+    SPACES,
+    TPTZ,
+    configuration_xml,
+    node_xml,
+    options_xml,
+    uri,
+    vector_xml,
+)
 from simulator.onvif.soap import SoapFault, child, el, receiver, sender, text
 from simulator.onvif.xstime import duration, iso
 
-TPTZ = "http://www.onvif.org/ver20/ptz/wsdl"
-NODE, CONFIG = "ptz_node", "ptz_config"
-MAX_PRESETS = 32  # per camera (city domes offer 64 to 256; a tour of a few is the use)
 MAX_NAME = 64  # tt:Name's length
-DEFAULT_TIMEOUT_S = 10.0  # a ContinuousMove without Timeout
-MIN_TIMEOUT_S = 0.1
-BASE = "http://www.onvif.org/ver10/tptz/"
-SPACES = {  # name: (URI, x range, y range or None)
-    "AbsolutePanTiltPositionSpace": ("PanTiltSpaces/PositionGenericSpace", (-1, 1), (-1, 1)),
-    "AbsoluteZoomPositionSpace": ("ZoomSpaces/PositionGenericSpace", (0, 1), None),
-    "RelativePanTiltTranslationSpace": ("PanTiltSpaces/TranslationGenericSpace", (-1, 1), (-1, 1)),
-    "RelativeZoomTranslationSpace": ("ZoomSpaces/TranslationGenericSpace", (-1, 1), None),
-    "ContinuousPanTiltVelocitySpace": ("PanTiltSpaces/VelocityGenericSpace", (-1, 1), (-1, 1)),
-    "ContinuousZoomVelocitySpace": ("ZoomSpaces/VelocityGenericSpace", (-1, 1), None),
-    "PanTiltSpeedSpace": ("PanTiltSpaces/GenericSpeedSpace", (0, 1), None),
-    "ZoomSpeedSpace": ("ZoomSpaces/ZoomGenericSpeedSpace", (0, 1), None),
-}
-CAPABILITIES = (
-    f'<tptz:Capabilities xmlns:tptz="{TPTZ}" EFlip="false" Reverse="false" '
-    'GetCompatibleConfigurations="false"/>'
-)
 Operation = Callable[[Device, ET.Element, float], str]
-
-
-def uri(space: str) -> str:
-    return BASE + SPACES[space][0]
-
-
-def _range(tag: str, lo: float, hi: float) -> str:
-    return f"<{tag}>{el('tt:Min', lo)}{el('tt:Max', hi)}</{tag}>"
-
-
-def _space(tag: str, name: str) -> str:
-    _, x, y = SPACES[name]
-    ys = _range("tt:YRange", *y) if y else ""
-    return f"<{tag}>{el('tt:URI', uri(name))}{_range('tt:XRange', *x)}{ys}</{tag}>"
-
-
-def spaces_xml() -> str:
-    return "".join(_space(f"tt:{name}", name) for name in SPACES)
-
-
-def configuration_xml(tag: str, use_count: int = 1) -> str:
-    """The PTZ configuration, as a profile carries it and GetConfiguration(s) say it."""
-    return (
-        f"<{tag} token={quoteattr(CONFIG)}>{el('tt:Name', CONFIG)}{el('tt:UseCount', use_count)}"
-        f"{el('tt:NodeToken', NODE)}"
-        f"{el('tt:DefaultAbsolutePantTiltPositionSpace', uri('AbsolutePanTiltPositionSpace'))}"
-        f"{el('tt:DefaultAbsoluteZoomPositionSpace', uri('AbsoluteZoomPositionSpace'))}"
-        f"{el('tt:DefaultRelativePanTiltTranslationSpace', uri('RelativePanTiltTranslationSpace'))}"
-        f"{el('tt:DefaultRelativeZoomTranslationSpace', uri('RelativeZoomTranslationSpace'))}"
-        f"{el('tt:DefaultContinuousPanTiltVelocitySpace', uri('ContinuousPanTiltVelocitySpace'))}"
-        f"{el('tt:DefaultContinuousZoomVelocitySpace', uri('ContinuousZoomVelocitySpace'))}"
-        '<tt:DefaultPTZSpeed><tt:PanTilt x="1" y="1"/><tt:Zoom x="1"/></tt:DefaultPTZSpeed>'
-        f"{el('tt:DefaultPTZTimeout', f'PT{DEFAULT_TIMEOUT_S:g}S')}"
-        f"<tt:PanTiltLimits>{_space('tt:Range', 'AbsolutePanTiltPositionSpace')}</tt:PanTiltLimits>"
-        f"<tt:ZoomLimits>{_space('tt:Range', 'AbsoluteZoomPositionSpace')}</tt:ZoomLimits></{tag}>"
-    )
-
-
-def _num(x: float) -> str:
-    return f"{x:.6f}".rstrip("0").rstrip(".") if x else "0"
-
-
-def vector_xml(tag: str, p: Vector) -> str:
-    return (
-        f'<{tag}><tt:PanTilt x="{_num(p[0])}" y="{_num(p[1])}" '
-        f"space={quoteattr(uri('AbsolutePanTiltPositionSpace'))}/>"
-        f'<tt:Zoom x="{_num(p[2])}" space={quoteattr(uri("AbsoluteZoomPositionSpace"))}/></{tag}>'
-    )
 
 
 @dataclass
@@ -313,24 +260,16 @@ class PtzService:
             f"{el('tt:UtcTime', iso(now))}</tptz:PTZStatus></tptz:GetStatusResponse>"
         )
 
-    def node_xml(self, tag: str) -> str:
-        return (
-            f'<{tag} token={quoteattr(NODE)} FixedHomePosition="false">{el("tt:Name", NODE)}'
-            f"<tt:SupportedPTZSpaces>{spaces_xml()}</tt:SupportedPTZSpaces>"
-            f"{el('tt:MaximumNumberOfPresets', MAX_PRESETS)}<tt:HomeSupported>true"
-            f"</tt:HomeSupported></{tag}>"
-        )
-
     def get_nodes(self, dev: Device, op: ET.Element, now: float) -> str:
         self._unit(dev)
-        node = self.node_xml("tptz:PTZNode")
+        node = node_xml("tptz:PTZNode")
         return f'<tptz:GetNodesResponse xmlns:tptz="{TPTZ}">{node}</tptz:GetNodesResponse>'
 
     def get_node(self, dev: Device, op: ET.Element, now: float) -> str:
         self._unit(dev)
         if text(op, "NodeToken") != NODE:
             raise sender("ter:InvalidArgVal/ter:NoEntity", f"no PTZ node: this camera has {NODE}")
-        node = self.node_xml("tptz:PTZNode")
+        node = node_xml("tptz:PTZNode")
         return f'<tptz:GetNodeResponse xmlns:tptz="{TPTZ}">{node}</tptz:GetNodeResponse>'
 
     def get_configurations(self, dev: Device, op: ET.Element, now: float) -> str:
@@ -359,9 +298,7 @@ class PtzService:
         self._config(dev, op, "ConfigurationToken")
         return (
             f'<tptz:GetConfigurationOptionsResponse xmlns:tptz="{TPTZ}">'
-            f"<tptz:PTZConfigurationOptions><tt:Spaces>{spaces_xml()}</tt:Spaces><tt:PTZTimeout>"
-            f"{el('tt:Min', f'PT{MIN_TIMEOUT_S:g}S')}{el('tt:Max', f'PT{CONTINUOUS_MAX_S:g}S')}"
-            "</tt:PTZTimeout></tptz:PTZConfigurationOptions></tptz:GetConfigurationOptionsResponse>"
+            f"{options_xml('tptz:PTZConfigurationOptions')}</tptz:GetConfigurationOptionsResponse>"
         )
 
     def get_service_capabilities(self, dev: Device, op: ET.Element, now: float) -> str:

@@ -17,7 +17,8 @@ from typing import Any
 from simulator.onvif import device_service, media_service
 from simulator.onvif.devices import SUBSCRIPTIONS, Device
 from simulator.onvif.event_service import EventService
-from simulator.onvif.ptz_service import TPTZ, PtzService
+from simulator.onvif.ptz_node import TPTZ
+from simulator.onvif.ptz_service import PtzService
 from simulator.onvif.snapshot import Snapshots
 from simulator.onvif.soap import (
     NS,

@@ -22,7 +22,7 @@ from zeep.exceptions import Fault
 
 from simulator.model.city import City
 from simulator.onvif.ptz_log import PtzLog
-from simulator.onvif.ptz_service import MAX_PRESETS, TPTZ
+from simulator.onvif.ptz_node import MAX_PRESETS, TPTZ
 from simulator.onvif.server import OnvifDevices, OnvifOptions
 from simulator.scenario import load_scenario
 from simulator.streams.api import start_api
