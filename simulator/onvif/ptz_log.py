@@ -3,10 +3,11 @@
 Every PTZ command that reaches a camera's PTZ service (AbsoluteMove, RelativeMove,
 ContinuousMove, Stop, GotoPreset, SetPreset, RemovePreset, GotoHomePosition,
 SetHomePosition; not the queries) is one entry: a sequence number, the host's Unix time at
-its arrival, the camera, the operation, its arguments as read, and the fault it was answered
-with (None when it was done). The log is a ring of CAPACITY entries: the oldest go first, and
-`total` still counts them, so a reader polling it knows what it missed. It is what the control
-API's GET /api/onvif/ptz returns, for a lab to match the operators' actions to their arrival.
+its arrival, the camera, the operation, its arguments as read (a text kept to MAX_TEXT
+characters), and the fault it was answered with (None when it was done). The log is a ring of
+CAPACITY entries: the oldest go first, and `total` still counts them, so a reader polling it
+knows what it missed. It is what the control API's GET /api/onvif/ptz returns, for a lab to
+match the operators' actions to their arrival at the cameras.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 CAPACITY = 10_000  # entries kept (a few hundred bytes each: a few MB at most)
+MAX_TEXT = 64  # characters of a text argument kept (a token or a name: tt:Name is 64)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ class PtzLog:
         self, wall: float, camera: str, kind: str, args: dict[str, Any], fault: str | None
     ) -> Command:
         self.total += 1
-        entry = Command(self.total, wall, camera, kind, args, fault)
+        kept = {k: v[:MAX_TEXT] if isinstance(v, str) else v for k, v in args.items()}
+        entry = Command(self.total, wall, camera, kind, kept, fault)
         self.entries.append(entry)
         return entry
 

@@ -294,11 +294,12 @@ def test_every_command_is_logged_with_its_arrival(ptz: Onvif) -> None:
 def test_the_log_is_a_bounded_ring() -> None:
     log = PtzLog(capacity=3)
     for i in range(5):
-        log.add(float(i), "dome-001", "Stop", {}, None)
+        log.add(float(i), "dome-001", "GotoPreset", {"preset": "x" * 60_000}, None)
     got = log.to_json()
     assert (got["total"], got["dropped"]) == (5, 2)
     assert [c["seq"] for c in got["commands"]] == [3, 4, 5]
     assert [c["seq"] for c in log.to_json(since=4)["commands"]] == [5]
+    assert len(got["commands"][0]["args"]["preset"]) == 64  # a huge token is not kept whole
 
 
 QUERIES = [
