@@ -2,14 +2,15 @@
 
 A camera is PTZ when its group is (devices.is_ptz: a dome). Each has one PTZ node and one
 PTZ configuration that all its media profiles carry, in ONVIF's generic spaces (ptz_node.py;
-pan and tilt in [-1, 1], zoom in [0, 1], speeds in (0, 1]). Its head
-moves at a bounded speed (ptz_head.Head, on the host's monotonic clock), so GetStatus says
-MOVING and the positions on the way, then IDLE. At most MAX_PRESETS presets per camera,
-tokens "1", "2", … (the smallest free). Every command is logged (ptz_log.PtzLog) with its
-arrival time. A camera without PTZ answers ter:InvalidArgVal/ter:NoPTZProfile where a call
-names one of its profiles and ter:ActionNotSupported/ter:PTZNotSupported otherwise;
-out-of-range values, unknown tokens and too many presets answer the PTZ specification's
-faults.
+pan and tilt in [-1, 1], zoom in [0, 1], speeds in (0, 1]). Its head moves at a bounded
+speed (ptz_head.Head, on the host's monotonic clock), so GetStatus says MOVING and the
+positions on the way, then IDLE. At most MAX_PRESETS presets per camera, in slots "1", "2",
+… (a new preset takes the smallest free; SetPreset may name a free slot, as ZoneMinder's
+control module does and numbered-slot cameras allow). Every command is logged
+(ptz_log.PtzLog) with its arrival time. A camera without PTZ answers
+ter:InvalidArgVal/ter:NoPTZProfile where a call names one of its profiles and
+ter:ActionNotSupported/ter:PTZNotSupported otherwise; out-of-range values, unknown tokens and
+too many presets answer the PTZ specification's faults.
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ from simulator.onvif.soap import SoapFault, child, el, receiver, sender, text
 from simulator.onvif.xstime import duration, iso
 
 MAX_NAME = 64  # tt:Name's length
+SLOTS = tuple(str(i) for i in range(1, MAX_PRESETS + 1))  # the preset tokens, in order
+# The spaces a vector may name: any generic one of its axis (ZoneMinder 1.36 names the
+# position space in a RelativeMove's translation); its values are read in the operation's.
+GENERIC = {
+    part: {uri(name) for name, (path, _, _) in SPACES.items() if path.startswith(part)}
+    for part in ("PanTilt", "Zoom")
+}
 Operation = Callable[[Device, ET.Element, float], str]
 
 
@@ -80,7 +88,7 @@ def vector(op: ET.Element, name: str, pt_space: str, z_space: str, subcode: str,
         if e is None:
             continue
         given = e.get("space")
-        if given is not None and given != uri(space):
+        if given is not None and given not in GENERIC[part]:
             raise sender("ter:InvalidArgVal/ter:SpaceNotSupported",
                          f"{name}/{part} space {given[:80]!r}: use {uri(space)}")  # fmt: skip
         _, xr, yr = SPACES[space]
@@ -210,13 +218,13 @@ class PtzService:
         args["preset"] = token = text(op, "PresetToken")
         args["name"] = name = text(op, "PresetName")
         t = self.clock()
-        if token is not None:
+        if token is not None and token not in SLOTS:
             self._preset(u, token)
-        elif len(u.presets) >= MAX_PRESETS:
+        elif token is None and len(u.presets) >= MAX_PRESETS:
             raise receiver("ter:Action/ter:TooManyPresets", f"{dev.id} holds at most "
                            f"{MAX_PRESETS} presets: remove one first")  # fmt: skip
-        else:
-            token = next(str(i) for i in range(1, MAX_PRESETS + 1) if str(i) not in u.presets)
+        elif token is None:
+            token = next(t for t in SLOTS if t not in u.presets)
         name = name or f"preset {token}"
         if len(name) > MAX_NAME or not name.isprintable():
             raise sender("ter:InvalidArgVal/ter:InvalidPresetName",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -341,3 +343,50 @@ def test_every_ptz_answer_is_valid(ptz: Onvif) -> None:
         el = answer(port, soap(op))
         assert sch.validate(el), f"{op[:40]}: {sch.error_log.last_error}"
     assert etree.QName(el).localname == "GetCapabilitiesResponse"
+
+
+ZM_CONTROL = """
+use strict; use warnings;
+use ZoneMinder::Control::onvif;
+my ($port) = @ARGV;
+my $c = bless {Monitor => {ControlDevice => 'main', ControlAddress => "127.0.0.1:$port",
+                           AutoStopTimeout => 300000}}, 'ZoneMinder::Control::onvif';
+$c->open();  # the Monitor given: no database
+$c->moveConLeft();  # ContinuousMove, then Stop after the auto-stop timeout (0.3 s)
+$c->presetSet({preset => 3});
+$c->moveMap({xcoord => 0.5, ycoord => -0.5});
+$c->moveRel({xcoord => 0.1, ycoord => 0, speed => 1});
+$c->presetGoto({preset => 3});
+$c->presetHome();
+$c->moveStop();
+"""
+
+
+def _zoneminder_control() -> bool:
+    got = subprocess.run(["perl", "-e", "use ZoneMinder::Control::onvif;"], capture_output=True)
+    return got.returncode == 0
+
+
+@pytest.mark.skipif(not shutil.which("perl") or not _zoneminder_control(),
+                    reason="ZoneMinder's ONVIF control module (and libdatetime-perl)")  # fmt: skip
+def test_zoneminder_s_onvif_control_moves_the_dome(ptz: Onvif) -> None:
+    """ZoneMinder 1.36's own PTZ control (ZoneMinder::Control::onvif, what its ONVIF control
+    type runs for a monitor's arrows and presets) reaches the dome: every command arrives,
+    none refused (it names the position space in a RelativeMove and a free preset slot)."""
+    url = f"http://127.0.0.1:{ptz.api_port}/api/onvif/ptz"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        since = json.loads(r.read())["total"]
+    out = subprocess.run(["perl", "-e", ZM_CONTROL, str(ptz.port("dome-001"))],
+                         capture_output=True, text=True, timeout=60, cwd="/tmp")  # fmt: skip
+    assert out.returncode == 0, out.stderr[-500:]
+    with urllib.request.urlopen(url, timeout=10) as r:
+        got = [c for c in json.loads(r.read())["commands"] if c["seq"] > since]
+    assert [(c["camera"], c["kind"], c["fault"]) for c in got] == [
+        ("dome-001", kind, None)
+        for kind in ("ContinuousMove", "Stop", "SetPreset", "AbsoluteMove", "RelativeMove",
+                     "GotoPreset", "GotoHomePosition", "Stop")
+    ]  # fmt: skip
+    assert got[0]["args"]["velocity"] == [-0.49, 0.0, None]  # its left arrow
+    assert got[2]["args"]["token"] == "3"
+    remove = f"<tptz:RemovePreset>{MAIN}<tptz:PresetToken>3</tptz:PresetToken></tptz:RemovePreset>"
+    answer(ptz.port("dome-001"), ptz_soap(remove), PTZ_PATH)
