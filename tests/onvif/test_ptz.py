@@ -33,6 +33,7 @@ from simulator.streams.server import CameraServer, ServeOptions
 from tests.onvif.conftest import Onvif
 from tests.onvif.test_hostile import ENV, fault, post
 from tests.onvif.test_schema import _schema, answer
+from tests.onvif.test_zoneminder_probe import PROBE
 from tests.streams.conftest import LoopThread
 
 CAM = "{resolution: 320x180, fps: 10, gop: 10, codec: h264, bitrate: {target_mbps: 0.3}}"
@@ -390,3 +391,18 @@ def test_zoneminder_s_onvif_control_moves_the_dome(ptz: Onvif) -> None:
     assert got[2]["args"]["token"] == "3"
     remove = f"<tptz:RemovePreset>{MAIN}<tptz:PresetToken>3</tptz:PresetToken></tptz:RemovePreset>"
     answer(ptz.port("dome-001"), ptz_soap(remove), PTZ_PATH)
+
+
+@pytest.mark.skipif(not Path(PROBE).exists(), reason="ZoneMinder's zmonvif-probe.pl")
+def test_zoneminder_probe_reads_a_dome_s_profile(ptz: Onvif) -> None:
+    """ZoneMinder's SOAP::WSDL drops an answer holding an element it does not know: the
+    dome's profile, with its PTZ configuration, is still read (what --register onvif adds)."""
+    dev = ptz.devices.device("dome-001")
+    assert dev is not None
+    for soap in ("1.2", "1.1"):
+        out = subprocess.run([PROBE, "profiles", dev.device_xaddr, soap, "u", "p"],
+                             capture_output=True, text=True, timeout=60, cwd="/tmp")  # fmt: skip
+        rows = [line.split(", ") for line in out.stdout.splitlines() if line.count(", ") == 7]
+        assert [r[:3] + r[-1:] for r in rows] == [
+            ["main", "main", "H264", ptz.cameras.url("dome-001", "main")]
+        ] * 2, out.stderr[-500:]  # RTP_unicast and RTP-Unicast
