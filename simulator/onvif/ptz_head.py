@@ -90,17 +90,20 @@ class Head:
             segs[axis] = Segment(x0, x, t, t + abs(x - x0) / (s * MAX_SPEED[axis]))
         return replace(self, **segs)
 
+    def relative_target(self, t: float, by: tuple[float | None, ...]) -> tuple[float | None, ...]:
+        """Where a translation from the position at t leads, clamped to the limits (as
+        cameras stop at an end); None for an axis not given."""
+        target = []
+        for axis, x, d in zip(AXES, self.position(t), by, strict=True):
+            lo, hi = LIMITS[axis]
+            target.append(None if d is None else min(hi, max(lo, x + d)))
+        return tuple(target)
+
     def relative(
         self, t: float, by: tuple[float | None, ...], speed: tuple[float, ...] = (1, 1, 1)
     ) -> Head:
-        """Move each axis given by a translation from where it is at t, clamped to the limits
-        (as cameras do at an end stop)."""
-        here = self.position(t)
-        target = []
-        for axis, x, d in zip(AXES, here, by, strict=True):
-            lo, hi = LIMITS[axis]
-            target.append(None if d is None else min(hi, max(lo, x + d)))
-        return self.absolute(t, tuple(target), speed)
+        """Move each axis given by a translation from where it is at t (relative_target)."""
+        return self.absolute(t, self.relative_target(t, by), speed)
 
     def continuous(self, t: float, velocity: tuple[float | None, ...], timeout: float) -> Head:
         """Move each axis given at its velocity (a signed fraction of MAX_SPEED in [-1, 1])

@@ -103,12 +103,19 @@ def vector(op: ET.Element, name: str, pt_space: str, z_space: str, subcode: str,
 
 
 def _speeds(op: ET.Element, args: dict[str, Any]) -> tuple[float, float, float]:
+    """The Speed's fractions, 1 for an axis not given (0 is refused by the head only for an
+    axis that moves: it would never arrive)."""
     pan, tilt, zoom = vector(op, "Speed", "PanTiltSpeedSpace", "ZoomSpeedSpace",
                              "ter:InvalidSpeed", args, required=False)  # fmt: skip
-    speeds = tuple(1.0 if s is None else s for s in (pan, tilt, zoom))
-    if min(speeds) <= 0:
-        raise sender("ter:InvalidArgVal/ter:InvalidSpeed", "a speed must be above 0")
-    return speeds  # type: ignore[return-value]
+    return tuple(1.0 if s is None else s for s in (pan, tilt, zoom))  # type: ignore[return-value]
+
+
+def _to(head: Head, t: float, target: tuple[float | None, ...], speeds: Vector) -> Head:
+    """head.absolute, its refusal (positions are checked before: a speed of 0) a fault."""
+    try:
+        return head.absolute(t, target, speeds)
+    except ValueError as exc:
+        raise sender("ter:InvalidArgVal/ter:InvalidSpeed", str(exc)) from None
 
 
 class PtzService:
@@ -157,13 +164,14 @@ class PtzService:
     def absolute_move(self, dev: Device, op: ET.Element, u: Unit, args: dict) -> str:
         target = vector(op, "Position", "AbsolutePanTiltPositionSpace",
                         "AbsoluteZoomPositionSpace", "ter:InvalidPosition", args)  # fmt: skip
-        u.head = u.head.absolute(self.clock(), target, _speeds(op, args))
+        u.head = _to(u.head, self.clock(), target, _speeds(op, args))
         return f'<tptz:AbsoluteMoveResponse xmlns:tptz="{TPTZ}"/>'
 
     def relative_move(self, dev: Device, op: ET.Element, u: Unit, args: dict) -> str:
         by = vector(op, "Translation", "RelativePanTiltTranslationSpace",
                     "RelativeZoomTranslationSpace", "ter:InvalidTranslation", args)  # fmt: skip
-        u.head = u.head.relative(self.clock(), by, _speeds(op, args))
+        t = self.clock()
+        u.head = _to(u.head, t, u.head.relative_target(t, by), _speeds(op, args))
         return f'<tptz:RelativeMoveResponse xmlns:tptz="{TPTZ}"/>'
 
     def continuous_move(self, dev: Device, op: ET.Element, u: Unit, args: dict) -> str:
@@ -193,7 +201,7 @@ class PtzService:
         return f'<tptz:StopResponse xmlns:tptz="{TPTZ}"/>'
 
     def _goto(self, u: Unit, target: Vector, op: ET.Element, args: dict) -> None:
-        u.head = u.head.absolute(self.clock(), target, _speeds(op, args))
+        u.head = _to(u.head, self.clock(), target, _speeds(op, args))
 
     def goto_preset(self, dev: Device, op: ET.Element, u: Unit, args: dict) -> str:
         args["preset"] = token = text(op, "PresetToken")

@@ -320,6 +320,8 @@ QUERIES = [
     f"<tptz:RemovePreset>{MAIN}<tptz:PresetToken>1</tptz:PresetToken></tptz:RemovePreset>",
     f'<tptz:RelativeMove>{MAIN}<tptz:Translation><tt:Zoom x="0.1"/></tptz:Translation>'
     "</tptz:RelativeMove>",
+    f'<tptz:AbsoluteMove>{MAIN}<tptz:Position><tt:PanTilt x="0" y="0"/></tptz:Position>'
+    '<tptz:Speed><tt:PanTilt x="1" y="1"/><tt:Zoom x="0"/></tptz:Speed></tptz:AbsoluteMove>',
     f"<tptz:Stop>{MAIN}</tptz:Stop>",
     f"<tptz:SetHomePosition>{MAIN}</tptz:SetHomePosition>",
     f"<tptz:GotoHomePosition>{MAIN}</tptz:GotoHomePosition>",

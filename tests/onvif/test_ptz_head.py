@@ -58,5 +58,6 @@ def test_out_of_range_values_are_refused() -> None:
         Head().absolute(0.0, (1.5, None, None))
     with pytest.raises(ValueError, match="speed"):
         Head().absolute(0.0, (0.5, None, None), (0.0, 1, 1))
+    Head().absolute(0.0, (0.5, None, None), (1, 1, 0.0))  # no zoom move: its speed unused
     with pytest.raises(ValueError, match="velocity"):
         Head().continuous(0.0, (2.0, None, None), 1.0)
