@@ -2,7 +2,7 @@
 
 A camera is PTZ when its group is (devices.is_ptz: a dome). Each has one PTZ node and one
 PTZ configuration that all its media profiles carry, in ONVIF's generic spaces (ptz_node.py;
-pan and tilt in [-1, 1], zoom in [0, 1], speeds in (0, 1]). Its head moves at a bounded
+pan and tilt in [-1, 1], zoom in [0, 1], speeds in [0, 1]). Its head moves at a bounded
 speed (ptz_head.Head, on the host's monotonic clock), so GetStatus says MOVING and the
 positions on the way, then IDLE. At most MAX_PRESETS presets per camera, in slots "1", "2",
 … (a new preset takes the smallest free; SetPreset may name a free slot, as ZoneMinder's
