@@ -15,7 +15,6 @@ too many presets answer the PTZ specification's faults.
 
 from __future__ import annotations
 
-import math
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from simulator.onvif.devices import Device
+from simulator.onvif.ptz_args import speeds, to, vector
 from simulator.onvif.ptz_head import CONTINUOUS_MAX_S, Head, Vector
 from simulator.onvif.ptz_log import PtzLog
 from simulator.onvif.ptz_node import (
@@ -33,25 +33,17 @@ from simulator.onvif.ptz_node import (
     MAX_PRESETS,
     MIN_TIMEOUT_S,
     NODE,
-    SPACES,
     TPTZ,
     configuration_xml,
     node_xml,
     options_xml,
-    uri,
     vector_xml,
 )
-from simulator.onvif.soap import SoapFault, child, el, receiver, sender, text
+from simulator.onvif.soap import SoapFault, el, receiver, sender, text
 from simulator.onvif.xstime import duration, iso
 
 MAX_NAME = 64  # tt:Name's length
 SLOTS = tuple(str(i) for i in range(1, MAX_PRESETS + 1))  # the preset tokens, in order
-# The spaces a vector may name: any generic one of its axis (ZoneMinder 1.36 names the
-# position space in a RelativeMove's translation); its values are read in the operation's.
-GENERIC = {
-    part: {uri(name) for name, (path, _, _) in SPACES.items() if path.startswith(part)}
-    for part in ("PanTilt", "Zoom")
-}
 Operation = Callable[[Device, ET.Element, float], str]
 
 
@@ -62,60 +54,6 @@ class Unit:
     head: Head = field(default_factory=Head)
     presets: dict[str, tuple[str, Vector]] = field(default_factory=dict)
     home: Vector = (0.0, 0.0, 0.0)
-
-
-def _float(v: str | None, what: str, subcode: str) -> float:
-    try:
-        x = float(v if v is not None else "")
-    except ValueError:
-        raise sender(f"ter:InvalidArgVal/{subcode}", f"{what} is not a number") from None
-    if not math.isfinite(x):
-        raise sender(f"ter:InvalidArgVal/{subcode}", f"{what} is not finite")
-    return x
-
-
-def vector(op: ET.Element, name: str, pt_space: str, z_space: str, subcode: str,
-           args: dict[str, Any], required: bool = True) -> tuple[float | None, ...]:  # fmt: skip
-    """(pan, tilt, zoom) of a PTZVector or PTZSpeed element `name` (None: not given), each in
-    its space's range, else the fault `subcode`; recorded in args. A required one gives
-    PanTilt or Zoom."""
-    vec = child(op, name)
-    if required and child(vec, "PanTilt") is None and child(vec, "Zoom") is None:
-        raise sender(f"ter:InvalidArgVal/{subcode}", f"{name} gives no PanTilt and no Zoom")
-    out: list[float | None] = [None, None, None]
-    for part, space, idx in (("PanTilt", pt_space, (0, 1)), ("Zoom", z_space, (2,))):
-        e = child(vec, part)
-        if e is None:
-            continue
-        given = e.get("space")
-        if given is not None and given not in GENERIC[part]:
-            raise sender("ter:InvalidArgVal/ter:SpaceNotSupported",
-                         f"{name}/{part} space {given[:80]!r}: use {uri(space)}")  # fmt: skip
-        _, xr, yr = SPACES[space]
-        for i, attr, (lo, hi) in zip(idx, "xy", (xr, yr or xr), strict=False):
-            x = _float(e.get(attr), f"{name}/{part} {attr}", subcode)
-            if not lo <= x <= hi:
-                raise sender(f"ter:InvalidArgVal/{subcode}",
-                             f"{name}/{part} {attr}={x:g} outside [{lo}, {hi}]")  # fmt: skip
-            out[i] = x
-    args[name.lower()] = out
-    return out[0], out[1], out[2]
-
-
-def _speeds(op: ET.Element, args: dict[str, Any]) -> tuple[float, float, float]:
-    """The Speed's fractions, 1 for an axis not given (0 is refused by the head only for an
-    axis that moves: it would never arrive)."""
-    pan, tilt, zoom = vector(op, "Speed", "PanTiltSpeedSpace", "ZoomSpeedSpace",
-                             "ter:InvalidSpeed", args, required=False)  # fmt: skip
-    return tuple(1.0 if s is None else s for s in (pan, tilt, zoom))  # type: ignore[return-value]
-
-
-def _to(head: Head, t: float, target: tuple[float | None, ...], speeds: Vector) -> Head:
-    """head.absolute, its refusal (positions are checked before: a speed of 0) a fault."""
-    try:
-        return head.absolute(t, target, speeds)
-    except ValueError as exc:
-        raise sender("ter:InvalidArgVal/ter:InvalidSpeed", str(exc)) from None
 
 
 class PtzService:
@@ -164,14 +102,14 @@ class PtzService:
     def absolute_move(self, dev: Device, op: ET.Element, u: Unit, args: dict) -> str:
         target = vector(op, "Position", "AbsolutePanTiltPositionSpace",
                         "AbsoluteZoomPositionSpace", "ter:InvalidPosition", args)  # fmt: skip
-        u.head = _to(u.head, self.clock(), target, _speeds(op, args))
+        u.head = to(u.head, self.clock(), target, speeds(op, args))
         return f'<tptz:AbsoluteMoveResponse xmlns:tptz="{TPTZ}"/>'
 
     def relative_move(self, dev: Device, op: ET.Element, u: Unit, args: dict) -> str:
         by = vector(op, "Translation", "RelativePanTiltTranslationSpace",
                     "RelativeZoomTranslationSpace", "ter:InvalidTranslation", args)  # fmt: skip
         t = self.clock()
-        u.head = _to(u.head, t, u.head.relative_target(t, by), _speeds(op, args))
+        u.head = to(u.head, t, u.head.relative_target(t, by), speeds(op, args))
         return f'<tptz:RelativeMoveResponse xmlns:tptz="{TPTZ}"/>'
 
     def continuous_move(self, dev: Device, op: ET.Element, u: Unit, args: dict) -> str:
@@ -201,7 +139,7 @@ class PtzService:
         return f'<tptz:StopResponse xmlns:tptz="{TPTZ}"/>'
 
     def _goto(self, u: Unit, target: Vector, op: ET.Element, args: dict) -> None:
-        u.head = _to(u.head, self.clock(), target, _speeds(op, args))
+        u.head = to(u.head, self.clock(), target, speeds(op, args))
 
     def goto_preset(self, dev: Device, op: ET.Element, u: Unit, args: dict) -> str:
         args["preset"] = token = text(op, "PresetToken")
