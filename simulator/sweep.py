@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, replace
 
+from simulator.model.costs import costs_of
 from simulator.model.replications import replicate, summarize
 from simulator.model.results import Results
 from simulator.model.sizing import simulate
@@ -144,7 +145,8 @@ def run_sweep(
     done: Done | None = None,
 ) -> list[Results]:
     """Run every scenario on the executor; results in the scenarios' order. `done` hears of
-    each run as it completes; the first run to fail cancels those not yet started."""
+    each run as it completes; the first run to fail cancels those not yet started. Each result
+    carries its scenario's costs (simulator.model.costs), when the scenario has prices."""
     futures = [executor.submit(run, s) for s in scenarios]
     where: dict[Future[Results], int] = {f: i for i, f in enumerate(futures)}
     results: list[Results | None] = [None] * len(futures)
@@ -157,7 +159,9 @@ def run_sweep(
         for f in futures:
             f.cancel()
         raise
-    return results  # type: ignore[return-value]  # every slot filled above
+    for s, r in zip(scenarios, results, strict=True):
+        r.costs = costs_of(s, r)  # type: ignore[union-attr]  # every slot filled above
+    return results  # type: ignore[return-value]
 
 
 def run_replicated(

@@ -65,6 +65,7 @@ def run(
     of incidents the operators see). By default
     the sizing holds for the whole year: the retention window that stores the most and the
     year's peak day; with --days (or --no-year), the scenario's own span."""
+    from simulator.model.costs import costs_of
     from simulator.report import summary_text, write_report
 
     check_pool(jobs, scheduler, runs_here=replications is None)
@@ -78,6 +79,7 @@ def run(
     if replications is None:
         with ProgressBar(quiet, f"simulating {label}") as bar:
             results = sizing_run(year)(s, progress=bar)
+        results.costs = costs_of(s, results)
     else:
         click.echo(f"simulating {label}, {replications} replications...", err=True)
         (results,) = replicated([s], replications, jobs, scheduler, sizing_run(year), quiet=quiet)
@@ -115,6 +117,7 @@ def compare(
     --set, --seed and --days apply to both. With --replications, both run the same N seeds
     and each difference comes with its paired confidence interval. Both are sized for the
     year, as `camsim run` does, unless --days (or --no-year) gives the scenarios' span."""
+    from simulator.model.costs import costs_of
     from simulator.report.compare import compare_text
 
     year = year_of(year, overrides, days)
@@ -133,4 +136,5 @@ def compare(
     for s in (first, second):
         with ProgressBar(quiet, f"simulating {s.name}" + (" over a year" if year else "")) as bar:
             results.append(sizing_run(year)(s, progress=bar))
+        results[-1].costs = costs_of(s, results[-1])
     click.echo(compare_text(*results))

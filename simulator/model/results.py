@@ -195,6 +195,7 @@ class Results:
     year: Year | None = None  # where in the year the sizing binds, for a year-aware run
     # key figures over independent replications, when this run is the first of several
     replications: Any = None  # a simulator.model.replications.Replications
+    costs: Any = None  # a simulator.model.costs.Costs, when the scenario has prices
 
 
 @dataclass

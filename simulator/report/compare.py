@@ -14,6 +14,7 @@ from simulator.model.replications import (
 )
 from simulator.model.results import Results
 from simulator.report.checks import short_of_servers, short_of_storage
+from simulator.report.costs import compare_rows
 from simulator.report.key_figures import figure_digits, figure_text, mean_pm
 from simulator.report.summary import render_table
 from simulator.report.tables import Table, link_label, num, pct
@@ -76,6 +77,7 @@ def compare_table(base: Results, other: Results) -> Table:
         t.add(["incidents detected per year", num(a, 0), num(b, 0), _change(a, b, 0)])
         a, b = wa.delay_percentiles()[0], wb.delay_percentiles()[0]
         t.add(["median time to detection (s)", num(a, 0), num(b, 0), _change(a, b, 0)])
+    compare_rows(t, base, other)
     return t
 
 
@@ -136,5 +138,11 @@ def compare_text(base: Results, other: Results) -> str:
         table = compare_replications_table(
             base.replications, other.replications, (base.scenario, other.scenario)
         )
-        return "\n".join(render_table(table)) + "\n"
+        lines = render_table(table)
+        costs = Table("Costs (the scenarios' prices; as needed: replication 1's sizing)",
+                      ["figure", "base", "other", "change"])  # fmt: skip
+        compare_rows(costs, base, other)
+        if costs.rows:
+            lines += ["", *render_table(costs)]
+        return "\n".join(lines) + "\n"
     return "\n".join(render_table(compare_table(base, other))) + "\n"

@@ -23,6 +23,7 @@ from simulator.report.checks import (
     MAX_MONITORS_PER_OPERATOR,
     flags,
 )
+from simulator.report.costs import costs_dict
 from simulator.report.files import atomic_write_text
 from simulator.report.reads import reads_dict
 from simulator.report.resilience import resilience_dict
@@ -132,6 +133,8 @@ def to_json_dict(results: Results) -> dict[str, Any]:
         report["watch"] = watch_dict(results.watch)
         report["checks"]["max_cameras_per_operator"] = MAX_CAMERAS_PER_OPERATOR
         report["checks"]["max_monitors_each"] = MAX_MONITORS_PER_OPERATOR
+    if results.costs is not None:
+        report["costs"] = costs_dict(results.costs)
     return clean(report)
 
 

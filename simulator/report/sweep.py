@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from simulator.model.replications import KEY_FIGURES
 from simulator.model.results import Results
+from simulator.report.costs import sweep_cost
 from simulator.report.csvreport import csv_text
 from simulator.report.key_figures import figure_digits, mean_pm
 from simulator.report.summary import render_table
@@ -34,6 +35,8 @@ def sweep_rows(results: Sequence[Results]) -> list[dict[str, float | str]]:
                 "delay_median_s": w.delay_percentiles()[0] if w else math.nan,
             }
         )
+        if r.costs is not None:
+            rows[-1].update({f"cost_{k}": v for k, v in sweep_cost(r)[1].items()})
     return rows
 
 
@@ -58,6 +61,7 @@ def sweep_table(fields: Sequence[str], points: Points, results: Sequence[Results
                "busiest link p99 %", "avail. %"]  # fmt: skip
     if watched:
         columns += ["seen %", "seen/year", "delay s"]
+    columns += _cost_column(results)
     t = Table(_title(fields, results[0]), columns)
     # seen: incidents detected by the operators; delay: median time to detection
     for point, row, r in zip(points, sweep_rows(results), results, strict=True):
@@ -75,11 +79,21 @@ def sweep_table(fields: Sequence[str], points: Points, results: Sequence[Results
                 num(float(row["detected_per_year"]), 0),
                 num(float(row["delay_median_s"]), 0),
             ]
+        cells += [sweep_cost(r)[0]] if len(columns) > len(cells) else []
         over = float(row["busiest_link_p99_util"]) > r.sizing.link_planning_load or int(
             row["servers_needed"]
         ) > int(row["servers_configured"])
         t.add(cells, over)
     return t
+
+
+def _cost_column(results: Sequence[Results]) -> list[str]:
+    """The cost column's heading, when a run has prices: the configured total over the horizon
+    (and, in brackets where it differs, with the servers the sizing needs)."""
+    priced = [r.costs for r in results if r.costs is not None]
+    if not priced:
+        return []
+    return [f"TCO {priced[0].currency} {priced[0].horizon_years:g} y (as needed)"]
 
 
 SWEEP_FIGURES = ("storage_needed_tb", "servers_needed", "busiest_link_p99_util",
@@ -97,14 +111,15 @@ def sweep_replications_table(
     n = len(reps[0].seeds)  # type: ignore[union-attr]
     t = Table(
         f"{_title(fields, results[0])}: mean ± 95% half-width over {n} replications",
-        [*field_labels(fields), *(KEY_FIGURES[k][0] for k in names)],
+        [*field_labels(fields), *(KEY_FIGURES[k][0] for k in names), *_cost_column(results)],
     )
-    for point, rep in zip(points, reps, strict=True):
+    for point, rep, r in zip(points, reps, results, strict=True):
         cells = [*point]
         for k in names:
             label, iv = KEY_FIGURES[k][0], rep.figures[k]  # type: ignore[union-attr]
             d = figure_digits(label, rep.values[k])  # type: ignore[union-attr]
             cells.append(mean_pm(label, iv, d))
+        cells += [sweep_cost(r)[0]] if len(t.columns) > len(cells) else []
         t.add(cells)
     return t
 

@@ -350,7 +350,8 @@ def window_links_table(results: Results) -> Table:
 
 
 def all_tables(results: Results) -> list[Table]:
-    """Every summary table, in report order (operators last, when the run has them)."""
+    """Every summary table, in report order (operators, then costs, last when the run has
+    them)."""
     tables = [
         sizing_table(results),
         links_table(results),
@@ -373,4 +374,8 @@ def all_tables(results: Results) -> list[Table]:
         tables.insert(0, replications_table(results))
     if results.watch is not None:
         tables.append(watch_table(results))
+    if results.costs is not None:
+        from simulator.report.costs import costs_table
+
+        tables.append(costs_table(results.costs))
     return tables

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 from simulator.limits import shown
 from simulator.scenario.base import Hourly, NonNegative, Positive, Reliability, Strict
 from simulator.scenario.cameras import CameraGroup
+from simulator.scenario.costs import Costs, check_costs
 from simulator.scenario.recording import RecordingPlan
 from simulator.scenario.watch import Incidents, Operators
 from simulator.timeline import kinds
@@ -229,6 +230,9 @@ class Scenario(Strict):
     operators: Operators | None = Field(
         None, description="The operators at the video wall; none: not modelled"
     )
+    costs: Costs | None = Field(
+        None, description="Prices, to cost what is configured and what is needed; none: no costs"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -258,6 +262,8 @@ class Scenario(Strict):
                         f"(one of {', '.join(sorted(districts))})"
                     )
         self._every_recorded_district_has_servers()
+        if self.costs is not None:
+            check_costs(self.costs, [g.name for g in self.recording.servers])
         return self
 
     def _every_recorded_district_has_servers(self) -> None:
