@@ -24,6 +24,9 @@ missing=()
 command -v zmpkg.pl >/dev/null || missing+=(zoneminder)
 command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
 command -v curl >/dev/null || missing+=(curl)
+# ZoneMinder's ONVIF PTZ control (ZoneMinder::Control::onvif) needs DateTime; the package
+# does not depend on it
+perl -MDateTime -e1 2>/dev/null || missing+=(libdatetime-perl)
 if ((${#missing[@]})); then
   log "installing ${missing[*]} (apt-get)"
   apt-get update -qq || die "apt-get update failed"
