@@ -89,7 +89,7 @@ class OnvifDevices:
             Snapshots(self.cameras.streams, self.cameras.pacer), s.user, s.password, s.auth_scheme,
             offset=offset, events=EventService(self.feed.points, time.time, offset),
         )  # fmt: skip
-        self.cameras.onvif_ptz = self.services.ptz.log  # type: ignore[attr-defined]
+        self.cameras.onvif_ptz = self.services.ptz.log
         loop = asyncio.get_running_loop()
         by_id: dict[str, Device] = {}
         ports: dict[str, int] = {}

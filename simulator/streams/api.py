@@ -188,7 +188,7 @@ class _Http(OneRequest):
             self.server.start_replay()
             return 202, {"started": True, "already": started}
         if parts == ["api", "onvif", "ptz"] and method == "GET":  # set by onvif/server.py
-            ptz = getattr(self.server, "onvif_ptz", None)
+            ptz = self.server.onvif_ptz
             return (200, ptz.to_json()) if ptz is not None else (404, {"error": "no --onvif"})
         if parts == ["api", "health"] and method == "GET":
             ready = self.server.ready

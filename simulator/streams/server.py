@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from simulator.model.city import City
 from simulator.model.handover import Handover, ServedCamera
@@ -56,6 +57,12 @@ class ServeOptions:
     udp: bool = True
     gso: bool = True
     sei: bool = True  # camera id and send time in an SEI message in every H.26x frame
+
+
+class JsonLog(Protocol):
+    """A log the control API can show: its entries after `since` as JSON."""
+
+    def to_json(self, since: int = 0) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,9 @@ class CameraServer:
         self.clip_stats: list[tuple[EncodeSpec, float]] = []
         self.accept_errors: AcceptErrors | None = None
         self.probe = LoopProbe()  # the event loop's stalls, logged with their cause
+        # what the control API shows of services beside RTSP (the ONVIF PTZ log, set by
+        # onvif/server.py): GET /api/onvif/ptz
+        self.onvif_ptz: JsonLog | None = None
 
     def build_clips(self) -> float:
         """Load or encode every loop; returns seconds taken."""
