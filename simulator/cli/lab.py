@@ -96,6 +96,11 @@ def _capacity(city, opts, inputs, step: int, hold_s: float) -> None:  # noqa: AN
 )
 @click.option("--frames-slo", default=0.95, show_default=True, type=click.FloatRange(0, 1),
               help="Least frames recorded / sent outside outages.")  # fmt: skip
+@click.option("--register", "register_by", type=click.Choice(["api", "onvif"]), default="api",
+              show_default=True, help="How cameras are added: through the target's API with "
+              "camsim's stream URLs, or (zoneminder) as its ONVIF wizard adds them: serve "
+              "with --onvif, ZoneMinder's zmonvif-probe.pl describes each camera, the monitor "
+              "gets the stream URI and ONVIF URL it returned.")  # fmt: skip
 @click.option("--find-capacity", is_flag=True,
               help="Add cameras in steps until the target first fails an SLO.")  # fmt: skip
 @click.option("--step", default=10, show_default=True, type=click.IntRange(min=1),
@@ -107,7 +112,8 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
         password: str | None, cameras: str,
         seconds: float, speed: float, start_at: float, timeline_file: str | None,
         keep: bool, no_load: bool, out_dir: Path | None, recovery_slo: float,
-        frames_slo: float, find_capacity: bool, step: int, hold: float) -> None:  # fmt: skip
+        frames_slo: float, register_by: str, find_capacity: bool, step: int,
+        hold: float) -> None:  # fmt: skip
     """Soak-test a real VMS and judge what it recorded.
 
     Serves SCENARIO's cameras, registers them in the target, replays the timeline's faults
@@ -137,6 +143,9 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
         fail("--target rest needs --mapping FILE (see simulator/targets/mappings)")
     if target_kind != "rest" and mapping:
         fail(f"--mapping is for --target rest, not --target {target_kind}")
+    if register_by == "onvif" and target_kind != "zoneminder":
+        fail(f"--register onvif is for --target zoneminder (its zmonvif-probe.pl), not "
+             f"--target {target_kind}")  # fmt: skip
     host = check_host(host)
     city, served = city_and_cameras(scenario, overrides, seed, days, cameras)
     out = out_dir or Path("out") / f"lab-{Path(scenario).stem}"
@@ -145,9 +154,16 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
         scenario=scenario, target=target_kind, host=host, out=out, overrides=overrides,
         seed=seed, days=days, user=user, password=password, cameras=cameras,
         duration_s=seconds, speed=speed, start_at=start_at, timeline=timeline_file, keep=keep,
-        mapping=mapping, load=not no_load,
+        mapping=mapping, load=not no_load, register=register_by,
         slos=Slos(recovery_s=recovery_slo, frames_ratio=frames_slo),
     )  # fmt: skip
+    if register_by == "onvif":
+        from simulator.lab.attach import onvif_ports
+
+        try:
+            opts.onvif_port = onvif_ports(len(served))
+        except AttachError as exc:
+            fail(str(exc))
 
     def progress(p) -> None:  # noqa: ANN001
         end = "\r" if sys.stderr.isatty() else "\n"
@@ -175,6 +191,8 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
         write_verdict(verdict, out)
     except OSError as exc:
         not_judged(f"{out}: cannot write the verdict: {exc.strerror or exc}")
+    if register_by == "onvif":
+        click.echo(_probe_line(out))
     click.echo(verdict_text(verdict))
     click.echo(f"wrote {out}/verdict.json, verdict.html, ledger.sqlite")
     sys.exit(0 if verdict.passed else 1)
@@ -193,6 +211,27 @@ def _inputs(city, out: Path, served: list[int], timeline: str | None, load: bool
         fail(str(exc))
     except OSError as exc:
         fail(f"--out {out}: cannot write the run's inputs: {exc.strerror or exc}")
+
+
+def _probe_line(out: Path) -> str:
+    """What ZoneMinder's ONVIF probe did, as the ledger's run facts keep it (attached.onvif:
+    camera, seconds, profiles described)."""
+    from simulator.lab.ledger import Ledger, LedgerError
+
+    try:
+        ledger = Ledger.read(out / "ledger.sqlite", check=False)
+        try:
+            cams = ledger.facts().get("attached", {}).get("onvif", {}).get("cameras", [])
+        finally:
+            ledger.close()
+    except LedgerError as exc:
+        return f"onvif: the ledger does not say what the probe did: {exc}"
+    secs = sorted(c[1] for c in cams)
+    if not secs:
+        return "onvif: no camera probed"
+    return (f"onvif: {len(cams)} cameras added from zmonvif-probe.pl's profiles and stream "
+            f"URIs, {secs[0]:.2f}-{secs[-1]:.2f} s a camera (median "
+            f"{secs[len(secs) // 2]:.2f} s)")  # fmt: skip
 
 
 def _run_started(out: Path) -> bool:

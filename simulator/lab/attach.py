@@ -1,10 +1,14 @@
 """The target with the run's cameras in it. ZoneMinder and REST targets take cameras through
 their API; motion takes them only from its configuration, so for motion the lab writes one
-and runs motion itself, beside the generator, under the same supervision."""
+and runs motion itself, beside the generator, under the same supervision. With
+`--register onvif`, ZoneMinder takes them as its add-monitor ONVIF wizard adds them: its
+own probe describes each camera's ONVIF device (`camsim serve --onvif`) and the monitor is
+made from what the probe returned (`register_onvif`)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import time
@@ -34,6 +38,13 @@ class Attached:
     facts: dict[str, Any] = field(default_factory=dict)  # for reopen() after the run
     proc: subprocess.Popen | None = None  # the target, when the lab runs it
 
+    def merge(self, other: Attached) -> None:
+        """Take in a later attach's cameras (a capacity step) and its probe's figures."""
+        self.ids |= other.ids
+        mine, theirs = self.facts.get("onvif"), other.facts.get("onvif")
+        if mine is not None and theirs is not None:
+            self.facts["onvif"] = {**theirs, "cameras": mine["cameras"] + theirs["cameras"]}
+
     def close(self, keep: bool) -> None:
         """Take the cameras out again (unless keep); stop a target the lab started."""
         if self.proc is not None:
@@ -55,6 +66,80 @@ def register(target: Any, cameras: list[CameraRow], mapping: str | None) -> Atta
         remove_cameras(target, attached.ids.values())
         raise
     return attached
+
+
+def onvif_ports(n: int) -> int:
+    """The first of `n` consecutive free loopback ports, below the ephemeral range (where
+    other processes' free ports come from), for `camsim serve --onvif-port`."""
+    start = 20000 + os.getpid() % 97 * 100
+    for first in [*range(start, 32000 - n, 101), *range(20000, start, 101)]:
+        if all(_free(p) for p in range(first, first + n)):
+            return first
+    raise AttachError(f"--register onvif: no {n} consecutive free ports in 20000-32000")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def device_urls(cameras: list[CameraRow], first_port: int) -> dict[str, str]:
+    """Each served camera's ONVIF device service (`camsim serve --onvif-port P`: the i-th
+    camera it serves answers on P + i)."""
+    return {c.id: f"http://127.0.0.1:{first_port + i}/onvif/device_service"
+            for i, c in enumerate(cameras)}  # fmt: skip
+
+
+def register_onvif(target: Any, cameras: list[CameraRow], devices: dict[str, str],
+                   user: str = "", password: str = "") -> Attached:  # fmt: skip
+    """Add the cameras as ZoneMinder's ONVIF wizard does: `zmonvif-probe.pl profiles` on
+    each camera's device, a monitor from the main profile's stream URI. The facts keep what
+    the probe did: seconds per camera. AttachError saying whose fault a failure is."""
+    from simulator.targets import onvif_probe as op
+
+    probe = op.probe_path()
+    if probe is None:
+        raise AttachError("--register onvif needs ZoneMinder's zmonvif-probe.pl (not on PATH "
+                          "nor in /usr/bin): install ZoneMinder on this host")  # fmt: skip
+    took: list[list[Any]] = []
+    facts = {"onvif": {"probe": probe, "soap": op.SOAP_VERSION, "cameras": took}}
+    attached = Attached(target, facts=facts)
+    try:
+        for cam in cameras:
+            url = devices[cam.id]
+            run = op.run_profiles(probe, url, user, password)
+            took.append([cam.id, round(run.seconds, 3), len(run.profiles)])
+            chosen = op.choose(run.profiles)
+            if chosen is None:
+                raise AttachError(_undescribed(cam.id, run))
+            if chosen.uri != cam.main.url:
+                raise AttachError(f"--register onvif: camera {cam.id}: the harness's fault: "
+                                  f"its ONVIF device {url} gives stream URI {chosen.uri}, not "
+                                  f"its stream {cam.main.url}")  # fmt: skip
+            fields = op.wizard_monitor(chosen, url, user, password)
+            attached.ids[cam.id] = target.add_monitor(cam.id, fields)
+    except BaseException:  # none of them stays behind
+        remove_cameras(target, attached.ids.values())
+        raise
+    return attached
+
+
+def _undescribed(camera: str, run: Any) -> str:
+    """Why the probe described no profile, and whose fault that is."""
+    from simulator.targets.onvif_probe import device_answers
+
+    said = f"exit {run.returncode}" + (f": {run.said}" if run.said else "")
+    down = device_answers(run.device_url)
+    if down is not None:
+        return (f"--register onvif: camera {camera}: the harness's fault: its ONVIF device "
+                f"{run.device_url} does not answer ({down}); zmonvif-probe.pl {said}")  # fmt: skip
+    return (f"--register onvif: camera {camera}: the target's fault: ZoneMinder's "
+            f"zmonvif-probe.pl described no profile of {run.device_url} in {run.seconds:.1f} s "
+            f"({said}), though the device answers")  # fmt: skip
 
 
 def open_target(kind: str, host: str, user: str | None, password: str | None,

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from simulator.lab.attach import Attached, open_target, register, start_motion
+from simulator.lab.attach import (
+    Attached,
+    device_urls,
+    open_target,
+    register,
+    register_onvif,
+    start_motion,
+)
 from simulator.lab.generator import Generator
 from simulator.lab.inputs import RunInputs
 from simulator.lab.ledger import Ledger
@@ -45,6 +52,8 @@ class LabOptions:
     start_at: float = 0.0
     timeline: str | None = None
     mapping: str | None = None  # the generic REST target's mapping
+    register: str = "api"  # "onvif": as ZoneMinder's ONVIF wizard adds cameras
+    onvif_port: int = 0  # register onvif: the first camera's ONVIF port (serve --onvif-port)
     keep: bool = False
     load: bool = True  # the operators' actions, when the scenario or timeline has some
     interval_s: float = 10.0
@@ -118,12 +127,15 @@ class Session:
         sent from then on."""
         if self.motion:
             added = start_motion(self.opts.host, cameras, self.opts.out / "motion")
+        elif self.opts.register == "onvif":
+            devices = device_urls(self.cameras(), self.opts.onvif_port)
+            added = register_onvif(self.sampler.target, cameras, devices)
         else:
             added = register(self.sampler.target, cameras, self.opts.mapping)
         if self.attached is None:
             self.attached = added
         else:
-            self.attached.ids |= added.ids
+            self.attached.merge(added)
         self.ledger.set(attached=self.attached.facts)
         for cam in cameras:
             main = cam.main
@@ -207,7 +219,7 @@ def facts(opts: LabOptions) -> dict[str, Any]:
     return dict(scenario=opts.scenario, overrides=list(opts.overrides), seed=opts.seed,
                 days=opts.days, target=opts.target, host=opts.host, user=opts.user,
                 cameras=opts.cameras, speed=opts.speed, start_at=opts.start_at,
-                keep=opts.keep, slos=opts.slos.__dict__)  # fmt: skip
+                keep=opts.keep, slos=opts.slos.__dict__, register=opts.register)  # fmt: skip
 
 
 def serve_args(opts: LabOptions, inputs: RunInputs) -> list[str]:
@@ -218,6 +230,8 @@ def serve_args(opts: LabOptions, inputs: RunInputs) -> list[str]:
             "--timeline", str(inputs.faults)]  # fmt: skip
     if opts.cameras:
         args += ["--cameras", opts.cameras]
+    if opts.register == "onvif":
+        args += ["--onvif", "--onvif-port", str(opts.onvif_port)]
     return args
 
 

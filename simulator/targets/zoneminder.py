@@ -178,8 +178,12 @@ class ZoneMinder(Target):
     # --- cameras ---------------------------------------------------------------------------
     def add_camera(self, camera_id: str, rtsp_url: str, width: int, height: int, fps: float) -> str:
         """Add a monitor named `camera_id` (ZoneMinder takes its frame rate from the stream)."""
-        fields = {**self.monitor, "Name": camera_id, "Path": rtsp_url}
-        fields |= {"Width": width, "Height": height}
+        return self.add_monitor(camera_id, {"Path": rtsp_url, "Width": width, "Height": height})
+
+    def add_monitor(self, camera_id: str, fields: Mapping[str, Any]) -> str:
+        """Add a monitor named `camera_id` with these fields over the defaults (e.g. what
+        ZoneMinder's ONVIF wizard sets from its probe: `targets/onvif_probe.py`)."""
+        fields = {**self.monitor, **fields, "Name": camera_id}
         data = {f"Monitor[{k}]": v for k, v in fields.items()}
         body = self._json("add_camera", "POST", "api/monitors.json", data=data)
         if body.get("message") != "Saved":
@@ -190,6 +194,11 @@ class ZoneMinder(Target):
         if not ids:
             raise TargetError(f"zoneminder: add_camera {camera_id}: saved but not listed")
         return str(max(ids))
+
+    def monitor_fields(self, target_id: str) -> dict[str, Any]:
+        """The monitor's row as the API gives it (Path, Method, ONVIF_URL …)."""
+        body = self._json("list_cameras", "GET", f"api/monitors/{int(target_id)}.json")
+        return dict(body["monitor"]["Monitor"])
 
     def remove_camera(self, target_id: str) -> None:
         """Delete the monitor (ZoneMinder keeps its events; see `delete_events`)."""
