@@ -160,7 +160,8 @@ def run_sweep(
             f.cancel()
         raise
     for s, r in zip(scenarios, results, strict=True):
-        r.costs = costs_of(s, r)  # type: ignore[union-attr]  # every slot filled above
+        if s.costs is not None:
+            r.costs = costs_of(s, r)  # type: ignore[union-attr]  # every slot filled above
     return results  # type: ignore[return-value]
 
 

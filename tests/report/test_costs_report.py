@@ -70,3 +70,13 @@ def test_no_costs_section_no_cost_output(load, tmp_path):
     assert "Costs (" not in render_html(r)
     write_report(r, tmp_path)
     assert "costs" not in json.loads((tmp_path / "report.json").read_text())
+
+
+def test_schema_doc_covers_the_costs_section(load):
+    """A priced run's `costs`: every field in docs/report-schema.md, no more."""
+    from tests.report.test_report_json import _doc_fields, _paths
+
+    fields, maps = _doc_fields()
+    d = to_json_dict(priced(load, "operators={}", "costs.operator_hour=30"))
+    documented = {f for f in fields if f.split(".")[0] == "costs"}
+    assert _paths({"costs": d["costs"]}, "", maps) == documented
