@@ -104,6 +104,21 @@ MEDIA_CAPABILITIES = (
     'RTPMulticast="false" RTP_TCP="true" RTP_RTSP_TCP="true"/></trt:Capabilities>'
 )
 
+TR2 = "http://www.onvif.org/ver20/media/wsdl"  # Media2: its prefix declared where it is used
+
+
+def media2_capabilities(dev: Device) -> str:
+    """The Media2 service's capabilities: snapshots, RTSP (over TCP too), no multicast, the
+    configurations a profile can hold (PTZ on a PTZ camera)."""
+    kinds = "VideoSource VideoEncoder" + (" PTZ" if dev.ptz else "")
+    return (
+        f'<tr2:Capabilities xmlns:tr2="{TR2}" SnapshotUri="true" Rotation="false" '
+        'VideoSourceMode="false" OSD="false"><tr2:ProfileCapabilities '
+        f'MaximumNumberOfProfiles="{len(dev.profiles)}" ConfigurationsSupported="{kinds}"/>'
+        '<tr2:StreamingCapabilities RTSPStreaming="true" RTPMulticast="false" '
+        'RTP_RTSP_TCP="true" NonAggregateControl="false"/></tr2:Capabilities>'
+    )
+
 
 def event_capabilities(max_pull_points: int = MAX_PER_CAMERA) -> str:
     """The event service's capabilities: PullPoint subscriptions, at most this many."""
@@ -124,6 +139,7 @@ def get_services(dev: Device, op: ET.Element, now: float) -> str:
         "<tds:GetServicesResponse>"
         + _service(NS["tds"], dev.device_xaddr, DEVICE_CAPABILITIES if with_caps else None)
         + _service(NS["trt"], dev.media_xaddr, MEDIA_CAPABILITIES if with_caps else None)
+        + _service(TR2, dev.media2_xaddr, media2_capabilities(dev) if with_caps else None)
         + _service(NS["tev"], dev.events_xaddr, event_capabilities() if with_caps else None)
         + ptz
         + "</tds:GetServicesResponse>"

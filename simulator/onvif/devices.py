@@ -75,6 +75,10 @@ class Device:
         return f"{self.base}/onvif/media_service"
 
     @property
+    def media2_xaddr(self) -> str:
+        return f"{self.base}/onvif/media2_service"
+
+    @property
     def events_xaddr(self) -> str:
         return f"{self.base}/onvif/event_service"
 

@@ -26,7 +26,7 @@ def _main(dev: Device) -> StreamProfile:
     return dev.profiles[0]
 
 
-def _resolution(tag: str, p: StreamProfile) -> str:
+def resolution(tag: str, p: StreamProfile) -> str:
     return f"<{tag}>{el('tt:Width', p.width)}{el('tt:Height', p.height)}</{tag}>"
 
 
@@ -34,7 +34,7 @@ def video_source(dev: Device, tag: str = "trt:VideoSources") -> str:
     m = _main(dev)
     return (
         f"<{tag} token={quoteattr(SOURCE)}>{el('tt:Framerate', m.fps)}"
-        f"{_resolution('tt:Resolution', m)}</{tag}>"
+        f"{resolution('tt:Resolution', m)}</{tag}>"
     )
 
 
@@ -57,7 +57,7 @@ def encoder_config(p: StreamProfile, tag: str) -> str:
         h264 += "</tt:H264>"
     return (
         f"<{tag} token={quoteattr(p.name)}>{el('tt:Name', p.name)}<tt:UseCount>1</tt:UseCount>"
-        f"{el('tt:Encoding', p.encoding)}{_resolution('tt:Resolution', p)}"
+        f"{el('tt:Encoding', p.encoding)}{resolution('tt:Resolution', p)}"
         f"<tt:Quality>5</tt:Quality><tt:RateControl>{el('tt:FrameRateLimit', round(p.fps))}"
         f"<tt:EncodingInterval>1</tt:EncodingInterval>{el('tt:BitrateLimit', p.bitrate_kbps)}"
         f"</tt:RateControl>{h264}<tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type>"
@@ -76,7 +76,7 @@ def profile_xml(dev: Device, p: StreamProfile, tag: str) -> str:
     )
 
 
-def _profile(dev: Device, op: ET.Element) -> StreamProfile:
+def stream_profile(dev: Device, op: ET.Element) -> StreamProfile:
     token = text(op, "ProfileToken")
     p = dev.profile(token)
     if p is None:
@@ -112,7 +112,7 @@ def get_profiles(dev: Device, op: ET.Element, now: float) -> str:
 
 
 def get_profile(dev: Device, op: ET.Element, now: float) -> str:
-    p = _profile(dev, op)
+    p = stream_profile(dev, op)
     return f"<trt:GetProfileResponse>{profile_xml(dev, p, 'trt:Profile')}</trt:GetProfileResponse>"
 
 
@@ -123,12 +123,12 @@ def get_stream_uri(dev: Device, op: ET.Element, now: float) -> str:
         raise sender("ter:InvalidArgVal/ter:InvalidStreamSetup", f"camsim streams "
                      f"RTP-Unicast over {', '.join(PROTOCOLS)}, not {str(stream)[:20]} over "
                      f"{str(protocol)[:20]}")  # fmt: skip
-    p = _profile(dev, op)
+    p = stream_profile(dev, op)
     return _media_uri("trt:GetStreamUriResponse", p.rtsp_url)
 
 
 def get_snapshot_uri(dev: Device, op: ET.Element, now: float) -> str:
-    p = _profile(dev, op)
+    p = stream_profile(dev, op)
     return _media_uri("trt:GetSnapshotUriResponse", dev.snapshot_url(p.name))
 
 
@@ -184,7 +184,7 @@ def get_video_encoder_configuration_options(dev: Device, op: ET.Element, now: fl
         ps = [p for p in choices if p.encoding == enc]
         if not ps:
             continue
-        sizes = "".join(_resolution("tt:ResolutionsAvailable", p) for p in ps)
+        sizes = "".join(resolution("tt:ResolutionsAvailable", p) for p in ps)
         fps = [round(p.fps) for p in ps]
         gop = [p.gop for p in ps]
         inner = sizes

@@ -2,9 +2,10 @@
 
 A SOAP request's body is read within soap.py's bounds, its WS-UsernameToken checked (but for
 the calls a client makes before it logs in), and its operation, the Body's first element,
-answered by the device, media, event or PTZ service's function of that name; the operations on
-a PullPoint subscription (PullMessages, Renew, Unsubscribe, SetSynchronizationPoint) are
-given the id in the path they were posted to. A refusal is a SOAP fault, never a traceback.
+answered by the device, media, Media2, event or PTZ service's function of that name; the
+operations on a PullPoint subscription (PullMessages, Renew, Unsubscribe,
+SetSynchronizationPoint) are given the id in the path they were posted to. A refusal is a
+SOAP fault, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from simulator.onvif import device_service, media_service
+from simulator.onvif import device_service, media2_service, media_service
 from simulator.onvif.devices import SUBSCRIPTIONS, Device
 from simulator.onvif.event_service import EventService
 from simulator.onvif.ptz_node import TPTZ
@@ -63,6 +64,7 @@ class Services:
         self.ops = {
             NS["tds"]: device_service.operations(user),
             NS["trt"]: media_service.operations(),
+            device_service.TR2: media2_service.operations(),
         }
         self.ptz = ptz or PtzService()  # the PTZ cameras' heads, presets, command log
         self.ops[TPTZ] = self.ptz.operations()
