@@ -2,7 +2,11 @@
 
 Each frame is packetised twice (UDP and TCP layouts), with a placeholder SEI message before
 its first slice when the camera id and send time are to ride along; a bitrate spike replays
-the same loop with filler NAL units. A spiked copy is built in a worker thread (the stream
+the same loop with filler NAL units. A spiked copy is the loop's own packets with the filler's
+packets after them, cut from buffers every filler shares (rtp.filler_payloads): it holds
+references and headers, about 80 bytes a packet, not payload bytes, so a spike's memory is
+small and goes back whole (a copy of whole packets left ~1.8 MB of heap per spike, growing
+with its factor: benchmarks/bench_spike_memory.py). It is built in a worker thread (the stream
 sends its frames unspiked meanwhile) and a loop keeps at most SPIKED_KEPT of them, the least
 recently used dropped first, and builds one at a time, so distinct factors cost neither
 unbounded memory nor a stall. A copy no stream has asked for in RELEASE_AFTER_S (a spiked
@@ -20,11 +24,16 @@ from dataclasses import dataclass, field
 from simulator.streams.encoder import Clip
 from simulator.streams.heap import return_to_os
 from simulator.streams.rtp import (
+    PAYLOAD_MAX,
     PAYLOAD_TYPES,
     TCP_PAYLOAD_MAX,
     WireFrame,
+    extended,
     filler_h264,
     filler_h265,
+    filler_len,
+    filler_payloads,
+    layout,
     packetize,
     sei_nal,
     wire_frame,
@@ -78,14 +87,29 @@ class Loop:
         return self.frames
 
     def spiked_frames(self, factor: float) -> list[WireFrame]:
-        """A copy of the loop `factor` times bigger with filler NAL units (H.264/H.265)."""
+        """A copy of the loop `factor` times bigger with filler NAL units (H.264/H.265).
+
+        Each frame's layouts are the loop's own with the filler's packets after them, cut
+        from buffers shared by every filler (rtp.filler_payloads): the copy holds references,
+        not payload bytes. An H.264 frame whose filler fits in one packet is built whole
+        (packetize aggregates it with the frame's last NAL units); such frames are small."""
         c = self.clip
         filler = filler_h264 if c.codec == "h264" else filler_h265
         out = []
-        for units, key in zip(c.frames, c.keyframes, strict=True):
+        pairs = zip(c.frames, c.keyframes, self.frames, strict=True)
+        for k, (units, key, wf) in enumerate(pairs):
             size = int(sum(map(len, units)) * (factor - 1))
-            out.append(_frame(c.codec, [*units, filler(size)], key, self.sei))
-            time.sleep(0)  # in a worker thread: the event loop gets the GIL between frames
+            lays = []
+            for lay, mtu in ((wf.udp, PAYLOAD_MAX), (wf.tcp, TCP_PAYLOAD_MAX)):
+                if c.codec == "h264" and filler_len(c.codec, size) <= mtu:
+                    whole = _units(c.codec, [*units, filler(size)], self.sei)
+                    payloads = packetize(c.codec, whole, mtu)
+                    lays.append(layout(payloads, PAYLOAD_TYPES[c.codec], lay.tcp, self.sei))
+                else:
+                    lays.append(extended(lay, filler_payloads(c.codec, size, mtu)))
+            out.append(WireFrame(key, *lays))
+            if k % 16 == 15:
+                time.sleep(0)  # in a worker thread: the event loop gets the GIL meanwhile
         return out
 
     def _built(self, factor: float, fut: asyncio.Future) -> None:
@@ -124,11 +148,17 @@ class Loop:
 def _frame(codec: str, units: list[bytes], key: bool, sei: bool) -> WireFrame:
     """Packetise one frame, with a placeholder SEI before its first slice if `sei`."""
     sei = sei and codec in ("h264", "h265")
-    if sei:
-        first = next((i for i, u in enumerate(units) if _vcl(codec, u)), 0)
-        units = [*units[:first], sei_nal(codec), *units[first:]]
+    units = _units(codec, units, sei)
     udp, tcp = packetize(codec, units), packetize(codec, units, TCP_PAYLOAD_MAX)
     return wire_frame(udp, PAYLOAD_TYPES[codec], key, tcp, sei)
+
+
+def _units(codec: str, units: list[bytes], sei: bool) -> list[bytes]:
+    """A frame's NAL units, with a placeholder SEI before its first slice if `sei`."""
+    if not (sei and codec in ("h264", "h265")):
+        return units
+    first = next((i for i, u in enumerate(units) if _vcl(codec, u)), 0)
+    return [*units[:first], sei_nal(codec), *units[first:]]
 
 
 def _vcl(codec: str, nal: bytes) -> bool:

@@ -97,6 +97,45 @@ def filler_h265(size: int) -> bytes:
     return b"\x4c\x01" + b"\xff" * max(0, size - 3) + b"\x80"
 
 
+# -- Filler packets from shared buffers ----------------------------------------------------
+
+_FILLER_TAIL = memoryview(b"\xff" * TCP_PAYLOAD_MAX + b"\x80")  # the end of every filler NAL
+_filler_full: dict[tuple[bytes, int], bytes] = {}  # (FU header, length) → a full fragment
+
+
+def filler_len(codec: str, size: int) -> int:
+    """The length of `filler_h264(size)` or `filler_h265(size)`."""
+    return 2 + max(0, size - 2) if codec == "h264" else 3 + max(0, size - 3)
+
+
+def filler_payloads(codec: str, size: int, mtu: int) -> list[tuple[bytes | memoryview, ...]]:
+    """The RTP payloads of the filler NAL unit `filler_h264(size)` (or H.265's) sent alone, as
+    `packetize` cuts it, each as buffers shared by every filler: nothing of the size of the
+    filler is allocated. H.264 packetises a NAL unit alone only when it is over `mtu` (smaller
+    ones are aggregated with the NAL units before them: build those frames whole)."""
+    n = filler_len(codec, size)
+    nal_head = b"\x0c" if codec == "h264" else b"\x4c\x01"
+    if n <= mtu:
+        return [(nal_head, _FILLER_TAIL[-(n - len(nal_head)) :])]
+    if codec == "h264":
+        fu, kind, step = b"\x1c", 12, mtu - 2  # FU-A indicator, filler type 12
+    else:
+        fu, kind, step = b"\x62\x01", 38, mtu - 3  # FU (type 49) header, FD_NUT 38
+    body = n - len(nal_head)  # 0xff bytes then the 0x80 that ends the NAL unit
+    out: list[tuple[bytes | memoryview, ...]] = []
+    for pos in range(0, body, step):
+        flags = (0x80 if pos == 0 else 0) | (0x40 if pos + step >= body else 0)
+        head = fu + bytes([flags | kind])
+        if pos + step >= body:
+            out.append((head, _FILLER_TAIL[-(body - pos) :]))
+        else:
+            full = _filler_full.get((head, step))
+            if full is None:
+                full = _filler_full[head, step] = head + b"\xff" * step
+            out.append((full,))
+    return out
+
+
 # -- JPEG, RFC 2435 ------------------------------------------------------------------------
 
 
@@ -349,9 +388,15 @@ def layout(payloads: list[bytes], payload_type: int, tcp: bool, sei: bool = Fals
             parts += [view[:at], None, view[at + SEI_FIELD :]]
         else:
             parts.append(view)
+    return Layout(tcp, tuple(parts), tuple(heads), field, () if tcp else _gso(sizes),
+                  sum(sizes), sum(map(len, payloads)))  # fmt: skip
+
+
+def _gso(sizes: list[int]) -> tuple[tuple[int, int, int], ...]:
+    """GSO runs of packets of these sizes: equal sizes, the last one may be shorter, < 64 KB."""
     gso: list[tuple[int, int, int]] = []
     i = 0
-    while i < len(sizes):  # a GSO run: equal sizes, the last one may be shorter, < 64 KB
+    while i < len(sizes):
         most = min(GSO_MAX_SEGMENTS, GSO_MAX_BYTES // sizes[i])
         j = i + 1
         while j < len(sizes) and sizes[j] == sizes[i] and j - i < most:
@@ -360,8 +405,32 @@ def layout(payloads: list[bytes], payload_type: int, tcp: bool, sei: bool = Fals
             j += 1
         gso.append((i, j, sizes[i]))
         i = j
-    return Layout(tcp, tuple(parts), tuple(heads), field, tuple(gso) if not tcp else (),
-                  sum(sizes), sum(map(len, payloads)))  # fmt: skip
+    return tuple(gso)
+
+
+def extended(lay: Layout, payloads: list[tuple[bytes | memoryview, ...]]) -> Layout:
+    """`lay` with more packets after its own, each payload given as its buffers (shared, not
+    copied): the marker bit moves to the new last packet. The parts of `lay` are reused."""
+    if not payloads:
+        return lay
+    *heads, (at, size, mpt) = lay.heads
+    heads.append((at, size, mpt & 0x7F))
+    parts = list(lay.parts)
+    prefix = INTERLEAVE_PREFIX if lay.tcp else 0
+    sizes = [prefix + s for _, s, _ in heads]
+    added = 0
+    rtp_size: dict[int, int] = {}  # one int object per size: most filler packets are alike
+    for k, bufs in enumerate(payloads):
+        n = sum(map(len, bufs))
+        marker = 0x80 if k == len(payloads) - 1 else 0
+        size = rtp_size.setdefault(RTP_HEADER + n, RTP_HEADER + n)
+        heads.append((len(parts), size, marker | (mpt & 0x7F)))
+        sizes.append(prefix + RTP_HEADER + n)
+        parts.append(None)
+        parts += bufs
+        added += n
+    return Layout(lay.tcp, tuple(parts), tuple(heads), lay.sei, () if lay.tcp else _gso(sizes),
+                  sum(sizes), lay.payload_bytes + added)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
