@@ -1,14 +1,14 @@
 """A camera's ONVIF HTTP endpoint: SOAP requests to its services, GETs of its snapshots.
 
-POST /onvif/device_service, /onvif/media_service and /onvif/event_service carry SOAP
-(soap.py's bounds; the operation is the Body's first element, whichever path it is posted
-to), and /onvif/subscription/<id> a PullPoint subscription's operations; GET
-/onvif/snapshot/<profile>.jpg answers a JPEG. The head is at most MAX_HEAD bytes and the
-whole request must arrive within REQUEST_TIMEOUT_S; one request per connection, at most
-services.MAX_CONNECTIONS open over all cameras. A PullMessages waits for its answer on the
-loop, its connection kept up to MAX_PULL_S and REQUEST_TIMEOUT_S more (and its wait
-cancelled when the client goes). Refusals are SOAP faults (HTTP 400 for the sender's, 500
-for the receiver's), never a traceback.
+POST /onvif/device_service, /onvif/media_service, /onvif/media2_service and
+/onvif/event_service carry SOAP (soap.py's bounds; the operation is the Body's first
+element, whichever path it is posted to), and /onvif/subscription/<id> a PullPoint
+subscription's operations; GET /onvif/snapshot/<profile>.jpg answers a JPEG. The head is at
+most MAX_HEAD bytes and the whole request must arrive within REQUEST_TIMEOUT_S; one request
+per connection, at most services.MAX_CONNECTIONS open over all cameras. A PullMessages waits
+for its answer on the loop, its connection kept up to MAX_PULL_S and REQUEST_TIMEOUT_S more
+(and its wait cancelled when the client goes). Refusals are SOAP faults (HTTP 400 for the
+sender's, 500 for the receiver's), never a traceback.
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def schema(wsdl: Path, tmp_path_factory: pytest.TempPathFactory) -> etree.XMLSch
     copy = tmp_path_factory.mktemp("wsdl20-xsd10")
     shutil.copytree(wsdl.parents[3], copy, dirs_exist_ok=True)
     got, dropped = _deterministic(copy / "ver20" / "media" / "wsdl" / "media.wsdl")
-    assert len(dropped) < 40, dropped  # 30 in ONVIF 25.12
+    assert len(dropped) == 30, dropped  # ONVIF 25.12's, as the guide says
     return got
 
 
