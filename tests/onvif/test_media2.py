@@ -25,7 +25,7 @@ from zeep.exceptions import Fault
 from simulator.onvif import media2_service
 from simulator.onvif.devices import Device, StreamProfile
 from simulator.onvif.soap import SOAP12, envelope
-from tests.onvif.conftest import Onvif
+from tests.onvif.conftest import PASSWORD, USER, Onvif
 from tests.onvif.test_clients import _ffprobe
 from tests.onvif.test_hostile import ENV, fault, post, soap
 from tests.onvif.test_schema import XS, _schema, answer
@@ -271,3 +271,25 @@ def test_bad_or_unsupported_requests_get_the_spec_s_fault(
     got_code, got_subs = fault(raw)
     assert (got_code, [s.split(":")[-1] for s in got_subs]) == (f"env:{code}", subcodes)
     assert ENV.encode() in raw
+
+
+def test_media2_wants_the_serve_s_credentials(onvif_guarded: Onvif, wsdl: Path) -> None:
+    """With --user/--password: the right UsernameToken gets the URI, a wrong one NotAuthorized."""
+    port = onvif_guarded.port("h265cam-001")
+    xaddr = f"http://127.0.0.1:{port}{PATH}"
+
+    async def stream_uri(password: str) -> str:
+        media = ONVIFService(
+            xaddr, USER, password, str(wsdl), binding_name=f"{{{TR2}}}Media2Binding"
+        )
+        await media.setup()
+        try:
+            got = await media.GetStreamUri({"Protocol": "RTSP", "ProfileToken": "main"})
+            return str(got)
+        finally:
+            await media.close()
+
+    assert asyncio.run(stream_uri(PASSWORD)) == onvif_guarded.cameras.url("h265cam-001", "main")
+    with pytest.raises(Fault) as refused:
+        asyncio.run(stream_uri("wrong"))
+    assert [q.localname for q in refused.value.subcodes] == ["NotAuthorized"]
