@@ -14,9 +14,12 @@ import asyncio
 import re
 import shutil
 import tarfile
+import urllib.request
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 from lxml import etree
 from onvif import ONVIFCamera, ONVIFService
@@ -147,16 +150,13 @@ def test_the_h265_camera_says_h265_as_the_scenario_sets_it(read: dict) -> None:
     assert profile.Configurations.PTZ is None  # h265cam is not a dome
     assert [e.Encoding for e in got["encoders"]] == ["H265"]
     (opts,) = got["options"]
-    assert (opts.Encoding, opts.GovLengthRange, opts.ProfilesSupported) == (
-        "H265",
-        [10, 10],
-        ["Main"],
-    )
-    assert (opts.BitrateRange.Min, opts.BitrateRange.Max, opts.FrameRatesSupported) == (
-        300,
-        300,
-        [10.0],
-    )
+    assert (opts.Encoding, opts.GovLengthRange, opts.ProfilesSupported, opts.FrameRatesSupported,
+            opts.BitrateRange.Min, opts.BitrateRange.Max) == ("H265", [10, 10], ["Main"],
+                                                              [10.0], 300, 300)  # fmt: skip
+    (source,) = got["sources"]
+    assert (source.token, source.SourceToken, source.Bounds.height) == (
+        "video_source_config", "video_source", 180,
+    )  # fmt: skip
     assert read["h265cam-001"]["bare"][0].Configurations is None  # no Type: no configurations
 
 
@@ -186,6 +186,9 @@ def test_snapshot_uri_is_the_snapshot(read: dict, onvif: Onvif) -> None:
     port = onvif.port("h264cam-001")
     snaps = read["h264cam-001"]["snapshots"]
     assert snaps == {p: f"http://127.0.0.1:{port}/onvif/snapshot/{p}.jpg" for p in ("main", "sub")}
+    with urllib.request.urlopen(snaps["sub"], timeout=30) as r:  # noqa: S310 - 127.0.0.1
+        picture = cv2.imdecode(np.frombuffer(r.read(), np.uint8), cv2.IMREAD_COLOR)
+    assert picture.shape == (96, 160, 3)  # the sub stream's size
 
 
 def test_an_unknown_profile_is_the_spec_s_fault(read: dict) -> None:
