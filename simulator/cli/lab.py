@@ -215,7 +215,7 @@ def _inputs(city, out: Path, served: list[int], timeline: str | None, load: bool
 
 def _probe_line(out: Path) -> str:
     """What ZoneMinder's ONVIF probe did, as the ledger's run facts keep it (attached.onvif:
-    camera, seconds, profiles described)."""
+    camera, seconds, profiles described, PTZ)."""
     from simulator.lab.ledger import Ledger, LedgerError
 
     try:
@@ -229,9 +229,11 @@ def _probe_line(out: Path) -> str:
     secs = sorted(c[1] for c in cams)
     if not secs:
         return "onvif: no camera probed"
+    ptz = sum(1 for c in cams if c[3:4] == [True])
     return (f"onvif: {len(cams)} cameras added from zmonvif-probe.pl's profiles and stream "
             f"URIs, {secs[0]:.2f}-{secs[-1]:.2f} s a camera (median "
-            f"{secs[len(secs) // 2]:.2f} s)")  # fmt: skip
+            f"{secs[len(secs) // 2]:.2f} s); {ptz} with ZoneMinder's ONVIF PTZ control"
+            )  # fmt: skip
 
 
 def _run_started(out: Path) -> bool:

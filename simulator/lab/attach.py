@@ -97,8 +97,9 @@ def device_urls(cameras: list[CameraRow], first_port: int) -> dict[str, str]:
 def register_onvif(target: Any, cameras: list[CameraRow], devices: dict[str, str],
                    user: str = "", password: str = "") -> Attached:  # fmt: skip
     """Add the cameras as ZoneMinder's ONVIF wizard does: `zmonvif-probe.pl profiles` on
-    each camera's device, a monitor from the main profile's stream URI. The facts keep what
-    the probe did: seconds per camera. AttachError saying whose fault a failure is."""
+    each camera's device, a monitor from the main profile's stream URI; a camera whose
+    device has PTZ gets ZoneMinder's ONVIF control. The facts keep what the probe did, per
+    camera [id, seconds, profile lines, PTZ]. AttachError saying whose fault a failure is."""
     from simulator.targets import onvif_probe as op
 
     probe = op.probe_path()
@@ -108,6 +109,7 @@ def register_onvif(target: Any, cameras: list[CameraRow], devices: dict[str, str
     took: list[list[Any]] = []
     facts = {"onvif": {"probe": probe, "soap": op.SOAP_VERSION, "cameras": took}}
     attached = Attached(target, facts=facts)
+    control: int | None = None
     try:
         for cam in cameras:
             url = devices[cam.id]
@@ -121,11 +123,38 @@ def register_onvif(target: Any, cameras: list[CameraRow], devices: dict[str, str
                                   f"its ONVIF device {url} gives stream URI {chosen.uri}, not "
                                   f"its stream {cam.main.url}")  # fmt: skip
             fields = op.wizard_monitor(chosen, url, user, password)
+            ptz = _ptz_url(cam.id, url)
+            if ptz is not None:  # ZoneMinder's ONVIF control moves it (the wizard sets none)
+                control = control if control is not None else _onvif_control(target)
+                fields |= op.ptz_control(control, ptz, chosen.token, user, password)
+            took[-1].append(ptz is not None)
             attached.ids[cam.id] = target.add_monitor(cam.id, fields)
     except BaseException:  # none of them stays behind
         remove_cameras(target, attached.ids.values())
         raise
     return attached
+
+
+def _ptz_url(camera: str, device_url: str) -> str | None:
+    """The camera's PTZ service, as its device says (GetCapabilities), or None."""
+    from simulator.targets.onvif_probe import ptz_xaddr
+
+    try:
+        return ptz_xaddr(device_url)
+    except (OSError, ValueError) as exc:
+        raise AttachError(
+            f"--register onvif: camera {camera}: the harness's fault: its ONVIF "
+            f"device {device_url} did not say its capabilities: {exc}"
+        ) from None
+
+
+def _onvif_control(target: Any) -> int:
+    """ZoneMinder's "ONVIF Camera" control (the Controls row of protocol onvif)."""
+    found = target.control_id("onvif")
+    if found is None:
+        raise AttachError("--register onvif: the target's fault: ZoneMinder has no control of "
+                          "protocol onvif (Controls table) for the PTZ cameras")  # fmt: skip
+    return found
 
 
 def _undescribed(camera: str, run: Any) -> str:

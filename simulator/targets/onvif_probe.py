@@ -4,8 +4,10 @@ lists a line per profile and stream type, `token, name, encoding, width, height,
 URI`, which the wizard turns into a monitor (Path = the URI with the credentials in it,
 Method by the stream type, ControlDevice = the profile token).
 
-`parse_profiles`, `choose` and `wizard_monitor` only read text; `run_profiles` runs the
-probe and `device_answers` asks the device itself, to say whose fault a failure is.
+`parse_profiles`, `choose`, `wizard_monitor` and `ptz_control` only read text;
+`run_profiles` runs the probe, `device_answers` asks the device itself, to say whose fault
+a failure is, and `ptz_xaddr` asks it whether it has PTZ (GetCapabilities: the wizard sets
+no PTZ; ZoneMinder's ONVIF control type, `ZoneMinder::Control::onvif`, then moves it).
 """
 
 from __future__ import annotations
@@ -106,6 +108,19 @@ def wizard_monitor(p: ProbeProfile, device_url: str, user: str, password: str,
     }
 
 
+def ptz_control(control_id: int, ptz_url: str, token: str, user: str,
+                password: str) -> dict[str, Any]:  # fmt: skip
+    """The monitor fields that give a PTZ camera ZoneMinder's ONVIF control (the Controls
+    row of protocol `onvif`): its PTZ service as the control address (credentials in it, as
+    `ZoneMinder::Control::onvif` reads them) and the profile token as the control device."""
+    return {
+        "Controllable": 1,
+        "ControlId": control_id,
+        "ControlDevice": token,
+        "ControlAddress": with_credentials(ptz_url, user, password),
+    }
+
+
 def probe_path() -> str | None:
     """Where zmonvif-probe.pl is (ZoneMinder's bin directory), or None."""
     return shutil.which("zmonvif-probe.pl") or shutil.which("/usr/bin/zmonvif-probe.pl")
@@ -132,22 +147,42 @@ def run_profiles(
     return ProbeRun(device_url, seconds, done.returncode, profiles, " | ".join(rest)[-300:])
 
 
-_DATE = (
+_SOAP = (
     '<?xml version="1.0" encoding="UTF-8"?><s:Envelope '
-    'xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><GetSystemDateAndTime '
-    'xmlns="http://www.onvif.org/ver10/device/wsdl"/></s:Body></s:Envelope>'
+    'xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>{}</s:Body></s:Envelope>'
 )
+_DATE = _SOAP.format('<GetSystemDateAndTime xmlns="http://www.onvif.org/ver10/device/wsdl"/>')
+_CAPS = _SOAP.format('<GetCapabilities xmlns="http://www.onvif.org/ver10/device/wsdl">'
+                     "<Category>All</Category></GetCapabilities>")  # fmt: skip
+_TT = "{http://www.onvif.org/ver10/schema}"
+
+
+def _post(url: str, body: str, timeout_s: float) -> bytes:
+    req = urllib.request.Request(url, body.encode(), method="POST")
+    req.add_header("Content-Type", "application/soap+xml; charset=utf-8")
+    with urllib.request.urlopen(req, timeout=timeout_s) as r:
+        return r.read(1 << 20)
+
+
+def ptz_xaddr(device_url: str, timeout_s: float = 10.0) -> str | None:
+    """The device's PTZ service address, as its GetCapabilities says (None: no PTZ).
+    OSError when it does not answer, ValueError when the answer is not ONVIF XML."""
+    from defusedxml.ElementTree import fromstring  # the onvif extra, as serve --onvif
+
+    try:
+        root = fromstring(_post(device_url, _CAPS, timeout_s))
+    except (SyntaxError, ValueError) as exc:  # ParseError, DTD and entity refusals
+        raise ValueError(f"GetCapabilities: not XML: {exc}") from None
+    addr = root.find(f".//{_TT}PTZ/{_TT}XAddr")
+    return addr.text.strip() if addr is not None and addr.text else None
 
 
 def device_answers(device_url: str, timeout_s: float = 5.0) -> str | None:
     """None when the device service answers GetSystemDateAndTime (no credentials needed,
     ONVIF Core 5.9.4.1), else what went wrong: a failed probe of a device that answers is
     the probe's (the target's) fault, of one that does not the camera's (the harness's)."""
-    req = urllib.request.Request(device_url, _DATE.encode(), method="POST")
-    req.add_header("Content-Type", "application/soap+xml; charset=utf-8")
     try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as r:
-            body = r.read(65536)
+        body = _post(device_url, _DATE, timeout_s)
     except urllib.error.HTTPError as exc:
         return f"HTTP {exc.code}"
     except OSError as exc:

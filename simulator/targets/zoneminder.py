@@ -10,11 +10,13 @@ operators watch live.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from simulator.targets.base import (
@@ -42,6 +44,20 @@ MONITOR_DEFAULTS: dict[str, Any] = {
 _PAGE = 100  # the API's page size (and its maximum)
 _MAX_PAGES = 100  # bound on events and log pages read by one call
 _TIME = "%Y-%m-%d %H:%M:%S"
+_ZM_CONF = Path("/etc/zm/conf.d")
+
+
+def _socks_dir() -> str:
+    """ZoneMinder's ZM_PATH_SOCKS on this host (its conf.d, else the Debian default)."""
+    for conf in sorted(_ZM_CONF.glob("*.conf")) if _ZM_CONF.is_dir() else []:
+        try:
+            text = conf.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("ZM_PATH_SOCKS="):
+                return line.split("=", 1)[1].strip()
+    return "/run/zm"
 
 
 class ZoneMinder(Target):
@@ -195,14 +211,39 @@ class ZoneMinder(Target):
             raise TargetError(f"zoneminder: add_camera {camera_id}: saved but not listed")
         return str(max(ids))
 
+    def control_id(self, protocol: str) -> int | None:
+        """The Controls row of a control protocol (e.g. `onvif`: "ONVIF Camera"), or None."""
+        rows = self._json("add_camera", "GET", "api/controls.json").get("controls", [])
+        ids = [int(r["Control"]["Id"]) for r in rows if r["Control"].get("Protocol") == protocol]
+        return min(ids) if ids else None
+
     def monitor_fields(self, target_id: str) -> dict[str, Any]:
         """The monitor's row as the API gives it (Path, Method, ONVIF_URL …)."""
         body = self._json("list_cameras", "GET", f"api/monitors/{int(target_id)}.json")
         return dict(body["monitor"]["Monitor"])
 
     def remove_camera(self, target_id: str) -> None:
-        """Delete the monitor (ZoneMinder keeps its events; see `delete_events`)."""
+        """Delete the monitor (ZoneMinder keeps its events; see `delete_events`), and end its
+        PTZ control server if it has one here (`stop_control`)."""
         self._json("remove_camera", "DELETE", f"api/monitors/{int(target_id)}.json")
+        self.stop_control(target_id)
+
+    def stop_control(self, target_id: str) -> bool:
+        """Tell the monitor's control server to quit, when ZoneMinder runs on this host.
+        Quirk: the first PTZ request for a monitor starts `zmcontrol.pl --id N`, which then
+        waits for commands on ZM_PATH_SOCKS/zmcontrol-N.sock forever, even once the monitor
+        is deleted; it ends on a `quit` command. Returns whether one was told."""
+        if urlsplit(self.base_url).hostname not in ("127.0.0.1", "localhost", "::1"):
+            return False
+        sock = Path(_socks_dir()) / f"zmcontrol-{int(target_id)}.sock"
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(5)
+                s.connect(str(sock))
+                s.sendall(b'{"command":"quit"}\n')
+        except OSError:  # none running (no socket), or not ours to reach
+            return False
+        return True
 
     def delete_events(self, target_id: str) -> int:
         """Delete every event of the camera (files and rows); returns how many."""
