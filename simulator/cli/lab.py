@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -178,8 +179,11 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
         _capacity(city, opts, inputs, step, hold)
     from simulator.targets.mapping import MappingError
 
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         verdict = run_lab(city, opts, inputs, progress)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before the hold, or while judging
+        not_judged("interrupted before the run could be judged")
     except (GeneratorError, AttachError, MappingError) as exc:
         fail(str(exc))
     except (OSError, TargetError) as exc:
@@ -196,6 +200,14 @@ def lab(scenario: str, overrides: tuple[str, ...], seed: int | None, days: float
     click.echo(verdict_text(verdict))
     click.echo(f"wrote {out}/verdict.json, verdict.html, ledger.sqlite")
     sys.exit(0 if verdict.passed else 1)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM (a CI job's timeout, `kill`) ends the lab as Ctrl-C does: the hold stops, what
+    was held is judged, the cameras leave the target. A second one is ignored, so that the
+    clean-up is not cut short (SIGKILL still ends it at once)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def _inputs(city, out: Path, served: list[int], timeline: str | None, load: bool,

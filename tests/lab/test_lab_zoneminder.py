@@ -10,6 +10,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,46 @@ def test_the_operators_load_runs_beside_the_streams(zoneminder_url: str, tmp_pat
     assert api["live_view"]["count"] == done["live_view"] and api["live_view"]["p99_s"] > 0
     assert any(c["name"] == "API live_view p99 s" for c in v["checks"])
     assert "actions" in run.stderr and "load running" in run.stderr
+
+
+def test_a_terminated_run_is_judged_and_leaves_the_target_as_it_was(
+    zoneminder_url: str, tmp_path: Path
+) -> None:
+    """SIGTERM (a CI job's timeout, `kill`) ends the lab as Ctrl-C does: what was held is
+    judged, the ledger says the run was interrupted, and its cameras leave ZoneMinder."""
+    out = tmp_path / "lab"
+    cmd = lab_cmd(zoneminder_url, out, write_timeline(tmp_path / "t.jsonl", []), "300s")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ledger = out / "ledger.sqlite"
+    deadline = time.monotonic() + 180
+    try:
+        while True:
+            assert time.monotonic() < deadline and proc.poll() is None, "the lab runs"
+            time.sleep(2)
+            if ledger.exists():
+                with sqlite3.connect(ledger) as db:
+                    n = db.execute("SELECT count(DISTINCT t0) FROM sent").fetchone()[0]
+                    ids = [t for (t,) in db.execute("SELECT target_id FROM cameras")]
+                if n >= 2:
+                    break
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode in (0, 1), stderr[-2000:]
+    assert "verdict:" in stdout and "Traceback" not in stderr, stderr[-2000:]
+    v = json.loads((out / "verdict.json").read_text())
+    assert v["window"][1] - v["window"][0] < 200  # what was held, not the 300 s asked
+    with sqlite3.connect(ledger) as db:
+        assert json.loads(db.execute("SELECT value FROM run WHERE key = 'interrupted'")
+                          .fetchone()[0]) is True  # fmt: skip
+    assert len(ids) == int(CAMS)
+    for tid in ids:  # the monitors are gone from ZoneMinder
+        try:
+            urllib.request.urlopen(f"{zoneminder_url}/api/monitors/{tid}.json", timeout=10)
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 404
+        else:
+            pytest.fail(f"monitor {tid} is still in ZoneMinder")
