@@ -25,7 +25,8 @@ and the host's CPU use), the viewers' worst gap between two frames and whose eac
 the goal was (serve, from the frames' SEI send times; the viewers' own process; delivery),
 the hostile requests by kind and answer, and what the kernel still holds for connections
 serve has ended (FIN-WAIT-1 send queues). At the end, as tables: the same per report, each
-process's RSS growth after warm-up (goal < 1 %), the viewers' worst gaps (goal: none over
+process's RSS growth after warm-up (goal < 1 %; the benchmark's own too: itself, its
+readers, viewers and trickle), the viewers' worst gaps (goal: none over
 --gap-goal-ms that no fault explains) and their owners, the hostile kinds sent just before
 serve's stalls against chance, the hostile requests (answers a kind should not get counted
 apart), the tracebacks in the run's logs (every file in OUT written during the run; goal:
@@ -52,6 +53,8 @@ import soak_report
 from lab_under_test import LabUnderTest
 from trickle import run_trickle
 from viewers import run_viewers
+
+from simulator.lab import processes
 
 
 def main() -> None:
@@ -107,14 +110,14 @@ def main() -> None:
         step = max(1, len(cams) // max(1, args.viewers))
         watched = [cams[(step // 2 + k * step) % len(cams)] for k in range(args.viewers)]
         ids = {c["id"] for c in watched}
-        side.append(mp.Process(target=run_viewers, daemon=True, args=(
+        side.append(mp.Process(target=run_viewers, daemon=True, name="viewers", args=(
             rtsp_port, api, [(c["streams"]["main"]["url"], c["id"], c["district"])
                              for c in watched], stop, status["viewers"])))  # fmt: skip
         if args.hostile:
             guarded, replay_to = replay.start_serve(args.scenario, args.out / "serve-auth.log")
             urls = [c["streams"]["main"]["url"] for c in cams]
             spare = [c["streams"]["main"]["url"] for c in cams if c["id"] not in ids] or urls
-            side.append(mp.Process(target=run_trickle, daemon=True, args=(
+            side.append(mp.Process(target=run_trickle, daemon=True, name="trickle", args=(
                 rtsp_port, int(run.ready["api_port"]), str(run.ready.get("token", "")), urls,
                 spare, stop, status["trickle"], args.hostile_interval),
                 kwargs={"replay_to": replay_to}))  # fmt: skip
@@ -131,7 +134,7 @@ def main() -> None:
         # the viewers and the trickle stop a little before the lab's window ends (then serve)
         end = started + args.minutes * 60 - min(20.0, args.minutes * 3)
         while run.lab.poll() is None and time.time() < end:
-            rss = {n: u.rss_mb for n, u in run.usage().items()}
+            rss = {n: u.rss_mb for n, u in run.usage().items()} | own_rss(run, side)
             curve.append(((time.time() - started) / 60, os.getloadavg()[0], rss))
             if time.time() >= next_report - 1:
                 next_report += args.report_every
@@ -142,7 +145,7 @@ def main() -> None:
             time.sleep(max(0.0, min(args.every, next_report - time.time(), end - time.time())))
         minute = (time.time() - started) / 60
         if minute - last_report > 0.5:
-            rss = {n: u.rss_mb for n, u in run.usage().items()}
+            rss = {n: u.rss_mb for n, u in run.usage().items()} | own_rss(run, side)
             reports.append(soak_report.report(minute, last_report, rss, api, base, status,
                                               started, rtsp_port, side))  # fmt: skip
         stop.set()
@@ -158,6 +161,15 @@ def main() -> None:
             replay.stop_serve(guarded)
         run.stop()
     soak_report.summary(args, curve, reports, status, t_begin, code)
+
+
+def own_rss(run: LabUnderTest, side: list[mp.Process]) -> dict[str, float]:
+    """RSS MB of the benchmark's own processes: itself, the readers, the viewers, the trickle
+    (their growth is in the summary beside the harness's)."""
+    pids = {"bench": os.getpid(), "bench readers": run.reader.pid if run.reader else None}
+    pids |= {f"bench {p.name}": p.pid for p in side}
+    return {n: u.rss_mb for n, pid in pids.items()
+            if pid is not None and (u := processes.usage(pid)) is not None}  # fmt: skip
 
 
 if __name__ == "__main__":

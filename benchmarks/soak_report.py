@@ -224,7 +224,7 @@ def summary(args: argparse.Namespace, curve: list, reports: list[list[str]],
         f"\n# RSS growth from minute {args.warmup_minutes:g} to the end (goal < 1 %; "
         f"{len(curve)} samples, mean of the first and last three after warm-up):"
     )
-    for n in NAMES:
+    for n in [*NAMES, *sorted({k for r in curve for k in r[2]} - set(NAMES))]:
         series = [r[2][n] for r in curve if n in r[2]]
         g = growth(series, warmup) if len(series) == len(curve) else growth(series, 0)
         print(f"  {n}: {series[warmup] if len(series) > warmup else float('nan'):.1f} -> "

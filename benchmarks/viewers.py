@@ -25,6 +25,7 @@ from pathlib import Path
 from hostile import rtsp, write_json
 
 from simulator.streams.client import RtspClient, RtspError
+from simulator.streams.heap import map_large_blocks
 from simulator.streams.rtp import SEI_FIELD, SEI_UUID, sei_time
 from simulator.timeline.kinds import KINDS
 
@@ -76,8 +77,8 @@ class Viewer:
         self.reconnects += 1
         self.next_try = time.monotonic() + 1
 
-    def feed(self, data: bytes, now: float, t0: float, keep: int = 10) -> bool:
-        """Take bytes; False when the stream lost its framing."""
+    def feed(self, data: bytes | memoryview, now: float, t0: float, keep: int = 10) -> bool:
+        """Take bytes (copied: `data` may be reused); False when the stream lost its framing."""
         self.buf += data
         buf, i, n = self.buf, 0, len(self.buf)
         while i < n:
@@ -186,6 +187,10 @@ def run_viewers(rtsp_port: int, api: str, cams: list[tuple[str, str, str]], stop
     lock = threading.Lock()
     threading.Thread(target=_follow, args=(api, events, errors, lock, stop), daemon=True).start()
     buf = bytearray(1 << 18)
+    view = memoryview(buf)  # a read is appended to its viewer's buffer without a copy of it
+    # blocks of 128 KiB and more mapped alone, as in serve: without it glibc raises its mmap
+    # threshold as such blocks are freed and keeps a bitrate spike's peak in its heap
+    map_large_blocks()
     # this process's own stalls, the last 500: [wall time, seconds of work outside select,
     # seconds runnable but waiting for a CPU, the part of the loop that took longest (its
     # seconds)] when either was over OWN_STALL_S
@@ -231,7 +236,7 @@ def run_viewers(rtsp_port: int, api: str, cams: list[tuple[str, str, str]], stop
                 continue
             except OSError:
                 n = 0
-            if not n or not v.feed(bytes(buf[:n]), time.time(), t0, keep):
+            if not n or not v.feed(view[:n], time.time(), t0, keep):
                 sel.unregister(v.sock)
                 v.drop()
         parts["read"] = time.monotonic() - after
