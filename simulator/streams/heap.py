@@ -1,6 +1,7 @@
 """The serving process's C heap (glibc): how it gives memory back to the kernel. A soak's
-slow readers grow asyncio's write buffers and a bitrate spike builds thousands of packets in a
-worker thread; glibc keeps such peaks in its heap, fragmented, unless told otherwise."""
+slow readers grow asyncio's write buffers and a bitrate spike builds a spiked copy of a loop
+in a worker thread (its headers and references only since the filler's packets are shared:
+loop.py); glibc keeps such peaks in its heap, fragmented, unless told otherwise."""
 
 from __future__ import annotations
 
