@@ -14,8 +14,11 @@ small Python objects (the kernel merges neighbours into one mapping) and the blo
 128 KiB and more that malloc maps alone (unmapped when freed, so not a remnant). At the end:
 the remnant of each spike (after − before) and of all of them against the level before the
 first: a high-water mark (a factor seen before adds nothing) or growth with every spike.
+First, in this process, the time to build a spiked copy of a 2 MB loop and the memory it
+holds, as serve builds it and as it did before (each frame packetised whole with its filler).
 
 Run:  python benchmarks/bench_spike_memory.py
+      python benchmarks/bench_spike_memory.py --builds-only --factors 2,5,8
       python benchmarks/bench_spike_memory.py --cameras neuhof-012 --same 6 --factors 3,4,5,6
 Figures: the commit that added this script and the ones after it (issue 16, items 5-6).
 """
@@ -25,13 +28,19 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import random
 import subprocess
 import sys
 import time
+import tracemalloc
 import urllib.request
 from urllib.parse import urlsplit
 
 from bench_streams import _reader
+
+from simulator.streams.encoder import Clip
+from simulator.streams.loop import Loop, _frame
+from simulator.streams.rtp import filler_h264
 
 ARENA = 64 << 20  # glibc's HEAP_MAX_SIZE on 64-bit: a thread arena's reservation
 
@@ -66,6 +75,37 @@ def where(pid: int) -> dict[str, float]:
             elif head[0] == "Rss:":
                 out[kind] += int(head[1]) / 1024
     return out
+
+
+def compare_builds(factors: list[float]) -> None:
+    """In this process: a spiked copy of a 2 MB H.264 loop (a 120 KB keyframe, 99 frames of
+    18 KB) as serve builds it (Loop.spiked_frames: the loop's packets and shared filler ones)
+    against packetising every frame with its filler NAL unit (what serve did before): the
+    time to build it and the memory it holds (tracemalloc)."""
+    rng = random.Random(1)
+    units = [[b"\x67" + bytes(20), b"\x65" + rng.randbytes(120_000)]]
+    units += [[b"\x41" + rng.randbytes(18_000)] for _ in range(99)]
+    loop = Loop.of(Clip("h264", 1920, 1080, 25.0, 100, units, [i == 0 for i in range(100)]))
+
+    def whole(f: float) -> list:
+        return [_frame("h264", [*u, filler_h264(int(sum(map(len, u)) * (f - 1)))], k, True)
+                for u, k in zip(loop.clip.frames, loop.clip.keyframes, strict=True)]  # fmt: skip
+
+    print("# a spiked copy of a 2 MB loop: whole packets (before) against shared filler (now)")
+    for f in sorted(set(factors)):
+        row = []
+        for build in (whole, loop.spiked_frames):
+            t = time.perf_counter()
+            copy = build(f)
+            took = time.perf_counter() - t
+            del copy
+            tracemalloc.start()
+            copy = build(f)
+            held = tracemalloc.get_traced_memory()[0]
+            tracemalloc.stop()
+            del copy
+            row.append(f"{1000 * took:5.1f} ms, {held / 1e6:6.2f} MB")
+        print(f"  x{f:<4g} whole: {row[0]}   shared filler: {row[1]}")
 
 
 def post(api: str, token: str, cam: str, body: dict) -> None:
@@ -117,8 +157,12 @@ def main() -> None:
     ap.add_argument("--spike-s", type=float, default=16.0)
     ap.add_argument("--after-s", type=float, default=12.0, help="wait after a spike ends")
     ap.add_argument("--settle-s", type=float, default=20.0)
+    ap.add_argument("--builds-only", action="store_true", help="only the in-process comparison")
     args = ap.parse_args()
     factors = [float(x) for x in args.factors.split(",")]
+    compare_builds(factors)
+    if args.builds_only:
+        return
     cmd = [
         sys.executable,
         "-m",
