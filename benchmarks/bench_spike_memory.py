@@ -39,8 +39,8 @@ from urllib.parse import urlsplit
 from bench_streams import _reader
 
 from simulator.streams.encoder import Clip
+from simulator.streams.filler import filler_h264
 from simulator.streams.loop import Loop, _frame
-from simulator.streams.rtp import filler_h264
 
 ARENA = 64 << 20  # glibc's HEAP_MAX_SIZE on 64-bit: a thread arena's reservation
 

@@ -3,7 +3,7 @@
 Each frame is packetised twice (UDP and TCP layouts), with a placeholder SEI message before
 its first slice when the camera id and send time are to ride along; a bitrate spike replays
 the same loop with filler NAL units. A spiked copy is the loop's own packets with the filler's
-packets after them, cut from buffers every filler shares (rtp.filler_payloads): it holds
+packets after them, cut from buffers every filler shares (filler.py): it holds
 references and headers, about 80 bytes a packet, not payload bytes, so a spike's memory is
 small and goes back whole (a copy of whole packets left ~1.8 MB of heap per spike, growing
 with its factor: benchmarks/bench_spike_memory.py). It is built in a worker thread (the stream
@@ -22,6 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from simulator.streams.encoder import Clip
+from simulator.streams.filler import filler_h264, filler_h265, filler_len, filler_payloads
 from simulator.streams.heap import return_to_os
 from simulator.streams.rtp import (
     PAYLOAD_MAX,
@@ -29,10 +30,6 @@ from simulator.streams.rtp import (
     TCP_PAYLOAD_MAX,
     WireFrame,
     extended,
-    filler_h264,
-    filler_h265,
-    filler_len,
-    filler_payloads,
     layout,
     packetize,
     sei_nal,
@@ -90,7 +87,7 @@ class Loop:
         """A copy of the loop `factor` times bigger with filler NAL units (H.264/H.265).
 
         Each frame's layouts are the loop's own with the filler's packets after them, cut
-        from buffers shared by every filler (rtp.filler_payloads): the copy holds references,
+        from buffers shared by every filler (filler.py): the copy holds references,
         not payload bytes. An H.264 frame whose filler fits in one packet is built whole
         (packetize aggregates it with the frame's last NAL units); such frames are small."""
         c = self.clip

@@ -8,10 +8,10 @@ import random
 
 import pytest
 
-from simulator.streams import rtp
+from simulator.streams import filler, rtp
 from simulator.streams.encoder import Clip
+from simulator.streams.filler import filler_h264, filler_h265
 from simulator.streams.loop import Loop, _frame
-from simulator.streams.rtp import filler_h264, filler_h265
 
 SIZES = [30_000, 9_000, 1_200, 300, 5_000, 60, 14_000, 2_600, 700, 41_000]
 
@@ -56,7 +56,7 @@ def test_spiked_frames_are_what_packetising_with_filler_gives(
 def test_a_spiked_copy_holds_no_payload_bytes_of_its_own(codec: str) -> None:
     loop = _loop(codec, True)
     spiked = loop.spiked_frames(5.0)
-    shared = {id(rtp._FILLER_TAIL.obj), *map(id, rtp._filler_full.values())}
+    shared = {id(filler._FILLER_TAIL.obj), *map(id, filler._filler_full.values())}
     own = 0
     for wf, new in zip(loop.frames, spiked, strict=True):
         for lay, orig in ((new.udp, wf.udp), (new.tcp, wf.tcp)):
