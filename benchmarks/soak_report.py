@@ -30,15 +30,14 @@ FRAMES = ("frames_due", "frames_sent", "late_skips", "fault_drops", "target_drop
           "keyframe_wait_skips")  # fmt: skip
 
 
-def growth(curve: list[float], warmup: int) -> float:
-    """Relative growth of the RSS from the end of the warm-up to the end of the run: the mean
-    of the last three samples against the mean of the three after warm-up."""
+def ends(curve: list[float], warmup: int) -> tuple[float, float]:
+    """The RSS at the end of the warm-up and at the end of the run, each the mean of three
+    samples (the three after warm-up, the last three); nan if too few."""
     after = curve[warmup:]
     if len(after) < 2:
-        return float("nan")
+        return float("nan"), float("nan")
     k = min(3, len(after) // 2)
-    first, last = sum(after[:k]) / k, sum(after[-k:]) / k
-    return (last - first) / first
+    return sum(after[:k]) / k, sum(after[-k:]) / k
 
 
 def counters(api: str) -> dict[tuple[str, str], dict[str, int]]:
@@ -226,9 +225,8 @@ def summary(args: argparse.Namespace, curve: list, reports: list[list[str]],
     )
     for n in [*NAMES, *sorted({k for r in curve for k in r[2]} - set(NAMES))]:
         series = [r[2][n] for r in curve if n in r[2]]
-        g = growth(series, warmup) if len(series) == len(curve) else growth(series, 0)
-        print(f"  {n}: {series[warmup] if len(series) > warmup else float('nan'):.1f} -> "
-              f"{series[-1] if series else float('nan'):.1f} MB, {100 * g:+.2f} %")  # fmt: skip
+        first, last = ends(series, warmup if len(series) == len(curve) else 0)
+        print(f"  {n}: {first:.1f} -> {last:.1f} MB, {100 * (last - first) / first:+.2f} %")
 
     viewers = hostile.read_status(status["viewers"])
     goal = args.gap_goal_ms / 1000
