@@ -77,6 +77,18 @@ def test_the_verdict_explains_an_outage_and_reports_packet_loss(
     assert "fault packet_loss labcam-002" in run.stdout
 
 
+def _until_intervals(proc: subprocess.Popen, ledger: Path, n: int) -> None:
+    """Wait (up to 180 s) until the running lab's ledger holds `n` intervals."""
+    deadline = time.monotonic() + 180
+    while True:
+        assert time.monotonic() < deadline and proc.poll() is None, "the lab runs"
+        time.sleep(2)
+        if ledger.exists():
+            with sqlite3.connect(ledger) as db:
+                if db.execute("SELECT count(DISTINCT t0) FROM sent").fetchone()[0] >= n:
+                    return
+
+
 def test_a_killed_run_leaves_a_ledger_to_judge(zoneminder_url: str, tmp_path: Path) -> None:
     timeline = write_timeline(tmp_path / "t.jsonl", [
         {"t": 5, "kind": "stream_freeze", "camera": "labcam-002", "params": {"duration_s": 8}},
@@ -85,16 +97,8 @@ def test_a_killed_run_leaves_a_ledger_to_judge(zoneminder_url: str, tmp_path: Pa
     cmd = lab_cmd(zoneminder_url, out, timeline, "300s")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     ledger = out / "ledger.sqlite"
-    deadline = time.monotonic() + 180
     try:
-        while True:
-            assert time.monotonic() < deadline and proc.poll() is None, "the lab runs"
-            time.sleep(2)
-            if ledger.exists():
-                with sqlite3.connect(ledger) as db:
-                    n = db.execute("SELECT count(DISTINCT t0) FROM sent").fetchone()[0]
-                if n >= 3:
-                    break
+        _until_intervals(proc, ledger, 3)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     finally:
@@ -188,17 +192,10 @@ def test_a_terminated_run_is_judged_and_leaves_the_target_as_it_was(
     cmd = lab_cmd(zoneminder_url, out, write_timeline(tmp_path / "t.jsonl", []), "300s")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ledger = out / "ledger.sqlite"
-    deadline = time.monotonic() + 180
     try:
-        while True:
-            assert time.monotonic() < deadline and proc.poll() is None, "the lab runs"
-            time.sleep(2)
-            if ledger.exists():
-                with sqlite3.connect(ledger) as db:
-                    n = db.execute("SELECT count(DISTINCT t0) FROM sent").fetchone()[0]
-                    ids = [t for (t,) in db.execute("SELECT target_id FROM cameras")]
-                if n >= 2:
-                    break
+        _until_intervals(proc, ledger, 2)
+        with sqlite3.connect(ledger) as db:
+            ids = [t for (t,) in db.execute("SELECT target_id FROM cameras")]
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=180)
     finally:
