@@ -98,11 +98,18 @@ DEVICE_CAPABILITIES = (
     '<tds:System DiscoveryResolve="false" DiscoveryBye="false" RemoteDiscovery="false" '
     'SystemBackup="false" SystemLogging="false" FirmwareUpgrade="false"/></tds:Capabilities>'
 )
-MEDIA_CAPABILITIES = (
-    '<trt:Capabilities SnapshotUri="true" Rotation="false" OSD="false">'
-    '<trt:ProfileCapabilities MaximumNumberOfProfiles="2"/><trt:StreamingCapabilities '
-    'RTPMulticast="false" RTP_TCP="true" RTP_RTSP_TCP="true"/></trt:Capabilities>'
-)
+
+
+def media_capabilities(dev: Device) -> str:
+    """The Media service's capabilities: snapshots, RTP over TCP and RTSP, no multicast, as
+    many profiles as the camera has streams."""
+    return (
+        '<trt:Capabilities SnapshotUri="true" Rotation="false" OSD="false">'
+        f'<trt:ProfileCapabilities MaximumNumberOfProfiles="{len(dev.profiles)}"/>'
+        '<trt:StreamingCapabilities RTPMulticast="false" RTP_TCP="true" RTP_RTSP_TCP="true"/>'
+        "</trt:Capabilities>"
+    )
+
 
 TR2 = "http://www.onvif.org/ver20/media/wsdl"  # Media2: its prefix declared where it is used
 
@@ -138,7 +145,7 @@ def get_services(dev: Device, op: ET.Element, now: float) -> str:
     return (
         "<tds:GetServicesResponse>"
         + _service(NS["tds"], dev.device_xaddr, DEVICE_CAPABILITIES if with_caps else None)
-        + _service(NS["trt"], dev.media_xaddr, MEDIA_CAPABILITIES if with_caps else None)
+        + _service(NS["trt"], dev.media_xaddr, media_capabilities(dev) if with_caps else None)
         + _service(TR2, dev.media2_xaddr, media2_capabilities(dev) if with_caps else None)
         + _service(NS["tev"], dev.events_xaddr, event_capabilities() if with_caps else None)
         + ptz

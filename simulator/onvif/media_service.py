@@ -13,7 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
-from simulator.onvif.device_service import MEDIA_CAPABILITIES, Operation
+from simulator.onvif.device_service import Operation, media_capabilities
 from simulator.onvif.devices import SOURCE, SOURCE_CONFIG, Device, StreamProfile
 from simulator.onvif.ptz_node import configuration_xml
 from simulator.onvif.soap import el, sender, text
@@ -204,7 +204,7 @@ def get_video_encoder_configuration_options(dev: Device, op: ET.Element, now: fl
 
 def get_service_capabilities(dev: Device, op: ET.Element, now: float) -> str:
     return (
-        f"<trt:GetServiceCapabilitiesResponse>{MEDIA_CAPABILITIES}"
+        f"<trt:GetServiceCapabilitiesResponse>{media_capabilities(dev)}"
         "</trt:GetServiceCapabilitiesResponse>"
     )
 

@@ -174,3 +174,15 @@ def test_event_fault_details_are_valid(onvif: Onvif, schemas: dict) -> None:
         detail = etree.fromstring(raw).find(f".//{{{ENV}}}Detail")
         assert detail is not None and len(detail) == 1, raw[:300]
         _valid(schemas, detail[0], etree.QName(detail[0]).localname)
+
+
+def test_the_media_service_offers_as_many_profiles_as_the_camera_has(onvif: Onvif) -> None:
+    counts = {}
+    for camera in ("h264cam-001", "h265cam-001", "mjpegcam-001"):
+        port = onvif.port(camera)
+        profiles = answer(port, soap("<trt:GetProfiles/>"))
+        caps = answer(port, soap("<trt:GetServiceCapabilities/>"))
+        most = caps.find(".//{http://www.onvif.org/ver10/media/wsdl}ProfileCapabilities")
+        counts[camera] = (int(most.get("MaximumNumberOfProfiles")), len(profiles))
+    assert all(most == n for most, n in counts.values()), counts
+    assert {n for _, n in counts.values()} == {1, 2}, counts  # cameras of one and two streams
