@@ -2,8 +2,9 @@
 
 Digest = Base64(SHA-1(nonce + created + password)). A token is good when its user and digest
 are right, its Created lies within `max_skew_s` of the device's clock, and its nonce was not
-seen before inside that window. Seen nonces are kept at most `max_nonces`; a token created
-no later than one that fell out of that table is refused as a possible replay.
+seen before with the same Created inside that window (a replay repeats both). Seen nonces
+are kept at most `max_nonces`; a token created no later than one that fell out of that
+table is refused as a possible replay.
 """
 
 from __future__ import annotations
@@ -87,9 +88,12 @@ class UsernameTokens:
         if abs(when - now) > self.max_skew_s:
             off = f"{when - now:+.0f} s from the device's clock (at most {self.max_skew_s:g})"
             raise sender("ter:NotAuthorized", f"Sender not authorized: Created is {off}")
-        if nonce in self._seen or when <= self._floor:
+        # a replay repeats nonce and Created: ZoneMinder's probe draws its nonces from 1,000
+        # values per run, so a nonce alone comes back from honest clients within the window
+        seen = nonce + b"@" + created.encode()
+        if seen in self._seen or when <= self._floor:
             raise sender("ter:NotAuthorized", "Sender not authorized: a replayed nonce")
-        self._remember(nonce, when, now)
+        self._remember(seen, when, now)
 
     def _remember(self, nonce: bytes, when: float, now: float) -> None:
         self._seen[nonce] = when
