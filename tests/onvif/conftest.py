@@ -53,12 +53,15 @@ def onvif_loop() -> Iterator[LoopThread]:
     t.close()
 
 
-def _start(thread: LoopThread, clips: Path, **kw: Any) -> Onvif:
+def _start(thread: LoopThread, clips: Path, scenario: Path = TINY,
+           discovery_port: int | None = 0, **kw: Any) -> Onvif:  # fmt: skip
+    """Serve a scenario's cameras as ONVIF devices with the control API (`kw`: ServeOptions)."""
     opts = ServeOptions(rtsp_port=0, cache_dir=clips, loop_seconds=2.0, progress=False, **kw)
-    city = City.of(load_scenario(TINY))
+    city = City.of(load_scenario(scenario))
     cameras = CameraServer(city, city.select(), opts)
     cameras.build_clips()
-    devices = OnvifDevices(cameras, OnvifOptions(port=0, discovery_port=0, multicast=False))
+    opts_onvif = OnvifOptions(port=0, discovery_port=discovery_port, multicast=False)
+    devices = OnvifDevices(cameras, opts_onvif)
     auth = ApiAuth.new("127.0.0.1")
 
     async def start() -> tuple[Any, int]:

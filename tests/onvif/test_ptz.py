@@ -21,15 +21,9 @@ from lxml import etree
 from onvif import ONVIFCamera
 from zeep.exceptions import Fault
 
-from simulator.model.city import City
 from simulator.onvif.ptz_log import PtzLog
 from simulator.onvif.ptz_node import MAX_PRESETS, TPTZ
-from simulator.onvif.server import OnvifDevices, OnvifOptions
-from simulator.scenario import load_scenario
-from simulator.streams.api import start_api
-from simulator.streams.http import ApiAuth
-from simulator.streams.server import CameraServer, ServeOptions
-from tests.onvif.conftest import Onvif
+from tests.onvif.conftest import Onvif, _start, _stop
 from tests.onvif.test_hostile import ENV, fault, post
 from tests.onvif.test_schema import _schema, answer
 from tests.onvif.test_zoneminder_probe import PROBE
@@ -56,27 +50,9 @@ def ptz(onvif_loop: LoopThread, onvif_clips: Path, tmp_path_factory: Any) -> Ite
     """Two domes and a fixed camera served as ONVIF devices, with the control API."""
     path = tmp_path_factory.mktemp("ptz") / "ptz.yaml"
     path.write_text(SCENARIO)
-    opts = ServeOptions(rtsp_port=0, cache_dir=onvif_clips, loop_seconds=2.0, progress=False)
-    city = City.of(load_scenario(path))
-    cameras = CameraServer(city, city.select(), opts)
-    cameras.build_clips()
-    devices = OnvifDevices(cameras, OnvifOptions(port=0, discovery_port=None, multicast=False))
-    auth = ApiAuth.new("127.0.0.1")
-
-    async def start() -> tuple[Any, int]:
-        await cameras.start()
-        await devices.start()
-        return await start_api(cameras, "127.0.0.1", 0, auth)
-
-    api, port = onvif_loop.run(start())
-    yield Onvif(cameras, devices, onvif_loop, api, port, auth.token)
-
-    async def stop() -> None:
-        api.close()
-        await devices.stop()
-        await cameras.stop()
-
-    onvif_loop.run(stop())
+    o = _start(onvif_loop, onvif_clips, path, discovery_port=None)
+    yield o
+    _stop(o)
 
 
 def run(o: Onvif, camera: str, steps: Any) -> Any:
